@@ -1,0 +1,89 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { runCli } from "./cli.js";
+import { parseDuration } from "./parse.js";
+import { runSimDemo } from "./sim-demo/run-sim-demo.js";
+import { VERSION } from "./version.js";
+
+function cli(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const code = runCli(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "irqlab-cli-"));
+
+describe("irqlab command line", () => {
+  test("--help and --version exit 0", () => {
+    const h = cli("--help");
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/Usage: irqlab/);
+    expect(h.out).toMatch(/sim \[options\]/);
+    const v = cli("--version");
+    expect(v).toMatchObject({ code: 0, out: `${VERSION}\n` });
+  });
+
+  test("the version matches package.json", () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+
+  test("an unknown option exits 2 with one line naming it", () => {
+    const r = cli("--bogus");
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(/unknown option '--bogus'/);
+  });
+
+  test("a bad value exits 2 naming the option and the value", () => {
+    const r = cli("sim", "--duration", "12parsecs");
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")).toHaveLength(1);
+    expect(r.err).toMatch(/--duration <time>.*'12parsecs'/);
+    expect(cli("sim", "--seed", "-4").code).toBe(2);
+  });
+
+  test("the default command runs the sim demo and writes a Chrome trace", () => {
+    const file = join(tmp(), "t.json");
+    const r = cli("--trace", file, "--duration", "200us");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/simulated 200.0 us: \d+ events, 20 expirations/);
+    const trace = JSON.parse(readFileSync(file, "utf8")) as { traceEvents: { ph: string }[]; otherData: { seed: number } };
+    expect(trace.otherData.seed).toBe(1);
+    expect(trace.traceEvents.some((e) => e.ph === "X")).toBe(true);
+  });
+
+  test("the same seed gives a byte-identical trace; another seed does not", () => {
+    const dir = tmp();
+    const run = (seed: string, name: string) => {
+      expect(cli("sim", "--seed", seed, "--trace", join(dir, name)).code).toBe(0);
+      return readFileSync(join(dir, name), "utf8");
+    };
+    expect(run("7", "a.json")).toBe(run("7", "b.json"));
+    expect(run("8", "c.json")).not.toBe(run("7", "d.json"));
+  });
+});
+
+describe("parsers and the demo", () => {
+  test("durations", () => {
+    expect(parseDuration("1.5ms")).toBe(1_500_000);
+    expect(parseDuration("20us")).toBe(20_000);
+    expect(parseDuration("750")).toBe(750);
+    expect(() => parseDuration("0")).toThrow(/positive/);
+    expect(() => parseDuration("ms")).toThrow(/duration such as/);
+  });
+
+  test("every expiration is handled once the line is acknowledged", () => {
+    // Period 10 us, latency mean 800 ns: each interrupt is acknowledged long
+    // before the next expiration, so handled = expirations (less one still in flight).
+    const r = runSimDemo({ seed: 3, duration: 1_000_000, period: 10_000, meanLatency: 800, trace: false });
+    expect(r.expirations).toBe(100);
+    expect(r.expirations - r.handled).toBeLessThanOrEqual(1);
+    expect(r.mmioReads).toBe(r.handled);
+    expect(r.tracer.guestErrors).toBe(0);
+    expect(r.latency.p99).toBeGreaterThanOrEqual(r.latency.p50);
+  });
+});

@@ -1,0 +1,122 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { ConfigError, GuestMemoryFault, RegionOverlapError } from "./errors.js";
+import { GuestMemory, PAGE_SIZE } from "./guest-memory.js";
+
+const RAM = 0x4000_0000;
+
+function mem(): GuestMemory {
+  const m = new GuestMemory();
+  m.addRam(RAM, 16 * PAGE_SIZE);
+  return m;
+}
+
+describe("GuestMemory", () => {
+  test("is little-endian at every width", () => {
+    const m = mem();
+    m.writeU32(RAM, 0x11223344);
+    expect(m.readU8(RAM)).toBe(0x44);
+    expect(m.readU8(RAM + 3)).toBe(0x11);
+    expect(m.readU16(RAM + 1)).toBe(0x2233);
+    m.writeU64(RAM + 8, 0x0102030405060708n);
+    expect(m.readU32(RAM + 8)).toBe(0x05060708);
+    expect(m.readU32(RAM + 12)).toBe(0x01020304);
+    expect(m.readU64(RAM + 8)).toBe(0x0102030405060708n);
+    m.writeU64(RAM + 16, -1n); // taken modulo 2^64
+    expect(m.readU64(RAM + 16)).toBe(0xffff_ffff_ffff_ffffn);
+  });
+
+  test("reads zero from untouched pages without allocating them", () => {
+    const m = mem();
+    expect(m.readU32(RAM + 5 * PAGE_SIZE)).toBe(0);
+    m.fill(RAM, PAGE_SIZE * 2, 0);
+    expect(m.regions()[0]!.residentPages).toBe(0);
+    m.writeU8(RAM + 5 * PAGE_SIZE, 1);
+    expect(m.regions()[0]!.residentPages).toBe(1);
+  });
+
+  test("accesses straddling a page boundary", () => {
+    const m = mem();
+    const a = RAM + PAGE_SIZE - 2;
+    m.writeU32(a, 0xaabbccdd);
+    expect(m.readU32(a)).toBe(0xaabbccdd);
+    expect(m.readU16(RAM + PAGE_SIZE)).toBe(0xaabb);
+  });
+
+  test("an access outside RAM is a typed fault naming address, size and direction", () => {
+    const m = mem();
+    expect(() => m.readU32(0)).toThrow(GuestMemoryFault);
+    try {
+      m.writeU32(RAM + 16 * PAGE_SIZE - 2, 1); // last 2 bytes inside, 2 outside
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(GuestMemoryFault);
+      const f = e as GuestMemoryFault;
+      expect([f.address, f.size, f.access]).toEqual([RAM + 16 * PAGE_SIZE - 2, 4, "write"]);
+      expect(f.message).toMatch(/0x4000fffe/);
+    }
+    expect(() => m.read(RAM + 15 * PAGE_SIZE, PAGE_SIZE + 1)).toThrow(GuestMemoryFault);
+    expect(m.isRam(RAM, 16 * PAGE_SIZE)).toBe(true);
+    expect(m.isRam(RAM, 16 * PAGE_SIZE + 1)).toBe(false);
+  });
+
+  test("region validation", () => {
+    const m = mem();
+    expect(() => m.addRam(RAM + PAGE_SIZE, PAGE_SIZE, "overlap")).toThrow(RegionOverlapError);
+    expect(() => m.addRam(RAM + PAGE_SIZE, PAGE_SIZE, "overlap")).toThrow(/'overlap'.*overlaps 'ram'/);
+    expect(() => m.addRam(123, PAGE_SIZE)).toThrow(ConfigError);
+    expect(() => m.addRam(0, 100)).toThrow(/multiple of 4096/);
+    m.addRam(0, PAGE_SIZE, "low");
+    expect(m.regions().map((r) => r.name)).toEqual(["ram", "low"]);
+  });
+
+  test("addresses above 4 GiB", () => {
+    const m = new GuestMemory();
+    const hi = 0x1_0000_0000 * 0x80; // 512 GiB
+    m.addRam(hi, PAGE_SIZE * 2, "high");
+    m.writeU32(hi + 4, 0xdeadbeef);
+    expect(m.readU32(hi + 4)).toBe(0xdeadbeef);
+    expect(() => m.readU32(hi - 4)).toThrow(GuestMemoryFault);
+  });
+});
+
+describe("GuestMemory properties", () => {
+  const addr = fc.integer({ min: 0, max: 16 * PAGE_SIZE - 8 }).map((o) => RAM + o);
+
+  test("a write then a read of the same width returns the value", () => {
+    fc.assert(
+      fc.property(addr, fc.constantFrom(1, 2, 4), fc.integer({ min: 0, max: 0xffffffff }), (a, size, v) => {
+        const m = mem();
+        const masked = size === 4 ? v : v % 2 ** (8 * size);
+        if (size === 1) m.writeU8(a, v);
+        else if (size === 2) m.writeU16(a, v);
+        else m.writeU32(a, v);
+        const got = size === 1 ? m.readU8(a) : size === 2 ? m.readU16(a) : m.readU32(a);
+        expect(got).toBe(masked);
+      }),
+    );
+  });
+
+  test("bulk write/read round-trips and agrees with byte reads", () => {
+    fc.assert(
+      fc.property(addr, fc.uint8Array({ maxLength: 3 * PAGE_SIZE }), (a, bytes) => {
+        const m = mem();
+        const len = Math.min(bytes.length, RAM + 16 * PAGE_SIZE - a);
+        const src = bytes.subarray(0, len);
+        m.write(a, src);
+        expect(m.read(a, len)).toEqual(src);
+        if (len > 0) expect(m.readU8(a + len - 1)).toBe(src[len - 1]);
+      }),
+    );
+  });
+
+  test("64-bit values round-trip", () => {
+    fc.assert(
+      fc.property(addr, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (a, v) => {
+        const m = mem();
+        m.writeU64(a, v);
+        expect(m.readU64(a)).toBe(v);
+      }),
+    );
+  });
+});

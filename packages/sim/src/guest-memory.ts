@@ -1,0 +1,255 @@
+/**
+ * Guest physical memory: RAM regions made of 4 KiB pages that exist only once
+ * written (a 4 GiB guest that touches 1 MiB costs 1 MiB), little-endian
+ * accessors of 8, 16, 32 and 64 bits, and bulk copies.
+ *
+ * An access that is not wholly inside RAM throws {@link GuestMemoryFault}, a
+ * typed value the caller turns into the architectural outcome (an external
+ * abort, an ITS stall); it is never a crash of the model.
+ *
+ * Speed: the last page touched is cached with its DataView, so a run of
+ * accesses within one page is a subtraction, a compare and a DataView load;
+ * only a page change pays for the region lookup.
+ */
+
+import { ConfigError, GuestMemoryFault, RegionOverlapError, type AccessKind } from "./errors.js";
+
+/** Size of a guest page in bytes. */
+export const PAGE_SIZE = 4096;
+const PAGE_SHIFT_DIV = PAGE_SIZE; // pages are found with a division: addresses exceed 2^32
+
+interface RamRegion {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly pages: (DataView | undefined)[];
+}
+
+/** A description of one RAM region, as reported by {@link GuestMemory.regions}. */
+export interface RamRegionInfo {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  /** Pages that have been written at least once. */
+  readonly residentPages: number;
+}
+
+/** Sparse, little-endian guest physical memory. */
+export class GuestMemory {
+  readonly #regions: RamRegion[] = [];
+  // One-page cache: base address of the cached page, or -Infinity when none.
+  #cacheBase = Number.NEGATIVE_INFINITY;
+  #cacheView: DataView = new DataView(new ArrayBuffer(PAGE_SIZE));
+
+  /**
+   * Adds a RAM region. `base` and `size` must be page-aligned, positive and
+   * below 2^52; regions may not overlap.
+   * @throws ConfigError, RegionOverlapError
+   */
+  addRam(base: number, size: number, name = "ram"): void {
+    if (!Number.isSafeInteger(base) || base < 0 || base % PAGE_SIZE !== 0) {
+      throw new ConfigError(`RAM region '${name}': base 0x${base.toString(16)} is not a page-aligned address`);
+    }
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) {
+      throw new ConfigError(`RAM region '${name}': size ${size} is not a positive multiple of ${PAGE_SIZE}`);
+    }
+    if (base + size > 2 ** 52) {
+      throw new ConfigError(`RAM region '${name}': end 0x${(base + size).toString(16)} is beyond 2^52`);
+    }
+    for (const r of this.#regions) {
+      if (base < r.base + r.size && r.base < base + size) {
+        throw new RegionOverlapError(
+          name,
+          r.name,
+          `RAM region '${name}' [0x${base.toString(16)}, 0x${(base + size).toString(16)}) overlaps '${r.name}' [0x${r.base.toString(16)}, 0x${(r.base + r.size).toString(16)})`,
+        );
+      }
+    }
+    this.#regions.push({ name, base, size, pages: new Array<DataView | undefined>(size / PAGE_SIZE) });
+  }
+
+  /** The RAM regions and how many of their pages are resident. */
+  regions(): RamRegionInfo[] {
+    return this.#regions.map((r) => ({
+      name: r.name,
+      base: r.base,
+      size: r.size,
+      residentPages: r.pages.reduce((n, p) => (p ? n + 1 : n), 0),
+    }));
+  }
+
+  /** True if every byte of [addr, addr + length) is RAM. */
+  isRam(addr: number, length = 1): boolean {
+    const r = this.#regionOf(addr);
+    return r !== undefined && addr + length <= r.base + r.size;
+  }
+
+  /** Reads an unsigned byte. */
+  readU8(addr: number): number {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off < PAGE_SIZE) return this.#cacheView.getUint8(off);
+    return this.#slowRead(addr, 1);
+  }
+
+  /** Reads an unsigned little-endian 16-bit value. */
+  readU16(addr: number): number {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) return this.#cacheView.getUint16(off, true);
+    return this.#slowRead(addr, 2);
+  }
+
+  /** Reads an unsigned little-endian 32-bit value. */
+  readU32(addr: number): number {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) return this.#cacheView.getUint32(off, true);
+    return this.#slowRead(addr, 4);
+  }
+
+  /** Reads a little-endian 64-bit value. */
+  readU64(addr: number): bigint {
+    const lo = this.readU32(addr);
+    const hi = this.readU32(addr + 4);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Writes a byte (the low 8 bits of `value`). */
+  writeU8(addr: number, value: number): void {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off < PAGE_SIZE) this.#cacheView.setUint8(off, value);
+    else this.#slowWrite(addr, 1, value);
+  }
+
+  /** Writes the low 16 bits of `value`, little-endian. */
+  writeU16(addr: number, value: number): void {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) this.#cacheView.setUint16(off, value, true);
+    else this.#slowWrite(addr, 2, value);
+  }
+
+  /** Writes the low 32 bits of `value`, little-endian. */
+  writeU32(addr: number, value: number): void {
+    const off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) this.#cacheView.setUint32(off, value, true);
+    else this.#slowWrite(addr, 4, value);
+  }
+
+  /** Writes a 64-bit value (taken modulo 2^64), little-endian. */
+  writeU64(addr: number, value: bigint): void {
+    this.#checkRange(addr, 8, "write");
+    const v = BigInt.asUintN(64, value);
+    this.writeU32(addr, Number(v & 0xffff_ffffn));
+    this.writeU32(addr + 4, Number(v >> 32n));
+  }
+
+  /** Copies `length` bytes starting at `addr` into a new array. */
+  read(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(addr, out);
+    return out;
+  }
+
+  /** Copies `dst.length` bytes starting at `addr` into `dst`. */
+  readInto(addr: number, dst: Uint8Array): void {
+    const r = this.#checkRange(addr, dst.length, "read");
+    let done = 0;
+    while (done < dst.length) {
+      const a = addr + done;
+      const idx = Math.floor((a - r.base) / PAGE_SHIFT_DIV);
+      const inPage = (a - r.base) % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, dst.length - done);
+      const page = r.pages[idx];
+      if (page) dst.set(new Uint8Array(page.buffer, inPage, n), done);
+      else dst.fill(0, done, done + n);
+      done += n;
+    }
+  }
+
+  /** Copies `src` into guest memory at `addr`. */
+  write(addr: number, src: Uint8Array): void {
+    const r = this.#checkRange(addr, src.length, "write");
+    let done = 0;
+    while (done < src.length) {
+      const a = addr + done;
+      const idx = Math.floor((a - r.base) / PAGE_SHIFT_DIV);
+      const inPage = (a - r.base) % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, src.length - done);
+      const page = this.#pageForWrite(r, idx);
+      new Uint8Array(page.buffer, inPage, n).set(src.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  /** Sets `length` bytes at `addr` to `byte`. */
+  fill(addr: number, length: number, byte = 0): void {
+    const r = this.#checkRange(addr, length, "write");
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const idx = Math.floor((a - r.base) / PAGE_SHIFT_DIV);
+      const inPage = (a - r.base) % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - inPage, length - done);
+      // Zero-filling a page that was never written leaves it unallocated.
+      if (byte !== 0 || r.pages[idx]) new Uint8Array(this.#pageForWrite(r, idx).buffer, inPage, n).fill(byte);
+      done += n;
+    }
+  }
+
+  // ---- slow paths -----------------------------------------------------------
+
+  #regionOf(addr: number): RamRegion | undefined {
+    for (const r of this.#regions) {
+      if (addr >= r.base && addr < r.base + r.size) return r;
+    }
+    return undefined;
+  }
+
+  #checkRange(addr: number, length: number, access: AccessKind): RamRegion {
+    const r = this.#regionOf(addr);
+    if (!r || addr + length > r.base + r.size) throw new GuestMemoryFault(addr, length, access);
+    return r;
+  }
+
+  #pageForWrite(r: RamRegion, idx: number): DataView {
+    let page = r.pages[idx];
+    if (!page) {
+      page = new DataView(new ArrayBuffer(PAGE_SIZE));
+      r.pages[idx] = page;
+    }
+    return page;
+  }
+
+  #slowRead(addr: number, size: number): number {
+    const r = this.#checkRange(addr, size, "read");
+    const rel = addr - r.base;
+    const idx = Math.floor(rel / PAGE_SHIFT_DIV);
+    const inPage = rel - idx * PAGE_SIZE;
+    if (inPage + size <= PAGE_SIZE) {
+      const page = r.pages[idx];
+      if (!page) return 0;
+      this.#cacheBase = r.base + idx * PAGE_SIZE;
+      this.#cacheView = page;
+      return size === 1 ? page.getUint8(inPage) : size === 2 ? page.getUint16(inPage, true) : page.getUint32(inPage, true);
+    }
+    // Straddles two pages: assemble byte by byte, least significant first.
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.readU8(addr + i);
+    return v;
+  }
+
+  #slowWrite(addr: number, size: number, value: number): void {
+    const r = this.#checkRange(addr, size, "write");
+    const rel = addr - r.base;
+    const idx = Math.floor(rel / PAGE_SHIFT_DIV);
+    const inPage = rel - idx * PAGE_SIZE;
+    if (inPage + size <= PAGE_SIZE) {
+      const page = this.#pageForWrite(r, idx);
+      this.#cacheBase = r.base + idx * PAGE_SIZE;
+      this.#cacheView = page;
+      if (size === 1) page.setUint8(inPage, value);
+      else if (size === 2) page.setUint16(inPage, value, true);
+      else page.setUint32(inPage, value, true);
+      return;
+    }
+    for (let i = 0; i < size; i++) this.writeU8(addr + i, (value >>> (8 * i)) & 0xff);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The guest-operation protocol (DESIGN.md, "Guest execution").
+ *
+ * A guest program is a generator that yields architectural operations and is
+ * resumed with their results. It sees only what a real guest sees: loads and
+ * stores, system registers or CSRs, WFI, hypervisor and firmware calls, the
+ * passing of time and its own interrupt mask. Whoever runs it (the KVM layer's
+ * vCPU, or a test harness) executes each op and charges its cost.
+ *
+ * 64-bit values travel as two unsigned 32-bit halves (`value` low, `hi` high)
+ * so that no op pays for bigint; for accesses of 4 bytes or less `hi` is 0.
+ *
+ * Allocation: the small builders below allocate one object per op, which is
+ * fine for driver code. A hot guest loop may keep one op object and yield it
+ * again: the executor never holds on to an op after resuming the guest, and
+ * the {@link GuestResult} it passes back is likewise reused, so read what you
+ * need from it before the next yield.
+ */
+
+import type { AccessSize } from "./mmio-bus.js";
+import type { Nanoseconds } from "./time.js";
+
+/** Load `size` bytes from guest-physical `addr` (device or RAM). */
+export interface MmioReadOp {
+  readonly kind: "mmio-read";
+  readonly addr: number;
+  readonly size: AccessSize;
+}
+
+/** Store `size` bytes at guest-physical `addr`. */
+export interface MmioWriteOp {
+  readonly kind: "mmio-write";
+  readonly addr: number;
+  readonly size: AccessSize;
+  /** The value (sizes 1–4) or its low 32 bits (size 8). */
+  readonly value: number;
+  /** High 32 bits of an 8-byte store; 0 otherwise. */
+  readonly hi: number;
+}
+
+/**
+ * Read an Arm system register, identified by its encoding as Linux packs it
+ * (see {@link sysReg}).
+ */
+export interface SysRegReadOp {
+  readonly kind: "sysreg-read";
+  readonly reg: number;
+}
+
+/** Write an Arm system register (MSR). */
+export interface SysRegWriteOp {
+  readonly kind: "sysreg-write";
+  readonly reg: number;
+  readonly value: number;
+  readonly hi: number;
+}
+
+/**
+ * A RISC-V CSR instruction on `csr` (a 12-bit CSR number). `op` is the
+ * instruction: csrrw writes `value`, csrrs sets and csrrc clears the bits of
+ * `value`; all return the old value. A plain read is csrrs with value 0.
+ */
+export interface CsrOp {
+  readonly kind: "csr";
+  readonly op: "csrrw" | "csrrs" | "csrrc";
+  readonly csr: number;
+  readonly value: number;
+  readonly hi: number;
+}
+
+/** Wait for interrupt: the vCPU may block until an interrupt is pending. */
+export interface WfiOp {
+  readonly kind: "wfi";
+}
+
+/**
+ * An Arm HVC or SMC with the SMCCC argument registers x0..x7 (x0 is the
+ * function id, e.g. PSCI's CPU_ON). Results come back in x0..x3.
+ */
+export interface HypercallOp {
+  readonly kind: "hvc" | "smc";
+  readonly imm: number;
+  readonly args: readonly number[];
+}
+
+/**
+ * A RISC-V SBI ecall: `ext` is a7 (extension id), `fid` is a6 (function id),
+ * `args` a0..a5. The sbiret comes back as `error` (a0) and `value` (a1).
+ */
+export interface SbiCallOp {
+  readonly kind: "sbi";
+  readonly ext: number;
+  readonly fid: number;
+  readonly args: readonly number[];
+}
+
+/** The guest computes for `ns` virtual nanoseconds without touching devices. */
+export interface ComputeOp {
+  readonly kind: "compute";
+  readonly ns: Nanoseconds;
+}
+
+/** Masks (PSTATE.I / sstatus.SIE cleared) or unmasks interrupts on this CPU. */
+export interface IrqMaskOp {
+  readonly kind: "irq-mask" | "irq-unmask";
+}
+
+/** Any architectural operation a guest can yield. */
+export type GuestOp =
+  | MmioReadOp
+  | MmioWriteOp
+  | SysRegReadOp
+  | SysRegWriteOp
+  | CsrOp
+  | WfiOp
+  | HypercallOp
+  | SbiCallOp
+  | ComputeOp
+  | IrqMaskOp;
+
+/**
+ * What an op returns to the guest. One object, reused between ops by the
+ * executor: copy out what you need before yielding again.
+ */
+export interface GuestResult {
+  /** A read's value (low 32 bits for 64-bit reads); x0 of an HVC/SMC; sbiret.value of an SBI call. */
+  value: number;
+  /** High 32 bits of a 64-bit read; 0 otherwise. */
+  hi: number;
+  /** sbiret.error of an SBI call (0 = SBI_SUCCESS); 0 for other ops. */
+  error: number;
+  /** x0..x3 after an HVC/SMC; empty otherwise. */
+  regs: number[];
+}
+
+/** A fresh result record (for executors). */
+export function newGuestResult(): GuestResult {
+  return { value: 0, hi: 0, error: 0, regs: [] };
+}
+
+/** A guest program (or an interrupt vector): yields ops, receives results. */
+export type GuestProgram = Generator<GuestOp, void, GuestResult>;
+
+/**
+ * The encoding of an Arm system register as Linux's sys_reg() packs it
+ * (arch/arm64/include/asm/sysreg.h): op0 << 19 | op1 << 16 | CRn << 12 |
+ * CRm << 8 | op2 << 5.
+ */
+export function sysReg(op0: number, op1: number, crn: number, crm: number, op2: number): number {
+  return (op0 << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5);
+}
+
+/** Builders for guest ops, and `yield*` helpers that return just the value. */
+export const op = {
+  /** An MMIO/RAM load. */
+  read(addr: number, size: AccessSize): MmioReadOp {
+    return { kind: "mmio-read", addr, size };
+  },
+  /** An MMIO/RAM store; pass `hi` for the high word of an 8-byte store. */
+  write(addr: number, size: AccessSize, value: number, hi = 0): MmioWriteOp {
+    return { kind: "mmio-write", addr, size, value: value >>> 0, hi: hi >>> 0 };
+  },
+  /** MRS. */
+  mrs(reg: number): SysRegReadOp {
+    return { kind: "sysreg-read", reg };
+  },
+  /** MSR. */
+  msr(reg: number, value: number, hi = 0): SysRegWriteOp {
+    return { kind: "sysreg-write", reg, value: value >>> 0, hi: hi >>> 0 };
+  },
+  /** csrr: a CSR read (csrrs with rs1 = x0). */
+  csrRead(csr: number): CsrOp {
+    return { kind: "csr", op: "csrrs", csr, value: 0, hi: 0 };
+  },
+  /** csrw: a CSR write. */
+  csrWrite(csr: number, value: number, hi = 0): CsrOp {
+    return { kind: "csr", op: "csrrw", csr, value: value >>> 0, hi: hi >>> 0 };
+  },
+  /** csrs: set bits. */
+  csrSet(csr: number, bits: number): CsrOp {
+    return { kind: "csr", op: "csrrs", csr, value: bits >>> 0, hi: 0 };
+  },
+  /** csrc: clear bits. */
+  csrClear(csr: number, bits: number): CsrOp {
+    return { kind: "csr", op: "csrrc", csr, value: bits >>> 0, hi: 0 };
+  },
+  /** WFI. */
+  wfi(): WfiOp {
+    return { kind: "wfi" };
+  },
+  /** HVC #imm with x0..x7. */
+  hvc(args: readonly number[], imm = 0): HypercallOp {
+    return { kind: "hvc", imm, args };
+  },
+  /** SMC #imm with x0..x7. */
+  smc(args: readonly number[], imm = 0): HypercallOp {
+    return { kind: "smc", imm, args };
+  },
+  /** ecall to the SBI. */
+  sbi(ext: number, fid: number, args: readonly number[] = []): SbiCallOp {
+    return { kind: "sbi", ext, fid, args };
+  },
+  /** Compute for `ns` nanoseconds. */
+  compute(ns: Nanoseconds): ComputeOp {
+    return { kind: "compute", ns };
+  },
+  /** Mask interrupts. */
+  mask(): IrqMaskOp {
+    return { kind: "irq-mask" };
+  },
+  /** Unmask interrupts. */
+  unmask(): IrqMaskOp {
+    return { kind: "irq-unmask" };
+  },
+} as const;
+
+/** `const v = yield* read32(addr)`: a 32-bit load returning its value. */
+export function* read32(addr: number): Generator<GuestOp, number, GuestResult> {
+  return (yield op.read(addr, 4)).value;
+}
+
+/** `yield* write32(addr, v)`: a 32-bit store. */
+export function* write32(addr: number, value: number): Generator<GuestOp, void, GuestResult> {
+  yield op.write(addr, 4, value);
+}

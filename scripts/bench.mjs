@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every packages/*/bench/*.bench.ts and apps/*/bench/*.bench.ts
+// and writes bench-results.json at the repository root:
+//   [{ "package": "@irqlab/sim", "name": "...", "hz": <operations per second>, ... }]
+//
+// Each bench file is bundled with esbuild from the TypeScript sources (the
+// "@irqlab/source" condition) into one scope-hoisted module, as tsup ships the
+// packages, and run in a child process of its own so that one file's JIT
+// feedback cannot slow another's. vitest's `bench`/`describe` are replaced by
+// a small shim; tasks run for a fixed wall-clock budget after a warm-up, and
+// the median of the samples is reported. A bench whose name ends in "[xN]"
+// does N operations per call; its hz is multiplied by N.
+//
+// Options: --filter <substring> (bench file path), --time <ms per sample> (default 250).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, ".bench-raw");
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+
+if (args[0] === "--child") {
+  await runChild(args[1], args[2], Number(args[3]));
+} else {
+  await main(opt("--filter", ""), Number(opt("--time", "250")));
+}
+
+async function main(filter, sampleMs) {
+  const files = [];
+  for (const top of ["packages", "apps"]) {
+    const dir = join(root, top);
+    if (!existsSync(dir)) continue;
+    for (const pkg of readdirSync(dir)) {
+      const benchDir = join(dir, pkg, "bench");
+      if (!existsSync(benchDir)) continue;
+      const name = JSON.parse(readFileSync(join(dir, pkg, "package.json"), "utf8")).name;
+      for (const f of readdirSync(benchDir).sort()) {
+        if (f.endsWith(".bench.ts") && join(top, pkg, "bench", f).includes(filter)) {
+          files.push({ pkg: name, file: join(benchDir, f) });
+        }
+      }
+    }
+  }
+  mkdirSync(outDir, { recursive: true });
+  const results = [];
+  for (const { pkg, file } of files) {
+    const out = join(outDir, relative(root, file).replace(/[\\/]/g, "__").replace(/\.ts$/, ".mjs"));
+    await build({
+      entryPoints: [file],
+      outfile: out,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      conditions: ["@irqlab/source"],
+      alias: { vitest: join(root, "scripts", "bench-shim.mjs") },
+      logLevel: "error",
+    });
+    process.stdout.write(`\n${pkg}  ${relative(root, file)}\n`);
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", out, pkg, String(sampleMs)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (child.status !== 0) {
+      console.error(`bench file failed: ${relative(root, file)}`);
+      process.exitCode = 1;
+      continue;
+    }
+    const line = child.stdout.split("\n").find((l) => l.startsWith("@@RESULTS@@"));
+    for (const r of JSON.parse(line.slice("@@RESULTS@@".length))) {
+      results.push(r);
+      console.log(`  ${fmt(r.hz).padStart(14)} ops/s   ${r.name}`);
+    }
+  }
+  writeFileSync(join(root, "bench-results.json"), JSON.stringify(results, null, 2) + "\n");
+  console.log(`\nwrote bench-results.json (${results.length} results)`);
+}
+
+async function runChild(modulePath, pkg, sampleMs) {
+  await import(modulePath); // registers its tasks through the bundled shim
+  const tasks = globalThis.__irqlabBenchTasks ?? [];
+  const results = [];
+  for (const t of tasks) {
+    const ops = Number(/\[x(\d+)\]\s*$/.exec(t.name)?.[1] ?? 1);
+    const samples = [];
+    const deadline = (ms) => process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+    // Warm-up, then timed samples.
+    for (const [ms, keep] of [[sampleMs, false], [sampleMs, true], [sampleMs, true], [sampleMs, true], [sampleMs, true], [sampleMs, true]]) {
+      const end = deadline(ms);
+      let calls = 0;
+      const t0 = process.hrtime.bigint();
+      let now = t0;
+      while (now < end) {
+        for (let i = 0; i < 8; i++) await t.fn();
+        calls += 8;
+        now = process.hrtime.bigint();
+      }
+      if (keep) samples.push((calls * 1e9) / Number(now - t0));
+    }
+    samples.sort((a, b) => a - b);
+    const hz = samples[samples.length >> 1] * ops;
+    const spread = ((samples.at(-1) - samples[0]) / samples[samples.length >> 1]) * 100;
+    results.push({
+      package: pkg,
+      name: t.group ? `${t.group} > ${t.name}` : t.name,
+      hz: Math.round(hz),
+      opsPerCall: ops,
+      spreadPercent: Math.round(spread * 10) / 10,
+      ...(t.options?.meta ?? {}),
+    });
+  }
+  console.log("@@RESULTS@@" + JSON.stringify(results));
+}
+
+function fmt(n) {
+  return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
