@@ -44,6 +44,9 @@ describe("Bitmap", () => {
           const ySet = new Set(ys);
           const common = xs.filter((x) => ySet.has(x)).sort((p, q) => p - q)[0] ?? -1;
           expect(a.findFirstCommon(b)).toBe(common);
+          const both = xs.filter((x) => ySet.has(x)).sort((p, q) => p - q);
+          const wrapped = both.find((x) => x >= from) ?? both[0] ?? -1;
+          expect(a.findNextCommonWrapping(b, from)).toBe(wrapped);
           expect(a.count()).toBe(xs.length);
           a.orWith(b);
           expect(a.count()).toBe(new Set([...xs, ...ys]).size);

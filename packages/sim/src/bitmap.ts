@@ -75,6 +75,31 @@ export class Bitmap {
     return -1;
   }
 
+  /**
+   * Lowest bit set in both this map and `other` (same size) at or after
+   * `from`, wrapping around to bit 0 and stopping before `from`; -1 if none.
+   * ("An idle hart my affinity allows, starting from my last one".)
+   */
+  findNextCommonWrapping(other: Bitmap, from: number): number {
+    const a = this.words;
+    const b = other.words;
+    const n = Math.min(a.length, b.length);
+    if (n === 0) return -1;
+    if (from < 0 || from >= this.size) from = 0;
+    const startWord = from >>> 5;
+    for (let k = 0; k <= n; k++) {
+      const wi = (startWord + k) % n;
+      let word = a[wi]! & b[wi]!;
+      if (k === 0) word &= ~0 << (from & 31);
+      else if (k === n) word &= ~(~0 << (from & 31));
+      if (word !== 0) {
+        const bit = (wi << 5) + lowestSetBit(word);
+        return bit < this.size ? bit : -1;
+      }
+    }
+    return -1;
+  }
+
   /** Number of set bits. */
   count(): number {
     let n = 0;
