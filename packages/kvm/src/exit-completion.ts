@@ -1,0 +1,73 @@
+/**
+ * Completing an exit on the next KVM_RUN (api.rst "KVM_RUN"; arm64
+ * kvm_handle_mmio_return, RISC-V kvm_riscv_vcpu_mmio_return /
+ * kvm_riscv_vcpu_sbi_return / kvm_riscv_vcpu_csr_return): before executing
+ * anything, KVM_RUN hands the guest what the VMM wrote into kvm_run — the
+ * MMIO read data, the SBI return pair, the CSR's old value, x0..x3 after a
+ * forwarded hypercall. This happens even when immediate_exit is set, which
+ * is how a VMM flushes a pending completion before pausing a vCPU.
+ */
+
+import type { GuestResult } from "@irqlab/sim";
+import type { KvmRun } from "./kvm-run.js";
+
+/** No completion pending. */
+export const PENDING_NONE = 0;
+/** An MMIO read waits for `kvm_run.mmio.data`. */
+export const PENDING_MMIO_READ = 1;
+/** An SBI call waits for `kvm_run.riscv_sbi.ret`. */
+export const PENDING_SBI = 2;
+/** A CSR access waits for `kvm_run.riscv_csr.ret_value`. */
+export const PENDING_CSR = 3;
+/** A forwarded hypercall waits for x0..x3. */
+export const PENDING_HYPERCALL = 4;
+
+/** The run-loop state a completion writes. */
+export interface ExitCompletion {
+  /** What the previous exit left pending (PENDING_*). */
+  pending: number;
+  /** The result the guest program is resumed with. */
+  readonly result: GuestResult;
+}
+
+const SIZE_MASK = [0, 0xff, 0xffff, 0, 0xffff_ffff];
+
+/** Applies the pending completion, if any, from `run` to `target.result`. */
+export function completeExit(target: ExitCompletion, run: KvmRun): void {
+  const p = target.pending;
+  if (p === PENDING_NONE) return;
+  target.pending = PENDING_NONE;
+  const r = target.result;
+  switch (p) {
+    case PENDING_MMIO_READ: {
+      const m = run.mmio;
+      r.value = m.len === 8 ? m.value : (m.value & SIZE_MASK[m.len]!) >>> 0;
+      r.hi = m.len === 8 ? m.hi : 0;
+      r.error = 0;
+      break;
+    }
+    case PENDING_SBI:
+      r.error = run.riscvSbi.ret[0] ?? 0;
+      r.value = run.riscvSbi.ret[1] ?? 0;
+      r.hi = 0;
+      break;
+    case PENDING_CSR: {
+      const v = BigInt.asUintN(64, run.riscvCsr.retValue);
+      r.value = Number(v & 0xffff_ffffn);
+      r.hi = Number(v >> 32n);
+      r.error = 0;
+      break;
+    }
+    case PENDING_HYPERCALL: {
+      const regs = run.hypercall.regs;
+      r.regs = [regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0, regs[3] ?? 0];
+      const x0 = regs[0] ?? 0;
+      r.value = x0 >>> 0;
+      r.hi = x0 < 0 ? 0xffff_ffff : Math.floor(x0 / 2 ** 32) >>> 0;
+      r.error = 0;
+      break;
+    }
+    default:
+      break;
+  }
+}

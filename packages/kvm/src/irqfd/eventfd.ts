@@ -1,0 +1,104 @@
+/**
+ * An eventfd(2): a 64-bit counter that writers add to and a reader drains,
+ * with poll waiters woken on every write. It is the wire between a device
+ * model (or VFIO's host interrupt handler) and KVM's irqfd, and the wire back
+ * from KVM's resampler to the VMM.
+ *
+ * Semantics kept from fs/eventfd.c: write(n) adds n (n = 2^64 − 1 is EINVAL;
+ * an overflowing write would block, here it is refused with EAGAIN as on a
+ * non-blocking fd); read() returns the counter and resets it (EAGAIN when
+ * zero); every write wakes the waiters with EPOLLIN, closing wakes them with
+ * EPOLLHUP. Waiters run synchronously, as eventfd_signal() calls the wait
+ * queue callbacks (irqfd_wakeup) in the writer's context.
+ *
+ * The counter is a JS number: exact up to 2^53, ample for a count of signals.
+ */
+
+import { ConfigError } from "@irqlab/sim";
+
+/** Why a waiter is woken. */
+export type EventFdWake = "in" | "hup";
+
+/** A poll waiter (an irqfd's wait-queue entry). */
+export type EventFdWaiter = (fd: EventFd, why: EventFdWake) => void;
+
+let nextFdNumber = 3; // 0..2 are stdio, as in a process
+
+/** An eventfd. */
+export class EventFd {
+  /** A descriptor number, for traces and error messages. */
+  readonly fd: number;
+  #count = 0;
+  #closed = false;
+  readonly #waiters: EventFdWaiter[] = [];
+
+  /** @param initval the counter's initial value (eventfd(initval, 0)). */
+  constructor(initval = 0, fd?: number) {
+    if (!Number.isSafeInteger(initval) || initval < 0) throw new ConfigError(`eventfd initval ${initval} is not a non-negative integer`);
+    this.#count = initval;
+    this.fd = fd ?? nextFdNumber++;
+  }
+
+  /** The counter (what a read would return), without draining it. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** eventfd_signal(): adds 1 and wakes the waiters. */
+  signal(): void {
+    this.write(1);
+  }
+
+  /**
+   * write(2) of an 8-byte value: adds `n` (1 by default) and wakes the waiters.
+   * @throws ConfigError on a closed fd (EBADF) or an invalid value (EINVAL).
+   */
+  write(n = 1): void {
+    if (this.#closed) throw new ConfigError(`write to closed eventfd ${this.fd} (EBADF)`);
+    if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`eventfd ${this.fd}: cannot add ${n} (EINVAL)`);
+    if (n === 0) return;
+    this.#count += n;
+    for (const w of this.#waiters.slice()) w(this, "in");
+  }
+
+  /** read(2): returns the counter and resets it, or undefined when it is zero (EAGAIN). */
+  read(): number | undefined {
+    if (this.#closed) throw new ConfigError(`read from closed eventfd ${this.fd} (EBADF)`);
+    const n = this.#count;
+    if (n === 0) return undefined;
+    this.#count = 0;
+    return n;
+  }
+
+  /** eventfd_ctx_do_read as an irqfd does it: drains without the EBADF check. */
+  drain(): number {
+    const n = this.#count;
+    this.#count = 0;
+    return n;
+  }
+
+  /** Adds a poll waiter. */
+  addWaiter(w: EventFdWaiter): void {
+    this.#waiters.push(w);
+  }
+
+  /** Removes a poll waiter; returns whether it was there. */
+  removeWaiter(w: EventFdWaiter): boolean {
+    const i = this.#waiters.indexOf(w);
+    if (i < 0) return false;
+    this.#waiters.splice(i, 1);
+    return true;
+  }
+
+  /** close(2): waiters get EPOLLHUP once; further writes fail. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#waiters.slice()) w(this, "hup");
+  }
+}

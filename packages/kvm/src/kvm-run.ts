@@ -1,0 +1,199 @@
+/**
+ * struct kvm_run, as the VMM sees it after KVM_RUN (include/uapi/linux/kvm.h;
+ * reference/kvm-qemu.md §1.2-1.3, §5.10).
+ *
+ * As in Linux, there is one kvm_run per vCPU, shared between the kernel and
+ * the VMM: `vcpu.run()` returns the member of its exit union that
+ * `exit_reason` selects, and that object is the same one every time (like the
+ * mmap'ed page), valid until the next run. Completion is in place: to answer
+ * an MMIO read, write `data` (or `value`/`hi`); to answer an SBI call, write
+ * `ret`; the next `run()` hands it to the guest before executing anything
+ * (kvm_handle_mmio_return, kvm_riscv_vcpu_sbi_return).
+ */
+
+import type { AccessSize } from "@irqlab/sim";
+import {
+  KVM_EXIT_FAIL_ENTRY,
+  KVM_EXIT_HYPERCALL,
+  KVM_EXIT_INTERNAL_ERROR,
+  KVM_EXIT_INTR,
+  KVM_EXIT_MMIO,
+  KVM_EXIT_RISCV_CSR,
+  KVM_EXIT_RISCV_SBI,
+  KVM_EXIT_SYSTEM_EVENT,
+  KVM_EXIT_UNKNOWN,
+} from "./uapi/exit-reasons.js";
+import { SBI_ERR_NOT_SUPPORTED } from "./uapi/sbi.js";
+
+/** KVM_EXIT_MMIO: `mmio.phys_addr`, `data[8]`, `len`, `is_write`. */
+export class MmioExit {
+  readonly reason: typeof KVM_EXIT_MMIO = KVM_EXIT_MMIO;
+  /** Guest-physical address. */
+  physAddr = 0;
+  /** Access width in bytes. */
+  len: AccessSize = 4;
+  /** True for a store (data holds the value), false for a load (fill data). */
+  isWrite = false;
+  /** The 8 data bytes, little-endian, as in kvm_run. */
+  readonly data = new Uint8Array(8);
+  readonly #view = new DataView(this.data.buffer);
+
+  /** Zeroes the 8 data bytes. */
+  clear(): void {
+    this.#view.setFloat64(0, 0);
+  }
+
+  /** Low 32 bits of data (unsigned). */
+  get value(): number {
+    return this.#view.getUint32(0, true);
+  }
+  set value(v: number) {
+    this.#view.setUint32(0, v >>> 0, true);
+  }
+  /** High 32 bits of data (unsigned; meaningful when len is 8). */
+  get hi(): number {
+    return this.#view.getUint32(4, true);
+  }
+  set hi(v: number) {
+    this.#view.setUint32(4, v >>> 0, true);
+  }
+}
+
+/**
+ * KVM_EXIT_HYPERCALL (arm64: an SMCCC call matched by a FWD_TO_USER filter).
+ * `nr` is the function id; `flags` has KVM_HYPERCALL_EXIT_SMC/_16BIT.
+ * Linux leaves the registers to KVM_GET/SET_ONE_REG; here `args` holds x1..x6
+ * and `regs` x0..x3 as the guest will see them on return (pre-filled with the
+ * guest's values, i.e. unchanged unless the VMM writes them).
+ */
+export class HypercallExit {
+  readonly reason: typeof KVM_EXIT_HYPERCALL = KVM_EXIT_HYPERCALL;
+  /** Function id (x0). */
+  nr = 0;
+  /** x1..x6. */
+  readonly args: number[] = [0, 0, 0, 0, 0, 0];
+  /** x0..x3 on return to the guest. */
+  readonly regs: number[] = [0, 0, 0, 0];
+  /** KVM_HYPERCALL_EXIT_* flags. */
+  flags = 0;
+}
+
+/** KVM_EXIT_SYSTEM_EVENT: `type`, `ndata`, `data[16]`. */
+export class SystemEventExit {
+  readonly reason: typeof KVM_EXIT_SYSTEM_EVENT = KVM_EXIT_SYSTEM_EVENT;
+  /** KVM_SYSTEM_EVENT_* type. */
+  type = 0;
+  /** Number of valid data words. */
+  ndata = 0;
+  /** Event data (data[0] = PSCI RESET2 flag on arm64, SRST reason on RISC-V). */
+  readonly data: number[] = new Array<number>(16).fill(0);
+}
+
+/** KVM_EXIT_FAIL_ENTRY: `hardware_entry_failure_reason`, `cpu`. */
+export class FailEntryExit {
+  readonly reason: typeof KVM_EXIT_FAIL_ENTRY = KVM_EXIT_FAIL_ENTRY;
+  /** KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED (arm64) or KVM_EXIT_FAIL_ENTRY_NO_VSFILE (RISC-V). */
+  hardwareEntryFailureReason = 0;
+  /** Host CPU on which entry failed. */
+  cpu = 0;
+}
+
+/** KVM_EXIT_RISCV_SBI: `extension_id`, `function_id`, `args[6]`, `ret[2]`. */
+export class RiscvSbiExit {
+  readonly reason: typeof KVM_EXIT_RISCV_SBI = KVM_EXIT_RISCV_SBI;
+  /** a7. */
+  extensionId = 0;
+  /** a6. */
+  functionId = 0;
+  /** a0..a5. */
+  readonly args: number[] = [0, 0, 0, 0, 0, 0];
+  /** sbiret { error, value } returned to the guest; pre-filled with SBI_ERR_NOT_SUPPORTED, 0 as Linux does. */
+  readonly ret: number[] = [SBI_ERR_NOT_SUPPORTED, 0];
+}
+
+/** KVM_EXIT_RISCV_CSR: `csr_num`, `new_value`, `write_mask`, `ret_value` (64-bit, as bigint). */
+export class RiscvCsrExit {
+  readonly reason: typeof KVM_EXIT_RISCV_CSR = KVM_EXIT_RISCV_CSR;
+  /** CSR number. */
+  csrNum = 0;
+  /** New value bits (where write_mask is set). */
+  newValue = 0n;
+  /** Bits being written (0 for a plain read). */
+  writeMask = 0n;
+  /** Old value returned to the guest; the VMM fills it. */
+  retValue = 0n;
+}
+
+/** Why KVM_RUN returned KVM_EXIT_INTR. */
+export type IntrCause =
+  /** `immediate_exit` was set: KVM_RUN returned before entering the guest. */
+  | "immediate-exit"
+  /** A kick (signal) from outside interrupted the vCPU. */
+  | "kick"
+  /**
+   * The vCPU is blocked (WFI, powered off, suspended) and nothing left on the
+   * event queue can wake it. Linux would sleep in KVM_RUN until a signal; the
+   * model returns as if that signal came now. The blocked state is kept: the
+   * next run() blocks again (the guest does not see a spurious wake-up).
+   */
+  | "idle";
+
+/**
+ * KVM_EXIT_INTR: KVM_RUN returned -1 with errno EINTR (`ret` = -EINTR) and
+ * exit_reason KVM_EXIT_INTR (kvm_handle_signal_exit).
+ */
+export class IntrExit {
+  readonly reason: typeof KVM_EXIT_INTR = KVM_EXIT_INTR;
+  /** What KVM_RUN returned: -EINTR (-4). */
+  readonly ret = -4;
+  /** Why. */
+  cause: IntrCause = "kick";
+}
+
+/** KVM_EXIT_INTERNAL_ERROR: `suberror`, `ndata`, `data[16]`. */
+export class InternalErrorExit {
+  readonly reason: typeof KVM_EXIT_INTERNAL_ERROR = KVM_EXIT_INTERNAL_ERROR;
+  /** KVM_INTERNAL_ERROR_* suberror. */
+  suberror = 0;
+  /** Number of valid data words. */
+  ndata = 0;
+  /** Data words. */
+  readonly data: number[] = new Array<number>(16).fill(0);
+  /** What could not be handled (model detail, not in the UAPI). */
+  detail = "";
+}
+
+/** The exit union `vcpu.run()` returns, discriminated by `reason`. */
+export type VcpuExit =
+  | MmioExit
+  | HypercallExit
+  | SystemEventExit
+  | FailEntryExit
+  | RiscvSbiExit
+  | RiscvCsrExit
+  | IntrExit
+  | InternalErrorExit;
+
+/** A vCPU's kvm_run: the inputs (immediate_exit) and the exit union. */
+export class KvmRun {
+  /** In: non-zero makes the next KVM_RUN return -EINTR without entering the guest. */
+  immediateExit = 0;
+  /** Out: the last exit reason (KVM_EXIT_UNKNOWN before the first run). */
+  exitReason = KVM_EXIT_UNKNOWN;
+  /** The `mmio` member. */
+  readonly mmio = new MmioExit();
+  /** The `hypercall` member. */
+  readonly hypercall = new HypercallExit();
+  /** The `system_event` member. */
+  readonly systemEvent = new SystemEventExit();
+  /** The `fail_entry` member. */
+  readonly failEntry = new FailEntryExit();
+  /** The `riscv_sbi` member. */
+  readonly riscvSbi = new RiscvSbiExit();
+  /** The `riscv_csr` member. */
+  readonly riscvCsr = new RiscvCsrExit();
+  /** KVM_EXIT_INTR (no payload in Linux). */
+  readonly intr = new IntrExit();
+  /** The `internal` member. */
+  readonly internal = new InternalErrorExit();
+}

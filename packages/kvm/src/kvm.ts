@@ -1,0 +1,177 @@
+/**
+ * The system fd (/dev/kvm): KVM_GET_API_VERSION, KVM_CHECK_EXTENSION,
+ * KVM_CREATE_VM (reference/kvm-qemu.md §1.1, §1.8). A Kvm is one host of one
+ * architecture — /dev/kvm on an arm64 host makes arm64 VMs — with its
+ * physical CPUs, the virtual clock every VM on it shares, the tracer, and the
+ * registry of device models that KVM_CREATE_DEVICE instantiates.
+ */
+
+import { ConfigError, EventQueue, Tracer } from "@irqlab/sim";
+import { makeCostModel, type CostModel } from "./cost-model.js";
+import type { KvmDeviceFactory } from "./device.js";
+import { fail } from "./errno.js";
+import { Host } from "./host.js";
+import { RUNNABLE_POLICIES, type RunnablePolicy } from "./runnable.js";
+import * as CAP from "./uapi/capabilities.js";
+import { KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_TYPE_RISCV_AIA } from "./uapi/device-types.js";
+import { Vm, KVM_USER_MEM_SLOTS } from "./vm.js";
+
+/** Options of a {@link Kvm} (the host). */
+export interface KvmOptions {
+  /** Host architecture (default "arm64"). */
+  readonly arch?: "arm64" | "riscv64";
+  /** The host's CPUs and placement (default: 4 CPUs). */
+  readonly host?: Host;
+  /** The virtual clock (default: a new EventQueue). */
+  readonly queue?: EventQueue;
+  /** The tracer (default: a disabled Tracer on the queue's clock). */
+  readonly tracer?: Tracer;
+  /** KVM_CAP_MAX_VCPUS (default 512 on arm64, 1024 on RISC-V: KVM_MAX_VCPUS). */
+  readonly maxVcpus?: number;
+  /** KVM_CAP_MAX_VCPU_ID (default = maxVcpus). */
+  readonly maxVcpuId?: number;
+  /** arm64 KVM_CAP_ARM_VM_IPA_SIZE (default 48). */
+  readonly ipaLimit?: number;
+}
+
+/** Per-VM options of {@link Kvm.createVm}. */
+export interface VmOptions {
+  /** Overrides of the default cost table. */
+  readonly costs?: Partial<CostModel>;
+  /** kvm_arch_vcpu_runnable() to use (default "irq-lines", Linux's). */
+  readonly runnablePolicy?: RunnablePolicy;
+  /** Trace group name (default "vm<index>"). */
+  readonly name?: string;
+  /** RISC-V timebase frequency in Hz (default 10 MHz, QEMU virt). */
+  readonly timebaseHz?: number;
+}
+
+/** The system fd. */
+export class Kvm {
+  /** Host architecture. */
+  readonly arch: "arm64" | "riscv64";
+  /** The host. */
+  readonly host: Host;
+  /** The virtual clock. */
+  readonly queue: EventQueue;
+  /** The tracer. */
+  readonly tracer: Tracer;
+  /** KVM_CAP_MAX_VCPUS. */
+  readonly maxVcpus: number;
+  /** KVM_CAP_MAX_VCPU_ID. */
+  readonly maxVcpuId: number;
+  /** KVM_CAP_ARM_VM_IPA_SIZE. */
+  readonly ipaLimit: number;
+  readonly #devices = new Map<number, KvmDeviceFactory>();
+  readonly #vms: Vm[] = [];
+
+  constructor(options: KvmOptions = {}) {
+    this.arch = options.arch ?? "arm64";
+    if (!["arm64", "riscv64"].includes(this.arch)) throw new ConfigError(`unknown arch '${this.arch}' (arm64 or riscv64)`);
+    this.host = options.host ?? new Host();
+    this.queue = options.queue ?? new EventQueue();
+    this.tracer = options.tracer ?? new Tracer(this.queue);
+    this.maxVcpus = options.maxVcpus ?? (this.arch === "arm64" ? 512 : 1024);
+    this.maxVcpuId = options.maxVcpuId ?? this.maxVcpus;
+    this.ipaLimit = options.ipaLimit ?? 48;
+    for (const [k, v] of [["maxVcpus", this.maxVcpus], ["maxVcpuId", this.maxVcpuId], ["ipaLimit", this.ipaLimit]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${k} ${v} must be a positive integer`);
+    }
+  }
+
+  /** The VMs created so far. */
+  get vms(): readonly Vm[] {
+    return this.#vms;
+  }
+
+  /** KVM_GET_API_VERSION: 12. */
+  getApiVersion(): number {
+    return CAP.KVM_API_VERSION;
+  }
+
+  /**
+   * KVM_CHECK_EXTENSION: 0 = not supported, > 0 = supported or the value.
+   * Unknown capabilities are 0, as in Linux.
+   */
+  checkExtension(cap: number): number {
+    const arm = this.arch === "arm64";
+    switch (cap) {
+      case CAP.KVM_CAP_IRQCHIP: {
+        const types = arm ? [KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3] : [KVM_DEV_TYPE_RISCV_AIA];
+        return types.some((t) => this.#devices.has(t)) ? 1 : 0;
+      }
+      case CAP.KVM_CAP_USER_MEMORY:
+      case CAP.KVM_CAP_MP_STATE:
+      case CAP.KVM_CAP_IMMEDIATE_EXIT:
+      case CAP.KVM_CAP_DEVICE_CTRL:
+      case CAP.KVM_CAP_READONLY_MEM:
+      case CAP.KVM_CAP_CHECK_EXTENSION_VM:
+      case CAP.KVM_CAP_HALT_POLL:
+      case CAP.KVM_CAP_SYSTEM_EVENT_DATA:
+        return 1;
+      case CAP.KVM_CAP_NR_VCPUS:
+        return Math.min(this.host.cpus.length, this.maxVcpus);
+      case CAP.KVM_CAP_MAX_VCPUS:
+        return this.maxVcpus;
+      case CAP.KVM_CAP_MAX_VCPU_ID:
+        return this.maxVcpuId;
+      case CAP.KVM_CAP_NR_MEMSLOTS:
+        return KVM_USER_MEM_SLOTS;
+      case CAP.KVM_CAP_ARM_PSCI:
+      case CAP.KVM_CAP_ARM_PSCI_0_2:
+      case CAP.KVM_CAP_ARM_PMU_V3:
+      case CAP.KVM_CAP_VM_ATTRIBUTES:
+      case CAP.KVM_CAP_VCPU_ATTRIBUTES:
+        return arm ? 1 : 0;
+      case CAP.KVM_CAP_ARM_VM_IPA_SIZE:
+        return arm ? this.ipaLimit : 0;
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * KVM_CREATE_VM. arm64: `type` bits [7:0] are the IPA size in bits (0 =
+   * 40); other bits, or a size outside 32..KVM_CAP_ARM_VM_IPA_SIZE, EINVAL.
+   * RISC-V ignores `type` (arch/riscv/kvm/vm.c kvm_arch_init_vm).
+   */
+  createVm(type = 0, options: VmOptions = {}): Vm {
+    let ipaBits = 0;
+    if (this.arch === "arm64") {
+      if (!Number.isInteger(type) || type < 0 || (type & ~0xff) !== 0 || type > 0xff) fail("EINVAL", "KVM_CREATE_VM", `type 0x${type.toString(16)} has bits outside KVM_VM_TYPE_ARM_IPA_SIZE_MASK`);
+      ipaBits = type === 0 ? 40 : type;
+      if (ipaBits < 32 || ipaBits > this.ipaLimit) fail("EINVAL", "KVM_CREATE_VM", `IPA size ${ipaBits} bits is outside 32..${this.ipaLimit}`);
+    }
+    const policy = options.runnablePolicy ?? "irq-lines";
+    if (!RUNNABLE_POLICIES.includes(policy)) throw new ConfigError(`unknown runnable policy '${policy}' (${RUNNABLE_POLICIES.join(", ")})`);
+    const timebaseHz = options.timebaseHz ?? 10_000_000;
+    if (!Number.isSafeInteger(timebaseHz) || timebaseHz < 1) throw new ConfigError(`timebaseHz ${timebaseHz} must be a positive integer`);
+    const index = this.#vms.length;
+    const vm = new Vm(this, {
+      name: options.name ?? `vm${index}`,
+      index,
+      type,
+      ipaBits,
+      costs: makeCostModel(options.costs),
+      runnablePolicy: policy,
+      timebaseHz,
+    });
+    this.#vms.push(vm);
+    return vm;
+  }
+
+  /**
+   * Registers the device model KVM_CREATE_DEVICE instantiates for `type`
+   * (how the vgic and AIA packages plug in). One factory per type.
+   */
+  registerDeviceType(type: number, factory: KvmDeviceFactory): void {
+    if (!Number.isInteger(type) || type < 1) throw new ConfigError(`device type ${type} is not a KVM_DEV_TYPE_*`);
+    if (this.#devices.has(type)) throw new ConfigError(`device type ${type} is already registered`);
+    this.#devices.set(type, factory);
+  }
+
+  /** @internal The factory for `type`, if registered. */
+  deviceFactory(type: number): KvmDeviceFactory | undefined {
+    return this.#devices.get(type);
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * In-kernel SBI handling for RISC-V ecalls (RISC-V SBI specification v2.0;
+ * Linux arch/riscv/kvm/vcpu_sbi*.c).
+ *
+ * KVM handles BASE, TIME, IPI, RFENCE, HSM and SRST in the kernel. Legacy
+ * console putchar/getchar, DBCN and the experimental and vendor ranges are
+ * forwarded to userspace with KVM_EXIT_RISCV_SBI (kvm_riscv_vcpu_sbi_forward,
+ * which pre-sets ret = { SBI_ERR_NOT_SUPPORTED, 0 }). Any other extension
+ * returns SBI_ERR_NOT_SUPPORTED to the guest without an exit. SRST ends in
+ * KVM_EXIT_SYSTEM_EVENT with the reset reason in data[0]. RFENCE succeeds
+ * without effect: the model has no TLBs. Linux enables DBCN only when
+ * userspace asks (ONE_REG); here it is always forwarded.
+ */
+
+import {
+  FW_DONE as FW_DONE_,
+  FW_EXIT_USER as FW_EXIT_USER_,
+  FW_STOPPED as FW_STOPPED_,
+  FW_SYSTEM_EVENT as FW_SYSTEM_EVENT_,
+  FW_WFI as FW_WFI_,
+  type FirmwareOutcome,
+  type FirmwareVcpu,
+  type FirmwareVm,
+} from "./firmware.js";
+import {
+  IRQ_S_SOFT as IRQ_S_SOFT_,
+  KVM_SBI_IMPID as KVM_SBI_IMPID_,
+  KVM_SBI_SPEC_VERSION as KVM_SBI_SPEC_VERSION_,
+  SBI_ERR_ALREADY_AVAILABLE as SBI_ERR_ALREADY_AVAILABLE_,
+  SBI_ERR_INVALID_PARAM as SBI_ERR_INVALID_PARAM_,
+  SBI_ERR_NOT_SUPPORTED as SBI_ERR_NOT_SUPPORTED_,
+  SBI_EXT_0_1_CONSOLE_GETCHAR as SBI_EXT_0_1_CONSOLE_GETCHAR_,
+  SBI_EXT_0_1_CONSOLE_PUTCHAR as SBI_EXT_0_1_CONSOLE_PUTCHAR_,
+  SBI_EXT_0_1_SET_TIMER as SBI_EXT_0_1_SET_TIMER_,
+  SBI_EXT_BASE as SBI_EXT_BASE_,
+  SBI_EXT_BASE_GET_IMP_ID as SBI_EXT_BASE_GET_IMP_ID_,
+  SBI_EXT_BASE_GET_IMP_VERSION as SBI_EXT_BASE_GET_IMP_VERSION_,
+  SBI_EXT_BASE_GET_MARCHID as SBI_EXT_BASE_GET_MARCHID_,
+  SBI_EXT_BASE_GET_MIMPID as SBI_EXT_BASE_GET_MIMPID_,
+  SBI_EXT_BASE_GET_MVENDORID as SBI_EXT_BASE_GET_MVENDORID_,
+  SBI_EXT_BASE_GET_SPEC_VERSION as SBI_EXT_BASE_GET_SPEC_VERSION_,
+  SBI_EXT_BASE_PROBE_EXT as SBI_EXT_BASE_PROBE_EXT_,
+  SBI_EXT_DBCN as SBI_EXT_DBCN_,
+  SBI_EXT_EXPERIMENTAL_END as SBI_EXT_EXPERIMENTAL_END_,
+  SBI_EXT_EXPERIMENTAL_START as SBI_EXT_EXPERIMENTAL_START_,
+  SBI_EXT_HSM as SBI_EXT_HSM_,
+  SBI_EXT_HSM_HART_START as SBI_EXT_HSM_HART_START_,
+  SBI_EXT_HSM_HART_STATUS as SBI_EXT_HSM_HART_STATUS_,
+  SBI_EXT_HSM_HART_STOP as SBI_EXT_HSM_HART_STOP_,
+  SBI_EXT_HSM_HART_SUSPEND as SBI_EXT_HSM_HART_SUSPEND_,
+  SBI_EXT_IPI as SBI_EXT_IPI_,
+  SBI_EXT_IPI_SEND_IPI as SBI_EXT_IPI_SEND_IPI_,
+  SBI_EXT_RFENCE as SBI_EXT_RFENCE_,
+  SBI_EXT_SRST as SBI_EXT_SRST_,
+  SBI_EXT_SRST_RESET as SBI_EXT_SRST_RESET_,
+  SBI_EXT_TIME as SBI_EXT_TIME_,
+  SBI_EXT_TIME_SET_TIMER as SBI_EXT_TIME_SET_TIMER_,
+  SBI_EXT_VENDOR_END as SBI_EXT_VENDOR_END_,
+  SBI_EXT_VENDOR_START as SBI_EXT_VENDOR_START_,
+  SBI_HSM_STATE_START_PENDING as SBI_HSM_STATE_START_PENDING_,
+  SBI_HSM_STATE_STARTED as SBI_HSM_STATE_STARTED_,
+  SBI_HSM_STATE_STOPPED as SBI_HSM_STATE_STOPPED_,
+  SBI_SRST_RESET_TYPE_COLD_REBOOT as SBI_SRST_RESET_TYPE_COLD_REBOOT_,
+  SBI_SRST_RESET_TYPE_SHUTDOWN as SBI_SRST_RESET_TYPE_SHUTDOWN_,
+  SBI_SRST_RESET_TYPE_WARM_REBOOT as SBI_SRST_RESET_TYPE_WARM_REBOOT_,
+  SBI_SUCCESS as SBI_SUCCESS_,
+} from "./uapi/sbi.js";
+import { KVM_SYSTEM_EVENT_RESET as KVM_SYSTEM_EVENT_RESET_, KVM_SYSTEM_EVENT_SHUTDOWN as KVM_SYSTEM_EVENT_SHUTDOWN_ } from "./uapi/system-event.js";
+
+// Module-local copies of imported bindings used on the hot path: plain constant
+// loads whatever the module loader does with live import bindings.
+const FW_DONE = FW_DONE_;
+const FW_EXIT_USER = FW_EXIT_USER_;
+const FW_STOPPED = FW_STOPPED_;
+const FW_SYSTEM_EVENT = FW_SYSTEM_EVENT_;
+const FW_WFI = FW_WFI_;
+const IRQ_S_SOFT = IRQ_S_SOFT_;
+const KVM_SBI_IMPID = KVM_SBI_IMPID_;
+const KVM_SBI_SPEC_VERSION = KVM_SBI_SPEC_VERSION_;
+const SBI_ERR_ALREADY_AVAILABLE = SBI_ERR_ALREADY_AVAILABLE_;
+const SBI_ERR_INVALID_PARAM = SBI_ERR_INVALID_PARAM_;
+const SBI_ERR_NOT_SUPPORTED = SBI_ERR_NOT_SUPPORTED_;
+const SBI_EXT_0_1_CONSOLE_GETCHAR = SBI_EXT_0_1_CONSOLE_GETCHAR_;
+const SBI_EXT_0_1_CONSOLE_PUTCHAR = SBI_EXT_0_1_CONSOLE_PUTCHAR_;
+const SBI_EXT_0_1_SET_TIMER = SBI_EXT_0_1_SET_TIMER_;
+const SBI_EXT_BASE = SBI_EXT_BASE_;
+const SBI_EXT_BASE_GET_IMP_ID = SBI_EXT_BASE_GET_IMP_ID_;
+const SBI_EXT_BASE_GET_IMP_VERSION = SBI_EXT_BASE_GET_IMP_VERSION_;
+const SBI_EXT_BASE_GET_MARCHID = SBI_EXT_BASE_GET_MARCHID_;
+const SBI_EXT_BASE_GET_MIMPID = SBI_EXT_BASE_GET_MIMPID_;
+const SBI_EXT_BASE_GET_MVENDORID = SBI_EXT_BASE_GET_MVENDORID_;
+const SBI_EXT_BASE_GET_SPEC_VERSION = SBI_EXT_BASE_GET_SPEC_VERSION_;
+const SBI_EXT_BASE_PROBE_EXT = SBI_EXT_BASE_PROBE_EXT_;
+const SBI_EXT_DBCN = SBI_EXT_DBCN_;
+const SBI_EXT_EXPERIMENTAL_END = SBI_EXT_EXPERIMENTAL_END_;
+const SBI_EXT_EXPERIMENTAL_START = SBI_EXT_EXPERIMENTAL_START_;
+const SBI_EXT_HSM = SBI_EXT_HSM_;
+const SBI_EXT_HSM_HART_START = SBI_EXT_HSM_HART_START_;
+const SBI_EXT_HSM_HART_STATUS = SBI_EXT_HSM_HART_STATUS_;
+const SBI_EXT_HSM_HART_STOP = SBI_EXT_HSM_HART_STOP_;
+const SBI_EXT_HSM_HART_SUSPEND = SBI_EXT_HSM_HART_SUSPEND_;
+const SBI_EXT_IPI = SBI_EXT_IPI_;
+const SBI_EXT_IPI_SEND_IPI = SBI_EXT_IPI_SEND_IPI_;
+const SBI_EXT_RFENCE = SBI_EXT_RFENCE_;
+const SBI_EXT_SRST = SBI_EXT_SRST_;
+const SBI_EXT_SRST_RESET = SBI_EXT_SRST_RESET_;
+const SBI_EXT_TIME = SBI_EXT_TIME_;
+const SBI_EXT_TIME_SET_TIMER = SBI_EXT_TIME_SET_TIMER_;
+const SBI_EXT_VENDOR_END = SBI_EXT_VENDOR_END_;
+const SBI_EXT_VENDOR_START = SBI_EXT_VENDOR_START_;
+const SBI_HSM_STATE_START_PENDING = SBI_HSM_STATE_START_PENDING_;
+const SBI_HSM_STATE_STARTED = SBI_HSM_STATE_STARTED_;
+const SBI_HSM_STATE_STOPPED = SBI_HSM_STATE_STOPPED_;
+const SBI_SRST_RESET_TYPE_COLD_REBOOT = SBI_SRST_RESET_TYPE_COLD_REBOOT_;
+const SBI_SRST_RESET_TYPE_SHUTDOWN = SBI_SRST_RESET_TYPE_SHUTDOWN_;
+const SBI_SRST_RESET_TYPE_WARM_REBOOT = SBI_SRST_RESET_TYPE_WARM_REBOOT_;
+const SBI_SUCCESS = SBI_SUCCESS_;
+const KVM_SYSTEM_EVENT_RESET = KVM_SYSTEM_EVENT_RESET_;
+const KVM_SYSTEM_EVENT_SHUTDOWN = KVM_SYSTEM_EVENT_SHUTDOWN_;
+
+/** Whether KVM forwards extension `ext` to userspace. */
+export function sbiForwarded(ext: number): boolean {
+  return (
+    ext === SBI_EXT_0_1_CONSOLE_PUTCHAR ||
+    ext === SBI_EXT_0_1_CONSOLE_GETCHAR ||
+    ext === SBI_EXT_DBCN ||
+    (ext >= SBI_EXT_EXPERIMENTAL_START && ext <= SBI_EXT_EXPERIMENTAL_END) ||
+    (ext >= SBI_EXT_VENDOR_START && ext <= SBI_EXT_VENDOR_END)
+  );
+}
+
+const IN_KERNEL = new Set([SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST]);
+
+/**
+ * Handles an ecall. `args` are a0..a5; `ret` receives [error, value].
+ * Returns FW_DONE, FW_WFI, FW_STOPPED, FW_EXIT_USER or FW_SYSTEM_EVENT.
+ */
+export function handleSbi(
+  vcpu: FirmwareVcpu,
+  vm: FirmwareVm,
+  ext: number,
+  fid: number,
+  args: readonly number[],
+  ret: number[],
+  out: FirmwareOutcome,
+): number {
+  const a0 = args[0] ?? 0;
+  const a1 = args[1] ?? 0;
+  const a2 = args[2] ?? 0;
+  ret[0] = SBI_SUCCESS;
+  ret[1] = 0;
+  if (sbiForwarded(ext)) return FW_EXIT_USER;
+  switch (ext) {
+    case SBI_EXT_BASE:
+      return base(fid, a0, ret);
+    case SBI_EXT_0_1_SET_TIMER:
+    case SBI_EXT_TIME:
+      if (ext === SBI_EXT_TIME && fid !== SBI_EXT_TIME_SET_TIMER) break;
+      vcpu.setTimer(a0);
+      return FW_DONE;
+    case SBI_EXT_IPI:
+      if (fid !== SBI_EXT_IPI_SEND_IPI) break;
+      return sendIpi(vm, a0, a1, ret);
+    case SBI_EXT_RFENCE:
+      if (fid > 6) break;
+      return FW_DONE;
+    case SBI_EXT_HSM:
+      return hsm(vcpu, vm, fid, a0, a1, a2, ret);
+    case SBI_EXT_SRST:
+      if (fid !== SBI_EXT_SRST_RESET) break;
+      if (a0 === SBI_SRST_RESET_TYPE_SHUTDOWN) out.type = KVM_SYSTEM_EVENT_SHUTDOWN;
+      else if (a0 === SBI_SRST_RESET_TYPE_COLD_REBOOT || a0 === SBI_SRST_RESET_TYPE_WARM_REBOOT) {
+        out.type = KVM_SYSTEM_EVENT_RESET;
+      } else {
+        ret[0] = SBI_ERR_INVALID_PARAM;
+        return FW_DONE;
+      }
+      out.data0 = a1;
+      return FW_SYSTEM_EVENT;
+    default:
+      break;
+  }
+  ret[0] = SBI_ERR_NOT_SUPPORTED;
+  return FW_DONE;
+}
+
+function base(fid: number, a0: number, ret: number[]): number {
+  switch (fid) {
+    case SBI_EXT_BASE_GET_SPEC_VERSION:
+      ret[1] = KVM_SBI_SPEC_VERSION;
+      break;
+    case SBI_EXT_BASE_GET_IMP_ID:
+      ret[1] = KVM_SBI_IMPID;
+      break;
+    case SBI_EXT_BASE_GET_IMP_VERSION:
+      // LINUX_VERSION_CODE of the modelled host kernel (6.19).
+      ret[1] = (6 << 16) | (19 << 8);
+      break;
+    case SBI_EXT_BASE_PROBE_EXT:
+      ret[1] = IN_KERNEL.has(a0) || sbiForwarded(a0) ? 1 : 0;
+      break;
+    case SBI_EXT_BASE_GET_MVENDORID:
+    case SBI_EXT_BASE_GET_MARCHID:
+    case SBI_EXT_BASE_GET_MIMPID:
+      ret[1] = 0;
+      break;
+    default:
+      ret[0] = SBI_ERR_NOT_SUPPORTED;
+  }
+  return FW_DONE;
+}
+
+/** sbi_send_ipi(hart_mask, hart_mask_base): base -1 means every hart. */
+function sendIpi(vm: FirmwareVm, mask: number, maskBase: number, ret: number[]): number {
+  for (const v of vm.firmwareVcpus) {
+    const id = v.vcpuId;
+    let hit: boolean;
+    // hart_mask_base = -1 (all ones, as a JS number -1 or 2^64) means every hart.
+    if (maskBase === -1 || maskBase >= 2 ** 64 - 1) hit = true;
+    else {
+      const bit = id - maskBase;
+      hit = bit >= 0 && bit < 53 && Math.floor(mask / 2 ** bit) % 2 === 1;
+    }
+    if (hit) v.raiseLine(IRQ_S_SOFT);
+  }
+  ret[0] = SBI_SUCCESS;
+  return FW_DONE;
+}
+
+function hsm(
+  vcpu: FirmwareVcpu,
+  vm: FirmwareVm,
+  fid: number,
+  a0: number,
+  a1: number,
+  a2: number,
+  ret: number[],
+): number {
+  switch (fid) {
+    case SBI_EXT_HSM_HART_START: {
+      const t = vm.firmwareVcpus.find((v) => v.vcpuId === a0);
+      if (t === undefined) ret[0] = SBI_ERR_INVALID_PARAM;
+      else if (!t.stopped) ret[0] = SBI_ERR_ALREADY_AVAILABLE;
+      else t.startAt(a1, a2);
+      return FW_DONE;
+    }
+    case SBI_EXT_HSM_HART_STOP:
+      vcpu.stopSelf();
+      return FW_STOPPED;
+    case SBI_EXT_HSM_HART_STATUS: {
+      const t = vm.firmwareVcpus.find((v) => v.vcpuId === a0);
+      if (t === undefined) ret[0] = SBI_ERR_INVALID_PARAM;
+      else if (t.resetPending) ret[1] = SBI_HSM_STATE_START_PENDING;
+      else ret[1] = t.stopped ? SBI_HSM_STATE_STOPPED : SBI_HSM_STATE_STARTED;
+      return FW_DONE;
+    }
+    case SBI_EXT_HSM_HART_SUSPEND:
+      // Retentive suspend is WFI-like (kvm_riscv_vcpu_wfi); the model treats every type so.
+      return FW_WFI;
+    default:
+      ret[0] = SBI_ERR_NOT_SUPPORTED;
+      return FW_DONE;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * A host thread as the scheduler sees it: a vCPU thread of a VMM, or any other
+ * task competing for the harts. Plain state, owned and mutated only by
+ * {@link HostScheduler}; readers get it through the scheduler's methods.
+ */
+
+import type { Bitmap } from "@irqlab/sim";
+
+/** Where a thread is in its life (Linux: TASK_RUNNING on a CPU or a runqueue, sleeping, dead). */
+export type ThreadState = "running" | "runnable" | "sleeping" | "exited";
+
+/** A schedulable host thread. */
+export interface HostThread {
+  /** Thread id, unique per scheduler (like a TID). */
+  readonly tid: number;
+  /** Name for traces, e.g. `vm0/vcpu3`. */
+  readonly name: string;
+  /** Current state. */
+  readonly state: ThreadState;
+  /**
+   * The hart it runs or waits on; when sleeping, the hart it last ran on
+   * (Linux's task_cpu(), which wake-up placement starts from). -1 before the first run.
+   */
+  readonly hart: number;
+  /** The harts it may run on (sched_setaffinity). */
+  readonly affinity: Bitmap;
+  /** Times it was moved from one hart to another. */
+  readonly migrations: number;
+  /** Virtual nanoseconds spent running. */
+  readonly runtime: number;
+}
+
+/** The scheduler's own mutable view of a thread. */
+export interface MutableHostThread extends HostThread {
+  state: ThreadState;
+  hart: number;
+  affinity: Bitmap;
+  migrations: number;
+  runtime: number;
+  /** When it last started running (for runtime accounting). */
+  ranSince: number;
+}

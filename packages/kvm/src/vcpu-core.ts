@@ -1,0 +1,373 @@
+/**
+ * The state every vCPU carries between KVM_RUNs and the kernel-side machinery
+ * around it: vCPU requests and kicks (vcpu-requests.rst), blocking in
+ * kvm_vcpu_halt()/kvm_vcpu_block() with optional halt polling
+ * (halt-polling.rst), sleeping while powered off (KVM_REQ_SLEEP), the
+ * runnable check, and placement on a host CPU (vcpu_load).
+ *
+ * Blocking in a single-threaded simulation: a blocked vCPU advances the VM's
+ * event queue — runs other events: timers, device injections, other
+ * components' work — until something wakes it (kvm_vcpu_wake_up, called by a
+ * kick) and kvm_vcpu_check_block() then agrees, or until the queue is empty.
+ * A kick that wakes the vCPU while check_block() still says "not runnable"
+ * is the missed wake-up of seed 004: the vCPU goes back to sleep, and the
+ * trace records `wake-ignored`.
+ */
+
+import type { Counter, EventQueue, GuestProgram, Tracer, TrackId } from "@irqlab/sim";
+import type { CostModel } from "./cost-model.js";
+import type { PlacedVcpu } from "./host.js";
+import type { IrqChipVcpu, VcpuIrqChip } from "./irqchip.js";
+import { KvmRun } from "./kvm-run.js";
+import {
+  IRQLAB_REQ_IRQ_DEASSERT,
+  KVM_REQ_IRQ_PENDING,
+  KVM_REQ_SLEEP,
+  KVM_REQ_UNBLOCK,
+  KVM_REQUEST_NO_ACTION,
+  KVM_REQUEST_NO_WAKEUP,
+  requestBit,
+  requestName,
+} from "./requests.js";
+import { kvmArchVcpuRunnable, type RunnablePolicy } from "./runnable.js";
+import { KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
+import type { Vm } from "./vm.js";
+
+/**
+ * What a vCPU executes: the guest's code, as generators of architectural
+ * operations (the equivalent of loading an image and setting PC / VBAR_EL1 /
+ * stvec through KVM_SET_ONE_REG).
+ */
+export interface GuestImage {
+  /** The boot program, started when the vCPU first enters the guest. */
+  readonly main: () => GuestProgram;
+  /** The interrupt vector, entered with the cause when an interrupt is taken. */
+  readonly vector?: (cause: number) => GuestProgram;
+  /**
+   * A secondary entry (PSCI CPU_ON / SBI HSM hart_start) at `entry` with
+   * `context` (x0 / a1). Defaults to `main`.
+   */
+  readonly secondary?: (entry: number, context: number) => GuestProgram;
+}
+
+/** vcpu->mode (include/linux/kvm_host.h). */
+export const OUTSIDE_GUEST_MODE = 0;
+/** vcpu->mode: in the guest (a kick sends an IPI). */
+export const IN_GUEST_MODE = 1;
+/** vcpu->mode: kicked, leaving the guest. */
+export const EXITING_GUEST_MODE = 2;
+
+/** How a wait ended. */
+export const WAIT_OK = 0;
+/** A signal (kick from outside) ended the wait. */
+export const WAIT_SIGNAL = 1;
+/** Nothing on the queue could end the wait. */
+export const WAIT_IDLE = 2;
+
+const WAIT_HALT = 0;
+const WAIT_SLEEP = 1;
+
+/** halt-polling.rst defaults: grow ×2 from 10 µs, shrink to 0. */
+const HALT_POLL_GROW = 2;
+const HALT_POLL_GROW_START = 10_000;
+
+const BIT_IRQ_PENDING = requestBit(KVM_REQ_IRQ_PENDING);
+const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
+
+/** A vCPU's kernel-side state, requests, kicks and blocking. */
+export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
+  /** The shared kvm_run structure. */
+  readonly kvmRun = new KvmRun();
+  /** KVM_GET_MP_STATE's answer. */
+  protected mpState: number = KVM_MP_STATE_RUNNABLE;
+  /** vcpu->arch.pause. */
+  protected paused = false;
+  /** The request bitmap (one bit per request number). */
+  protected requests = 0;
+  /** vcpu->mode. */
+  protected mode = OUTSIDE_GUEST_MODE;
+  /** A signal is pending for the vCPU thread (a kick from userspace). */
+  protected signalPending = false;
+  /** The interrupt controller's CPU side. */
+  protected chip: VcpuIrqChip;
+  protected readonly queue: EventQueue;
+  protected readonly tracer: Tracer;
+  protected readonly costs: CostModel;
+  protected readonly policy: RunnablePolicy;
+  /** The vCPU's trace track. */
+  readonly track: TrackId;
+  #hostCpu = -1;
+  #affinity: readonly number[] = [];
+  #blocked = false;
+  #woken = false;
+  readonly #wokenPredicate = (): boolean => this.#woken;
+  #haltPollNs = 0;
+  readonly #cHaltAttempted: Counter;
+  readonly #cHaltSuccess: Counter;
+  readonly #cHaltWakeup: Counter;
+  readonly #cWakeIgnored: Counter;
+
+  constructor(
+    /** The VM. */
+    readonly vm: Vm,
+    /** The vCPU id given to KVM_CREATE_VCPU. */
+    readonly vcpuId: number,
+    chip: VcpuIrqChip,
+  ) {
+    this.queue = vm.queue;
+    this.tracer = vm.tracer;
+    this.costs = vm.costs;
+    this.policy = vm.runnablePolicy;
+    this.track = vm.tracer.track(vm.name, `vcpu${vcpuId}`, "vcpu");
+    const c = vm.tracer.counters;
+    this.#cHaltAttempted = c.counter("kvm.halt_attempted_poll");
+    this.#cHaltSuccess = c.counter("kvm.halt_successful_poll");
+    this.#cHaltWakeup = c.counter("kvm.halt_wakeup");
+    this.#cWakeIgnored = c.counter("kvm.wake_ignored");
+    this.chip = chip;
+    chip.attach(this);
+  }
+
+  /** VM index on the host (PlacedVcpu). */
+  get vmIndex(): number {
+    return this.vm.index;
+  }
+
+  /** The host CPU this vCPU last ran on (vcpu->cpu), or -1 before its first KVM_RUN. */
+  get hostCpu(): number {
+    return this.#hostCpu;
+  }
+
+  /** The vCPU thread's CPU affinity (empty = any CPU). */
+  get affinity(): readonly number[] {
+    return this.#affinity;
+  }
+
+  /** True while blocked in WFI or asleep (powered off). */
+  get blocked(): boolean {
+    return this.#blocked;
+  }
+
+  /** The current halt-polling window (vcpu->halt_poll_ns). */
+  get haltPollNs(): number {
+    return this.#haltPollNs;
+  }
+
+  /** The interrupt controller's CPU side of this vCPU. */
+  get irqChip(): VcpuIrqChip {
+    return this.chip;
+  }
+
+  /** @internal Gives the vCPU another interrupt controller CPU side (vm.installIrqChip). */
+  setIrqChip(chip: VcpuIrqChip): void {
+    this.chip = chip;
+    chip.attach(this);
+  }
+
+  /** Whether a request is pending (kvm_test_request). */
+  testRequest(req: number): boolean {
+    return (this.requests & requestBit(req)) !== 0;
+  }
+
+  /**
+   * kvm_make_request() followed by kvm_vcpu_kick(), honouring the request's
+   * KVM_REQUEST_NO_WAKEUP / KVM_REQUEST_NO_ACTION flags.
+   */
+  makeRequest(req: number): void {
+    this.requests |= requestBit(req);
+    if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "request", { req: requestName(req) });
+    if ((req & KVM_REQUEST_NO_ACTION) !== 0) return;
+    if ((req & KVM_REQUEST_NO_WAKEUP) !== 0 && this.#blocked) return;
+    this.kvmVcpuKick();
+  }
+
+  /**
+   * kvm_vcpu_kick(): wake the vCPU if it is blocked; if it is in guest mode,
+   * force it out (it sees its requests at the next instruction boundary);
+   * otherwise nothing — it checks requests before entering.
+   */
+  kvmVcpuKick(): void {
+    if (this.#blocked) {
+      this.kvmVcpuWakeUp();
+      return;
+    }
+    if (this.mode === IN_GUEST_MODE) {
+      this.mode = EXITING_GUEST_MODE;
+      if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "in-guest" });
+    }
+  }
+
+  /** kvm_vcpu_wake_up(): make a blocked vCPU re-check whether it may run. */
+  kvmVcpuWakeUp(): void {
+    if (!this.#blocked) return;
+    this.#woken = true;
+    if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "blocked" });
+  }
+
+  /**
+   * A kick from userspace, as QEMU's kvm_cpu_kick(): sets
+   * kvm_run.immediate_exit and signals the vCPU thread. A vCPU in KVM_RUN
+   * returns KVM_EXIT_INTR at its next instruction boundary (or at once if
+   * blocked); otherwise its next KVM_RUN returns KVM_EXIT_INTR without
+   * entering the guest. The VMM clears `kvmRun.immediateExit` afterwards.
+   */
+  kick(): void {
+    this.kvmRun.immediateExit = 1;
+    this.signalPending = true;
+    if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "signal", {});
+    if (this.#blocked) this.#woken = true;
+  }
+
+  /**
+   * Sets the vCPU thread's CPU affinity (sched_setaffinity on a QEMU vCPU
+   * thread); the placement policy applies it at the next KVM_RUN.
+   */
+  setThreadAffinity(cpus: readonly number[]): void {
+    this.vm.host.checkAffinity(cpus);
+    this.#affinity = Object.freeze([...cpus]);
+  }
+
+  // ---- IrqChipVcpu ----------------------------------------------------------
+
+  /** The irqchip says an interrupt may be pending: KVM_REQ_IRQ_PENDING + kick. */
+  irqPending(): void {
+    this.makeRequest(KVM_REQ_IRQ_PENDING);
+  }
+
+  /** A line was lowered: see {@link IrqChipVcpu.irqLowered}. */
+  irqLowered(): void {
+    this.makeRequest(this.policy === "irq-lines" ? KVM_REQ_IRQ_PENDING : IRQLAB_REQ_IRQ_DEASSERT);
+  }
+
+  // ---- for the run loop -----------------------------------------------------
+
+  /** kvm_arch_vcpu_runnable() under the VM's policy. */
+  protected runnable(): boolean {
+    return kvmArchVcpuRunnable(this.policy, {
+      chip: this.chip,
+      stopped: this.mpState === KVM_MP_STATE_STOPPED,
+      paused: this.paused,
+      irqPendingRequest: (this.requests & BIT_IRQ_PENDING) !== 0,
+    });
+  }
+
+  /** vcpu_load(): ask the placement policy where the vCPU thread runs now. */
+  protected load(): void {
+    const cpu = this.vm.host.place(this);
+    if (cpu !== this.#hostCpu) {
+      if (this.tracer.enabled) {
+        this.tracer.instant(this.track, "sched", "migrate", { from: this.#hostCpu, to: cpu });
+      }
+      this.#hostCpu = cpu;
+    }
+  }
+
+  /** Powers the vCPU off (KVM_MP_STATE_STOPPED) and asks it to sleep (KVM_REQ_SLEEP). */
+  protected powerOff(): void {
+    this.mpState = KVM_MP_STATE_STOPPED;
+    this.makeRequest(KVM_REQ_SLEEP);
+  }
+
+  /**
+   * kvm_vcpu_halt(): optional halt polling, then kvm_vcpu_block() until
+   * kvm_vcpu_check_block() holds, a signal arrives, or the queue runs dry.
+   */
+  protected halt(): number {
+    const q = this.queue;
+    const start = q.now;
+    const max = this.vm.haltPollMaxNs;
+    let outcome = -1;
+    if (this.#haltPollNs > 0) {
+      this.#cHaltAttempted.value++;
+      const end = start + this.#haltPollNs;
+      for (;;) {
+        if (this.#waitDone(WAIT_HALT)) {
+          outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+          break;
+        }
+        const next = q.peekTime();
+        if (next === undefined || next > end) {
+          q.runUntil(end);
+          if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+          break;
+        }
+        q.runUntil(next);
+      }
+      if (outcome === WAIT_OK) {
+        this.#cHaltSuccess.value++;
+        if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "halt-poll", start, q.now - start, { woke: true });
+      }
+    }
+    if (outcome < 0) {
+      outcome = this.#wait(WAIT_HALT);
+      if (outcome === WAIT_OK) {
+        this.#cHaltWakeup.value++;
+        q.runUntil(q.now + this.costs.wakeup);
+      }
+    }
+    if (outcome === WAIT_OK && max > 0) {
+      const haltNs = q.now - start;
+      const cur = this.#haltPollNs;
+      if (haltNs <= cur) {
+        // Woken inside the poll window: keep it.
+      } else if (cur !== 0 && haltNs > max) {
+        this.#haltPollNs = 0;
+      } else if (cur < max && haltNs < max) {
+        this.#haltPollNs = Math.min(max, Math.max(HALT_POLL_GROW_START, cur * HALT_POLL_GROW));
+      }
+    } else if (max === 0) {
+      this.#haltPollNs = 0;
+    }
+    return outcome;
+  }
+
+  /** kvm_vcpu_sleep() (KVM_REQ_SLEEP): wait while powered off or paused. */
+  protected sleep(): number {
+    return this.#wait(WAIT_SLEEP);
+  }
+
+  #waitDone(kind: number): boolean {
+    if (this.signalPending) return true;
+    if (kind === WAIT_SLEEP) return this.mpState !== KVM_MP_STATE_STOPPED && !this.paused;
+    if (this.runnable()) return true;
+    if ((this.requests & BIT_UNBLOCK) !== 0) {
+      this.requests &= ~BIT_UNBLOCK;
+      return true;
+    }
+    return false;
+  }
+
+  #wait(kind: number): number {
+    const q = this.queue;
+    const start = q.now;
+    const tracing = this.tracer.enabled;
+    if (kind === WAIT_HALT) this.chip.blocking?.();
+    this.mode = OUTSIDE_GUEST_MODE;
+    this.#blocked = true;
+    if (tracing) this.tracer.instant(this.track, "kvm", kind === WAIT_HALT ? "block" : "sleep", {});
+    let outcome: number;
+    for (;;) {
+      if (this.#waitDone(kind)) {
+        outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+        break;
+      }
+      this.#woken = false;
+      if (!q.runUntilCondition(this.#wokenPredicate)) {
+        outcome = WAIT_IDLE;
+        break;
+      }
+      if (!this.#waitDone(kind)) {
+        this.#cWakeIgnored.value++;
+        if (tracing) this.tracer.instant(this.track, "kvm", "wake-ignored", { policy: this.policy });
+      }
+    }
+    this.#blocked = false;
+    this.#woken = false;
+    if (kind === WAIT_HALT) this.chip.unblocking?.();
+    if (tracing) {
+      const what = outcome === WAIT_OK ? "wake" : outcome === WAIT_SIGNAL ? "signal" : "idle";
+      this.tracer.span(this.track, "kvm", kind === WAIT_HALT ? "halt" : "sleep", start, q.now - start, { end: what });
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * KVM_RUN: the vCPU run loop (arch/arm64/kvm/arm.c kvm_arch_vcpu_ioctl_run,
+ * arch/riscv/kvm/vcpu.c; reference/kvm-qemu.md §2.1, §2.5, §2.6) executing a
+ * guest program op by op on the VM's virtual clock.
+ *
+ * One KVM_RUN: complete the previous exit (MMIO read data, SBI/CSR/hypercall
+ * results) → honour immediate_exit → vcpu_load (placement) → loop { signals →
+ * requests → entry checks and irqchip flush → guest ops } until an exit. Each
+ * op costs virtual time from the cost model and advances the VM's event queue
+ * by that much, so timers and injections happen between instructions. RAM
+ * accesses go to the memslots, other loads and stores to the kernel MMIO bus,
+ * and what no in-kernel device claims exits with KVM_EXIT_MMIO. An interrupt
+ * is taken (the guest's vector runs, masked) when the irqchip has one pending
+ * and the guest has interrupts unmasked; the run loop re-checks only when
+ * something may have changed (entry, unmask, vector return, an in-kernel
+ * device or irqchip register access), so the hot path is a switch on op.kind.
+ */
+
+import { MMIO_UNHANDLED as MMIO_UNHANDLED_, type GuestOp } from "@irqlab/sim";
+import { REG_DIRECT as REG_DIRECT_, REG_NOT_HANDLED as REG_NOT_HANDLED_ } from "./irqchip.js";
+import type { VcpuExit } from "./kvm-run.js";
+import {
+  KVM_REQ_SLEEP as KVM_REQ_SLEEP_,
+  KVM_REQ_SUSPEND as KVM_REQ_SUSPEND_,
+  KVM_REQ_VCPU_RESET as KVM_REQ_VCPU_RESET_,
+  requestBit as requestBit_,
+} from "./requests.js";
+import {
+  KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED as KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED_,
+  exitReasonName as exitReasonName_,
+} from "./uapi/exit-reasons.js";
+import { KVM_MP_STATE_STOPPED as KVM_MP_STATE_STOPPED_ } from "./uapi/mp-state.js";
+import { KVM_SYSTEM_EVENT_WAKEUP as KVM_SYSTEM_EVENT_WAKEUP_ } from "./uapi/system-event.js";
+import { IN_GUEST_MODE as IN_GUEST_MODE_, OUTSIDE_GUEST_MODE as OUTSIDE_GUEST_MODE_, WAIT_IDLE as WAIT_IDLE_, WAIT_SIGNAL as WAIT_SIGNAL_ } from "./vcpu-core.js";
+import { completeExit as completeExit_, PENDING_MMIO_READ as PENDING_MMIO_READ_ } from "./exit-completion.js";
+import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
+
+// Module-local copies of imported bindings used on the hot path: plain constant
+// loads whatever the module loader does with live import bindings.
+const MMIO_UNHANDLED = MMIO_UNHANDLED_;
+const REG_DIRECT = REG_DIRECT_;
+const REG_NOT_HANDLED = REG_NOT_HANDLED_;
+const KVM_REQ_SLEEP = KVM_REQ_SLEEP_;
+const KVM_REQ_SUSPEND = KVM_REQ_SUSPEND_;
+const KVM_REQ_VCPU_RESET = KVM_REQ_VCPU_RESET_;
+const requestBit = requestBit_;
+const KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED_;
+const exitReasonName = exitReasonName_;
+const KVM_MP_STATE_STOPPED = KVM_MP_STATE_STOPPED_;
+const KVM_SYSTEM_EVENT_WAKEUP = KVM_SYSTEM_EVENT_WAKEUP_;
+const IN_GUEST_MODE = IN_GUEST_MODE_;
+const OUTSIDE_GUEST_MODE = OUTSIDE_GUEST_MODE_;
+const WAIT_IDLE = WAIT_IDLE_;
+const WAIT_SIGNAL = WAIT_SIGNAL_;
+const completeExit = completeExit_;
+const PENDING_MMIO_READ = PENDING_MMIO_READ_;
+const WFI = WFI_OP;
+const EMPTY = NO_REGS;
+const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
+const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
+const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
+
+/** The run loop of a vCPU. */
+export abstract class VcpuRunLoop extends VcpuTraps {
+  /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
+  protected abstract get initialized(): boolean;
+
+  /**
+   * KVM_RUN. Returns the exit (the vCPU's kvm_run member, valid until the
+   * next run). `arg` must be 0. Throws KvmError as the ioctl fails: EINVAL
+   * (arg), ENOEXEC (arm64 without KVM_ARM_VCPU_INIT), EIO (VM dead).
+   */
+  run(arg = 0): VcpuExit {
+    if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
+    if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
+    if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
+    this.vm.firstRun();
+    completeExit(this, this.kvmRun);
+    if (this.kvmRun.immediateExit !== 0) {
+      this.signalPending = false;
+      return this.intr("immediate-exit");
+    }
+    this.load();
+    const start = this.queue.now;
+    const exit = this.#loop();
+    this.mode = OUTSIDE_GUEST_MODE;
+    if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason) });
+    return exit;
+  }
+
+  #loop(): VcpuExit {
+    for (;;) {
+      if (this.signalPending) {
+        this.signalPending = false;
+        return this.intr("kick", this.costs.exitToUserspace);
+      }
+      if (this.requests !== 0) {
+        const e = this.#checkRequests();
+        if (e !== undefined) return e;
+      }
+      if (this.mpState === KVM_MP_STATE_STOPPED) {
+        this.requests |= BIT_SLEEP;
+        continue;
+      }
+      const cpu = this.hostCpu;
+      let reason = this.vm.supportsCpu(cpu) ? 0 : KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;
+      if (reason === 0) reason = this.chip.flush(cpu);
+      if (reason !== 0) {
+        const f = this.kvmRun.failEntry;
+        f.hardwareEntryFailureReason = reason;
+        f.cpu = cpu;
+        return this.exit(f, 0);
+      }
+      if (this.gen === undefined && !this.booted && this.image !== undefined) {
+        this.booted = true;
+        this.gen = this.image.main();
+      }
+      this.mode = IN_GUEST_MODE;
+      this.irqCheck = true;
+      const e = this.#guest();
+      if (e !== undefined) return e;
+      this.mode = OUTSIDE_GUEST_MODE;
+    }
+  }
+
+  /** check_vcpu_requests(). Returns an exit, or undefined to go on entering. */
+  #checkRequests(): VcpuExit | undefined {
+    if ((this.requests & BIT_SLEEP) !== 0) {
+      this.requests &= ~BIT_SLEEP;
+      const w = this.sleep();
+      if (w !== 0) {
+        this.requests |= BIT_SLEEP;
+        if (w === WAIT_IDLE) return this.intr("idle");
+        return undefined;
+      }
+    }
+    if ((this.requests & BIT_RESET) !== 0) {
+      this.requests &= ~BIT_RESET;
+      this.#reset();
+    }
+    if ((this.requests & BIT_SUSPEND) !== 0) {
+      this.requests &= ~BIT_SUSPEND;
+      const w = this.halt();
+      if (w === WAIT_IDLE) {
+        this.requests |= BIT_SUSPEND;
+        return this.intr("idle");
+      }
+      if (w === WAIT_SIGNAL) {
+        this.requests |= BIT_SUSPEND;
+        return undefined;
+      }
+      // "The suspend state is sticky" (kvm_vcpu_suspend): suspend again next time
+      // unless userspace makes the vCPU RUNNABLE.
+      this.requests |= BIT_SUSPEND;
+      const s = this.kvmRun.systemEvent;
+      s.type = KVM_SYSTEM_EVENT_WAKEUP;
+      s.ndata = 0;
+      return this.exit(s, this.costs.exitToUserspace);
+    }
+    // IRQ_PENDING, the deassert request, UNBLOCK: their work is the flush at entry.
+    this.requests &= BIT_SLEEP;
+    return undefined;
+  }
+
+  /** KVM_REQ_VCPU_RESET: restart at the CPU_ON / hart_start entry point. */
+  #reset(): void {
+    const t = this.resetTarget;
+    this.resetTarget = undefined;
+    this.frames.length = 0;
+    this.masked = true;
+    this.computeLeft = 0;
+    this.replay = undefined;
+    this.booted = true;
+    const img = this.image;
+    if (img === undefined) {
+      this.gen = undefined;
+      return;
+    }
+    this.gen = t !== undefined && img.secondary ? img.secondary(t.entry, t.context) : img.main();
+    if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "vcpu-reset", { entry: t?.entry ?? 0 });
+  }
+
+  /** Executes guest ops. Returns an exit, or undefined to re-enter (requests, signal). */
+  #guest(): VcpuExit | undefined {
+    const q = this.queue;
+    const costs = this.costs;
+    const result = this.result;
+    const vm = this.vm;
+    const riscv = vm.arch === "riscv64";
+    for (;;) {
+      if (this.requests !== 0 || this.signalPending) {
+        q.runUntil(q.now + costs.worldSwitch);
+        return undefined;
+      }
+      if (this.irqCheck) {
+        this.irqCheck = false;
+        if (!this.masked && this.chip.hasPendingIrq()) this.takeInterrupt();
+      }
+      if (this.computeLeft > 0) {
+        const end = q.now + this.computeLeft;
+        const next = q.peekTime();
+        if (next === undefined || next > end) {
+          q.runUntil(end);
+          this.computeLeft = 0;
+        } else {
+          q.runUntil(next);
+          this.computeLeft = end - q.now;
+        }
+        continue;
+      }
+      let op: GuestOp;
+      if (this.replay !== undefined) {
+        op = this.replay;
+        this.replay = undefined;
+      } else if (this.gen === undefined) {
+        op = WFI;
+      } else {
+        const it = this.gen.next(result);
+        if (it.done === true) {
+          this.returnFromFrame();
+          continue;
+        }
+        op = it.value;
+      }
+      switch (op.kind) {
+        case "hvc":
+        case "smc": {
+          if (riscv) return this.internal(op, "HVC/SMC on a RISC-V vCPU");
+          const e = this.smccc(op.kind === "smc", op.imm, op.args);
+          if (e !== undefined) return e;
+          break;
+        }
+        case "sbi": {
+          if (!riscv) return this.internal(op, "ecall on an arm64 vCPU");
+          const e = this.sbi(op.ext, op.fid, op.args);
+          if (e !== undefined) return e;
+          break;
+        }
+        case "mmio-read": {
+          result.regs = EMPTY;
+          result.error = 0;
+          const mem = vm.ramFor(op.addr, op.size, false);
+          if (mem !== undefined) {
+            const a = op.addr;
+            result.hi = 0;
+            if (op.size === 4) result.value = mem.readU32(a);
+            else if (op.size === 1) result.value = mem.readU8(a);
+            else if (op.size === 2) result.value = mem.readU16(a);
+            else {
+              result.value = mem.readU32(a);
+              result.hi = mem.readU32(a + 4);
+            }
+            q.runUntil(q.now + costs.instruction);
+            break;
+          }
+          const v = vm.kernelBus.read(op.addr, op.size);
+          if (v !== MMIO_UNHANDLED) {
+            result.value = v;
+            result.hi = vm.kernelBus.readHi;
+            this.irqCheck = true;
+            q.runUntil(q.now + costs.mmioInKernel);
+            break;
+          }
+          const m = this.kvmRun.mmio;
+          m.physAddr = op.addr;
+          m.len = op.size;
+          m.isWrite = false;
+          m.clear();
+          this.pending = PENDING_MMIO_READ;
+          return this.exit(m, costs.exitToUserspace);
+        }
+        case "mmio-write": {
+          result.regs = EMPTY;
+          result.value = 0;
+          result.hi = 0;
+          result.error = 0;
+          const mem = vm.ramFor(op.addr, op.size, true);
+          if (mem !== undefined) {
+            const a = op.addr;
+            if (op.size === 4) mem.writeU32(a, op.value);
+            else if (op.size === 1) mem.writeU8(a, op.value);
+            else if (op.size === 2) mem.writeU16(a, op.value);
+            else {
+              mem.writeU32(a, op.value);
+              mem.writeU32(a + 4, op.hi);
+            }
+            q.runUntil(q.now + costs.instruction);
+            break;
+          }
+          if (vm.kernelBus.write(op.addr, op.size, op.value, op.hi)) {
+            this.irqCheck = true;
+            q.runUntil(q.now + costs.mmioInKernel);
+            break;
+          }
+          const m = this.kvmRun.mmio;
+          m.physAddr = op.addr;
+          m.len = op.size;
+          m.isWrite = true;
+          m.clear();
+          m.value = op.value;
+          if (op.size === 8) m.hi = op.hi;
+          return this.exit(m, costs.exitToUserspace);
+        }
+        case "sysreg-read":
+        case "sysreg-write": {
+          if (riscv) return this.internal(op, "MRS/MSR on a RISC-V vCPU");
+          result.regs = EMPTY;
+          result.error = 0;
+          const how = this.chip.handlesSysReg(op.reg);
+          if (how !== REG_NOT_HANDLED) {
+            if (op.kind === "sysreg-read") {
+              result.value = this.chip.readSysReg(op.reg, this.wide) >>> 0;
+              result.hi = this.wide.hi >>> 0;
+            } else {
+              this.chip.writeSysReg(op.reg, op.value, op.hi);
+              result.value = 0;
+              result.hi = 0;
+            }
+            this.irqCheck = true;
+            q.runUntil(q.now + (how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap));
+            break;
+          }
+          // Not the irqchip's: an ordinary EL1 register that does not trap and holds what is written.
+          if (op.kind === "sysreg-read") {
+            result.value = this.sysregs.get(op.reg * 2) ?? 0;
+            result.hi = this.sysregs.get(op.reg * 2 + 1) ?? 0;
+          } else {
+            this.sysregs.set(op.reg * 2, op.value >>> 0);
+            this.sysregs.set(op.reg * 2 + 1, op.hi >>> 0);
+            result.value = 0;
+            result.hi = 0;
+          }
+          q.runUntil(q.now + costs.sysregNoTrap);
+          break;
+        }
+        case "csr": {
+          if (!riscv) return this.internal(op, "CSR instruction on an arm64 vCPU");
+          const e = this.csr(op.op, op.csr, op.value, op.hi);
+          if (e !== undefined) return e;
+          break;
+        }
+        case "wfi": {
+          result.regs = EMPTY;
+          result.value = 0;
+          result.hi = 0;
+          result.error = 0;
+          q.runUntil(q.now + costs.worldSwitch);
+          if (this.runnable()) break;
+          const w = this.halt();
+          if (w === WAIT_IDLE) {
+            this.replay = op;
+            return this.intr("idle");
+          }
+          // Back in the run loop (the wake-up cost covered re-entry): requests, flush, enter.
+          return undefined;
+        }
+        case "compute":
+          this.computeLeft = Math.max(0, Math.round(op.ns));
+          break;
+        case "irq-mask":
+        case "irq-unmask":
+          this.masked = op.kind === "irq-mask";
+          if (!this.masked) this.irqCheck = true;
+          q.runUntil(q.now + costs.instruction);
+          break;
+        default:
+          return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);
+      }
+    }
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The traps a vCPU's run loop handles besides loads and stores: HVC/SMC
+ * (PSCI/SMCCC, arch/arm64/kvm/hypercalls.c), SBI ecalls (arch/riscv/kvm/
+ * vcpu_sbi.c), CSR accesses (arch/riscv/kvm/vcpu_insn.c: `seed` goes to
+ * userspace with KVM_EXIT_RISCV_CSR), taking an interrupt into the guest's
+ * vector and returning from it, and filling the kvm_run exit union. The
+ * guest-program state (generator stack, interrupt mask, saved results) lives
+ * here too; vcpu-run-loop.ts drives it.
+ */
+
+import { newGuestResult as newGuestResult_, type GuestOp, type GuestProgram, type WideValue } from "@irqlab/sim";
+import {
+  FW_DONE as FW_DONE_,
+  FW_EXIT_USER as FW_EXIT_USER_,
+  FW_STOPPED as FW_STOPPED_,
+  FW_SYSTEM_EVENT as FW_SYSTEM_EVENT_,
+  FW_WFI as FW_WFI_,
+  type FirmwareOutcome,
+  type FirmwareVcpu,
+} from "./firmware.js";
+import { REG_DIRECT as REG_DIRECT_, REG_NOT_HANDLED as REG_NOT_HANDLED_ } from "./irqchip.js";
+import type { VcpuExit } from "./kvm-run.js";
+import { handleSmccc as handleSmccc_ } from "./psci.js";
+import { handleSbi as handleSbi_ } from "./sbi.js";
+import {
+  KVM_HYPERCALL_EXIT_16BIT as KVM_HYPERCALL_EXIT_16BIT_,
+  KVM_HYPERCALL_EXIT_SMC as KVM_HYPERCALL_EXIT_SMC_,
+  KVM_SMCCC_FILTER_DENY as KVM_SMCCC_FILTER_DENY_,
+  KVM_SMCCC_FILTER_FWD_TO_USER as KVM_SMCCC_FILTER_FWD_TO_USER_,
+} from "./uapi/device-types.js";
+import {
+  KVM_INTERNAL_ERROR_EMULATION as KVM_INTERNAL_ERROR_EMULATION_,
+  exitReasonName as exitReasonName_,
+} from "./uapi/exit-reasons.js";
+import { SMCCC_RET_NOT_SUPPORTED as SMCCC_RET_NOT_SUPPORTED_ } from "./uapi/psci.js";
+import { CSR_SCAUSE as CSR_SCAUSE_, CSR_SEED as CSR_SEED_, CSR_SSTATUS as CSR_SSTATUS_, SR_SIE as SR_SIE_ } from "./uapi/sbi.js";
+import { VcpuCore, type GuestImage } from "./vcpu-core.js";
+import { PENDING_CSR as PENDING_CSR_, PENDING_HYPERCALL as PENDING_HYPERCALL_, PENDING_NONE as PENDING_NONE_, PENDING_SBI as PENDING_SBI_, type ExitCompletion } from "./exit-completion.js";
+
+// Module-local copies of imported bindings used on the hot path: plain constant
+// loads whatever the module loader does with live import bindings.
+const newGuestResult = newGuestResult_;
+const FW_DONE = FW_DONE_;
+const FW_EXIT_USER = FW_EXIT_USER_;
+const FW_STOPPED = FW_STOPPED_;
+const FW_SYSTEM_EVENT = FW_SYSTEM_EVENT_;
+const FW_WFI = FW_WFI_;
+const REG_DIRECT = REG_DIRECT_;
+const REG_NOT_HANDLED = REG_NOT_HANDLED_;
+const handleSmccc = handleSmccc_;
+const handleSbi = handleSbi_;
+const KVM_HYPERCALL_EXIT_16BIT = KVM_HYPERCALL_EXIT_16BIT_;
+const KVM_HYPERCALL_EXIT_SMC = KVM_HYPERCALL_EXIT_SMC_;
+const KVM_SMCCC_FILTER_DENY = KVM_SMCCC_FILTER_DENY_;
+const KVM_SMCCC_FILTER_FWD_TO_USER = KVM_SMCCC_FILTER_FWD_TO_USER_;
+const KVM_INTERNAL_ERROR_EMULATION = KVM_INTERNAL_ERROR_EMULATION_;
+const exitReasonName = exitReasonName_;
+const SMCCC_RET_NOT_SUPPORTED = SMCCC_RET_NOT_SUPPORTED_;
+const CSR_SCAUSE = CSR_SCAUSE_;
+const CSR_SEED = CSR_SEED_;
+const CSR_SSTATUS = CSR_SSTATUS_;
+const SR_SIE = SR_SIE_;
+const PENDING_CSR = PENDING_CSR_;
+const PENDING_HYPERCALL = PENDING_HYPERCALL_;
+const PENDING_NONE = PENDING_NONE_;
+const PENDING_SBI = PENDING_SBI_;
+
+/** A saved guest context: the interrupted program while a vector runs. */
+interface Frame {
+  readonly gen: GuestProgram | undefined;
+  readonly masked: boolean;
+  readonly computeLeft: number;
+  /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
+  readonly replay: GuestOp | undefined;
+  readonly value: number;
+  readonly hi: number;
+  readonly error: number;
+  readonly regs: number[];
+}
+
+/** The WFI op the run loop executes for a guest with no program left (an idle loop). */
+export const WFI_OP: GuestOp = Object.freeze({ kind: "wfi" });
+/** `result.regs` for ops that return no registers. */
+export const NO_REGS: number[] = [];
+const WFI = WFI_OP;
+const EMPTY = NO_REGS;
+
+/** Guest-program state and trap handling of a vCPU. */
+export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
+  protected image: GuestImage | undefined;
+  protected gen: GuestProgram | undefined;
+  protected booted = false;
+  protected masked = true;
+  protected resetTarget: { entry: number; context: number } | undefined;
+  protected readonly frames: Frame[] = [];
+  protected readonly sysregs = new Map<number, number>();
+  /** The result the guest program is resumed with (reused). */
+  readonly result = newGuestResult();
+  /** What the last exit left to complete (PENDING_*). */
+  pending = PENDING_NONE;
+  /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
+  protected replay: GuestOp | undefined;
+  /** Nanoseconds of a compute op still to run. */
+  protected computeLeft = 0;
+  /** Something may have changed that makes an interrupt takeable. */
+  protected irqCheck = true;
+  protected readonly wide: WideValue = { hi: 0 };
+  readonly #hvcRegs: number[] = [0, 0, 0, 0];
+  readonly #fw: FirmwareOutcome = { type: 0, data0: 0 };
+  readonly #exitCounters: { value: number }[] = [];
+
+  protected takeInterrupt(): void {
+    const vec = this.image?.vector;
+    if (vec === undefined) {
+      this.tracer.guestError(this.track, "no-vector", "interrupt pending and unmasked, but the guest has no vector");
+      return;
+    }
+    const r = this.result;
+    this.frames.push({
+      gen: this.gen,
+      masked: this.masked,
+      computeLeft: this.computeLeft,
+      replay: this.replay?.kind === "wfi" ? undefined : this.replay,
+      value: r.value,
+      hi: r.hi,
+      error: r.error,
+      regs: r.regs === EMPTY ? EMPTY : [...r.regs],
+    });
+    const cause = this.chip.pendingCause();
+    if (this.vm.arch === "riscv64") {
+      this.sysregs.set(-CSR_SCAUSE * 2, cause);
+      this.sysregs.set(-CSR_SCAUSE * 2 + 1, 0x8000_0000);
+    }
+    this.masked = true;
+    this.computeLeft = 0;
+    this.replay = undefined;
+    this.gen = vec(cause);
+    this.queue.runUntil(this.queue.now + this.costs.interruptInjection);
+    if (this.tracer.enabled) this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
+  }
+
+  protected returnFromFrame(): void {
+    const f = this.frames.pop();
+    if (f === undefined) {
+      this.gen = undefined;
+      return;
+    }
+    this.gen = f.gen;
+    this.masked = f.masked;
+    this.computeLeft = f.computeLeft;
+    this.replay = f.replay;
+    const r = this.result;
+    r.value = f.value;
+    r.hi = f.hi;
+    r.error = f.error;
+    r.regs = f.regs;
+    this.irqCheck = true;
+  }
+
+  protected smccc(smc: boolean, imm: number, args: readonly number[]): VcpuExit | undefined {
+    const r = this.result;
+    const regs = this.#hvcRegs;
+    const fid = (args[0] ?? 0) >>> 0;
+    const action = this.vm.smcccFilterCount === 0 ? 0 : this.vm.smcccFilterAction(fid);
+    if (action === KVM_SMCCC_FILTER_FWD_TO_USER) {
+      const h = this.kvmRun.hypercall;
+      h.nr = fid;
+      for (let i = 0; i < 6; i++) h.args[i] = args[i + 1] ?? 0;
+      for (let i = 0; i < 4; i++) h.regs[i] = args[i] ?? 0;
+      h.flags = (smc ? KVM_HYPERCALL_EXIT_SMC : 0) | (imm !== 0 ? KVM_HYPERCALL_EXIT_16BIT : 0);
+      this.pending = PENDING_HYPERCALL;
+      return this.exit(h, this.costs.exitToUserspace);
+    }
+    let out = FW_DONE;
+    if (action === KVM_SMCCC_FILTER_DENY) {
+      regs[0] = SMCCC_RET_NOT_SUPPORTED;
+      for (let i = 1; i < 4; i++) regs[i] = args[i] ?? 0;
+    } else {
+      out = handleSmccc(this.firmwareSelf, this.vm, args, regs, this.#fw);
+    }
+    this.queue.runUntil(this.queue.now + this.costs.hypercall);
+    r.regs = regs;
+    r.value = regs[0]! >>> 0;
+    r.hi = regs[0]! < 0 ? 0xffff_ffff : Math.floor(regs[0]! / 2 ** 32) >>> 0;
+    r.error = 0;
+    return out === FW_DONE ? undefined : this.firmwareOutcome(out);
+  }
+
+  protected sbi(ext: number, fid: number, args: readonly number[]): VcpuExit | undefined {
+    const r = this.result;
+    const ret = this.#hvcRegs;
+    const out = handleSbi(this.firmwareSelf, this.vm, ext >>> 0, fid >>> 0, args, ret, this.#fw);
+    if (out === FW_EXIT_USER) {
+      const s = this.kvmRun.riscvSbi;
+      s.extensionId = ext >>> 0;
+      s.functionId = fid >>> 0;
+      for (let i = 0; i < 6; i++) s.args[i] = args[i] ?? 0;
+      s.ret[0] = -2; // SBI_ERR_NOT_SUPPORTED, as kvm_riscv_vcpu_sbi_forward pre-sets it
+      s.ret[1] = 0;
+      this.pending = PENDING_SBI;
+      return this.exit(s, this.costs.exitToUserspace);
+    }
+    this.queue.runUntil(this.queue.now + this.costs.hypercall);
+    r.regs = EMPTY;
+    r.error = ret[0]!;
+    r.value = ret[1]!;
+    r.hi = 0;
+    return out === FW_DONE ? undefined : this.firmwareOutcome(out);
+  }
+
+  protected firmwareOutcome(out: number): VcpuExit | undefined {
+    switch (out) {
+      case FW_WFI:
+        this.replay = WFI;
+        return undefined;
+      case FW_STOPPED:
+        return undefined;
+      case FW_SYSTEM_EVENT: {
+        this.vm.prepareSystemEvent();
+        const s = this.kvmRun.systemEvent;
+        s.type = this.#fw.type;
+        s.ndata = 1;
+        s.data[0] = this.#fw.data0;
+        return this.exit(s, this.costs.exitToUserspace);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  protected csr(op: "csrrw" | "csrrs" | "csrrc", csr: number, value: number, hi: number): VcpuExit | undefined {
+    const r = this.result;
+    r.regs = EMPTY;
+    r.error = 0;
+    if (csr === CSR_SEED) {
+      const c = this.kvmRun.riscvCsr;
+      const v = (BigInt(hi >>> 0) << 32n) | BigInt(value >>> 0);
+      const all = 0xffff_ffff_ffff_ffffn;
+      c.csrNum = csr;
+      c.newValue = op === "csrrw" ? v : op === "csrrs" ? all : 0n;
+      c.writeMask = op === "csrrw" ? all : v;
+      c.retValue = 0n;
+      this.pending = PENDING_CSR;
+      return this.exit(c, this.costs.exitToUserspace);
+    }
+    const how = this.chip.handlesCsr(csr);
+    if (how !== REG_NOT_HANDLED) {
+      r.value = this.chip.csr(op, csr, value, hi, this.wide) >>> 0;
+      r.hi = this.wide.hi >>> 0;
+      this.irqCheck = true;
+      this.queue.runUntil(this.queue.now + (how === REG_DIRECT ? this.costs.sysregNoTrap : this.costs.sysregTrap));
+      return undefined;
+    }
+    // A VS-level CSR accessed directly (no trap). sstatus.SIE is the guest's interrupt mask.
+    const key = -csr * 2;
+    let lo = this.sysregs.get(key) ?? 0;
+    const oldHi = this.sysregs.get(key + 1) ?? 0;
+    if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
+    r.value = lo >>> 0;
+    r.hi = oldHi >>> 0;
+    const nlo = op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value;
+    const nhi = op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi;
+    this.sysregs.set(key, nlo >>> 0);
+    this.sysregs.set(key + 1, nhi >>> 0);
+    if (csr === CSR_SSTATUS) {
+      this.masked = (nlo & SR_SIE) === 0;
+      if (!this.masked) this.irqCheck = true;
+    }
+    this.queue.runUntil(this.queue.now + this.costs.sysregNoTrap);
+    return undefined;
+  }
+
+  /** The vCPU as the firmware handlers see it. */
+  protected abstract get firmwareSelf(): FirmwareVcpu;
+
+  protected internal(op: GuestOp, detail: string): VcpuExit {
+    this.tracer.guestError(this.track, "unhandled-op", detail);
+    const e = this.kvmRun.internal;
+    e.suberror = KVM_INTERNAL_ERROR_EMULATION;
+    e.ndata = 0;
+    e.detail = detail;
+    this.replay = op;
+    return this.exit(e, 0);
+  }
+
+  protected intr(cause: "immediate-exit" | "kick" | "idle", cost = 0): VcpuExit {
+    const e = this.kvmRun.intr;
+    e.cause = cause;
+    return this.exit(e, cost);
+  }
+
+  protected exit(e: VcpuExit, cost: number): VcpuExit {
+    this.kvmRun.exitReason = e.reason;
+    let c = this.#exitCounters[e.reason];
+    if (c === undefined) {
+      c = this.tracer.counters.counter(`kvm.exit.${exitReasonName(e.reason)}`);
+      this.#exitCounters[e.reason] = c;
+    }
+    c.value++;
+    if (cost > 0) this.queue.runUntil(this.queue.now + cost);
+    if (this.tracer.enabled) this.tracer.instant(this.track, "exit", exitReasonName(e.reason), exitArgs(e));
+    return e;
+  }
+}
+
+function exitArgs(e: VcpuExit): Record<string, string | number | boolean> {
+  switch (e.reason) {
+    case 6:
+      return { addr: `0x${e.physAddr.toString(16)}`, len: e.len, write: e.isWrite };
+    case 3:
+      return { nr: `0x${e.nr.toString(16)}`, flags: e.flags };
+    case 24:
+      return { type: e.type, data0: e.data[0] ?? 0 };
+    case 9:
+      return { reason: e.hardwareEntryFailureReason, cpu: e.cpu };
+    case 35:
+      return { ext: `0x${e.extensionId.toString(16)}`, fid: e.functionId };
+    case 36:
+      return { csr: `0x${e.csrNum.toString(16)}` };
+    case 10:
+      return { cause: e.cause };
+    case 17:
+      return { suberror: e.suberror, detail: e.detail };
+  }
+}

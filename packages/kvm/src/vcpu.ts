@@ -1,0 +1,256 @@
+/**
+ * The vCPU fd: its ioctls as methods (KVM_RUN → {@link Vcpu.run},
+ * KVM_GET/SET_MP_STATE, KVM_ARM_VCPU_INIT, KVM_INTERRUPT, KVM_SET/GET/
+ * HAS_DEVICE_ATTR on the vCPU), plus the model's stand-ins for what a VMM does
+ * outside ioctls: loading a guest image, kicking the vCPU thread, pinning it.
+ * Errnos per reference/kvm-qemu.md §1.7-1.8 and arch/arm64/kvm/arm.c,
+ * arch/arm64/kvm/pmu-emul.c, arch/riscv/kvm/vcpu.c.
+ */
+
+import type { DeviceAttr } from "./device.js";
+import type { FirmwareVcpu } from "./firmware.js";
+import { mpidrOf } from "./firmware.js";
+import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET } from "./requests.js";
+import {
+  KVM_ARM_TARGET_GENERIC_V8,
+  KVM_ARM_VCPU_PMU_V3,
+  KVM_ARM_VCPU_PMU_V3_CTRL,
+  KVM_ARM_VCPU_PMU_V3_INIT,
+  KVM_ARM_VCPU_PMU_V3_IRQ,
+  KVM_ARM_VCPU_PMU_V3_SET_PMU,
+  KVM_ARM_VCPU_POWER_OFF,
+  KVM_ARM_VCPU_PSCI_0_2,
+  KVM_INTERRUPT_SET,
+  KVM_INTERRUPT_UNSET,
+} from "./uapi/device-types.js";
+import {
+  KVM_MP_STATE_RUNNABLE,
+  KVM_MP_STATE_STOPPED,
+  KVM_MP_STATE_SUSPENDED,
+  MP_STATES_ARM64,
+  MP_STATES_RISCV,
+} from "./uapi/mp-state.js";
+import { IRQ_S_EXT, IRQ_S_TIMER } from "./uapi/sbi.js";
+import type { GuestImage } from "./vcpu-core.js";
+import { VcpuRunLoop } from "./vcpu-run-loop.js";
+
+/** struct kvm_vcpu_init: target and feature bitmap (features[0]). */
+export interface KvmVcpuInit {
+  /** KVM_ARM_TARGET_* (KVM_ARM_PREFERRED_TARGET's answer). */
+  readonly target: number;
+  /** Bit i set = feature i (KVM_ARM_VCPU_POWER_OFF, _PSCI_0_2, _PMU_V3, ...). */
+  readonly features?: number;
+}
+
+/** Feature bits KVM_ARM_VCPU_INIT knows (POWER_OFF..HAS_EL2, bits 0-7). */
+const KNOWN_FEATURES = 0xff;
+/** Feature bits the modelled host supports. */
+const SUPPORTED_FEATURES = (1 << KVM_ARM_VCPU_POWER_OFF) | (1 << KVM_ARM_VCPU_PSCI_0_2) | (1 << KVM_ARM_VCPU_PMU_V3);
+
+/** A vCPU fd. */
+export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
+  #init: KvmVcpuInit | undefined;
+  #pmuIrq = -1;
+  #pmuInit = false;
+  #timerEvent = -1;
+  readonly #timerFire = (): void => {
+    this.#timerEvent = -1;
+    this.chip.setIrqLine(IRQ_S_TIMER, true);
+  };
+
+  /** arm64 MPIDR_EL1 of this vCPU (Linux's reset_mpidr). */
+  get mpidr(): number {
+    return mpidrOf(this.vcpuId);
+  }
+
+  protected get initialized(): boolean {
+    return this.vm.arch === "riscv64" || this.#init !== undefined;
+  }
+
+  protected get firmwareSelf(): FirmwareVcpu {
+    return this;
+  }
+
+  /**
+   * Places a guest on the vCPU: its boot program, interrupt vector and
+   * secondary entry (what a VMM does by loading an image and setting PC and
+   * the vector base). Restarts the vCPU's program at its next entry.
+   */
+  loadGuest(image: GuestImage): void {
+    this.image = image;
+    this.#resetProgram();
+  }
+
+  #resetProgram(): void {
+    this.gen = undefined;
+    this.booted = false;
+    this.frames.length = 0;
+    this.masked = true;
+    this.replay = undefined;
+    this.computeLeft = 0;
+    this.resetTarget = undefined;
+  }
+
+  /** KVM_GET_MP_STATE. */
+  getMpState(): number {
+    return this.mpState;
+  }
+
+  /**
+   * KVM_SET_MP_STATE. arm64: RUNNABLE, STOPPED, SUSPENDED; RISC-V: RUNNABLE,
+   * STOPPED; anything else EINVAL.
+   */
+  setMpState(state: number): void {
+    const ok = this.vm.arch === "arm64" ? MP_STATES_ARM64 : MP_STATES_RISCV;
+    if (!ok.includes(state)) this.vm.fail("EINVAL", "KVM_SET_MP_STATE", `mp_state ${state} is not supported on ${this.vm.arch}`);
+    switch (state) {
+      case KVM_MP_STATE_STOPPED:
+        this.powerOff();
+        break;
+      case KVM_MP_STATE_SUSPENDED:
+        this.mpState = KVM_MP_STATE_SUSPENDED;
+        this.makeRequest(KVM_REQ_SUSPEND);
+        break;
+      default:
+        this.mpState = KVM_MP_STATE_RUNNABLE;
+        this.requests &= ~(1 << (KVM_REQ_SUSPEND & 0xff));
+        this.kvmVcpuWakeUp();
+    }
+  }
+
+  /**
+   * KVM_ARM_VCPU_INIT (arm64). EINVAL for a target other than
+   * KVM_ARM_PREFERRED_TARGET's or a feature the host lacks, ENOENT for an
+   * unknown feature bit, EINVAL for a re-init with a different target or
+   * features; the same init again resets the vCPU.
+   */
+  armVcpuInit(init: KvmVcpuInit): void {
+    const io = "KVM_ARM_VCPU_INIT";
+    if (this.vm.arch !== "arm64") this.vm.fail("ENOTTY", io, "KVM_ARM_VCPU_INIT is an arm64 ioctl");
+    const features = init.features ?? 0;
+    if (init.target !== KVM_ARM_TARGET_GENERIC_V8) this.vm.fail("EINVAL", io, `target ${init.target} is not the preferred target ${KVM_ARM_TARGET_GENERIC_V8}`);
+    if (!Number.isInteger(features) || features < 0 || (features & ~KNOWN_FEATURES) !== 0 || features > KNOWN_FEATURES) {
+      this.vm.fail("ENOENT", io, `unknown feature bits 0x${features.toString(16)}`);
+    }
+    if ((features & ~SUPPORTED_FEATURES) !== 0) this.vm.fail("EINVAL", io, `features 0x${(features & ~SUPPORTED_FEATURES).toString(16)} are not supported by the host`);
+    const prev = this.#init;
+    if (prev !== undefined && (prev.target !== init.target || (prev.features ?? 0) !== features)) {
+      this.vm.fail("EINVAL", io, "re-initialisation with a different target or features");
+    }
+    this.#init = { target: init.target, features };
+    // kvm_reset_vcpu(): architectural reset; the guest restarts from its image.
+    this.#resetProgram();
+    this.sysregs.clear();
+    this.requests = 0;
+    this.pending = 0;
+    if ((features & (1 << KVM_ARM_VCPU_POWER_OFF)) !== 0) this.powerOff();
+    else this.mpState = KVM_MP_STATE_RUNNABLE;
+  }
+
+  /**
+   * KVM_INTERRUPT (RISC-V, userspace irqchip): KVM_INTERRUPT_SET / _UNSET
+   * assert / deassert the VS-level external interrupt; anything else EINVAL.
+   */
+  interrupt(irq: number): void {
+    if (this.vm.arch !== "riscv64") this.vm.fail("ENOTTY", "KVM_INTERRUPT", "KVM_INTERRUPT is not an arm64 ioctl");
+    if (irq === KVM_INTERRUPT_SET) this.chip.setIrqLine(IRQ_S_EXT, true);
+    else if (irq === KVM_INTERRUPT_UNSET) this.chip.setIrqLine(IRQ_S_EXT, false);
+    else this.vm.fail("EINVAL", "KVM_INTERRUPT", `irq 0x${(irq >>> 0).toString(16)} is neither KVM_INTERRUPT_SET nor KVM_INTERRUPT_UNSET`);
+  }
+
+  /** KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMUv3 controls). */
+  setDeviceAttr(a: DeviceAttr): void {
+    const io = "KVM_SET_DEVICE_ATTR";
+    this.#pmuAttr(a, io);
+    const v = a.value;
+    switch (Number(a.attr)) {
+      case KVM_ARM_VCPU_PMU_V3_IRQ:
+        if (typeof v !== "number" || !Number.isInteger(v) || v < 16 || v > 31) this.vm.fail("EINVAL", io, `PMU interrupt ${String(v)} is not a PPI (16..31)`);
+        if (this.#pmuInit) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
+        this.#pmuIrq = v;
+        return;
+      case KVM_ARM_VCPU_PMU_V3_INIT:
+        if (this.#pmuInit) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
+        this.#pmuInit = true;
+        return;
+      default: {
+        if (typeof v !== "number" || !this.vm.host.cpus.some((c) => c.pmu === v)) this.vm.fail("ENXIO", io, `no host PMU ${String(v)}`);
+        if (this.vm.hasRun) this.vm.fail("EBUSY", io, "the VM has already run");
+        this.vm.setSupportedPmu(v);
+      }
+    }
+  }
+
+  /** KVM_GET_DEVICE_ATTR on the vCPU: the PMU PPI (ENXIO for other attributes, as Linux). */
+  getDeviceAttr(a: DeviceAttr): unknown {
+    this.#pmuAttr(a, "KVM_GET_DEVICE_ATTR");
+    if (Number(a.attr) !== KVM_ARM_VCPU_PMU_V3_IRQ) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", `attribute ${a.attr} cannot be read`);
+    if (this.#pmuIrq < 0) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", "no PMU interrupt set");
+    return this.#pmuIrq;
+  }
+
+  /** KVM_HAS_DEVICE_ATTR on the vCPU. */
+  hasDeviceAttr(a: DeviceAttr): void {
+    this.#pmuAttr(a, "KVM_HAS_DEVICE_ATTR");
+  }
+
+  #pmuAttr(a: DeviceAttr, io: string): void {
+    if (this.vm.arch !== "arm64" || a.group !== KVM_ARM_VCPU_PMU_V3_CTRL) {
+      this.vm.fail("ENXIO", io, `unknown vCPU attribute group ${a.group}`);
+    }
+    const attr = Number(a.attr);
+    if (attr !== KVM_ARM_VCPU_PMU_V3_IRQ && attr !== KVM_ARM_VCPU_PMU_V3_INIT && attr !== KVM_ARM_VCPU_PMU_V3_SET_PMU) {
+      this.vm.fail("ENXIO", io, `unknown PMUv3 attribute ${a.attr}`);
+    }
+    if (((this.#init?.features ?? 0) & (1 << KVM_ARM_VCPU_PMU_V3)) === 0) {
+      this.vm.fail("ENODEV", io, "the vCPU was not initialised with KVM_ARM_VCPU_PMU_V3");
+    }
+  }
+
+  // ---- FirmwareVcpu ---------------------------------------------------------
+
+  /** Powered off. */
+  get stopped(): boolean {
+    return this.mpState === KVM_MP_STATE_STOPPED;
+  }
+
+  /** A CPU_ON / hart_start awaits processing. */
+  get resetPending(): boolean {
+    return this.resetTarget !== undefined;
+  }
+
+  /** @internal PSCI CPU_ON / SBI hart_start on this vCPU. */
+  startAt(entry: number, context: number): void {
+    this.resetTarget = { entry, context };
+    this.requests &= ~(1 << (KVM_REQ_SLEEP & 0xff));
+    this.mpState = KVM_MP_STATE_RUNNABLE;
+    this.makeRequest(KVM_REQ_VCPU_RESET);
+  }
+
+  /** @internal PSCI CPU_OFF / SBI hart_stop by this vCPU. */
+  stopSelf(): void {
+    this.gen = undefined;
+    this.frames.length = 0;
+    this.booted = true;
+    this.powerOff();
+  }
+
+  /** @internal Asserts a line of this vCPU's irqchip (SBI IPI). */
+  raiseLine(line: number): void {
+    this.chip.setIrqLine(line, true);
+  }
+
+  /**
+   * @internal SBI set_timer: clears the pending timer interrupt and programs
+   * the next one at `ticks` of the VM's timebase (kvm_riscv_vcpu_timer_next_event).
+   */
+  setTimer(ticks: number): void {
+    const q = this.queue;
+    if (this.#timerEvent >= 0) q.cancel(this.#timerEvent);
+    this.#timerEvent = -1;
+    this.chip.setIrqLine(IRQ_S_TIMER, false);
+    const t = Math.round((ticks * 1e9) / this.vm.timebaseHz);
+    if (ticks < 0 || !Number.isSafeInteger(t)) return;
+    this.#timerEvent = q.schedule(Math.max(q.now, t), this.#timerFire, undefined);
+  }
+}

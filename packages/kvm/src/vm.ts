@@ -1,0 +1,398 @@
+/**
+ * The VM fd: KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_DEVICE,
+ * KVM_IRQ_LINE, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP and the VM attributes
+ * (arm64 SMCCC filter), with the errnos Linux returns (virt/kvm/kvm_main.c
+ * kvm_vm_ioctl_create_vcpu, kvm_set_memory_region, kvm_ioctl_create_device;
+ * arch/arm64/kvm/arm.c; reference/kvm-qemu.md §1.1, §1.8, §1.9).
+ *
+ * It also owns what KVM keeps per VM: guest memory (memslots), the kernel
+ * MMIO bus that in-kernel devices sit on (kvm_io_bus, consulted before an
+ * exit to the VMM), the cost model and the runnable policy.
+ */
+
+import { ConfigError, GuestMemory, MmioBus, type EventQueue, type Tracer } from "@irqlab/sim";
+import type { CostModel } from "./cost-model.js";
+import { Device, type DeviceAttr } from "./device.js";
+import { fail, type ErrnoName } from "./errno.js";
+import type { FirmwareVm } from "./firmware.js";
+import type { Host } from "./host.js";
+import { BasicIrqChip, type VmIrqChip } from "./irqchip.js";
+import type { Kvm } from "./kvm.js";
+import { KVM_REQ_SLEEP } from "./requests.js";
+import type { RunnablePolicy } from "./runnable.js";
+import {
+  KVM_ARM_IRQ_TYPE_CPU,
+  KVM_ARM_IRQ_TYPE_SHIFT,
+  KVM_ARM_IRQ_VCPU2_SHIFT,
+  KVM_ARM_IRQ_VCPU_SHIFT,
+  KVM_ARM_TARGET_GENERIC_V8,
+  KVM_ARM_VM_SMCCC_CTRL,
+  KVM_ARM_VM_SMCCC_FILTER,
+  KVM_CREATE_DEVICE_TEST,
+  KVM_SMCCC_FILTER_FWD_TO_USER,
+  KVM_SMCCC_FILTER_HANDLE,
+} from "./uapi/device-types.js";
+import { KVM_CAP_HALT_POLL } from "./uapi/capabilities.js";
+import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
+import { Vcpu } from "./vcpu.js";
+
+/** struct kvm_userspace_memory_region (the host address is not modelled). */
+export interface UserspaceMemoryRegion {
+  /** Bits 0-15 slot id, bits 16-31 address-space id. */
+  readonly slot: number;
+  /** KVM_MEM_LOG_DIRTY_PAGES (1), KVM_MEM_READONLY (2). */
+  readonly flags?: number;
+  /** Guest-physical base, page-aligned. */
+  readonly guestPhysAddr: number;
+  /** Size in bytes, page-aligned; 0 deletes the slot. */
+  readonly memorySize: number;
+}
+
+/** struct kvm_smccc_filter (KVM_ARM_VM_SMCCC_FILTER). */
+export interface SmcccFilter {
+  readonly base: number;
+  readonly nrFunctions: number;
+  /** KVM_SMCCC_FILTER_HANDLE, _DENY or _FWD_TO_USER. */
+  readonly action: number;
+}
+
+/** KVM_MEM_LOG_DIRTY_PAGES. */
+export const KVM_MEM_LOG_DIRTY_PAGES = 1;
+/** KVM_MEM_READONLY: guest writes exit with KVM_EXIT_MMIO. */
+export const KVM_MEM_READONLY = 2;
+const PAGE = 4096;
+/** KVM_USER_MEM_SLOTS on arm64 and RISC-V (KVM_MEM_SLOTS_NUM = SHRT_MAX). */
+export const KVM_USER_MEM_SLOTS = 32767;
+
+interface Slot {
+  readonly id: number;
+  readonly base: number;
+  readonly end: number;
+  readonly readonly: boolean;
+}
+
+/** Per-VM construction options (see {@link Kvm.createVm}). */
+export interface VmSetup {
+  readonly name: string;
+  readonly index: number;
+  readonly type: number;
+  readonly ipaBits: number;
+  readonly costs: CostModel;
+  readonly runnablePolicy: RunnablePolicy;
+  readonly timebaseHz: number;
+}
+
+/** A VM fd. */
+export class Vm implements FirmwareVm {
+  /** Guest-physical RAM (the memslots' contents). */
+  readonly memory = new GuestMemory();
+  /** The kernel MMIO bus (kvm_io_bus): in-kernel devices, consulted before KVM_EXIT_MMIO. */
+  readonly kernelBus = new MmioBus();
+  /** Name of the VM in traces. */
+  readonly name: string;
+  /** Index of the VM on its Kvm. */
+  readonly index: number;
+  /** KVM_CREATE_VM's type argument. */
+  readonly type: number;
+  /** arm64 IPA size in bits (40 for type 0); 0 on RISC-V. */
+  readonly ipaBits: number;
+  /** The cost model. */
+  readonly costs: CostModel;
+  /** kvm_arch_vcpu_runnable() in use. */
+  readonly runnablePolicy: RunnablePolicy;
+  /** RISC-V timebase frequency for SBI set_timer (QEMU virt: 10 MHz). */
+  readonly timebaseHz: number;
+  /** KVM_CAP_HALT_POLL's value: the maximum halt-polling window (0 = off). */
+  haltPollMaxNs = 0;
+  /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
+  dead = false;
+  readonly #vcpus: Vcpu[] = [];
+  readonly #slots: Slot[] = [];
+  readonly #devices: Device[] = [];
+  readonly #filters: { base: number; end: number; action: number }[] = [];
+  #supportedPmu = -1;
+  #ran = false;
+  #irqchip: VmIrqChip | undefined;
+
+  constructor(
+    /** The system fd this VM came from. */
+    readonly kvm: Kvm,
+    setup: VmSetup,
+  ) {
+    this.name = setup.name;
+    this.index = setup.index;
+    this.type = setup.type;
+    this.ipaBits = setup.ipaBits;
+    this.costs = setup.costs;
+    this.runnablePolicy = setup.runnablePolicy;
+    this.timebaseHz = setup.timebaseHz;
+  }
+
+  /** "arm64" or "riscv64" (the host's). */
+  get arch(): "arm64" | "riscv64" {
+    return this.kvm.arch;
+  }
+  /** The shared virtual clock. */
+  get queue(): EventQueue {
+    return this.kvm.queue;
+  }
+  /** The tracer. */
+  get tracer(): Tracer {
+    return this.kvm.tracer;
+  }
+  /** The host. */
+  get host(): Host {
+    return this.kvm.host;
+  }
+  /** The vCPUs in creation order. */
+  get vcpus(): readonly Vcpu[] {
+    return this.#vcpus;
+  }
+  /** The devices created on this VM. */
+  get devices(): readonly Device[] {
+    return this.#devices;
+  }
+  /** True once any vCPU has entered KVM_RUN. */
+  get hasRun(): boolean {
+    return this.#ran;
+  }
+  /** FirmwareVm: the vCPUs. */
+  get firmwareVcpus(): readonly Vcpu[] {
+    return this.#vcpus;
+  }
+
+  /** The vCPU with id `id`, if created (kvm_get_vcpu_by_id). */
+  vcpuById(id: number): Vcpu | undefined {
+    return this.#vcpus.find((v) => v.vcpuId === id);
+  }
+
+  /**
+   * KVM_CREATE_VCPU. EINVAL for an id ≥ KVM_CAP_MAX_VCPU_ID or beyond
+   * KVM_CAP_MAX_VCPUS vCPUs, the in-kernel irqchip's refusal (its
+   * `vcpuPrecreate`: EBUSY once the vgic is initialised), then EEXIST for a
+   * duplicate id — in Linux's order (kvm_vm_ioctl_create_vcpu).
+   * RISC-V vCPUs other than the first start powered off.
+   */
+  createVcpu(id: number): Vcpu {
+    const io = "KVM_CREATE_VCPU";
+    if (!Number.isInteger(id) || id < 0 || id >= this.kvm.maxVcpuId) this.fail("EINVAL", io, `vCPU id ${id} is not below KVM_CAP_MAX_VCPU_ID (${this.kvm.maxVcpuId})`);
+    if (this.#vcpus.length >= this.kvm.maxVcpus) this.fail("EINVAL", io, `the VM already has KVM_CAP_MAX_VCPUS (${this.kvm.maxVcpus}) vCPUs`);
+    this.#irqchip?.vcpuPrecreate?.(id);
+    if (this.vcpuById(id) !== undefined) this.fail("EEXIST", io, `vCPU id ${id} already exists`);
+    const vcpu = new Vcpu(this, id, this.#irqchip ? this.#irqchip.vcpuIrqChip(id) : new BasicIrqChip(this.arch));
+    // kvm_arch_vcpu_postcreate (RISC-V): every vCPU but the first is powered off.
+    if (this.arch === "riscv64" && this.#vcpus.length > 0) {
+      vcpu.setMpState(KVM_MP_STATE_STOPPED);
+    }
+    this.#vcpus.push(vcpu);
+    if (this.tracer.enabled) this.tracer.instant(vcpu.track, "kvm", "create-vcpu", { id });
+    return vcpu;
+  }
+
+  /**
+   * KVM_SET_USER_MEMORY_REGION. EINVAL for unknown flags, a misaligned base or
+   * size, a slot id ≥ KVM_USER_MEM_SLOTS, an address space other than 0, or a
+   * resize; EEXIST for an overlap. Re-setting a slot identically is a no-op.
+   * Deleting or moving a slot is not modelled (ConfigError).
+   */
+  setUserMemoryRegion(r: UserspaceMemoryRegion): void {
+    const io = "KVM_SET_USER_MEMORY_REGION";
+    const flags = r.flags ?? 0;
+    if ((flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)) !== 0) this.fail("EINVAL", io, `flags 0x${flags.toString(16)}`);
+    const id = r.slot & 0xffff;
+    if (r.slot >>> 16 !== 0) this.fail("EINVAL", io, `address space ${r.slot >>> 16} does not exist (KVM_CAP_MULTI_ADDRESS_SPACE is 1)`);
+    if (id >= KVM_USER_MEM_SLOTS) this.fail("EINVAL", io, `slot ${id} ≥ KVM_USER_MEM_SLOTS`);
+    const base = r.guestPhysAddr;
+    const size = r.memorySize;
+    if (!Number.isSafeInteger(base) || base < 0 || base % PAGE !== 0) this.fail("EINVAL", io, `guest_phys_addr 0x${base.toString(16)} is not page-aligned`);
+    if (!Number.isSafeInteger(size) || size < 0 || size % PAGE !== 0) this.fail("EINVAL", io, `memory_size ${size} is not a multiple of the page size`);
+    const existing = this.#slots.find((s) => s.id === id);
+    if (existing !== undefined) {
+      if (size !== 0 && existing.end - existing.base !== size) this.fail("EINVAL", io, `slot ${id} cannot be resized`);
+      if (size !== 0 && existing.base === base && existing.readonly === ((flags & KVM_MEM_READONLY) !== 0)) return;
+      this.fail("EINVAL", io, `deleting, moving or changing slot ${id} is not modelled`);
+    }
+    if (size === 0) return;
+    if (this.ipaBits > 0 && base + size > 2 ** this.ipaBits) this.fail("EINVAL", io, `slot ${id} ends beyond the ${this.ipaBits}-bit IPA space`);
+    for (const s of this.#slots) {
+      if (base < s.end && s.base < base + size) this.fail("EEXIST", io, `slot ${id} overlaps slot ${s.id}`);
+    }
+    this.memory.addRam(base, size, `slot${id}`);
+    this.#slots.push({ id, base, end: base + size, readonly: (flags & KVM_MEM_READONLY) !== 0 });
+  }
+
+  /**
+   * KVM_CREATE_DEVICE. ENODEV for a type no device model registered (see
+   * {@link Kvm.registerDeviceType}); the model's own refusals otherwise.
+   * With KVM_CREATE_DEVICE_TEST only checks and returns undefined.
+   */
+  createDevice(type: number): Device;
+  createDevice(type: number, flags: number): Device | undefined;
+  createDevice(type: number, flags = 0): Device | undefined {
+    const io = "KVM_CREATE_DEVICE";
+    if ((flags & ~KVM_CREATE_DEVICE_TEST) !== 0) this.fail("EINVAL", io, `flags 0x${flags.toString(16)}`);
+    const factory = this.kvm.deviceFactory(type);
+    if (factory === undefined) this.fail("ENODEV", io, `device type ${type} is not supported`);
+    const test = (flags & KVM_CREATE_DEVICE_TEST) !== 0;
+    const ops = factory(this, type, test);
+    if (test) return undefined;
+    const dev = new Device(this, type, ops);
+    this.#devices.push(dev);
+    return dev;
+  }
+
+  /**
+   * KVM_IRQ_LINE. arm64 `irq` = vcpu2_index[31:28] | irq_type[27:24] |
+   * vcpu_index[23:16] | irq_id[15:0]. Without an in-kernel irqchip only
+   * KVM_ARM_IRQ_TYPE_CPU exists (irq_id 0 IRQ, 1 FIQ; EINVAL for a bad id or
+   * vCPU); SPI/PPI need the in-kernel vgic (ENXIO here until one is plugged
+   * in). RISC-V needs the in-kernel AIA (ENXIO).
+   */
+  irqLine(irq: number, level: number): void {
+    const io = "KVM_IRQ_LINE";
+    const chip = this.#irqchip;
+    if (this.arch !== "arm64") {
+      if (chip?.irqLine === undefined) this.fail("ENXIO", io, "no in-kernel irqchip (KVM_DEV_TYPE_RISCV_AIA) on this VM");
+      chip.irqLine(0, 0, irq >>> 0, level !== 0);
+      return;
+    }
+    const type = (irq >>> KVM_ARM_IRQ_TYPE_SHIFT) & 0xf;
+    const index = (((irq >>> KVM_ARM_IRQ_VCPU2_SHIFT) & 0xf) << 8) | ((irq >>> KVM_ARM_IRQ_VCPU_SHIFT) & 0xff);
+    const id = irq & 0xffff;
+    if (type !== KVM_ARM_IRQ_TYPE_CPU) {
+      if (chip?.irqLine === undefined) this.fail("ENXIO", io, `irq_type ${type} needs an in-kernel vgic`);
+      chip.irqLine(type, index, id, level !== 0);
+      return;
+    }
+    const vcpu = this.#vcpus[index];
+    if (vcpu === undefined) this.fail("EINVAL", io, `no vCPU at index ${index}`);
+    if (vcpu.irqChip.inKernel) this.fail("ENXIO", io, "KVM_ARM_IRQ_TYPE_CPU with an in-kernel irqchip");
+    if (id > 1) this.fail("EINVAL", io, `irq_id ${id} is neither IRQ (0) nor FIQ (1)`);
+    vcpu.irqChip.setIrqLine(id, level !== 0);
+  }
+
+  /** The installed in-kernel irqchip, if any. */
+  get irqchip(): VmIrqChip | undefined {
+    return this.#irqchip;
+  }
+
+  /**
+   * Installs an in-kernel interrupt controller (called by the vgic / AIA
+   * device model at KVM_CREATE_DEVICE): existing and future vCPUs get their
+   * CPU side from it, and KVM_IRQ_LINE's in-kernel types go to it.
+   * @throws ConfigError if one is already installed.
+   */
+  installIrqChip(chip: VmIrqChip): void {
+    if (this.#irqchip !== undefined) throw new ConfigError(`${this.name}: irqchip '${this.#irqchip.name}' is already installed`);
+    this.#irqchip = chip;
+    for (const v of this.#vcpus) v.setIrqChip(chip.vcpuIrqChip(v.vcpuId));
+  }
+
+  /** KVM_CHECK_EXTENSION on the VM fd (same answers as the system fd). */
+  checkExtension(cap: number): number {
+    return this.kvm.checkExtension(cap);
+  }
+
+  /** KVM_ENABLE_CAP on the VM: KVM_CAP_HALT_POLL (args[0] = max ns); anything else EINVAL. */
+  enableCap(cap: number, args: readonly number[] = []): void {
+    if (cap !== KVM_CAP_HALT_POLL) this.fail("EINVAL", "KVM_ENABLE_CAP", `capability ${cap} cannot be enabled on this VM`);
+    const ns = args[0] ?? 0;
+    if (!Number.isSafeInteger(ns) || ns < 0) this.fail("EINVAL", "KVM_ENABLE_CAP", `halt-poll window ${ns} ns`);
+    this.haltPollMaxNs = ns;
+  }
+
+  /**
+   * KVM_SET_DEVICE_ATTR on the VM: arm64 KVM_ARM_VM_SMCCC_CTRL /
+   * KVM_ARM_VM_SMCCC_FILTER. ENXIO for anything else, EBUSY after a vCPU ran,
+   * EINVAL for an empty range or a bad action, EEXIST for an overlap.
+   */
+  setDeviceAttr(a: DeviceAttr): void {
+    const io = "KVM_SET_DEVICE_ATTR";
+    this.#smcccAttr(a, io);
+    const f = a.value as SmcccFilter | undefined;
+    if (f === undefined || !Number.isInteger(f.base) || !Number.isInteger(f.nrFunctions) || f.nrFunctions <= 0 || f.base < 0 || f.base + f.nrFunctions > 2 ** 32) {
+      this.fail("EINVAL", io, "struct kvm_smccc_filter range is empty or invalid");
+    }
+    if (f.action < KVM_SMCCC_FILTER_HANDLE || f.action > KVM_SMCCC_FILTER_FWD_TO_USER || !Number.isInteger(f.action)) this.fail("EINVAL", io, `action ${f.action}`);
+    if (this.#ran) this.fail("EBUSY", io, "the VM has already run");
+    const end = f.base + f.nrFunctions;
+    if (this.#filters.some((x) => f.base < x.end && x.base < end)) this.fail("EEXIST", io, "the range overlaps an existing filter");
+    this.#filters.push({ base: f.base, end, action: f.action });
+  }
+
+  /** KVM_GET_DEVICE_ATTR on the VM: the SMCCC filter cannot be read back (EINVAL, as Linux). */
+  getDeviceAttr(a: DeviceAttr): unknown {
+    this.#smcccAttr(a, "KVM_GET_DEVICE_ATTR");
+    return this.fail("EINVAL", "KVM_GET_DEVICE_ATTR", "KVM_ARM_VM_SMCCC_FILTER is write-only");
+  }
+
+  /** KVM_HAS_DEVICE_ATTR on the VM. */
+  hasDeviceAttr(a: DeviceAttr): void {
+    this.#smcccAttr(a, "KVM_HAS_DEVICE_ATTR");
+  }
+
+  /** KVM_ARM_PREFERRED_TARGET (arm64). */
+  armPreferredTarget(): { target: number; features: number } {
+    if (this.arch !== "arm64") this.fail("ENOTTY", "KVM_ARM_PREFERRED_TARGET", "an arm64 ioctl");
+    return { target: KVM_ARM_TARGET_GENERIC_V8, features: 0 };
+  }
+
+  // ---- for the run loop -----------------------------------------------------
+
+  /** @internal Throws the KvmError for a failing ioctl of this VM. */
+  fail(code: ErrnoName, ioctl: string, detail: string): never {
+    return fail(code, ioctl, `${this.name}: ${detail}`);
+  }
+
+  /** @internal Called at every KVM_RUN; the first one runs the irqchip's first-run hook, which may fail it. */
+  firstRun(): void {
+    if (this.#ran) return;
+    this.#irqchip?.firstRun?.();
+    this.#ran = true;
+  }
+
+  /** @internal The memory holding [addr, addr+size) if a memslot covers it (and allows the write). */
+  ramFor(addr: number, size: number, write: boolean): GuestMemory | undefined {
+    for (const s of this.#slots) {
+      if (addr >= s.base && addr + size <= s.end) return write && s.readonly ? undefined : this.memory;
+    }
+    return undefined;
+  }
+
+  /** @internal Whether the VM may run on host CPU `cpu` (KVM_ARM_VCPU_PMU_V3_SET_PMU). */
+  supportsCpu(cpu: number): boolean {
+    return this.#supportedPmu < 0 || this.host.cpus[cpu]?.pmu === this.#supportedPmu;
+  }
+
+  /** @internal Restricts the VM to the CPUs of one host PMU. */
+  setSupportedPmu(pmu: number): void {
+    this.#supportedPmu = pmu;
+  }
+
+  /** @internal Number of SMCCC filter ranges (0 lets the run loop skip the lookup). */
+  get smcccFilterCount(): number {
+    return this.#filters.length;
+  }
+
+  /** @internal The SMCCC filter action for function `fid`. */
+  smcccFilterAction(fid: number): number {
+    const fs = this.#filters;
+    for (const f of fs) {
+      if (fid >= f.base && fid < f.end) return f.action;
+    }
+    return KVM_SMCCC_FILTER_HANDLE;
+  }
+
+  /** @internal kvm_prepare_system_event(): power every vCPU off so none re-enters. */
+  prepareSystemEvent(): void {
+    for (const v of this.#vcpus) {
+      if (!v.stopped) v.setMpState(KVM_MP_STATE_STOPPED);
+      else v.makeRequest(KVM_REQ_SLEEP);
+    }
+  }
+
+  #smcccAttr(a: DeviceAttr, io: string): void {
+    if (this.arch !== "arm64" || a.group !== KVM_ARM_VM_SMCCC_CTRL) this.fail("ENXIO", io, `unknown VM attribute group ${a.group}`);
+    if (Number(a.attr) !== KVM_ARM_VM_SMCCC_FILTER) this.fail("ENXIO", io, `unknown SMCCC attribute ${a.attr}`);
+  }
+}
