@@ -1,0 +1,400 @@
+/**
+ * Decoding and execution of the GICv3 ITS commands (IHI 0069H §6.3: MAPD,
+ * MAPC, MAPTI, MAPI, MOVI, MOVALL, DISCARD, INT, CLEAR, INV, INVALL, SYNC)
+ * with their range checks, and the translation of an MSI (§5.2.3).
+ * The GICv4.1 commands are decoded in ../v4/v4-commands.ts.
+ *
+ * Checks and their order follow the profile: "linux-kvm" as
+ * arch/arm64/kvm/vgic/vgic-its.c vgic_its_cmd_handle_*(), "qemu" as
+ * hw/intc/arm_gicv3_its.c process_mapd()/process_mapc()/process_mapti()/
+ * process_its_cmd()/process_movi(). A failed check reports a command error
+ * (E_ITS_* value, counted and traced by the ITS) and returns CMD_ERROR; a
+ * guest-memory fault while touching a table returns CMD_STALL under the QEMU
+ * profile. Commands arrive as 8 little-endian 32-bit words (DW0 low, DW0 high,
+ * DW1 low, ...).
+ */
+
+import { GuestMemoryFault } from "@irqlab/sim";
+import type { LpiTarget } from "../lpi-target.js";
+import type { VpeTable } from "../v4/vpe.js";
+import { executeV4Command } from "../v4/v4-commands.js";
+import * as C from "./its-constants.js";
+import type { ItsProfile } from "./its-profiles.js";
+import { DteRecord, IteRecord, type ItsTableStore, ModelTableStore } from "./its-tables.js";
+import type { ItsTranslationCache } from "./its-translation-cache.js";
+
+/** The command completed. */
+export const CMD_OK = 0;
+/** The command failed a check and was skipped (or discarded, under KVM). */
+export const CMD_ERROR = 1;
+/** The command hit a guest-memory fault and the queue must stall (QEMU). */
+export const CMD_STALL = 2;
+
+/** MSI translation outcomes returned by {@link ItsCommandExecutor.translate}. */
+export const ITS_MSI_DELIVERED = 0;
+/** Delivered as a vLPI to a vPE (GICv4). */
+export const ITS_MSI_DELIVERED_VIRTUAL = 1;
+/** The ITS is disabled (KVM returns -EBUSY to KVM_SIGNAL_MSI). */
+export const ITS_MSI_DISABLED = -1;
+/** No device, ITE, collection or vPE: the MSI is dropped ("blocked by guest"). */
+export const ITS_MSI_UNMAPPED = -2;
+/** A table read faulted (QEMU answers the bus write with MEMTX_ERROR). */
+export const ITS_MSI_MEMORY_FAULT = -3;
+
+/** What commands act on. */
+export interface ItsCommandContext {
+  readonly profile: ItsProfile;
+  readonly store: ItsTableStore;
+  readonly cache: ItsTranslationCache | undefined;
+  readonly target: LpiTarget;
+  /** The vPE table when the ITS implements GICv4.1 (GITS_TYPER.Virtual = 1). */
+  readonly vpes: VpeTable | undefined;
+  /** GITS_TYPER.Devbits / IDbits: DeviceIDs < 2^devBits, EventIDs < 2^idBits. */
+  readonly devBits: number;
+  readonly idBits: number;
+  /** Implemented LPI INTIDs are 8192 .. 2^lpiIdBits − 1 (GICR_PROPBASER.IDbits + 1). */
+  readonly lpiIdBits: number;
+  /** Whether a guest-physical address is RAM (KVM's memslot check of an ITE address). */
+  isRam(addr: number): boolean;
+  /** Reports a command error: counted and traced by the ITS. */
+  error(cmd: number, code: number, detail: string): void;
+}
+
+/** Error code of `cause` for command `cmd`, on the scheme of the E_ITS_* values (0x01 | cmd << 8 | cause). */
+export function itsErrorCode(cmd: number, cause: number): number {
+  return 0x010000 | (cmd << 8) | cause;
+}
+
+/**
+ * RDbase of a doubleword given as (lo, hi) words: a processor number (PTA = 0).
+ * The field is [51:16]; KVM (its_cmd_get_target_addr) and QEMU (FIELD(MAPC, RDBASE, 16, 32)) read [47:16].
+ */
+export function rdbaseOf(lo: number, hi: number): number {
+  return (lo >>> 16) + (hi & 0xffff) * 65536;
+}
+
+/** Executes commands and translates MSIs against one ITS's tables. */
+export class ItsCommandExecutor {
+  readonly dte = new DteRecord();
+  readonly ite = new IteRecord();
+  readonly #model: ModelTableStore | undefined;
+  // Hot-path copies of ctx fields.
+  readonly #cache: ItsTranslationCache | undefined;
+  readonly #target: LpiTarget;
+
+  constructor(readonly ctx: ItsCommandContext) {
+    this.#model = ctx.store instanceof ModelTableStore ? ctx.store : undefined;
+    this.#cache = ctx.cache;
+    this.#target = ctx.target;
+  }
+
+  /** Executes one command. Never throws for guest input. */
+  execute(w: Uint32Array): number {
+    const cmd = w[0]! & 0xff;
+    try {
+      switch (cmd) {
+        case C.GITS_CMD_MAPD: return this.#mapd(w);
+        case C.GITS_CMD_MAPC: return this.#mapc(w);
+        case C.GITS_CMD_MAPTI: return this.#mapti(w, w[3]!);
+        case C.GITS_CMD_MAPI: return this.#mapti(w, w[2]!);
+        case C.GITS_CMD_MOVI: return this.#movi(w);
+        case C.GITS_CMD_MOVALL: return this.#movall(w);
+        case C.GITS_CMD_DISCARD: return this.#byIte(w, cmd, C.E_ITS_DISCARD_UNMAPPED_INTERRUPT);
+        case C.GITS_CMD_INT: return this.#byIte(w, cmd, C.E_ITS_INT_UNMAPPED_INTERRUPT);
+        case C.GITS_CMD_CLEAR: return this.#byIte(w, cmd, C.E_ITS_CLEAR_UNMAPPED_INTERRUPT);
+        case C.GITS_CMD_INV: return this.#byIte(w, cmd, C.E_ITS_INV_UNMAPPED_INTERRUPT);
+        case C.GITS_CMD_INVALL: return this.#invall(w);
+        case C.GITS_CMD_SYNC: return CMD_OK; // "we are in sync all of the time" (vgic-its.c); QEMU: no-op
+        default:
+          if (this.ctx.vpes !== undefined) return executeV4Command(this, w, cmd);
+          // KVM: -ENODEV, ignored; QEMU: trace only, continue.
+          this.ctx.error(cmd, 0, `unknown or unsupported command ${C.itsCommandName(cmd)}`);
+          return CMD_ERROR;
+      }
+    } catch (e) {
+      if (!(e instanceof GuestMemoryFault)) throw e;
+      this.ctx.error(cmd, 0, `${C.itsCommandName(cmd)}: ${e.message}`);
+      return this.ctx.profile.stallOnMemoryFault ? CMD_STALL : CMD_ERROR;
+    }
+  }
+
+  /** Whether `intid` is an implemented LPI. */
+  isLpi(intid: number): boolean {
+    return intid >= C.LPI_INTID_BASE && intid < 2 ** this.ctx.lpiIdBits;
+  }
+
+  /** Whether `rd` names a redistributor. */
+  isRd(rd: number): boolean {
+    return rd < this.ctx.target.redistributorCount;
+  }
+
+  /**
+   * Looks up (devId, eventId) into {@link ite} (valid = false when any level is
+   * missing). Fills {@link dte}. Returns false only for a DeviceID or EventID out of range.
+   */
+  lookup(devId: number, eventId: number): boolean {
+    const { store } = this.ctx;
+    this.ite.valid = false;
+    if (devId >= 2 ** this.ctx.devBits || !store.deviceIdInRange(devId)) return false;
+    store.readDte(devId, this.dte);
+    if (!this.dte.valid) return true;
+    if (eventId >= 2 ** (this.dte.size + 1)) return false;
+    store.readIte(devId, this.dte, eventId, this.ite);
+    return true;
+  }
+
+  /** Translates an MSI (a GITS_TRANSLATER write, KVM_SIGNAL_MSI). Allocation-free on a cache hit. */
+  translate(devId: number, eventId: number): number {
+    const cache = this.#cache;
+    if (cache !== undefined) {
+      const v = cache.lookup(devId, eventId);
+      if (v >= 0) {
+        // Inline unpacking of rd × 2^24 + pINTID (see its-translation-cache.ts).
+        this.#target.setLpiPending(Math.floor(v / 16777216), v % 16777216);
+        return ITS_MSI_DELIVERED;
+      }
+    }
+    try {
+      return this.#translateSlow(devId, eventId);
+    } catch (e) {
+      if (!(e instanceof GuestMemoryFault)) throw e;
+      return ITS_MSI_MEMORY_FAULT;
+    }
+  }
+
+  #translateSlow(devId: number, eventId: number): number {
+    let ite: IteRecord | undefined;
+    const model = this.#model;
+    if (model !== undefined) {
+      ite = devId < 2 ** this.ctx.devBits ? model.lookupIte(devId, eventId) : undefined;
+    } else {
+      this.lookup(devId, eventId);
+      ite = this.ite.valid ? this.ite : undefined;
+    }
+    if (ite === undefined) return ITS_MSI_UNMAPPED;
+    if (!ite.physical) {
+      const vpe = this.ctx.vpes?.get(ite.vpeid);
+      if (vpe === undefined) return ITS_MSI_UNMAPPED;
+      this.ctx.vpes!.inject(vpe, ite.intid);
+      return ITS_MSI_DELIVERED_VIRTUAL;
+    }
+    const rd = ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);
+    if (rd < 0 || !this.isRd(rd)) return ITS_MSI_UNMAPPED;
+    this.ctx.target.setLpiPending(rd, ite.intid);
+    this.ctx.cache?.insert(devId, eventId, rd, ite.intid);
+    return ITS_MSI_DELIVERED;
+  }
+
+  #mapd(w: Uint32Array): number {
+    const { ctx } = this;
+    const devId = w[1]!;
+    const size = w[2]! & 0x1f;
+    const itt = ((w[4]! & 0xffff_ff00) >>> 0) + (w[5]! & 0xfffff) * 2 ** 32;
+    const valid = w[5]! >>> 31 === 1;
+    if (devId >= 2 ** ctx.devBits || !ctx.store.deviceIdInRange(devId)) {
+      return this.fail(C.GITS_CMD_MAPD, C.E_ITS_MAPD_DEVICE_OOR, `DeviceID ${devId} out of range`);
+    }
+    if (valid && size + 1 > ctx.idBits) {
+      return this.fail(C.GITS_CMD_MAPD, C.E_ITS_MAPD_ITTSIZE_OOR, `ITT size ${size + 1} bits > IDbits ${ctx.idBits}`);
+    }
+    if (ctx.profile.mapdFreesItes) {
+      ctx.store.readDte(devId, this.dte);
+      if (this.dte.valid) {
+        ctx.store.forEachIte(devId, this.dte, (_ev, ite) => {
+          this.dropIte(ite);
+        });
+        ctx.cache?.invalidateAll();
+      }
+    }
+    ctx.store.writeDte(devId, valid, size, itt);
+    return CMD_OK;
+  }
+
+  #mapc(w: Uint32Array): number {
+    const { ctx } = this;
+    const icid = w[4]! & 0xffff;
+    const kvm = ctx.profile.name === "linux-kvm";
+    // QEMU process_mapc() keeps only the processor-number bits (RDBASE_PROCNUM_MASK, 16 bits).
+    const rd = kvm ? rdbaseOf(w[4]!, w[5]!) : rdbaseOf(w[4]!, w[5]!) & 0xffff;
+    const valid = w[5]! >>> 31 === 1;
+    if (kvm) {
+      // vgic_its_cmd_handle_mapc(): RDbase is checked even for V = 0; a new ICID must fit BASER1.
+      if (!this.isRd(rd)) return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_PROCNUM_OOR, `RDbase ${rd} is not a redistributor`);
+      if (valid && !ctx.store.collectionExists(icid) && !ctx.store.collectionIdInRange(icid)) {
+        return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_COLLECTION_OOR, `ICID ${icid} out of range`);
+      }
+    } else {
+      // process_mapc(): ICID first, RDbase only for a valid mapping.
+      if (!ctx.store.collectionIdInRange(icid)) return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_COLLECTION_OOR, `ICID ${icid} out of range`);
+      if (valid && !this.isRd(rd)) return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_PROCNUM_OOR, `RDbase ${rd} is not a redistributor`);
+    }
+    if (!valid) {
+      ctx.cache?.invalidateAll();
+      if (kvm && this.#model !== undefined) {
+        // vgic_its_free_collection(): ITEs keep a NULL collection, even after a later MAPC V=1.
+        this.#model.forEachPhysicalIte((_d, _e, ite) => {
+          if (ite.icid === icid) ite.icid = -1;
+        });
+        this.#model.deleteCollection(icid);
+      } else {
+        ctx.store.writeCte(icid, -1);
+      }
+      return CMD_OK;
+    }
+    const old = ctx.store.readCte(icid);
+    if (kvm && this.#model !== undefined && old >= 0 && old !== rd) {
+      // update_affinity_collection(): the collection's LPIs follow it with their pending state.
+      this.#model.forEachPhysicalIte((_d, _e, ite) => {
+        if (ite.icid === icid) this.movePending(old, rd, ite.intid);
+      });
+    }
+    ctx.store.writeCte(icid, rd);
+    ctx.cache?.invalidateAll();
+    return CMD_OK;
+  }
+
+  #mapti(w: Uint32Array, intid: number): number {
+    const { ctx } = this;
+    const cmd = w[0]! & 0xff;
+    const devId = w[1]!;
+    const eventId = w[2]!;
+    const icid = w[4]! & 0xffff;
+    const kvm = ctx.profile.name === "linux-kvm";
+    if (!kvm && !ctx.store.collectionIdInRange(icid)) {
+      return this.fail(cmd, itsErrorCode(cmd, 3), `ICID ${icid} out of range`);
+    }
+    if (devId >= 2 ** ctx.devBits || !ctx.store.deviceIdInRange(devId)) {
+      return this.fail(cmd, kvm ? C.E_ITS_MAPTI_UNMAPPED_DEVICE : itsErrorCode(cmd, 1), `DeviceID ${devId} out of range`);
+    }
+    ctx.store.readDte(devId, this.dte);
+    if (!this.dte.valid) return this.fail(cmd, C.E_ITS_MAPTI_UNMAPPED_DEVICE, `DeviceID ${devId} not mapped`);
+    if (eventId >= 2 ** (this.dte.size + 1) || (kvm && !this.#ittEntryInRam(eventId))) {
+      return this.fail(cmd, C.E_ITS_MAPTI_ID_OOR, `EventID ${eventId} out of range of DeviceID ${devId}`);
+    }
+    if (!this.isLpi(intid)) return this.fail(cmd, C.E_ITS_MAPTI_PHYSICALID_OOR, `pINTID ${intid} is not an LPI`);
+    ctx.store.readIte(devId, this.dte, eventId, this.ite);
+    if (this.ite.valid && ctx.profile.maptiKeepsExisting) return CMD_OK; // vgic-its.c: "silently ignore"
+    if (this.ite.valid) this.dropIte(this.ite);
+    if (!ctx.store.collectionExists(icid) && ctx.profile.maptiAllocatesCollection) {
+      if (!ctx.store.collectionIdInRange(icid)) return this.fail(cmd, C.E_ITS_MAPC_COLLECTION_OOR, `ICID ${icid} out of range`);
+      ctx.store.writeCte(icid, -1);
+    }
+    const ite = this.ite;
+    ite.valid = true;
+    ite.physical = true;
+    ite.intid = intid;
+    ite.icid = icid;
+    ite.vpeid = 0;
+    ite.doorbell = C.INTID_SPURIOUS;
+    ctx.store.writeIte(devId, this.dte, eventId, ite);
+    const rd = ctx.store.readCte(icid);
+    if (rd >= 0 && this.isRd(rd)) ctx.target.invalidateLpi(rd, intid); // vgic_add_lpi() reads the config byte
+    return CMD_OK;
+  }
+
+  #movi(w: Uint32Array): number {
+    const { ctx } = this;
+    const devId = w[1]!;
+    const eventId = w[2]!;
+    const icid = w[4]! & 0xffff;
+    this.lookup(devId, eventId);
+    if (!this.ite.valid) return this.fail(C.GITS_CMD_MOVI, C.E_ITS_MOVI_UNMAPPED_INTERRUPT, `no ITE for ${devId}:${eventId}`);
+    if (!this.ite.physical) return this.fail(C.GITS_CMD_MOVI, C.E_ITS_MOVI_UNMAPPED_INTERRUPT, `MOVI on virtual ITE ${devId}:${eventId}`);
+    const oldRd = this.ite.icid < 0 ? -1 : ctx.store.readCte(this.ite.icid);
+    const newRd = ctx.store.readCte(icid);
+    if (oldRd < 0 || newRd < 0) {
+      return this.fail(C.GITS_CMD_MOVI, C.E_ITS_MOVI_UNMAPPED_COLLECTION, `collection unmapped (ICID ${this.ite.icid} → ${icid})`);
+    }
+    this.ite.icid = icid;
+    ctx.store.writeIte(devId, this.dte, eventId, this.ite);
+    this.movePending(oldRd, newRd, this.ite.intid);
+    ctx.cache?.invalidateAll();
+    return CMD_OK;
+  }
+
+  #movall(w: Uint32Array): number {
+    const rd1 = rdbaseOf(w[4]!, w[5]!);
+    const rd2 = rdbaseOf(w[6]!, w[7]!);
+    if (!this.isRd(rd1) || !this.isRd(rd2)) {
+      return this.fail(C.GITS_CMD_MOVALL, C.E_ITS_MOVALL_PROCNUM_OOR, `RDbase ${rd1} or ${rd2} is not a redistributor`);
+    }
+    if (rd1 === rd2) return CMD_OK;
+    const end = 2 ** this.ctx.lpiIdBits;
+    for (let intid = C.LPI_INTID_BASE; intid < end; intid++) this.movePending(rd1, rd2, intid);
+    this.ctx.cache?.invalidateAll();
+    return CMD_OK;
+  }
+
+  /** DISCARD, INT, CLEAR, INV: commands naming one (DeviceID, EventID). */
+  #byIte(w: Uint32Array, cmd: number, unmapped: number): number {
+    const { ctx } = this;
+    const devId = w[1]!;
+    const eventId = w[2]!;
+    this.lookup(devId, eventId);
+    const ite = this.ite;
+    if (!ite.valid) return this.fail(cmd, unmapped, `no ITE for ${devId}:${eventId}`);
+    if (!ite.physical) return executeV4Command(this, w, cmd);
+    const rd = ite.icid < 0 ? -1 : ctx.store.readCte(ite.icid);
+    const mapped = rd >= 0 && this.isRd(rd);
+    // KVM checks the collection only for INT and DISCARD; QEMU for every command (lookup_cte()).
+    if (!mapped && (cmd === C.GITS_CMD_INT || cmd === C.GITS_CMD_DISCARD || ctx.profile.name === "qemu")) {
+      return this.fail(cmd, unmapped, `collection of ${devId}:${eventId} is unmapped`);
+    }
+    switch (cmd) {
+      case C.GITS_CMD_INT:
+        ctx.target.setLpiPending(rd, ite.intid);
+        break;
+      case C.GITS_CMD_CLEAR:
+        if (mapped) ctx.target.clearLpiPending(rd, ite.intid);
+        break;
+      case C.GITS_CMD_INV:
+        if (mapped) ctx.target.invalidateLpi(rd, ite.intid);
+        break;
+      default: // DISCARD
+        ctx.target.clearLpiPending(rd, ite.intid);
+        ctx.store.clearIte(devId, this.dte, eventId);
+        ctx.cache?.invalidateAll();
+    }
+    return CMD_OK;
+  }
+
+  #invall(w: Uint32Array): number {
+    const icid = w[4]! & 0xffff;
+    const rd = this.ctx.store.readCte(icid);
+    if (rd < 0 || !this.isRd(rd)) {
+      return this.fail(C.GITS_CMD_INVALL, C.E_ITS_INVALL_UNMAPPED_COLLECTION, `collection ${icid} unmapped`);
+    }
+    this.ctx.target.invalidateAllLpis(rd);
+    return CMD_OK;
+  }
+
+  /** Moves the pending state of LPI `intid` from `from` to `to`. */
+  movePending(from: number, to: number, intid: number): void {
+    if (from === to || !this.ctx.target.isLpiPending(from, intid)) return;
+    this.ctx.target.clearLpiPending(from, intid);
+    this.ctx.target.setLpiPending(to, intid);
+  }
+
+  /** Forgets the interrupt of an ITE being freed: clears its pending state. */
+  dropIte(ite: IteRecord): void {
+    if (ite.physical) {
+      const rd = ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);
+      if (rd >= 0 && this.isRd(rd)) this.ctx.target.clearLpiPending(rd, ite.intid);
+    } else {
+      const vpes = this.ctx.vpes;
+      const vpe = vpes?.get(ite.vpeid);
+      if (vpe !== undefined) vpes!.clear(vpe, ite.intid);
+    }
+  }
+
+  /** Reports an error and returns CMD_ERROR. */
+  fail(cmd: number, code: number, detail: string): number {
+    this.ctx.error(cmd, code, detail);
+    return CMD_ERROR;
+  }
+
+  /** KVM vgic_its_check_event_id(): the ITE's guest address must be RAM (8-byte entries). */
+  #ittEntryInRam(eventId: number): boolean {
+    return this.ctx.isRam(this.dte.ittAddr + eventId * this.ctx.profile.ittEntrySize);
+  }
+}
