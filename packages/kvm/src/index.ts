@@ -70,6 +70,7 @@ export {
   type IrqChipVcpu,
   type VcpuIrqChip,
   type VmIrqChip,
+  type KvmMsi,
   type IrqChipArch,
 } from "./irqchip.js";
 export {
@@ -389,3 +390,9 @@ export {
   type IrqchipRoute,
   type MsiRoute,
 } from "./irqfd/gsi-routing.js";
+
+// ---- In-kernel irqchip devices (issue 6) ----
+/** The arm64 vgic-v3 and vITS devices and the VM-level irqfd plumbing. */
+export * from "./vgic/index.js";
+/** The RISC-V AIA device and VS-file handling. */
+export * from "./riscv-aia/index.js";

@@ -116,6 +116,46 @@ export interface VmIrqChip {
   irqLine?(irqType: number, vcpuIndex: number, irqId: number, level: boolean): void;
   /** The VM's first KVM_RUN (kvm_arch_vcpu_run_pid_change: map resources); throw to fail it. */
   firstRun?(): void;
+
+  // ---- What irqfd, GSI routing, KVM_SIGNAL_MSI and irq bypass need (kvm_arch_* hooks) ----
+
+  /** kvm_arch_intc_initialized(): until true, KVM_IRQFD fails with EAGAIN (arm64: vgic_initialized()). Absent means true. */
+  intcInitialized?(): boolean;
+  /** KVM_IRQCHIP_NUM_PINS of the architecture, for KVM_SET_GSI_ROUTING validation (arm64 988, RISC-V 1024). */
+  readonly irqchipNumPins?: number;
+  /**
+   * kvm_set_irq() on an IRQCHIP route: arm64 vgic_irqfd_set_irq (pin p is SPI p + 32), RISC-V
+   * kvm_riscv_set_irq (pin = APLIC source). Throw a KvmError as the device would.
+   */
+  setIrqchipPin?(irqchip: number, pin: number, level: boolean): void;
+  /**
+   * kvm_set_msi() / KVM_SIGNAL_MSI: returns 1 when delivered, 0 when the guest blocked it (unmapped
+   * DeviceID/EventID); throws a KvmError for ENODEV (no ITS), EINVAL, EBUSY as Linux does.
+   */
+  injectMsi?(msi: KvmMsi): number;
+  /**
+   * Gives the chip the VM's ack notifier: the chip calls `ack(irqchip, pin)` when the guest
+   * completes a level interrupt of that pin (kvm_notify_acked_irq), which resamplefd follows.
+   */
+  setAckNotifier?(ack: (irqchip: number, pin: number) => void): void;
+  /**
+   * kvm_arch_irq_bypass_add_producer → forwarding of host IRQ `hostIrq` for an MSI route (GICv4.1:
+   * map the host LPI onto the vLPI). Return silently when the route cannot be forwarded, as
+   * vgic-v4 does; throw a KvmError to refuse.
+   */
+  setForwarding?(hostIrq: number, route: KvmMsi): void;
+  /** kvm_arch_irq_bypass_del_producer, a routing change, or VM reset: stop forwarding `hostIrq`. */
+  unsetForwarding?(hostIrq: number): void;
+}
+
+/** An MSI as struct kvm_msi and KVM_IRQ_ROUTING_MSI entries carry it. */
+export interface KvmMsi {
+  readonly addressLo: number;
+  readonly addressHi: number;
+  readonly data: number;
+  /** KVM_MSI_VALID_DEVID (1) when `devid` is meaningful. */
+  readonly flags: number;
+  readonly devid: number;
 }
 
 /**
