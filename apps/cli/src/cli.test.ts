@@ -67,6 +67,33 @@ describe("irqlab command line", () => {
   });
 });
 
+describe("irqlab demo", () => {
+  test("runs both architectures end to end and writes one trace per architecture", () => {
+    const base = join(tmp(), "d.json");
+    const r = cli("demo", "--trace", base);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/arm64 VM, 1 vCPU, vgic-v3/);
+    expect(r.out).toMatch(/5 interrupts taken, 5 irqfd injections/);
+    expect(r.out).toMatch(/riscv64 VM, in-kernel AIA mode auto/);
+    expect(r.out).toMatch(/irqfd GSI 5 -> MSI route/);
+    expect(r.out).toMatch(/claimed 3\/3/);
+    for (const arch of ["arm64", "riscv64"]) {
+      const t = JSON.parse(readFileSync(base.replace(/\.json$/, `-${arch}.json`), "utf8")) as { otherData: { arch: string } };
+      expect(t.otherData.arch).toBe(arch);
+    }
+  });
+
+  test("--arch picks one architecture; a bad choice exits 2 naming it", () => {
+    const r = cli("demo", "--arch", "riscv64", "--no-trace", "--aia", "emul");
+    expect(r.code).toBe(0);
+    expect(r.out).not.toMatch(/arm64 VM/);
+    expect(r.out).toMatch(/SW-file/);
+    const bad = cli("demo", "--arch", "x86");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/'x86' is invalid/);
+  });
+});
+
 describe("parsers and the demo", () => {
   test("durations", () => {
     expect(parseDuration("1.5ms")).toBe(1_500_000);

@@ -5,8 +5,10 @@
  * stack trace.
  */
 import { writeFileSync } from "node:fs";
-import { toChromeTraceJson } from "@irqlab/sim";
+import { toChromeTraceJson, type Tracer } from "@irqlab/sim";
 import { Command, CommanderError, Option } from "commander";
+import { runArmDemo } from "./demo/arm-demo.js";
+import { runRiscvDemo } from "./demo/riscv-demo.js";
 import { parseDuration, parseSeed } from "./parse.js";
 import { formatSimDemo, runSimDemo } from "./sim-demo/run-sim-demo.js";
 import { VERSION } from "./version.js";
@@ -15,6 +17,13 @@ import { VERSION } from "./version.js";
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+}
+
+interface DemoOpts {
+  arch: "arm64" | "riscv64" | "both";
+  aia: "auto" | "hwaccel" | "emul";
+  seed: number;
+  trace: string | false;
 }
 
 interface SimOpts {
@@ -71,6 +80,34 @@ function buildProgram(io: CliIo): Command {
       }
     });
   program.addCommand(sim, { isDefault: true });
+
+  const demo = new Command("demo")
+    .description("a device interrupt end to end, device → eventfd/irqfd or APLIC → vgic or IMSIC → vCPU, on both architectures")
+    .addOption(new Option("--arch <arch>", "which architecture to run").choices(["arm64", "riscv64", "both"]).default("both"))
+    .addOption(new Option("--aia <mode>", "RISC-V AIA mode (riscv-aia= of QEMU's -accel kvm)").choices(["auto", "hwaccel", "emul"]).default("auto"))
+    .addOption(new Option("--seed <n>", "seed of the device timing").argParser(parseSeed).default(1))
+    .option("--trace <file>", "write a Chrome Trace Event JSON file per architecture (<file> gets -arm64/-riscv64)", "irqlab-demo.json")
+    .option("--no-trace", "do not write traces")
+    .exitOverride()
+    .configureOutput(output)
+    .action((opts: DemoOpts) => {
+      const traced = opts.trace !== false;
+      const runs: [string, () => { summary: string; tracer: Tracer }][] = [
+        ["arm64", () => runArmDemo({ seed: opts.seed, trace: traced })],
+        ["riscv64", () => runRiscvDemo({ seed: opts.seed, trace: traced, mode: opts.aia })],
+      ];
+      for (const [arch, run] of runs) {
+        if (opts.arch !== "both" && opts.arch !== arch) continue;
+        const r = run();
+        io.out(r.summary.trimEnd() + "\n");
+        if (opts.trace !== false) {
+          const file = opts.trace.replace(/(\.json)?$/, `-${arch}.json`);
+          writeFileSync(file, toChromeTraceJson(r.tracer, { command: "irqlab demo", arch, seed: opts.seed }));
+          io.out(`  trace: ${file} (${r.tracer.events().length} events)\n`);
+        }
+      }
+    });
+  program.addCommand(demo);
   return program;
 }
 

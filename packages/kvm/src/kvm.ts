@@ -15,6 +15,7 @@ import { RUNNABLE_POLICIES, type RunnablePolicy } from "./runnable.js";
 import * as CAP from "./uapi/capabilities.js";
 import { KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_TYPE_RISCV_AIA } from "./uapi/device-types.js";
 import { Vm, KVM_USER_MEM_SLOTS } from "./vm.js";
+import { IrqBypassManager } from "./irqfd/irq-bypass.js";
 
 /** Options of a {@link Kvm} (the host). */
 export interface KvmOptions {
@@ -62,6 +63,8 @@ export class Kvm {
   readonly maxVcpuId: number;
   /** KVM_CAP_ARM_VM_IPA_SIZE. */
   readonly ipaLimit: number;
+  /** The host's IRQ bypass manager (virt/lib/irqbypass.c), shared by every VM's irqfds and VFIO-like producers. */
+  readonly irqBypass = new IrqBypassManager();
   readonly #devices = new Map<number, KvmDeviceFactory>();
   readonly #vms: Vm[] = [];
 

@@ -1,6 +1,7 @@
 /**
  * The VM fd: KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION, KVM_CREATE_DEVICE,
- * KVM_IRQ_LINE, KVM_CHECK_EXTENSION, KVM_ENABLE_CAP and the VM attributes
+ * KVM_IRQ_LINE, KVM_IRQFD / KVM_SET_GSI_ROUTING / KVM_SIGNAL_MSI (logic in
+ * irqfd/vm-irqfds.ts), KVM_CHECK_EXTENSION, KVM_ENABLE_CAP and the VM attributes
  * (arm64 SMCCC filter), with the errnos Linux returns (virt/kvm/kvm_main.c
  * kvm_vm_ioctl_create_vcpu, kvm_set_memory_region, kvm_ioctl_create_device;
  * arch/arm64/kvm/arm.c; reference/kvm-qemu.md §1.1, §1.8, §1.9).
@@ -16,7 +17,9 @@ import { Device, type DeviceAttr } from "./device.js";
 import { fail, type ErrnoName } from "./errno.js";
 import type { FirmwareVm } from "./firmware.js";
 import type { Host } from "./host.js";
-import { BasicIrqChip, type VmIrqChip } from "./irqchip.js";
+import { BasicIrqChip, type KvmMsi, type VmIrqChip } from "./irqchip.js";
+import type { RoutingEntry } from "./irqfd/gsi-routing.js";
+import { VmIrqfds, type IrqfdArgs } from "./irqfd/vm-irqfds.js";
 import type { Kvm } from "./kvm.js";
 import { KVM_REQ_SLEEP } from "./requests.js";
 import type { RunnablePolicy } from "./runnable.js";
@@ -113,6 +116,7 @@ export class Vm implements FirmwareVm {
   #supportedPmu = -1;
   #ran = false;
   #irqchip: VmIrqChip | undefined;
+  readonly #irqfds: VmIrqfds;
 
   constructor(
     /** The system fd this VM came from. */
@@ -126,6 +130,7 @@ export class Vm implements FirmwareVm {
     this.costs = setup.costs;
     this.runnablePolicy = setup.runnablePolicy;
     this.timebaseHz = setup.timebaseHz;
+    this.#irqfds = new VmIrqfds(this);
   }
 
   /** "arm64" or "riscv64" (the host's). */
@@ -245,8 +250,8 @@ export class Vm implements FirmwareVm {
    * KVM_IRQ_LINE. arm64 `irq` = vcpu2_index[31:28] | irq_type[27:24] |
    * vcpu_index[23:16] | irq_id[15:0]. Without an in-kernel irqchip only
    * KVM_ARM_IRQ_TYPE_CPU exists (irq_id 0 IRQ, 1 FIQ; EINVAL for a bad id or
-   * vCPU); SPI/PPI need the in-kernel vgic (ENXIO here until one is plugged
-   * in). RISC-V needs the in-kernel AIA (ENXIO).
+   * vCPU); SPI/PPI need the in-kernel vgic (ENXIO without one; its errnos
+   * otherwise). RISC-V needs the in-kernel AIA (ENXIO).
    */
   irqLine(irq: number, level: number): void {
     const io = "KVM_IRQ_LINE";
@@ -285,8 +290,18 @@ export class Vm implements FirmwareVm {
   installIrqChip(chip: VmIrqChip): void {
     if (this.#irqchip !== undefined) throw new ConfigError(`${this.name}: irqchip '${this.#irqchip.name}' is already installed`);
     this.#irqchip = chip;
+    chip.setAckNotifier?.((irqchip, pin) => { this.#irqfds.acked(irqchip, pin); });
     for (const v of this.#vcpus) v.setIrqChip(chip.vcpuIrqChip(v.vcpuId));
   }
+
+  /** The VM's irqfds, GSI routing table and resamplers (src/irqfd/vm-irqfds.ts). */
+  get irqfds(): VmIrqfds { return this.#irqfds; }
+  /** KVM_IRQFD: assign, or with KVM_IRQFD_FLAG_DEASSIGN remove, an irqfd (errnos: kvm-qemu.md §3.1). */
+  irqfd(args: IrqfdArgs): void { this.#irqfds.irqfd(args); }
+  /** KVM_SET_GSI_ROUTING: replaces the routing table (EINVAL as kvm_set_irq_routing). */
+  setGsiRouting(entries: readonly RoutingEntry[], flags = 0): void { this.#irqfds.setGsiRouting(entries, flags); }
+  /** KVM_SIGNAL_MSI: 1 delivered, 0 blocked by the guest; EINVAL without an in-kernel irqchip. */
+  signalMsi(msi: KvmMsi): number { return this.#irqfds.signalMsi(msi); }
 
   /** KVM_CHECK_EXTENSION on the VM fd (same answers as the system fd). */
   checkExtension(cap: number): number {

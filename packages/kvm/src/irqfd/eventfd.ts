@@ -22,21 +22,37 @@ export type EventFdWake = "in" | "hup";
 /** A poll waiter (an irqfd's wait-queue entry). */
 export type EventFdWaiter = (fd: EventFd, why: EventFdWake) => void;
 
-let nextFdNumber = 3; // 0..2 are stdio, as in a process
+/**
+ * Hands out descriptor numbers the way a process does (lowest first, from 3:
+ * 0..2 are stdio). One per VMM, so that two identical runs trace the same
+ * numbers; a module-wide counter would not.
+ */
+export class FdTable {
+  #next = 3;
+
+  /** A new eventfd with the next descriptor number. */
+  eventfd(initval = 0): EventFd {
+    return new EventFd(initval, this.#next++);
+  }
+}
 
 /** An eventfd. */
 export class EventFd {
-  /** A descriptor number, for traces and error messages. */
+  /** A descriptor number for traces and error messages; -1 when created outside an {@link FdTable}. */
   readonly fd: number;
   #count = 0;
   #closed = false;
-  readonly #waiters: EventFdWaiter[] = [];
+  /** Replaced, never mutated, when waiters come and go: a wake-up iterates a stable list without copying it. */
+  #waiters: readonly EventFdWaiter[] = [];
 
-  /** @param initval the counter's initial value (eventfd(initval, 0)). */
-  constructor(initval = 0, fd?: number) {
+  /**
+   * @param initval the counter's initial value (eventfd(initval, 0))
+   * @param fd its descriptor number (see {@link FdTable}); -1 if none
+   */
+  constructor(initval = 0, fd = -1) {
     if (!Number.isSafeInteger(initval) || initval < 0) throw new ConfigError(`eventfd initval ${initval} is not a non-negative integer`);
     this.#count = initval;
-    this.fd = fd ?? nextFdNumber++;
+    this.fd = fd;
   }
 
   /** The counter (what a read would return), without draining it. */
@@ -63,7 +79,7 @@ export class EventFd {
     if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`eventfd ${this.fd}: cannot add ${n} (EINVAL)`);
     if (n === 0) return;
     this.#count += n;
-    for (const w of this.#waiters.slice()) w(this, "in");
+    for (const w of this.#waiters) w(this, "in");
   }
 
   /** read(2): returns the counter and resets it, or undefined when it is zero (EAGAIN). */
@@ -84,14 +100,14 @@ export class EventFd {
 
   /** Adds a poll waiter. */
   addWaiter(w: EventFdWaiter): void {
-    this.#waiters.push(w);
+    this.#waiters = [...this.#waiters, w];
   }
 
   /** Removes a poll waiter; returns whether it was there. */
   removeWaiter(w: EventFdWaiter): boolean {
     const i = this.#waiters.indexOf(w);
     if (i < 0) return false;
-    this.#waiters.splice(i, 1);
+    this.#waiters = this.#waiters.filter((_, k) => k !== i);
     return true;
   }
 
@@ -99,6 +115,6 @@ export class EventFd {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const w of this.#waiters.slice()) w(this, "hup");
+    for (const w of this.#waiters) w(this, "hup");
   }
 }

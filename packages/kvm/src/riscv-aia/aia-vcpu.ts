@@ -1,0 +1,381 @@
+/**
+ * The CPU side of a vCPU under the in-kernel RISC-V AIA: its IMSIC, which is
+ * either a hardware guest interrupt file (VS-file) on the host hart it last
+ * entered on, or KVM's software file (SW-file) in memory.
+ * Linux arch/riscv/kvm/aia_imsic.c: kvm_riscv_vcpu_aia_imsic_update (the
+ * VS-file lifecycle at each entry), kvm_riscv_vcpu_aia_imsic_release,
+ * kvm_riscv_vcpu_aia_imsic_inject, kvm_riscv_vcpu_aia_rmw_topei/_ireg
+ * (SW-file trap-and-emulate), imsic_swfile_extirq_update;
+ * arch/riscv/kvm/aia.c kvm_riscv_vcpu_aia_has_interrupts.
+ * reference/aia.md §1.4, §3.2, §3.3.
+ *
+ * - EMUL: always the SW-file. AUTO/HWACCEL: at each entry on CPU c, nothing to
+ *   do if the VS-file is already on c; else take the lowest free line on c,
+ *   zero that file, point the guest's IMSIC page at it, read-and-clear the old
+ *   file (VS or SW) and OR it into the new one, free the old line. No free
+ *   line: HWACCEL refuses entry (reason per kernel profile, old file kept);
+ *   AUTO releases the old VS-file into the SW-file and runs trapped, trying
+ *   again at every entry.
+ * - With a VS-file, `sireg`/`stopei` reach hardware (REG_DIRECT) and the
+ *   external interrupt is the file's hgeip bit; with the SW-file they trap
+ *   (REG_TRAP) and VSEIP = eidelivery ∧ topei ≠ 0.
+ */
+
+import { ImsicFile, LINUX_KVM_PROFILE, IREG_OK, type ImsicFileState, type IregValue } from "@irqlab/aia";
+import type { CsrOp, Tracer, TrackId, WideValue } from "@irqlab/sim";
+import { REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
+import { CSR_SIE, CSR_SIP, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER } from "../uapi/sbi.js";
+import type { RiscvAiaHost, VsFileOwner } from "./aia-host.js";
+import { KVM_DEV_RISCV_AIA_MODE_EMUL, KVM_DEV_RISCV_AIA_MODE_HWACCEL, KVM_RISCV_AIA_UNDEF_ADDR } from "./aia-uapi.js";
+
+/** siselect (VS mode: vsiselect, no trap). */
+export const CSR_SISELECT = 0x150;
+/** sireg (VS mode: vsireg; traps without a VS-file). */
+export const CSR_SIREG = 0x151;
+/** stopei (VS mode: vstopei; traps without a VS-file). */
+export const CSR_STOPEI = 0x15c;
+
+const SEIE = 1 << IRQ_S_EXT;
+const LINE_MASK = (1 << IRQ_S_SOFT) | (1 << IRQ_S_TIMER) | (1 << IRQ_S_EXT);
+
+/** What the vCPU side reads of the VM's AIA device. */
+export interface AiaVmView {
+  readonly mode: number;
+  readonly vmName: string;
+  readonly vmIndex: number;
+  readonly tracer: Tracer;
+  readonly now: number;
+}
+
+/** A vCPU's AIA irqchip (its IMSIC: VS-file or SW-file). */
+export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
+  readonly name = "aia-imsic";
+  readonly inKernel = true;
+  /** Owner id in the host's allocator. */
+  readonly ownerId: number;
+  /** Guest-physical address of this vCPU's IMSIC page (u64; KVM_RISCV_AIA_UNDEF_ADDR if unset). */
+  imsicAddr = KVM_RISCV_AIA_UNDEF_ADDR;
+  /** hart_index derived from the IMSIC address at CTRL_INIT. */
+  hartIndex = 0;
+  /** VS-file moves (state copied from one file to another). */
+  moves = 0;
+  #swfile: ImsicFile | undefined;
+  #vsCpu = -1;
+  #vsHgei = 0;
+  #vsFile: ImsicFile | undefined;
+  #vcpu: IrqChipVcpu | undefined;
+  #lines = 0;
+  #sie = 0;
+  #siselect = 0;
+  #quiet = false;
+  readonly #out: IregValue = { lo: 0, hi: 0 };
+  readonly #track: TrackId;
+
+  constructor(
+    /** The VM's device. */
+    readonly vm: AiaVmView,
+    /** The host's VS-files. */
+    readonly host: RiscvAiaHost,
+    /** vCPU id. */
+    readonly vcpuId: number,
+  ) {
+    this.ownerId = host.register(this);
+    this.#track = vm.tracer.track(vm.vmName, `vcpu${vcpuId}`, "vcpu");
+  }
+
+  get vmName(): string {
+    return this.vm.vmName;
+  }
+  get vmIndex(): number {
+    return this.vm.vmIndex;
+  }
+
+  /** The SW-file (exists once CTRL_INIT gave this vCPU IMSIC state). */
+  get swfile(): ImsicFile | undefined {
+    return this.#swfile;
+  }
+  /** Host CPU of the owned VS-file, or -1 (SW-file mode). */
+  get vsFileCpu(): number {
+    return this.#vsCpu;
+  }
+  /** Whether entry needs a VS-file (HWACCEL with IMSIC state). */
+  get needsVsFile(): boolean {
+    return this.#swfile !== undefined && this.vm.mode === KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+  }
+  /** HGEI line of the owned VS-file (hstatus.VGEIN), or 0. */
+  get vsFileHgei(): number {
+    return this.#vsHgei;
+  }
+  /** The file MSIs and guest accesses reach now: the VS-file, else the SW-file. */
+  get currentFile(): ImsicFile | undefined {
+    return this.#vsFile ?? this.#swfile;
+  }
+
+  /** @internal CTRL_INIT: creates the IMSIC state (kvm_riscv_vcpu_aia_imsic_init) with `nrIds` identities. */
+  initImsic(nrIds: number): void {
+    this.#swfile = new ImsicFile({ nrIds, name: `${this.vm.vmName}/vcpu${this.vcpuId}/swfile`, tracer: this.vm.tracer, profile: LINUX_KVM_PROFILE });
+    this.#swfile.connect((on) => { if (this.#vsCpu < 0) this.#extChanged(on); });
+  }
+
+  attach(vcpu: IrqChipVcpu): void {
+    this.#vcpu = vcpu;
+  }
+
+  // ---- entry: kvm_riscv_vcpu_aia_imsic_update --------------------------------
+
+  flush(cpu: number): number {
+    if (this.#swfile === undefined || this.vm.mode === KVM_DEV_RISCV_AIA_MODE_EMUL) return 0;
+    if (this.#vsCpu === cpu) return 0;
+    const host = this.host;
+    const hgei = host.alloc(cpu, this.ownerId);
+    if (hgei < 0) {
+      if (this.vm.mode === KVM_DEV_RISCV_AIA_MODE_HWACCEL) {
+        host.recordFailure(this, cpu, this.vm.now);
+        if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "no-vsfile", { cpu, kept: this.#vsCpu });
+        return host.failReason; // the old VS-file stays owned and mapped
+      }
+      if (this.#vsCpu >= 0) this.releaseVsFile();
+      return 0;
+    }
+    this.#quiet = true;
+    const file = host.harts[cpu]!.guestFile(hgei);
+    clearFile(file); // imsic_vsfile_local_clear
+    const oldCpu = this.#vsCpu;
+    const oldHgei = this.#vsHgei;
+    const oldFile = this.#vsFile;
+    // Remap the guest page and publish: from here on MSIs land in the new file.
+    this.#vsCpu = cpu;
+    this.#vsHgei = hgei;
+    this.#vsFile = file;
+    host.moveHook?.(this, cpu, hgei);
+    if (oldFile !== undefined) {
+      moveState(oldFile, file);
+      host.free(oldCpu, oldHgei);
+    } else {
+      moveState(this.#swfile, file);
+    }
+    this.moves++;
+    this.#quiet = false;
+    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile", { cpu, hgei, from: oldCpu });
+    return 0;
+  }
+
+  /** kvm_riscv_vcpu_aia_imsic_release: unmap, read-and-clear the VS-file into the SW-file, free the line. */
+  releaseVsFile(): void {
+    const f = this.#vsFile;
+    const sw = this.#swfile;
+    if (f === undefined || sw === undefined) return;
+    const cpu = this.#vsCpu;
+    const hgei = this.#vsHgei;
+    this.#vsCpu = -1;
+    this.#vsHgei = 0;
+    this.#vsFile = undefined;
+    moveState(f, sw);
+    this.host.free(cpu, hgei);
+    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile-release", { cpu, hgei });
+    if (sw.deliveryAsserted) this.#vcpu?.irqPending();
+  }
+
+  /** The owned VS-file's hgeip line changed (SGEI). */
+  vsFileLine(asserted: boolean): void {
+    this.#extChanged(asserted);
+  }
+
+  // ---- injection: kvm_riscv_vcpu_aia_imsic_inject ------------------------------
+
+  /**
+   * An MSI for this vCPU's IMSIC page at page offset `offset` with data `data`.
+   * Returns 0, or the negative errno Linux returns (-ENODEV, -EINVAL).
+   */
+  injectMsi(guestIndex: number, offset: number, data: number): number {
+    const sw = this.#swfile;
+    if (sw === undefined) return -19;
+    if (data === 0 || guestIndex !== 0 || (offset !== 0 && offset !== 4)) return -19;
+    const iid = offset === 4 ? swab(data) : data >>> 0;
+    if (iid > sw.nrIds) return -22;
+    (this.#vsFile ?? sw).setPending(iid);
+    return 0;
+  }
+
+  // ---- interrupts -----------------------------------------------------------
+
+  /** The external interrupt: hgeip[VGEIN] with a VS-file, VSEIP from the SW-file otherwise. */
+  get externalPending(): boolean {
+    const f = this.#vsFile;
+    if (f !== undefined) return this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei);
+    return this.#swfile?.deliveryAsserted ?? false;
+  }
+
+  hasPendingIrq(): boolean {
+    return ((this.#lines | (this.externalPending ? SEIE : 0)) & this.#sie) !== 0;
+  }
+
+  pendingCause(): number {
+    const p = (this.#lines | (this.externalPending ? SEIE : 0)) & this.#sie;
+    if ((p & SEIE) !== 0) return IRQ_S_EXT;
+    if ((p & (1 << IRQ_S_SOFT)) !== 0) return IRQ_S_SOFT;
+    return IRQ_S_TIMER;
+  }
+
+  setIrqLine(line: number, level: boolean): void {
+    const bit = 1 << line;
+    if (((this.#lines & bit) !== 0) === level) return;
+    this.#lines = level ? this.#lines | bit : this.#lines & ~bit;
+    if (level) this.#vcpu?.irqPending();
+    else this.#vcpu?.irqLowered();
+  }
+
+  handlesSysReg(_reg: number): number {
+    return REG_NOT_HANDLED;
+  }
+  readSysReg(_reg: number, _wide: WideValue): number {
+    return 0;
+  }
+  writeSysReg(_reg: number, _value: number, _hi: number): void {
+    // RISC-V: no system registers.
+  }
+
+  handlesCsr(csr: number): number {
+    if (csr === CSR_SIE || csr === CSR_SIP || csr === CSR_SISELECT) return REG_DIRECT;
+    if (csr === CSR_SIREG || csr === CSR_STOPEI) return this.#vsFile !== undefined ? REG_DIRECT : REG_TRAP;
+    return REG_NOT_HANDLED;
+  }
+
+  csr(op: CsrOp["op"], csr: number, value: number, hi: number, wide: WideValue): number {
+    wide.hi = 0;
+    switch (csr) {
+      case CSR_SIE: {
+        const old = this.#sie;
+        this.#sie = apply(op, old, value) & LINE_MASK;
+        if ((this.#sie & ~old & (this.#lines | (this.externalPending ? SEIE : 0))) !== 0) this.#vcpu?.irqPending();
+        return old >>> 0;
+      }
+      case CSR_SIP: {
+        const old = this.#lines | (this.externalPending ? SEIE : 0);
+        const ssip = 1 << IRQ_S_SOFT;
+        const next = apply(op, old, value);
+        if ((next & ssip) !== (old & ssip)) this.setIrqLine(IRQ_S_SOFT, (next & ssip) !== 0);
+        return old >>> 0;
+      }
+      case CSR_SISELECT: {
+        const old = this.#siselect;
+        this.#siselect = apply(op, old, value) & 0x1ff;
+        return old;
+      }
+      case CSR_STOPEI:
+        return this.#topei(op, value);
+      default:
+        return this.#ireg(op, value, hi, wide);
+    }
+  }
+
+  /** stopei: read the top identity; a write (csrrw, or csrrs/csrrc with a non-zero mask) claims it. */
+  #topei(op: CsrOp["op"], value: number): number {
+    const f = this.currentFile;
+    if (f === undefined) return 0;
+    if (op === "csrrw" || value !== 0) return f.swapTopei() >>> 0;
+    return f.readTopei() >>> 0;
+  }
+
+  /** sireg at the current siselect: the IMSIC registers 0x70..0xFF of the current file. */
+  #ireg(op: CsrOp["op"], value: number, hi: number, wide: WideValue): number {
+    const f = this.currentFile;
+    const isel = this.#siselect;
+    if (f === undefined || isel < 0x70 || isel > 0xff) {
+      this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg with siselect 0x${isel.toString(16)} (no IMSIC register there)`);
+      return 0;
+    }
+    const out = this.#out;
+    const maskLo = op === "csrrw" ? 0xffffffff : value;
+    const maskHi = op === "csrrw" ? 0xffffffff : hi;
+    const vLo = op === "csrrc" ? 0 : value;
+    const vHi = op === "csrrc" ? 0 : hi;
+    const status = f.rmwIreg(isel, 64, vLo, vHi, maskLo, maskHi, out);
+    if (status !== IREG_OK) {
+      // Linux: -ENOENT → KVM_EXIT_RISCV_CSR, -EINVAL → illegal instruction; the model cannot raise either here.
+      this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg isel 0x${isel.toString(16)}: status ${status}`);
+      return 0;
+    }
+    wide.hi = out.hi >>> 0;
+    return out.lo >>> 0;
+  }
+
+  #extChanged(on: boolean): void {
+    if (this.#quiet || !on) return;
+    if ((this.#sie & SEIE) !== 0) this.#vcpu?.irqPending();
+  }
+}
+
+/**
+ * KVM's move of a file's state (imsic_vsfile_read with clear, then
+ * imsic_vsfile_local_update / imsic_swfile_update): `from` is read and
+ * cleared; its eip/eie words are ORed into `to` — so an MSI that already
+ * landed in `to` survives — and `to`'s eithreshold, then eidelivery, are
+ * overwritten (ImsicFile.mergeFrom). Words beyond `to`'s identities are
+ * dropped. Same result as `to.mergeFrom(from.readAndClear())`, with reused
+ * snapshot buffers instead of new ones (the entry path allocates nothing).
+ */
+export function moveState(from: ImsicFile, to: ImsicFile): void {
+  const buf = buffers(to.nrIds);
+  const st = buf.scratch;
+  const m = to.eixWords;
+  for (let k = 0; k < m; k++) {
+    st.eip[k] = from.readEix(false, k);
+    st.eie[k] = from.readEix(true, k);
+  }
+  st.eithreshold = from.eithreshold;
+  st.eidelivery = from.eidelivery;
+  from.restore(buffers(from.nrIds).zero);
+  to.mergeFrom(st);
+}
+
+/** Zeroes a file (imsic_vsfile_local_clear): eidelivery, eithreshold, every eip/eie word. */
+export function clearFile(f: ImsicFile): void {
+  if (f.eidelivery === 0 && f.eithreshold === 0) {
+    let dirty = false;
+    for (let k = 0; k < f.eixWords && !dirty; k++) dirty = (f.readEix(false, k) | f.readEix(true, k)) !== 0;
+    if (!dirty) return;
+  }
+  f.restore(buffers(f.nrIds).zero);
+}
+
+interface MutableState {
+  readonly version: 1;
+  readonly nrIds: number;
+  eidelivery: number;
+  eithreshold: number;
+  readonly eip: number[];
+  readonly eie: number[];
+}
+
+const BUFFERS = new Map<number, { readonly zero: ImsicFileState; readonly scratch: MutableState }>();
+
+function buffers(nrIds: number): { readonly zero: ImsicFileState; readonly scratch: MutableState } {
+  let b = BUFFERS.get(nrIds);
+  if (b === undefined) {
+    const words = (nrIds + 1) >>> 5;
+    const zeros = (): number[] => new Array<number>(words).fill(0);
+    b = {
+      // Not frozen: one object shape and one elements kind keep ImsicFile's loader monomorphic.
+      zero: { version: 1, nrIds, eidelivery: 0, eithreshold: 0, eip: zeros(), eie: zeros() },
+      scratch: { version: 1, nrIds, eidelivery: 0, eithreshold: 0, eip: zeros(), eie: zeros() },
+    };
+    BUFFERS.set(nrIds, b);
+  }
+  return b;
+}
+
+function swab(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+function apply(op: CsrOp["op"], old: number, value: number): number {
+  switch (op) {
+    case "csrrw":
+      return value;
+    case "csrrs":
+      return old | value;
+    case "csrrc":
+      return old & ~value;
+  }
+}

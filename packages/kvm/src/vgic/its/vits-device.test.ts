@@ -1,0 +1,166 @@
+import { GITS_CREADR, GITS_CTLR, GITS_TYPER, itsCommand as cmd } from "@irqlab/gic";
+import { describe, expect, it } from "vitest";
+import { Kvm } from "../../kvm.js";
+import { KVM_DEV_TYPE_ARM_VGIC_ITS } from "../../uapi/device-types.js";
+import {
+  KVM_DEV_ARM_ITS_CTRL_RESET,
+  KVM_DEV_ARM_ITS_RESTORE_TABLES,
+  KVM_DEV_ARM_ITS_SAVE_TABLES,
+  KVM_DEV_ARM_VGIC_CTRL_INIT,
+  KVM_DEV_ARM_VGIC_GRP_ADDR,
+  KVM_DEV_ARM_VGIC_GRP_CTRL,
+  KVM_DEV_ARM_VGIC_GRP_ITS_REGS,
+  KVM_VGIC_ITS_ADDR_TYPE,
+  VGIC_ADDR_UNDEF,
+} from "../vgic-uapi.js";
+import { registerVgicItsDevice } from "./vits-device.js";
+import { vgicItsInjectMsi } from "./vits-msi.js";
+import { CT, DT, ITS_BASE, ITT, msi, outcome, vmWithVits } from "./vits-test-kit.js";
+
+const ADDR = KVM_DEV_ARM_VGIC_GRP_ADDR;
+const CTRL = KVM_DEV_ARM_VGIC_GRP_CTRL;
+const REGS = KVM_DEV_ARM_VGIC_GRP_ITS_REGS;
+
+describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4, §3.5)", () => {
+  it("GRP_ADDR: ENODEV for another type, EINVAL misaligned, E2BIG beyond the IPA, EEXIST when set twice", () => {
+    const kvm = new Kvm({ arch: "arm64" });
+    registerVgicItsDevice(kvm);
+    const vm = kvm.createVm(); // 40-bit IPA
+    const fd = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    const set = (attr: number, value: unknown) => outcome(() => fd.setDeviceAttr({ group: ADDR, attr, value }));
+    expect(fd.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE })).toBe(VGIC_ADDR_UNDEF);
+    expect(set(2, 0x0808_0000)).toBe("ENODEV"); // vgic_its_set_attr: type != KVM_VGIC_ITS_ADDR_TYPE
+    expect(outcome(() => fd.getDeviceAttr({ group: ADDR, attr: 3 }))).toBe("ENODEV");
+    expect(outcome(() => fd.hasDeviceAttr({ group: ADDR, attr: 3 }))).toBe("ENXIO"); // has_attr answers ENXIO
+    expect(set(KVM_VGIC_ITS_ADDR_TYPE, undefined)).toBe("EFAULT");
+    expect(set(KVM_VGIC_ITS_ADDR_TYPE, 0x0808_1000)).toBe("EINVAL"); // not 64 KiB aligned
+    expect(set(KVM_VGIC_ITS_ADDR_TYPE, 2 ** 40 - 0x10000)).toBe("E2BIG"); // 128 KiB frame crosses the IPA limit
+    expect(set(KVM_VGIC_ITS_ADDR_TYPE, 0x0808_0000n)).toBe("ok");
+    expect(set(KVM_VGIC_ITS_ADDR_TYPE, 0x0900_0000)).toBe("EEXIST");
+    expect(fd.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE })).toBe(0x0808_0000n);
+    // vgic_register_its_iodev(): mapped on the kernel MMIO bus right away, 128 KiB.
+    expect(vm.kernelBus.find(0x0808_0000 + 0x1_fffc, 4)).toBeDefined();
+    expect(vm.kernelBus.read(0x0808_0000 + GITS_TYPER, 4)).toBe(0x1ef71);
+  });
+
+  it("GRP_CTRL: INIT is a no-op, unknown attributes ENXIO, the group is not readable", () => {
+    const { fd } = vmWithVits();
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT }))).toBe("ok");
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: 3 }))).toBe("ENXIO"); // SAVE_PENDING_TABLES is the vgic's
+    expect(outcome(() => fd.getDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET }))).toBe("ENXIO");
+    for (const a of [0, 1, 2, 4]) expect(outcome(() => fd.hasDeviceAttr({ group: CTRL, attr: a }))).toBe("ok");
+    expect(outcome(() => fd.hasDeviceAttr({ group: CTRL, attr: 5 }))).toBe("ENXIO");
+    expect(outcome(() => fd.setDeviceAttr({ group: 1, attr: 0 }))).toBe("ENXIO");
+  });
+
+  it("GRP_ITS_REGS: EINVAL misaligned before ENXIO; ENXIO without a base or a register; CREADR EBUSY/EINVAL", () => {
+    const kvm = new Kvm({ arch: "arm64" });
+    registerVgicItsDevice(kvm);
+    const fd = kvm.createVm().createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    const get = (attr: number) => outcome(() => fd.getDeviceAttr({ group: REGS, attr }));
+    expect(get(GITS_TYPER + 4)).toBe("EINVAL"); // 64-bit registers need 8-byte alignment
+    expect(get(GITS_CTLR)).toBe("ENXIO"); // base not set
+    expect(outcome(() => fd.hasDeviceAttr({ group: REGS, attr: GITS_CTLR }))).toBe("ok"); // has_attr does not check the base
+    expect(outcome(() => fd.hasDeviceAttr({ group: REGS, attr: 0x18 }))).toBe("ENXIO"); // GITS_MPIDR: no region in KVM
+    expect(outcome(() => fd.hasDeviceAttr({ group: REGS, attr: 0x10040 }))).toBe("ENXIO"); // GITS_TRANSLATER
+    const { fd: fd2, driver } = vmWithVits();
+    const regs = (attr: number, value?: bigint) =>
+      value === undefined ? fd2.getDeviceAttr({ group: REGS, attr }) : outcome(() => fd2.setDeviceAttr({ group: REGS, attr, value }));
+    expect(regs(GITS_TYPER)).toBe(0x1ef71n); // gic.md §1.7: Physical | ITT 8 B | IDbits 16 | Devbits 16
+    expect(regs(0xffe8)).toBe(0x3bn); // GITS_PIDR2
+    expect(regs(0x4, 0x1000n)).toBe("EINVAL"); // IIDR revision 1 ≥ NR_ITS_ABIS
+    expect(regs(0x4, 0n)).toBe("ok");
+    driver.enable();
+    expect(regs(GITS_CREADR, 0x20n)).toBe("EBUSY"); // uaccess CREADR while enabled
+    fd2.setDeviceAttr({ group: REGS, attr: GITS_CTLR, value: 0n });
+    expect(regs(GITS_CREADR, 0x10000n)).toBe("EINVAL"); // beyond the 16-page (64 KiB) queue
+    expect(regs(GITS_CREADR, 0x20n)).toBe("ok");
+    expect(regs(GITS_CREADR)).toBe(0x20n);
+  });
+});
+
+describe("KVM_SIGNAL_MSI through the vITS (vgic_its_inject_msi, gic.md §3.8)", () => {
+  it("returns 1 delivered, 0 unmapped, and fails ENODEV / EINVAL / EBUSY as Linux", () => {
+    const kvm = new Kvm({ arch: "arm64" });
+    expect(outcome(() => vgicItsInjectMsi(kvm.createVm(), msi(1, 0)))).toBe("ENODEV"); // no ITS on the VM
+    const { vm, gic, driver, fd } = vmWithVits();
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0, 0)))).toBe("EINVAL"); // no KVM_MSI_VALID_DEVID
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0, 1, 0x0900_0040)))).toBe("EINVAL"); // not an ITS doorbell
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("EBUSY"); // ITS disabled
+    driver.enable();
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("0"); // unmapped: "blocked by the guest"
+    driver.submit(cmd.mapd(1, ITT + 0x10000, 3), cmd.mapc(0, 1), cmd.mapti(1, 0, 8200, 0), cmd.mapc(1, 0), cmd.mapti(1, 1, 8201, 1));
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("1");
+    expect([gic.isLpiPending(1, 8200), gic.isLpiPending(0, 8200)]).toEqual([true, false]); // vCPU 1's redistributor
+    gic.clearLpiPending(1, 8200);
+    // The second MSI hits the translation cache (still 1). The cached path runs before
+    // vgic_msi_to_its(), so it does not look at KVM_MSI_VALID_DEVID (vgic_its_inject_cached_translation).
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("1");
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0, 0)))).toBe("1");
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 1, 0)))).toBe("EINVAL"); // not cached: the flag is checked
+    // EnableLPIs = 0 on the target RD: the cache entry is dropped and the MSI is EBUSY.
+    gic.redistributors.write(0 * gic.redistributors.stride, 4, 0, 0);
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 1)))).toBe("EBUSY");
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("1"); // RD 1 still has LPIs
+    // Any address inside the 128 KiB frame names the ITS (kvm_io_bus_get_dev).
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0, 1, ITS_BASE)))).toBe("1");
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("EBUSY"); // reset disables the ITS
+  });
+
+  it("guest writes to GITS_TRANSLATER deliver nothing (KVM has no such region)", () => {
+    const { vm, gic, driver } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(1, ITT + 0x10000, 3), cmd.mapc(0, 0), cmd.mapti(1, 0, 8200, 0));
+    vm.kernelBus.write(ITS_BASE + 0x10040, 4, 0, 0);
+    expect(gic.isLpiPending(0, 8200)).toBe(false);
+    expect(vgicItsInjectMsi(vm, msi(1, 0))).toBe(1);
+    expect(gic.isLpiPending(0, 8200)).toBe(true);
+    expect(vm.tracer.counters.get("guest-error:its:translater")).toBe(1);
+  });
+});
+
+describe("KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES (ABI rev 0, gic.md §2.8)", () => {
+  it("saves DTE/ITE/CTE in the documented layout and restores the same translations", () => {
+    const { vm, fd, driver, dev } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapd(5, ITT + 0x50000, 1), cmd.mapc(0, 1), cmd.mapc(7, 0), cmd.mapti(2, 3, 8300, 7), cmd.mapti(5, 1, 8301, 0));
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
+    // DTE of DeviceID 2: V | next = 3 (to DeviceID 5) | ITT >> 8 in [48:5] | Size 3.
+    const dte = vm.memory.readU64(DT + 2 * 8);
+    expect(dte).toBe((1n << 63n) | (3n << 49n) | (BigInt((ITT + 0x20000) / 256) << 5n) | 3n);
+    expect(vm.memory.readU64(DT + 5 * 8) >> 49n).toBe(1n << 14n); // V set, next = 0: the last device
+    // ITE of (2, 3): next 0 | pINTID 8300 | ICID 7.
+    expect(vm.memory.readU64(ITT + 0x20000 + 3 * 8)).toBe((8300n << 16n) | 7n);
+    // CTEs packed, then an invalid terminator.
+    expect(vm.memory.readU64(CT)).toBe((1n << 63n) | (1n << 16n) | 0n);
+    expect(vm.memory.readU64(CT + 8)).toBe((1n << 63n) | 7n);
+    expect(vm.memory.readU64(CT + 16)).toBe(0n);
+    const before = dev.its.state().tables;
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    expect(dev.its.state().tables?.devices).toEqual([]);
+    // Restore order (arm-vgic-its.rst): BASERs and CBASER first, then RESTORE_TABLES, then CTLR.
+    driver.enable();
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES });
+    const after = dev.its.state().tables;
+    expect(new Set(after?.devices.map((d) => JSON.stringify(d)))).toEqual(new Set(before?.devices.map((d) => JSON.stringify(d))));
+    expect(new Map(after?.collections)).toEqual(new Map(before?.collections));
+    expect(vgicItsInjectMsi(vm, msi(2, 3))).toBe(1);
+  });
+
+  it("restore fails EINVAL for a bad ITE and EEXIST for a duplicate ICID, leaving nothing behind", () => {
+    const { vm, fd, driver, dev } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapc(0, 1), cmd.mapti(2, 3, 8300, 0));
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
+    vm.memory.writeU64(ITT + 0x20000 + 3 * 8, (100n << 16n) | 0n); // pINTID 100 < 8192
+    const restore = () => outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }));
+    expect(restore()).toBe("EINVAL");
+    expect(dev.its.state().tables).toEqual({ devices: [], collections: [] });
+    vm.memory.writeU64(CT + 8, vm.memory.readU64(CT)); // the same ICID twice
+    expect(restore()).toBe("EEXIST");
+    vm.memory.writeU64(CT + 8, 0n);
+    vm.memory.writeU64(CT, (1n << 63n) | (9n << 16n)); // target vCPU 9 does not exist
+    expect(restore()).toBe("EINVAL");
+  });
+});

@@ -1,0 +1,233 @@
+/**
+ * vgic-v3 device errno tables: KVM_CREATE_DEVICE, ordering against
+ * CTRL_INIT / KVM_CREATE_VCPU / KVM_RUN / KVM_IRQ_LINE / KVM_IRQFD, GRP_ADDR,
+ * GRP_NR_IRQS, the register groups, and the first-run address checks
+ * (reference/gic.md §3.1–3.6; Linux vgic-init.c, vgic-kvm-device.c,
+ * vgic-mmio-v3.c, arm.c; selftest arm64/vgic_init.c).
+ */
+import { GICR_TYPER, GICR_TYPER_LAST, ICC_PMR_EL1 } from "@irqlab/gic";
+import { MMIO_UNHANDLED } from "@irqlab/sim";
+import { describe, expect, test } from "vitest";
+import { EventFd } from "../irqfd/eventfd.js";
+import { Kvm } from "../kvm.js";
+import { KVM_CAP_IRQCHIP } from "../uapi/capabilities.js";
+import { KVM_ARM_TARGET_GENERIC_V8, KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/device-types.js";
+import { armVm, DIST_BASE, REDIST_BASE } from "./test-fixture.js";
+import { registerVgicV3 } from "./vgic-device.js";
+import {
+  KVM_DEV_ARM_VGIC_CTRL_INIT,
+  KVM_DEV_ARM_VGIC_GRP_ADDR,
+  KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+  KVM_DEV_ARM_VGIC_GRP_CTRL,
+  KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+  KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
+  KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+  KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+  KVM_VGIC_ITS_ADDR_TYPE,
+  KVM_VGIC_V3_ADDR_TYPE_DIST,
+  KVM_VGIC_V3_ADDR_TYPE_REDIST,
+  KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
+  VGIC_ADDR_UNDEF,
+  redistRegionAttr,
+  vgicRegAttr,
+  vgicSysregAttr,
+} from "./vgic-uapi.js";
+
+const ADDR = KVM_DEV_ARM_VGIC_GRP_ADDR;
+const CTRL = KVM_DEV_ARM_VGIC_GRP_CTRL;
+const spi = (id: number): number => (1 << 24) | id;
+const ppi = (vcpu: number, id: number): number => (2 << 24) | (vcpu << 16) | id;
+
+describe("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) (vgic-init.c kvm_vgic_create)", () => {
+  test("ENODEV until registered; KVM_CAP_IRQCHIP follows the registration", () => {
+    const kvm = new Kvm();
+    const vm = kvm.createVm();
+    expect(() => vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3)).toThrow(expect.objectContaining({ code: "ENODEV" }));
+    expect(kvm.checkExtension(KVM_CAP_IRQCHIP)).toBe(0);
+    registerVgicV3(kvm);
+    expect(kvm.checkExtension(KVM_CAP_IRQCHIP)).toBe(1);
+  });
+
+  test("EEXIST for a second vgic; KVM_CREATE_DEVICE_TEST only checks the type", () => {
+    const { vm } = armVm();
+    expect(() => vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3)).toThrow(expect.objectContaining({ code: "EEXIST", errno: -17 }));
+    expect(vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3, KVM_CREATE_DEVICE_TEST)).toBeUndefined();
+  });
+
+  test("EBUSY once a vCPU has run", () => {
+    const kvm = new Kvm();
+    registerVgicV3(kvm);
+    const vm = kvm.createVm();
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    v.run();
+    expect(() => vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3)).toThrow(expect.objectContaining({ code: "EBUSY" }));
+  });
+});
+
+describe("ordering against KVM_DEV_ARM_VGIC_CTRL_INIT (gic.md §3.1)", () => {
+  test("before INIT: KVM_IRQ_LINE EBUSY, KVM_IRQFD EAGAIN, KVM_RUN EBUSY, register access EBUSY", () => {
+    const { vm, vcpus, dev } = armVm({ init: false });
+    expect(() => vm.irqLine(spi(40), 1)).toThrow(expect.objectContaining({ code: "EBUSY", ioctl: "KVM_IRQ_LINE" }));
+    expect(() => vm.irqLine(ppi(0, 20), 1)).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    expect(() => vm.irqfd({ fd: new EventFd(), gsi: 8 })).toThrow(expect.objectContaining({ code: "EAGAIN", errno: -11 }));
+    expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "EBUSY", ioctl: "KVM_RUN" }));
+    expect(() => dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_DIST_REGS, attr: 0 })).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    // Validation that comes before vgic_lazy_init still answers EINVAL.
+    expect(() => vm.irqLine(spi(31), 1)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  test("after INIT: a new vCPU is EBUSY, INIT again is a no-op, the VM runs", () => {
+    const { vm, vcpus, dev } = armVm();
+    expect(() => vm.createVcpu(1)).toThrow(expect.objectContaining({ code: "EBUSY", ioctl: "KVM_CREATE_VCPU" }));
+    dev.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+    expect(vcpus[0]!.run().reason).toBeGreaterThan(0);
+  });
+});
+
+describe("KVM_IRQ_LINE with an in-kernel vgic (arm.c kvm_vm_ioctl_irq_line, gic.md §3.6)", () => {
+  const { vm, vgic } = armVm({ vcpus: 2 });
+  test.each([
+    ["CPU type with a vgic", 0, "ENXIO"],
+    ["SPI below 32", spi(31), "EINVAL"],
+    ["SPI = nr_irqs (256)", spi(256), "EINVAL"],
+    ["SPI 1020", spi(1020), "EINVAL"],
+    ["PPI of a missing vCPU", ppi(5, 20), "EINVAL"],
+    ["PPI 15 (an SGI)", ppi(0, 15), "EINVAL"],
+    ["PPI 32", ppi(0, 32), "EINVAL"],
+    ["unknown irq_type 3", (3 << 24) | 40, "EINVAL"],
+  ])("%s → %s", (_name, irq, code) => {
+    expect(() => vm.irqLine(irq, 1)).toThrow(expect.objectContaining({ code }));
+  });
+
+  test("valid SPI and PPI lines reach the GIC, level 0 of an edge is a successful no-op", () => {
+    vm.irqLine(spi(255), 1);
+    vm.irqLine(ppi(1, 23), 1);
+    expect(vgic.gic!.lineLevel(0, 255)).toBe(true);
+    expect(vgic.gic!.lineLevel(1, 23)).toBe(true);
+    expect(vgic.gic!.lineLevel(0, 23)).toBe(false);
+    expect(() => vm.irqLine(spi(40), 0)).not.toThrow();
+  });
+});
+
+describe("KVM_DEV_ARM_VGIC_GRP_NR_IRQS (gic.md §3.3)", () => {
+  test.each([[32], [1024], [100], [63]])("%i → EINVAL", (n) => {
+    const { dev } = armVm({ init: false });
+    expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: n })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  test("992 is the largest accepted; a second set or a set after INIT is EBUSY; INIT defaults to 256", () => {
+    const { dev, vgic } = armVm({ init: false });
+    expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0 })).toBe(32);
+    dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 992 });
+    expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 128 })).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    dev.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+    expect(vgic.gic!.nrIrqs).toBe(992);
+    const other = armVm();
+    expect(other.dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0 })).toBe(256);
+    expect(() => other.dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 128 })).toThrow(expect.objectContaining({ code: "EBUSY" }));
+  });
+});
+
+describe("KVM_DEV_ARM_VGIC_GRP_ADDR (vgic-kvm-device.c kvm_vgic_addr, vgic-mmio-v3.c; gic.md §3.2)", () => {
+  test("distributor: EINVAL misaligned, E2BIG beyond the 40-bit IPA, EEXIST twice, read back", () => {
+    const { dev } = armVm({ addresses: false, init: false });
+    const set = (attr: number, value: unknown): void => dev.setDeviceAttr({ group: ADDR, attr, value });
+    expect(dev.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST })).toBe(VGIC_ADDR_UNDEF);
+    expect(() => set(KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0800_1000)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => set(KVM_VGIC_V3_ADDR_TYPE_DIST, 2 ** 40)).toThrow(expect.objectContaining({ code: "E2BIG" }));
+    set(KVM_VGIC_V3_ADDR_TYPE_DIST, DIST_BASE);
+    expect(() => set(KVM_VGIC_V3_ADDR_TYPE_DIST, 0x0900_0000)).toThrow(expect.objectContaining({ code: "EEXIST" }));
+    expect(dev.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST })).toBe(BigInt(DIST_BASE));
+    expect(() => set(KVM_VGIC_ITS_ADDR_TYPE, 0x0808_0000)).toThrow(expect.objectContaining({ code: "ENXIO" }));
+    expect(() => dev.hasDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE })).toThrow(expect.objectContaining({ code: "ENXIO" }));
+  });
+
+  test("legacy REDIST: EEXIST twice; REDIST_REGION after it must not be legacy again", () => {
+    const { dev } = armVm({ init: false });
+    expect(() => dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: 0x0a00_0000 })).toThrow(expect.objectContaining({ code: "EEXIST" }));
+  });
+
+  test("REDIST_REGION: count 0, flags, first index ≠ 0, index gap, overlap → EINVAL; unknown index read → ENOENT", () => {
+    const { dev } = armVm({ addresses: false, init: false });
+    const set = (v: bigint): void => dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: v });
+    expect(() => set(redistRegionAttr(0, REDIST_BASE, 0))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => set(redistRegionAttr(0, REDIST_BASE, 1, 1))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => set(redistRegionAttr(1, REDIST_BASE, 1))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    set(redistRegionAttr(0, REDIST_BASE, 2));
+    expect(() => set(redistRegionAttr(2, 0x1000_0000, 1))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => set(redistRegionAttr(1, REDIST_BASE + 0x20000, 1))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => set(redistRegionAttr(1, 2 ** 40 - 0x10000, 1))).toThrow(expect.objectContaining({ code: "E2BIG" }));
+    expect(() => dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: 0x0a00_0000 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(dev.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: 0n })).toBe(redistRegionAttr(0, REDIST_BASE, 2));
+    expect(() => dev.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: 1n })).toThrow(expect.objectContaining({ code: "ENOENT" }));
+  });
+});
+
+describe("first KVM_RUN: kvm_vgic_map_resources address checks (gic.md §3.1)", () => {
+  test("ENXIO without a distributor base", () => {
+    const { vcpus, dev } = armVm({ addresses: false });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: REDIST_BASE });
+    expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "ENXIO" }));
+  });
+
+  test("ENXIO when the regions hold fewer redistributors than vCPUs; fixed by adding a region", () => {
+    const { vcpus, dev } = armVm({ vcpus: 2, addresses: false });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, REDIST_BASE, 1) });
+    expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "ENXIO" }));
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(1, 0x1000_0000, 1) });
+    expect(() => vcpus[0]!.run()).not.toThrow();
+  });
+
+  test("EINVAL when the legacy region (sized by the vCPU count) overlaps the distributor", () => {
+    const { vcpus, dev } = armVm({ vcpus: 2, addresses: false });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: DIST_BASE - 0x20000 });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+});
+
+describe("redistributor placement and GICR_TYPER.Last (vgic_mmio_vcpu_rdist_is_last)", () => {
+  function layout(second: number): { last: boolean[]; guestLast: boolean[] } {
+    const { vm, vcpus, dev } = armVm({ vcpus: 3, addresses: false });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, REDIST_BASE, 1) });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(1, second, 4) });
+    const last = vcpus.map((v) => ((dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr: vgicRegAttr(v.mpidr, GICR_TYPER) }) as number) & GICR_TYPER_LAST) !== 0);
+    vcpus[0]!.run();
+    const bases = [REDIST_BASE, second, second + 0x20000];
+    const guestLast = bases.map((b) => (vm.kernelBus.read(b + GICR_TYPER, 4) & GICR_TYPER_LAST) !== 0);
+    expect(vm.kernelBus.read(second + 2 * 0x20000, 4)).toBe(MMIO_UNHANDLED); // unused slot: exits to the VMM
+    return { last, guestLast };
+  }
+
+  test("separate regions: the last used RD of each region has Last", () => {
+    expect(layout(0x1000_0000)).toEqual({ last: [true, false, true], guestLast: [true, false, true] });
+  });
+
+  test("a full region followed by a contiguous used region: no Last at the boundary", () => {
+    expect(layout(REDIST_BASE + 0x20000)).toEqual({ last: [false, false, true], guestLast: [false, false, true] });
+  });
+});
+
+describe("register groups (vgic_v3_attr_regs_access)", () => {
+  test("unknown group ENXIO; REDIST_REGS with an unknown MPIDR EINVAL; CPU_SYSREGS PMR round trip; LEVEL_INFO alignment", () => {
+    const { vcpus, dev, vgic } = armVm();
+    expect(() => dev.setDeviceAttr({ group: 42, attr: 0, value: 0 })).toThrow(expect.objectContaining({ code: "ENXIO" }));
+    expect(() => dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr: vgicRegAttr(0x8000_0007, GICR_TYPER) })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const pmr = vgicRegAttr(vcpus[0]!.mpidr, vgicSysregAttr(ICC_PMR_EL1));
+    dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, attr: pmr, value: 0xf0 });
+    expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, attr: pmr })).toBe(0xf0);
+    expect(vgic.gic!.readSysReg(0, ICC_PMR_EL1)).toBe(0xf0);
+    const lvl = (intid: number): bigint => vgicRegAttr(vcpus[0]!.mpidr, intid);
+    expect(() => dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(33) })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    // SPIs reset edge-triggered in KVM: LEVEL_INFO writes leave them alone.
+    dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32), value: 0xffff_ffff });
+    expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32) })).toBe(0);
+    vgic.gic!.distributor.write(0xc00 + 8, 4, 0, 0); // GICD_ICFGR2: SPIs 32..47 level-sensitive
+    dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32), value: 0x8001 });
+    expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32) })).toBe(0x8001);
+    expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_DIST_REGS, attr: 0x8, value: 0 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+});

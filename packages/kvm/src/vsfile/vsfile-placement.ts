@@ -1,0 +1,104 @@
+/**
+ * vCPU placement by the host scheduler, with the kernel-side remedy of seed
+ * 000 as an option.
+ *
+ * {@link SchedulerPlacement} is a PlacementPolicy: each vCPU has a host thread
+ * in a {@link HostScheduler}; at KVM_RUN (vcpu_load) the thread is woken if it
+ * sleeps, its affinity follows `vcpu.setThreadAffinity` (sched_setaffinity),
+ * and the vCPU's host CPU is the hart the scheduler put it on. The scheduler
+ * knows nothing of VS-files.
+ *
+ * With `kernelMigrate` the policy does what Andrew Jones proposed on the
+ * thread (Message-ID 20250717-f8c5ad3a56fbd7cf24224853@orel): KVM tracks free
+ * VS-files and, instead of failing a HWACCEL vCPU on a hart with none free,
+ * migrates (does not pin) its thread — back to the hart holding its file if it
+ * owns one there, else to the next allowed online hart with a free file. The
+ * thread's affinity mask is unchanged afterwards. With no free file anywhere it
+ * does nothing and the entry fails (the host records which VM's vCPU).
+ * Unimplemented upstream (reference/aia.md §4 item 7).
+ */
+
+import type { Host, PlacedVcpu, PlacementPolicy } from "../host.js";
+import type { RiscvAiaHost } from "../riscv-aia/aia-host.js";
+import type { HostScheduler } from "../sched/host-scheduler.js";
+import type { HostThread } from "../sched/host-thread.js";
+
+/** Options of a {@link SchedulerPlacement}. */
+export interface SchedulerPlacementOptions {
+  /** The host's AIA (needed for kernelMigrate). */
+  readonly aia?: RiscvAiaHost;
+  /** KVM migrates a HWACCEL vCPU to a hart with a free VS-file instead of failing (default false). */
+  readonly kernelMigrate?: boolean;
+}
+
+/** vcpu->cpu from the host scheduler. */
+export class SchedulerPlacement implements PlacementPolicy {
+  readonly name: string;
+  /** Migrations done by the kernel-migrate remedy. */
+  remedyMigrations = 0;
+  readonly #threads = new Map<string, HostThread>();
+  readonly #affinity = new Map<string, readonly number[]>();
+
+  constructor(
+    /** The scheduler that owns the vCPU threads. */
+    readonly sched: HostScheduler,
+    readonly options: SchedulerPlacementOptions = {},
+  ) {
+    this.name = options.kernelMigrate === true ? "host-scheduler+kernel-migrate" : "host-scheduler";
+  }
+
+  /** The host thread of a vCPU (created sleeping on first use, named `vm<i>/vcpu<id>`). */
+  threadOf(vcpu: PlacedVcpu): HostThread {
+    const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
+    let t = this.#threads.get(key);
+    if (t === undefined) {
+      t = this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`);
+      this.#threads.set(key, t);
+    }
+    return t;
+  }
+
+  select(vcpu: PlacedVcpu, _host: Host): number {
+    const t = this.threadOf(vcpu);
+    const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
+    const aff = vcpu.affinity;
+    if (aff !== this.#affinity.get(key)) {
+      this.#affinity.set(key, aff);
+      this.sched.setAffinity(t, aff.length > 0 ? aff : allHarts(this.sched.hartCount));
+    }
+    if (t.state === "sleeping") this.sched.wake(t);
+    const cpu = t.hart;
+    const aia = this.options.aia;
+    if (this.options.kernelMigrate !== true || aia === undefined) return cpu;
+    const owner = aia.ownerFor(vcpu.vmIndex, vcpu.vcpuId);
+    if (owner === undefined || !owner.needsVsFile || owner.vsFileCpu === cpu || aia.freeOn(cpu) > 0) return cpu;
+    const target = this.#target(t, owner.vsFileCpu, cpu, aia);
+    if (target < 0) return cpu; // nothing free anywhere: the entry fails
+    this.#migrate(t, target);
+    this.remedyMigrations++;
+    return t.hart;
+  }
+
+  /** The hart holding the vCPU's file if allowed, else the next allowed online hart with a free file. */
+  #target(t: HostThread, own: number, from: number, aia: RiscvAiaHost): number {
+    if (own >= 0 && t.affinity.get(own) && this.sched.isOnline(own)) return own;
+    const n = this.sched.hartCount;
+    for (let i = 1; i <= n; i++) {
+      const c = (from + i) % n;
+      if (t.affinity.get(c) && this.sched.isOnline(c) && aia.freeOn(c) > 0) return c;
+    }
+    return -1;
+  }
+
+  /** Moves the thread to `hart` without changing its affinity (a migration_cpu_stop, not a pin). */
+  #migrate(t: HostThread, hart: number): void {
+    const saved: number[] = [];
+    for (let h = t.affinity.findNextSet(0); h >= 0; h = t.affinity.findNextSet(h + 1)) saved.push(h);
+    this.sched.setAffinity(t, [hart]);
+    this.sched.setAffinity(t, saved);
+  }
+}
+
+function allHarts(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
