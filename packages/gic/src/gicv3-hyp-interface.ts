@@ -14,7 +14,9 @@
  * an LR with EOI set, HW clear and state invalid is the EOI of a level
  * interrupt that drives irqfd resampling).
  *
- * LRs are held as two 32-bit words (lo = vINTID, hi = bits [63:32]). ICV
+ * LRs are held as two 32-bit words (lo = vINTID, hi = bits [63:32]) and change
+ * only through this class, which rescans them into an LrSummary after each
+ * change: MISR, EISR, ELRSR and the ICV accesses then need no LR scan. ICV
  * accesses use the ICC_* encodings, as the hardware redirects them.
  */
 
@@ -23,16 +25,14 @@ import * as K from "./gicv3-constants.js";
 import { PriorityModel } from "./gicv3-priority.js";
 import type { DirectVlpiSource } from "./direct-vlpi.js";
 import * as icv from "./gicv3-icv.js";
+import { LrSummary } from "./gicv3-list-register.js";
 
 // Module-local copies of imported bindings: vitest's module runner turns each use of an
 // imported binding into a getter call, which would dominate the hot paths.
 const { HPPVI_VLPI, icvHandles, icvRead, icvWrite } = icv;
 const {
-  ICH_HCR_EL2_En, ICH_HCR_EL2_EOIcount_SHIFT, ICH_HCR_EL2_LRENPIE, ICH_HCR_EL2_NPIE, ICH_HCR_EL2_UIE,
-  ICH_HCR_EL2_VGrp0DIE, ICH_HCR_EL2_VGrp0EIE, ICH_HCR_EL2_VGrp1DIE, ICH_HCR_EL2_VGrp1EIE, ICH_LR_EOI_HI,
-  ICH_LR_GROUP_HI, ICH_LR_HW_HI, ICH_LR_PINTID_HI_MASK, ICH_LR_PRIORITY_HI_SHIFT, ICH_LR_STATE_ACTIVE,
-  ICH_LR_STATE_HI_SHIFT, ICH_LR_STATE_PENDING, ICH_MISR_EL2_EOI, ICH_MISR_EL2_LRENP, ICH_MISR_EL2_NP,
-  ICH_MISR_EL2_U, ICH_MISR_EL2_VGrp0D, ICH_MISR_EL2_VGrp0E, ICH_MISR_EL2_VGrp1D, ICH_MISR_EL2_VGrp1E,
+  ICH_HCR_EL2_En, ICH_HCR_EL2_EOIcount_SHIFT, ICH_LR_EOI_HI, ICH_LR_GROUP_HI, ICH_LR_HW_HI,
+  ICH_LR_PINTID_HI_MASK, ICH_LR_PRIORITY_HI_SHIFT, ICH_LR_STATE_ACTIVE, ICH_LR_STATE_HI_SHIFT,
   ICH_VMCR_EL2_VBPR0_SHIFT, ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR, ICH_VMCR_EL2_VENG0,
   ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VPMR_SHIFT,
 } = K;
@@ -82,7 +82,9 @@ export interface HypInterfaceSnapshot {
 
 /** ICH_*_EL2 and the ICV_* view of one PE. */
 export class Gicv3HypInterface {
+  /** ICH_LR<n>_EL2 low words; read-only outside this class (write with {@link writeLr}). */
   readonly lrLo: Uint32Array;
+  /** ICH_LR<n>_EL2 high words; read-only outside this class (write with {@link writeLr}). */
   readonly lrHi: Uint32Array;
   /** ICH_HCR_EL2. */
   hcr = 0;
@@ -100,6 +102,8 @@ export class Gicv3HypInterface {
   /** The direct vLPI found by the last hppvi() (-1 when none). */
   hppvlpi = -1;
   readonly #opts: HypInterfaceOptions;
+  /** Summary of the LRs behind EISR, ELRSR, MISR, hppvi() and findActive(), rescanned on every LR change. */
+  readonly #lrs = new LrSummary();
 
   constructor(opts: HypInterfaceOptions) {
     const n = opts.listRegisters;
@@ -118,6 +122,7 @@ export class Gicv3HypInterface {
     this.apr.fill(0);
     this.hcr = 0;
     this.vmcr = (this.prio.minBpr0 << ICH_VMCR_EL2_VBPR0_SHIFT) | ((this.prio.minBpr0 + 1) << ICH_VMCR_EL2_VBPR1_SHIFT);
+    this.#scanLrs();
     this.update();
   }
 
@@ -143,6 +148,7 @@ export class Gicv3HypInterface {
   writeLr(n: number, lo: number, hi: number): void {
     this.lrLo[n] = lo >>> 0;
     this.lrHi[n] = hi >>> 0;
+    this.#scanLrs();
     this.update();
   }
 
@@ -172,45 +178,21 @@ export class Gicv3HypInterface {
 
   /** ICH_EISR_EL2: LRs with EOI = 1, HW = 0 and state invalid. */
   get eisr(): number {
-    let v = 0;
-    for (let i = 0; i < this.lrHi.length; i++) {
-      const hi = this.lrHi[i]!;
-      if (hi >>> ICH_LR_STATE_HI_SHIFT === 0 && (hi & (ICH_LR_EOI_HI | ICH_LR_HW_HI)) === ICH_LR_EOI_HI) v |= 1 << i;
-    }
-    return v >>> 0;
+    return this.#lrs.eisr;
   }
 
   /** ICH_ELRSR_EL2: LRs that hold no interrupt (state invalid and no pending EOI maintenance). */
   get elrsr(): number {
-    let v = 0;
-    for (let i = 0; i < this.lrHi.length; i++) {
-      const hi = this.lrHi[i]!;
-      if (hi >>> ICH_LR_STATE_HI_SHIFT === 0 && ((hi & ICH_LR_HW_HI) !== 0 || (hi & ICH_LR_EOI_HI) === 0)) v |= 1 << i;
-    }
-    return v >>> 0;
+    return this.#lrs.elrsr;
   }
 
   /** ICH_MISR_EL2: the maintenance conditions that hold now. */
   get misr(): number {
-    const hcr = this.hcr;
-    let valid = 0;
-    let pending = false;
-    for (const hi of this.lrHi) {
-      const st = hi >>> ICH_LR_STATE_HI_SHIFT;
-      if (st !== 0) valid++;
-      if (st === ICH_LR_STATE_PENDING) pending = true;
-    }
-    let m = this.eisr !== 0 ? ICH_MISR_EL2_EOI : 0;
-    if ((hcr & ICH_HCR_EL2_UIE) !== 0 && valid < 2) m |= ICH_MISR_EL2_U;
-    if ((hcr & ICH_HCR_EL2_LRENPIE) !== 0 && hcr >>> ICH_HCR_EL2_EOIcount_SHIFT !== 0) m |= ICH_MISR_EL2_LRENP;
-    if ((hcr & ICH_HCR_EL2_NPIE) !== 0 && !pending) m |= ICH_MISR_EL2_NP;
-    const eng0 = (this.vmcr & ICH_VMCR_EL2_VENG0) !== 0;
-    const eng1 = (this.vmcr & ICH_VMCR_EL2_VENG1) !== 0;
-    if ((hcr & ICH_HCR_EL2_VGrp0EIE) !== 0 && eng0) m |= ICH_MISR_EL2_VGrp0E;
-    if ((hcr & ICH_HCR_EL2_VGrp0DIE) !== 0 && !eng0) m |= ICH_MISR_EL2_VGrp0D;
-    if ((hcr & ICH_HCR_EL2_VGrp1EIE) !== 0 && eng1) m |= ICH_MISR_EL2_VGrp1E;
-    if ((hcr & ICH_HCR_EL2_VGrp1DIE) !== 0 && !eng1) m |= ICH_MISR_EL2_VGrp1D;
-    return m;
+    return this.#lrs.misr(this.hcr, this.vmcr);
+  }
+
+  #scanLrs(): void {
+    this.#lrs.scan(this.lrHi, this.prio.priMask);
   }
 
   /** Current virtual IRQ, virtual FIQ and maintenance levels. */
@@ -294,17 +276,16 @@ export class Gicv3HypInterface {
     if ((this.hcr & ICH_HCR_EL2_En) === 0) return -1;
     const eng0 = (this.vmcr & ICH_VMCR_EL2_VENG0) !== 0;
     const eng1 = (this.vmcr & ICH_VMCR_EL2_VENG1) !== 0;
+    const lrs = this.#lrs;
     let best = -1;
     let bp = 0x100;
-    for (let i = 0; i < this.lrHi.length; i++) {
-      const hi = this.lrHi[i]!;
-      if (hi >>> ICH_LR_STATE_HI_SHIFT !== ICH_LR_STATE_PENDING) continue;
-      if (!((hi & ICH_LR_GROUP_HI) !== 0 ? eng1 : eng0)) continue;
-      const p = (hi >>> ICH_LR_PRIORITY_HI_SHIFT) & this.prio.priMask;
-      if (p < bp) {
-        bp = p;
-        best = i;
-      }
+    if (eng0 && lrs.pend0 >= 0) {
+      best = lrs.pend0;
+      bp = lrs.prio0;
+    }
+    if (eng1 && lrs.pend1 >= 0 && (lrs.prio1 < bp || (lrs.prio1 === bp && lrs.pend1 < best))) {
+      best = lrs.pend1;
+      bp = lrs.prio1;
     }
     const src = this.directVlpi;
     this.hppvlpi = -1;
@@ -343,16 +324,26 @@ export class Gicv3HypInterface {
 
   /** Index of the LR holding active vINTID `intid`, or -1. */
   findActive(intid: number): number {
-    for (let i = 0; i < this.lrHi.length; i++) {
-      if ((this.lrHi[i]! & (ICH_LR_STATE_ACTIVE << ICH_LR_STATE_HI_SHIFT)) !== 0 && this.lrLo[i] === intid) return i;
+    let m = this.#lrs.active;
+    while (m !== 0) {
+      const i = 31 - Math.clz32(m & -m);
+      if (this.lrLo[i] === intid) return i;
+      m &= m - 1;
     }
     return -1;
+  }
+
+  /** Acknowledge of LR `idx`: pending → active (the LR now holds the active interrupt). */
+  activateLr(idx: number): void {
+    this.lrHi[idx] = ((this.lrHi[idx]! & 0x3fffffff) | (ICH_LR_STATE_ACTIVE << ICH_LR_STATE_HI_SHIFT)) >>> 0;
+    this.#scanLrs();
   }
 
   /** Deactivates LR `idx`: HW → deactivate the pINTID; EOI → the level-EOI notification. */
   deactivateLr(idx: number): void {
     const hi = this.lrHi[idx]! & ~(ICH_LR_STATE_ACTIVE << ICH_LR_STATE_HI_SHIFT);
     this.lrHi[idx] = hi >>> 0;
+    this.#scanLrs();
     if ((hi & ICH_LR_HW_HI) !== 0) {
       const p = hi & ICH_LR_PINTID_HI_MASK;
       if (p < 1020) this.#opts.deactivatePhysical?.(p);
@@ -387,6 +378,7 @@ export class Gicv3HypInterface {
     this.hcr = s.hcr >>> 0;
     this.vmcr = s.vmcr >>> 0;
     this.apr.set(s.apr);
+    this.#scanLrs();
     this.update();
   }
 }

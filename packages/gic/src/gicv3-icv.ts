@@ -26,7 +26,7 @@ export const HPPVI_VLPI = -2;
 const {
   ICC_AP0Rn_EL1, ICC_AP1Rn_EL1, ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_CTLR_EL1_A3V, ICC_DIR_EL1,
   ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1, ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_IGRPEN0_EL1,
-  ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1, ICH_LR_STATE_ACTIVE, ICH_LR_STATE_HI_SHIFT,
+  ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1,
   ICH_VMCR_EL2_VBPR0_SHIFT, ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR, ICH_VMCR_EL2_VENG0,
   ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VEOIM, ICH_VMCR_EL2_VPMR_SHIFT, INTID_SPURIOUS, GIC_FIRST_LPI,
 } = K;
@@ -163,8 +163,7 @@ function acknowledge(h: Gicv3HypInterface, g: number): number {
     h.directVlpi!.acknowledgeVlpi(intid);
   } else {
     intid = h.lrLo[idx]!;
-    // Pending → active: the LR now holds the active interrupt.
-    h.lrHi[idx] = ((h.lrHi[idx]! & 0x3fffffff) | (ICH_LR_STATE_ACTIVE << ICH_LR_STATE_HI_SHIFT)) >>> 0;
+    h.activateLr(idx);
   }
   h.update();
   return intid;

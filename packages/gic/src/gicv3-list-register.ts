@@ -17,6 +17,12 @@ import type { Gicv3HypInterface } from "./gicv3-hyp-interface.js";
 // Module-local copies of imported bindings: vitest's module runner turns each use of an
 // imported binding into a getter call, which would dominate the hot paths.
 const { ICH_AP0Rn_EL2, ICH_AP1Rn_EL2, ICH_EISR_EL2, ICH_ELRSR_EL2, ICH_HCR_EL2, ICH_LR_EOI_HI, ICH_LR_GROUP_HI, ICH_LR_HW_HI, ICH_LR_PINTID_HI_MASK, ICH_LR_PRIORITY_HI_SHIFT, ICH_LR_STATE_HI_SHIFT, ICH_LRn_EL2, ICH_MISR_EL2, ICH_VMCR_EL2, ICH_VTR_EL2 } = K;
+const {
+  ICH_HCR_EL2_EOIcount_SHIFT, ICH_HCR_EL2_LRENPIE, ICH_HCR_EL2_NPIE, ICH_HCR_EL2_UIE, ICH_HCR_EL2_VGrp0DIE,
+  ICH_HCR_EL2_VGrp0EIE, ICH_HCR_EL2_VGrp1DIE, ICH_HCR_EL2_VGrp1EIE, ICH_LR_STATE_ACTIVE, ICH_LR_STATE_PENDING,
+  ICH_MISR_EL2_EOI, ICH_MISR_EL2_LRENP, ICH_MISR_EL2_NP, ICH_MISR_EL2_U, ICH_MISR_EL2_VGrp0D, ICH_MISR_EL2_VGrp0E,
+  ICH_MISR_EL2_VGrp1D, ICH_MISR_EL2_VGrp1E, ICH_VMCR_EL2_VENG0, ICH_VMCR_EL2_VENG1,
+} = K;
 
 /** The fields of a list register. */
 export interface ListRegister {
@@ -58,6 +64,87 @@ export function decodeLr(lo: number, hi: number): ListRegister {
     pintid: hw ? hi & ICH_LR_PINTID_HI_MASK : 0,
     eoi: !hw && (hi & ICH_LR_EOI_HI) !== 0,
   };
+}
+
+/**
+ * What a hypervisor interface needs to know about its LRs, from one pass over
+ * them (§12.4.7 ICH_MISR_EL2 conditions EOI/U/NP, §12.4.3 ICH_EISR_EL2,
+ * §12.4.4 ICH_ELRSR_EL2, §6.3 the highest-priority pending LR). The interface
+ * rescans after every LR change, so an ICV access or an output update costs no
+ * LR scan.
+ */
+export class LrSummary {
+  /** Highest-priority pending LR of group 0 / group 1 (lowest index on ties), -1 when none. */
+  pend0 = -1;
+  pend1 = -1;
+  /** Their priorities, masked to the implemented bits (0x100 when none). */
+  prio0 = 0x100;
+  prio1 = 0x100;
+  /** Number of LRs whose state is not invalid. */
+  valid = 0;
+  /** Bit n: LR n is active or pending and active. */
+  active = 0;
+  /** ICH_EISR_EL2: state invalid, HW = 0, EOI = 1. */
+  eisr = 0;
+  /** ICH_ELRSR_EL2: state invalid and not an EISR entry. */
+  elrsr = 0;
+
+  /** Recomputes every field from the LRs' high words. */
+  scan(lrHi: Uint32Array, priMask: number): void {
+    let p0 = -1;
+    let p1 = -1;
+    let bp0 = 0x100;
+    let bp1 = 0x100;
+    let valid = 0;
+    let active = 0;
+    let eisr = 0;
+    let elrsr = 0;
+    for (let i = 0; i < lrHi.length; i++) {
+      const hi = lrHi[i]!;
+      const st = hi >>> ICH_LR_STATE_HI_SHIFT;
+      if (st === 0) {
+        if ((hi & (ICH_LR_EOI_HI | ICH_LR_HW_HI)) === ICH_LR_EOI_HI) eisr |= 1 << i;
+        else elrsr |= 1 << i;
+        continue;
+      }
+      valid++;
+      if ((st & ICH_LR_STATE_ACTIVE) !== 0) active |= 1 << i;
+      if (st !== ICH_LR_STATE_PENDING) continue;
+      const p = (hi >>> ICH_LR_PRIORITY_HI_SHIFT) & priMask;
+      if ((hi & ICH_LR_GROUP_HI) !== 0) {
+        if (p < bp1) {
+          bp1 = p;
+          p1 = i;
+        }
+      } else if (p < bp0) {
+        bp0 = p;
+        p0 = i;
+      }
+    }
+    this.pend0 = p0;
+    this.pend1 = p1;
+    this.prio0 = bp0;
+    this.prio1 = bp1;
+    this.valid = valid;
+    this.active = active;
+    this.eisr = eisr >>> 0;
+    this.elrsr = elrsr >>> 0;
+  }
+
+  /** ICH_MISR_EL2 for these LRs under ICH_HCR_EL2 `hcr` and ICH_VMCR_EL2 `vmcr`. */
+  misr(hcr: number, vmcr: number): number {
+    let m = this.eisr !== 0 ? ICH_MISR_EL2_EOI : 0;
+    if ((hcr & ICH_HCR_EL2_UIE) !== 0 && this.valid < 2) m |= ICH_MISR_EL2_U;
+    if ((hcr & ICH_HCR_EL2_LRENPIE) !== 0 && hcr >>> ICH_HCR_EL2_EOIcount_SHIFT !== 0) m |= ICH_MISR_EL2_LRENP;
+    if ((hcr & ICH_HCR_EL2_NPIE) !== 0 && this.pend0 < 0 && this.pend1 < 0) m |= ICH_MISR_EL2_NP;
+    const eng0 = (vmcr & ICH_VMCR_EL2_VENG0) !== 0;
+    const eng1 = (vmcr & ICH_VMCR_EL2_VENG1) !== 0;
+    if ((hcr & ICH_HCR_EL2_VGrp0EIE) !== 0 && eng0) m |= ICH_MISR_EL2_VGrp0E;
+    if ((hcr & ICH_HCR_EL2_VGrp0DIE) !== 0 && !eng0) m |= ICH_MISR_EL2_VGrp0D;
+    if ((hcr & ICH_HCR_EL2_VGrp1EIE) !== 0 && eng1) m |= ICH_MISR_EL2_VGrp1E;
+    if ((hcr & ICH_HCR_EL2_VGrp1DIE) !== 0 && !eng1) m |= ICH_MISR_EL2_VGrp1D;
+    return m;
+  }
 }
 
 /** Index of LR `reg` (ICH_LR<n>_EL2), or -1. */

@@ -81,11 +81,16 @@ export class ItsCommandExecutor {
   // Hot-path copies of ctx fields.
   readonly #cache: ItsTranslationCache | undefined;
   readonly #target: LpiTarget;
+  readonly #vpes: VpeTable | undefined;
+  /** 2^devBits: DeviceIDs below it are in range. */
+  readonly #devLimit: number;
 
   constructor(readonly ctx: ItsCommandContext) {
     this.#model = ctx.store instanceof ModelTableStore ? ctx.store : undefined;
     this.#cache = ctx.cache;
     this.#target = ctx.target;
+    this.#vpes = ctx.vpes;
+    this.#devLimit = 2 ** ctx.devBits;
   }
 
   /** Executes one command. Never throws for guest input. */
@@ -166,16 +171,17 @@ export class ItsCommandExecutor {
     let ite: IteRecord | undefined;
     const model = this.#model;
     if (model !== undefined) {
-      ite = devId < 2 ** this.ctx.devBits ? model.lookupIte(devId, eventId) : undefined;
+      ite = devId < this.#devLimit ? model.lookupIte(devId, eventId) : undefined;
     } else {
       this.lookup(devId, eventId);
       ite = this.ite.valid ? this.ite : undefined;
     }
     if (ite === undefined) return ITS_MSI_UNMAPPED;
     if (!ite.physical) {
-      const vpe = this.ctx.vpes?.get(ite.vpeid);
+      const vpes = this.#vpes;
+      const vpe = vpes?.get(ite.vpeid);
       if (vpe === undefined) return ITS_MSI_UNMAPPED;
-      this.ctx.vpes!.inject(vpe, ite.intid);
+      vpes!.inject(vpe, ite.intid);
       return ITS_MSI_DELIVERED_VIRTUAL;
     }
     const rd = ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);

@@ -46,7 +46,15 @@ export interface VpeTableOptions {
   readonly onResidentVlpi?: (rd: number, vpeid: number, vintid: number) => void;
 }
 
-/** One virtual PE. */
+/** Cached highest pending vLPI not known (see {@link Vpe.highestPending}). */
+const HP_UNKNOWN = -2;
+
+/**
+ * One virtual PE. Its pending bits are indexed (a summary bit per VPT word that
+ * holds a pending bit) and its highest-priority pending enabled vLPI is cached
+ * until a change can affect it: O(1) when cached, else O(VPT words / 32 + pending
+ * vLPIs). Pending bits and configuration bytes change only through its methods.
+ */
 export class Vpe {
   /** Mapped by VMAPP V=1 on some ITS. */
   mapped = false;
@@ -61,11 +69,17 @@ export class Vpe {
   residentOn = -1;
   /** v4.1: a doorbell was requested when the vPE was descheduled and has not fired. */
   doorbellArmed = false;
-  /** Pending bits indexed by vINTID. */
+  /** Pending bits indexed by vINTID (read-only outside the vPE table: use {@link Vpe.setPendingBit}). */
   pending = new Uint32Array(0);
-  /** Configuration byte per vINTID: priority [7:2], enable [0]. */
+  /** Configuration byte per vINTID: priority [7:2], enable [0]. Call {@link Vpe.configChanged} after writing it. */
   config = new Uint8Array(0);
   pendingCount = 0;
+  /** Bit (w & 31) of word (w >> 5): word w of `pending` is not zero. */
+  #summary = new Uint32Array(0);
+  /** Highest-priority pending enabled vLPI, −1 for none, HP_UNKNOWN when it must be searched. */
+  #hp = -1;
+  /** Priority of #hp when it is ≥ 0. */
+  #hpPrio = 256;
 
   constructor(readonly id: number) {}
 
@@ -76,6 +90,115 @@ export class Vpe {
 
   isPending(vintid: number): boolean {
     return this.inRange(vintid) && (this.pending[vintid >>> 5]! & (1 << (vintid & 31))) !== 0;
+  }
+
+  /** Installs a pending table and configuration (VMAPP with a new size, snapshot restore) and rebuilds the index. */
+  resetTables(pending: Uint32Array<ArrayBuffer>, config: Uint8Array<ArrayBuffer>): void {
+    this.pending = pending;
+    this.config = config;
+    this.#summary = new Uint32Array((pending.length + 31) >>> 5);
+    this.rebuildIndex();
+  }
+
+  /** Recomputes pendingCount, the word summary and the cached highest vLPI from `pending`. */
+  rebuildIndex(): void {
+    const p = this.pending;
+    const sum = this.#summary;
+    sum.fill(0);
+    let n = 0;
+    for (let w = 0; w < p.length; w++) {
+      let x = p[w]!;
+      if (x === 0) continue;
+      sum[w >>> 5]! |= 1 << (w & 31);
+      while (x !== 0) {
+        x &= x - 1;
+        n++;
+      }
+    }
+    this.pendingCount = n;
+    this.#hp = n === 0 ? -1 : HP_UNKNOWN;
+  }
+
+  /** Sets the pending bit of in-range `vintid`; keeps the index. Returns whether it was clear. */
+  setPendingBit(vintid: number): boolean {
+    const w = vintid >>> 5;
+    const bit = 1 << (vintid & 31);
+    const old = this.pending[w]!;
+    if ((old & bit) !== 0) return false;
+    this.pending[w] = old | bit;
+    this.#summary[w >>> 5]! |= 1 << (w & 31);
+    this.pendingCount++;
+    const hp = this.#hp;
+    if (hp !== HP_UNKNOWN) {
+      const c = this.config[vintid]!;
+      const prio = c & 0xfc;
+      if ((c & 1) === 1 && (hp < 0 || prio < this.#hpPrio || (prio === this.#hpPrio && vintid < hp))) {
+        this.#hp = vintid;
+        this.#hpPrio = prio;
+      }
+    }
+    return true;
+  }
+
+  /** Clears the pending bit of in-range `vintid`; keeps the index. Returns whether it was set. */
+  clearPendingBit(vintid: number): boolean {
+    const w = vintid >>> 5;
+    const bit = 1 << (vintid & 31);
+    const old = this.pending[w]!;
+    if ((old & bit) === 0) return false;
+    const now = old & ~bit;
+    this.pending[w] = now;
+    if (now === 0) this.#summary[w >>> 5]! &= ~(1 << (w & 31));
+    if (--this.pendingCount === 0) this.#hp = -1;
+    else if (vintid === this.#hp) this.#hp = HP_UNKNOWN;
+    return true;
+  }
+
+  /** Clears every pending bit (VMAPP PTZ). */
+  clearAllPending(): void {
+    this.pending.fill(0);
+    this.#summary.fill(0);
+    this.pendingCount = 0;
+    this.#hp = -1;
+  }
+
+  /** A configuration byte changed: the cached highest vLPI is searched again when next asked. */
+  configChanged(): void {
+    if (this.pendingCount !== 0) this.#hp = HP_UNKNOWN;
+  }
+
+  /** Highest-priority pending enabled vLPI (lowest INTID on ties), or −1. */
+  highestPending(): number {
+    const hp = this.#hp;
+    if (hp !== HP_UNKNOWN) return hp;
+    const p = this.pending;
+    const cfg = this.config;
+    const sum = this.#summary;
+    let best = -1;
+    let bestPrio = 256;
+    // Words below LPI_BASE / 32 hold no vLPI (a restored snapshot may still set bits there).
+    const first = LPI_BASE >>> 5;
+    for (let s = first >>> 5; s < sum.length; s++) {
+      let words = sum[s]!;
+      if (s === first >>> 5) words &= ~0 << (first & 31);
+      while (words !== 0) {
+        const w = (s << 5) | (31 - Math.clz32(words & -words));
+        words &= words - 1;
+        let bits = p[w]!;
+        while (bits !== 0) {
+          const id = (w << 5) | (31 - Math.clz32(bits & -bits));
+          bits &= bits - 1;
+          const c = cfg[id]!;
+          if ((c & 1) === 1 && (c & 0xfc) < bestPrio) {
+            bestPrio = c & 0xfc;
+            best = id;
+          }
+        }
+      }
+    }
+    this.#hp = best;
+    this.#hpPrio = bestPrio;
+    return best;
   }
 }
 
@@ -133,14 +256,9 @@ export class VpeTable {
     if (v.config.length !== size) {
       const pending = new Uint32Array(size >>> 5);
       pending.set(v.pending.subarray(0, Math.min(v.pending.length, pending.length)));
-      v.pending = pending;
-      v.config = new Uint8Array(size);
-      v.pendingCount = countBits(pending);
+      v.resetTables(pending, new Uint8Array(size));
     }
-    if (ptz) {
-      v.pending.fill(0);
-      v.pendingCount = 0;
-    }
+    if (ptz) v.clearAllPending();
     v.mapped = true;
     v.rd = rd;
     v.vptAddr = vptAddr;
@@ -170,6 +288,7 @@ export class VpeTable {
     const mem = this.options.memory;
     if (mem === undefined || v.vconfAddr === 0) return;
     for (let i = LPI_BASE; i < v.config.length; i++) v.config[i] = readConfig(mem, v.vconfAddr, i);
+    v.configChanged();
   }
 
   /** INV on a virtual ITE: reloads one configuration byte. */
@@ -177,24 +296,20 @@ export class VpeTable {
     const mem = this.options.memory;
     if (mem === undefined || v.vconfAddr === 0 || !v.inRange(vintid)) return;
     v.config[vintid] = readConfig(mem, v.vconfAddr, vintid);
+    v.configChanged();
   }
 
   /** Sets a configuration byte directly (host API: the property update of its_map_vlpi). */
   setConfig(v: Vpe, vintid: number, priority: number, enabled: boolean): void {
     if (!v.inRange(vintid)) return;
     v.config[vintid] = (priority & 0xfc) | 2 | (enabled ? 1 : 0);
+    v.configChanged();
   }
 
   /** Makes `vintid` pending on `v` (direct injection). Rings the doorbell of a non-resident vPE if armed. */
   inject(v: Vpe, vintid: number): void {
     if (!v.inRange(vintid)) return;
-    const w = vintid >>> 5;
-    const bit = 1 << (vintid & 31);
-    const old = v.pending[w]!;
-    if ((old & bit) === 0) {
-      v.pending[w] = old | bit;
-      v.pendingCount++;
-    }
+    v.setPendingBit(vintid);
     if (v.residentOn >= 0) {
       this.options.onResidentVlpi?.(v.residentOn, v.id, vintid);
     } else if (v.doorbellArmed && (v.config[vintid]! & 1) === 1) {
@@ -204,14 +319,7 @@ export class VpeTable {
 
   /** Clears the pending state of `vintid` (CLEAR, DISCARD, acknowledge). */
   clear(v: Vpe, vintid: number): void {
-    if (!v.inRange(vintid)) return;
-    const w = vintid >>> 5;
-    const bit = 1 << (vintid & 31);
-    const old = v.pending[w]!;
-    if ((old & bit) !== 0) {
-      v.pending[w] = old & ~bit;
-      v.pendingCount--;
-    }
+    if (v.inRange(vintid)) v.clearPendingBit(vintid);
   }
 
   /** Whether `v` has a pending and enabled vLPI (GICR_VPENDBASER.PendingLast). */
@@ -221,25 +329,7 @@ export class VpeTable {
 
   /** Highest-priority pending enabled vLPI of `v` (lowest INTID on ties), or −1. */
   highestPending(v: Vpe): number {
-    if (v.pendingCount === 0) return -1;
-    const p = v.pending;
-    const cfg = v.config;
-    let best = -1;
-    let bestPrio = 256;
-    for (let w = LPI_BASE >>> 5; w < p.length; w++) {
-      let bits = p[w]!;
-      while (bits !== 0) {
-        const b = 31 - Math.clz32(bits & -bits);
-        bits &= bits - 1;
-        const id = (w << 5) | b;
-        const c = cfg[id]!;
-        if ((c & 1) === 1 && (c & 0xfc) < bestPrio) {
-          bestPrio = c & 0xfc;
-          best = id;
-        }
-      }
-    }
-    return best;
+    return v.pendingCount === 0 ? -1 : v.highestPending();
   }
 
   /** GICR_VPENDBASER.Valid 0 → 1 on `rd`. */
@@ -296,10 +386,9 @@ export class VpeTable {
       v.defaultDoorbell = e.defaultDoorbell;
       v.residentOn = e.residentOn;
       v.doorbellArmed = e.doorbellArmed;
-      v.pending = Uint32Array.from(e.pending);
-      v.config = new Uint8Array(2 ** e.idBits);
-      for (const [i, c] of e.config) v.config[i] = c;
-      v.pendingCount = countBits(v.pending);
+      const config = new Uint8Array(2 ** e.idBits);
+      for (const [i, c] of e.config) config[i] = c;
+      v.resetTables(Uint32Array.from(e.pending), config);
       this.#vpes.set(e.id, v);
     }
   }
@@ -308,16 +397,4 @@ export class VpeTable {
 function readConfig(mem: GuestMemory, base: number, vintid: number): number {
   const a = base + vintid - LPI_BASE;
   return mem.isRam(a) ? mem.readU8(a) : 0;
-}
-
-function countBits(a: Uint32Array): number {
-  let n = 0;
-  for (const w of a) {
-    let x = w;
-    while (x !== 0) {
-      x &= x - 1;
-      n++;
-    }
-  }
-  return n;
 }

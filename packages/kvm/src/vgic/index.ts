@@ -5,8 +5,8 @@
 
 /** The vgic-v3 of a VM: the VmIrqChip, its init behaviours and the vITS hook. */
 export { VgicV3, VGIC_INIT_MODES, type VgicInitMode, type VgicMsiController, type VgicV3Snapshot } from "./vgic-v3.js";
-/** The vgic's CPU side of one vCPU. */
-export { VgicVcpu } from "./vgic-vcpu.js";
+/** The vgic's CPU side of one vCPU, and what a GICv4.1 forwarding gives it (vPE residency, direct vLPIs). */
+export { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 /** KVM_DEV_TYPE_ARM_VGIC_V3 registration and its attribute groups. */
 export { registerVgicV3, vgicV3DeviceOps, type VgicV3Options } from "./vgic-device.js";
 /** GRP_ADDR bookkeeping (distributor, redistributor regions, Last bits). */

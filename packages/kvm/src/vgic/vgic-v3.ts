@@ -37,7 +37,7 @@ import type { Vm } from "../vm.js";
 import { VgicAddresses, type RedistRegion } from "./vgic-addr.js";
 import { mapVgicFrames, VgicRedistFrame } from "./vgic-frames.js";
 import { KVM_VGIC_V3_ADDR_TYPE_DIST, VGIC_NR_IRQS_LEGACY, VGIC_NR_PRIVATE_IRQS, VGIC_V3_MAX_CPUS } from "./vgic-uapi.js";
-import { VgicVcpu } from "./vgic-vcpu.js";
+import { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 
 /** How the vgic gets initialised. */
 export type VgicInitMode = "explicit" | "lazy-init";
@@ -82,6 +82,7 @@ export class VgicV3 implements VmIrqChip {
   #frames: VgicRedistFrame[] | undefined;
   #ack: ((irqchip: number, pin: number) => void) | undefined;
   #msi: VgicMsiController | undefined;
+  #v4: VgicV4Residency | undefined;
   readonly #initListeners: ((gic: Gicv3) => void)[] = [];
 
   constructor(
@@ -146,6 +147,21 @@ export class VgicV3 implements VmIrqChip {
   /** Plugs in (or removes) the vITS that takes MSIs and forwarding. */
   setMsiController(c: VgicMsiController | undefined): void {
     this.#msi = c;
+  }
+
+  /** The GICv4.1 residency the vCPUs' CPU sides drive, when forwarding is enabled (vgic_supports_direct_irqs). */
+  get v4(): VgicV4Residency | undefined {
+    return this.#v4;
+  }
+
+  /** Plugs in (or removes) the VM's GICv4.1 forwarding: vPE residency and direct vLPIs for the vCPUs. */
+  setGicv4(r: VgicV4Residency | undefined): void {
+    this.#v4 = r;
+  }
+
+  /** The CPU side of PE `pe` (vCPU creation index), after vgic init. */
+  chipOfPe(pe: number): VgicVcpu | undefined {
+    return this.#byPe[pe];
   }
 
   /** @internal GRP_NR_IRQS set: EINVAL below 64, above 1023 or not a multiple of 32; EBUSY once set or initialised. */

@@ -93,9 +93,6 @@ export class HostGicv4 {
   readonly #handlers = new Map<number, () => void>();
   /** Vectors by Linux irq number − FIRST_HOST_IRQ. */
   readonly #vectors: HostMsiVector[] = [];
-  /** Per vPE: every vINTID ever mapped onto it (the only ones that can be pending in its VPT). */
-  readonly #mapped: number[][] = [];
-  readonly #sources: DirectVlpiSource[] = [];
   #nextLpi = FIRST_HOST_LPI;
   #nextIrq = FIRST_HOST_IRQ;
 
@@ -140,31 +137,22 @@ export class HostGicv4 {
       frames.push(new GicrVlpiFrame({ vpes: this.vpes, rd: vpe, tracer }));
     }
     this.frames = frames;
-    for (let vpe = 0; vpe < n; vpe++) {
-      const mapped: number[] = [];
-      this.#mapped.push(mapped);
-      this.#sources.push(trackedSource(frames[vpe]!, this.vpes, mapped));
-    }
   }
 
   /**
    * The DirectVlpiSource of host redistributor `rd` for the virtual CPU
-   * interface (Gicv3.setDirectVlpiSource). It is the VLPI_base frame's, but
-   * finds the highest pending vLPI among the vINTIDs mapped onto the vPE
-   * through {@link mapVlpi} instead of scanning the whole pending table: only
-   * VMAPTI'd vINTIDs can become pending, and every VMAPTI goes through mapVlpi.
+   * interface (Gicv3.setDirectVlpiSource): the VLPI_base frame itself (the
+   * vPE table keeps an index of each vPE's pending vLPIs, so no search is needed here).
    */
   directSource(rd: number): DirectVlpiSource {
-    const s = this.#sources[rd];
+    const s = this.frames[rd];
     if (s === undefined) throw new ConfigError(`HostGicv4: no redistributor ${rd}`);
     return s;
   }
 
-  /** its_map_vlpi() for Linux irq `irq` (VlpiForwarding.mapVlpi, remembered for {@link directSource}). */
+  /** its_map_vlpi() for Linux irq `irq` (VlpiForwarding.mapVlpi). */
   mapVlpi(irq: number, info: VlpiMapInfo): void {
     this.forwarding.mapVlpi(this.vector(irq), info);
-    const list = this.#mapped[info.vpeId];
-    if (list !== undefined && !list.includes(info.vintid)) list.push(info.vintid);
   }
 
   /** its_unmap_vlpi() for Linux irq `irq`. @throws VlpiMapError EINVAL when it is not forwarded. */
@@ -238,32 +226,4 @@ export class HostGicv4 {
       throw new ConfigError(`HostGicv4: host ITS command failed: ${last?.detail ?? "unknown"}`);
     }
   }
-}
-
-/** A frame's DirectVlpiSource that searches only the vINTIDs in `mapped` (same answer as the full scan). */
-function trackedSource(frame: GicrVlpiFrame, vpes: VpeTable, mapped: readonly number[]): DirectVlpiSource {
-  return {
-    highestPendingVlpi(): number {
-      const v = frame.resident;
-      if (v === undefined || v.pendingCount === 0) return -1;
-      let best = -1;
-      let bestPrio = 256;
-      for (const id of mapped) {
-        if (!v.isPending(id)) continue;
-        const c = v.config[id]!;
-        const prio = c & 0xfc;
-        // Highest priority first, then the lowest vINTID (VpeTable.highestPending's order).
-        if ((c & 1) === 1 && (prio < bestPrio || (prio === bestPrio && id < best))) {
-          bestPrio = prio;
-          best = id;
-        }
-      }
-      return best;
-    },
-    vlpiPriority: (vintid) => frame.vlpiPriority(vintid),
-    acknowledgeVlpi: (vintid) => {
-      const v = frame.resident;
-      if (v !== undefined) vpes.clear(v, vintid);
-    },
-  };
 }

@@ -32,12 +32,15 @@ import {
   GICR_VPENDBASER_HI_PENDING_LAST,
   GICR_VPENDBASER_HI_VALID,
   GICR_VPENDBASER_HI_VGRP1EN,
+  type DirectVlpiSource,
   type HostIrq,
 } from "@irqlab/gic";
 import { ConfigError } from "@irqlab/sim";
 import { fail, KvmError } from "../../errno.js";
 import type { KvmMsi } from "../../irqchip.js";
 import type { Vm } from "../../vm.js";
+import { VgicV3 } from "../vgic-v3.js";
+import type { VgicV4Residency } from "../vgic-vcpu.js";
 import type { HostGicv4 } from "./host-gicv4.js";
 import { resolveLpi } from "./vits-msi.js";
 import { vitsContext, type VitsDeviceLike, type VitsForwardingHooks, type VitsVmContext } from "./vits-vm.js";
@@ -89,7 +92,7 @@ export interface VgicV4Options {
 const IOCTL = "KVM_IRQFD";
 
 /** The GICv4.1 forwarding of one VM. */
-export class VgicV4Forwarding implements VitsForwardingHooks {
+export class VgicV4Forwarding implements VitsForwardingHooks, VgicV4Residency {
   readonly behaviour: Gicv4Behaviour;
   readonly host: HostGicv4;
   readonly stats: VgicV4Stats = { mapCalls: 0, unmapCalls: 0, unmapErrors: 0, warns: 0, refused: 0, violations: 0 };
@@ -111,13 +114,33 @@ export class VgicV4Forwarding implements VitsForwardingHooks {
     if (gic === undefined) throw new ConfigError(`${vm.name}: GICv4 forwarding needs the vgic-v3 Gicv3 (attachVgicV3ForIts) first`);
     if (this.host.frames.length < gic.redistributorCount) throw new ConfigError(`${vm.name}: the host has ${this.host.frames.length} vPEs for ${gic.redistributorCount} vCPUs`);
     for (let pe = 0; pe < gic.redistributorCount; pe++) gic.setDirectVlpiSource(pe, this.host.directSource(pe));
+    // The vgic-v3 device's vCPUs drive residency and see the direct vLPIs (VgicVcpu); a bare Gicv3 only has ICV_*.
+    const vgic = VgicV3.of(vm);
+    const own = vgic?.gic === gic ? vgic : undefined;
+    own?.setGicv4(this);
     this.host.onResidentVlpi = (rd) => {
       // A new pending vLPI can only raise the virtual IRQ output: nothing to re-evaluate when it is high.
       const h = gic.hyp[rd];
       if (h !== undefined && !h.virqLevel) h.update();
+      own?.chipOfPe(rd)?.directVlpiPending();
     };
-    this.host.onDoorbell = (vpeId) => vm.vcpus[vpeId]?.irqPending(); // vgic_v4_doorbell_handler
+    // vgic_v4_doorbell_handler: pending_last = true, KVM_REQ_IRQ_PENDING, kick.
+    this.host.onDoorbell = (vpeId) => {
+      const chip = own?.chipOfPe(vpeId);
+      if (chip !== undefined) chip.doorbell();
+      else vm.vcpus[vpeId]?.irqPending();
+    };
     this.#ctx.hooks = this;
+  }
+
+  /** Whether vCPU `index`'s vPE is resident (its_vpe.resident). */
+  isResident(index: number): boolean {
+    return this.host.frames[index]?.resident !== undefined;
+  }
+
+  /** The direct vLPIs of the vPE resident on host redistributor `index`. */
+  directSource(index: number): DirectVlpiSource {
+    return this.host.directSource(index);
   }
 
   /** vgic_v4_load(): vCPU `index` is loaded, its vPE becomes resident (GICR_VPENDBASER.Valid = 1, vGrp1En). */
