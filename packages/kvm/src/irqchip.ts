@@ -47,6 +47,12 @@ export interface IrqChipVcpu {
    * change; under "irq-pending-request" it is a KVM_REQUEST_NO_WAKEUP request.
    */
   irqLowered(): void;
+  /**
+   * Hardware signalled an interrupt to the running vCPU without KVM (a GICv4.1
+   * vLPI made pending on its resident vPE): the guest sees it at its next
+   * instruction boundary, with no request, no kick and no world switch.
+   */
+  irqSignalled?(): void;
 }
 
 /** The CPU side of a vCPU's interrupt controller. */

@@ -157,6 +157,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.irqCheck = true;
   }
 
+  /** See {@link IrqChipVcpu.irqSignalled}: re-check for an interrupt at the next op boundary. */
+  irqSignalled(): void {
+    this.irqCheck = true;
+  }
+
   protected smccc(smc: boolean, imm: number, args: readonly number[]): VcpuExit | undefined {
     const r = this.result;
     const regs = this.#hvcRegs;

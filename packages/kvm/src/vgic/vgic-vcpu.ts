@@ -164,13 +164,16 @@ export class VgicVcpu implements VcpuIrqChip {
 
   /**
    * @internal A vLPI became pending on the resident vPE. The hardware signals
-   * it to the running guest without an exit; the run loop only re-checks on
-   * KVM_REQ_IRQ_PENDING, so that is what it gets (one world switch).
+   * it to the running guest without an exit: the vCPU re-checks at its next
+   * instruction boundary (irqSignalled), with no request and no kick.
    */
   directVlpiPending(): void {
     const g = this.vgic.gic;
     const v4 = this.vgic.v4;
-    if (g !== undefined && v4 !== undefined && this.pe >= 0 && this.#directPending(g, v4)) this.#vcpu?.irqPending();
+    if (g === undefined || v4 === undefined || this.pe < 0 || !this.#directPending(g, v4)) return;
+    const vcpu = this.#vcpu;
+    if (vcpu?.irqSignalled) vcpu.irqSignalled();
+    else vcpu?.irqPending();
   }
 
   setIrqLine(_line: number, _level: boolean): void {

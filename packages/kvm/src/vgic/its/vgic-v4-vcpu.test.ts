@@ -199,9 +199,12 @@ describe("GICv4.1 direct vLPIs under vcpu.run()", () => {
       residentAtFire = host.frames[0]!.resident !== undefined;
       host.fire(hostIrq);
     });
+    kvm.tracer.enabled = true;
     const exit = vcpu.run();
     expect(exit.reason).toBe(KVM_EXIT_INTR); // the only exit: idle in WFI at the end
     expect(residentAtFire).toBe(true); // vgic_v4_load at entry
+    // Hardware delivers to a resident vPE: no KVM_REQ_IRQ_PENDING (so no kick, no world switch).
+    expect(kvm.tracer.toText()).not.toMatch(/ request req=KVM_REQ_IRQ_PENDING/);
     expect(host.doorbells).toBe(0);
     expect(taken.map((t) => [t.intid, t.rpr, t.rprAfter])).toEqual([[VLPI, VLPI_PRIO, 0xff]]);
     expect(taken[0]!.at).toBeGreaterThan(INJECT_AT);
