@@ -11,9 +11,10 @@
  *
  * Model notes. Pending∧enabled is kept as words plus a summary of non-zero
  * words, and the lowest pending∧enabled identity is cached: a `seteipnum`
- * write, a `*topei` read and a claim are O(1) and allocation-free. Reset state
- * (UNSPECIFIED in the spec) is zeros. `eithreshold` keeps the low 11 bits of a
- * write, as KVM and QEMU do.
+ * write, a `*topei` read and a claim are O(1) and allocation-free; a summary
+ * of the words that may be non-zero lets `reset` and `moveInto` (KVM's
+ * VS-file move) visit only those. Reset state (UNSPECIFIED in the spec) is
+ * zeros. `eithreshold` keeps the low 11 bits of a write, as KVM and QEMU do.
  */
 
 import { Bitmap, ConfigError, Tracer, lowestSetBit, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
@@ -75,6 +76,9 @@ export class ImsicFile implements MmioDevice {
   readonly #pe: Uint32Array;
   #sumLo = 0;
   #sumHi = 0;
+  /** Words that may be non-zero in `eip` or `eie` (bit w of lo for w < 32, of hi for w − 32): clears visit only these. */
+  #dirtyLo = 0;
+  #dirtyHi = 0;
   /** Lowest pending-and-enabled identity, 0 if none (threshold not applied). */
   #top = 0;
   #eidelivery = 0;
@@ -154,6 +158,7 @@ export class ImsicFile implements MmioDevice {
     const old = this.#eipW[w]!;
     if ((old & b) !== 0) return true;
     this.#eipW[w] = old | b;
+    this.#markDirty(w);
     if ((this.#eieW[w]! & b) !== 0) {
       this.#pe[w]! |= b;
       if (w < 32) this.#sumLo |= 1 << w;
@@ -177,6 +182,7 @@ export class ImsicFile implements MmioDevice {
   setEnabled(id: number, on: boolean): void {
     if (!(id >= 1 && id <= this.nrIds)) return;
     this.#eie.assign(id, on);
+    if (on) this.#markDirty(id >>> 5);
     this.#refreshWord(id >>> 5);
   }
 
@@ -259,6 +265,7 @@ export class ImsicFile implements MmioDevice {
     const words = enable ? this.#eieW : this.#eipW;
     if (!(k >= 0 && k < words.length)) return;
     words[k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
+    this.#markDirty(k);
     this.#refreshAll();
   }
 
@@ -320,9 +327,38 @@ export class ImsicFile implements MmioDevice {
     return s;
   }
 
+  /**
+   * KVM's move of a guest file (imsic_vsfile_read with clear, then
+   * imsic_vsfile_local_update / imsic_swfile_update) without a snapshot:
+   * `target.mergeFrom(this.readAndClear())` in one pass over the words that
+   * may be non-zero, with the same line changes in the same order (this
+   * file's callback runs first and already sees `target`'s merged words).
+   * N may differ: words beyond `target`'s identities are dropped, missing
+   * ones are zero.
+   */
+  moveInto(target: ImsicFile): void {
+    const th = this.#eithreshold;
+    const del = this.#eidelivery;
+    const lo = this.#dirtyLo;
+    const hi = this.#dirtyHi;
+    this.#dirtyLo = this.#dirtyHi = this.#sumLo = this.#sumHi = this.#top = 0; // before the pass: `target` may be this file
+    if (lo !== 0) this.#moveWords(target, 0, lo);
+    if (hi !== 0) this.#moveWords(target, 32, hi);
+    this.#eithreshold = this.#eidelivery = 0;
+    this.#updateLine(); // this file's line drops before target's is evaluated
+    target.#findTop();
+    target.#eithreshold = th & TOPEI_ID_MASK;
+    target.#eidelivery = target.#warlDelivery(del);
+    target.#updateLine();
+  }
+
   /** Zeroes `eip`, `eie`, `eithreshold`; `eidelivery` becomes `eidelivery` (default 0). */
   reset(eidelivery = 0): void {
-    this.#load({ version: 1, nrIds: this.nrIds, eidelivery, eithreshold: 0, eip: [], eie: [] }, false);
+    if (this.#dirtyLo !== 0) this.#zeroWords(0, this.#dirtyLo);
+    if (this.#dirtyHi !== 0) this.#zeroWords(32, this.#dirtyHi);
+    this.#dirtyLo = this.#dirtyHi = this.#sumLo = this.#sumHi = this.#top = this.#eithreshold = 0;
+    this.#eidelivery = this.#warlDelivery(eidelivery);
+    this.#updateLine();
   }
 
   // ---- helpers ----
@@ -340,12 +376,64 @@ export class ImsicFile implements MmioDevice {
     for (let i = 0; i < this.#eipW.length; i++) {
       this.#eipW[i] = (merge ? this.#eipW[i]! : 0) | ((state.eip[i] ?? 0) >>> 0);
       this.#eieW[i] = (merge ? this.#eieW[i]! : 0) | ((state.eie[i] ?? 0) >>> 0);
+      if ((this.#eipW[i]! | this.#eieW[i]!) !== 0) this.#markDirty(i);
     }
     this.#eipW[0]! &= ~1; // identity 0 is never valid
     this.#eieW[0]! &= ~1;
     this.#eithreshold = state.eithreshold & TOPEI_ID_MASK;
     this.#eidelivery = this.#warlDelivery(state.eidelivery);
     this.#refreshAll();
+  }
+
+  /** Zeroes the words `bits` names (word base + bit). */
+  #zeroWords(base: number, bits: number): void {
+    for (; bits !== 0; bits &= bits - 1) {
+      const w = base + lsb(bits);
+      this.#eipW[w] = this.#eieW[w] = this.#pe[w] = 0;
+    }
+  }
+
+  /** moveInto's pass over the words `bits` names (word base + bit): zeroes each here and ORs it into `target`. */
+  #moveWords(target: ImsicFile, base: number, bits: number): void {
+    const p = this.#eipW;
+    const e = this.#eieW;
+    const tp = target.#eipW;
+    const te = target.#eieW;
+    const tpe = target.#pe;
+    const m = tp.length;
+    let moved = 0;
+    let nonzero = 0;
+    while (bits !== 0) {
+      const bit = bits & -bits;
+      bits ^= bit;
+      const w = base + lsb(bit);
+      const pw = p[w]!;
+      const ew = e[w]!;
+      p[w] = 0; // before the OR: a move into itself keeps the words
+      e[w] = 0;
+      this.#pe[w] = 0;
+      if (w < m) { // beyond target's identities: dropped
+        const np = tp[w]! | pw;
+        const ne = te[w]! | ew;
+        tp[w] = np;
+        te[w] = ne;
+        tpe[w] = np & ne;
+        moved |= bit;
+        if ((np & ne) !== 0) nonzero |= bit;
+      }
+    }
+    if (base === 0) {
+      target.#dirtyLo |= moved;
+      target.#sumLo |= nonzero; // an OR-merge only adds bits (and a file moved into itself starts from zero)
+    } else {
+      target.#dirtyHi |= moved;
+      target.#sumHi |= nonzero;
+    }
+  }
+
+  #markDirty(w: number): void {
+    if (w < 32) this.#dirtyLo |= 1 << w;
+    else this.#dirtyHi |= 1 << (w - 32);
   }
 
   #refreshWord(w: number): void {

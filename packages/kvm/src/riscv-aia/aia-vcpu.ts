@@ -21,7 +21,7 @@
  *   (REG_TRAP) and VSEIP = eidelivery ∧ topei ≠ 0.
  */
 
-import { ImsicFile, LINUX_KVM_PROFILE, IREG_OK, type ImsicFileState, type IregValue } from "@irqlab/aia";
+import { ImsicFile, LINUX_KVM_PROFILE, IREG_OK, type IregValue } from "@irqlab/aia";
 import type { CsrOp, Tracer, TrackId, WideValue } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
 import { CSR_SIE, CSR_SIP, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER } from "../uapi/sbi.js";
@@ -311,58 +311,17 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
  * imsic_vsfile_local_update / imsic_swfile_update): `from` is read and
  * cleared; its eip/eie words are ORed into `to` — so an MSI that already
  * landed in `to` survives — and `to`'s eithreshold, then eidelivery, are
- * overwritten (ImsicFile.mergeFrom). Words beyond `to`'s identities are
- * dropped. Same result as `to.mergeFrom(from.readAndClear())`, with reused
- * snapshot buffers instead of new ones (the entry path allocates nothing).
+ * overwritten. Words beyond `to`'s identities are dropped. Same result and
+ * delivery-line transitions as `to.mergeFrom(from.readAndClear())`, without
+ * a snapshot (ImsicFile.moveInto: the entry path allocates nothing).
  */
 export function moveState(from: ImsicFile, to: ImsicFile): void {
-  const buf = buffers(to.nrIds);
-  const st = buf.scratch;
-  const m = to.eixWords;
-  for (let k = 0; k < m; k++) {
-    st.eip[k] = from.readEix(false, k);
-    st.eie[k] = from.readEix(true, k);
-  }
-  st.eithreshold = from.eithreshold;
-  st.eidelivery = from.eidelivery;
-  from.restore(buffers(from.nrIds).zero);
-  to.mergeFrom(st);
+  from.moveInto(to);
 }
 
 /** Zeroes a file (imsic_vsfile_local_clear): eidelivery, eithreshold, every eip/eie word. */
 export function clearFile(f: ImsicFile): void {
-  if (f.eidelivery === 0 && f.eithreshold === 0) {
-    let dirty = false;
-    for (let k = 0; k < f.eixWords && !dirty; k++) dirty = (f.readEix(false, k) | f.readEix(true, k)) !== 0;
-    if (!dirty) return;
-  }
-  f.restore(buffers(f.nrIds).zero);
-}
-
-interface MutableState {
-  readonly version: 1;
-  readonly nrIds: number;
-  eidelivery: number;
-  eithreshold: number;
-  readonly eip: number[];
-  readonly eie: number[];
-}
-
-const BUFFERS = new Map<number, { readonly zero: ImsicFileState; readonly scratch: MutableState }>();
-
-function buffers(nrIds: number): { readonly zero: ImsicFileState; readonly scratch: MutableState } {
-  let b = BUFFERS.get(nrIds);
-  if (b === undefined) {
-    const words = (nrIds + 1) >>> 5;
-    const zeros = (): number[] => new Array<number>(words).fill(0);
-    b = {
-      // Not frozen: one object shape and one elements kind keep ImsicFile's loader monomorphic.
-      zero: { version: 1, nrIds, eidelivery: 0, eithreshold: 0, eip: zeros(), eie: zeros() },
-      scratch: { version: 1, nrIds, eidelivery: 0, eithreshold: 0, eip: zeros(), eie: zeros() },
-    };
-    BUFFERS.set(nrIds, b);
-  }
-  return b;
+  f.reset(0);
 }
 
 function swab(v: number): number {
