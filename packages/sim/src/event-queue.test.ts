@@ -167,6 +167,7 @@ describe("EventQueue against a reference model (property)", () => {
     fc.record({ k: fc.constant("schedule" as const), delay: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 2 ** 50 })) }),
     fc.record({ k: fc.constant("cancel" as const), pick: fc.nat() }),
     fc.record({ k: fc.constant("step" as const) }),
+    fc.record({ k: fc.constant("runUntil" as const), delta: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 2 ** 50 })) }),
   );
 
   test("matches a sorted-list model under interleaved schedule, cancel and step", () => {
@@ -192,6 +193,16 @@ describe("EventQueue against a reference model (property)", () => {
             const i = model.findIndex((m) => m.id === id);
             expect(q.cancel(id)).toBe(i >= 0);
             if (i >= 0) model.splice(i, 1);
+          } else if (o.k === "runUntil") {
+            // Everything due by the limit runs in (time, seq) order; then the clock is the limit.
+            const limit = q.now + o.delta;
+            model.sort((a, b) => a.time - b.time || a.seq - b.seq);
+            const due = model.filter((m) => m.time <= limit).map((m) => m.seq);
+            model.splice(0, due.length);
+            const before = ran.length;
+            expect(q.runUntil(limit)).toBe(due.length);
+            expect(ran.slice(before)).toEqual(due);
+            expect(q.now).toBe(limit);
           } else if (o.k === "step") {
             const next = stepModel();
             expect(q.step()).toBe(next !== undefined);

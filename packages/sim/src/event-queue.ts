@@ -64,6 +64,9 @@ const noop: EventHandler<unknown> = () => undefined;
 export class EventQueue implements Clock {
   #now: Nanoseconds = 0;
   #ref: Nanoseconds = 0; // reference time R: no pending event is earlier
+  // A lower bound on the earliest pending event, learnt by #settle, so that
+  // runUntil() to a time before it (a model charging an op's cost) is O(1).
+  #quietUntil: Nanoseconds = Number.POSITIVE_INFINITY;
   #pending = 0;
   #stopRequested = false;
   #dispatched = 0;
@@ -158,6 +161,7 @@ export class EventQueue implements Clock {
     this.#arg[slot] = arg;
     this.#pending++;
     this.#push(slot, time);
+    if (time < this.#quietUntil) this.#quietUntil = time;
     return this.#generation[slot]! * SLOT_LIMIT + slot;
   }
 
@@ -250,6 +254,7 @@ export class EventQueue implements Clock {
 
   /** Dispatches the earliest event if it is due at or before `limit`. */
   #stepUntil(limit: number): boolean {
+    if (limit < this.#quietUntil) return false; // nothing can be due yet
     const time = this.#settle(limit);
     if (time < 0) return false;
     // #settle left a live event at the head of the lowest level-0 slot.
@@ -283,6 +288,7 @@ export class EventQueue implements Clock {
         // Empty: spreading cancelled events may have moved the reference past
         // `now`; with nothing pending it can safely come back.
         this.#ref = this.#now;
+        this.#quietUntil = Number.POSITIVE_INFINITY;
         return -1;
       }
       const level = 31 - Math.clz32(levels & -levels);
@@ -299,13 +305,18 @@ export class EventQueue implements Clock {
           continue;
         }
         this.#head[b] = h;
-        return times[h]! <= limit ? times[h]! : -1;
+        if (times[h]! <= limit) return times[h]!;
+        this.#quietUntil = times[h]!; // the lowest slot's head is the earliest event
+        return -1;
       }
       // Advance the reference to the start of this slot's range: the time
       // with every digit below `level` zero. It is no later than any event here.
       const unit = SLOT_SPAN[level]!;
       const start = Math.floor(times[0]! / unit) * unit;
-      if (start > limit) return -1;
+      if (start > limit) {
+        this.#quietUntil = start; // every pending event is at or after this slot's start
+        return -1;
+      }
       this.#ref = start;
       this.#clearBucket(b);
       for (let i = 0; i < len; i++) {
