@@ -16,46 +16,17 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED as MMIO_UNHANDLED_, type GuestOp } from "@irqlab/sim";
-import { REG_DIRECT as REG_DIRECT_, REG_NOT_HANDLED as REG_NOT_HANDLED_ } from "./irqchip.js";
+import { MMIO_UNHANDLED, type GuestOp } from "@irqlab/sim";
+import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { VcpuExit } from "./kvm-run.js";
-import {
-  KVM_REQ_SLEEP as KVM_REQ_SLEEP_,
-  KVM_REQ_SUSPEND as KVM_REQ_SUSPEND_,
-  KVM_REQ_VCPU_RESET as KVM_REQ_VCPU_RESET_,
-  requestBit as requestBit_,
-} from "./requests.js";
-import {
-  KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED as KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED_,
-  exitReasonName as exitReasonName_,
-} from "./uapi/exit-reasons.js";
-import { KVM_MP_STATE_STOPPED as KVM_MP_STATE_STOPPED_ } from "./uapi/mp-state.js";
-import { KVM_SYSTEM_EVENT_WAKEUP as KVM_SYSTEM_EVENT_WAKEUP_ } from "./uapi/system-event.js";
-import { IN_GUEST_MODE as IN_GUEST_MODE_, OUTSIDE_GUEST_MODE as OUTSIDE_GUEST_MODE_, WAIT_IDLE as WAIT_IDLE_, WAIT_SIGNAL as WAIT_SIGNAL_ } from "./vcpu-core.js";
-import { completeExit as completeExit_, PENDING_MMIO_READ as PENDING_MMIO_READ_ } from "./exit-completion.js";
+import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
+import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, exitReasonName } from "./uapi/exit-reasons.js";
+import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
+import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
+import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
+import { completeExit, PENDING_MMIO_READ } from "./exit-completion.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
 
-// Module-local copies of imported bindings used on the hot path: plain constant
-// loads whatever the module loader does with live import bindings.
-const MMIO_UNHANDLED = MMIO_UNHANDLED_;
-const REG_DIRECT = REG_DIRECT_;
-const REG_NOT_HANDLED = REG_NOT_HANDLED_;
-const KVM_REQ_SLEEP = KVM_REQ_SLEEP_;
-const KVM_REQ_SUSPEND = KVM_REQ_SUSPEND_;
-const KVM_REQ_VCPU_RESET = KVM_REQ_VCPU_RESET_;
-const requestBit = requestBit_;
-const KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED = KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED_;
-const exitReasonName = exitReasonName_;
-const KVM_MP_STATE_STOPPED = KVM_MP_STATE_STOPPED_;
-const KVM_SYSTEM_EVENT_WAKEUP = KVM_SYSTEM_EVENT_WAKEUP_;
-const IN_GUEST_MODE = IN_GUEST_MODE_;
-const OUTSIDE_GUEST_MODE = OUTSIDE_GUEST_MODE_;
-const WAIT_IDLE = WAIT_IDLE_;
-const WAIT_SIGNAL = WAIT_SIGNAL_;
-const completeExit = completeExit_;
-const PENDING_MMIO_READ = PENDING_MMIO_READ_;
-const WFI = WFI_OP;
-const EMPTY = NO_REGS;
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
 const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
@@ -213,7 +184,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         op = this.replay;
         this.replay = undefined;
       } else if (this.gen === undefined) {
-        op = WFI;
+        op = WFI_OP;
       } else {
         const it = this.gen.next(result);
         if (it.done === true) {
@@ -237,7 +208,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           break;
         }
         case "mmio-read": {
-          result.regs = EMPTY;
+          result.regs = NO_REGS;
           result.error = 0;
           const mem = vm.ramFor(op.addr, op.size, false);
           if (mem !== undefined) {
@@ -270,7 +241,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           return this.exit(m, costs.exitToUserspace);
         }
         case "mmio-write": {
-          result.regs = EMPTY;
+          result.regs = NO_REGS;
           result.value = 0;
           result.hi = 0;
           result.error = 0;
@@ -304,7 +275,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         case "sysreg-read":
         case "sysreg-write": {
           if (riscv) return this.internal(op, "MRS/MSR on a RISC-V vCPU");
-          result.regs = EMPTY;
+          result.regs = NO_REGS;
           result.error = 0;
           const how = this.chip.handlesSysReg(op.reg);
           if (how !== REG_NOT_HANDLED) {
@@ -340,7 +311,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           break;
         }
         case "wfi": {
-          result.regs = EMPTY;
+          result.regs = NO_REGS;
           result.value = 0;
           result.hi = 0;
           result.error = 0;

@@ -8,62 +8,32 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult as newGuestResult_, type GuestOp, type GuestProgram, type WideValue } from "@irqlab/sim";
+import { newGuestResult, type GuestOp, type GuestProgram, type WideValue } from "@irqlab/sim";
 import {
-  FW_DONE as FW_DONE_,
-  FW_EXIT_USER as FW_EXIT_USER_,
-  FW_STOPPED as FW_STOPPED_,
-  FW_SYSTEM_EVENT as FW_SYSTEM_EVENT_,
-  FW_WFI as FW_WFI_,
+  FW_DONE,
+  FW_EXIT_USER,
+  FW_STOPPED,
+  FW_SYSTEM_EVENT,
+  FW_WFI,
   type FirmwareOutcome,
   type FirmwareVcpu,
 } from "./firmware.js";
-import { REG_DIRECT as REG_DIRECT_, REG_NOT_HANDLED as REG_NOT_HANDLED_ } from "./irqchip.js";
+import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { VcpuExit } from "./kvm-run.js";
-import { handleSmccc as handleSmccc_ } from "./psci.js";
-import { handleSbi as handleSbi_ } from "./sbi.js";
+import { handleSmccc } from "./psci.js";
+import { handleSbi } from "./sbi.js";
 import {
-  KVM_HYPERCALL_EXIT_16BIT as KVM_HYPERCALL_EXIT_16BIT_,
-  KVM_HYPERCALL_EXIT_SMC as KVM_HYPERCALL_EXIT_SMC_,
-  KVM_SMCCC_FILTER_DENY as KVM_SMCCC_FILTER_DENY_,
-  KVM_SMCCC_FILTER_FWD_TO_USER as KVM_SMCCC_FILTER_FWD_TO_USER_,
+  KVM_HYPERCALL_EXIT_16BIT,
+  KVM_HYPERCALL_EXIT_SMC,
+  KVM_SMCCC_FILTER_DENY,
+  KVM_SMCCC_FILTER_FWD_TO_USER,
 } from "./uapi/device-types.js";
-import {
-  KVM_INTERNAL_ERROR_EMULATION as KVM_INTERNAL_ERROR_EMULATION_,
-  exitReasonName as exitReasonName_,
-} from "./uapi/exit-reasons.js";
-import { SMCCC_RET_NOT_SUPPORTED as SMCCC_RET_NOT_SUPPORTED_ } from "./uapi/psci.js";
-import { CSR_SCAUSE as CSR_SCAUSE_, CSR_SEED as CSR_SEED_, CSR_SSTATUS as CSR_SSTATUS_, SR_SIE as SR_SIE_ } from "./uapi/sbi.js";
+import { KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
+import { SMCCC_RET_NOT_SUPPORTED } from "./uapi/psci.js";
+import { CSR_SCAUSE, CSR_SEED, CSR_SSTATUS, SR_SIE } from "./uapi/sbi.js";
 import { VcpuCore, type GuestImage } from "./vcpu-core.js";
-import { PENDING_CSR as PENDING_CSR_, PENDING_HYPERCALL as PENDING_HYPERCALL_, PENDING_NONE as PENDING_NONE_, PENDING_SBI as PENDING_SBI_, type ExitCompletion } from "./exit-completion.js";
+import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, type ExitCompletion } from "./exit-completion.js";
 
-// Module-local copies of imported bindings used on the hot path: plain constant
-// loads whatever the module loader does with live import bindings.
-const newGuestResult = newGuestResult_;
-const FW_DONE = FW_DONE_;
-const FW_EXIT_USER = FW_EXIT_USER_;
-const FW_STOPPED = FW_STOPPED_;
-const FW_SYSTEM_EVENT = FW_SYSTEM_EVENT_;
-const FW_WFI = FW_WFI_;
-const REG_DIRECT = REG_DIRECT_;
-const REG_NOT_HANDLED = REG_NOT_HANDLED_;
-const handleSmccc = handleSmccc_;
-const handleSbi = handleSbi_;
-const KVM_HYPERCALL_EXIT_16BIT = KVM_HYPERCALL_EXIT_16BIT_;
-const KVM_HYPERCALL_EXIT_SMC = KVM_HYPERCALL_EXIT_SMC_;
-const KVM_SMCCC_FILTER_DENY = KVM_SMCCC_FILTER_DENY_;
-const KVM_SMCCC_FILTER_FWD_TO_USER = KVM_SMCCC_FILTER_FWD_TO_USER_;
-const KVM_INTERNAL_ERROR_EMULATION = KVM_INTERNAL_ERROR_EMULATION_;
-const exitReasonName = exitReasonName_;
-const SMCCC_RET_NOT_SUPPORTED = SMCCC_RET_NOT_SUPPORTED_;
-const CSR_SCAUSE = CSR_SCAUSE_;
-const CSR_SEED = CSR_SEED_;
-const CSR_SSTATUS = CSR_SSTATUS_;
-const SR_SIE = SR_SIE_;
-const PENDING_CSR = PENDING_CSR_;
-const PENDING_HYPERCALL = PENDING_HYPERCALL_;
-const PENDING_NONE = PENDING_NONE_;
-const PENDING_SBI = PENDING_SBI_;
 
 /** A saved guest context: the interrupted program while a vector runs. */
 interface Frame {
