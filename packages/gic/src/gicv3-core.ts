@@ -19,14 +19,10 @@
  */
 
 import type { GuestMemory, Tracer, TrackId } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import { GIC_FIRST_LPI, GIC_FIRST_SPI } from "./gicv3-constants.js";
 import { IrqState, type Gicv3Profile } from "./gicv3-irq-state.js";
 import { LpiRedistributor } from "./gicv3-lpi.js";
 import { PriorityModel } from "./gicv3-priority.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GIC_FIRST_LPI, GIC_FIRST_SPI } = K;
 
 /** Called when the IRQ (group 1) or FIQ (group 0) output of a PE changes. */
 export type PeLineCallback = (pe: number, level: boolean) => void;

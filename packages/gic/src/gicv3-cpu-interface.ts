@@ -19,12 +19,14 @@
  */
 
 import type { WideValue } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import {
+  ICC_AP0Rn_EL1, ICC_AP1Rn_EL1, ICC_ASGI1R_EL1, ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_CTLR_EL1_A3V,
+  ICC_CTLR_EL1_PRI_BITS_SHIFT, ICC_DIR_EL1, ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1,
+  ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_IGRPEN0_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1, ICC_SGI0R_EL1,
+  ICC_SGI1R_EL1, ICC_SRE_EL1, ICC_SRE_EL1_RAO, INTID_SPURIOUS, GIC_FIRST_LPI, GIC_FIRST_SPI, GIC_MAX_SPI,
+  ICC_CTLR_EL1_EOImode_drop,
+} from "./gicv3-constants.js";
 import type { Gicv3Core } from "./gicv3-core.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { ICC_AP0Rn_EL1, ICC_AP1Rn_EL1, ICC_ASGI1R_EL1, ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_CTLR_EL1_A3V, ICC_CTLR_EL1_PRI_BITS_SHIFT, ICC_DIR_EL1, ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1, ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_IGRPEN0_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1, ICC_SGI0R_EL1, ICC_SGI1R_EL1, ICC_SRE_EL1, ICC_SRE_EL1_RAO, INTID_SPURIOUS, GIC_FIRST_LPI, GIC_FIRST_SPI, GIC_MAX_SPI, ICC_CTLR_EL1_EOImode_drop } = K;
 
 const AP0R0 = ICC_AP0Rn_EL1(0);
 const AP0R3 = ICC_AP0Rn_EL1(3);

@@ -15,15 +15,16 @@
  */
 
 import { ConfigError, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import {
+  GICD_CTLR, GICD_CTLR_ARE_NS, GICD_CTLR_DS, GICD_CTLR_ENABLE_SS_G0, GICD_CTLR_ENABLE_SS_G1, GICD_CTLR_nASSGIreq,
+  GICD_ICFGR, GICD_IDREGS, GICD_IGRPMODR, GICD_IIDR, GICD_IPRIORITYR, GICD_IROUTER, GICD_ITARGETSR, GICD_NSACR,
+  GICD_PIDR2, GICD_SGIR, GICD_SPENDSGIR, GICD_STATUSR, GICD_TYPER, GICD_TYPER2, GICD_TYPER2_nASSGIcap,
+  GICD_TYPER_LPIS, GIC_FIRST_SPI, IMPLEMENTER_ARM, PRODUCT_ID_KVM, GICD_ISPENDR, GICD_ICPENDR, GICD_ISACTIVER,
+} from "./gicv3-constants.js";
 import type { Gicv3Core } from "./gicv3-core.js";
-import * as bank from "./gicv3-irq-bank.js";
-import type { BitReg } from "./gicv3-irq-bank.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GICD_CTLR, GICD_CTLR_ARE_NS, GICD_CTLR_DS, GICD_CTLR_ENABLE_SS_G0, GICD_CTLR_ENABLE_SS_G1, GICD_CTLR_nASSGIreq, GICD_ICFGR, GICD_IDREGS, GICD_IGRPMODR, GICD_IIDR, GICD_IPRIORITYR, GICD_IROUTER, GICD_ITARGETSR, GICD_NSACR, GICD_PIDR2, GICD_SGIR, GICD_SPENDSGIR, GICD_STATUSR, GICD_TYPER, GICD_TYPER2, GICD_TYPER2_nASSGIcap, GICD_TYPER_LPIS, GIC_FIRST_SPI, IMPLEMENTER_ARM, PRODUCT_ID_KVM, GICD_ISPENDR, GICD_ICPENDR, GICD_ISACTIVER } = K;
-const { readBits, readConfig, readLatch, readPriorities, writeBits, writeConfig, writeLatch, writePriorities } = bank;
+import {
+  type BitReg, readBits, readConfig, readLatch, readPriorities, writeBits, writeConfig, writeLatch, writePriorities,
+} from "./gicv3-irq-bank.js";
 
 /** Peripheral/component ID registers 0xFFD0..0xFFFC as QEMU reports them (gicd_ids[]). */
 const QEMU_IDREGS = [0x44, 0x00, 0x00, 0x00, 0x92, 0xb4, 0x3b, 0x00, 0x0d, 0xf0, 0x05, 0xb1];

@@ -21,21 +21,15 @@
  */
 
 import { ConfigError, type Tracer, type TrackId, type WideValue } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import {
+  ICH_HCR_EL2_En, ICH_HCR_EL2_EOIcount_SHIFT, ICH_LR_EOI_HI, ICH_LR_GROUP_HI, ICH_LR_HW_HI, ICH_LR_PINTID_HI_MASK,
+  ICH_LR_PRIORITY_HI_SHIFT, ICH_LR_STATE_ACTIVE, ICH_LR_STATE_HI_SHIFT, ICH_VMCR_EL2_VBPR0_SHIFT,
+  ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR, ICH_VMCR_EL2_VENG0, ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VPMR_SHIFT,
+} from "./gicv3-constants.js";
 import { PriorityModel } from "./gicv3-priority.js";
 import type { DirectVlpiSource } from "./direct-vlpi.js";
-import * as icv from "./gicv3-icv.js";
+import { HPPVI_VLPI, icvHandles, icvRead, icvWrite } from "./gicv3-icv.js";
 import { LrSummary } from "./gicv3-list-register.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { HPPVI_VLPI, icvHandles, icvRead, icvWrite } = icv;
-const {
-  ICH_HCR_EL2_En, ICH_HCR_EL2_EOIcount_SHIFT, ICH_LR_EOI_HI, ICH_LR_GROUP_HI, ICH_LR_HW_HI,
-  ICH_LR_PINTID_HI_MASK, ICH_LR_PRIORITY_HI_SHIFT, ICH_LR_STATE_ACTIVE, ICH_LR_STATE_HI_SHIFT,
-  ICH_VMCR_EL2_VBPR0_SHIFT, ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR, ICH_VMCR_EL2_VENG0,
-  ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VPMR_SHIFT,
-} = K;
 
 /** Writable bits of ICH_HCR_EL2: En..VGrp1DIE, TC, TALL0, TALL1, TSEI, TDIR, EOIcount. */
 const HCR_MASK = 0xf8007cff;

@@ -15,21 +15,16 @@
  */
 
 import type { WideValue } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import {
+  ICC_AP0Rn_EL1, ICC_AP1Rn_EL1, ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_CTLR_EL1_A3V, ICC_DIR_EL1,
+  ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1, ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_IGRPEN0_EL1,
+  ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1, ICH_VMCR_EL2_VBPR0_SHIFT, ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR,
+  ICH_VMCR_EL2_VENG0, ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VEOIM, ICH_VMCR_EL2_VPMR_SHIFT, INTID_SPURIOUS, GIC_FIRST_LPI,
+} from "./gicv3-constants.js";
 import type { Gicv3HypInterface } from "./gicv3-hyp-interface.js";
 
 /** hppvi() result standing for the resident vPE's direct vLPI. */
 export const HPPVI_VLPI = -2;
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const {
-  ICC_AP0Rn_EL1, ICC_AP1Rn_EL1, ICC_BPR0_EL1, ICC_BPR1_EL1, ICC_CTLR_EL1, ICC_CTLR_EL1_A3V, ICC_DIR_EL1,
-  ICC_EOIR0_EL1, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_HPPIR1_EL1, ICC_IAR0_EL1, ICC_IAR1_EL1, ICC_IGRPEN0_EL1,
-  ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_RPR_EL1,
-  ICH_VMCR_EL2_VBPR0_SHIFT, ICH_VMCR_EL2_VBPR1_SHIFT, ICH_VMCR_EL2_VCBPR, ICH_VMCR_EL2_VENG0,
-  ICH_VMCR_EL2_VENG1, ICH_VMCR_EL2_VEOIM, ICH_VMCR_EL2_VPMR_SHIFT, INTID_SPURIOUS, GIC_FIRST_LPI,
-} = K;
 
 const ICV_SET = new Set([
   ICC_IAR0_EL1,

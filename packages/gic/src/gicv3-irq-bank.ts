@@ -13,12 +13,8 @@
  * hw/intc/arm_gicv3_dist.c `gicd_writel()`.
  */
 
-import * as K from "./gicv3-constants.js";
+import { GIC_FIRST_PPI, GIC_FIRST_SPI } from "./gicv3-constants.js";
 import type { Gicv3Core } from "./gicv3-core.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GIC_FIRST_PPI, GIC_FIRST_SPI } = K;
 
 /** The one-bit-per-INTID registers, by their GICD offset base. */
 export const BitReg = {

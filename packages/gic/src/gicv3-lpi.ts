@@ -19,11 +19,7 @@
  */
 
 import { GuestMemoryFault, type GuestMemory } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GIC_FIRST_LPI, LPI_ID_BITS, LPI_PROP_ENABLED, LPI_PROP_PRIORITY_MASK } = K;
+import { GIC_FIRST_LPI, LPI_ID_BITS, LPI_PROP_ENABLED, LPI_PROP_PRIORITY_MASK } from "./gicv3-constants.js";
 
 /** Number of LPI INTIDs that can exist (8192 .. 2^16 − 1). */
 export const MAX_LPIS = (1 << LPI_ID_BITS) - GIC_FIRST_LPI;

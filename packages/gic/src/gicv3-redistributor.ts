@@ -14,15 +14,18 @@
  */
 
 import { ConfigError, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
-import * as K from "./gicv3-constants.js";
+import {
+  GICR_CLRLPIR, GICR_CTLR, GICR_CTLR_CES, GICR_CTLR_ENABLE_LPIS, GICR_CTLR_IR, GICR_FRAME_SIZE, GICR_ICFGR0,
+  GICR_ICFGR1, GICR_IDREGS, GICR_IGRPMODR0, GICR_IIDR, GICR_INVALLR, GICR_INVLPIR, GICR_IPRIORITYR0, GICR_NSACR,
+  GICR_PENDBASER, GICR_PIDR2, GICR_PROPBASER, GICR_SETLPIR, GICR_STATUSR, GICR_SYNCR, GICR_TYPER, GICR_TYPER_LAST,
+  GICR_TYPER_PLPIS, GICR_TYPER_RVPEID, GICR_TYPER_VLPIS, GICR_WAKER, GICR_WAKER_ChildrenAsleep,
+  GICR_WAKER_ProcessorSleep, GIC_V3_REDIST_SIZE, GIC_V4_REDIST_SIZE, IMPLEMENTER_ARM, PRODUCT_ID_KVM, GICR_ISPENDR0,
+  GICR_ICPENDR0, GICR_SGI_BASE,
+} from "./gicv3-constants.js";
 import type { Gicv3Core } from "./gicv3-core.js";
-import * as bank from "./gicv3-irq-bank.js";
-import type { BitReg } from "./gicv3-irq-bank.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GICR_CLRLPIR, GICR_CTLR, GICR_CTLR_CES, GICR_CTLR_ENABLE_LPIS, GICR_CTLR_IR, GICR_FRAME_SIZE, GICR_ICFGR0, GICR_ICFGR1, GICR_IDREGS, GICR_IGRPMODR0, GICR_IIDR, GICR_INVALLR, GICR_INVLPIR, GICR_IPRIORITYR0, GICR_NSACR, GICR_PENDBASER, GICR_PIDR2, GICR_PROPBASER, GICR_SETLPIR, GICR_STATUSR, GICR_SYNCR, GICR_TYPER, GICR_TYPER_LAST, GICR_TYPER_PLPIS, GICR_TYPER_RVPEID, GICR_TYPER_VLPIS, GICR_WAKER, GICR_WAKER_ChildrenAsleep, GICR_WAKER_ProcessorSleep, GIC_V3_REDIST_SIZE, GIC_V4_REDIST_SIZE, IMPLEMENTER_ARM, PRODUCT_ID_KVM, GICR_ISPENDR0, GICR_ICPENDR0, GICR_SGI_BASE } = K;
-const { readBits, readConfig, readLatch, readPriorities, writeBits, writeConfig, writeLatch, writePriorities } = bank;
+import {
+  type BitReg, readBits, readConfig, readLatch, readPriorities, writeBits, writeConfig, writeLatch, writePriorities,
+} from "./gicv3-irq-bank.js";
 
 const PROPBASER_LO_MASK = 0xffffff9f; // IDbits, InnerCache, Shareability, PA[31:12]
 const PROPBASER_HI_MASK = 0x070fffff; // PA[51:32], OuterCache

@@ -18,22 +18,17 @@
 
 import { ConfigError, Tracer, type GuestMemory, type MmioDevice, type WideValue } from "@irqlab/sim";
 import type { DirectVlpiSource } from "./direct-vlpi.js";
-import * as K from "./gicv3-constants.js";
+import { GIC_FIRST_LPI, GIC_FIRST_PPI, GIC_FIRST_SPI, GIC_MAX_SPI } from "./gicv3-constants.js";
 import { Gicv3Core, type PeLineCallback } from "./gicv3-core.js";
 import { Gicv3CpuInterface } from "./gicv3-cpu-interface.js";
 import { Gicv3Distributor, type DistributorSnapshot } from "./gicv3-distributor.js";
 import { Gicv3HypInterface, type HypInterfaceSnapshot } from "./gicv3-hyp-interface.js";
 import { Gicv3IrqAccess } from "./gicv3-irq-access.js";
 import type { Gicv3Profile, IrqStateSnapshot } from "./gicv3-irq-state.js";
-import * as listReg from "./gicv3-list-register.js";
+import { isIchRegister, readIch, writeIch } from "./gicv3-list-register.js";
 import type { LpiSnapshot } from "./gicv3-lpi.js";
 import { Gicv3Redistributors, type RedistributorSnapshot } from "./gicv3-redistributor.js";
 import type { LpiTarget } from "./lpi-target.js";
-
-// Module-local copies of imported bindings: vitest's module runner turns each use of an
-// imported binding into a getter call, which would dominate the hot paths.
-const { GIC_FIRST_LPI, GIC_FIRST_PPI, GIC_FIRST_SPI, GIC_MAX_SPI } = K;
-const { isIchRegister, readIch, writeIch } = listReg;
 
 /** Most PEs a GICv3 vgic supports in KVM (VGIC_V3_MAX_CPUS). */
 export const GICV3_MAX_CPUS = 512;

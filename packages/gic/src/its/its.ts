@@ -17,7 +17,7 @@ import type { VpeTable } from "../v4/vpe.js";
 import { ITS_MSI_DISABLED, ItsCommandExecutor } from "./its-commands.js";
 import { ItsCommandQueue, type ItsCommandQueueState } from "./its-command-queue.js";
 import * as C from "./its-constants.js";
-import { gitsIdRegister, isGits64Register } from "./its-constants.js";
+import { GITS_TRANSLATER, gitsIdRegister, isGits64Register } from "./its-constants.js";
 import { GuestMemoryTableStore } from "./its-memory-tables.js";
 import { type ItsProfile, type ItsProfileName, itsProfile, itsTyperHi, itsTyperLo } from "./its-profiles.js";
 import { ModelTableStore, type ModelTableStoreState, baserReset, baserTableParams, writeBaser } from "./its-tables.js";
@@ -67,10 +67,6 @@ export interface ItsState {
 }
 
 const MAX_ERROR_LOG = 256;
-// Module-local copies for the MSI hot path: vitest's module runner turns every use of an
-// imported binding into a getter call.
-const TRANSLATER = C.GITS_TRANSLATER;
-const MSI_DISABLED = ITS_MSI_DISABLED;
 
 /** A GICv3/GICv4.1 ITS. */
 export class Its implements MmioDevice {
@@ -170,7 +166,7 @@ export class Its implements MmioDevice {
    * Returns ITS_MSI_DELIVERED / ITS_MSI_DELIVERED_VIRTUAL, or a negative ITS_MSI_* reason.
    */
   translate(deviceId: number, eventId: number): number {
-    const r = this.#enabled ? this.executor.translate(deviceId, eventId) : MSI_DISABLED;
+    const r = this.#enabled ? this.executor.translate(deviceId, eventId) : ITS_MSI_DISABLED;
     if (r < 0) this.#msiDropped(deviceId, eventId, r);
     return r;
   }
@@ -205,7 +201,7 @@ export class Its implements MmioDevice {
   }
 
   write(offset: number, size: AccessSize, value: number, hi: number): void {
-    if (offset === TRANSLATER && (size === 4 || size === 2)) {
+    if (offset === GITS_TRANSLATER && (size === 4 || size === 2)) {
       this.translate(this.requesterId, value);
       return;
     }
