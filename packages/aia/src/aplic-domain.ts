@@ -28,14 +28,6 @@ import type { AplicLevel } from "./aplic-msi.js";
 import { AplicSources, sourcecfgValue, targetValue } from "./aplic-source.js";
 import { swab32 } from "./imsic-constants.js";
 
-// Module-local copies of imported hot-path bindings: module runners such as
-// vitest's turn each use of an imported binding into a getter call.
-const APLIC_TARGET_HART_SHIFT = C.APLIC_TARGET_HART_SHIFT;
-const APLIC_TARGET_GUEST_SHIFT = C.APLIC_TARGET_GUEST_SHIFT;
-const APLIC_TARGET_GUEST_MASK = C.APLIC_TARGET_GUEST_MASK;
-const APLIC_TARGET_EIID_MASK = C.APLIC_TARGET_EIID_MASK;
-const lsb = lowestSetBit;
-
 /** One interrupt domain. Map it on a bus at its control region's base. */
 export class AplicDomain implements MmioDevice, AplicIdcHost {
   readonly name: string;
@@ -187,7 +179,7 @@ export class AplicDomain implements MmioDevice, AplicIdcHost {
       }
       let v = k === 0 ? value & ~1 : value;
       while (v !== 0) {
-        const b = lsb(v);
+        const b = lowestSetBit(v);
         v &= ~(1 << b);
         const i = (k << 5) + b;
         if (i > s.n) break;
@@ -250,7 +242,7 @@ export class AplicDomain implements MmioDevice, AplicIdcHost {
     for (let w = 0; w < pw.length; w++) {
       let v = pw[w]! & ew[w]!;
       while (v !== 0) {
-        const b = lsb(v);
+        const b = lowestSetBit(v);
         v &= ~(1 << b);
         this.#deliver((w << 5) + b);
       }
@@ -322,7 +314,7 @@ export class AplicDomain implements MmioDevice, AplicIdcHost {
     const s = this.sources;
     const t = s.target[i]!;
     if (!this.#dm) {
-      this.idcs?.update(t >>> APLIC_TARGET_HART_SHIFT);
+      this.idcs?.update(t >>> C.APLIC_TARGET_HART_SHIFT);
       return;
     }
     const w = i >>> 5;
@@ -330,8 +322,8 @@ export class AplicDomain implements MmioDevice, AplicIdcHost {
     const pw = s.pending.words;
     if (!this.#ie || (pw[w]! & s.enabled.words[w]! & b) === 0 || !s.active(i)) return;
     pw[w]! &= ~b; // forwarded: the pending bit is cleared
-    const guest = (t >>> APLIC_TARGET_GUEST_SHIFT) & APLIC_TARGET_GUEST_MASK;
-    this.#init.msi!.send(this.level, t >>> APLIC_TARGET_HART_SHIFT, guest, t & APLIC_TARGET_EIID_MASK, this.#tracer, this.#track);
+    const guest = (t >>> C.APLIC_TARGET_GUEST_SHIFT) & C.APLIC_TARGET_GUEST_MASK;
+    this.#init.msi!.send(this.level, t >>> C.APLIC_TARGET_HART_SHIFT, guest, t & C.APLIC_TARGET_EIID_MASK, this.#tracer, this.#track);
   }
 
   #writeDomaincfg(value: number): void {

@@ -22,21 +22,6 @@ import type { MmioBus, Tracer, TrackId } from "@irqlab/sim";
 import * as C from "./aplic-constants.js";
 import type { MsiAddrCfg } from "./imsic-layout.js";
 
-// Module-local copies of imported hot-path bindings: module runners such as
-// vitest's turn each use of an imported binding into a getter call.
-const APLIC_MMSIADDRCFG = C.APLIC_MMSIADDRCFG;
-const APLIC_MMSIADDRCFGH = C.APLIC_MMSIADDRCFGH;
-const APLIC_MMSIADDRCFGH_MASK = C.APLIC_MMSIADDRCFGH_MASK;
-const APLIC_SMSIADDRCFG = C.APLIC_SMSIADDRCFG;
-const APLIC_SMSIADDRCFGH = C.APLIC_SMSIADDRCFGH;
-const APLIC_SMSIADDRCFGH_MASK = C.APLIC_SMSIADDRCFGH_MASK;
-const APLIC_xMSICFGADDRH_BAPPN_MASK = C.APLIC_xMSICFGADDRH_BAPPN_MASK;
-const APLIC_xMSICFGADDRH_HHXS_SHIFT = C.APLIC_xMSICFGADDRH_HHXS_SHIFT;
-const APLIC_xMSICFGADDRH_HHXW_SHIFT = C.APLIC_xMSICFGADDRH_HHXW_SHIFT;
-const APLIC_xMSICFGADDRH_L = C.APLIC_xMSICFGADDRH_L;
-const APLIC_xMSICFGADDRH_LHXS_SHIFT = C.APLIC_xMSICFGADDRH_LHXS_SHIFT;
-const APLIC_xMSICFGADDRH_LHXW_SHIFT = C.APLIC_xMSICFGADDRH_LHXW_SHIFT;
-
 /** Privilege level of an interrupt domain. */
 export type AplicLevel = "m" | "s";
 
@@ -72,7 +57,7 @@ export class AplicMsi {
 
   /** mmsiaddrcfgh.L: all four registers are read-only. */
   get locked(): boolean {
-    return (this.#mh & APLIC_xMSICFGADDRH_L) !== 0;
+    return (this.#mh & C.APLIC_xMSICFGADDRH_L) !== 0;
   }
 
   /** The four register values. */
@@ -83,9 +68,9 @@ export class AplicMsi {
   /** Loads register values from a snapshot, lock included (host API, ignores L). */
   restoreConfig(c: MsiAddrCfg): void {
     this.#m = c.mmsiaddrcfg >>> 0;
-    this.#mh = (c.mmsiaddrcfgh & APLIC_MMSIADDRCFGH_MASK) >>> 0;
+    this.#mh = (c.mmsiaddrcfgh & C.APLIC_MMSIADDRCFGH_MASK) >>> 0;
     this.#s = c.smsiaddrcfg >>> 0;
-    this.#sh = (c.smsiaddrcfgh & APLIC_SMSIADDRCFGH_MASK) >>> 0;
+    this.#sh = (c.smsiaddrcfgh & C.APLIC_SMSIADDRCFGH_MASK) >>> 0;
     this.#decode();
   }
 
@@ -95,13 +80,13 @@ export class AplicMsi {
    */
   readReg(offset: number, root: boolean): number {
     switch (offset) {
-      case APLIC_MMSIADDRCFG:
+      case C.APLIC_MMSIADDRCFG:
         return this.#m;
-      case APLIC_MMSIADDRCFGH:
-        return root ? this.#mh : (this.#mh | APLIC_xMSICFGADDRH_L) >>> 0;
-      case APLIC_SMSIADDRCFG:
+      case C.APLIC_MMSIADDRCFGH:
+        return root ? this.#mh : (this.#mh | C.APLIC_xMSICFGADDRH_L) >>> 0;
+      case C.APLIC_SMSIADDRCFG:
         return this.#s;
-      case APLIC_SMSIADDRCFGH:
+      case C.APLIC_SMSIADDRCFGH:
         return this.#sh;
       default:
         return 0;
@@ -112,17 +97,17 @@ export class AplicMsi {
   writeReg(offset: number, value: number): boolean {
     if (this.locked) return false;
     switch (offset) {
-      case APLIC_MMSIADDRCFG:
+      case C.APLIC_MMSIADDRCFG:
         this.#m = value >>> 0;
         break;
-      case APLIC_MMSIADDRCFGH:
-        this.#mh = (value & APLIC_MMSIADDRCFGH_MASK) >>> 0;
+      case C.APLIC_MMSIADDRCFGH:
+        this.#mh = (value & C.APLIC_MMSIADDRCFGH_MASK) >>> 0;
         break;
-      case APLIC_SMSIADDRCFG:
+      case C.APLIC_SMSIADDRCFG:
         this.#s = value >>> 0;
         break;
-      case APLIC_SMSIADDRCFGH:
-        this.#sh = (value & APLIC_SMSIADDRCFGH_MASK) >>> 0;
+      case C.APLIC_SMSIADDRCFGH:
+        this.#sh = (value & C.APLIC_SMSIADDRCFGH_MASK) >>> 0;
         break;
       default:
         break;
@@ -155,14 +140,14 @@ export class AplicMsi {
   /** Re-derives the address fields from the four registers. */
   #decode(): void {
     const mh = this.#mh;
-    this.#lhxw = (mh >>> APLIC_xMSICFGADDRH_LHXW_SHIFT) & 0xf;
+    this.#lhxw = (mh >>> C.APLIC_xMSICFGADDRH_LHXW_SHIFT) & 0xf;
     this.#lhxwMask = (1 << this.#lhxw) - 1;
-    this.#hhxwMask = (1 << ((mh >>> APLIC_xMSICFGADDRH_HHXW_SHIFT) & 0x7)) - 1;
-    this.#gs = ((mh >>> APLIC_xMSICFGADDRH_HHXS_SHIFT) & 0x1f) + 12;
-    this.#mLhxs = (mh >>> APLIC_xMSICFGADDRH_LHXS_SHIFT) & 0x7;
-    this.#sLhxs = (this.#sh >>> APLIC_xMSICFGADDRH_LHXS_SHIFT) & 0x7;
-    this.#mPpnHi = mh & APLIC_xMSICFGADDRH_BAPPN_MASK;
-    this.#sPpnHi = this.#sh & APLIC_xMSICFGADDRH_BAPPN_MASK;
+    this.#hhxwMask = (1 << ((mh >>> C.APLIC_xMSICFGADDRH_HHXW_SHIFT) & 0x7)) - 1;
+    this.#gs = ((mh >>> C.APLIC_xMSICFGADDRH_HHXS_SHIFT) & 0x1f) + 12;
+    this.#mLhxs = (mh >>> C.APLIC_xMSICFGADDRH_LHXS_SHIFT) & 0x7;
+    this.#sLhxs = (this.#sh >>> C.APLIC_xMSICFGADDRH_LHXS_SHIFT) & 0x7;
+    this.#mPpnHi = mh & C.APLIC_xMSICFGADDRH_BAPPN_MASK;
+    this.#sPpnHi = this.#sh & C.APLIC_xMSICFGADDRH_BAPPN_MASK;
   }
 
   /**

@@ -22,17 +22,6 @@
 import { Bitmap, lowestSetBit } from "@irqlab/sim";
 import * as C from "./aplic-constants.js";
 
-// Module-local copies of imported hot-path bindings: module runners such as
-// vitest's turn each use of an imported binding into a getter call.
-const isActiveMode = C.isActiveMode;
-const isLevelMode = C.isLevelMode;
-const rectify = C.rectify;
-const APLIC_SOURCECFG_D = C.APLIC_SOURCECFG_D;
-const APLIC_SOURCECFG_SM_MASK = C.APLIC_SOURCECFG_SM_MASK;
-const APLIC_SM_EDGE_RISE = C.APLIC_SM_EDGE_RISE;
-const APLIC_SM_LEVEL_HIGH = C.APLIC_SM_LEVEL_HIGH;
-const lsb = lowestSetBit;
-
 /** Snapshot of a domain's sources. */
 export interface AplicSourcesState {
   readonly sourcecfg: readonly number[];
@@ -69,32 +58,32 @@ export class AplicSources {
   /** Source mode of `i`: SM when not delegated, else 0 (delegated sources are inactive here). */
   mode(i: number): number {
     const c = this.cfg[i]!;
-    return (c & APLIC_SOURCECFG_D) !== 0 ? 0 : c & APLIC_SOURCECFG_SM_MASK;
+    return (c & C.APLIC_SOURCECFG_D) !== 0 ? 0 : c & C.APLIC_SOURCECFG_SM_MASK;
   }
 
   /** True if source `i` is active in this domain. */
   active(i: number): boolean {
-    return i >= 1 && i <= this.n && isActiveMode(this.mode(i));
+    return i >= 1 && i <= this.n && C.isActiveMode(this.mode(i));
   }
 
   /** Rectified input value of source `i` (0 when inactive or Detached). */
   rectified(i: number): number {
-    return rectify(this.mode(i), this.wires[i]!);
+    return C.rectify(this.mode(i), this.wires[i]!);
   }
 
   /** A write to setip/setipnum for source `i`. Returns true if the pending bit became set. */
   setByWrite(i: number, msiMode: boolean): boolean {
     const sm = this.mode(i);
-    if (!isActiveMode(sm)) return false;
-    if (isLevelMode(sm) && (!msiMode || rectify(sm, this.wires[i]!) === 0)) return false;
+    if (!C.isActiveMode(sm)) return false;
+    if (C.isLevelMode(sm) && (!msiMode || C.rectify(sm, this.wires[i]!) === 0)) return false;
     return this.#set(i);
   }
 
   /** A write to in_clrip/clripnum for source `i`. Returns true if the pending bit became clear. */
   clearByWrite(i: number, msiMode: boolean): boolean {
     const sm = this.mode(i);
-    if (!isActiveMode(sm)) return false;
-    if (isLevelMode(sm) && !msiMode) return false;
+    if (!C.isActiveMode(sm)) return false;
+    if (C.isLevelMode(sm) && !msiMode) return false;
     return this.#clear(i);
   }
 
@@ -107,20 +96,20 @@ export class AplicSources {
    */
   inputChanged(i: number, oldWire: number): boolean {
     const c = this.cfg[i]!;
-    const sm = c & APLIC_SOURCECFG_SM_MASK;
+    const sm = c & C.APLIC_SOURCECFG_SM_MASK;
     // Delegated, Inactive, Detached and reserved modes ignore the wire.
-    if ((c & APLIC_SOURCECFG_D) !== 0 || sm < APLIC_SM_EDGE_RISE) return false;
+    if ((c & C.APLIC_SOURCECFG_D) !== 0 || sm < C.APLIC_SM_EDGE_RISE) return false;
     const inv = sm & 1; // Edge0 (5) and Level0 (7) are inverted
     const now = this.wires[i]! ^ inv;
     if ((oldWire ^ inv) === now) return false;
-    if (sm >= APLIC_SM_LEVEL_HIGH) return now === 1 ? this.#set(i) : this.#clear(i);
+    if (sm >= C.APLIC_SM_LEVEL_HIGH) return now === 1 ? this.#set(i) : this.#clear(i);
     return now === 1 ? this.#set(i) : false; // edge: set on the rectified rising edge
   }
 
   /** The claim side effect (direct mode): clears pending unless the source is level-sensitive. */
   claim(i: number): boolean {
     const sm = this.mode(i);
-    if (!isActiveMode(sm) || isLevelMode(sm)) return false;
+    if (!C.isActiveMode(sm) || C.isLevelMode(sm)) return false;
     return this.#clear(i);
   }
 
@@ -137,9 +126,9 @@ export class AplicSources {
    */
   resync(i: number): boolean {
     const sm = this.mode(i);
-    if (!isActiveMode(sm)) return false;
-    const r = rectify(sm, this.wires[i]!);
-    if (isLevelMode(sm)) return r === 1 ? this.#set(i) : this.#clear(i);
+    if (!C.isActiveMode(sm)) return false;
+    const r = C.rectify(sm, this.wires[i]!);
+    if (C.isLevelMode(sm)) return r === 1 ? this.#set(i) : this.#clear(i);
     return r === 1 ? this.#set(i) : false;
   }
 
@@ -164,7 +153,7 @@ export class AplicSources {
     for (let w = 0; w < pw.length; w++) {
       let v = pw[w]! & ew[w]!;
       while (v !== 0) {
-        const b = lsb(v);
+        const b = lowestSetBit(v);
         v &= ~(1 << b);
         const i = (w << 5) + b;
         const t = this.target[i]!;

@@ -54,10 +54,6 @@ export interface IregContext {
   error(kind: string, message: string): void;
 }
 
-// Module-local copy of a hot-path binding (module runners turn imported
-// bindings into getter calls).
-const SETEIPNUM_LE = IMSIC_SETEIPNUM_LE;
-
 /** An MMIO load of the page: every register reads zero; bad width or alignment is a guest error. */
 export function mmioRead(ctx: IregContext, offset: number, size: AccessSize, wide: WideValue): number {
   wide.hi = 0;
@@ -71,7 +67,7 @@ export function mmioWrite(file: ImsicFile, ctx: IregContext, offset: number, siz
     ctx.error("imsic-mmio-access", `${size}-byte write at 0x${offset.toString(16)}`);
     return;
   }
-  if (offset === SETEIPNUM_LE) {
+  if (offset === IMSIC_SETEIPNUM_LE) {
     if (!file.setPending(value)) badIdentity(file, ctx, value);
   } else if (offset === IMSIC_SETEIPNUM_BE) {
     if (!ctx.profile.imsicSeteipnumBe) return; // QEMU: silently ignored

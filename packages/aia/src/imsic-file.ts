@@ -9,24 +9,19 @@
  * hw/intc/riscv_imsic.c; Linux arch/riscv/kvm/aia_imsic.c (software file,
  * VS-file move with OR-merge).
  *
- * Model notes. Pending∧enabled is kept as words plus a summary of non-zero
- * words, and the lowest pending∧enabled identity is cached: a `seteipnum`
- * write, a `*topei` read and a claim are O(1) and allocation-free; a summary
- * of the words that may be non-zero lets `reset` and `moveInto` (KVM's
- * VS-file move) visit only those. Reset state (UNSPECIFIED in the spec) is
+ * Model notes. The `eip`/`eie` words live in the internal base class
+ * `ImsicEix` (imsic-eix.ts), which caches the lowest pending∧enabled identity: a
+ * `seteipnum` write, a `*topei` read and a claim are O(1) and
+ * allocation-free, and `reset` and `moveInto` (KVM's VS-file move) visit only
+ * the words that may be non-zero. Reset state (UNSPECIFIED in the spec) is
  * zeros. `eithreshold` keeps the low 11 bits of a write, as KVM and QEMU do.
  */
 
-import { Bitmap, ConfigError, Tracer, lowestSetBit, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
+import { ConfigError, Tracer, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
 import { EIDELIVERY_APLIC, IMSIC_MAX_ID, IMSIC_MIN_ID, TOPEI_ID_MASK, TOPEI_ID_SHIFT, isValidNrIds, type IregStatus, type Xlen } from "./imsic-constants.js";
+import { ImsicEix } from "./imsic-eix.js";
 import { iregRead, iregRmw, iregWrite, mmioRead, mmioWrite, type IregContext, type IregValue } from "./imsic-access.js";
 import { STRICT_PROFILE, type AiaProfile } from "./profiles.js";
-
-// Module-local copies of imported hot-path bindings: module runners such as
-// vitest's turn each use of an imported binding into a getter call.
-const lsb = lowestSetBit;
-const TOPEI_SHIFT = TOPEI_ID_SHIFT;
-const mmioWriteLocal = mmioWrite;
 
 /** The delivery output of a file (mip.MEIP, mip.SEIP or one `hgeip` bit). */
 export type DeliveryLine = (asserted: boolean) => void;
@@ -60,7 +55,7 @@ export interface ImsicFileState {
 }
 
 /** One interrupt file. Implements the MMIO page as an {@link MmioDevice}. */
-export class ImsicFile implements MmioDevice {
+export class ImsicFile extends ImsicEix implements MmioDevice {
   /** Number of identities N. */
   readonly nrIds: number;
   /** Name used in traces. */
@@ -68,19 +63,6 @@ export class ImsicFile implements MmioDevice {
   readonly #profile: AiaProfile;
   readonly #aplicOk: boolean;
   readonly #ctx: IregContext;
-  readonly #eip: Bitmap;
-  readonly #eie: Bitmap;
-  readonly #eipW: Uint32Array;
-  readonly #eieW: Uint32Array;
-  /** Words of eip & eie. */
-  readonly #pe: Uint32Array;
-  #sumLo = 0;
-  #sumHi = 0;
-  /** Words that may be non-zero in `eip` or `eie` (bit w of lo for w < 32, of hi for w − 32): clears visit only these. */
-  #dirtyLo = 0;
-  #dirtyHi = 0;
-  /** Lowest pending-and-enabled identity, 0 if none (threshold not applied). */
-  #top = 0;
   #eidelivery = 0;
   #eithreshold = 0;
   #line = false;
@@ -92,15 +74,11 @@ export class ImsicFile implements MmioDevice {
     if (!isValidNrIds(n)) {
       throw new ConfigError(`IMSIC interrupt file: nrIds ${n} is not 64k - 1 within ${IMSIC_MIN_ID}..${IMSIC_MAX_ID}`);
     }
+    super(n);
     this.nrIds = n;
     this.name = options.name ?? "imsic-file";
     this.#profile = options.profile ?? STRICT_PROFILE;
     this.#aplicOk = options.eideliveryAplic ?? false;
-    this.#eip = new Bitmap(n + 1);
-    this.#eie = new Bitmap(n + 1);
-    this.#eipW = this.#eip.words;
-    this.#eieW = this.#eie.words;
-    this.#pe = new Uint32Array(this.#eipW.length);
     this.#onDelivery = options.onDelivery;
     this.#eidelivery = this.#aplicOk ? EIDELIVERY_APLIC : 0;
     const tracer = options.tracer ?? new Tracer();
@@ -142,7 +120,7 @@ export class ImsicFile implements MmioDevice {
 
   /** MMIO store: `seteipnum_le` / `seteipnum_be`; anything else is ignored and counted. */
   write(offset: number, size: AccessSize, value: number, _hi: number): void {
-    mmioWriteLocal(this, this.#ctx, offset, size, value);
+    mmioWrite(this, this.#ctx, offset, size, value);
   }
 
   // ---- Host-side access (MSI injection, KVM software-file emulation) ----
@@ -153,54 +131,39 @@ export class ImsicFile implements MmioDevice {
    */
   setPending(id: number): boolean {
     if (!(id >= 1 && id <= this.nrIds) || !Number.isInteger(id)) return false;
-    const w = id >>> 5;
-    const b = 1 << (id & 31);
-    const old = this.#eipW[w]!;
-    if ((old & b) !== 0) return true;
-    this.#eipW[w] = old | b;
-    this.#markDirty(w);
-    if ((this.#eieW[w]! & b) !== 0) {
-      this.#pe[w]! |= b;
-      if (w < 32) this.#sumLo |= 1 << w;
-      else this.#sumHi |= 1 << (w - 32);
-      if (this.#top === 0 || id < this.#top) {
-        this.#top = id;
-        this.#updateLine();
-      }
-    }
+    if (this.eixSetPending(id)) this.#updateLine();
     return true;
   }
 
   /** Clears the pending bit of `id` (ignored for unimplemented identities). */
   clearPending(id: number): void {
     if (!(id >= 1 && id <= this.nrIds)) return;
-    this.#eip.clear(id);
-    this.#refreshWord(id >>> 5);
+    this.eixClearPending(id);
+    this.#updateLine();
   }
 
   /** Sets or clears the enable bit of `id` (ignored for unimplemented identities). */
   setEnabled(id: number, on: boolean): void {
     if (!(id >= 1 && id <= this.nrIds)) return;
-    this.#eie.assign(id, on);
-    if (on) this.#markDirty(id >>> 5);
-    this.#refreshWord(id >>> 5);
+    this.eixSetEnabled(id, on);
+    this.#updateLine();
   }
 
   /** Pending bit of `id`. */
   isPending(id: number): boolean {
-    return this.#eip.get(id);
+    return this.eixIsPending(id);
   }
 
   /** Enable bit of `id`. */
   isEnabled(id: number): boolean {
-    return this.#eie.get(id);
+    return this.eixIsEnabled(id);
   }
 
   // ---- *topei (IMSIC.adoc §3.10) ----
 
   /** The identity `*topei` reports now: lowest pending∧enabled below a nonzero threshold, or 0. */
   topId(): number {
-    const t = this.#top;
+    const t = this.eixTop;
     const th = this.#eithreshold;
     return t !== 0 && (th === 0 || t < th) ? t : 0;
   }
@@ -208,7 +171,7 @@ export class ImsicFile implements MmioDevice {
   /** A read of `*topei`: identity in bits 26:16, priority (= identity) in bits 10:0, or 0. */
   readTopei(): number {
     const id = this.topId();
-    return ((id << TOPEI_SHIFT) | id) >>> 0;
+    return ((id << TOPEI_ID_SHIFT) | id) >>> 0;
   }
 
   /**
@@ -218,8 +181,8 @@ export class ImsicFile implements MmioDevice {
   writeTopei(): number {
     const id = this.topId();
     if (id !== 0) {
-      this.#eipW[id >>> 5]! &= ~(1 << (id & 31));
-      this.#refreshWord(id >>> 5);
+      this.eixClearPending(id);
+      this.#updateLine();
     }
     return id;
   }
@@ -252,21 +215,18 @@ export class ImsicFile implements MmioDevice {
 
   /** Number of 32-bit `eip`/`eie` words, (N + 1) / 32. */
   get eixWords(): number {
-    return this.#eipW.length;
+    return this.eixCount;
   }
 
   /** Word `k` of `eip` (or `eie` when `enable`): identities 32k..32k+31; 0 beyond N. */
   readEix(enable: boolean, k: number): number {
-    return (enable ? this.#eieW : this.#eipW)[k] ?? 0;
+    return this.eixRead(enable, k);
   }
 
   /** Stores word `k` of `eip` (or `eie`): bit 0 of word 0 and words beyond N are read-only zero. */
   writeEix(enable: boolean, k: number, value: number): void {
-    const words = enable ? this.#eieW : this.#eipW;
-    if (!(k >= 0 && k < words.length)) return;
-    words[k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
-    this.#markDirty(k);
-    this.#refreshAll();
+    this.eixWrite(enable, k, value);
+    this.#updateLine();
   }
 
   /** Writes `eidelivery` (WARL: 0, 1, and 0x40000000 where supported). */
@@ -290,8 +250,8 @@ export class ImsicFile implements MmioDevice {
       nrIds: this.nrIds,
       eidelivery: this.#eidelivery,
       eithreshold: this.#eithreshold,
-      eip: this.#eip.toArray(),
-      eie: this.#eie.toArray(),
+      eip: this.eixEipArray(),
+      eie: this.eixEieArray(),
     };
   }
 
@@ -339,29 +299,29 @@ export class ImsicFile implements MmioDevice {
   moveInto(target: ImsicFile): void {
     const th = this.#eithreshold;
     const del = this.#eidelivery;
-    const lo = this.#dirtyLo;
-    const hi = this.#dirtyHi;
-    this.#dirtyLo = this.#dirtyHi = this.#sumLo = this.#sumHi = this.#top = 0; // before the pass: `target` may be this file
-    if (lo !== 0) this.#moveWords(target, 0, lo);
-    if (hi !== 0) this.#moveWords(target, 32, hi);
+    this.eixMoveInto(target);
     this.#eithreshold = this.#eidelivery = 0;
     this.#updateLine(); // this file's line drops before target's is evaluated
-    target.#findTop();
-    target.#eithreshold = th & TOPEI_ID_MASK;
-    target.#eidelivery = target.#warlDelivery(del);
-    target.#updateLine();
+    target.#movedIn(th, del);
   }
 
   /** Zeroes `eip`, `eie`, `eithreshold`; `eidelivery` becomes `eidelivery` (default 0). */
   reset(eidelivery = 0): void {
-    if (this.#dirtyLo !== 0) this.#zeroWords(0, this.#dirtyLo);
-    if (this.#dirtyHi !== 0) this.#zeroWords(32, this.#dirtyHi);
-    this.#dirtyLo = this.#dirtyHi = this.#sumLo = this.#sumHi = this.#top = this.#eithreshold = 0;
+    this.eixClear();
+    this.#eithreshold = 0;
     this.#eidelivery = this.#warlDelivery(eidelivery);
     this.#updateLine();
   }
 
   // ---- helpers ----
+
+  /** The end of a move into this file: `top`, then `eithreshold` and `eidelivery` from the source, then the line. */
+  #movedIn(th: number, del: number): void {
+    this.eixFindTop();
+    this.#eithreshold = th & TOPEI_ID_MASK;
+    this.#eidelivery = this.#warlDelivery(del);
+    this.#updateLine();
+  }
 
   #warlDelivery(v: number): number {
     return v === EIDELIVERY_APLIC && this.#aplicOk ? EIDELIVERY_APLIC : v & 1;
@@ -373,108 +333,14 @@ export class ImsicFile implements MmioDevice {
     if (state.nrIds !== this.nrIds) {
       throw new ConfigError(`IMSIC file snapshot nrIds ${state.nrIds} does not match this file's ${this.nrIds}`);
     }
-    for (let i = 0; i < this.#eipW.length; i++) {
-      this.#eipW[i] = (merge ? this.#eipW[i]! : 0) | ((state.eip[i] ?? 0) >>> 0);
-      this.#eieW[i] = (merge ? this.#eieW[i]! : 0) | ((state.eie[i] ?? 0) >>> 0);
-      if ((this.#eipW[i]! | this.#eieW[i]!) !== 0) this.#markDirty(i);
-    }
-    this.#eipW[0]! &= ~1; // identity 0 is never valid
-    this.#eieW[0]! &= ~1;
+    this.eixLoad(state.eip, state.eie, merge);
     this.#eithreshold = state.eithreshold & TOPEI_ID_MASK;
     this.#eidelivery = this.#warlDelivery(state.eidelivery);
-    this.#refreshAll();
-  }
-
-  /** Zeroes the words `bits` names (word base + bit). */
-  #zeroWords(base: number, bits: number): void {
-    for (; bits !== 0; bits &= bits - 1) {
-      const w = base + lsb(bits);
-      this.#eipW[w] = this.#eieW[w] = this.#pe[w] = 0;
-    }
-  }
-
-  /** moveInto's pass over the words `bits` names (word base + bit): zeroes each here and ORs it into `target`. */
-  #moveWords(target: ImsicFile, base: number, bits: number): void {
-    const p = this.#eipW;
-    const e = this.#eieW;
-    const tp = target.#eipW;
-    const te = target.#eieW;
-    const tpe = target.#pe;
-    const m = tp.length;
-    let moved = 0;
-    let nonzero = 0;
-    while (bits !== 0) {
-      const bit = bits & -bits;
-      bits ^= bit;
-      const w = base + lsb(bit);
-      const pw = p[w]!;
-      const ew = e[w]!;
-      p[w] = 0; // before the OR: a move into itself keeps the words
-      e[w] = 0;
-      this.#pe[w] = 0;
-      if (w < m) { // beyond target's identities: dropped
-        const np = tp[w]! | pw;
-        const ne = te[w]! | ew;
-        tp[w] = np;
-        te[w] = ne;
-        tpe[w] = np & ne;
-        moved |= bit;
-        if ((np & ne) !== 0) nonzero |= bit;
-      }
-    }
-    if (base === 0) {
-      target.#dirtyLo |= moved;
-      target.#sumLo |= nonzero; // an OR-merge only adds bits (and a file moved into itself starts from zero)
-    } else {
-      target.#dirtyHi |= moved;
-      target.#sumHi |= nonzero;
-    }
-  }
-
-  #markDirty(w: number): void {
-    if (w < 32) this.#dirtyLo |= 1 << w;
-    else this.#dirtyHi |= 1 << (w - 32);
-  }
-
-  #refreshWord(w: number): void {
-    const v = (this.#eipW[w]! & this.#eieW[w]!) >>> 0;
-    this.#pe[w] = v;
-    if (w < 32) this.#sumLo = v !== 0 ? this.#sumLo | (1 << w) : this.#sumLo & ~(1 << w);
-    else this.#sumHi = v !== 0 ? this.#sumHi | (1 << (w - 32)) : this.#sumHi & ~(1 << (w - 32));
-    this.#findTop();
     this.#updateLine();
-  }
-
-  #refreshAll(): void {
-    let lo = 0;
-    let hi = 0;
-    for (let w = 0; w < this.#pe.length; w++) {
-      const v = (this.#eipW[w]! & this.#eieW[w]!) >>> 0;
-      this.#pe[w] = v;
-      if (v !== 0) {
-        if (w < 32) lo |= 1 << w;
-        else hi |= 1 << (w - 32);
-      }
-    }
-    this.#sumLo = lo;
-    this.#sumHi = hi;
-    this.#findTop();
-    this.#updateLine();
-  }
-
-  #findTop(): void {
-    let w: number;
-    if (this.#sumLo !== 0) w = lsb(this.#sumLo);
-    else if (this.#sumHi !== 0) w = 32 + lsb(this.#sumHi);
-    else {
-      this.#top = 0;
-      return;
-    }
-    this.#top = (w << 5) + lsb(this.#pe[w]!);
   }
 
   #updateLine(): void {
-    const id = this.#top;
+    const id = this.eixTop;
     const th = this.#eithreshold;
     const on = this.#eidelivery === 1 && id !== 0 && (th === 0 || id < th);
     if (on !== this.#line) {
