@@ -14,7 +14,7 @@ import { EventFd } from "../src/irqfd/eventfd.js";
 import { HostGicv4 } from "../src/vgic/its/host-gicv4.js";
 import { enableVgicV4 } from "../src/vgic/its/vgic-v4-forwarding.js";
 import { vgicItsInjectMsi } from "../src/vgic/its/vits-msi.js";
-import { ITT, msi, vmWithVits } from "../src/vgic/its/vits-test-kit.js";
+import { ITT, msi, vmWithVits } from "../src/vgic/its/vits-rig.js";
 
 const N = 1000;
 const DEV = 0x10;

@@ -20,44 +20,24 @@
  */
 
 import {
-  GICD_CTLR,
-  GICR_CTLR,
-  GICR_PENDBASER,
-  GICR_PROPBASER,
-  GITS_BASER,
-  GITS_BASER_HI_VALID,
-  GITS_CBASER,
-  GITS_CBASER_HI_VALID,
-  GITS_CTLR,
-  GITS_CTLR_ENABLE,
-  GITS_CWRITER,
   Gicv3,
   ICC_EOIR1_EL1,
   ICC_IAR1_EL1,
-  ICH_HCR_EL2,
-  ICH_VMCR_EL2,
   ITS_MSI_DELIVERED_VIRTUAL,
   itsCommand,
-  writeItsCommand,
 } from "@irqlab/gic";
 import type { Device } from "../../device.js";
 import type { KvmMsi } from "../../irqchip.js";
 import { EventFd } from "../../irqfd/eventfd.js";
 import { KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routing.js";
 import { IrqBypassManager, type IrqBypassConsumer, type IrqBypassProducer } from "../../irqfd/irq-bypass.js";
-import { Kvm } from "../../kvm.js";
-import { KVM_DEV_TYPE_ARM_VGIC_ITS } from "../../uapi/device-types.js";
 import type { Vm } from "../../vm.js";
-import { KVM_DEV_ARM_ITS_CTRL_RESET, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_VGIC_ITS_ADDR_TYPE } from "../vgic-uapi.js";
+import { KVM_DEV_ARM_ITS_CTRL_RESET, KVM_DEV_ARM_VGIC_GRP_CTRL } from "../vgic-uapi.js";
 import { HostGicv4 } from "./host-gicv4.js";
 import { enableVgicV4, type Gicv4Behaviour, type VgicV4Forwarding } from "./vgic-v4-forwarding.js";
-import { registerVgicItsDevice } from "./vits-device.js";
 import { vgicItsInjectMsi } from "./vits-msi.js";
-import { attachVgicV3ForIts } from "./vits-vm.js";
+import { ITS_BASE, ITT, vmWithVits } from "./vits-rig.js";
 
-const RAM = 0x4000_0000;
-const ITS_BASE = 0x0808_0000;
-const PROP = RAM + 0x200_0000;
 /** The guest's DeviceID for the function (its requester ID). */
 export const SEED001_GUEST_DEVID = 0x10;
 /** The vLPIs the guest maps: config (MSI data 0) and the shared queue vector (data 1). */
@@ -199,38 +179,13 @@ function route(data: number): KvmMsi {
 
 /** One vCPU with a Gicv3 standing in for the vgic-v3 device, and the guest's ITS set up as its driver would. */
 function guestVm(): { vm: Vm; gic: Gicv3; its: Device } {
-  const kvm = new Kvm({ arch: "arm64" });
-  registerVgicItsDevice(kvm);
-  const vm = kvm.createVm();
-  vm.createVcpu(0);
-  vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: 0x400_0000 });
-  const gic = new Gicv3({ cpus: 1, memory: vm.memory, v41: true });
-  attachVgicV3ForIts(vm, gic);
-  gic.distributor.write(GICD_CTLR, 4, 2, 0);
-  for (let i = 0; i < 64; i++) vm.memory.writeU8(PROP + i, 0xa0 | 3);
-  gic.redistributors.write(GICR_PROPBASER, 8, PROP | 15, 0);
-  gic.redistributors.write(GICR_PENDBASER, 8, RAM + 0x210_0000, 0);
-  gic.redistributors.write(GICR_CTLR, 4, 1, 0);
-  gic.writeSysReg(0, ICH_HCR_EL2, 1);
-  gic.writeSysReg(0, ICH_VMCR_EL2, ((0xff << 24) | 2) >>> 0);
-  const its = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
-  its.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: ITS_BASE });
-  const bus = vm.kernelBus;
-  bus.write(ITS_BASE + GITS_CBASER, 8, RAM + 15, GITS_CBASER_HI_VALID);
-  for (const [n, base] of [RAM + 0x10_0000, RAM + 0x20_0000].entries()) {
-    const lo = bus.read(ITS_BASE + GITS_BASER + 8 * n, 4);
-    bus.write(ITS_BASE + GITS_BASER + 8 * n, 8, ((lo & 0xf00) | base) >>> 0, (bus.read(ITS_BASE + GITS_BASER + 8 * n + 4, 4) | GITS_BASER_HI_VALID) >>> 0);
-  }
-  bus.write(ITS_BASE + GITS_CTLR, 4, GITS_CTLR_ENABLE, 0);
-  const cmds = [
-    itsCommand.mapd(SEED001_GUEST_DEVID, RAM + 0x100_0000, 2),
+  const { vm, gic, fd, driver } = vmWithVits(1);
+  driver.enable();
+  driver.submit(
+    itsCommand.mapd(SEED001_GUEST_DEVID, ITT, 2),
     itsCommand.mapc(0, 0),
     itsCommand.mapti(SEED001_GUEST_DEVID, 0, SEED001_CONFIG_VLPI, 0),
     itsCommand.mapti(SEED001_GUEST_DEVID, 1, SEED001_QUEUE_VLPI, 0),
-  ];
-  cmds.forEach((c, i) => {
-    writeItsCommand(vm.memory, RAM + 32 * i, c);
-  });
-  bus.write(ITS_BASE + GITS_CWRITER, 8, 32 * cmds.length, 0);
-  return { vm, gic, its };
+  );
+  return { vm, gic, its: fd };
 }

@@ -6,7 +6,7 @@ import { KVM_REQ_IRQ_PENDING } from "../../requests.js";
 import { HostGicv4 } from "./host-gicv4.js";
 import { enableVgicV4, vgicV4Forwarding, vgicV4SetForwarding, vgicV4UnsetForwarding, type Gicv4Behaviour } from "./vgic-v4-forwarding.js";
 import { vgicItsInjectMsi } from "./vits-msi.js";
-import { ITS_BASE, ITT, PROP, msi, outcome, vmWithVits } from "./vits-test-kit.js";
+import { ITS_BASE, ITT, PROP, msi, outcome, vmWithVits } from "./vits-rig.js";
 
 const DEV = 0x10;
 

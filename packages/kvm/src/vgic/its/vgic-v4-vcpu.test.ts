@@ -53,7 +53,7 @@ import { HostGicv4 } from "./host-gicv4.js";
 import { runSeed001 } from "./seed-001.js";
 import { enableVgicV4, GICV4_BEHAVIOURS, type Gicv4Behaviour } from "./vgic-v4-forwarding.js";
 import { registerVgicItsDevice } from "./vits-device.js";
-import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE } from "./vits-test-kit.js";
+import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE } from "./vits-rig.js";
 
 const DEV = 0x10;
 const VLPI = 8193;

@@ -15,7 +15,7 @@ import {
 } from "../vgic-uapi.js";
 import { registerVgicItsDevice } from "./vits-device.js";
 import { vgicItsInjectMsi } from "./vits-msi.js";
-import { CT, DT, ITS_BASE, ITT, msi, outcome, vmWithVits } from "./vits-test-kit.js";
+import { CT, DT, ITS_BASE, ITT, msi, outcome, vmWithVits } from "./vits-rig.js";
 
 const ADDR = KVM_DEV_ARM_VGIC_GRP_ADDR;
 const CTRL = KVM_DEV_ARM_VGIC_GRP_CTRL;

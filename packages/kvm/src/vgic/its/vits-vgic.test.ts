@@ -23,7 +23,7 @@ import { VgicV3 } from "../vgic-v3.js";
 import { HostGicv4 } from "./host-gicv4.js";
 import { enableVgicV4 } from "./vgic-v4-forwarding.js";
 import { registerVgicItsDevice } from "./vits-device.js";
-import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE, msi, outcome } from "./vits-test-kit.js";
+import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE, msi, outcome } from "./vits-rig.js";
 
 const DEV = 0x10;
 
