@@ -16,9 +16,9 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, type GuestOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, type AccessSize, type GuestOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { VcpuExit } from "./kvm-run.js";
+import type { MmioExit, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
@@ -232,13 +232,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             q.runUntil(q.now + costs.mmioInKernel);
             break;
           }
-          const m = this.kvmRun.mmio;
-          m.physAddr = op.addr;
-          m.len = op.size;
-          m.isWrite = false;
-          m.clear();
           this.pending = PENDING_MMIO_READ;
-          return this.exit(m, costs.exitToUserspace);
+          return this.exit(this.#mmioExit(op.addr, op.size, false), costs.exitToUserspace);
         }
         case "mmio-write": {
           result.regs = NO_REGS;
@@ -263,11 +258,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             q.runUntil(q.now + costs.mmioInKernel);
             break;
           }
-          const m = this.kvmRun.mmio;
-          m.physAddr = op.addr;
-          m.len = op.size;
-          m.isWrite = true;
-          m.clear();
+          const m = this.#mmioExit(op.addr, op.size, true);
           m.value = op.value;
           if (op.size === 8) m.hi = op.hi;
           return this.exit(m, costs.exitToUserspace);
@@ -338,5 +329,15 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);
       }
     }
+  }
+
+  /** The KVM_EXIT_MMIO record of kvm_run, filled for an access no RAM or in-kernel device claims. */
+  #mmioExit(addr: number, size: AccessSize, isWrite: boolean): MmioExit {
+    const m = this.kvmRun.mmio;
+    m.physAddr = addr;
+    m.len = size;
+    m.isWrite = isWrite;
+    m.clear();
+    return m;
   }
 }
