@@ -136,7 +136,41 @@ export type IntrCause =
    * model returns as if that signal came now. The blocked state is kept: the
    * next run() blocks again (the guest does not see a spurious wake-up).
    */
-  | "idle";
+  | "idle"
+  /**
+   * The run's budget ran out: virtual time reached {@link RunOptions.until},
+   * or the time limit of an enclosing event-queue run (a vCPU run from inside
+   * another vCPU's time, see EventQueue.limit). The vCPU resumes where it was
+   * at the next run().
+   */
+  | "budget"
+  /**
+   * The vCPU blocked (WFI with nothing deliverable, powered off, suspended)
+   * during a run given {@link RunOptions.onWakeup}: KVM_RUN returned instead
+   * of sleeping, and `onWakeup` is called when a wake-up arrives. The next
+   * run() goes on with the wait (re-checking whether the vCPU may run).
+   */
+  | "blocked";
+
+/** Options of one KVM_RUN ({@link Vcpu.run}). */
+export interface RunOptions {
+  /**
+   * Virtual time at which KVM_RUN returns KVM_EXIT_INTR with cause "budget"
+   * if nothing else ended it first, including while the vCPU is blocked.
+   * Without it a run ends only by an exit, a kick, or an empty event queue,
+   * and a guest that spins (WFI with a masked interrupt pending, an interrupt
+   * storm) keeps it going for ever.
+   */
+  readonly until?: number;
+  /**
+   * Return KVM_EXIT_INTR with cause "blocked" instead of waiting inside
+   * KVM_RUN when the vCPU blocks, and call this when a wake-up (kick, request,
+   * interrupt) arrives for it. A VMM that runs several vCPU threads on one
+   * clock uses this to park a thread and wake it again; it must not re-enter
+   * the vCPU from inside the callback.
+   */
+  readonly onWakeup?: () => void;
+}
 
 /**
  * KVM_EXIT_INTR: KVM_RUN returned -1 with errno EINTR (`ret` = -EINTR) and

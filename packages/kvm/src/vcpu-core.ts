@@ -63,6 +63,10 @@ export const WAIT_OK = 0;
 export const WAIT_SIGNAL = 1;
 /** Nothing on the queue could end the wait. */
 export const WAIT_IDLE = 2;
+/** The wait reached the event queue's time limit (the run's budget). */
+export const WAIT_BUDGET = 3;
+/** The run returns instead of waiting (RunOptions.onWakeup): the vCPU stays blocked. */
+export const WAIT_BLOCKED = 4;
 
 const WAIT_HALT = 0;
 const WAIT_SLEEP = 1;
@@ -100,6 +104,19 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #affinity: readonly number[] = [];
   #blocked = false;
   #woken = false;
+  /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
+  protected wakeHook: (() => void) | undefined;
+  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind and start.
+  #parkedKind = -1;
+  #parkedStart = 0;
+  #parkedHook: (() => void) | undefined;
+  /**
+   * Virtual time an operation still owes: its cost ran past the event queue's
+   * limit, so the run stopped there; the next run pays the rest first.
+   */
+  protected debt = 0;
+  // The event-queue run depth of spendInterruptible() while one is active, else 0.
+  #interruptibleDepth = 0;
   readonly #wokenPredicate = (): boolean => this.#woken;
   #haltPollNs = 0;
   readonly #cHaltAttempted: Counter;
@@ -193,6 +210,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     }
     if (this.mode === IN_GUEST_MODE) {
       this.mode = EXITING_GUEST_MODE;
+      this.#interrupt();
       if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "in-guest" });
     }
   }
@@ -200,8 +218,13 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   /** kvm_vcpu_wake_up(): make a blocked vCPU re-check whether it may run. */
   kvmVcpuWakeUp(): void {
     if (!this.#blocked) return;
-    this.#woken = true;
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "blocked" });
+    this.#wake();
+  }
+
+  #wake(): void {
+    this.#woken = true;
+    if (this.#parkedKind >= 0) this.#parkedHook?.();
   }
 
   /**
@@ -215,7 +238,17 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.kvmRun.immediateExit = 1;
     this.signalPending = true;
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "signal", {});
-    if (this.#blocked) this.#woken = true;
+    if (this.#blocked) this.#wake();
+    this.#interrupt();
+  }
+
+  /** Ends a computation or halt poll in progress (spendInterruptible) at once. */
+  protected interruptSpend(): void {
+    this.#interrupt();
+  }
+
+  #interrupt(): void {
+    if (this.#interruptibleDepth > 0) this.queue.cut(this.#interruptibleDepth);
   }
 
   /**
@@ -262,6 +295,46 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     }
   }
 
+  /**
+   * Charges `ns` of virtual time: runs the event queue that far. If the
+   * queue's limit stops it short, the rest becomes {@link debt} and the run
+   * loop returns with cause "budget" at its next check.
+   */
+  protected spend(ns: number): void {
+    const q = this.queue;
+    const t = q.now + ns;
+    q.runUntil(t);
+    if (q.now < t) this.debt = t - q.now;
+  }
+
+  /**
+   * Runs the event queue until `time` (or its limit) unless this vCPU is
+   * kicked first: a computation or a halt poll, which an interrupt, request
+   * or signal ends early. Other vCPUs' work due meanwhile runs inside it.
+   */
+  protected spendInterruptible(time: number): void {
+    const q = this.queue;
+    this.#interruptibleDepth = q.depth + 1;
+    try {
+      q.runUntil(time);
+    } finally {
+      this.#interruptibleDepth = 0;
+    }
+  }
+
+  /**
+   * At the start of a run: finishes a wait the previous run returned from
+   * (RunOptions.onWakeup), as the wait itself would have on waking. Returns
+   * true if the wait is over (the vCPU may run, or a signal came).
+   */
+  protected resumeParkedWait(): boolean {
+    const kind = this.#parkedKind;
+    if (kind < 0) return false;
+    this.#parkedKind = -1;
+    this.#parkedHook = undefined;
+    return this.#finishWait(kind, WAIT_BLOCKED, this.#parkedStart) !== WAIT_BLOCKED;
+  }
+
   /** Powers the vCPU off (KVM_MP_STATE_STOPPED) and asks it to sleep (KVM_REQ_SLEEP). */
   protected powerOff(): void {
     this.mpState = KVM_MP_STATE_STOPPED;
@@ -280,18 +353,11 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (this.#haltPollNs > 0) {
       this.#cHaltAttempted.value++;
       const end = start + this.#haltPollNs;
-      for (;;) {
-        if (this.#waitDone(WAIT_HALT)) {
-          outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
-          break;
-        }
-        const next = q.peekTime();
-        if (next === undefined || next > end) {
-          q.runUntil(end);
-          if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
-          break;
-        }
-        q.runUntil(next);
+      if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+      else {
+        // Poll: a wake-up (kick) ends the window early; so does the run's budget.
+        this.spendInterruptible(end);
+        if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
       }
       if (outcome === WAIT_OK) {
         this.#cHaltSuccess.value++;
@@ -302,7 +368,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       outcome = this.#wait(WAIT_HALT);
       if (outcome === WAIT_OK) {
         this.#cHaltWakeup.value++;
-        q.runUntil(q.now + this.costs.wakeup);
+        this.spend(this.costs.wakeup);
       }
     }
     if (outcome === WAIT_OK && max > 0) {
@@ -352,8 +418,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
         break;
       }
       this.#woken = false;
+      if (this.wakeHook !== undefined) {
+        // Return from KVM_RUN still blocked; resumeParkedWait() finishes the wait.
+        this.#parkedKind = kind;
+        this.#parkedStart = start;
+        this.#parkedHook = this.wakeHook;
+        return WAIT_BLOCKED;
+      }
       if (!q.runUntilCondition(this.#wokenPredicate)) {
-        outcome = WAIT_IDLE;
+        outcome = q.now >= q.limit ? WAIT_BUDGET : WAIT_IDLE;
         break;
       }
       if (!this.#waitDone(kind)) {
@@ -361,11 +434,31 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
         if (tracing) this.tracer.instant(this.track, "kvm", "wake-ignored", { policy: this.policy });
       }
     }
+    return this.#finishWait(kind, outcome, start);
+  }
+
+  /** The end of a wait: unblock, tell the irqchip, trace. Returns `outcome`. */
+  #finishWait(kind: number, outcome: number, start: number): number {
+    const q = this.queue;
+    const tracing = this.tracer.enabled;
+    if (outcome === WAIT_BLOCKED && !this.#waitDone(kind)) {
+      // Woken, but the vCPU may still not run (the missed wake-up of seed 004).
+      if (this.#woken) {
+        this.#cWakeIgnored.value++;
+        if (tracing) this.tracer.instant(this.track, "kvm", "wake-ignored", { policy: this.policy });
+      }
+    } else if (outcome === WAIT_BLOCKED) {
+      outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+      if (kind === WAIT_HALT && outcome === WAIT_OK) {
+        this.#cHaltWakeup.value++;
+        this.spend(this.costs.wakeup);
+      }
+    }
     this.#blocked = false;
     this.#woken = false;
     if (kind === WAIT_HALT) this.chip.unblocking?.();
     if (tracing) {
-      const what = outcome === WAIT_OK ? "wake" : outcome === WAIT_SIGNAL ? "signal" : "idle";
+      const what = outcome === WAIT_OK ? "wake" : outcome === WAIT_SIGNAL ? "signal" : outcome === WAIT_BUDGET ? "budget" : outcome === WAIT_BLOCKED ? "spurious" : "idle";
       this.tracer.span(this.track, "kvm", kind === WAIT_HALT ? "halt" : "sleep", start, q.now - start, { end: what });
     }
     return outcome;

@@ -18,12 +18,12 @@
 
 import { MMIO_UNHANDLED, type AccessSize, type GuestOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { MmioExit, VcpuExit } from "./kvm-run.js";
+import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
+import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ } from "./exit-completion.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
 
@@ -40,8 +40,14 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * KVM_RUN. Returns the exit (the vCPU's kvm_run member, valid until the
    * next run). `arg` must be 0. Throws KvmError as the ioctl fails: EINVAL
    * (arg), ENOEXEC (arm64 without KVM_ARM_VCPU_INIT), EIO (VM dead).
+   *
+   * Without options a run ends only with an exit, a kick or an empty event
+   * queue (KVM_EXIT_INTR "idle"); a guest that never exits nor blocks keeps
+   * it going for ever, as KVM_RUN on Linux until a signal. `options.until`
+   * bounds it in virtual time (KVM_EXIT_INTR "budget"); `options.onWakeup`
+   * makes it return when the vCPU blocks (KVM_EXIT_INTR "blocked").
    */
-  run(arg = 0): VcpuExit {
+  run(arg = 0, options?: RunOptions): VcpuExit {
     if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
     if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
@@ -51,12 +57,33 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.signalPending = false;
       return this.intr("immediate-exit");
     }
-    this.load();
-    const start = this.queue.now;
-    const exit = this.#loop();
-    this.mode = OUTSIDE_GUEST_MODE;
-    if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason) });
-    return exit;
+    const q = this.queue;
+    const until = options?.until;
+    const outer = until === undefined ? q.limit : q.setLimit(until);
+    this.wakeHook = options?.onWakeup;
+    try {
+      this.load();
+      const start = q.now;
+      const exit = this.#entry();
+      this.mode = OUTSIDE_GUEST_MODE;
+      if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, q.now - start, { exit: exitReasonName(exit.reason) });
+      return exit;
+    } finally {
+      this.wakeHook = undefined;
+      if (until !== undefined) q.restoreLimit(outer);
+    }
+  }
+
+  /** Pays what the last run left owing, finishes a wait it returned from, then runs the loop. */
+  #entry(): VcpuExit {
+    if (this.resumeParkedWait() && this.replay?.kind === "wfi") this.replay = undefined;
+    if (this.debt > 0) {
+      const d = this.debt;
+      this.debt = 0;
+      this.spend(d);
+      if (this.debt > 0) return this.intr("budget");
+    }
+    return this.#loop();
   }
 
   #loop(): VcpuExit {
@@ -102,6 +129,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (w !== 0) {
         this.requests |= BIT_SLEEP;
         if (w === WAIT_IDLE) return this.intr("idle");
+        if (w === WAIT_BUDGET) return this.intr("budget");
+        if (w === WAIT_BLOCKED) return this.intr("blocked");
         return undefined;
       }
     }
@@ -112,9 +141,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if ((this.requests & BIT_SUSPEND) !== 0) {
       this.requests &= ~BIT_SUSPEND;
       const w = this.halt();
-      if (w === WAIT_IDLE) {
+      if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
         this.requests |= BIT_SUSPEND;
-        return this.intr("idle");
+        return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
       }
       if (w === WAIT_SIGNAL) {
         this.requests |= BIT_SUSPEND;
@@ -159,8 +188,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const vm = this.vm;
     const riscv = vm.arch === "riscv64";
     for (;;) {
+      if (this.debt > 0 || q.now >= q.limit) return this.intr("budget");
       if (this.requests !== 0 || this.signalPending) {
-        q.runUntil(q.now + costs.worldSwitch);
+        this.spend(costs.worldSwitch);
         return undefined;
       }
       if (this.irqCheck) {
@@ -168,15 +198,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         if (!this.masked && this.chip.hasPendingIrq()) this.takeInterrupt();
       }
       if (this.computeLeft > 0) {
+        // A kick (interrupt, request, signal) ends the computation early, so
+        // what it raised is taken between "instructions"; the rest resumes later.
         const end = q.now + this.computeLeft;
-        const next = q.peekTime();
-        if (next === undefined || next > end) {
-          q.runUntil(end);
-          this.computeLeft = 0;
-        } else {
-          q.runUntil(next);
-          this.computeLeft = end - q.now;
-        }
+        this.spendInterruptible(end);
+        this.computeLeft = end - q.now;
         continue;
       }
       let op: GuestOp;
@@ -221,7 +247,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
               result.value = mem.readU32(a);
               result.hi = mem.readU32(a + 4);
             }
-            q.runUntil(q.now + costs.instruction);
+            this.spend(costs.instruction);
             break;
           }
           const v = vm.kernelBus.read(op.addr, op.size);
@@ -229,7 +255,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             result.value = v;
             result.hi = vm.kernelBus.readHi;
             this.irqCheck = true;
-            q.runUntil(q.now + costs.mmioInKernel);
+            this.spend(costs.mmioInKernel);
             break;
           }
           this.pending = PENDING_MMIO_READ;
@@ -250,12 +276,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
               mem.writeU32(a, op.value);
               mem.writeU32(a + 4, op.hi);
             }
-            q.runUntil(q.now + costs.instruction);
+            this.spend(costs.instruction);
             break;
           }
           if (vm.kernelBus.write(op.addr, op.size, op.value, op.hi)) {
             this.irqCheck = true;
-            q.runUntil(q.now + costs.mmioInKernel);
+            this.spend(costs.mmioInKernel);
             break;
           }
           const m = this.#mmioExit(op.addr, op.size, true);
@@ -279,7 +305,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
               result.hi = 0;
             }
             this.irqCheck = true;
-            q.runUntil(q.now + (how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap));
+            this.spend(how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap);
             break;
           }
           // Not the irqchip's: an ordinary EL1 register that does not trap and holds what is written.
@@ -292,7 +318,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             result.value = 0;
             result.hi = 0;
           }
-          q.runUntil(q.now + costs.sysregNoTrap);
+          this.spend(costs.sysregNoTrap);
           break;
         }
         case "csr": {
@@ -306,12 +332,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           result.value = 0;
           result.hi = 0;
           result.error = 0;
-          q.runUntil(q.now + costs.worldSwitch);
+          this.spend(costs.worldSwitch);
           if (this.runnable()) break;
           const w = this.halt();
-          if (w === WAIT_IDLE) {
+          if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
+            // Re-executed at the next run: the guest sees no spurious wake-up.
             this.replay = op;
-            return this.intr("idle");
+            return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
           }
           // Back in the run loop (the wake-up cost covered re-entry): requests, flush, enter.
           return undefined;
@@ -323,7 +350,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         case "irq-unmask":
           this.masked = op.kind === "irq-mask";
           if (!this.masked) this.irqCheck = true;
-          q.runUntil(q.now + costs.instruction);
+          this.spend(costs.instruction);
           break;
         default:
           return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);

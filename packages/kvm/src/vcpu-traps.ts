@@ -19,7 +19,7 @@ import {
   type FirmwareVcpu,
 } from "./firmware.js";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { VcpuExit } from "./kvm-run.js";
+import type { IntrCause, VcpuExit } from "./kvm-run.js";
 import { handleSmccc } from "./psci.js";
 import { handleSbi } from "./sbi.js";
 import {
@@ -105,7 +105,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.computeLeft = 0;
     this.replay = undefined;
     this.gen = vec(cause);
-    this.queue.runUntil(this.queue.now + this.costs.interruptInjection);
+    this.spend(this.costs.interruptInjection);
     if (this.tracer.enabled) this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
   }
 
@@ -130,6 +130,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** See {@link IrqChipVcpu.irqSignalled}: re-check for an interrupt at the next op boundary. */
   irqSignalled(): void {
     this.irqCheck = true;
+    this.interruptSpend();
   }
 
   protected smccc(smc: boolean, imm: number, args: readonly number[]): VcpuExit | undefined {
@@ -153,7 +154,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     } else {
       out = handleSmccc(this.firmwareSelf, this.vm, args, regs, this.#fw);
     }
-    this.queue.runUntil(this.queue.now + this.costs.hypercall);
+    this.spend(this.costs.hypercall);
     r.regs = regs;
     r.value = regs[0]! >>> 0;
     r.hi = regs[0]! < 0 ? 0xffff_ffff : Math.floor(regs[0]! / 2 ** 32) >>> 0;
@@ -175,7 +176,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.pending = PENDING_SBI;
       return this.exit(s, this.costs.exitToUserspace);
     }
-    this.queue.runUntil(this.queue.now + this.costs.hypercall);
+    this.spend(this.costs.hypercall);
     r.regs = EMPTY;
     r.error = ret[0]!;
     r.value = ret[1]!;
@@ -223,7 +224,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       r.value = this.chip.csr(op, csr, value, hi, this.wide) >>> 0;
       r.hi = this.wide.hi >>> 0;
       this.irqCheck = true;
-      this.queue.runUntil(this.queue.now + (how === REG_DIRECT ? this.costs.sysregNoTrap : this.costs.sysregTrap));
+      this.spend(how === REG_DIRECT ? this.costs.sysregNoTrap : this.costs.sysregTrap);
       return undefined;
     }
     // A VS-level CSR accessed directly (no trap). sstatus.SIE is the guest's interrupt mask.
@@ -241,7 +242,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.masked = (nlo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;
     }
-    this.queue.runUntil(this.queue.now + this.costs.sysregNoTrap);
+    this.spend(this.costs.sysregNoTrap);
     return undefined;
   }
 
@@ -258,7 +259,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     return this.exit(e, 0);
   }
 
-  protected intr(cause: "immediate-exit" | "kick" | "idle", cost = 0): VcpuExit {
+  protected intr(cause: IntrCause, cost = 0): VcpuExit {
     const e = this.kvmRun.intr;
     e.cause = cause;
     return this.exit(e, cost);
@@ -272,7 +273,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.#exitCounters[e.reason] = c;
     }
     c.value++;
-    if (cost > 0) this.queue.runUntil(this.queue.now + cost);
+    if (cost > 0) this.spend(cost);
     if (this.tracer.enabled) this.tracer.instant(this.track, "exit", exitReasonName(e.reason), exitArgs(e));
     return e;
   }

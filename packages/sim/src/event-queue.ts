@@ -60,7 +60,19 @@ const SLOT_CANCELLED = 2;
 
 const noop: EventHandler<unknown> = () => undefined;
 
-/** A deterministic event queue over virtual time. */
+/**
+ * A deterministic event queue over virtual time.
+ *
+ * Nested runs: a handler may itself run the queue (a vCPU charging the cost
+ * of an operation while other vCPUs' work is due in the meantime). Such an
+ * inner run never passes the time the enclosing run was asked to reach: every
+ * run is clamped to {@link limit}, and the caller sees `now` short of what it
+ * asked for. {@link setLimit} narrows the limit without running anything, and
+ * {@link scheduleWhenUnlimited} lets a model that reached the limit continue
+ * once an enclosing run has moved it on, instead of rescheduling itself at
+ * the same instant for ever. At the top level the limit is infinite and none
+ * of this changes anything.
+ */
 export class EventQueue implements Clock {
   #now: Nanoseconds = 0;
   #ref: Nanoseconds = 0; // reference time R: no pending event is earlier
@@ -68,6 +80,14 @@ export class EventQueue implements Clock {
   // runUntil() to a time before it (a model charging an op's cost) is O(1).
   #quietUntil: Nanoseconds = Number.POSITIVE_INFINITY;
   #pending = 0;
+  // The time no run may pass: the target of the innermost runUntil, or a
+  // limit set with setLimit (see "Nested runs" in the class doc).
+  #limit: Nanoseconds = Number.POSITIVE_INFINITY;
+  // Handlers waiting for the limit to move past `now` (scheduleWhenUnlimited).
+  readonly #deferredHandler: EventHandler<unknown>[] = [];
+  readonly #deferredArg: unknown[] = [];
+  #depth = 0; // active runUntil calls
+  #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
   #stopRequested = false;
   #dispatched = 0;
 
@@ -194,24 +214,109 @@ export class EventQueue implements Clock {
     );
   }
 
-  /** Runs the earliest event. Returns false if the queue was empty. */
+  /** Runs the earliest event (due by {@link limit}). Returns false if there was none. */
   step(): boolean {
-    return this.#stepUntil(Number.POSITIVE_INFINITY);
+    return this.#stepUntil(this.#limit);
   }
 
   /**
    * Runs every event due at or before `time`, then advances the clock to
    * `time` (unless {@link stop} was called). Returns the number of events run.
+   * Inside an enclosing run, `time` is clamped to {@link limit}: check `now`
+   * afterwards to see how far the clock got.
    */
   runUntil(time: Nanoseconds): number {
     if (!(time >= this.#now)) {
       throw new ConfigError(`cannot run until ${time} ns: it is before now (${this.#now} ns)`);
     }
+    const outer = this.#limit;
+    const target = time < outer ? time : outer;
+    if (target < this.#quietUntil) {
+      // Nothing can be due (the common case of a model charging a cost): no handler runs.
+      this.#stopRequested = false;
+      this.#now = target;
+      return 0;
+    }
+    this.#limit = target;
+    const depth = ++this.#depth;
     this.#stopRequested = false;
     let n = 0;
-    while (!this.#stopped() && this.#stepUntil(time)) n++;
-    if (!this.#stopped()) this.#now = time;
+    try {
+      // The limit is read at every step: cut() may lower it under this run.
+      while (!this.#stopped() && this.#stepUntil(this.#limit)) n++;
+      if (!this.#stopped()) this.#now = this.#limit;
+    } finally {
+      this.#depth = depth - 1;
+      if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
+      this.restoreLimit(outer);
+    }
     return n;
+  }
+
+  /** How many runUntil calls are active (1 inside a top-level run). */
+  get depth(): number {
+    return this.#depth;
+  }
+
+  /**
+   * Ends the run at `depth` (see {@link depth}) and every run nested in it
+   * now, after the current event: a computing vCPU that an interrupt must
+   * reach before its computation is over. Runs below `depth` go on.
+   */
+  cut(depth: number): void {
+    if (depth < 1 || depth > this.#depth) return;
+    if (depth < this.#cutDepth) this.#cutDepth = depth;
+    this.#limit = this.#now;
+  }
+
+  /**
+   * The time no run may pass now: the target of the innermost active
+   * {@link runUntil} or a narrower {@link setLimit}; infinite at the top level.
+   */
+  get limit(): Nanoseconds {
+    return this.#limit;
+  }
+
+  /**
+   * Narrows {@link limit} to `time` (never widens it) and returns the previous
+   * limit, which the caller must give back to {@link restoreLimit}.
+   */
+  setLimit(time: Nanoseconds): Nanoseconds {
+    const outer = this.#limit;
+    if (time < outer) this.#limit = time < this.#now ? this.#now : time;
+    return outer;
+  }
+
+  /**
+   * Restores a limit returned by {@link setLimit}. Handlers deferred with
+   * {@link scheduleWhenUnlimited} are scheduled at `now` once the limit lies
+   * beyond it.
+   */
+  restoreLimit(outer: Nanoseconds): void {
+    // Inside a run that cut() ended, the limit stays at the cut.
+    this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
+    if (this.#limit > this.#now && this.#deferredHandler.length > 0) this.#releaseDeferred();
+  }
+
+  /**
+   * Schedules `handler(arg)` at `now`, but only once the clock may move past
+   * `now`: while a run is at its limit, the handler waits until an enclosing
+   * run has moved the limit on. For a model that stopped at the limit and must
+   * go on later without running again at the same instant.
+   */
+  scheduleWhenUnlimited<A>(handler: EventHandler<A>, arg: A): void {
+    if (this.#limit > this.#now) {
+      this.schedule(this.#now, handler, arg);
+      return;
+    }
+    this.#deferredHandler.push(handler as EventHandler<unknown>);
+    this.#deferredArg.push(arg);
+  }
+
+  #releaseDeferred(): void {
+    const handlers = this.#deferredHandler.splice(0);
+    const args = this.#deferredArg.splice(0);
+    for (let i = 0; i < handlers.length; i++) this.schedule(this.#now, handlers[i]!, args[i]);
   }
 
   /**
@@ -221,21 +326,26 @@ export class EventQueue implements Clock {
   runUntilIdle(maxEvents = Number.POSITIVE_INFINITY): number {
     this.#stopRequested = false;
     let n = 0;
-    while (n < maxEvents && !this.#stopped() && this.#stepUntil(Number.POSITIVE_INFINITY)) n++;
+    while (n < maxEvents && !this.#stopped() && this.#stepUntil(this.#limit)) n++;
     return n;
   }
 
   /**
    * Runs events until `predicate()` holds (checked before each event), the
    * queue is empty, {@link stop} is called or `maxEvents` have run. Returns
-   * whether the predicate held.
+   * whether the predicate held. Inside an enclosing run it also returns false
+   * when no event is due by {@link limit}, with the clock advanced to it.
    */
   runUntilCondition(predicate: () => boolean, maxEvents = Number.POSITIVE_INFINITY): boolean {
     this.#stopRequested = false;
     let n = 0;
     for (;;) {
       if (predicate()) return true;
-      if (n >= maxEvents || this.#stopped() || !this.#stepUntil(Number.POSITIVE_INFINITY)) return false;
+      if (n >= maxEvents || this.#stopped()) return false;
+      if (!this.#stepUntil(this.#limit)) {
+        if (this.#limit !== Number.POSITIVE_INFINITY) this.#now = this.#limit;
+        return false;
+      }
       n++;
     }
   }

@@ -1,0 +1,159 @@
+/**
+ * KVM_RUN with a budget (RunOptions.until), returning instead of blocking
+ * (RunOptions.onWakeup), and several vCPUs sharing one clock through nested
+ * event-queue runs: what a VMM with one thread per vCPU needs from a
+ * synchronous run().
+ */
+import { EventQueue, op } from "@irqlab/sim";
+import { describe, expect, test } from "vitest";
+import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type IntrExit, type Vcpu } from "./index.js";
+
+function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
+  const queue = new EventQueue();
+  const kvm = new Kvm({ queue });
+  const vm = kvm.createVm();
+  const v: Vcpu[] = [];
+  for (let i = 0; i < vcpus; i++) {
+    const c = vm.createVcpu(i);
+    c.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    v.push(c);
+  }
+  return { queue, kvm, v };
+}
+
+const cause = (e: { reason: number }): string => (e.reason === KVM_EXIT_INTR ? (e as IntrExit).cause : `exit ${e.reason}`);
+
+describe("RunOptions.until", () => {
+  test("a guest that spins in WFI with a masked interrupt pending returns at the budget", () => {
+    const { queue, v } = armVm();
+    const c = v[0]!;
+    c.loadGuest({
+      main: function* () {
+        for (;;) yield op.wfi(); // masked: each WFI completes at once (nothing is deliverable)
+      },
+    });
+    c.irqChip.setIrqLine(0, true);
+    const e = c.run(0, { until: 50_000 });
+    expect(cause(e)).toBe("budget");
+    expect(queue.now).toBeGreaterThanOrEqual(50_000);
+    expect(queue.now).toBeLessThan(52_000); // stops within one operation of the budget
+  });
+
+  test("a blocked vCPU with a far-away timer returns at the budget, then blocks on and takes the wake-up", () => {
+    const { queue, v } = armVm();
+    const c = v[0]!;
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        yield op.wfi();
+        yield op.write(0x1000, 4, 1);
+      },
+      vector: function* () {
+        c.irqChip.setIrqLine(0, false);
+        yield op.compute(10);
+      },
+    });
+    queue.schedule(1_000_000, () => c.irqChip.setIrqLine(0, true));
+    expect(cause(c.run(0, { until: 200_000 }))).toBe("budget");
+    expect(queue.now).toBe(200_000);
+    const e = c.run();
+    expect(e.reason).toBe(KVM_EXIT_MMIO); // the WFI was not completed early: the guest waited for the timer
+    expect(queue.now).toBeGreaterThan(1_000_000);
+  });
+
+  test("compute is cut at the budget and resumes where it was", () => {
+    const { queue, v } = armVm();
+    const c = v[0]!;
+    c.loadGuest({
+      main: function* () {
+        yield op.compute(100_000);
+        yield op.write(0x1000, 4, 1);
+      },
+    });
+    expect(cause(c.run(0, { until: 30_000 }))).toBe("budget");
+    const t1 = queue.now;
+    expect(c.run().reason).toBe(KVM_EXIT_MMIO);
+    // The whole computation took 100 us of guest time in both runs together.
+    expect(queue.now - t1).toBeGreaterThanOrEqual(100_000 - 30_000);
+  });
+});
+
+describe("RunOptions.onWakeup", () => {
+  test("a vCPU that blocks returns 'blocked'; the interrupt calls onWakeup; the next run takes it", () => {
+    const { queue, v } = armVm();
+    const c = v[0]!;
+    const log: string[] = [];
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        yield op.wfi();
+        log.push(`after-wfi@${queue.now}`);
+        yield op.write(0x1000, 4, 1);
+      },
+      vector: function* () {
+        log.push(`irq@${queue.now}`);
+        c.irqChip.setIrqLine(0, false);
+        yield op.compute(10);
+      },
+    });
+    let wakeups = 0;
+    const onWakeup = (): void => {
+      wakeups++;
+    };
+    expect(cause(c.run(0, { onWakeup }))).toBe("blocked");
+    expect(c.blocked).toBe(true);
+    queue.schedule(queue.now + 5_000, () => c.irqChip.setIrqLine(0, true));
+    queue.runUntil(queue.now + 10_000);
+    expect(wakeups).toBe(1);
+    expect(c.run(0, { onWakeup }).reason).toBe(KVM_EXIT_MMIO);
+    expect(log[0]).toMatch(/^irq@/);
+    expect(log[1]).toMatch(/^after-wfi@/);
+  });
+
+  test("re-entered without a wake-up, the vCPU blocks again and the guest sees no spurious wake-up", () => {
+    const { v } = armVm();
+    const c = v[0]!;
+    let after = false;
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        yield op.wfi();
+        after = true;
+      },
+    });
+    const onWakeup = (): void => undefined;
+    expect(cause(c.run(0, { onWakeup }))).toBe("blocked");
+    expect(cause(c.run(0, { onWakeup }))).toBe("blocked");
+    expect(after).toBe(false);
+  });
+});
+
+describe("two vCPUs on one clock (nested runs)", () => {
+  test("a second vCPU run from the first one's time never passes it, and both progress in parallel", () => {
+    const { queue, v } = armVm(2);
+    const [a, b] = [v[0]!, v[1]!];
+    const done: Record<string, number> = {};
+    for (const [name, c] of [["a", a], ["b", b]] as const) {
+      c.loadGuest({
+        main: function* () {
+          for (let i = 0; i < 10; i++) yield op.compute(1_000);
+          done[name] = queue.now;
+          yield op.write(0x1000, 4, 1);
+        },
+      });
+    }
+    // vCPU b's thread is an event that runs it within whatever time a is spending.
+    const stepB = (): void => {
+      const e = b.run();
+      if (e.reason === KVM_EXIT_INTR && (e as IntrExit).cause === "budget") queue.scheduleWhenUnlimited(stepB, undefined);
+    };
+    queue.schedule(0, stepB);
+    expect(a.run().reason).toBe(KVM_EXIT_MMIO);
+    queue.runUntil(queue.now + 20_000);
+    // Both computed 10 us from time 0: in parallel, both finish near 10 us, not one after the other.
+    expect(done.a).toBeGreaterThanOrEqual(10_000);
+    expect(done.b).toBeGreaterThanOrEqual(10_000);
+    expect(done.a).toBeLessThan(12_000);
+    expect(done.b).toBeLessThan(12_000);
+  });
+});

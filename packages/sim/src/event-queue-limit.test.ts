@@ -1,0 +1,120 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { EventQueue } from "./event-queue.js";
+
+describe("EventQueue nested runs and the limit", () => {
+  test("the limit is infinite at the top level and the target of the innermost run inside one", () => {
+    const q = new EventQueue();
+    expect(q.limit).toBe(Number.POSITIVE_INFINITY);
+    const seen: number[] = [];
+    q.schedule(10, () => {
+      seen.push(q.limit);
+      q.runUntil(15);
+      seen.push(q.limit);
+    });
+    q.runUntil(100);
+    expect(seen).toEqual([100, 100]);
+    expect(q.limit).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("an inner run never passes the time the enclosing run was asked to reach", () => {
+    const q = new EventQueue();
+    const order: string[] = [];
+    q.schedule(90, () => {
+      q.runUntil(150); // asks past the outer target of 100
+      order.push(`inner stopped at ${q.now}`);
+    });
+    q.schedule(100, () => order.push("event at 100"));
+    q.schedule(120, () => order.push("event at 120"));
+    q.runUntil(100);
+    expect(order).toEqual(["event at 100", "inner stopped at 100"]);
+    expect(q.now).toBe(100);
+    q.runUntil(200);
+    expect(order.at(-1)).toBe("event at 120");
+  });
+
+  test("setLimit narrows without running, restoreLimit gives the old one back", () => {
+    const q = new EventQueue();
+    const saved = q.setLimit(50);
+    expect(q.limit).toBe(50);
+    expect(q.setLimit(80)).toBe(50); // never widens
+    expect(q.limit).toBe(50);
+    q.restoreLimit(50);
+    q.runUntil(70);
+    expect(q.now).toBe(50);
+    q.restoreLimit(saved);
+    expect(q.limit).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  test("runUntilCondition stops at the limit and advances the clock to it", () => {
+    const q = new EventQueue();
+    q.schedule(500, () => undefined);
+    const saved = q.setLimit(200);
+    expect(q.runUntilCondition(() => false)).toBe(false);
+    expect(q.now).toBe(200);
+    q.restoreLimit(saved);
+    // At the top level an empty queue still ends the wait without moving the clock.
+    q.runUntilIdle();
+    expect(q.now).toBe(500);
+    expect(q.runUntilCondition(() => false)).toBe(false);
+    expect(q.now).toBe(500);
+  });
+
+  test("scheduleWhenUnlimited waits for an enclosing run to move the limit on", () => {
+    const q = new EventQueue();
+    const runs: number[] = [];
+    const model = (): void => {
+      runs.push(q.now);
+      if (runs.length < 3) q.scheduleWhenUnlimited(model, undefined);
+    };
+    q.schedule(40, () => {
+      q.runUntil(50); // the inner run reaches the outer limit (50)...
+      model(); // ...so the model cannot run again at 50 inside it
+      expect(runs).toEqual([50]);
+    });
+    q.runUntil(50);
+    expect(runs).toEqual([50]);
+    q.runUntil(60); // the next run lifts the limit: the deferred handler runs at 50, then again
+    expect(runs).toEqual([50, 50, 50]);
+  });
+
+  test("cut ends a run and the runs nested in it, but not the runs below it", () => {
+    const q = new EventQueue();
+    const log: string[] = [];
+    q.schedule(10, () => {
+      const depth = q.depth + 1; // the run about to start
+      q.schedule(20, () => {
+        q.runUntil(60); // nested in the cut run: ends at the cut too
+        log.push(`inner ended at ${q.now}`);
+      });
+      q.schedule(30, () => q.cut(depth));
+      q.schedule(40, () => log.push("never inside the cut run"));
+      q.runUntil(90);
+      log.push(`cut run ended at ${q.now}`);
+    });
+    q.runUntil(200);
+    expect(log).toEqual(["inner ended at 30", "cut run ended at 30", "never inside the cut run"]);
+    expect(q.now).toBe(200);
+  });
+
+  test("property: nested runs of random depth never move the clock backwards or past the outer target", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 500 })), { maxLength: 40 }), fc.integer({ min: 0, max: 1500 }), (events, outer) => {
+        const q = new EventQueue();
+        let last = 0;
+        let ok = true;
+        for (const [t, span] of events) {
+          q.schedule(t, () => {
+            const before = q.now;
+            const lim = q.limit;
+            q.runUntil(before + span);
+            if (q.now < before || q.now > lim || q.now < last) ok = false;
+            last = q.now;
+          });
+        }
+        q.runUntil(outer);
+        return ok && q.now === outer;
+      }),
+    );
+  });
+});
