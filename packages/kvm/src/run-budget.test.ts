@@ -6,7 +6,7 @@
  */
 import { EventQueue, op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type IntrExit, type Vcpu } from "./index.js";
+import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
 
 function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
   const queue = new EventQueue();
@@ -21,7 +21,7 @@ function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
   return { queue, kvm, v };
 }
 
-const cause = (e: { reason: number }): string => (e.reason === KVM_EXIT_INTR ? (e as IntrExit).cause : `exit ${e.reason}`);
+const cause = (e: VcpuExit): string => (e.reason === KVM_EXIT_INTR ? e.cause : `exit ${e.reason}`);
 
 describe("RunOptions.until", () => {
   test("a guest that spins in WFI with a masked interrupt pending returns at the budget", () => {
@@ -145,7 +145,7 @@ describe("two vCPUs on one clock (nested runs)", () => {
     // vCPU b's thread is an event that runs it within whatever time a is spending.
     const stepB = (): void => {
       const e = b.run();
-      if (e.reason === KVM_EXIT_INTR && (e as IntrExit).cause === "budget") queue.scheduleWhenUnlimited(stepB, undefined);
+      if (e.reason === KVM_EXIT_INTR && e.cause === "budget") queue.scheduleWhenUnlimited(stepB, undefined);
     };
     queue.schedule(0, stepB);
     expect(a.run().reason).toBe(KVM_EXIT_MMIO);
