@@ -59,6 +59,7 @@ export {
   InternalErrorExit,
   KvmRun,
   type IntrCause,
+  type RunOptions,
   type VcpuExit,
 } from "./kvm-run.js";
 export {

@@ -39,8 +39,13 @@ import type { Vm } from "./vm.js";
  * stvec through KVM_SET_ONE_REG).
  */
 export interface GuestImage {
-  /** The boot program, started when the vCPU first enters the guest. */
-  readonly main: () => GuestProgram;
+  /**
+   * The boot program, started when the vCPU first enters the guest, with the
+   * general-purpose registers the VMM set for it (arm64 Linux boot protocol:
+   * x0 = device tree address, x1..x3 = 0; RISC-V: a0 = hart id, a1 =
+   * device tree address). Empty when the VMM set none.
+   */
+  readonly main: (bootRegs: readonly number[]) => GuestProgram;
   /** The interrupt vector, entered with the cause when an interrupt is taken. */
   readonly vector?: (cause: number) => GuestProgram;
   /**

@@ -111,7 +111,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       }
       if (this.gen === undefined && !this.booted && this.image !== undefined) {
         this.booted = true;
-        this.gen = this.image.main();
+        this.gen = this.image.main(this.bootRegs);
       }
       this.mode = IN_GUEST_MODE;
       this.irqCheck = true;
@@ -176,7 +176,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.gen = undefined;
       return;
     }
-    this.gen = t !== undefined && img.secondary ? img.secondary(t.entry, t.context) : img.main();
+    this.gen = t !== undefined && img.secondary ? img.secondary(t.entry, t.context) : img.main(this.bootRegs);
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "vcpu-reset", { entry: t?.entry ?? 0 });
   }
 

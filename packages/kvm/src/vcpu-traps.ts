@@ -58,6 +58,8 @@ const EMPTY = NO_REGS;
 /** Guest-program state and trap handling of a vCPU. */
 export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected image: GuestImage | undefined;
+  /** The registers the boot program starts with (GuestImage.main). */
+  protected bootRegs: readonly number[] = [];
   protected gen: GuestProgram | undefined;
   protected booted = false;
   protected masked = true;

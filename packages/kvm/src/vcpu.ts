@@ -73,11 +73,14 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
 
   /**
    * Places a guest on the vCPU: its boot program, interrupt vector and
-   * secondary entry (what a VMM does by loading an image and setting PC and
-   * the vector base). Restarts the vCPU's program at its next entry.
+   * secondary entry (what a VMM does by loading an image and setting PC, the
+   * vector base and the boot registers with KVM_SET_ONE_REG). `bootRegs` are
+   * x0.. (arm64) or a0.. (RISC-V) as the boot program sees them. Restarts the
+   * vCPU's program at its next entry.
    */
-  loadGuest(image: GuestImage): void {
+  loadGuest(image: GuestImage, bootRegs: readonly number[] = []): void {
     this.image = image;
+    this.bootRegs = Object.freeze([...bootRegs]);
     this.#resetProgram();
   }
 

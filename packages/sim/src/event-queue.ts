@@ -237,14 +237,22 @@ export class EventQueue implements Clock {
       this.#now = target;
       return 0;
     }
+    return this.#run(target, true, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * One run: events due by `target` (or the limit, which cut() may lower
+   * meanwhile), then the clock to the limit if `advance`.
+   */
+  #run(target: Nanoseconds, advance: boolean, maxEvents: number): number {
+    const outer = this.#limit;
     this.#limit = target;
     const depth = ++this.#depth;
     this.#stopRequested = false;
     let n = 0;
     try {
-      // The limit is read at every step: cut() may lower it under this run.
-      while (!this.#stopped() && this.#stepUntil(this.#limit)) n++;
-      if (!this.#stopped()) this.#now = this.#limit;
+      while (n < maxEvents && !this.#stopped() && this.#stepUntil(this.#limit)) n++;
+      if (advance && !this.#stopped()) this.#now = this.#limit;
     } finally {
       this.#depth = depth - 1;
       if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
@@ -320,15 +328,14 @@ export class EventQueue implements Clock {
   }
 
   /**
-   * Runs events until none is left, {@link stop} is called, or `maxEvents`
-   * have run (a guard against a model that reschedules forever).
+   * Runs events until none is left (due by {@link limit}), {@link stop} or
+   * {@link cut} ends it, or `maxEvents` have run (a guard against a model
+   * that reschedules forever). The clock stays at the last event.
    */
   runUntilIdle(maxEvents = Number.POSITIVE_INFINITY): number {
-    this.#stopRequested = false;
-    let n = 0;
-    while (n < maxEvents && !this.#stopped() && this.#stepUntil(this.#limit)) n++;
-    return n;
+    return this.#run(this.#limit, false, maxEvents);
   }
+
 
   /**
    * Runs events until `predicate()` holds (checked before each event), the
