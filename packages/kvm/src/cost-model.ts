@@ -35,7 +35,7 @@ export interface CostModel {
   /**
    * An exit to the VMM and re-entry (KVM_EXIT_MMIO answered by the VMM).
    * micro-bench `mmio_read_user`, Altra: 1683 ns. Also charged for the other
-   * exits to userspace (SBI, CSR, HYPERCALL, SYSTEM_EVENT): no separate
+   * exits to userspace (SBI, CSR, HYPERCALL, SYSTEM_EVENT, FAIL_ENTRY): no separate
    * figure is published for them.
    */
   readonly exitToUserspace: number;

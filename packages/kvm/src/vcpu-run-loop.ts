@@ -107,7 +107,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         const f = this.kvmRun.failEntry;
         f.hardwareEntryFailureReason = reason;
         f.cpu = cpu;
-        return this.exit(f, 0);
+        // The VMM round trip of an exit to userspace (the entry itself never happened).
+        return this.exit(f, this.costs.exitToUserspace);
       }
       if (this.gen === undefined && !this.booted && this.image !== undefined) {
         this.booted = true;

@@ -1,4 +1,38 @@
+/**
+ * @irqlab/machine — a QEMU-like VMM: the arm64 and riscv64 `virt` machines
+ * under KVM, built from QEMU's command line (or a MachineConfig), initialised
+ * in QEMU's phases with QEMU's ioctls, with vCPU threads running
+ * kvm_cpu_exec on a host they may share with other machines, devices
+ * (UARTs, PCIe with vfio-pci and MSI-X), and the device tree the guest
+ * boots with.
+ *
+ * @packageDocumentation
+ */
+
 export type * from "./config/machine-config.js";
+
+// The machine, its host and its run control.
+/** A machine: Machine.create({ config, kernel }) then run(); its events, CPUs, devices and the ioctls it issued. */
+export { Machine, type MachineOptions, type MachineRunEnd, type MachineCpu, type DevicePlug } from "./machine.js";
+/** The host: its KVM, CPUs, scheduler and clock; several machines may share one. */
+export { MachineHost, type MachineHostOptions } from "./host/machine-host.js";
+/** QEMU's RunState and the transitions QEMU allows. */
+export { runStateTransitionAllowed, runStateIsRunning, type RunState } from "./core/run-state.js";
+/** QEMU's machine init phases. */
+export { MACHINE_INIT_PHASES, type MachineInitPhase } from "./core/init-phase.js";
+/** QMP events a machine emits. */
+export type { MachineEvent, MachineEventListener, ShutdownCause } from "./core/machine-events.js";
+/** The recording of KVM ioctls a machine issued. */
+export { KvmCallLog, type KvmCall } from "./core/kvm-call-log.js";
+/** A vCPU thread (QEMU's "CPU n/KVM" running kvm_cpu_exec). */
+export { VcpuThread } from "./core/vcpu-thread.js";
+/** What boards provide: CPU slots and the board interface. */
+export type { Board, BoardCpuSlot } from "./boards/board.js";
+/** What a -device gets from its machine, the VM's routing table, the PCIe host and its functions. */
+export type { DeviceContext, PlatformBusWindow } from "./wiring/device-context.js";
+export { KvmRoutes } from "./wiring/kvm-routes.js";
+export { MachinePci, PCI_DEVICE_DRIVERS, type PluggedPciDevice } from "./wiring/pci-devices.js";
+export { VfioPciKvmBackend } from "./wiring/vfio-pci-kvm.js";
 
 // Board: the arm and riscv virt memory maps, layouts and device trees (src/board/).
 export {
@@ -321,7 +355,7 @@ export { parseSystemCommandLine, type ParseOptions, type SystemCommandLine } fro
 export { QemuOptionError, formatDiagnostics, type QemuDiagnostic } from "./cmdline/qemu-error.js";
 /** irqlab's own options (--until, --trace, --seed) and the host used without --host. */
 export { DEFAULT_HOST, type RunOptions } from "./cmdline/run-options.js";
-/** The extension point for options the parser does not implement (the QMP task's -qmp, -monitor, -chardev). */
+/** The extension point for options the parser does not implement itself (such as a monitor's -qmp, -monitor, -chardev). */
 export type { CommandLineExtension, ExtensionContext } from "./cmdline/option-table.js";
 /** The device drivers a machine tells the parser about (for -device help and unknown-driver errors). */
 export type { DeviceCategory, DeviceDriverInfo, KnownDevice } from "./cmdline/device-options.js";

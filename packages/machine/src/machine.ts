@@ -22,7 +22,6 @@ import {
   KVM_SYSTEM_EVENT_CRASH,
   KVM_SYSTEM_EVENT_RESET,
   KVM_SYSTEM_EVENT_SHUTDOWN,
-  RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS,
   SBI_EXT_0_1_CONSOLE_PUTCHAR,
   SBI_EXT_DBCN,
   SBI_SUCCESS,
@@ -39,6 +38,7 @@ import { ArmVirtBoard } from "./boards/arm-virt-board.js";
 import type { Board, BoardCpuSlot } from "./boards/board.js";
 import { RiscvVirtBoard } from "./boards/riscv-virt-board.js";
 import type { DeviceConfig, MachineConfig } from "./config/machine-config.js";
+import { pinNextHostCpu } from "./core/fail-entry.js";
 import { InitPhaseTracker, type MachineInitPhase } from "./core/init-phase.js";
 import { KvmCallLog } from "./core/kvm-call-log.js";
 import type { MachineEvent, MachineEventListener, ShutdownCause } from "./core/machine-events.js";
@@ -65,6 +65,12 @@ export interface MachineOptions {
   readonly drivers?: ReadonlyMap<string, DevicePlug>;
   /** Machine-init-done notifiers to register before init (qemu_add_machine_init_done_notifier). */
   readonly machineInitDone?: readonly ((m: Machine) => void)[];
+}
+
+/** strerror() of the errnos a vCPU plug can fail with. */
+function strerror(code: string): string {
+  const texts: Record<string, string> = { EBUSY: "Device or resource busy", EINVAL: "Invalid argument", EEXIST: "File exists", ENOMEM: "Cannot allocate memory" };
+  return texts[code] ?? code;
 }
 
 /** Plugs one `-device` of a driver into a machine (called during board init). */
@@ -257,6 +263,50 @@ export class Machine implements VcpuThreadMachine {
     };
   }
 
+  // ---- CPU hotplug ----------------------------------------------------------
+
+  /**
+   * `device_add` of a CPU into absent slot `index` (arm64). With
+   * x-cpu-hotplug=precreate the slot's vCPU was created, initialised and
+   * parked at machine init: it is unparked and its thread started (the guest
+   * brings it up with PSCI CPU_ON). With x-cpu-hotplug=naive the vCPU is
+   * created now, which KVM refuses once the vgic is initialised (EBUSY), and
+   * the realize fails as QEMU's kvm_init_vcpu reports it.
+   * @throws ConfigError with QEMU's message when the plug fails.
+   */
+  plugCpu(index: number): MachineCpu {
+    const slot = this.#board.slots[index];
+    const mode = "cpuHotplug" in this.config.machine ? this.config.machine.cpuHotplug : "off";
+    if (slot === undefined) throw new ConfigError(`CPU slot ${index} does not exist (maxcpus is ${this.#board.slots.length})`);
+    if (!this.#phases.check("PHASE_MACHINE_READY")) throw new ConfigError("CPU hotplug is only possible once the machine is ready");
+    if (mode === "off") throw new ConfigError(`CPU hotplug is not supported by this machine (-M virt,x-cpu-hotplug=precreate|naive enables it)`);
+    if (this.#threads.has(index)) throw new ConfigError(`CPU slot ${index} is already plugged`);
+    let thread: VcpuThread;
+    try {
+      thread = this.#plug(slot);
+    } catch (e) {
+      const code = (e as { code?: unknown; message?: unknown }).code;
+      if (typeof code !== "string") throw e;
+      // kvm_init_vcpu(): error_setg_errno(errp, -ret, "kvm_init_vcpu: kvm_create_vcpu failed (%lu)", vcpu id).
+      throw new ConfigError(`kvm_init_vcpu: kvm_create_vcpu failed (${slot.vcpuId}): ${strerror(code)}`);
+    }
+    if (this.#board instanceof ArmVirtBoard && mode === "naive") this.#board.postInitVcpu(thread.vcpu);
+    return { index, archId: slot.archId, vcpu: thread.vcpu, thread };
+  }
+
+  /**
+   * `device_del` of a CPU once the guest has taken it offline: its thread
+   * ends and the vCPU is parked (KVM has no way to destroy a vCPU; QEMU keeps
+   * the fd for a later plug).
+   */
+  unplugCpu(index: number): void {
+    const t = this.#threads.get(index);
+    if (t === undefined) throw new ConfigError(`CPU slot ${index} is not plugged`);
+    t.stop();
+    this.#threads.delete(index);
+    this.#emit({ event: "DEVICE_DELETED", data: { path: `/machine/peripheral-anon/cpu${index}` } });
+  }
+
   // ---- run control ----------------------------------------------------------
 
   /**
@@ -382,9 +432,10 @@ export class Machine implements VcpuThreadMachine {
 
   failEntry(e: FailEntryExit, thread: VcpuThread): boolean {
     const policy = this.config.accel.failEntry;
-    if (policy === "pin-next" && this.config.arch === "riscv64" && e.hardwareEntryFailureReason === RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS) {
-      // The thread's patch: sched_setaffinity() to host CPU (cpu + 1) % N and re-enter.
-      thread.vcpu.setThreadAffinity([(e.cpu + 1) % this.host.config.harts]);
+    if (policy === "pin-next" && this.config.arch === "riscv64") {
+      const next = pinNextHostCpu(e, this.host.config.harts);
+      if (next < 0) return false;
+      thread.vcpu.setThreadAffinity([next]);
       this.repins++;
       return true;
     }
@@ -434,9 +485,10 @@ export class Machine implements VcpuThreadMachine {
   }
 
   #machineReady(): void {
-    // qdev_machine_creation_done(): the notifiers in registration order; the board's own first.
-    this.#board.machineInitDone();
+    // qdev_machine_creation_done(): phase_advance(PHASE_MACHINE_READY), then the
+    // notifiers in registration order, the board's own (kvm_arm_machine_init_done, virt_machine_done) first.
     this.#phases.advance("PHASE_MACHINE_READY");
+    this.#board.machineInitDone();
     for (const n of this.#notifiers.splice(0)) n(this);
   }
 

@@ -16,19 +16,5 @@ export { KvmAplic, msiAddrCfg as kvmAplicMsiAddrCfg, type KvmAplicLayout } from 
 export { registerRiscvAia, type RegisterRiscvAiaOptions } from "./aia-register.js";
 /** vCPU placement by the host scheduler, optionally with the kernel-migrate VS-file remedy. */
 export { SchedulerPlacement, type SchedulerPlacementOptions } from "../vsfile/vsfile-placement.js";
-/** Seed 000 scenarios on a modelled host (8 harts × 5 guest files): no remedy, kernel-migrate, the seed's QEMU pin-next. */
-export {
-  runVsFileScenario,
-  describeVsFileResult,
-  SEED_STAGGERED,
-  SEED_TOGETHER,
-  BUSY_HOST,
-  OVERCOMMIT,
-  type VsFileScenario,
-  type VsFileStep,
-  type VsFileScenarioResult,
-  type VsFileRunOptions,
-  type VsFileRemedy,
-} from "../vsfile/vsfile-scenario.js";
 /** A VM with the AIA set up in QEMU's order, and a guest that claims MSIs through stopei. */
 export { createAiaVm, claimingGuest, VIRT_APLIC_S, VIRT_IMSIC_S, type AiaVm, type AiaVmOptions } from "./aia-test-kit.js";

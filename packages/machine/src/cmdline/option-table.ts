@@ -8,7 +8,7 @@
  *
  * irqlab implements some of these, reuses -trace and -seed for its own
  * meaning and adds -until and -host. A {@link CommandLineExtension} may
- * take one of the others (the QMP task: -qmp, -qmp-pretty, -monitor, -mon,
+ * take one of the others (a monitor: -qmp, -qmp-pretty, -monitor, -mon,
  * -chardev): it names the option, says whether it takes an argument, gives
  * its -help lines, and parses each occurrence during vl.c's option loop, in
  * command-line order, keeping what it parsed itself. The remaining QEMU

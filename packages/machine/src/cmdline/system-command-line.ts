@@ -59,7 +59,7 @@ export type SystemCommandLine =
 export interface ParseOptions {
   /** The device drivers the machine models: `-device help` lists them and other drivers are refused. Unchecked when absent. */
   readonly devices?: readonly KnownDevice[];
-  /** Options added by other parts of irqlab (the QMP task's -qmp). */
+  /** Options added by other parts of irqlab (a monitor's -qmp, for example). */
   readonly extensions?: readonly CommandLineExtension[];
 }
 

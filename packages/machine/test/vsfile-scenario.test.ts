@@ -1,8 +1,8 @@
 // Seed 000 on a modelled 8 × 5 host (reference/aia.md §4): FAIL_ENTRY under ordinary scheduling,
 // the kernel-migrate remedy with and without spare files, AUTO fallback, determinism.
 import { describe, expect, it } from "vitest";
-import { KVM_DEV_RISCV_AIA_MODE_AUTO } from "../riscv-aia/aia-uapi.js";
-import { BUSY_HOST, OVERCOMMIT, SEED_STAGGERED, SEED_TOGETHER, describeVsFileResult, runVsFileScenario } from "./vsfile-scenario.js";
+import { KVM_DEV_RISCV_AIA_MODE_AUTO } from "@irqlab/kvm";
+import { BUSY_HOST, OVERCOMMIT, SEED_STAGGERED, SEED_TOGETHER, describeVsFileResult, runVsFileScenario } from "./vsfile-scenario-rig.js";
 
 describe("VS-file exhaustion on 8 harts × 5 guest files", () => {
   it("ordinary scheduling puts a 6th vCPU on a full hart: KVM_EXIT_FAIL_ENTRY with the hart, the VM stops", () => {

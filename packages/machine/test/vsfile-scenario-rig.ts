@@ -1,5 +1,5 @@
 /**
- * Seed 000 (VS-file exhaustion) on a modelled host: N harts × GEILEN guest
+ * Test rig: seed 000 (VS-file exhaustion) driven at the KVM level on a modelled host: N harts × GEILEN guest
  * interrupt files, vCPU threads placed by the {@link HostScheduler}, RISC-V
  * VMs with the in-kernel AIA in HWACCEL mode — with and without the
  * kernel-migrate remedy (see vsfile-placement.ts), or with the seed's QEMU
@@ -18,16 +18,21 @@
  * vCPUs is run afterwards.
  */
 
+import {
+  Host,
+  HostScheduler,
+  KVM_DEV_RISCV_AIA_MODE_HWACCEL,
+  KVM_EXIT_FAIL_ENTRY,
+  KVM_MP_STATE_RUNNABLE,
+  Kvm,
+  SchedulerPlacement,
+  createAiaVm,
+  registerRiscvAia,
+  type AiaVm,
+  type RiscvAiaKernelProfile,
+} from "@irqlab/kvm";
 import { op } from "@irqlab/sim";
-import { Host } from "../host.js";
-import { Kvm } from "../kvm.js";
-import { registerRiscvAia } from "../riscv-aia/aia-register.js";
-import { createAiaVm, type AiaVm } from "../riscv-aia/aia-test-kit.js";
-import { KVM_DEV_RISCV_AIA_MODE_HWACCEL, RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS, type RiscvAiaKernelProfile } from "../riscv-aia/aia-uapi.js";
-import { HostScheduler } from "../sched/host-scheduler.js";
-import { KVM_EXIT_FAIL_ENTRY } from "../uapi/exit-reasons.js";
-import { KVM_MP_STATE_RUNNABLE } from "../uapi/mp-state.js";
-import { SchedulerPlacement } from "./vsfile-placement.js";
+import { pinNextHostCpu } from "../src/core/fail-entry.js";
 
 /** A device register outside RAM and the kernel bus: reading it exits to the VMM. */
 const DEVICE = 0x1000_0000;
@@ -173,8 +178,10 @@ export function runVsFileScenario(scenario: VsFileScenario, remedy: VsFileRemedy
       let e = c.run();
       // The seed's QEMU handler: pin to the next hart and re-enter, as long as KVM says CSR_HSTATUS.
       let hops = 0;
-      while (remedy === "qemu-pin-next" && e.reason === KVM_EXIT_FAIL_ENTRY && e.hardwareEntryFailureReason === RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS && hops < LIVELOCK_HOPS) {
-        c.setThreadAffinity([(e.cpu + 1) % scenario.harts]);
+      while (remedy === "qemu-pin-next" && e.reason === KVM_EXIT_FAIL_ENTRY && hops < LIVELOCK_HOPS) {
+        const next = pinNextHostCpu(e, scenario.harts);
+        if (next < 0) break;
+        c.setThreadAffinity([next]);
         pinned.add(`${v.vm.name}/${c.vcpuId}`);
         hops++;
         repins++;
