@@ -29,10 +29,27 @@ export { VcpuThread } from "./core/vcpu-thread.js";
 /** What boards provide: CPU slots and the board interface. */
 export type { Board, BoardCpuSlot } from "./boards/board.js";
 /** What a -device gets from its machine, the VM's routing table, the PCIe host and its functions. */
-export type { DeviceContext, PlatformBusWindow } from "./wiring/device-context.js";
+export type { DeviceContext } from "./wiring/device-context.js";
+export { PlatformBus, type PlatformBusWindow } from "./wiring/platform-bus.js";
 export { KvmRoutes } from "./wiring/kvm-routes.js";
 export { MachinePci, PCI_DEVICE_DRIVERS, type PluggedPciDevice } from "./wiring/pci-devices.js";
 export { VfioPciKvmBackend } from "./wiring/vfio-pci-kvm.js";
+/**
+ * `-device vfio-platform` under KVM: plugVfioPlatform(ctx, props) maps the
+ * region and takes a line in the platform bus window and, at
+ * machine-init-done, sets up KVM_IRQFD (+ resamplefd for a level IRQ) or
+ * falls back to QEMU's userspace path as vfio_start_irqfd_injection does;
+ * plugVfioPlatformDevice is the same as a MachineOptions.drivers entry.
+ */
+export {
+  plugVfioPlatform,
+  plugVfioPlatformDevice,
+  type VfioPlatformPlug,
+  type VfioPlatformPlugOptions,
+  type VfioPlatformStatus,
+} from "./wiring/vfio-platform-kvm.js";
+/** vfio-platform's properties (QEMU's and irqlab's x-irqlab-*), parsed with QEMU's messages, and its -device help entry. */
+export { parseVfioPlatformProps, VFIO_PLATFORM_DEVICE_INFO, TYPE_VFIO_PLATFORM, type VfioPlatformConfig } from "./wiring/vfio-platform-props.js";
 
 // Board: the arm and riscv virt memory maps, layouts and device trees (src/board/).
 export {
@@ -343,6 +360,56 @@ export {
   msixExclusiveBarLayout,
   type MsixTestFunctionOptions,
 } from "./devices/pci/msix-test-device.js";
+/**
+ * vfio-platform: QEMU's VFIOPlatformDevice (one region, one IRQ): the
+ * userspace path (vfio_intp_interrupt, EOI on the first trapped access, the
+ * mmap timer), the irqfd path through a VfioIrqfdBackend, and its state.
+ */
+export {
+  VfioPlatformDevice,
+  VFIO_PLATFORM_MMAP_TIMEOUT_MS,
+  DEFAULT_MAIN_LOOP_NS,
+  type VfioPlatformDeviceOptions,
+  type VfioPlatformState,
+  type VfioInjection,
+  type VfioIrqfdBackend,
+  type IoctlRecorder,
+} from "./devices/vfio-platform.js";
+/**
+ * The host behind a vfio-platform device: irqlab's simulated platform device
+ * (its IRQLAB_PDEV_* registers are a stand-in for a real device's), its
+ * edge/level line (hostLine, hostPulse) and Linux's vfio-platform IRQ
+ * handling (automask, unmask eventfd, VFIO_DEVICE_SET_IRQS); linux/vfio.h names.
+ */
+export {
+  VfioPlatformHostDevice,
+  DEFAULT_HOST_IRQ_NS,
+  IRQLAB_PDEV_REGION_SIZE,
+  IRQLAB_PDEV_ID,
+  IRQLAB_PDEV_STATUS,
+  IRQLAB_PDEV_ACK,
+  IRQLAB_PDEV_COUNT,
+  IRQLAB_PDEV_RAISE,
+  IRQLAB_PDEV_ID_VALUE,
+  IRQLAB_PDEV_STATUS_LINE,
+  IRQLAB_PDEV_STATUS_EVENT,
+  IRQLAB_PDEV_STATUS_EDGE,
+  VFIO_IRQ_INFO_EVENTFD,
+  VFIO_IRQ_INFO_MASKABLE,
+  VFIO_IRQ_INFO_AUTOMASKED,
+  VFIO_IRQ_SET_DATA_NONE,
+  VFIO_IRQ_SET_DATA_BOOL,
+  VFIO_IRQ_SET_DATA_EVENTFD,
+  VFIO_IRQ_SET_ACTION_MASK,
+  VFIO_IRQ_SET_ACTION_UNMASK,
+  VFIO_IRQ_SET_ACTION_TRIGGER,
+  VFIO_IRQ_SET_DATA_TYPE_MASK,
+  VFIO_IRQ_SET_ACTION_TYPE_MASK,
+  type HostIrqTrigger,
+  type VfioIrqSet,
+  type VfioPlatformHostOptions,
+  type VfioPlatformHostState,
+} from "./devices/vfio-platform-host.js";
 
 // Command line: QEMU's system-emulator options, parsed as QEMU 11.1.0 parses them (src/cmdline/).
 /**

@@ -48,6 +48,7 @@ import { MachineHost } from "./host/machine-host.js";
 import type { DeviceContext } from "./wiring/device-context.js";
 import { KvmRoutes } from "./wiring/kvm-routes.js";
 import { MachinePci, PCI_DEVICE_DRIVERS } from "./wiring/pci-devices.js";
+import { plugVfioPlatformDevice } from "./wiring/vfio-platform-kvm.js";
 
 /** Options of {@link Machine.create}. */
 export interface MachineOptions {
@@ -61,7 +62,7 @@ export interface MachineOptions {
   readonly console?: (text: string) => void;
   /** Record a trace (only when the machine creates its host). */
   readonly trace?: boolean;
-  /** Device drivers beyond the built-in PCI ones, by `-device` driver name. */
+  /** Device drivers beyond the built-in ones (the PCI functions, vfio-platform), by `-device` driver name. */
   readonly drivers?: ReadonlyMap<string, DevicePlug>;
   /** Machine-init-done notifiers to register before init (qemu_add_machine_init_done_notifier). */
   readonly machineInitDone?: readonly ((m: Machine) => void)[];
@@ -130,7 +131,15 @@ export class Machine implements VcpuThreadMachine {
     this.#kernel = options.kernel;
     this.#console = options.console ?? (() => undefined);
     this.#notifiers.push(...(options.machineInitDone ?? []));
-    this.#extraDrivers = options.drivers ?? new Map();
+    this.#extraDrivers = new Map<string, DevicePlug>([
+      [
+        "vfio-platform",
+        (ctx, d) => {
+          plugVfioPlatformDevice(ctx, d);
+        },
+      ],
+      ...(options.drivers ?? []),
+    ]);
     this.#phases.advance("PHASE_MACHINE_CREATED");
     this.host =
       options.host ??

@@ -47,7 +47,7 @@ import { armVirtLayout, type ArmVirtLayout } from "../board/arm-virt-layout.js";
 import { buildArmVirtFdt } from "../board/arm-virt-fdt.js";
 import type { ArmVirtMachineConfig } from "../config/machine-config.js";
 import { Pl011 } from "../devices/pl011.js";
-import type { PlatformBusWindow } from "../wiring/device-context.js";
+import { PlatformBus } from "../wiring/platform-bus.js";
 import type { KvmRoutes } from "../wiring/kvm-routes.js";
 import type { Board, BoardContext, BoardCpuSlot } from "./board.js";
 
@@ -66,7 +66,7 @@ export class ArmVirtBoard implements Board {
   readonly layout: ArmVirtLayout;
   readonly vm: Vm;
   readonly routes: KvmRoutes;
-  readonly platformBus: PlatformBusWindow;
+  readonly platformBus: PlatformBus;
   readonly pcie: Board["pcie"];
   readonly slots: readonly BoardCpuSlot[];
   #uart: Pl011 | undefined;
@@ -93,7 +93,7 @@ export class ArmVirtBoard implements Board {
     this.vm = ctx.calls.call("KVM_CREATE_VM", `type=${this.layout.ipaBits}`, () => kvm.createVm(this.layout.ipaBits, { name: ctx.name }));
     this.routes = ctx.routes(this.vm);
     const pb = this.layout.platformBus;
-    this.platformBus = { base: pb.region.base, size: pb.region.size, firstIrq: pb.firstSpi, numIrqs: pb.numIrqs };
+    this.platformBus = new PlatformBus({ base: pb.region.base, size: pb.region.size, firstIrq: pb.firstSpi, numIrqs: pb.numIrqs });
     this.pcie = { ecam: this.layout.pcie.ecam, mmio: this.layout.pcie.mmio };
     this.slots = this.layout.cpus.map((c) => ({ index: c.index, vcpuId: c.index, archId: c.mpidr, present: c.present }));
     this.fdt = buildArmVirtFdt(this.layout);

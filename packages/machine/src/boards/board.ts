@@ -10,7 +10,7 @@ import type { Vcpu, Vm } from "@irqlab/kvm";
 import type { MmioBus } from "@irqlab/sim";
 import type { KvmCallLog } from "../core/kvm-call-log.js";
 import type { KvmRoutes } from "../wiring/kvm-routes.js";
-import type { PlatformBusWindow } from "../wiring/device-context.js";
+import type { PlatformBus } from "../wiring/platform-bus.js";
 import type { MachineHost } from "../host/machine-host.js";
 import type { MachineConfig } from "../config/machine-config.js";
 
@@ -48,7 +48,7 @@ export interface Board {
   /** The VM's GSI routing table. */
   readonly routes: KvmRoutes;
   /** The platform bus window for dynamic sysbus devices. */
-  readonly platformBus: PlatformBusWindow;
+  readonly platformBus: PlatformBus;
   /** The PCIe ECAM window, 32-bit MMIO window and the base of MSI GSIs. */
   readonly pcie: { readonly ecam: { readonly base: number; readonly size: number }; readonly mmio: { readonly base: number; readonly size: number } };
   /** Every possible CPU, by cpu_index. */

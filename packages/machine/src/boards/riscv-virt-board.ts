@@ -50,7 +50,7 @@ import { buildRiscvVirtFdt } from "../board/riscv-virt-fdt.js";
 import { riscvVirtLayout, type RiscvKvmAiaConfig, type RiscvVirtLayout } from "../board/riscv-virt-layout.js";
 import type { RiscvVirtMachineConfig } from "../config/machine-config.js";
 import { Ns16550a } from "../devices/ns16550a.js";
-import type { PlatformBusWindow } from "../wiring/device-context.js";
+import { PlatformBus } from "../wiring/platform-bus.js";
 import type { KvmRoutes } from "../wiring/kvm-routes.js";
 import type { Board, BoardContext, BoardCpuSlot } from "./board.js";
 
@@ -63,7 +63,7 @@ export class RiscvVirtBoard implements Board {
   readonly layout: RiscvVirtLayout;
   readonly vm: Vm;
   readonly routes: KvmRoutes;
-  readonly platformBus: PlatformBusWindow;
+  readonly platformBus: PlatformBus;
   readonly pcie: Board["pcie"];
   readonly slots: readonly BoardCpuSlot[];
   #uart: Ns16550a | undefined;
@@ -94,7 +94,7 @@ export class RiscvVirtBoard implements Board {
     this.vm = ctx.calls.call("KVM_CREATE_VM", "type=0", () => ctx.host.kvm.createVm(0, { name: ctx.name, timebaseHz: this.layout.timebaseFrequency }));
     this.routes = ctx.routes(this.vm);
     const pb = this.layout.platformBus;
-    this.platformBus = { base: pb.region.base, size: pb.region.size, firstIrq: pb.firstIrq, numIrqs: pb.numIrqs };
+    this.platformBus = new PlatformBus({ base: pb.region.base, size: pb.region.size, firstIrq: pb.firstIrq, numIrqs: pb.numIrqs });
     this.pcie = { ecam: this.layout.pcie.ecam, mmio: this.layout.pcie.mmio };
     this.slots = this.layout.hartIds.map((hart, index) => ({ index, vcpuId: index, archId: hart, present: index < config.smp.cpus }));
     this.fdt = buildRiscvVirtFdt(this.layout);

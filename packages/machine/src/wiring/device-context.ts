@@ -11,20 +11,7 @@ import type { EventQueue, MmioBus, Tracer } from "@irqlab/sim";
 import type { MachineArch } from "../config/machine-config.js";
 import type { KvmCallLog } from "../core/kvm-call-log.js";
 import type { KvmRoutes } from "./kvm-routes.js";
-
-/** The platform bus of a virt board (hw/core/platform-bus.c): where `-device` sysbus devices go. */
-export interface PlatformBusWindow {
-  /** Guest-physical base and size of the window. */
-  readonly base: number;
-  readonly size: number;
-  /**
-   * The first wired interrupt of the window as KVM numbers it: on arm64 the
-   * SPI number relative to 32 (a GSI with the identity routing; INTID = 32 + n),
-   * on riscv64 the APLIC source number.
-   */
-  readonly firstIrq: number;
-  readonly numIrqs: number;
-}
+import type { PlatformBus } from "./platform-bus.js";
 
 /** A machine as a device sees it. */
 export interface DeviceContext {
@@ -39,7 +26,8 @@ export interface DeviceContext {
   readonly tracer: Tracer;
   readonly calls: KvmCallLog;
   readonly routes: KvmRoutes;
-  readonly platformBus: PlatformBusWindow;
+  /** The platform bus for dynamic sysbus devices. */
+  readonly platformBus: PlatformBus;
   /** qemu_add_machine_init_done_notifier(). */
   addMachineInitDoneNotifier(fn: () => void): void;
   /** Host interrupt numbers (Linux IRQs) for a passthrough device's vectors; returns the first of `n`. */
