@@ -7,22 +7,22 @@ import { parseDuration } from "./parse.js";
 import { runSimDemo } from "./sim-demo/run-sim-demo.js";
 import { VERSION } from "./version.js";
 
-function cli(...argv: string[]) {
+async function cli(...argv: string[]) {
   let out = "";
   let err = "";
-  const code = runCli(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = await runCli(argv, { out: (s) => (out += s), err: (s) => (err += s) });
   return { code, out, err };
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), "irqlab-cli-"));
 
 describe("irqlab command line", () => {
-  test("--help and --version exit 0", () => {
-    const h = cli("--help");
+  test("--help and --version exit 0", async () => {
+    const h = await cli("--help");
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/Usage: irqlab/);
     expect(h.out).toMatch(/sim \[options\]/);
-    const v = cli("--version");
+    const v = await cli("--version");
     expect(v).toMatchObject({ code: 0, out: `${VERSION}\n` });
   });
 
@@ -31,24 +31,24 @@ describe("irqlab command line", () => {
     expect(VERSION).toBe(pkg.version);
   });
 
-  test("an unknown option exits 2 with one line naming it", () => {
-    const r = cli("--bogus");
+  test("an unknown option exits 2 with one line naming it", async () => {
+    const r = await cli("--bogus");
     expect(r.code).toBe(2);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(/unknown option '--bogus'/);
   });
 
-  test("a bad value exits 2 naming the option and the value", () => {
-    const r = cli("sim", "--duration", "12parsecs");
+  test("a bad value exits 2 naming the option and the value", async () => {
+    const r = await cli("sim", "--duration", "12parsecs");
     expect(r.code).toBe(2);
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(/--duration <time>.*'12parsecs'/);
-    expect(cli("sim", "--seed", "-4").code).toBe(2);
+    expect((await cli("sim", "--seed", "-4")).code).toBe(2);
   });
 
-  test("the default command runs the sim demo and writes a Chrome trace", () => {
+  test("the default command runs the sim demo and writes a Chrome trace", async () => {
     const file = join(tmp(), "t.json");
-    const r = cli("--trace", file, "--duration", "200us");
+    const r = await cli("--trace", file, "--duration", "200us");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/simulated 200.0 us: \d+ events, 20 expirations/);
     const trace = JSON.parse(readFileSync(file, "utf8")) as { traceEvents: { ph: string }[]; otherData: { seed: number } };
@@ -56,21 +56,21 @@ describe("irqlab command line", () => {
     expect(trace.traceEvents.some((e) => e.ph === "X")).toBe(true);
   });
 
-  test("the same seed gives a byte-identical trace; another seed does not", () => {
+  test("the same seed gives a byte-identical trace; another seed does not", async () => {
     const dir = tmp();
-    const run = (seed: string, name: string) => {
-      expect(cli("sim", "--seed", seed, "--trace", join(dir, name)).code).toBe(0);
+    const run = async (seed: string, name: string) => {
+      expect((await cli("sim", "--seed", seed, "--trace", join(dir, name))).code).toBe(0);
       return readFileSync(join(dir, name), "utf8");
     };
-    expect(run("7", "a.json")).toBe(run("7", "b.json"));
-    expect(run("8", "c.json")).not.toBe(run("7", "d.json"));
+    expect(await run("7", "a.json")).toBe(await run("7", "b.json"));
+    expect(await run("8", "c.json")).not.toBe(await run("7", "d.json"));
   });
 });
 
 describe("irqlab demo", () => {
-  test("runs both architectures end to end and writes one trace per architecture", () => {
+  test("runs both architectures end to end and writes one trace per architecture", async () => {
     const base = join(tmp(), "d.json");
-    const r = cli("demo", "--trace", base);
+    const r = await cli("demo", "--trace", base);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/arm64 VM, 1 vCPU, vgic-v3/);
     expect(r.out).toMatch(/5 interrupts taken, 5 irqfd injections/);
@@ -83,14 +83,35 @@ describe("irqlab demo", () => {
     }
   });
 
-  test("--arch picks one architecture; a bad choice exits 2 naming it", () => {
-    const r = cli("demo", "--arch", "riscv64", "--no-trace", "--aia", "emul");
+  test("--arch picks one architecture; a bad choice exits 2 naming it", async () => {
+    const r = await cli("demo", "--arch", "riscv64", "--no-trace", "--aia", "emul");
     expect(r.code).toBe(0);
     expect(r.out).not.toMatch(/arm64 VM/);
     expect(r.out).toMatch(/SW-file/);
-    const bad = cli("demo", "--arch", "x86");
+    const bad = await cli("demo", "--arch", "x86");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/'x86' is invalid/);
+  });
+});
+
+describe("irqlab system-aarch64 / system-riscv64", () => {
+  test("run the QEMU-style commands with their arguments untouched by commander", async () => {
+    const r = await cli("system-aarch64", "-M", "virt", "-nographic", "-kernel", "irqlab:hello", "--until", "10ms");
+    expect(r).toMatchObject({ code: 0, err: "" });
+    expect(r.out).toMatch(/Hello from irqlab\r?\n/);
+    // -h is QEMU's help, not commander's; errors carry the invoked name; the status is QEMU's.
+    const h = await cli("system-riscv64", "-h");
+    expect(h.code).toBe(0);
+    expect(h.out).toContain("usage: irqlab-system-riscv64 [options]");
+    expect(await cli("system-riscv64", "-M", "virt", "--bogus")).toEqual({ code: 1, out: "", err: "irqlab system-riscv64: --bogus: invalid option\n" });
+    // "--" reaches the parser as QEMU would see it.
+    expect((await cli("system-aarch64", "--")).err).toBe("irqlab system-aarch64: --: invalid option\n");
+  });
+
+  test("are listed by irqlab --help", async () => {
+    const h = await cli("--help");
+    expect(h.out).toMatch(/system-aarch64 \[qemu-options\.\.\.\] +irqlab-system-aarch64: qemu-system-aarch64's/);
+    expect(h.out).toMatch(/system-riscv64 \[qemu-options\.\.\.\] +irqlab-system-riscv64: qemu-system-riscv64's/);
   });
 });
 

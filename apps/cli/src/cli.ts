@@ -3,6 +3,11 @@
  * tests can drive it; main.ts binds it to the process. Unknown options and bad
  * values print one line naming the culprit and return exit code 2, never a
  * stack trace.
+ *
+ * `irqlab system-aarch64 …` and `irqlab system-riscv64 …` are the
+ * irqlab-system-* commands: commander does not parse their arguments (no
+ * help option, unknown options allowed, options passed through), they go
+ * as written to runSystem, which parses them as QEMU does.
  */
 import { writeFileSync } from "node:fs";
 import { toChromeTraceJson, type Tracer } from "@irqlab/sim";
@@ -11,13 +16,14 @@ import { runArmDemo } from "./demo/arm-demo.js";
 import { runRiscvDemo } from "./demo/riscv-demo.js";
 import { parseDuration, parseSeed } from "./parse.js";
 import { formatSimDemo, runSimDemo } from "./sim-demo/run-sim-demo.js";
+import { runSystem, type SystemIo } from "./system/run-system.js";
 import { VERSION } from "./version.js";
 
-/** Where the CLI writes. */
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+/** Where the CLI writes (and, for the system commands, what tests may replace: see SystemIo). */
+export type CliIo = Omit<SystemIo, "prog">;
+
+/** The QEMU-style commands, by subcommand name. */
+const SYSTEM_COMMANDS = { "system-aarch64": "aarch64", "system-riscv64": "riscv64" } as const;
 
 interface DemoOpts {
   arch: "arm64" | "riscv64" | "both";
@@ -34,7 +40,7 @@ interface SimOpts {
   trace: string | false;
 }
 
-function buildProgram(io: CliIo): Command {
+function buildProgram(io: CliIo, argv: readonly string[], status: { code: number }): Command {
   const output = {
     writeOut: (s: string) => {
       io.out(s);
@@ -52,7 +58,9 @@ function buildProgram(io: CliIo): Command {
     .helpOption("-h, --help", "show help")
     .exitOverride()
     .configureOutput(output)
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options after a subcommand's name are the subcommand's: the system commands get theirs untouched.
+    .enablePositionalOptions();
 
   const sim = new Command("sim")
     .description("run the simulation-kernel demo: a periodic device on the MMIO bus, its interrupt handled by a driver")
@@ -108,15 +116,35 @@ function buildProgram(io: CliIo): Command {
       }
     });
   program.addCommand(demo);
+
+  for (const [name, arch] of Object.entries(SYSTEM_COMMANDS)) {
+    const system = new Command(name)
+      .description(`irqlab-system-${arch}: qemu-system-${arch}'s command line on irqlab's virt machine (${name} -h)`)
+      .usage("[qemu options]")
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .passThroughOptions()
+      .argument("[qemu-options...]")
+      .exitOverride()
+      .configureOutput(output)
+      .action(async () => {
+        // The arguments after the subcommand's name, exactly as given (commander would drop a "--").
+        const raw = argv.slice(argv.indexOf(name) + 1);
+        status.code = await runSystem(arch, raw, { ...io, prog: `irqlab ${name}` });
+      });
+    program.addCommand(system);
+  }
   return program;
 }
 
-/** Runs the CLI with `argv` (without node and script). Returns the exit code. */
-export function runCli(argv: readonly string[], io: CliIo): number {
-  const program = buildProgram(io);
+/** Runs the CLI with `argv` (without node and script). Resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const status = { code: 0 };
+  const program = buildProgram(io, argv, status);
   try {
-    program.parse([...argv], { from: "user" });
-    return 0;
+    await program.parseAsync([...argv], { from: "user" });
+    return status.code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return 0;

@@ -16,8 +16,13 @@
  * Model choices: BE is read-only zero (little-endian only). `genmsi` sends at
  * once, so Busy always reads 0 (allowed: "sent with minimal delay"). A DM
  * change gives targets the UNSPECIFIED value "same hart index, IPRIO 1 /
- * guest 0, EIID 0". Reserved offsets, bad widths and out-of-range numbers are
- * counted and traced as guest errors.
+ * guest 0, EIID 0". Reserved offsets (0x1BD0–0x1BFC, the unused words of the
+ * setip/in_clrip/setie/clrie blocks, 0x2008–0x2FFC, targets and IDCs beyond
+ * the domain's), bad widths and out-of-range numbers are counted and traced
+ * as guest errors and read zero, in every profile. (Linux's in-kernel APLIC,
+ * aplic_mmio_read_offset / aplic_mmio_read, answers such an access with
+ * -ENODEV or -EOPNOTSUPP instead; that KVM then forwards it to userspace is
+ * for the kernel bus to model, not this device.)
  */
 
 import { Tracer, lowestSetBit, type AccessSize, type MmioDevice, type TrackId, type WideValue } from "@irqlab/sim";
@@ -113,17 +118,25 @@ export class AplicDomain implements MmioDevice, AplicIdcHost {
       return i <= s.n && this.implemented(i) ? s.cfg[i]! : this.#reserved(offset);
     }
     if (offset <= C.APLIC_SMSIADDRCFGH) return this.#msiCfgVisible(offset) ? this.#init.msi!.readReg(offset, this.parent === undefined) : this.#reserved(offset);
-    if (offset >= C.APLIC_SETIP_BASE && offset < C.APLIC_GENMSI) {
+    if (offset < C.APLIC_SETIP_BASE) return this.#reserved(offset); // 0x1BD0–0x1BFC
+    if (offset < C.APLIC_SETIPNUM_LE) {
+      // setip, in_clrip, setie, clrie: 32 words each, then the *num register at 0xDC of the block.
+      if (C.aplicNumOp(offset) >= 0) return 0; // setipnum, clripnum, setienum, clrienum read zero
       const k = (offset & 0xff) >>> 2;
-      const arr = offset & 0xff00;
-      if (k >= 32 || (offset & 0xff) === 0xdc) return 0; // the *num registers read zero
-      if (arr === C.APLIC_SETIP_BASE) return s.pending.words[k] ?? 0;
-      if (arr === C.APLIC_IN_CLRIP_BASE) return s.rectifiedWord(k);
-      if (arr === C.APLIC_SETIE_BASE) return s.enabled.words[k] ?? 0;
-      if (arr === C.APLIC_CLRIE_BASE) return 0;
-      if (offset === C.APLIC_SETIPNUM_LE || offset === C.APLIC_SETIPNUM_BE) return 0;
-      return this.#reserved(offset);
+      if (k >= 32) return this.#reserved(offset);
+      switch (offset & 0xff00) {
+        case C.APLIC_SETIP_BASE:
+          return s.pending.words[k] ?? 0;
+        case C.APLIC_IN_CLRIP_BASE:
+          return s.rectifiedWord(k);
+        case C.APLIC_SETIE_BASE:
+          return s.enabled.words[k] ?? 0;
+        default:
+          return 0; // clrie[k] reads zero
+      }
     }
+    if (offset === C.APLIC_SETIPNUM_LE || offset === C.APLIC_SETIPNUM_BE) return 0;
+    if (offset < C.APLIC_GENMSI) return this.#reserved(offset); // 0x2008–0x2FFC
     if (offset === C.APLIC_GENMSI) return this.#dm ? this.#genmsi : 0;
     if (offset < C.APLIC_IDC_BASE) {
       const i = (offset - C.APLIC_TARGET_BASE) / 4 + 1;

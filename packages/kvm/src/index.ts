@@ -13,12 +13,14 @@
 export {
   Kvm,
   type KvmOptions,
+  type RiscvGstageMode,
   type VmOptions,
 } from "./kvm.js";
 export {
   KVM_MEM_LOG_DIRTY_PAGES,
   KVM_MEM_READONLY,
   KVM_USER_MEM_SLOTS,
+  KVM_MEM_MAX_NR_PAGES,
   Vm,
   type UserspaceMemoryRegion,
   type SmcccFilter,
@@ -192,6 +194,7 @@ export {
   KVM_CAP_ARM_VM_IPA_SIZE,
   KVM_CAP_ARM_NISV_TO_USER,
   KVM_CAP_HALT_POLL,
+  KVM_CAP_VM_GPA_BITS,
   KVM_CAP_SYSTEM_EVENT_DATA,
   KVM_CAP_ARM_SYSTEM_SUSPEND,
   KVM_API_VERSION,

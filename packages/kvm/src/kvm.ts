@@ -16,6 +16,9 @@ import * as CAP from "./uapi/capabilities.js";
 import { KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_TYPE_RISCV_AIA } from "./uapi/device-types.js";
 import { Vm, KVM_USER_MEM_SLOTS } from "./vm.js";
 import { IrqBypassManager } from "./irqfd/irq-bypass.js";
+import { KVM_MAX_IRQ_ROUTES } from "./irqfd/gsi-routing.js";
+import { registerVgicItsDevice } from "./vgic/its/vits-device.js";
+import { registerVgicV3, type VgicV3Options } from "./vgic/vgic-device.js";
 
 /** Options of a {@link Kvm} (the host). */
 export interface KvmOptions {
@@ -33,7 +36,39 @@ export interface KvmOptions {
   readonly maxVcpuId?: number;
   /** arm64 KVM_CAP_ARM_VM_IPA_SIZE (default 48). */
   readonly ipaLimit?: number;
+  /**
+   * arm64: the host has a GICv3, so KVM registers the in-kernel irqchip
+   * device types at init (default true): KVM_DEV_TYPE_ARM_VGIC_V3 and
+   * KVM_DEV_TYPE_ARM_VGIC_ITS, as vgic_v3_probe → kvm_register_vgic_device
+   * (arch/arm64/kvm/vgic/vgic-kvm-device.c) does, the ITS right after the
+   * vgic-v3. false models a host without them: KVM_CAP_IRQCHIP is 0 and
+   * KVM_CREATE_DEVICE answers ENODEV until registerVgicV3 /
+   * registerVgicItsDevice. RISC-V hosts register their AIA explicitly
+   * (registerRiscvAia, which needs the harts' GEILEN); this option does not
+   * apply to them.
+   */
+  readonly irqchips?: boolean;
+  /**
+   * arm64: when the vgic-v3 of each VM is initialised (default "explicit",
+   * KVM_DEV_ARM_VGIC_CTRL_INIT; "lazy-init" initialises it at the first
+   * KVM_RUN). A function chooses per VM. See {@link VgicV3Options}.
+   */
+  readonly vgicInitMode?: VgicV3Options["initMode"];
+  /**
+   * riscv64: the host's G-stage translation mode, which fixes every VM's
+   * guest-physical address space (KVM_CAP_VM_GPA_BITS): "sv39x4" 41 bits,
+   * "sv48x4" 50 bits, "sv57x4" 59 bits. Default "sv57x4": Linux's
+   * kvm_riscv_gstage_mode_detect (arch/riscv/kvm/gstage.c) probes Sv57x4,
+   * then Sv48x4, then Sv39x4, and keeps the largest the hart supports.
+   */
+  readonly gstageMode?: RiscvGstageMode;
 }
+
+/** A RISC-V hgatp G-stage mode (riscv-privileged H extension, "hgatp"). */
+export type RiscvGstageMode = "sv39x4" | "sv48x4" | "sv57x4";
+
+/** kvm_riscv_gstage_gpa_bits: HGATP_PAGE_SHIFT (12) + 9 per level + 2 (the ×4 root). */
+const GSTAGE_GPA_BITS: Readonly<Record<RiscvGstageMode, number>> = { sv39x4: 41, sv48x4: 50, sv57x4: 59 };
 
 /** Per-VM options of {@link Kvm.createVm}. */
 export interface VmOptions {
@@ -63,6 +98,10 @@ export class Kvm {
   readonly maxVcpuId: number;
   /** KVM_CAP_ARM_VM_IPA_SIZE. */
   readonly ipaLimit: number;
+  /** riscv64: the host's G-stage mode; undefined on arm64. */
+  readonly gstageMode: RiscvGstageMode | undefined;
+  /** riscv64: KVM_CAP_VM_GPA_BITS (kvm_riscv_gstage_gpa_bits); 0 on arm64. */
+  readonly gpaBits: number;
   /** The host's IRQ bypass manager (virt/lib/irqbypass.c), shared by every VM's irqfds and VFIO-like producers. */
   readonly irqBypass = new IrqBypassManager();
   readonly #devices = new Map<number, KvmDeviceFactory>();
@@ -80,6 +119,15 @@ export class Kvm {
     for (const [k, v] of [["maxVcpus", this.maxVcpus], ["maxVcpuId", this.maxVcpuId], ["ipaLimit", this.ipaLimit]] as const) {
       if (!Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${k} ${v} must be a positive integer`);
     }
+    const mode = options.gstageMode ?? "sv57x4";
+    if (!Object.hasOwn(GSTAGE_GPA_BITS, mode)) throw new ConfigError(`unknown G-stage mode '${mode}' (${Object.keys(GSTAGE_GPA_BITS).join(", ")})`);
+    this.gstageMode = this.arch === "riscv64" ? mode : undefined;
+    this.gpaBits = this.arch === "riscv64" ? GSTAGE_GPA_BITS[mode] : 0;
+    if (this.arch === "arm64" && options.irqchips !== false) {
+      // vgic_v3_probe → kvm_register_vgic_device(KVM_DEV_TYPE_ARM_VGIC_V3): the vgic-v3, then the ITS.
+      registerVgicV3(this, options.vgicInitMode === undefined ? {} : { initMode: options.vgicInitMode });
+      registerVgicItsDevice(this);
+    }
   }
 
   /** The VMs created so far. */
@@ -93,8 +141,16 @@ export class Kvm {
   }
 
   /**
-   * KVM_CHECK_EXTENSION: 0 = not supported, > 0 = supported or the value.
-   * Unknown capabilities are 0, as in Linux.
+   * KVM_CHECK_EXTENSION on the system fd: 0 = not supported, > 0 = supported
+   * or the value. Unknown capabilities are 0, as in Linux. The answers are
+   * Linux's for what the model implements: virt/kvm/kvm_main.c
+   * kvm_vm_ioctl_check_extension_generic (IRQFD, SIGNAL_MSI, IRQ_ROUTING =
+   * KVM_MAX_IRQ_ROUTES, NR_MEMSLOTS, ...), then arch/arm64/kvm/arm.c or
+   * arch/riscv/kvm/vm.c kvm_vm_ioctl_check_extension. KVM_CAP_IOEVENTFD and
+   * KVM_CAP_ONE_REG are 1 on both in Linux but 0 here: the model has no
+   * ioeventfd and no KVM_GET/SET_ONE_REG.
+   * @throws KvmError EINVAL for KVM_CAP_MSI_DEVID on arm64 (arm.c answers
+   *   -EINVAL without a VM; ask the VM fd, {@link Vm.checkExtension}).
    */
   checkExtension(cap: number): number {
     const arm = this.arch === "arm64";
@@ -103,15 +159,20 @@ export class Kvm {
         const types = arm ? [KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3] : [KVM_DEV_TYPE_RISCV_AIA];
         return types.some((t) => this.#devices.has(t)) ? 1 : 0;
       }
+      // kvm_vm_ioctl_check_extension_generic
       case CAP.KVM_CAP_USER_MEMORY:
+      case CAP.KVM_CAP_SIGNAL_MSI: // CONFIG_HAVE_KVM_MSI (arm64 and riscv select it)
+      case CAP.KVM_CAP_IRQFD: // CONFIG_HAVE_KVM_IRQCHIP
+      case CAP.KVM_CAP_CHECK_EXTENSION_VM:
+      case CAP.KVM_CAP_HALT_POLL:
+      case CAP.KVM_CAP_SYSTEM_EVENT_DATA: // and both architectures' kvm_vm_ioctl_check_extension:
       case CAP.KVM_CAP_MP_STATE:
       case CAP.KVM_CAP_IMMEDIATE_EXIT:
       case CAP.KVM_CAP_DEVICE_CTRL:
       case CAP.KVM_CAP_READONLY_MEM:
-      case CAP.KVM_CAP_CHECK_EXTENSION_VM:
-      case CAP.KVM_CAP_HALT_POLL:
-      case CAP.KVM_CAP_SYSTEM_EVENT_DATA:
         return 1;
+      case CAP.KVM_CAP_IRQ_ROUTING: // CONFIG_HAVE_KVM_IRQ_ROUTING
+        return KVM_MAX_IRQ_ROUTES;
       case CAP.KVM_CAP_NR_VCPUS:
         return Math.min(this.host.cpus.length, this.maxVcpus);
       case CAP.KVM_CAP_MAX_VCPUS:
@@ -120,14 +181,21 @@ export class Kvm {
         return this.maxVcpuId;
       case CAP.KVM_CAP_NR_MEMSLOTS:
         return KVM_USER_MEM_SLOTS;
+      // Since Linux 6.4 KVM_CAP_IRQFD_RESAMPLE is per architecture: arm64's arm.c lists it, RISC-V's vm.c does not.
+      case CAP.KVM_CAP_IRQFD_RESAMPLE:
       case CAP.KVM_CAP_ARM_PSCI:
       case CAP.KVM_CAP_ARM_PSCI_0_2:
       case CAP.KVM_CAP_ARM_PMU_V3:
       case CAP.KVM_CAP_VM_ATTRIBUTES:
       case CAP.KVM_CAP_VCPU_ATTRIBUTES:
         return arm ? 1 : 0;
+      case CAP.KVM_CAP_MSI_DEVID:
+        if (arm) fail("EINVAL", "KVM_CHECK_EXTENSION", "KVM_CAP_MSI_DEVID is a VM capability on arm64 (kvm is NULL on the system fd)");
+        return 0;
       case CAP.KVM_CAP_ARM_VM_IPA_SIZE:
         return arm ? this.ipaLimit : 0;
+      case CAP.KVM_CAP_VM_GPA_BITS:
+        return this.gpaBits;
       default:
         return 0;
     }
@@ -165,11 +233,13 @@ export class Kvm {
 
   /**
    * Registers the device model KVM_CREATE_DEVICE instantiates for `type`
-   * (how the vgic and AIA packages plug in). One factory per type.
+   * (how the vgic and AIA packages plug in). One factory per type: a second
+   * registration throws ConfigError unless `replace` is set, which swaps the
+   * factory for VMs created devices from then on.
    */
-  registerDeviceType(type: number, factory: KvmDeviceFactory): void {
+  registerDeviceType(type: number, factory: KvmDeviceFactory, options: { readonly replace?: boolean } = {}): void {
     if (!Number.isInteger(type) || type < 1) throw new ConfigError(`device type ${type} is not a KVM_DEV_TYPE_*`);
-    if (this.#devices.has(type)) throw new ConfigError(`device type ${type} is already registered`);
+    if (this.#devices.has(type) && options.replace !== true) throw new ConfigError(`device type ${type} is already registered`);
     this.#devices.set(type, factory);
   }
 

@@ -35,7 +35,7 @@ import {
   KVM_SMCCC_FILTER_FWD_TO_USER,
   KVM_SMCCC_FILTER_HANDLE,
 } from "./uapi/device-types.js";
-import { KVM_CAP_HALT_POLL } from "./uapi/capabilities.js";
+import { KVM_CAP_HALT_POLL, KVM_CAP_MSI_DEVID } from "./uapi/capabilities.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { Vcpu } from "./vcpu.js";
 
@@ -64,6 +64,10 @@ export const KVM_MEM_LOG_DIRTY_PAGES = 1;
 /** KVM_MEM_READONLY: guest writes exit with KVM_EXIT_MMIO. */
 export const KVM_MEM_READONLY = 2;
 const PAGE = 4096;
+/** KVM_MEM_MAX_NR_PAGES (include/linux/kvm_host.h): pages in one userspace memslot. */
+export const KVM_MEM_MAX_NR_PAGES = 2 ** 31 - 1;
+/** Where @irqlab/sim's GuestMemory ends (2^52, the largest arm64 IPA space). */
+const MODEL_RAM_LIMIT = 2 ** 52;
 /** KVM_USER_MEM_SLOTS on arm64 and RISC-V (KVM_MEM_SLOTS_NUM = SHRT_MAX). */
 export const KVM_USER_MEM_SLOTS = 32767;
 
@@ -109,6 +113,8 @@ export class Vm implements FirmwareVm {
   haltPollMaxNs = 0;
   /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
   dead = false;
+  /** arm64 kvm->arch.vgic.msis_require_devid: set when a vITS is created (vgic_its_create). */
+  msisRequireDevid = false;
   readonly #vcpus: Vcpu[] = [];
   readonly #slots: Slot[] = [];
   readonly #devices: Device[] = [];
@@ -195,10 +201,18 @@ export class Vm implements FirmwareVm {
   }
 
   /**
-   * KVM_SET_USER_MEMORY_REGION. EINVAL for unknown flags, a misaligned base or
-   * size, a slot id ≥ KVM_USER_MEM_SLOTS, an address space other than 0, or a
-   * resize; EEXIST for an overlap. Re-setting a slot identically is a no-op.
-   * Deleting or moving a slot is not modelled (ConfigError).
+   * KVM_SET_USER_MEMORY_REGION, in Linux's order (virt/kvm/kvm_main.c
+   * kvm_set_memory_region, then kvm_arch_prepare_memory_region):
+   * EINVAL for unknown flags, a slot id ≥ KVM_USER_MEM_SLOTS, an address
+   * space other than 0, a misaligned base or size, more than
+   * KVM_MEM_MAX_NR_PAGES pages, or a resize; EEXIST for an overlap; EFAULT for
+   * a slot ending beyond the guest-physical address space (arm64
+   * arch/arm64/kvm/mmu.c: base_gfn + npages > kvm_phys_size >> PAGE_SHIFT;
+   * RISC-V arch/riscv/kvm/mmu.c: base_gfn + npages ≥ kvm_riscv_gstage_gpa_size
+   * >> PAGE_SHIFT, so a slot may not even end exactly at the top). Re-setting a
+   * slot identically is a no-op. Deleting or moving a slot is not modelled
+   * (EINVAL), nor is RAM ending above 2^52 (EINVAL naming the limit; only a
+   * riscv64 Sv57x4 host could place it there).
    */
   setUserMemoryRegion(r: UserspaceMemoryRegion): void {
     const io = "KVM_SET_USER_MEMORY_REGION";
@@ -211,6 +225,7 @@ export class Vm implements FirmwareVm {
     const size = r.memorySize;
     if (!Number.isSafeInteger(base) || base < 0 || base % PAGE !== 0) this.fail("EINVAL", io, `guest_phys_addr 0x${base.toString(16)} is not page-aligned`);
     if (!Number.isSafeInteger(size) || size < 0 || size % PAGE !== 0) this.fail("EINVAL", io, `memory_size ${size} is not a multiple of the page size`);
+    if (size / PAGE > KVM_MEM_MAX_NR_PAGES) this.fail("EINVAL", io, `${size / PAGE} pages exceed KVM_MEM_MAX_NR_PAGES (2^31 - 1)`);
     const existing = this.#slots.find((s) => s.id === id);
     if (existing !== undefined) {
       if (size !== 0 && existing.end - existing.base !== size) this.fail("EINVAL", io, `slot ${id} cannot be resized`);
@@ -218,12 +233,19 @@ export class Vm implements FirmwareVm {
       this.fail("EINVAL", io, `deleting, moving or changing slot ${id} is not modelled`);
     }
     if (size === 0) return;
-    if (this.ipaBits > 0 && base + size > 2 ** this.ipaBits) this.fail("EINVAL", io, `slot ${id} ends beyond the ${this.ipaBits}-bit IPA space`);
     for (const s of this.#slots) {
       if (base < s.end && s.base < base + size) this.fail("EEXIST", io, `slot ${id} overlaps slot ${s.id}`);
     }
+    // kvm_arch_prepare_memory_region
+    const end = base + size;
+    if (this.arch === "arm64") {
+      if (end > 2 ** this.ipaBits) this.fail("EFAULT", io, `slot ${id} ends at 0x${end.toString(16)}, beyond the ${this.ipaBits}-bit IPA space`);
+    } else if (end >= 2 ** this.kvm.gpaBits) {
+      this.fail("EFAULT", io, `slot ${id} ends at 0x${end.toString(16)}, not below the ${this.kvm.gpaBits}-bit GPA space of ${this.kvm.gstageMode ?? "sv57x4"}`);
+    }
+    if (end > MODEL_RAM_LIMIT) this.fail("EINVAL", io, `slot ${id} ends at 0x${end.toString(16)}: the model keeps guest RAM below 2^52`);
     this.memory.addRam(base, size, `slot${id}`);
-    this.#slots.push({ id, base, end: base + size, readonly: (flags & KVM_MEM_READONLY) !== 0 });
+    this.#slots.push({ id, base, end, readonly: (flags & KVM_MEM_READONLY) !== 0 });
   }
 
   /**
@@ -303,8 +325,13 @@ export class Vm implements FirmwareVm {
   /** KVM_SIGNAL_MSI: 1 delivered, 0 blocked by the guest; EINVAL without an in-kernel irqchip. */
   signalMsi(msi: KvmMsi): number { return this.#irqfds.signalMsi(msi); }
 
-  /** KVM_CHECK_EXTENSION on the VM fd (same answers as the system fd). */
+  /**
+   * KVM_CHECK_EXTENSION on the VM fd: the system fd's answers, except arm64
+   * KVM_CAP_MSI_DEVID, which is kvm->arch.vgic.msis_require_devid (1 once a
+   * vITS exists on the VM: vgic_its_create; arch/arm64/kvm/arm.c).
+   */
   checkExtension(cap: number): number {
+    if (cap === KVM_CAP_MSI_DEVID && this.arch === "arm64") return this.msisRequireDevid ? 1 : 0;
     return this.kvm.checkExtension(cap);
   }
 

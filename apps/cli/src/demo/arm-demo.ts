@@ -23,7 +23,6 @@ import {
   KVM_VGIC_V3_ADDR_TYPE_REDIST,
   Kvm,
   gicv3GuestImage,
-  registerVgicV3,
 } from "@irqlab/kvm";
 import { EventQueue, RngStreams, Tracer, formatNs, type Nanoseconds } from "@irqlab/sim";
 
@@ -67,8 +66,7 @@ const INTERRUPTS = 5;
 export function runArmDemo(opts: ArmDemoOptions): ArmDemoResult {
   const queue = new EventQueue();
   const tracer = new Tracer(queue, { enabled: opts.trace });
-  const kvm = new Kvm({ arch: "arm64", queue, tracer });
-  registerVgicV3(kvm);
+  const kvm = new Kvm({ arch: "arm64", queue, tracer }); // registers the vgic-v3 and the ITS
   const vm = kvm.createVm(0, { name: "arm-vm" });
   const vcpu = vm.createVcpu(0);
   vcpu.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });

@@ -57,6 +57,8 @@ export const KVM_CAP_ARM_VM_IPA_SIZE = 165;
 export const KVM_CAP_ARM_NISV_TO_USER = 177;
 /** Per-VM halt polling window. */
 export const KVM_CAP_HALT_POLL = 182;
+/** Guest-physical address bits of a VM (RISC-V: kvm_riscv_gstage_gpa_bits). */
+export const KVM_CAP_VM_GPA_BITS = 207;
 /** system_event.ndata is valid. */
 export const KVM_CAP_SYSTEM_EVENT_DATA = 215;
 /** arm64 PSCI SYSTEM_SUSPEND exits. */

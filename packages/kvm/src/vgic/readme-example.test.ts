@@ -2,12 +2,11 @@
 import { expect, test } from "vitest";
 import {
   EventFd, KVM_ARM_TARGET_GENERIC_V8, KVM_DEV_ARM_VGIC_CTRL_INIT, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_DEV_ARM_VGIC_GRP_CTRL,
-  KVM_DEV_TYPE_ARM_VGIC_V3, KVM_EXIT_INTR, KVM_VGIC_V3_ADDR_TYPE_DIST, KVM_VGIC_V3_ADDR_TYPE_REDIST, Kvm, gicv3GuestImage, registerVgicV3,
+  KVM_DEV_TYPE_ARM_VGIC_V3, KVM_EXIT_INTR, KVM_VGIC_V3_ADDR_TYPE_DIST, KVM_VGIC_V3_ADDR_TYPE_REDIST, Kvm, gicv3GuestImage,
 } from "../index.js";
 
 test("vgic README example: eventfd → irqfd → SPI 40 → the guest acknowledges it", () => {
-  const kvm = new Kvm({ arch: "arm64" });
-  registerVgicV3(kvm); // KVM_DEV_TYPE_ARM_VGIC_V3 can now be created (default: explicit CTRL_INIT)
+  const kvm = new Kvm({ arch: "arm64" }); // registers KVM_DEV_TYPE_ARM_VGIC_V3 (default: explicit CTRL_INIT) and the ITS
   const vm = kvm.createVm();
   const vcpu = vm.createVcpu(0);
   vcpu.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });

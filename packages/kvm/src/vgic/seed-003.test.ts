@@ -20,7 +20,6 @@ import { Kvm } from "../kvm.js";
 import { KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/device-types.js";
 import { KVM_IRQFD_FLAG_RESAMPLE } from "../irqfd/vm-irqfds.js";
 import { armVm, ids, loadDriver } from "./test-fixture.js";
-import { registerVgicV3 } from "./vgic-device.js";
 import { KVM_DEV_ARM_VGIC_CTRL_INIT, KVM_DEV_ARM_VGIC_GRP_CTRL } from "./vgic-uapi.js";
 import { VgicV3 } from "./vgic-v3.js";
 
@@ -84,8 +83,7 @@ describe("seed 003 with explicit KVM_DEV_ARM_VGIC_CTRL_INIT: the early interrupt
 });
 
 test("the init behaviour can be chosen per VM", () => {
-  const kvm = new Kvm();
-  registerVgicV3(kvm, { initMode: (vm) => (vm.name === "gicv2-era" ? "lazy-init" : "explicit") });
+  const kvm = new Kvm({ vgicInitMode: (vm) => (vm.name === "gicv2-era" ? "lazy-init" : "explicit") });
   const lazy = kvm.createVm(0, { name: "gicv2-era" });
   const explicit = kvm.createVm(0, { name: "modern" });
   for (const vm of [lazy, explicit]) {

@@ -12,7 +12,6 @@ import { KVM_ARM_TARGET_GENERIC_V8, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/dev
 import type { Vcpu } from "../vcpu.js";
 import type { Vm } from "../vm.js";
 import { gicv3GuestImage, type GicGuestOptions } from "./gic-guest.js";
-import { registerVgicV3 } from "./vgic-device.js";
 import {
   KVM_DEV_ARM_VGIC_CTRL_INIT,
   KVM_DEV_ARM_VGIC_GRP_ADDR,
@@ -50,9 +49,8 @@ export interface ArmVmOptions {
 /** An arm64 VM with initialised vCPUs and a vgic-v3. */
 export function armVm(o: ArmVmOptions = {}): ArmVmRig {
   const queue = new EventQueue();
-  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: o.trace ?? false }) });
   const initMode = o.initMode ?? "explicit";
-  registerVgicV3(kvm, { initMode });
+  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: o.trace ?? false }), vgicInitMode: initMode });
   const vm = kvm.createVm();
   const vcpus = Array.from({ length: o.vcpus ?? 1 }, (_, i) => {
     const v = vm.createVcpu(i);

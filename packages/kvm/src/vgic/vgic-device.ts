@@ -63,12 +63,16 @@ const CPU_SYSREGS = new Set<number>([
 
 /**
  * Registers KVM_DEV_TYPE_ARM_VGIC_V3 on `kvm` (after which KVM_CAP_IRQCHIP
- * answers 1 and KVM_CREATE_DEVICE of the type works).
+ * answers 1 and KVM_CREATE_DEVICE of the type works). Every arm64 Kvm does
+ * this at construction (KvmOptions.irqchips, KvmOptions.vgicInitMode), as
+ * Linux's kvm_register_vgic_device does at init; calling it again replaces
+ * that registration (another init mode for the devices created from then on),
+ * and on a Kvm built with `irqchips: false` it adds the type.
  */
 export function registerVgicV3(kvm: Kvm, options: VgicV3Options = {}): void {
   if (kvm.arch !== "arm64") throw new ConfigError("the vgic-v3 is an arm64 device");
   const mode = options.initMode ?? "explicit";
-  kvm.registerDeviceType(KVM_DEV_TYPE_ARM_VGIC_V3, vgicV3Factory(mode));
+  kvm.registerDeviceType(KVM_DEV_TYPE_ARM_VGIC_V3, vgicV3Factory(mode), { replace: true });
 }
 
 function vgicV3Factory(mode: VgicInitMode | ((vm: Vm) => VgicInitMode)): KvmDeviceFactory {

@@ -11,9 +11,10 @@ import { describe, expect, test } from "vitest";
 import { EventFd } from "../irqfd/eventfd.js";
 import { Kvm } from "../kvm.js";
 import { KVM_CAP_IRQCHIP } from "../uapi/capabilities.js";
-import { KVM_ARM_TARGET_GENERIC_V8, KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/device-types.js";
+import { KVM_ARM_TARGET_GENERIC_V8, KVM_CREATE_DEVICE_TEST, KVM_DEV_TYPE_ARM_VGIC_ITS, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/device-types.js";
 import { armVm, DIST_BASE, REDIST_BASE } from "./test-fixture.js";
 import { registerVgicV3 } from "./vgic-device.js";
+import { VgicV3 } from "./vgic-v3.js";
 import {
   KVM_DEV_ARM_VGIC_CTRL_INIT,
   KVM_DEV_ARM_VGIC_GRP_ADDR,
@@ -39,9 +40,32 @@ const spi = (id: number): number => (1 << 24) | id;
 const ppi = (vcpu: number, id: number): number => (2 << 24) | (vcpu << 16) | id;
 
 describe("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) (vgic-init.c kvm_vgic_create)", () => {
-  test("ENODEV until registered; KVM_CAP_IRQCHIP follows the registration", () => {
-    const kvm = new Kvm();
+  test("every arm64 Kvm has the vgic-v3 and the ITS, as kvm_register_vgic_device registers them at init", () => {
+    // arch/arm64/kvm/vgic/vgic-kvm-device.c kvm_register_vgic_device(KVM_DEV_TYPE_ARM_VGIC_V3):
+    // kvm_register_device_ops(vgic-v3), then kvm_vgic_register_its_device().
+    const kvm = new Kvm({ arch: "arm64" });
+    expect(kvm.checkExtension(KVM_CAP_IRQCHIP)).toBe(1);
     const vm = kvm.createVm();
+    expect(vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3, KVM_CREATE_DEVICE_TEST)).toBeUndefined();
+    vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    expect(VgicV3.of(vm)!.initMode).toBe("explicit");
+    // The init mode is a Kvm option; registerVgicV3 replaces the default registration.
+    const lazyVm = new Kvm({ vgicInitMode: "lazy-init" }).createVm();
+    lazyVm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    expect(VgicV3.of(lazyVm)!.initMode).toBe("lazy-init");
+    registerVgicV3(kvm, { initMode: "lazy-init" });
+    const vm2 = kvm.createVm();
+    vm2.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    expect(VgicV3.of(vm2)!.initMode).toBe("lazy-init");
+    // RISC-V registers its AIA explicitly (registerRiscvAia needs GEILEN).
+    expect(new Kvm({ arch: "riscv64" }).checkExtension(KVM_CAP_IRQCHIP)).toBe(0);
+  });
+
+  test("irqchips: false — ENODEV until registered; KVM_CAP_IRQCHIP follows the registration", () => {
+    const kvm = new Kvm({ irqchips: false });
+    const vm = kvm.createVm();
+    expect(() => vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS)).toThrow(expect.objectContaining({ code: "ENODEV" }));
     expect(() => vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3)).toThrow(expect.objectContaining({ code: "ENODEV" }));
     expect(kvm.checkExtension(KVM_CAP_IRQCHIP)).toBe(0);
     registerVgicV3(kvm);
@@ -56,7 +80,6 @@ describe("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) (vgic-init.c kvm_vgic_crea
 
   test("EBUSY once a vCPU has run", () => {
     const kvm = new Kvm();
-    registerVgicV3(kvm);
     const vm = kvm.createVm();
     const v = vm.createVcpu(0);
     v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });

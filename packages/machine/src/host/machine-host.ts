@@ -19,8 +19,6 @@ import {
   Kvm,
   SchedulerPlacement,
   registerRiscvAia,
-  registerVgicItsDevice,
-  registerVgicV3,
   type RiscvAiaHost,
   type VgicInitMode,
 } from "@irqlab/kvm";
@@ -70,11 +68,10 @@ export class MachineHost {
     this.queue = new EventQueue();
     this.tracer = new Tracer(this.queue, { enabled: options.trace ?? false });
     const arch = options.arch === "aarch64" ? "arm64" : "riscv64";
-    this.kvm = new Kvm({ arch, host: new Host({ cpus: harts }), queue: this.queue, tracer: this.tracer });
+    // An arm64 Kvm registers the vgic-v3 and the ITS itself (kvm_register_vgic_device at init).
+    this.kvm = new Kvm({ arch, host: new Host({ cpus: harts }), queue: this.queue, tracer: this.tracer, vgicInitMode: options.vgicInitMode ?? "explicit" });
     this.scheduler = new HostScheduler(this.queue, { harts, tracer: this.tracer });
     if (arch === "arm64") {
-      registerVgicV3(this.kvm, { initMode: options.vgicInitMode ?? "explicit" });
-      registerVgicItsDevice(this.kvm);
       this.aia = undefined;
     } else {
       this.aia = registerRiscvAia(this.kvm, { geilen: guestFiles, profile: kernel });

@@ -32,7 +32,7 @@
  * machine's call log.
  */
 
-import { KVM_ARM_IRQ_TYPE_SHIFT, KVM_ARM_IRQ_TYPE_SPI, KVM_IRQFD_FLAG_RESAMPLE, KvmError, type Irqfd } from "@irqlab/kvm";
+import { KVM_ARM_IRQ_TYPE_SHIFT, KVM_ARM_IRQ_TYPE_SPI, KVM_CAP_IRQFD_RESAMPLE, KVM_IRQFD_FLAG_RESAMPLE, KvmError, type Irqfd } from "@irqlab/kvm";
 import { VfioPlatformHostDevice, IRQLAB_PDEV_REGION_SIZE } from "../devices/vfio-platform-host.js";
 import { VfioPlatformDevice, type VfioIrqfdBackend, type VfioPlatformState } from "../devices/vfio-platform.js";
 import type { DeviceConfig } from "../config/machine-config.js";
@@ -46,11 +46,10 @@ export interface VfioPlatformPlugOptions {
   /**
    * kvm_resamplefds_enabled(): KVM_CAP_IRQFD_RESAMPLE, which QEMU reads at
    * kvm_init and vfio_start_irqfd_injection requires, even for an edge IRQ.
-   * Default: true on arm64, false on riscv64 — since Linux 6.4 the
-   * capability is per architecture (arm64, x86, s390, powerpc without XIVE
-   * advertise it; RISC-V does not), so QEMU on RISC-V always takes the
-   * userspace path. (irqlab's Kvm.checkExtension does not list the
-   * capability on either, hence the option.)
+   * Default: what KVM_CHECK_EXTENSION answers — 1 on arm64, 0 on riscv64,
+   * since Linux 6.4 the capability is per architecture (arm64, x86, s390,
+   * powerpc without XIVE advertise it; RISC-V does not), so QEMU on RISC-V
+   * always takes the userspace path. The option overrides it.
    */
   readonly kvmResamplefds?: boolean;
   /** Delay from the host line to VFIO's handler (ns; see VfioPlatformHostOptions.hostIrqNs). */
@@ -166,7 +165,7 @@ export function plugVfioPlatform(ctx: DeviceContext, props: Readonly<Record<stri
       return undefined;
     },
   };
-  const resamplefds = options.kvmResamplefds ?? arm;
+  const resamplefds = options.kvmResamplefds ?? ctx.vm.checkExtension(KVM_CAP_IRQFD_RESAMPLE) > 0;
   // platform_bus_link_device → sysbus_connect_irq → connect_irq_notifier.
   ctx.addMachineInitDoneNotifier(() => {
     device.startIrqfdInjection(kvm, resamplefds);

@@ -38,7 +38,6 @@ import { KVM_ARM_TARGET_GENERIC_V8, KVM_DEV_TYPE_ARM_VGIC_ITS, KVM_DEV_TYPE_ARM_
 import { KVM_EXIT_INTR } from "../../uapi/exit-reasons.js";
 import type { GuestImage } from "../../vcpu-core.js";
 import { DIST_BASE, REDIST_BASE } from "../test-fixture.js";
-import { registerVgicV3 } from "../vgic-device.js";
 import {
   KVM_DEV_ARM_ITS_CTRL_RESET,
   KVM_DEV_ARM_VGIC_CTRL_INIT,
@@ -52,7 +51,6 @@ import { VgicV3 } from "../vgic-v3.js";
 import { HostGicv4 } from "./host-gicv4.js";
 import { runSeed001 } from "./seed-001.js";
 import { enableVgicV4, GICV4_BEHAVIOURS, type Gicv4Behaviour } from "./vgic-v4-forwarding.js";
-import { registerVgicItsDevice } from "./vits-device.js";
 import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE } from "./vits-rig.js";
 
 const DEV = 0x10;
@@ -71,8 +69,6 @@ const INJECT_AT = 50_000;
 function rig(behaviour: Gicv4Behaviour = "linux-6.16", seed001 = false) {
   const queue = new EventQueue();
   const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: false }) });
-  registerVgicV3(kvm);
-  registerVgicItsDevice(kvm);
   const vm = kvm.createVm();
   const vcpu = vm.createVcpu(0);
   vcpu.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });

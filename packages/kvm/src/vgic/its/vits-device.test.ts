@@ -13,7 +13,8 @@ import {
   KVM_VGIC_ITS_ADDR_TYPE,
   VGIC_ADDR_UNDEF,
 } from "../vgic-uapi.js";
-import { registerVgicItsDevice } from "./vits-device.js";
+import type { Device } from "../../device.js";
+import { VgicItsDevice } from "./vits-device.js";
 import { vgicItsInjectMsi } from "./vits-msi.js";
 import { CT, DT, ITS_BASE, ITT, msi, outcome, vmWithVits } from "./vits-rig.js";
 
@@ -24,7 +25,6 @@ const REGS = KVM_DEV_ARM_VGIC_GRP_ITS_REGS;
 describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4, §3.5)", () => {
   it("GRP_ADDR: ENODEV for another type, EINVAL misaligned, E2BIG beyond the IPA, EEXIST when set twice", () => {
     const kvm = new Kvm({ arch: "arm64" });
-    registerVgicItsDevice(kvm);
     const vm = kvm.createVm(); // 40-bit IPA
     const fd = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
     const set = (attr: number, value: unknown) => outcome(() => fd.setDeviceAttr({ group: ADDR, attr, value }));
@@ -55,7 +55,6 @@ describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4,
 
   it("GRP_ITS_REGS: EINVAL misaligned before ENXIO; ENXIO without a base or a register; CREADR EBUSY/EINVAL", () => {
     const kvm = new Kvm({ arch: "arm64" });
-    registerVgicItsDevice(kvm);
     const fd = kvm.createVm().createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
     const get = (attr: number) => outcome(() => fd.getDeviceAttr({ group: REGS, attr }));
     expect(get(GITS_TYPER + 4)).toBe("EINVAL"); // 64-bit registers need 8-byte alignment
@@ -117,6 +116,42 @@ describe("KVM_SIGNAL_MSI through the vITS (vgic_its_inject_msi, gic.md §3.8)", 
     expect(vgicItsInjectMsi(vm, msi(1, 0))).toBe(1);
     expect(gic.isLpiPending(0, 8200)).toBe(true);
     expect(vm.tracer.counters.get("guest-error:its:translater")).toBe(1);
+  });
+});
+
+/** The VgicItsDevice behind a KVM_DEV_TYPE_ARM_VGIC_ITS fd. */
+function itsOf(fd: Device): VgicItsDevice {
+  const d = fd.ops;
+  if (!(d instanceof VgicItsDevice)) throw new Error("not a vITS fd");
+  return d;
+}
+
+describe("two vITS devices at one base (vgic_its_set_attr → vgic_register_its_iodev → kvm_io_bus_register_dev)", () => {
+  // arch/arm64/kvm/vgic/vgic-its.c: vgic_check_iorange() only looks at this ITS's own base (EEXIST
+  // when already set), alignment and the IPA size; vgic_register_its_iodev() then calls
+  // kvm_io_bus_register_dev() (virt/kvm/kvm_main.c), which checks no overlap and inserts the range
+  // after the equal ones. So Linux accepts the second ITS at set_attr time, and both guest MMIO and
+  // doorbell lookups (kvm_io_bus_get_first_dev, __vgic_doorbell_to_its) reach the first registered.
+  it("the second KVM_VGIC_ITS_ADDR_TYPE at the same base succeeds; the first-registered ITS answers MMIO and MSIs", () => {
+    const { vm, driver, dev: first } = vmWithVits();
+    const fd2 = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    expect(outcome(() => fd2.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: ITS_BASE }))).toBe("ok");
+    expect(fd2.getDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE })).toBe(BigInt(ITS_BASE));
+    expect(outcome(() => fd2.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: ITS_BASE }))).toBe("EEXIST"); // its own base is set
+    const second = itsOf(fd2);
+    driver.enable(); // through the kernel bus
+    expect([first.its.enabled, second.its.enabled]).toEqual([true, false]);
+    // The doorbell names the first ITS: enabled and unmapped → 0, not the second's EBUSY.
+    expect(outcome(() => vgicItsInjectMsi(vm, msi(1, 0)))).toBe("0");
+    // Registration order decides, not creation order.
+    const { vm: vm2 } = vmWithVits();
+    const a = vm2.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    const b = vm2.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    b.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: 0x0a00_0000 });
+    a.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: 0x0a00_0000 });
+    vm2.kernelBus.write(0x0a00_0000 + 0x80, 8, 0x4000_000f, 0); // GITS_CBASER: Size 15 at 1 GiB
+    const cbaser = (d: typeof a) => itsOf(d).its.read(0x80, 4, { hi: 0 }) & 0xffff_f0ff;
+    expect([cbaser(a), cbaser(b)]).toEqual([0, 0x4000_000f]);
   });
 });
 

@@ -82,6 +82,7 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
 
   constructor(readonly vm: Vm) {
     this.#ctx = vitsContext(vm);
+    vm.msisRequireDevid = true; // vgic_its_create: dev->kvm->arch.vgic.msis_require_devid = true
     const index = this.#ctx.devices.length;
     this.its = new Its({ profile: "linux-kvm", target: this.#ctx.target, memory: vm.memory, tracer: vm.tracer, name: `${vm.name}-its${index}` });
     this.#ctx.devices.push(this);
@@ -195,14 +196,23 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
     if (!Number.isSafeInteger(addr) || addr < 0 || addr % SZ_64K !== 0) fail("EINVAL", io, `vgic-its: base 0x${v.toString(16)} is not 64 KiB aligned`);
     const ipa = this.vm.ipaBits > 0 ? 2 ** this.vm.ipaBits : 2 ** 52;
     if (addr + VITS_FRAME_SIZE > ipa) fail("E2BIG", io, `vgic-its: [0x${addr.toString(16)}, +128 KiB) is beyond the ${this.vm.ipaBits}-bit IPA space`);
-    try {
-      this.vm.kernelBus.map(addr, VITS_FRAME_SIZE, this, `${this.vm.name}-its@0x${addr.toString(16)}`);
-    } catch (e) {
-      // Linux's kvm_io_bus accepts overlapping ranges; the model's bus cannot hold them.
-      if (e instanceof RegionOverlapError) fail("EEXIST", io, `vgic-its: ${e.message}`);
-      throw e;
+    // vgic_register_its_iodev → kvm_io_bus_register_dev, which checks no overlap: a second ITS at
+    // the same base is accepted (0), inserted after the first, and never reached — guest MMIO and
+    // doorbell lookups (kvm_io_bus_get_first_dev) find the first one registered.
+    const there = this.vm.kernelBus.find(addr, VITS_FRAME_SIZE);
+    if (there?.base !== addr || there.size !== VITS_FRAME_SIZE || !(there.device instanceof VgicItsDevice)) {
+      try {
+        this.vm.kernelBus.map(addr, VITS_FRAME_SIZE, this, `${this.vm.name}-its@0x${addr.toString(16)}`);
+      } catch (e) {
+        // Linux's kvm_io_bus accepts partly overlapping ranges too; the model's bus cannot hold them.
+        if (e instanceof RegionOverlapError) fail("EEXIST", io, `vgic-its: ${e.message}`);
+        throw e;
+      }
+    } else if (this.vm.tracer.enabled) {
+      this.vm.tracer.instant(this.its.track, "its", "its-base-shadowed", { base: addr });
     }
     this.#base = addr;
+    this.#ctx.registered(this);
   }
 
   #ctrl(attr: number, io: string): void {
@@ -281,13 +291,15 @@ export const VITS_UACCESS_REGISTERS = { GITS_CTLR, GITS_IIDR, GITS_TYPER, GITS_C
 /**
  * Registers KVM_DEV_TYPE_ARM_VGIC_ITS with `kvm` (kvm_vgic_register_its_device).
  * KVM_CREATE_DEVICE then makes a {@link VgicItsDevice}; arm64 hosts only (ENODEV elsewhere).
+ * Every arm64 Kvm already does this at construction (KvmOptions.irqchips);
+ * calling it again is harmless (the registration is replaced by an equal one).
  */
 export function registerVgicItsDevice(kvm: Kvm): void {
   kvm.registerDeviceType(KVM_DEV_TYPE_ARM_VGIC_ITS, (vm, type, test) => {
     if (type !== KVM_DEV_TYPE_ARM_VGIC_ITS || vm.arch !== "arm64") return fail("ENODEV", "KVM_CREATE_DEVICE", `vgic-its: device type ${type} on ${vm.arch}`);
     if (test) return NO_OPS;
     return new VgicItsDevice(vm);
-  });
+  }, { replace: true });
 }
 
 const NO_OPS: KvmDeviceOps = {

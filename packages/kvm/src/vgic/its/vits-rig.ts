@@ -30,7 +30,7 @@ import type { KvmMsi } from "../../irqchip.js";
 import { KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routing.js";
 import { KVM_DEV_TYPE_ARM_VGIC_ITS } from "../../uapi/device-types.js";
 import { KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE } from "../vgic-uapi.js";
-import { registerVgicItsDevice, VgicItsDevice } from "./vits-device.js";
+import { VgicItsDevice } from "./vits-device.js";
 import { attachVgicV3ForIts } from "./vits-vm.js";
 
 /** Guest RAM. */
@@ -52,8 +52,7 @@ export const PEND = RAM + 0x210_0000;
 
 /** Builds the VM. `enableLpis` = false leaves GICR_CTLR.EnableLPIs clear. */
 export function vmWithVits(vcpus = 2, enableLpis = true) {
-  const kvm = new Kvm({ arch: "arm64" });
-  registerVgicItsDevice(kvm);
+  const kvm = new Kvm({ arch: "arm64" }); // the ITS device type is registered by default
   const vm = kvm.createVm();
   for (let i = 0; i < vcpus; i++) vm.createVcpu(i);
   vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: RAM_SIZE });

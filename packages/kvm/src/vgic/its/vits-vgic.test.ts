@@ -10,7 +10,6 @@ import { KVM_IRQ_ROUTING_MSI, KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routin
 import { KVM_IRQFD_FLAG_DEASSIGN } from "../../irqfd/vm-irqfds.js";
 import { Kvm } from "../../kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8, KVM_DEV_TYPE_ARM_VGIC_ITS, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../../uapi/device-types.js";
-import { registerVgicV3 } from "../vgic-device.js";
 import {
   KVM_DEV_ARM_VGIC_CTRL_INIT,
   KVM_DEV_ARM_VGIC_GRP_ADDR,
@@ -22,15 +21,12 @@ import {
 import { VgicV3 } from "../vgic-v3.js";
 import { HostGicv4 } from "./host-gicv4.js";
 import { enableVgicV4 } from "./vgic-v4-forwarding.js";
-import { registerVgicItsDevice } from "./vits-device.js";
 import { GuestItsDriver, ITS_BASE, ITT, PEND, PROP, RAM, RAM_SIZE, msi, outcome } from "./vits-rig.js";
 
 const DEV = 0x10;
 
 function rig() {
-  const kvm = new Kvm({ arch: "arm64" });
-  registerVgicV3(kvm);
-  registerVgicItsDevice(kvm);
+  const kvm = new Kvm({ arch: "arm64" }); // the vgic-v3 and the ITS are registered by default
   const vm = kvm.createVm();
   vm.createVcpu(0).armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
   vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: RAM_SIZE });

@@ -47,6 +47,8 @@ export class VitsVmContext {
   #gic: Gicv3 | undefined;
   /** The ITS devices of the VM, by creation order (an element is a VgicItsDevice). */
   readonly devices: VitsDeviceLike[] = [];
+  /** The devices whose base is set, in kvm_io_bus_register_dev order (see {@link deviceAt}). */
+  readonly #busOrder: VitsDeviceLike[] = [];
   /** The GICv4 forwarding of this VM, when one is enabled. */
   hooks: VitsForwardingHooks | undefined;
   /** One target per VM: every vITS delivers through it. */
@@ -92,9 +94,20 @@ export class VitsVmContext {
     return this.vm.memory.isRam(addr) ? this.vm.memory.readU8(addr) : 0;
   }
 
-  /** The ITS device whose 128 KiB frame contains guest-physical `addr` (kvm_io_bus_get_dev), if any. */
+  /** @internal `dev`'s frame was registered on the kernel bus (vgic_register_its_iodev). */
+  registered(dev: VitsDeviceLike): void {
+    if (!this.#busOrder.includes(dev)) this.#busOrder.push(dev);
+  }
+
+  /**
+   * The ITS device whose 128 KiB frame contains guest-physical `addr`, if any:
+   * kvm_io_bus_get_dev → kvm_io_bus_get_first_dev, i.e. of several ITSes at one
+   * base the one registered first (kvm_io_bus_register_dev inserts a range
+   * after the equal ones already there). __vgic_doorbell_to_its resolves MSI
+   * doorbells this way too (virt/kvm/kvm_main.c, arch/arm64/kvm/vgic/vgic-its.c).
+   */
   deviceAt(addr: number): VitsDeviceLike | undefined {
-    for (const d of this.devices) {
+    for (const d of [...this.#busOrder, ...this.devices]) {
       const base = d.baseAddress;
       if (base >= 0 && addr >= base && addr < base + VITS_FRAME_SIZE) return d;
     }

@@ -1,0 +1,47 @@
+// Small pure helpers of the public API.
+import { expect, test } from "vitest";
+import { bootProtocol, consoleBytes, cpuCount, firmwareError, formatSize, onlineLine, signedX0, swab32 } from "../src/index.js";
+
+test("bootProtocol: x1 = 0 is arm64, a non-zero second register is riscv64's a1", () => {
+  expect(bootProtocol([0x4000_0000, 0, 0, 0])).toEqual({ arch: "aarch64", fdtAddress: 0x4000_0000, hartId: undefined });
+  expect(bootProtocol([2, 0x87e0_0000])).toEqual({ arch: "riscv64", fdtAddress: 0x87e0_0000, hartId: 2 });
+  expect(bootProtocol([0x4000_0000])).toEqual({ arch: "aarch64", fdtAddress: 0x4000_0000, hartId: undefined });
+  expect(bootProtocol([0, 0x8000_0000], "aarch64")).toEqual({ arch: "aarch64", fdtAddress: 0, hartId: undefined });
+  expect(bootProtocol([1, 0], "riscv64")).toEqual({ arch: "riscv64", fdtAddress: 0, hartId: 1 });
+  expect(bootProtocol([])).toBeUndefined();
+  expect(bootProtocol([1], "riscv64")).toBeUndefined();
+});
+
+test("swab32 is be32_to_cpu of a little-endian load", () => {
+  expect(swab32(0xedfe0dd0)).toBe(0xd00dfeed);
+  expect(swab32(0x01020304)).toBe(0x04030201);
+});
+
+test("signedX0: x0 from its halves, negative PSCI codes included", () => {
+  expect(signedX0(0xffff_fffe, 0xffff_ffff)).toBe(-2);
+  expect(signedX0(0x1_0001, 0)).toBe(0x1_0001);
+  expect(signedX0(0, 1)).toBe(2 ** 32);
+});
+
+test("consoleBytes: UTF-8 with CRLF line ends", () => {
+  expect([...consoleBytes("a\nb\r\n")]).toEqual([0x61, 0x0d, 0x0a, 0x62, 0x0d, 0x0a]);
+  expect([...consoleBytes("é")]).toEqual([0xc3, 0xa9]);
+});
+
+test("formatSize, cpuCount, onlineLine, firmwareError", () => {
+  expect([formatSize(128 * 2 ** 20), formatSize(2 ** 30), formatSize(1536 * 1024), formatSize(3 * 2 ** 30 + 2 ** 20), formatSize(100)]).toEqual([
+    "128 MiB",
+    "1 GiB",
+    "1536 KiB",
+    "3073 MiB",
+    "100 B",
+  ]);
+  expect([cpuCount(1), cpuCount(2)]).toEqual(["1 CPU", "2 CPUs"]);
+  expect(onlineLine("aarch64", 3, 0x1_0203)).toBe("CPU3 (MPIDR 0x0000010203) online");
+  expect(onlineLine("riscv64", 3, 7)).toBe("CPU3 (hart 7) online");
+  expect([firmwareError("aarch64", -4), firmwareError("riscv64", -6), firmwareError("riscv64", -99)]).toEqual([
+    "PSCI_RET_ALREADY_ON (-4)",
+    "SBI_ERR_ALREADY_AVAILABLE (-6)",
+    "-99",
+  ]);
+});

@@ -1,0 +1,29 @@
+// The image registry that `-kernel irqlab:NAME` resolves against.
+import { expect, test } from "vitest";
+import { GUEST_IMAGE_PREFIX, guestImages, lookupGuestImage } from "../src/index.js";
+
+test("three images, each for both architectures, each create() a fresh image", () => {
+  expect(Object.keys(guestImages).sort()).toEqual(["hello", "panic-test", "smp-hello"]);
+  for (const entry of Object.values(guestImages)) {
+    expect(entry.arch).toEqual(["aarch64", "riscv64"]);
+    expect(entry.description.length).toBeGreaterThan(20);
+    const a = entry.create();
+    const b = entry.create();
+    expect(a).not.toBe(b);
+    expect(typeof a.main).toBe("function");
+  }
+  expect(guestImages["smp-hello"]?.create().secondary).toBeTypeOf("function");
+  expect(Object.isFrozen(guestImages)).toBe(true);
+});
+
+test("lookupGuestImage: irqlab:NAME or NAME; unknown names list what exists", () => {
+  expect(GUEST_IMAGE_PREFIX).toBe("irqlab:");
+  const hello = lookupGuestImage("irqlab:hello");
+  expect(hello.ok && hello.name).toBe("hello");
+  expect(lookupGuestImage("smp-hello", "riscv64").ok).toBe(true);
+  expect(lookupGuestImage("irqlab:nope")).toEqual({
+    ok: false,
+    message: "unknown guest image 'nope' (known: irqlab:hello, irqlab:panic-test, irqlab:smp-hello)",
+  });
+  expect(lookupGuestImage("irqlab:toString").ok).toBe(false);
+});
