@@ -1,0 +1,6 @@
+/**
+ * @irqlab/scenarios — the five seed threads as scenarios.
+ *
+ * @packageDocumentation
+ */
+export {};
