@@ -178,6 +178,18 @@ describe("KVM_RUN refusals", () => {
     expect(errno(() => v.armVcpuInit({ ...initVcpu, features: 1 << KVM_ARM_VCPU_PMU_V3 })).code).toBe("EINVAL");
     v.armVcpuInit(initVcpu); // same again: a reset
   });
+
+  test("KVM_ARM_VCPU_INIT takes the UAPI's features[7] array; unknown bits are named in hex", () => {
+    const v = arm().createVm().createVcpu(0);
+    // kvm_vcpu_init_check_features(): any bit in features[1..6] → ENOENT.
+    expect(() => v.armVcpuInit({ ...initVcpu, features: [0, 0x10] })).toThrow(/unknown feature bits 0x10 in features\[1\]/);
+    expect(() => v.armVcpuInit({ ...initVcpu, features: [1 << 9] })).toThrow(/unknown feature bits 0x200 in features\[0\]/);
+    expect(errno(() => v.armVcpuInit({ ...initVcpu, features: [0, 0, 0, 0, 0, 0, 0, 0] })).code).toBe("EINVAL");
+    v.armVcpuInit({ ...initVcpu, features: [1 << KVM_ARM_VCPU_PMU_V3, 0, 0, 0, 0, 0, 0] });
+    // The same bitmap as a number is the same init (a reset, not a change).
+    v.armVcpuInit({ ...initVcpu, features: 1 << KVM_ARM_VCPU_PMU_V3 });
+    expect(errno(() => v.armVcpuInit({ ...initVcpu, features: [0] })).code).toBe("EINVAL");
+  });
 });
 
 describe("MP state, memory slots, IRQ lines, caps", () => {

@@ -34,13 +34,20 @@ import { IRQ_S_EXT, IRQ_S_TIMER } from "./uapi/sbi.js";
 import type { GuestImage } from "./vcpu-core.js";
 import { VcpuRunLoop } from "./vcpu-run-loop.js";
 
-/** struct kvm_vcpu_init: target and feature bitmap (features[0]). */
+/** struct kvm_vcpu_init: the target and the feature bitmap. */
 export interface KvmVcpuInit {
   /** KVM_ARM_TARGET_* (KVM_ARM_PREFERRED_TARGET's answer). */
   readonly target: number;
-  /** Bit i set = feature i (KVM_ARM_VCPU_POWER_OFF, _PSCI_0_2, _PMU_V3, ...). */
-  readonly features?: number;
+  /**
+   * The feature bitmap: either `features[0]` alone, or the UAPI's `__u32
+   * features[7]` array (bit i of word 0 = feature i: KVM_ARM_VCPU_POWER_OFF,
+   * _PSCI_0_2, _PMU_V3, ...; no feature lives in words 1-6).
+   */
+  readonly features?: number | readonly number[];
 }
+
+/** Words of struct kvm_vcpu_init's features array. */
+const FEATURE_WORDS = 7;
 
 /** Feature bits KVM_ARM_VCPU_INIT knows (POWER_OFF..HAS_EL2, bits 0-7). */
 const KNOWN_FEATURES = 0xff;
@@ -49,7 +56,7 @@ const SUPPORTED_FEATURES = (1 << KVM_ARM_VCPU_POWER_OFF) | (1 << KVM_ARM_VCPU_PS
 
 /** A vCPU fd. */
 export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
-  #init: KvmVcpuInit | undefined;
+  #init: { readonly target: number; readonly features: number } | undefined;
   #pmuIrq = -1;
   #pmuInit = false;
   #timerEvent = -1;
@@ -130,14 +137,11 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   armVcpuInit(init: KvmVcpuInit): void {
     const io = "KVM_ARM_VCPU_INIT";
     if (this.vm.arch !== "arm64") this.vm.fail("ENOTTY", io, "KVM_ARM_VCPU_INIT is an arm64 ioctl");
-    const features = init.features ?? 0;
     if (init.target !== KVM_ARM_TARGET_GENERIC_V8) this.vm.fail("EINVAL", io, `target ${init.target} is not the preferred target ${KVM_ARM_TARGET_GENERIC_V8}`);
-    if (!Number.isInteger(features) || features < 0 || (features & ~KNOWN_FEATURES) !== 0 || features > KNOWN_FEATURES) {
-      this.vm.fail("ENOENT", io, `unknown feature bits 0x${features.toString(16)}`);
-    }
+    const features = this.#featureWord0(init.features ?? 0);
     if ((features & ~SUPPORTED_FEATURES) !== 0) this.vm.fail("EINVAL", io, `features 0x${(features & ~SUPPORTED_FEATURES).toString(16)} are not supported by the host`);
     const prev = this.#init;
-    if (prev !== undefined && (prev.target !== init.target || (prev.features ?? 0) !== features)) {
+    if (prev !== undefined && (prev.target !== init.target || prev.features !== features)) {
       this.vm.fail("EINVAL", io, "re-initialisation with a different target or features");
     }
     this.#init = { target: init.target, features };
@@ -148,6 +152,24 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.pending = 0;
     if ((features & (1 << KVM_ARM_VCPU_POWER_OFF)) !== 0) this.powerOff();
     else this.mpState = KVM_MP_STATE_RUNNABLE;
+  }
+
+  /**
+   * Word 0 of the feature bitmap, checked as kvm_vcpu_init_check_features()
+   * checks it (arch/arm64/kvm/arm.c): a bit set in words 1-6, or a bit of
+   * word 0 beyond the features KVM knows, is ENOENT; the error names the
+   * offending bits in hex.
+   */
+  #featureWord0(f: number | readonly number[]): number {
+    const io = "KVM_ARM_VCPU_INIT";
+    const words = typeof f === "number" ? [f] : f;
+    if (words.length > FEATURE_WORDS) this.vm.fail("EINVAL", io, `features has ${words.length} words; struct kvm_vcpu_init has ${FEATURE_WORDS}`);
+    words.forEach((w, i) => {
+      if (!Number.isInteger(w) || w < 0 || w > 0xffff_ffff) this.vm.fail("EINVAL", io, `features[${i}] = ${String(w)} is not a 32-bit word`);
+      const unknown = i === 0 ? w & ~KNOWN_FEATURES : w;
+      if (unknown !== 0) this.vm.fail("ENOENT", io, `unknown feature bits 0x${(unknown >>> 0).toString(16)} in features[${i}]`);
+    });
+    return words[0] ?? 0;
   }
 
   /**
