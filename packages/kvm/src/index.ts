@@ -90,6 +90,16 @@ export {
   type CostModel,
 } from "./cost-model.js";
 export {
+  CNTFRQ_EL0,
+  CNTPCT_EL0,
+  CNTVCT_EL0,
+  DEFAULT_COUNTER_HZ,
+  MAX_COUNTER_HZ,
+  counterTicks,
+} from "./arch-counter.js";
+/** The RISC-V `time` CSR and Sstc `stimecmp` of a vCPU. */
+export { CSR_TIME, CSR_STIMECMP, readTimeCsr, timeDeadlineNs } from "./riscv-time.js";
+export {
   KVM_REQUEST_MASK,
   KVM_REQUEST_NO_WAKEUP,
   KVM_REQUEST_WAIT,

@@ -15,6 +15,7 @@ import { RUNNABLE_POLICIES, type RunnablePolicy } from "./runnable.js";
 import * as CAP from "./uapi/capabilities.js";
 import { KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_TYPE_RISCV_AIA } from "./uapi/device-types.js";
 import { Vm, KVM_USER_MEM_SLOTS } from "./vm.js";
+import { DEFAULT_COUNTER_HZ, MAX_COUNTER_HZ } from "./arch-counter.js";
 import { IrqBypassManager } from "./irqfd/irq-bypass.js";
 import { KVM_MAX_IRQ_ROUTES } from "./irqfd/gsi-routing.js";
 import { registerVgicItsDevice } from "./vgic/its/vits-device.js";
@@ -80,6 +81,8 @@ export interface VmOptions {
   readonly name?: string;
   /** RISC-V timebase frequency in Hz (default 10 MHz, QEMU virt). */
   readonly timebaseHz?: number;
+  /** arm64 Generic Timer frequency, CNTFRQ_EL0, in Hz (default 25 MHz; arch-counter.ts). */
+  readonly counterHz?: number;
 }
 
 /** The system fd. */
@@ -217,6 +220,10 @@ export class Kvm {
     if (!RUNNABLE_POLICIES.includes(policy)) throw new ConfigError(`unknown runnable policy '${policy}' (${RUNNABLE_POLICIES.join(", ")})`);
     const timebaseHz = options.timebaseHz ?? 10_000_000;
     if (!Number.isSafeInteger(timebaseHz) || timebaseHz < 1) throw new ConfigError(`timebaseHz ${timebaseHz} must be a positive integer`);
+    const counterHz = options.counterHz ?? DEFAULT_COUNTER_HZ;
+    if (!Number.isSafeInteger(counterHz) || counterHz < 1 || counterHz > MAX_COUNTER_HZ) {
+      throw new ConfigError(`counterHz ${counterHz} must be an integer in 1..${MAX_COUNTER_HZ}`);
+    }
     const index = this.#vms.length;
     const vm = new Vm(this, {
       name: options.name ?? `vm${index}`,
@@ -226,6 +233,7 @@ export class Kvm {
       costs: makeCostModel(options.costs),
       runnablePolicy: policy,
       timebaseHz,
+      counterHz,
     });
     this.#vms.push(vm);
     return vm;

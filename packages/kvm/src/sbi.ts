@@ -105,7 +105,10 @@ export function handleSbi(
       return base(fid, a0, ret);
     case SBI_EXT_0_1_SET_TIMER:
     case SBI_EXT_TIME:
-      if (ext === SBI_EXT_TIME && fid !== SBI_EXT_TIME_SET_TIMER) break;
+      if (ext === SBI_EXT_TIME && fid !== SBI_EXT_TIME_SET_TIMER) {
+        ret[0] = SBI_ERR_INVALID_PARAM; // kvm_sbi_ext_time_handler
+        return FW_DONE;
+      }
       vcpu.setTimer(a0);
       return FW_DONE;
     case SBI_EXT_IPI:
@@ -160,20 +163,29 @@ function base(fid: number, a0: number, ret: number[]): number {
   return FW_DONE;
 }
 
-/** sbi_send_ipi(hart_mask, hart_mask_base): base -1 means every hart. */
+/**
+ * sbi_send_ipi(hart_mask, hart_mask_base) as kvm_sbi_ext_ipi_handler()
+ * (arch/riscv/kvm/vcpu_sbi_replace.c): base -1 means every hart; otherwise
+ * the vCPUs are walked in index order, those below the base skipped, and
+ * the walk stops at the first one XLEN or more above it. Each named vCPU
+ * gets VSSIP; a mask bit that named no vCPU makes the call fail with
+ * SBI_ERR_INVALID_PARAM (hmask ^ sentmask), after the others were sent.
+ */
 function sendIpi(vm: FirmwareVm, mask: number, maskBase: number, ret: number[]): number {
+  // hart_mask_base = -1 (all ones, as a JS number -1 or 2^64) means every hart.
+  const all = maskBase === -1 || maskBase >= 2 ** 64 - 1;
+  let sent = 0;
   for (const v of vm.firmwareVcpus) {
-    const id = v.vcpuId;
-    let hit: boolean;
-    // hart_mask_base = -1 (all ones, as a JS number -1 or 2^64) means every hart.
-    if (maskBase === -1 || maskBase >= 2 ** 64 - 1) hit = true;
-    else {
-      const bit = id - maskBase;
-      hit = bit >= 0 && bit < 53 && Math.floor(mask / 2 ** bit) % 2 === 1;
+    if (!all) {
+      const bit = v.vcpuId - maskBase;
+      if (bit < 0) continue;
+      if (bit >= 64) break;
+      if (bit >= 53 || Math.floor(mask / 2 ** bit) % 2 !== 1) continue;
+      sent += 2 ** bit;
     }
-    if (hit) v.raiseLine(IRQ_S_SOFT);
+    v.raiseLine(IRQ_S_SOFT);
   }
-  ret[0] = SBI_SUCCESS;
+  ret[0] = !all && sent !== mask ? SBI_ERR_INVALID_PARAM : SBI_SUCCESS;
   return FW_DONE;
 }
 

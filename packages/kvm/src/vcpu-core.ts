@@ -302,14 +302,16 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   /**
    * Charges `ns` of virtual time: runs the event queue that far. If the
-   * queue's limit stops it short, the rest becomes {@link debt} and the run
-   * loop returns with cause "budget" at its next check.
+   * queue's limit stops it short, the rest is added to {@link debt} and the
+   * run loop returns with cause "budget" at its next check. (Added, not set:
+   * taking an interrupt charges the injection and then runs the vector's
+   * first op before that check; both are owed.)
    */
   protected spend(ns: number): void {
     const q = this.queue;
     const t = q.now + ns;
     q.runUntil(t);
-    if (q.now < t) this.debt = t - q.now;
+    if (q.now < t) this.debt += t - q.now;
   }
 
   /**

@@ -25,6 +25,7 @@ import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
 import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ } from "./exit-completion.js";
+import { isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
 
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
@@ -309,8 +310,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             this.spend(how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap);
             break;
           }
-          // Not the irqchip's: an ordinary EL1 register that does not trap and holds what is written.
-          if (op.kind === "sysreg-read") {
+          // The counter and MPIDR_EL1: read without a trap, values KVM set up (arch-counter.ts).
+          if (op.kind === "sysreg-read" && isArchCounterReg(op.reg)) {
+            result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide);
+            result.hi = this.wide.hi;
+          } else if (op.kind === "sysreg-read") {
+            // Not the irqchip's: an ordinary EL1 register that does not trap and holds what is written.
             result.value = this.sysregs.get(op.reg * 2) ?? 0;
             result.hi = this.sysregs.get(op.reg * 2 + 1) ?? 0;
           } else {

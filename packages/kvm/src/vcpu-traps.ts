@@ -31,6 +31,7 @@ import {
 import { KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
 import { SMCCC_RET_NOT_SUPPORTED } from "./uapi/psci.js";
 import { CSR_SCAUSE, CSR_SEED, CSR_SSTATUS, SR_SIE } from "./uapi/sbi.js";
+import { CSR_STIMECMP, CSR_TIME, readTimeCsr } from "./riscv-time.js";
 import { VcpuCore, type GuestImage } from "./vcpu-core.js";
 import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, type ExitCompletion } from "./exit-completion.js";
 
@@ -210,6 +211,29 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const r = this.result;
     r.regs = EMPTY;
     r.error = 0;
+    if (csr === CSR_TIME) {
+      // rdtime: no trap; host time + htimedelta (riscv-time.ts). A write is illegal: counted, ignored.
+      if (op === "csrrw" || value !== 0 || hi !== 0) this.tracer.guestError(this.track, "csr-time-write", "write to the read-only time CSR");
+      r.value = readTimeCsr(this.queue.now, this.vm.counterEpoch, this.vm.timebaseHz, this.wide);
+      r.hi = this.wide.hi;
+      this.spend(this.costs.sysregNoTrap);
+      return undefined;
+    }
+    if (csr === CSR_STIMECMP) {
+      // Sstc: the deadline in guest time; a write re-arms the timer as SBI set_timer does (riscv-time.ts).
+      const key = -csr * 2;
+      const lo = this.sysregs.get(key) ?? 0;
+      const oldHi = this.sysregs.get(key + 1) ?? 0;
+      r.value = lo >>> 0;
+      r.hi = oldHi >>> 0;
+      const nlo = (op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value) >>> 0;
+      const nhi = (op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi) >>> 0;
+      this.sysregs.set(key, nlo);
+      this.sysregs.set(key + 1, nhi);
+      if (op === "csrrw" || value !== 0 || hi !== 0) this.firmwareSelf.setTimer(nhi * 2 ** 32 + nlo);
+      this.spend(this.costs.sysregNoTrap);
+      return undefined;
+    }
     if (csr === CSR_SEED) {
       const c = this.kvmRun.riscvCsr;
       const v = (BigInt(hi >>> 0) << 32n) | BigInt(value >>> 0);

@@ -33,6 +33,7 @@ import {
 import { IRQ_S_EXT, IRQ_S_TIMER } from "./uapi/sbi.js";
 import type { GuestImage } from "./vcpu-core.js";
 import { VcpuRunLoop } from "./vcpu-run-loop.js";
+import { timeDeadlineNs } from "./riscv-time.js";
 
 /** struct kvm_vcpu_init: the target and the feature bitmap. */
 export interface KvmVcpuInit {
@@ -274,7 +275,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     if (this.#timerEvent >= 0) q.cancel(this.#timerEvent);
     this.#timerEvent = -1;
     this.chip.setIrqLine(IRQ_S_TIMER, false);
-    const t = Math.round((ticks * 1e9) / this.vm.timebaseHz);
+    // The deadline is in guest time, which starts at the VM's creation (riscv-time.ts).
+    const t = timeDeadlineNs(ticks, this.vm.counterEpoch, this.vm.timebaseHz);
     if (ticks < 0 || !Number.isSafeInteger(t)) return;
     this.#timerEvent = q.schedule(Math.max(q.now, t), this.#timerFire, undefined);
   }

@@ -87,6 +87,7 @@ export interface VmSetup {
   readonly costs: CostModel;
   readonly runnablePolicy: RunnablePolicy;
   readonly timebaseHz: number;
+  readonly counterHz: number;
 }
 
 /** A VM fd. */
@@ -109,6 +110,10 @@ export class Vm implements FirmwareVm {
   readonly runnablePolicy: RunnablePolicy;
   /** RISC-V timebase frequency for SBI set_timer (QEMU virt: 10 MHz). */
   readonly timebaseHz: number;
+  /** arm64 CNTFRQ_EL0 in Hz (arch-counter.ts). */
+  readonly counterHz: number;
+  /** Virtual time of KVM_CREATE_VM: the guest's CNTVCT_EL0 counts from here (kvm_timer_init_vm's offset). */
+  readonly counterEpoch: number;
   /** KVM_CAP_HALT_POLL's value: the maximum halt-polling window (0 = off). */
   haltPollMaxNs = 0;
   /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
@@ -136,6 +141,8 @@ export class Vm implements FirmwareVm {
     this.costs = setup.costs;
     this.runnablePolicy = setup.runnablePolicy;
     this.timebaseHz = setup.timebaseHz;
+    this.counterHz = setup.counterHz;
+    this.counterEpoch = kvm.queue.now;
     this.#irqfds = new VmIrqfds(this);
   }
 

@@ -94,3 +94,16 @@ test("the init behaviour can be chosen per VM", () => {
   expect(() => lazy.irqfd({ fd: new EventFd(), gsi: GSI })).not.toThrow();
   expect(() => explicit.irqfd({ fd: new EventFd(), gsi: GSI })).toThrow(expect.objectContaining({ code: "EAGAIN" }));
 });
+
+test("lazy-init-irqfd-eagain: KVM_IRQFD is EAGAIN until the first KVM_RUN initialises the vgic; a retry then latches the early signal", () => {
+  const { vm, vcpus, vgic } = armVm({ initMode: "lazy-init-irqfd-eagain" });
+  const fd = new EventFd();
+  fd.signal(); // the device fired before the VMM could wire the irqfd
+  expect(() => vm.irqfd({ fd, gsi: GSI })).toThrow(expect.objectContaining({ code: "EAGAIN" }));
+  const log = loadDriver(vcpus[0]!, { spis: [{ intid: SPI, edge: true }] });
+  vcpus[0]!.run(); // lazy init at the first KVM_RUN
+  expect(vgic.initialized).toBe(true);
+  vm.irqfd({ fd, gsi: GSI }); // the VMM's retry: the pending count is injected at assignment
+  vcpus[0]!.run();
+  expect(ids(log.acked)).toEqual([SPI]);
+});

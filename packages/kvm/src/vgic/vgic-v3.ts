@@ -25,6 +25,11 @@
  *   consumed by the wake-up — and, for a level injection with a resampler,
  *   acknowledged at once as if the guest had completed it
  *   (kvm_notify_acked_irq in that patch's kvm_set_irq).
+ * - `"lazy-init-irqfd-eagain"`: lazy init as above, with the guard
+ *   Christoffer Dall asked for in that thread and v5 of the series added
+ *   (kvm_arch_intc_initialized() in kvm_irqfd_assign): KVM_IRQFD fails with
+ *   EAGAIN until the first KVM_RUN has initialised the vgic, so a VMM must
+ *   retry it later ("I need to use some timer", Eric Auger).
  */
 
 import { Gicv3, GIC_FIRST_PPI, GIC_FIRST_SPI, type Gicv3Snapshot } from "@irqlab/gic";
@@ -40,10 +45,10 @@ import { KVM_VGIC_V3_ADDR_TYPE_DIST, VGIC_NR_IRQS_LEGACY, VGIC_NR_PRIVATE_IRQS, 
 import { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 
 /** How the vgic gets initialised. */
-export type VgicInitMode = "explicit" | "lazy-init";
+export type VgicInitMode = "explicit" | "lazy-init" | "lazy-init-irqfd-eagain";
 
 /** The vgic init behaviours. */
-export const VGIC_INIT_MODES: readonly VgicInitMode[] = ["explicit", "lazy-init"];
+export const VGIC_INIT_MODES: readonly VgicInitMode[] = ["explicit", "lazy-init", "lazy-init-irqfd-eagain"];
 
 /** What a vITS offers the vgic (part of KVM_SIGNAL_MSI, MSI routes and GICv4.1 forwarding). */
 export interface VgicMsiController {
@@ -94,7 +99,7 @@ export class VgicV3 implements VmIrqChip {
     if (!VGIC_INIT_MODES.includes(initMode)) throw new ConfigError(`unknown vgic init mode '${initMode}' (${VGIC_INIT_MODES.join(", ")})`);
     this.addresses = new VgicAddresses(vm.ipaBits);
     this.track = vm.tracer.track(vm.name, "vgic-v3", "device");
-    if (initMode === "lazy-init") vm.setGsiRouting(identityRouting(KVM_IRQCHIP_NUM_PINS_ARM64));
+    if (initMode !== "explicit") vm.setGsiRouting(identityRouting(KVM_IRQCHIP_NUM_PINS_ARM64));
   }
 
   /** The vgic of `vm`, if its irqchip is one. */
@@ -284,7 +289,7 @@ export class VgicV3 implements VmIrqChip {
 
   /** kvm_vgic_map_resources at the first KVM_RUN: lazy init, EBUSY when not initialised, the address checks. */
   firstRun(): void {
-    if (this.initMode === "lazy-init") this.init();
+    if (this.initMode !== "explicit") this.init();
     const gic = this.#gic;
     if (gic === undefined) fail("EBUSY", "KVM_RUN", "the vgic is not initialised (KVM_DEV_ARM_VGIC_CTRL_INIT)");
     if (this.#frames) return;
@@ -300,7 +305,7 @@ export class VgicV3 implements VmIrqChip {
     const gic = this.#gic;
     const spi = pin + VGIC_NR_PRIVATE_IRQS;
     if (gic === undefined) {
-      if (this.initMode !== "lazy-init") fail("EBUSY", "KVM_IRQFD", "the vgic is not initialised");
+      if (this.initMode === "explicit") fail("EBUSY", "KVM_IRQFD", "the vgic is not initialised");
       // Seed 003: dropped before the vgic is ready; a level injection is acknowledged at once.
       if (!level) return;
       if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "irq-dropped-before-init", { intid: spi });
@@ -336,7 +341,7 @@ export class VgicV3 implements VmIrqChip {
   }
 
   #lazyInit(io: string): Gicv3 {
-    if (this.#gic === undefined && this.initMode === "lazy-init") this.init();
+    if (this.#gic === undefined && this.initMode !== "explicit") this.init();
     if (this.#gic === undefined) fail("EBUSY", io, "the vgic is not initialised (KVM_DEV_ARM_VGIC_CTRL_INIT)");
     return this.#gic;
   }

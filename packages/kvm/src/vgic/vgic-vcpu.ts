@@ -42,13 +42,16 @@ import {
   ICC_HPPIR1_EL1,
   ICC_IAR0_EL1,
   ICC_IAR1_EL1,
+  ICC_ASGI1R_EL1,
   ICC_REGISTERS,
+  ICC_SGI0R_EL1,
+  ICC_SGI1R_EL1,
   INTID_SPURIOUS,
   type DirectVlpiSource,
   type Gicv3,
 } from "@irqlab/gic";
 import type { CsrOp, WideValue } from "@irqlab/sim";
-import { REG_DIRECT, REG_NOT_HANDLED, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
+import { REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
 import type { VgicV3 } from "./vgic-v3.js";
 
 /** ICC_* encodings by op2/CRm/CRn (bits [15:5] of sys_reg()), for op0 = 3, op1 = 0. */
@@ -63,6 +66,9 @@ const IAR1 = ICC_IAR1_EL1;
 const HPPIR0 = ICC_HPPIR0_EL1;
 const HPPIR1 = ICC_HPPIR1_EL1;
 const SPURIOUS = INTID_SPURIOUS;
+const SGI1R = ICC_SGI1R_EL1;
+const ASGI1R = ICC_ASGI1R_EL1;
+const SGI0R = ICC_SGI0R_EL1;
 const FIRST_SPI = 32;
 const LAST_SPI = 1019;
 
@@ -181,7 +187,10 @@ export class VgicVcpu implements VcpuIrqChip {
   }
 
   handlesSysReg(reg: number): number {
-    return reg >>> 16 === OP0_3_OP1_0 && ICC_LUT[(reg >>> 5) & 0x7ff] === 1 ? REG_DIRECT : REG_NOT_HANDLED;
+    if (reg >>> 16 !== OP0_3_OP1_0 || ICC_LUT[(reg >>> 5) & 0x7ff] !== 1) return REG_NOT_HANDLED;
+    // The SGI generation registers trap to EL2 under HCR_EL2.IMO/FMO (Arm ARM: ICC_SGI1R_EL1
+    // "traps to EL2"); KVM emulates them (sys_regs.c access_gic_sgi → vgic_v3_dispatch_sgi).
+    return reg === SGI1R || reg === ASGI1R || reg === SGI0R ? REG_TRAP : REG_DIRECT;
   }
 
   readSysReg(reg: number, wide: WideValue): number {
