@@ -22,6 +22,8 @@ export { runStateTransitionAllowed, runStateIsRunning, type RunState } from "./c
 export { MACHINE_INIT_PHASES, type MachineInitPhase } from "./core/init-phase.js";
 /** QMP events a machine emits. */
 export type { MachineEvent, MachineEventListener, ShutdownCause } from "./core/machine-events.js";
+/** The seed-000 pin-next policy of -accel kvm,x-fail-entry=pin-next: the host CPU it re-pins a vCPU thread to, or -1. */
+export { pinNextHostCpu } from "./core/fail-entry.js";
 /** The recording of KVM ioctls a machine issued. */
 export { KvmCallLog, type KvmCall } from "./core/kvm-call-log.js";
 /** A vCPU thread (QEMU's "CPU n/KVM" running kvm_cpu_exec). */
@@ -273,6 +275,11 @@ export {
   PL011_CR_TXE,
   PL011_CR_RXE,
 } from "./devices/pl011-regs.js";
+/** The arm virt CPU hotplug interface: QEMU's ACPI CPU hotplug block and GED event selector, described in the device tree. */
+export { AcpiCpuHotplug, type AcpiCpuHotplugOptions, type AcpiCpuHotplugState, type AcpiOstInfo } from "./devices/cpu-hotplug.js";
+export { AcpiGedEventSelector, type AcpiGedEventSelectorOptions, type AcpiGedEventSelectorState } from "./devices/cpu-hotplug-ged.js";
+export { createVirtCpuHotplug, addVirtCpuHotplugNode, type VirtCpuHotplug, type VirtCpuHotplugOptions } from "./devices/cpu-hotplug-virt.js";
+export * from "./devices/cpu-hotplug-regs.js";
 /** The NS16550A UART (riscv64 virt console). */
 export { Ns16550a, type Ns16550aOptions, type Ns16550aState } from "./devices/ns16550a.js";
 /** NS16550A register offsets and bits (Linux serial_reg.h names). */
@@ -336,6 +343,9 @@ export { PcieHost, PCIE_MMCFG_SIZE_MAX, GPEX_NUM_IRQS, type PcieHostOptions, typ
 export { Msix, type MsixOptions, type MsixVectorNotifiers, type MsixState } from "./devices/pci/msix.js";
 /** vfio-pci: a passed-through function whose MSI-X vectors are host interrupts. */
 export { VfioPciFunction } from "./devices/pci/vfio-pci.js";
+/** x-gicv4: the host's GICv4.1 ITS with the VM's vgic-v4 forwarding, and the passed-through function's request engine (BAR4 notify). */
+export { Gicv4Passthrough } from "./wiring/gicv4-passthrough.js";
+export { VfioRequestEngine, VFIO_NOTIFY_OFFSET, VFIO_REQUEST_NS } from "./wiring/vfio-pci-requests.js";
 /** The KVM/VFIO backend the machine implements for a vfio-pci function, and the layout a passed-through function is described by. */
 export {
   VIRTIO_SCSI_PCI_LAYOUT,
@@ -421,7 +431,9 @@ export { parseSystemCommandLine, type ParseOptions, type SystemCommandLine } fro
 /** The error the parser throws (QEMU's stderr text), and QEMU's message format for printing diagnostics. */
 export { QemuOptionError, formatDiagnostics, type QemuDiagnostic } from "./cmdline/qemu-error.js";
 /** irqlab's own options (--until, --trace, --seed) and the host used without --host. */
-export { DEFAULT_HOST, type RunOptions } from "./cmdline/run-options.js";
+export { DEFAULT_HOST, parseDuration, type RunOptions } from "./cmdline/run-options.js";
+/** QEMU's QemuOpts parser for an extension's own option lists (qemu_opts_do_parse, as chardev/char.c uses it). */
+export { qemuOptsDoParse, type QemuOpt, type QemuOptDesc, type QemuOptsListDef, type QemuOptType } from "./cmdline/qemu-opts.js";
 /** The extension point for options the parser does not implement itself (such as a monitor's -qmp, -monitor, -chardev). */
 export type { CommandLineExtension, ExtensionContext } from "./cmdline/option-table.js";
 /** The device drivers a machine tells the parser about (for -device help and unknown-driver errors). */
@@ -431,3 +443,16 @@ export type { PropertyInfo } from "./cmdline/machine-class.js";
 /** The QEMU release whose command line and virt defaults irqlab follows ("11.1.0"), and irqlab's version. */
 export { QEMU_VERSION } from "./cmdline/arm-virt-class.js";
 export { IRQLAB_VERSION } from "./cmdline/help-text.js";
+
+// QMP: the QEMU Monitor Protocol of a machine, transport-agnostic (src/qmp/).
+/**
+ * A machine's QMP monitor: connect(send) per client connection (greeting at
+ * once, capabilities negotiation, QEMU's commands, errors and events with
+ * virtual-time timestamps); execute(command, args) for timelines.
+ */
+export { QmpMonitor, type QmpMonitorOptions, type QmpSession, type QmpEventMessage } from "./qmp/qmp-monitor.js";
+/** A command's error (QAPI error class and text), as commands throw it. */
+export { QmpError, type QmpErrorClass } from "./qmp/qmp-args.js";
+/** QEMU's JSON: its text as QEMU writes it (member order, escapes) and the streaming parser with QEMU's error texts. */
+export { toQmpJson, QDict, type QObject, type QmpValue } from "./qmp/qobject.js";
+export { JsonStreamer, type JsonMessage } from "./qmp/json-streamer.js";

@@ -38,6 +38,7 @@ import { ArmVirtBoard } from "./boards/arm-virt-board.js";
 import type { Board, BoardCpuSlot } from "./boards/board.js";
 import { RiscvVirtBoard } from "./boards/riscv-virt-board.js";
 import type { DeviceConfig, MachineConfig } from "./config/machine-config.js";
+import type { VirtCpuHotplug } from "./devices/cpu-hotplug-virt.js";
 import { pinNextHostCpu } from "./core/fail-entry.js";
 import { InitPhaseTracker, type MachineInitPhase } from "./core/init-phase.js";
 import { KvmCallLog } from "./core/kvm-call-log.js";
@@ -94,6 +95,8 @@ export class Machine implements VcpuThreadMachine {
   readonly host: MachineHost;
   /** The machine's name (`-name`, else "vm<index on the host>"). */
   readonly name: string;
+  /** Virtual time at which the machine was created (QMP event timestamps count from it). */
+  readonly createdAt: Nanoseconds;
   /** The ioctls the machine issued, by init phase. */
   readonly calls: KvmCallLog;
   /** The address space of everything KVM hands to userspace (KVM_EXIT_MMIO). */
@@ -110,6 +113,10 @@ export class Machine implements VcpuThreadMachine {
   readonly #resetHandlers: (() => void)[] = [];
   readonly #extraDrivers: ReadonlyMap<string, DevicePlug>;
   #pci: MachinePci | undefined;
+  /** The GED and CPU hotplug block (arm64 with x-cpu-hotplug=precreate|naive). */
+  #cpuHotplug: VirtCpuHotplug | undefined;
+  /** device_add ids of hotplugged CPUs, by slot. */
+  readonly #cpuIds = new Map<number, string>();
   readonly #kernel: GuestImage | undefined;
   readonly #console: (text: string) => void;
   #runState: RunState = "prelaunch";
@@ -151,6 +158,7 @@ export class Machine implements VcpuThreadMachine {
       });
     if ((this.host.arch === "arm64") !== (config.arch === "aarch64")) throw new ConfigError(`a ${config.arch} machine cannot run on a ${this.host.arch} host`);
     this.name = config.name ?? `vm${this.host.kvm.vms.length}`;
+    this.createdAt = this.host.queue.now;
     this.calls = new KvmCallLog(() => this.#phases.phase);
     const ctx = {
       config,
@@ -280,10 +288,12 @@ export class Machine implements VcpuThreadMachine {
    * parked at machine init: it is unparked and its thread started (the guest
    * brings it up with PSCI CPU_ON). With x-cpu-hotplug=naive the vCPU is
    * created now, which KVM refuses once the vgic is initialised (EBUSY), and
-   * the realize fails as QEMU's kvm_init_vcpu reports it.
+   * the realize fails as QEMU's kvm_init_vcpu reports it. Once plugged, the
+   * CPU hotplug block flags an insert event and the GED interrupts the guest
+   * (acpi_cpu_plug_cb); `id` is the device's id (device_add's "id").
    * @throws ConfigError with QEMU's message when the plug fails.
    */
-  plugCpu(index: number): MachineCpu {
+  plugCpu(index: number, id?: string): MachineCpu {
     const slot = this.#board.slots[index];
     const mode = "cpuHotplug" in this.config.machine ? this.config.machine.cpuHotplug : "off";
     if (slot === undefined) throw new ConfigError(`CPU slot ${index} does not exist (maxcpus is ${this.#board.slots.length})`);
@@ -300,20 +310,48 @@ export class Machine implements VcpuThreadMachine {
       throw new ConfigError(`kvm_init_vcpu: kvm_create_vcpu failed (${slot.vcpuId}): ${strerror(code)}`);
     }
     if (this.#board instanceof ArmVirtBoard && mode === "naive") this.#board.postInitVcpu(thread.vcpu);
+    if (id !== undefined) this.#cpuIds.set(index, id);
+    this.#cpuHotplug?.cpus.plug(index);
     return { index, archId: slot.archId, vcpu: thread.vcpu, thread };
+  }
+
+  /**
+   * `device_del` of a plugged CPU (virt_cpu_unplug_request in the arm vCPU
+   * hotplug RFCs, then acpi_cpu_unplug_request_cb): the CPU hotplug block
+   * flags a remove event and the GED interrupts the guest. Nothing is
+   * removed yet: the guest takes the CPU offline (PSCI CPU_OFF) and writes
+   * the eject flag, and then the machine unplugs it ({@link unplugCpu},
+   * DEVICE_DELETED).
+   * @throws ConfigError with QEMU's message when the request is refused.
+   */
+  requestUnplugCpu(index: number): void {
+    const slot = this.#board.slots[index];
+    if (slot === undefined) throw new ConfigError(`CPU slot ${index} does not exist (maxcpus is ${this.#board.slots.length})`);
+    const hp = this.#cpuHotplug;
+    if (hp === undefined) throw new ConfigError("CPU hot(un)plug not supported on this machine");
+    if (!this.#threads.has(index)) throw new ConfigError(`CPU slot ${index} is not plugged`);
+    if (index === 0 && this.#board instanceof ArmVirtBoard) {
+      const c = this.#board.layout.cpus[0]!;
+      throw new ConfigError(`Boot CPU(id0=${c.socket}:${c.cluster}:${c.core}:${c.thread}) hot-unplug not supported`);
+    }
+    hp.cpus.unplugRequest(index);
   }
 
   /**
    * `device_del` of a CPU once the guest has taken it offline: its thread
    * ends and the vCPU is parked (KVM has no way to destroy a vCPU; QEMU keeps
-   * the fd for a later plug).
+   * the fd for a later plug). The guest's eject write to the CPU hotplug
+   * block calls it (hotplug_handler_unplug).
    */
   unplugCpu(index: number): void {
     const t = this.#threads.get(index);
     if (t === undefined) throw new ConfigError(`CPU slot ${index} is not plugged`);
     t.stop();
     this.#threads.delete(index);
-    this.#emit({ event: "DEVICE_DELETED", data: { path: `/machine/peripheral-anon/cpu${index}` } });
+    this.#cpuHotplug?.cpus.unplug(index);
+    const id = this.#cpuIds.get(index);
+    this.#cpuIds.delete(index);
+    this.#emit({ event: "DEVICE_DELETED", data: id === undefined ? { path: `/machine/peripheral-anon/cpu${index}` } : { device: id, path: `/machine/peripheral/${id}` } });
   }
 
   // ---- run control ----------------------------------------------------------
@@ -365,6 +403,16 @@ export class Machine implements VcpuThreadMachine {
     for (const t of this.#threads.values()) t.kick();
     this.host.wakeRunLoop();
     this.queue.scheduleWhenUnlimited(this.#doReset, undefined);
+  }
+
+  /**
+   * qemu_system_powerdown_request() as the main loop serves it: the POWERDOWN
+   * event. The board's power button (arm virt: the GPIO key or the GED;
+   * riscv virt has none) is not modelled, so the guest is not told and
+   * nothing else happens, as with a QEMU guest that ignores the button.
+   */
+  powerdown(): void {
+    this.#emit({ event: "POWERDOWN", data: {} });
   }
 
   /** qemu_system_shutdown_request(): the machine powers off (SHUTDOWN event; QEMU then exits). */
@@ -470,9 +518,21 @@ export class Machine implements VcpuThreadMachine {
     this.#board.init();
     this.#plugDevices();
     const b = this.#board;
+    if (b instanceof ArmVirtBoard) {
+      this.#cpuHotplug = b.createCpuHotplug({
+        eject: (slot) => {
+          this.unplugCpu(slot);
+        },
+        ost: (info) => {
+          this.#emit({ event: "ACPI_DEVICE_OST", data: { info } });
+        },
+        deviceId: (slot) => this.#cpuIds.get(slot),
+      });
+    }
     for (const s of b.slots) {
       if (!s.present) continue;
       this.#plug(s);
+      this.#cpuHotplug?.cpus.coldPlug(s.index);
     }
     this.#phases.advance("PHASE_MACHINE_INITIALIZED");
   }
@@ -482,7 +542,7 @@ export class Machine implements VcpuThreadMachine {
     const ctx = this.deviceContext();
     for (const d of this.config.devices) {
       if (d.driver in PCI_DEVICE_DRIVERS) {
-        this.#pci ??= new MachinePci(ctx, this.#board.pcie.ecam);
+        this.#pci ??= new MachinePci(ctx, this.#board.pcie.ecam, this.config.accel.gicv4);
         this.#pci.plug(d);
       } else {
         const plug = this.#extraDrivers.get(d.driver);
@@ -490,7 +550,7 @@ export class Machine implements VcpuThreadMachine {
         plug(ctx, d);
       }
     }
-    this.#pci ??= new MachinePci(ctx, this.#board.pcie.ecam);
+    this.#pci ??= new MachinePci(ctx, this.#board.pcie.ecam, this.config.accel.gicv4);
   }
 
   #machineReady(): void {

@@ -33,6 +33,7 @@ import {
   intidToPpi,
 } from "./arm-virt-memmap.js";
 import { QemuFdt, cellBytes } from "./qemu-fdt.js";
+import { addVirtCpuHotplugNode } from "../devices/cpu-hotplug-virt.js";
 import type { VirtFdtOptions } from "./virt-fdt-options.js";
 
 /**
@@ -66,8 +67,12 @@ export const ARM_VIRT_OMITTED_PROPERTIES: readonly { readonly property: string; 
 
 const GIC_PATH = "/intc"; // what hw/arm/virt.c hands platform_bus_add_all_fdt_nodes()
 
-/** The flattened device tree QEMU builds for `layout` under KVM. */
-export function buildArmVirtFdt(layout: ArmVirtLayout, options: VirtFdtOptions = {}): Uint8Array {
+/**
+ * The flattened device tree QEMU builds for `layout` under KVM. With
+ * `cpuHotplug` (x-cpu-hotplug=precreate|naive) it also describes irqlab's
+ * CPU hotplug interface (devices/cpu-hotplug-virt.ts), after the platform bus.
+ */
+export function buildArmVirtFdt(layout: ArmVirtLayout, options: VirtFdtOptions = {}, cpuHotplug = false): Uint8Array {
   const fdt = new QemuFdt(0x8000);
 
   // create_fdt()
@@ -106,6 +111,7 @@ export function buildArmVirtFdt(layout: ArmVirtLayout, options: VirtFdtOptions =
   addUart(fdt, layout, clock);
   addPcie(fdt, layout, gic, msi);
   addPlatformBus(fdt, layout);
+  if (cpuHotplug) addVirtCpuHotplugNode(fdt);
   addBootNodes(fdt, layout, options);
   return fdt.toBlob();
 }

@@ -47,6 +47,8 @@ import { armVirtLayout, type ArmVirtLayout } from "../board/arm-virt-layout.js";
 import { buildArmVirtFdt } from "../board/arm-virt-fdt.js";
 import type { ArmVirtMachineConfig } from "../config/machine-config.js";
 import { Pl011 } from "../devices/pl011.js";
+import { ARM_VIRT_IRQ_ACPI_GED } from "../board/arm-virt-memmap.js";
+import { createVirtCpuHotplug, type VirtCpuHotplug, type VirtCpuHotplugOptions } from "../devices/cpu-hotplug-virt.js";
 import { PlatformBus } from "../wiring/platform-bus.js";
 import type { KvmRoutes } from "../wiring/kvm-routes.js";
 import type { Board, BoardContext, BoardCpuSlot } from "./board.js";
@@ -96,7 +98,7 @@ export class ArmVirtBoard implements Board {
     this.platformBus = new PlatformBus({ base: pb.region.base, size: pb.region.size, firstIrq: pb.firstSpi, numIrqs: pb.numIrqs });
     this.pcie = { ecam: this.layout.pcie.ecam, mmio: this.layout.pcie.mmio };
     this.slots = this.layout.cpus.map((c) => ({ index: c.index, vcpuId: c.index, archId: c.mpidr, present: c.present }));
-    this.fdt = buildArmVirtFdt(this.layout);
+    this.fdt = buildArmVirtFdt(this.layout, {}, this.#m.cpuHotplug !== "off");
     this.fdtAddress = this.layout.ram.base;
   }
 
@@ -152,6 +154,26 @@ export class ArmVirtBoard implements Board {
 
   bootRegs(slot: BoardCpuSlot): readonly number[] {
     return slot.index === 0 ? [this.fdtAddress, 0, 0, 0] : [];
+  }
+
+  /**
+   * create_acpi_ged() with ACPI_GED_CPU_HOTPLUG_EVT (x-cpu-hotplug=precreate|naive):
+   * the GED event selector and the CPU hotplug block on the MMIO bus, the GED
+   * interrupt on SPI 9. Undefined with x-cpu-hotplug=off (upstream virt).
+   */
+  createCpuHotplug(hooks: Pick<VirtCpuHotplugOptions, "eject" | "ost" | "deviceId">): VirtCpuHotplug | undefined {
+    if (this.#m.cpuHotplug === "off") return undefined;
+    const ctx = this.#ctx;
+    return createVirtCpuHotplug({
+      ...hooks,
+      bus: ctx.bus,
+      tracer: ctx.host.tracer,
+      name: ctx.name,
+      archIds: this.slots.map((s) => s.archId),
+      irq: (level) => {
+        this.#spi(ARM_VIRT_IRQ_ACPI_GED, level);
+      },
+    });
   }
 
   /** A vCPU created after board init (hotplug): its vPMU as virt_cpu_post_init would have set it up. */

@@ -19,7 +19,7 @@
  *   kernel-irqchip=split on ARM (RISC-V accepts it since QEMU 10.0).
  */
 
-import type { AccelConfig, FailEntryPolicy, MachineArch, SmpConfig } from "../config/machine-config.js";
+import type { AccelConfig, FailEntryPolicy, Gicv4Mode, MachineArch, SmpConfig } from "../config/machine-config.js";
 import { QapiError, type QemuReporter } from "./qemu-error.js";
 import { EINVAL, qapiBoolParse, qemuStrtoi64, qemuStrtosz, qemuStrtou64 } from "./cutils.js";
 import { qemuOptsParseNoisily, type QemuOptsList, type QemuOptsListDef } from "./qemu-opts.js";
@@ -45,7 +45,11 @@ interface KvmAccelState {
   kernelIrqchip: AccelConfig["kernelIrqchip"];
   riscvAia: AccelConfig["riscvAia"];
   failEntry: FailEntryPolicy;
+  gicv4: Gicv4Mode;
 }
+
+/** The values of irqlab's x-gicv4 (kvm_vgic_v4_set_forwarding as each kernel has it). */
+const GICV4_MODES: readonly Gicv4Mode[] = ["off", "linux-6.16", "linux-6.6", "rfc-shared-vlpi"];
 
 /** A string-visitor enum parse (qapi-visit-core.c input_type_enum). */
 function enumValue<T extends string>(name: string, value: string, values: readonly T[]): T {
@@ -96,6 +100,12 @@ function setKvmProperty(arch: MachineArch, s: KvmAccelState, name: string, value
     if (r.value !== 0n && (r.value & (r.value - 1n)) !== 0n) throw new QapiError("early-split-size must be a power of two");
     return;
   }
+  if (arch === "aarch64" && name === "x-gicv4") {
+    const mode = GICV4_MODES.find((m) => m === value);
+    if (mode === undefined) throw new QapiError("Invalid x-gicv4 value", "Valid values are off, linux-6.16, linux-6.6 and rfc-shared-vlpi.\n");
+    s.gicv4 = mode;
+    return;
+  }
   if (arch === "riscv64" && name === "riscv-aia") {
     // target/riscv/kvm/kvm-cpu.c riscv_set_kvm_aia().
     if (value !== "emul" && value !== "hwaccel" && value !== "auto") {
@@ -143,7 +153,7 @@ export function configureAccelerators(inp: AccelInputs, reporter: QemuReporter):
         initFailed = true;
         return undefined;
       }
-      const s: KvmAccelState = { kernelIrqchip: "on", riscvAia: "auto", failEntry: "stop" };
+      const s: KvmAccelState = { kernelIrqchip: "on", riscvAia: "auto", failEntry: "stop", gicv4: "off" };
       for (const [name, value] of inp.sugar.kvmGlobals) {
         try {
           setKvmProperty(inp.arch, s, name, value);
@@ -156,7 +166,7 @@ export function configureAccelerators(inp: AccelInputs, reporter: QemuReporter):
         if (opt.name !== "accel") setKvmProperty(inp.arch, s, opt.name, opt.str);
       }
       kvmInit(inp, s, reporter);
-      return { type: "kvm", kernelIrqchip: s.kernelIrqchip, riscvAia: s.riscvAia, failEntry: s.failEntry };
+      return { type: "kvm", kernelIrqchip: s.kernelIrqchip, riscvAia: s.riscvAia, failEntry: s.failEntry, ...(s.gicv4 === "off" ? {} : { gicv4: s.gicv4 }) };
     });
     if (config !== undefined) {
       reporter.location = undefined;

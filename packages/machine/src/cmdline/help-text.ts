@@ -92,6 +92,7 @@ export function helpText(arch: MachineArch, extensions: readonly CommandLineExte
     "                kernel-irqchip=on|off|split controls accelerated irqchip support (default=on)\n" +
     riscvAia +
     "                x-fail-entry=stop|pin-next (irqlab) what the VMM does on KVM_EXIT_FAIL_ENTRY\n" +
+    (arch === "aarch64" ? "                x-gicv4=off|linux-6.16|linux-6.6|rfc-shared-vlpi (irqlab) host GICv4.1 vLPI forwarding\n" : "") +
     "-smp [[cpus=]n][,maxcpus=maxcpus][,sockets=sockets]" + (arch === "aarch64" ? "[,clusters=clusters]" : "") + "\n" +
     "               [,cores=cores][,threads=threads]\n" +
     "                set the number of initial CPUs to 'n' [default=1]\n" +

@@ -165,10 +165,12 @@ function handleOption(inp: LoopInputs, name: string, optarg: string, st: LoopSta
   if (ext !== undefined) {
     ext.parse(ext.hasArg ? optarg : undefined, {
       arch: inp.arch,
+      location: reporter.location,
       disableDefaultMonitor: () => { st.defaultMonitor = false; },
       useStdio: () => { st.stdioTaken = true; },
       fail: (text, hint) => reporter.fatal(text, hint),
       warn: (text, hint) => { reporter.warn(text, hint); },
+      report: (text, hint) => { reporter.report(text, hint); },
     });
     return undefined;
   }

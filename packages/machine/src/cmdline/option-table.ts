@@ -75,6 +75,8 @@ export const IMPLEMENTED_OPTIONS: ReadonlySet<string> = new Set([
 /** What an extension's parser may do besides keeping its own state. */
 export interface ExtensionContext {
   readonly arch: MachineArch;
+  /** The option being parsed, as QEMU prints it before a message ("-qmp unix:/tmp/q.sock,server=on"). */
+  readonly location: string | undefined;
   /** vl.c's `default_monitor = 0` (what -qmp, -monitor and -mon do): -nographic then puts only the serial port on stdio. */
   disableDefaultMonitor(): void;
   /** One of the extension's character devices uses stdio: a later "-serial stdio" fails as in QEMU. */
@@ -83,6 +85,8 @@ export interface ExtensionContext {
   fail(text: string, hint?: string): never;
   /** warn_report() at this option. */
   warn(text: string, hint?: string): void;
+  /** error_report() at this option, without exiting (a later fail() exits). */
+  report(text: string, hint?: string): void;
 }
 
 /** One option an extension adds. */

@@ -275,3 +275,27 @@ export function qemuOptsParseNoisily(list: QemuOptsList, params: string, permitA
   }
   return opts;
 }
+
+/**
+ * qemu_opts_do_parse(opts, params, firstname): the options of `params` for a
+ * group whose other options the caller sets itself, as chardev/char.c
+ * qemu_chr_parse_compat() does for "-serial tcp:…,server=on" or
+ * "-qmp unix:PATH,…". Unlike {@link qemuOptsParseNoisily} a flag ("server",
+ * "nowait") is accepted without the deprecation warning (opts_do_parse()
+ * with warn_on_flag false), "help" is an ordinary flag and "id=" is skipped.
+ * @throws Error with QEMU's message (and `hint`) for an option the list does
+ * not have or a value that does not parse.
+ */
+export function qemuOptsDoParse(def: QemuOptsListDef, params: string, firstname: string | undefined): QemuOpt[] {
+  const list = new QemuOptsList(def);
+  const out: QemuOpt[] = [];
+  let first = firstname;
+  for (let p = 0; p < params.length; ) {
+    const nv = getOptNameValue(params, p, first);
+    p = nv.next;
+    first = undefined;
+    if (nv.name === "id") continue;
+    out.push(validate(list, nv.name, nv.value));
+  }
+  return out;
+}

@@ -46,19 +46,19 @@ export const HOST_OPTS: QemuOptsListDef = {
 
 const UNIT_NS: Readonly<Record<string, bigint>> = { ns: 1n, us: 1000n, ms: 1_000_000n, s: 1_000_000_000n };
 
-/** --until DURATION: whole nanoseconds. */
-export function parseDuration(arg: string): number {
+/** --until DURATION (or another irqlab option's duration, named `param` in messages): whole nanoseconds. */
+export function parseDuration(arg: string, param = "until"): number {
   const m = /^([0-9]+)(?:\.([0-9]+))?(ns|us|ms|s)$/.exec(arg);
   const bad = (): QapiError =>
-    new QapiError("Parameter 'until' expects a duration", "A duration is a number and a unit: ns, us, ms or s (e.g. 10ms, 2s, 500us, 1000ns).\n");
+    new QapiError(`Parameter '${param}' expects a duration`, "A duration is a number and a unit: ns, us, ms or s (e.g. 10ms, 2s, 500us, 1000ns).\n");
   if (m === null) throw bad();
   const unit = UNIT_NS[m[3]!]!;
   const frac = m[2] ?? "";
   const scale = 10n ** BigInt(frac.length);
   const total = BigInt(m[1]!) * unit * scale + BigInt(frac === "" ? "0" : frac) * unit;
-  if (total % scale !== 0n) throw new QapiError(`Parameter 'until' must be a whole number of nanoseconds, not ${arg}`);
+  if (total % scale !== 0n) throw new QapiError(`Parameter '${param}' must be a whole number of nanoseconds, not ${arg}`);
   const ns = total / scale;
-  if (ns > BigInt(Number.MAX_SAFE_INTEGER)) throw new QapiError(`Parameter 'until' is too large: ${arg}`);
+  if (ns > BigInt(Number.MAX_SAFE_INTEGER)) throw new QapiError(`Parameter '${param}' is too large: ${arg}`);
   return Number(ns);
 }
 

@@ -102,7 +102,16 @@ export interface AccelConfig {
   readonly riscvAia: "emul" | "hwaccel" | "auto";
   /** x-fail-entry=stop|pin-next (irqlab; default stop). */
   readonly failEntry: FailEntryPolicy;
+  /**
+   * x-gicv4=off|linux-6.16|linux-6.6|rfc-shared-vlpi (irqlab, arm64; default
+   * off): the host has a GICv4.1 ITS and KVM forwards passed-through MSIs as
+   * vLPIs (kvm-arm.vgic_v4_enable=1), with that kernel's vgic-v4 behaviour.
+   */
+  readonly gicv4?: Gicv4Mode;
 }
+
+/** What `x-gicv4` selects: no direct injection, or a host kernel's kvm_vgic_v4_set/unset_forwarding. */
+export type Gicv4Mode = "off" | "linux-6.16" | "linux-6.6" | "rfc-shared-vlpi";
 
 /** One `-device DRIVER[,prop=value...]`, unvalidated: the machine checks it against the driver. */
 export interface DeviceConfig {

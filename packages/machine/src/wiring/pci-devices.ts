@@ -18,6 +18,9 @@ import { VIRTIO_SCSI_PCI_LAYOUT } from "../devices/pci/vfio-pci-backend.js";
 import { VfioPciFunction } from "../devices/pci/vfio-pci.js";
 import type { DeviceContext } from "./device-context.js";
 import { VfioPciKvmBackend } from "./vfio-pci-kvm.js";
+import type { Gicv4Mode } from "../config/machine-config.js";
+import { Gicv4Passthrough } from "./gicv4-passthrough.js";
+import { VfioRequestEngine } from "./vfio-pci-requests.js";
 
 /** The PCI drivers `-device` accepts, with QEMU's `-device help` description. */
 export const PCI_DEVICE_DRIVERS: Readonly<Record<string, string>> = {
@@ -32,6 +35,10 @@ export interface PluggedPciDevice {
   readonly fn: PciFunction;
   /** vfio-pci only: its KVM side. */
   readonly vfio?: VfioPciKvmBackend;
+  /** vfio-pci only: the device raising MSI-X entry `vector` (through the host ITS with x-gicv4). */
+  readonly raise?: (vector: number) => void;
+  /** vfio-pci only: BAR4's request engine (kicks that raise vectors). */
+  readonly requests?: VfioRequestEngine;
 }
 
 /** The PCIe host bridge of one machine with its functions. */
@@ -41,9 +48,13 @@ export class MachinePci {
   readonly #ctx: DeviceContext;
   readonly #sink: MsiSink;
   readonly #msi: { addressLo: number; addressHi: number; data: number; flags: number; devid: number } = { addressLo: 0, addressHi: 0, data: 0, flags: 0, devid: 0 };
+  readonly #gicv4Mode: Gicv4Mode;
+  /** The host's GICv4.1 ITS and the VM's forwarding (x-gicv4), created with the first vfio-pci function. */
+  gicv4: Gicv4Passthrough | undefined;
 
-  constructor(ctx: DeviceContext, ecam: { readonly base: number; readonly size: number }) {
+  constructor(ctx: DeviceContext, ecam: { readonly base: number; readonly size: number }, gicv4: Gicv4Mode = "off") {
     this.#ctx = ctx;
+    this.#gicv4Mode = gicv4;
     const bus = ctx.bus;
     this.host = new PcieHost({
       tracer: ctx.tracer,
@@ -85,6 +96,8 @@ export class MachinePci {
     const addr = take("addr");
     let fn: PciFunction;
     let vfio: VfioPciKvmBackend | undefined;
+    let raise: ((vector: number) => void) | undefined;
+    let requests: VfioRequestEngine | undefined;
     const name = d.id ?? `${d.driver}.${this.devices.length}`;
     if (d.driver === "vfio-pci") {
       const host = take("host");
@@ -95,8 +108,27 @@ export class MachinePci {
         throw new ConfigError("No provided host device - Use -device vfio-pci,host=DDDD:BB:DD.F or -device vfio-pci,sysfsdev=PATH_TO_DEVICE");
       }
       this.#rejectUnknown(d.driver, props);
-      vfio = new VfioPciKvmBackend(this.#ctx, name, this.#ctx.allocateHostIrqs(VIRTIO_SCSI_PCI_LAYOUT.msix.vectors));
-      fn = new VfioPciFunction({ ...VIRTIO_SCSI_PCI_LAYOUT, tracer: this.#ctx.tracer, name, backend: vfio, sink: this.#sink, dynamicAllocation: dynamic === "on" || dynamic === "true" });
+      const nvec = VIRTIO_SCSI_PCI_LAYOUT.msix.vectors;
+      const mode = this.#gicv4Mode;
+      // The host handler and the device's raise run only once the function below exists.
+      const hostVectors =
+        mode === "off"
+          ? undefined
+          : (this.gicv4 ??= new Gicv4Passthrough(this.#ctx.vm, mode, this.#ctx.vm.vcpus.length)).addFunction(nvec, (k) => {
+              passthrough.hostInterrupt(k);
+            });
+      vfio = new VfioPciKvmBackend(this.#ctx, name, hostVectors?.[0]?.irq ?? this.#ctx.allocateHostIrqs(nvec));
+      const gicv4 = this.gicv4;
+      raise = (k) => {
+        const v = hostVectors?.[k];
+        if (v !== undefined && gicv4 !== undefined) gicv4.raise(v);
+        else passthrough.hostInterrupt(k);
+      };
+      requests = new VfioRequestEngine(this.#ctx.queue, nvec, raise);
+      const engine = requests;
+      const bars = VIRTIO_SCSI_PCI_LAYOUT.bars.map((b) => (b.index === 4 ? { ...b, device: engine } : b));
+      const passthrough = new VfioPciFunction({ ...VIRTIO_SCSI_PCI_LAYOUT, bars, tracer: this.#ctx.tracer, name, backend: vfio, sink: this.#sink, dynamicAllocation: dynamic === "on" || dynamic === "true" });
+      fn = passthrough;
     } else if (d.driver === "x-irqlab-msix-test") {
       const vectors = take("vectors");
       this.#rejectUnknown(d.driver, props);
@@ -108,7 +140,7 @@ export class MachinePci {
     }
     const [slot, func] = addr === undefined ? [this.#freeSlot(), 0] : parseAddr(addr);
     this.host.plug(fn, slot, func);
-    const dev: PluggedPciDevice = { id: d.id, driver: d.driver, fn, ...(vfio === undefined ? {} : { vfio }) };
+    const dev: PluggedPciDevice = { id: d.id, driver: d.driver, fn, ...(vfio === undefined ? {} : { vfio }), ...(raise === undefined ? {} : { raise }), ...(requests === undefined ? {} : { requests }) };
     this.devices.push(dev);
     return dev;
   }
