@@ -4,8 +4,17 @@
 
 import type { GuestArch, GuestImage } from "../guest-image.js";
 import { helloImage } from "./hello.js";
+import { hotplugImage } from "./hotplug.js";
 import { panicTestImage } from "./panic-test.js";
 import { smpHelloImage } from "./smp-hello.js";
+import { sbiIpiImage } from "./sbi-ipi.js";
+import { imsicIpiImage } from "./imsic-ipi.js";
+import { idleImage } from "./idle.js";
+import { gicv3ActiveImage, gicv3IpiImage } from "./gicv3-ipi.js";
+import { microBenchImage } from "./micro-bench.js";
+import { itsTriggerImage } from "./its-trigger.js";
+import { virtioSharedVectorImage } from "./virtio-shared-vector.js";
+import { stormImage } from "./storm.js";
 
 /** One entry of {@link guestImages}. */
 export interface GuestImageEntry {
@@ -19,6 +28,22 @@ export interface GuestImageEntry {
 
 /** The bootable images by name. */
 export const guestImages: Record<string, GuestImageEntry> = Object.freeze({
+  "its-trigger": {
+    description: "kvm-unit-tests' gic its-trigger: MAPD/MAPC/MAPTI through the ITS command queue, INT, LPI disable with INV, INVALL, MAPD V=0; PASS/FAIL lines and SUMMARY",
+    arch: ["aarch64"],
+    create: () => itsTriggerImage(),
+  },
+  "virtio-shared-vector": {
+    description:
+      "seed 001's guest: an old virtio driver programs one MSI-X message into entries 1-6 of -device vfio-pci, takes the queue interrupts through the ITS, reboots with requests in flight into firmware that maps no LPI and counts what still arrives",
+    arch: ["aarch64"],
+    create: () => virtioSharedVectorImage(),
+  },
+  storm: {
+    description: "every MSI-X vector of every -device x-irqlab-msix-test fires for several rounds through the ITS, spread over the CPUs; the guest counts each interrupt and prints the totals",
+    arch: ["aarch64"],
+    create: () => stormImage(),
+  },
   hello: {
     description: 'boot from the device tree, print the architecture, CPU count and RAM size and "Hello from irqlab", power off',
     arch: ["aarch64", "riscv64"],
@@ -29,10 +54,46 @@ export const guestImages: Record<string, GuestImageEntry> = Object.freeze({
     arch: ["aarch64", "riscv64"],
     create: () => smpHelloImage(),
   },
+  hotplug: {
+    description:
+      "arm64 CPU hotplug through the irqlab,cpu-hotplug node (-M virt,x-cpu-hotplug=precreate|naive): bring hot-added CPUs up with PSCI CPU_ON and send them an IPI; on an eject request CPU_OFF, then eject; _OST for each",
+    arch: ["aarch64"],
+    create: () => hotplugImage(),
+  },
   "panic-test": {
     description: 'boot, then panic: print "Kernel panic - not syncing: ..." and power off (SBI reason "system failure" on riscv64)',
     arch: ["aarch64", "riscv64"],
     create: () => panicTestImage(),
+  },
+  "sbi-ipi": {
+    description: "kvm-unit-tests' SBI IPI tests (riscv/sbi.c check_ipi): send_ipi to a random hart, two harts, broadcast, bad masks; PASS/FAIL lines and SUMMARY",
+    arch: ["riscv64"],
+    create: () => sbiIpiImage(),
+  },
+  "imsic-ipi": {
+    description: "IPIs as Linux sends them on AIA: identity 1 written into each hart's IMSIC file, the stopei claim loop, round trips timed with rdtime",
+    arch: ["riscv64"],
+    create: () => imsicIpiImage(),
+  },
+  idle: {
+    description: "Linux-like idle loop (WFI with interrupts off, then on): the UART's APLIC source as an MSI into the IMSIC sends a line by interrupt-driven TX; IPIs wake the idle CPUs; prints the counts",
+    arch: ["riscv64"],
+    create: () => idleImage(),
+  },
+  "micro-bench": {
+    description: "kvm-unit-tests arm/micro-bench.c (-smp 2): hyp_call, mmio_read_user, mmio_read_vgic, eoi, ipi, lpi timed with CNTVCT_EL0, its table of total and average ns",
+    arch: ["aarch64"],
+    create: () => microBenchImage(),
+  },
+  "gicv3-ipi": {
+    description: "kvm-unit-tests arm/gic.c ipi (-smp 2 or more): SGIs to self, a target list and a broadcast; PASS/FAIL lines, SUMMARY, EXIT",
+    arch: ["aarch64"],
+    create: () => gicv3IpiImage(),
+  },
+  "gicv3-active": {
+    description: "kvm-unit-tests arm/gic.c active: an SGI to self whose handler clears its active state with GICR_ICACTIVER0; PASS/FAIL, SUMMARY, EXIT",
+    arch: ["aarch64"],
+    create: () => gicv3ActiveImage(),
   },
 });
 

@@ -1,0 +1,80 @@
+/**
+ * The arm64 Generic Timer's counter as a guest uses it (Arm ARM D11.2):
+ * CNTFRQ_EL0 gives the frequency, CNTVCT_EL0 the virtual count. Under KVM
+ * neither read traps. Linux's arch_timer_read_cntvct_el0() and
+ * kvm-unit-tests' get_cntvct() read CNTVCT_EL0; udelay()/mdelay() busy-wait
+ * on it (arch/arm64/lib/delay.c __delay, kvm-unit-tests lib/arm/delay.c).
+ *
+ * Also TPIDR_EL1, which Linux uses for the per-CPU offset
+ * (set_my_cpu_offset): irqlab's images keep the logical CPU number there so
+ * that an interrupt vector can tell which CPU it runs on, as
+ * smp_processor_id() does.
+ */
+
+import { op, sysReg, type SysRegReadOp } from "@irqlab/sim";
+import { cpuRelax } from "../cpu.js";
+import type { GuestCode } from "../guest-image.js";
+
+/** CNTFRQ_EL0 (op0 3, op1 3, CRn 14, CRm 0, op2 0). */
+export const CNTFRQ_EL0 = sysReg(3, 3, 14, 0, 0);
+/** CNTVCT_EL0 (op0 3, op1 3, CRn 14, CRm 0, op2 2). */
+export const CNTVCT_EL0 = sysReg(3, 3, 14, 0, 2);
+/** TPIDR_EL1 (op0 3, op1 0, CRn 13, CRm 0, op2 4). */
+export const TPIDR_EL1 = sysReg(3, 0, 13, 0, 4);
+
+const READ_CNTVCT: SysRegReadOp = op.mrs(CNTVCT_EL0);
+const READ_TPIDR: SysRegReadOp = op.mrs(TPIDR_EL1);
+
+/** `const hz = yield* readCntfrq()`: CNTFRQ_EL0. */
+export function* readCntfrq(): GuestCode<number> {
+  return (yield op.mrs(CNTFRQ_EL0)).value;
+}
+
+/** `const t = yield* readCntvct()`: CNTVCT_EL0 as a number (exact below 2^53 ticks). */
+export function* readCntvct(): GuestCode<number> {
+  const r = yield READ_CNTVCT;
+  return r.hi * 2 ** 32 + r.value;
+}
+
+/** ARCH_TIMER_EVT_STREAM_PERIOD_US: the event stream wakes a WFE every 100 us. */
+export const EVT_STREAM_PERIOD_US = 100;
+
+/**
+ * __delay(ticks) at counter frequency `hz`: waits until CNTVCT_EL0 has
+ * advanced by `ticks`. As Linux's arch/arm64/lib/delay.c does with the
+ * timer event stream, it sleeps in WFE-sized steps of up to 100 us while more
+ * than one period is left (a `compute` the model can interrupt), then spins
+ * with cpu_relax() on the counter for the rest. kvm-unit-tests' delay() spins
+ * all the way; the guest sees the same counter either way, with fewer
+ * operations here.
+ */
+export function* delayTicks(ticks: number, hz: number): GuestCode {
+  const start = yield* readCntvct();
+  const period = Math.ceil((EVT_STREAM_PERIOD_US * hz) / 1_000_000);
+  for (;;) {
+    const elapsed = (yield* readCntvct()) - start;
+    if (elapsed >= ticks) return;
+    if (ticks - elapsed > period) yield op.compute(EVT_STREAM_PERIOD_US * 1000);
+    else yield cpuRelax();
+  }
+}
+
+/** udelay(us) at counter frequency `hz`: ticks rounded up, as __udelay does. */
+export function* udelay(us: number, hz: number): GuestCode {
+  yield* delayTicks(Math.ceil((us * hz) / 1_000_000), hz);
+}
+
+/** mdelay(ms) at counter frequency `hz`. */
+export function* mdelay(ms: number, hz: number): GuestCode {
+  yield* delayTicks(Math.ceil((ms * hz) / 1_000), hz);
+}
+
+/** set_my_cpu_offset(): this CPU's logical number into TPIDR_EL1. */
+export function* setCpuId(logical: number): GuestCode {
+  yield op.msr(TPIDR_EL1, logical);
+}
+
+/** smp_processor_id(): the logical number {@link setCpuId} left in TPIDR_EL1. */
+export function* cpuId(): GuestCode<number> {
+  return (yield READ_TPIDR).value;
+}

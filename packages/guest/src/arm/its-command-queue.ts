@@ -1,0 +1,118 @@
+/**
+ * The driver's side of the ITS command queue, as Linux runs it
+ * (drivers/irqchip/irq-gic-v3-its.c): a 64 KiB ring of 32-byte commands
+ * (ITS_CMD_QUEUE_SZ, 2048 entries) described by GITS_CBASER; commands are
+ * written at the driver's write pointer (its_allocate_entry, waiting while
+ * the ring is full), published by a GITS_CWRITER write (its_post_commands)
+ * and waited for by polling GITS_CREADR (its_wait_for_range_completion:
+ * one million polls with udelay(1) between them, i.e. one second, then
+ * "ITS queue timeout"). Architecture: IHI 0069H §6.2, §12.19.4–§12.19.6.
+ */
+
+import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE } from "@irqlab/gic";
+import { op, type ComputeOp } from "@irqlab/sim";
+import type { GuestCode } from "../guest-image.js";
+import type { ItsCommandBuffer } from "./its-command-builders.js";
+import { SZ_64K, type KernelPages } from "./its-pages.js";
+
+/** ITS_CMD_QUEUE_SZ. */
+export const ITS_CMD_QUEUE_SZ = SZ_64K;
+/** ITS_CMD_QUEUE_NR_ENTRIES. */
+export const ITS_CMD_QUEUE_NR_ENTRIES = ITS_CMD_QUEUE_SZ / ITS_CMD_SIZE;
+/** Polls of GITS_CREADR before giving up (its_wait_for_range_completion, its_allocate_entry: 1000000). */
+export const ITS_QUEUE_POLLS = 1_000_000;
+/** udelay(1) between two polls. */
+export const ITS_POLL_DELAY_NS = 1000;
+
+/** GITS_CBASER.InnerCache = RaWaWb (7 << 59), in the high word (GITS_CBASER_RaWaWb). */
+const GITS_CBASER_HI_RAWAWB = 7 << 27;
+/** GITS_CBASER.Shareability = Inner Shareable (1 << 10) (GITS_CBASER_InnerShareable). */
+const GITS_CBASER_INNER_SHAREABLE = 1 << 10;
+/** CREADR / CWRITER Offset [19:5]. */
+const OFFSET_MASK = 0x000f_ffe0;
+
+const POLL_DELAY: ComputeOp = op.compute(ITS_POLL_DELAY_NS);
+
+/** The command ring of one ITS. */
+export class ItsCommandQueue {
+  /** Physical address of the ring (0 until {@link init}). */
+  base = 0;
+  /** Offset of the next free slot, in bytes (its->cmd_write − its->cmd_base). */
+  write = 0;
+  /** Commands written since init. */
+  commands = 0;
+  /** Timeouts seen ("ITS queue timeout", "ITS queue not draining"). */
+  readonly errors: string[] = [];
+
+  constructor(private readonly its: number) {}
+
+  /**
+   * its_probe_one(): allocates the ring, programs GITS_CBASER (Valid,
+   * RaWaWb, Inner Shareable, 16 pages) and zeroes GITS_CWRITER. Returns
+   * false when RAM is exhausted.
+   */
+  *init(pages: KernelPages): GuestCode<boolean> {
+    const base = yield* pages.alloc(ITS_CMD_QUEUE_SZ, SZ_64K);
+    if (base === undefined) return false;
+    this.base = base;
+    this.write = 0;
+    const lo = (base % 2 ** 32 | GITS_CBASER_INNER_SHAREABLE | (ITS_CMD_QUEUE_SZ / 4096 - 1)) >>> 0;
+    const hi = (Math.floor(base / 2 ** 32) | GITS_CBASER_HI_RAWAWB | GITS_CBASER_HI_VALID) >>> 0;
+    yield op.write(this.its + GITS_CBASER, 8, lo, hi);
+    yield op.write(this.its + GITS_CWRITER, 8, 0, 0);
+    return true;
+  }
+
+  /** its_queue_full(): the slot after the write pointer is the one the ITS reads next. */
+  *#full(): GuestCode<boolean> {
+    const ridx = ((yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK) / ITS_CMD_SIZE;
+    const widx = this.write / ITS_CMD_SIZE;
+    return (widx + 1) % ITS_CMD_QUEUE_NR_ENTRIES === ridx;
+  }
+
+  /**
+   * its_allocate_entry() + the copy into the slot (four 8-byte stores, as
+   * its_fixup_cmd leaves them): false when the ring never drains.
+   */
+  *push(c: ItsCommandBuffer): GuestCode<boolean> {
+    let polls = ITS_QUEUE_POLLS;
+    while (yield* this.#full()) {
+      if (--polls === 0) {
+        this.errors.push("ITS queue not draining");
+        return false;
+      }
+      yield POLL_DELAY;
+    }
+    const slot = this.base + this.write;
+    for (let i = 0; i < 4; i++) yield op.write(slot + 8 * i, 8, c[2 * i] ?? 0, c[2 * i + 1] ?? 0);
+    this.write = (this.write + ITS_CMD_SIZE) % ITS_CMD_QUEUE_SZ;
+    this.commands++;
+    return true;
+  }
+
+  /**
+   * The end of its_send_single_command(): GITS_CREADR read, then
+   * its_post_commands() (CWRITER = the write pointer) and
+   * its_wait_for_range_completion() until CREADR has moved past everything
+   * posted. False on timeout, with Linux's two messages recorded ("ITS
+   * queue timeout (to linear)" in byte offsets, then "ITS cmd <builder> failed").
+   */
+  *post(builder: string): GuestCode<boolean> {
+    let prev = (yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK;
+    const next = this.write;
+    yield op.write(this.its + GITS_CWRITER, 4, next);
+    const to = next < prev ? next + ITS_CMD_QUEUE_SZ : next;
+    let linear = prev;
+    for (let polls = ITS_QUEUE_POLLS; ; ) {
+      const rd = (yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK;
+      linear += rd < prev ? rd - prev + ITS_CMD_QUEUE_SZ : rd - prev;
+      if (linear >= to) return true;
+      if (--polls === 0) {
+        this.errors.push(`ITS queue timeout (${to} ${linear})`, `ITS cmd ${builder} failed`);
+        return false;
+      }
+      prev = rd;
+      yield POLL_DELAY;
+    }
+  }
+}
