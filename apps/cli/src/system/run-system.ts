@@ -15,10 +15,15 @@
  *  5. `-M virt,dumpdtb=FILE` writes the device tree and exits 0, silently,
  *     as QEMU's handle_machine_dumpdtb() does after the machine-init-done
  *     notifiers (hw/core/machine.c);
- *  6. `-S` ends the command: irqlab has no monitor yet that could start it;
+ *  6. `-S` without `-qmp` ends the command: nothing could start the machine;
  *  7. the machine runs until it stops or the `--until` limit; the console
  *     goes to stdout when the serial port is on stdio (-nographic,
- *     -serial stdio / mon:stdio), and nowhere otherwise;
+ *     -serial stdio / mon:stdio), and nowhere otherwise. With `-qmp`, the
+ *     monitors' chardevs are opened right after the parse (a server with
+ *     wait=on waits there for its client), the monitors are attached to the
+ *     machine, and it runs in the live loop (qmp-run.ts, live-run.ts) until
+ *     it shuts down, QMP `quit`, or `--until`; the chardevs are closed when
+ *     the command ends, however it ends;
  *  8. how the run ended decides the exit status (see README.md), then
  *     `-summary` prints its summary and `--trace` writes the trace.
  */
@@ -43,6 +48,10 @@ import { strerror } from "./host-errors.js";
 import { formatSummary, summaryExtension, type ReportFlags } from "./run-report.js";
 import { devicePlugs, knownDevices } from "./system-devices.js";
 import { checkWritable, writeTrace } from "./trace-file.js";
+import { qmpExtension, type QmpOptions } from "./qmp-chardev.js";
+import { QmpRun } from "./qmp-run.js";
+import type { QmpInput } from "./qmp-server.js";
+import { DEFAULT_SLICE_NS, liveRunExtensions, type LiveRunFlags } from "./live-run.js";
 
 /** Where the command writes, and what tests may replace. */
 export interface SystemIo {
@@ -56,6 +65,8 @@ export interface SystemIo {
   readonly cwd?: string;
   /** The images of `-kernel irqlab:NAME`; default @irqlab/guest's guestImages. */
   readonly guestImages?: GuestImageRegistry;
+  /** The input of `-qmp stdio`; default process.stdin (the monitor's output goes to `out`). */
+  readonly stdin?: QmpInput;
 }
 
 /** The program name QEMU would print for this architecture's command. */
@@ -75,6 +86,16 @@ export function consoleOnStdio(config: MachineConfig): boolean {
  * QEMU would wait (README.md lists them). Throws only for irqlab's own bugs.
  */
 export async function runSystem(arch: MachineArch, argv: readonly string[], io: SystemIo): Promise<number> {
+  const held: { qmp: QmpRun | undefined } = { qmp: undefined };
+  try {
+    return await runCommand(arch, argv, io, held);
+  } finally {
+    await held.qmp?.close();
+  }
+}
+
+/** {@link runSystem}'s steps; `held.qmp` is the run's monitors, closed by the caller. */
+async function runCommand(arch: MachineArch, argv: readonly string[], io: SystemIo, held: { qmp: QmpRun | undefined }): Promise<number> {
   const prog = io.prog ?? systemProgName(arch);
   const cwd = io.cwd ?? process.cwd();
   const report = (d: QemuDiagnostic) => {
@@ -90,9 +111,12 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
 
   // 1. The command line.
   const flags: ReportFlags = { summary: false };
+  const qmp: QmpOptions = { chardevs: [] };
+  const live: LiveRunFlags = { pace: undefined, sliceNs: DEFAULT_SLICE_NS };
   let parsed;
   try {
-    parsed = parseSystemCommandLine(arch, argv, { devices: knownDevices(), extensions: [summaryExtension(flags)] });
+    const extensions = [summaryExtension(flags), qmpExtension(qmp), ...liveRunExtensions(live)];
+    parsed = parseSystemCommandLine(arch, argv, { devices: knownDevices(), extensions });
   } catch (e) {
     if (e instanceof QemuOptionError) {
       io.err(e.format(prog));
@@ -112,6 +136,19 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
   }
   const { config, run } = parsed;
   const dumpdtb = config.machine.dumpdtb;
+
+  // The monitors' chardevs (qemu_create_early_backends): before anything else is loaded or built.
+  if (qmp.chardevs.length > 0) {
+    held.qmp = new QmpRun(qmp.chardevs, {
+      stdin: () => io.stdin ?? process.stdin,
+      stdout: (text) => { io.out(text); },
+      report: (location, text, hint, info) => {
+        if (info === true) io.err(`${prog}: ${location === undefined ? "" : `${location}: `}info: ${text}\n`);
+        else report({ kind: "error", text, ...(location === undefined ? {} : { location }), ...(hint === undefined ? {} : { hint }) });
+      },
+    });
+    if (!(await held.qmp.open())) return 1;
+  }
 
   // 2. --trace FILE must be writable before anything runs (nothing is traced when dumpdtb= exits first).
   const traceFile = run.trace === undefined || dumpdtb !== undefined ? undefined : resolve(cwd, run.trace);
@@ -158,11 +195,11 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
     return 0;
   }
 
-  // 6. -S: QEMU would wait for a monitor's "cont"; irqlab has none yet.
-  if (config.startPaused) {
+  // 6. -S: QEMU waits for a monitor's "cont"; without -qmp nothing could send one.
+  if (config.startPaused && held.qmp === undefined) {
     return error(
       "irqlab: -S leaves the machine paused before it starts, and nothing could start it",
-      "irqlab has no monitor yet (no -qmp, -monitor or HMP on stdio): drop -S to run the machine.\n",
+      "irqlab's monitor is QMP: add -qmp (e.g. -qmp unix:/tmp/irqlab.sock,server=on,wait=off) to start it with 'cont', or drop -S.\n",
     );
   }
 
@@ -170,7 +207,12 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
   if (kernel === undefined) note("irqlab: no -kernel: the vCPUs have no guest to run and wait idle (try -kernel irqlab:hello)");
   let end: MachineRunEnd;
   try {
-    end = machine.run(run.untilNs ?? Number.POSITIVE_INFINITY);
+    if (held.qmp === undefined) {
+      end = machine.run(run.untilNs ?? Number.POSITIVE_INFINITY);
+    } else {
+      held.qmp.attach(machine);
+      end = await held.qmp.run(machine, live, run.untilNs, (text) => { io.err(text); });
+    }
   } finally {
     machine.flushConsole();
   }
@@ -192,7 +234,8 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
       break;
     case "internal-error":
       // kvm_cpu_exec: the vCPU state dump (and "error: kvm run failed ..." when KVM_RUN itself failed), then RUN_STATE_INTERNAL_ERROR.
-      for (const entry of machine.errors) io.err(entry.endsWith("\n") ? entry : `${entry}\n`);
+      // (With -qmp the live loop printed each entry when it happened.)
+      for (const entry of machine.errors.slice(held.qmp?.errorsPrinted ?? 0)) io.err(entry.endsWith("\n") ? entry : `${entry}\n`);
       note("irqlab: the VM stopped with an internal error; QEMU would stay paused in that state, irqlab exits");
       status = 1;
       break;
@@ -201,7 +244,7 @@ export async function runSystem(arch: MachineArch, argv: readonly string[], io: 
       status = 1;
       break;
     case "paused":
-      note("irqlab: the VM is paused and nothing can resume it (irqlab has no monitor yet)");
+      note(`irqlab: the VM is paused and nothing can resume it (${held.qmp === undefined ? "no -qmp monitor" : "no monitor can be reached any more"})`);
       status = 1;
       break;
   }
