@@ -13,6 +13,7 @@ import { writeFileSync } from "node:fs";
 import { toChromeTraceJson, type Tracer } from "@irqlab/sim";
 import { Command, CommanderError, Option } from "commander";
 import { runArmDemo } from "./demo/arm-demo.js";
+import { scenarioCommand } from "./scenario/scenario-command.js";
 import { runRiscvDemo } from "./demo/riscv-demo.js";
 import { parseDuration, parseSeed } from "./parse.js";
 import { formatSimDemo, runSimDemo } from "./sim-demo/run-sim-demo.js";
@@ -116,6 +117,8 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
       }
     });
   program.addCommand(demo);
+
+  program.addCommand(scenarioCommand(io, status, (c) => c.exitOverride().configureOutput(output)));
 
   for (const [name, arch] of Object.entries(SYSTEM_COMMANDS)) {
     const system = new Command(name)

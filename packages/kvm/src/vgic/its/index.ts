@@ -1,7 +1,7 @@
 /**
  * The arm64 in-kernel vITS (KVM_DEV_TYPE_ARM_VGIC_ITS), MSI injection through
  * it (KVM_SIGNAL_MSI, MSI routes), and GICv4.1 forwarding of host interrupts
- * to vLPIs with the three behaviours of seed 001.
+ * to vLPIs with the three vgic-v4 behaviours of seed 001.
  *
  * @packageDocumentation
  */
@@ -37,5 +37,3 @@ export {
   type VgicV4Options,
   type VgicV4Stats,
 } from "./vgic-v4-forwarding.js";
-/** Seed 001 as a runnable scenario: the report per vgic-v4 behaviour. */
-export { runSeed001, SEED001_GUEST_DEVID, SEED001_CONFIG_VLPI, SEED001_QUEUE_VLPI, type Seed001Report } from "./seed-001.js";

@@ -1,6 +1,6 @@
 /**
- * The vITS rig shared by the seed 001 scenario and the tests (not exported
- * from the package): an arm64 VM
+ * The vITS rig shared by the tests and the benchmark (not exported from the
+ * package): an arm64 VM
  * with RAM, N vCPUs, a Gicv3 standing in for the vgic-v3 device (attached with
  * attachVgicV3ForIts), guest LPIs configured and enabled, the virtual CPU
  * interface enabled, and a vITS device at ITS_BASE driven by a little guest

@@ -1,0 +1,20 @@
+/**
+ * The error every bad scenario input throws: an unknown scenario or remedy,
+ * a size out of range, a bad scenario file. Its message is one line that
+ * names the bad part; the CLI prints it and exits with code 2.
+ */
+
+/** What was wrong. */
+export type ScenarioErrorCode = "unknown-scenario" | "unknown-remedy" | "bad-size" | "bad-file";
+
+/** A bad scenario name, remedy, size or file. */
+export class ScenarioError extends Error {
+  /** What was wrong. */
+  readonly code: ScenarioErrorCode;
+
+  constructor(code: ScenarioErrorCode, message: string) {
+    super(message);
+    this.name = "ScenarioError";
+    this.code = code;
+  }
+}
