@@ -46,6 +46,16 @@ describe("irqlab scenario", () => {
     expect(r.out).toMatch(/^lazy-init +the early edge interrupt is lost/m);
   });
 
+  test("the explorer reports states explored per condition, then each remedy's wall time (JSON keeps it out)", async () => {
+    const r = await cli("scenario", "run", "wakeup-explorer", "--compare", "--size", "depth=24");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^states +\d+ +\d+ +\d+$/m);
+    expect(r.out).toMatch(/^wall time \(wakeup-explorer\): old \d+(\.\d)? m?s, proposed \d+(\.\d)? m?s, pending-state \d+(\.\d)? m?s$/m);
+    const j = await cli("scenario", "run", "wakeup-explorer", "--json", "--remedy", "old", "--size", "depth=12");
+    expect(j.out).not.toMatch(/wall/);
+    expect(j.err).toMatch(/^wall time \(wakeup-explorer\): old /m);
+  });
+
   test("run --remedy R without --compare prints that remedy's values", async () => {
     const r = await cli("scenario", "run", "vsfile-exhaustion", "--remedy", "mgmt-pinning", "--size", "vms=3", "--size", "vcpus=3", "--size", "harts=2", "--size", "geilen=4", "--size", "us=1500");
     expect(r.code).toBe(0);

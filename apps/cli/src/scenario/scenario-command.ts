@@ -100,6 +100,18 @@ export function explainText(s: Scenario): string {
   return out;
 }
 
+/** The wall time each remedy took (measured here, never part of a report's rows or JSON, which stay deterministic). */
+export function wallTimeLine(r: ScenarioReport): string {
+  const ms = r.wallMs ?? [];
+  if (ms.length === 0) return "";
+  const each = r.rows.map((row, i) => `${row.remedy} ${formatWall(ms[i] ?? 0)}`).join(", ");
+  return `wall time (${r.scenario.name}): ${each}\n`;
+}
+
+function formatWall(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms >= 10 ? 0 : 1)} ms`;
+}
+
 const EXPLORE_HINT = [
   "Explore further (in this repository, irqlab is node apps/cli/dist/irqlab.js):",
   "  irqlab scenario list                              the scenarios, remedies and sizes",
@@ -163,6 +175,7 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
               seed: opts.seed,
               ...(opts.size === undefined ? {} : { sizes: opts.size }),
               trace: opts.trace !== undefined,
+              clock: () => performance.now(),
             }),
           );
           if (opts.all === true && opts.remedy !== undefined) io.err("irqlab scenario: --remedy is ignored with --all\n");
@@ -170,11 +183,13 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
             if (opts.json === true) io.err(text);
             else io.out(text);
           };
-          if (opts.json === true) io.out(reportsToJsonText(reports));
-          else {
+          if (opts.json === true) {
+            io.out(reportsToJsonText(reports));
+            for (const r of reports) io.err(wallTimeLine(r));
+          } else {
             io.out(
               reports
-                .map((r) => (opts.compare === true ? renderCompare(r) : r.rows.map((row) => renderRow(r, row.remedy)).join("\n")))
+                .map((r) => `${opts.compare === true ? renderCompare(r) : r.rows.map((row) => renderRow(r, row.remedy)).join("\n")}${wallTimeLine(r)}`)
                 .join("\n"),
             );
           }
