@@ -11,7 +11,7 @@ import { bench, describe } from "vitest";
 import { Host } from "../src/host.js";
 import { Kvm } from "../src/kvm.js";
 import { registerRiscvAia } from "../src/riscv-aia/aia-register.js";
-import { createAiaVm } from "../src/riscv-aia/aia-test-kit.js";
+import { createAiaVm } from "../test/aia-test-kit.js";
 import { KVM_DEV_RISCV_AIA_MODE_HWACCEL } from "../src/riscv-aia/aia-uapi.js";
 
 const BATCH = 10_000;

@@ -28,11 +28,10 @@ import {
   KVM_MP_STATE_RUNNABLE,
   Kvm,
   SchedulerPlacement,
-  createAiaVm,
   registerRiscvAia,
-  type AiaVm,
   type RiscvAiaKernelProfile,
 } from "@irqlab/kvm";
+import { createAiaVm, type AiaVm } from "../../kvm/test/aia-test-kit.js";
 import { op } from "@irqlab/sim";
 import { pinNextHostCpu } from "@irqlab/machine";
 

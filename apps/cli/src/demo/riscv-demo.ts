@@ -16,9 +16,17 @@ import {
   KVM_EXIT_INTR,
   Host,
   Kvm,
-  VIRT_APLIC_S,
-  VIRT_IMSIC_S,
-  createAiaVm,
+  KVM_DEV_TYPE_RISCV_AIA,
+  KVM_DEV_RISCV_AIA_GRP_CONFIG,
+  KVM_DEV_RISCV_AIA_CONFIG_MODE,
+  KVM_DEV_RISCV_AIA_CONFIG_SRCS,
+  KVM_DEV_RISCV_AIA_CONFIG_HART_BITS,
+  KVM_DEV_RISCV_AIA_GRP_ADDR,
+  KVM_DEV_RISCV_AIA_ADDR_APLIC,
+  KVM_DEV_RISCV_AIA_ADDR_IMSIC,
+  KVM_DEV_RISCV_AIA_GRP_CTRL,
+  KVM_DEV_RISCV_AIA_CTRL_INIT,
+  type RiscvAiaDevice,
   CSR_SIREG,
   CSR_SISELECT,
   CSR_STOPEI,
@@ -40,6 +48,10 @@ export interface RiscvDemoResult {
   readonly tracer: Tracer;
 }
 
+/** QEMU virt's APLIC-S and IMSIC-S bases (hw/riscv/virt.c virt_memmap). */
+const VIRT_APLIC_S = 0x0d00_0000;
+const VIRT_IMSIC_S = 0x2800_0000;
+
 /** The APLIC source the device drives and the identities the guest uses. */
 const SOURCE = 3;
 const EIID_WIRED = 10;
@@ -56,8 +68,20 @@ export function runRiscvDemo(opts: RiscvDemoOptions): RiscvDemoResult {
   const kvm = new Kvm({ arch: "riscv64", host: new Host({ cpus: 4 }), queue, tracer });
   const aiaHost = registerRiscvAia(kvm, { geilen: 2 });
   const mode = opts.mode === "hwaccel" ? KVM_DEV_RISCV_AIA_MODE_HWACCEL : opts.mode === "emul" ? KVM_DEV_RISCV_AIA_MODE_EMUL : KVM_DEV_RISCV_AIA_MODE_AUTO;
-  const { vm, vcpus, aia } = createAiaVm(kvm, { vcpus: 1, mode, sources: 32, name: "guest" });
-  const vcpu = vcpus[0]!;
+  // The VMM's part, as QEMU's kvm_riscv_aia_create() does it for one hart: mode, sources, addresses, CTRL_INIT.
+  const vm = kvm.createVm(0, { name: "guest" });
+  const vcpu = vm.createVcpu(0);
+  const device = vm.createDevice(KVM_DEV_TYPE_RISCV_AIA);
+  const set = (group: number, attr: number, value = 0): void => {
+    device.setDeviceAttr({ group, attr, value });
+  };
+  set(KVM_DEV_RISCV_AIA_GRP_CONFIG, KVM_DEV_RISCV_AIA_CONFIG_MODE, mode);
+  set(KVM_DEV_RISCV_AIA_GRP_CONFIG, KVM_DEV_RISCV_AIA_CONFIG_SRCS, 32);
+  set(KVM_DEV_RISCV_AIA_GRP_CONFIG, KVM_DEV_RISCV_AIA_CONFIG_HART_BITS, 1);
+  set(KVM_DEV_RISCV_AIA_GRP_ADDR, KVM_DEV_RISCV_AIA_ADDR_APLIC, VIRT_APLIC_S);
+  set(KVM_DEV_RISCV_AIA_GRP_ADDR, KVM_DEV_RISCV_AIA_ADDR_IMSIC(0), VIRT_IMSIC_S);
+  set(KVM_DEV_RISCV_AIA_GRP_CTRL, KVM_DEV_RISCV_AIA_CTRL_INIT);
+  const aia = vm.irqchip as RiscvAiaDevice;
   const rng = new RngStreams(opts.seed).stream("device");
   const claims: { id: number; at: number }[] = [];
   const raised = new Map<number, number>();

@@ -10,7 +10,7 @@ import { Kvm } from "../kvm.js";
 import { KVM_DEV_TYPE_RISCV_AIA } from "../uapi/device-types.js";
 import { KVM_EXIT_INTR } from "../uapi/exit-reasons.js";
 import { registerRiscvAia } from "./aia-register.js";
-import { claimingGuest, createAiaVm, VIRT_APLIC_S, VIRT_IMSIC_S } from "./aia-test-kit.js";
+import { claimingGuest, createAiaVm, VIRT_APLIC_S, VIRT_IMSIC_S } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
 import { CSR_SIREG, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
 

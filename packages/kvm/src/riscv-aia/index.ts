@@ -16,5 +16,3 @@ export { KvmAplic, msiAddrCfg as kvmAplicMsiAddrCfg, type KvmAplicLayout } from 
 export { registerRiscvAia, type RegisterRiscvAiaOptions } from "./aia-register.js";
 /** vCPU placement by the host scheduler, optionally with the kernel-migrate VS-file remedy. */
 export { SchedulerPlacement, type SchedulerPlacementOptions } from "../vsfile/vsfile-placement.js";
-/** A VM with the AIA set up in QEMU's order, and a guest that claims MSIs through stopei. */
-export { createAiaVm, claimingGuest, VIRT_APLIC_S, VIRT_IMSIC_S, type AiaVm, type AiaVmOptions } from "./aia-test-kit.js";

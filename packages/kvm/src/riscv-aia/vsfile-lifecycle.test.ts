@@ -8,7 +8,7 @@ import { Kvm } from "../kvm.js";
 import { KVM_EXIT_FAIL_ENTRY, KVM_EXIT_INTR } from "../uapi/exit-reasons.js";
 import type { RiscvAiaHost } from "./aia-host.js";
 import { registerRiscvAia } from "./aia-register.js";
-import { claimingGuest, createAiaVm, type AiaVm } from "./aia-test-kit.js";
+import { claimingGuest, createAiaVm, type AiaVm } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
 import type { AiaVcpuChip } from "./aia-vcpu.js";
 

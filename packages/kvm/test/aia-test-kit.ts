@@ -1,21 +1,22 @@
 /**
- * Test and demo helpers for the RISC-V AIA: a VM set up the way QEMU's
+ * Test helpers for the RISC-V AIA (tests and benchmarks only; not part of
+ * the package): a VM set up the way QEMU's
  * kvm_riscv_aia_create() does it (MODE, SRCS, IDS, bits, APLIC and per-vCPU
  * IMSIC addresses, CTRL_INIT; kvm-qemu.md §1.10), and a guest that enables
  * one identity in its IMSIC and claims interrupts through stopei.
  */
 
 import { op, type GuestProgram } from "@irqlab/sim";
-import type { Device } from "../device.js";
-import type { Kvm } from "../kvm.js";
-import { CSR_SIE, IRQ_S_EXT } from "../uapi/sbi.js";
-import { KVM_DEV_TYPE_RISCV_AIA } from "../uapi/device-types.js";
-import type { Vcpu } from "../vcpu.js";
-import type { GuestImage } from "../vcpu-core.js";
-import type { Vm } from "../vm.js";
-import type { RiscvAiaDevice } from "./aia-device.js";
-import * as U from "./aia-uapi.js";
-import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI } from "./aia-vcpu.js";
+import type { Device } from "../src/device.js";
+import type { Kvm } from "../src/kvm.js";
+import { CSR_SIE, IRQ_S_EXT } from "../src/uapi/sbi.js";
+import { KVM_DEV_TYPE_RISCV_AIA } from "../src/uapi/device-types.js";
+import type { Vcpu } from "../src/vcpu.js";
+import type { GuestImage } from "../src/vcpu-core.js";
+import type { Vm } from "../src/vm.js";
+import type { RiscvAiaDevice } from "../src/riscv-aia/aia-device.js";
+import * as U from "../src/riscv-aia/aia-uapi.js";
+import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI } from "../src/riscv-aia/aia-vcpu.js";
 
 /** QEMU virt: APLIC-S base. */
 export const VIRT_APLIC_S = 0x0d00_0000;
