@@ -54,8 +54,11 @@ describe("virtio-shared-vector", () => {
     const f = r.machine.pci.gicv4!.forwarding;
     expect(f.stats.warns).toBeGreaterThan(0);
     expect(f.stats.violations).toBeGreaterThan(0);
-    // Entries 1–6 all went onto vLPI 8193; one unset_forwarding unmapped one of them, the other five stayed.
-    expect(stillForwarded(r)).toEqual([1, 2, 3, 4, 5]);
+    // Entries 1–6 all went onto vLPI 8193. At the reset vfio-pci deassigns its irqfds before the vITS
+    // reset (QEMU resets newer devices first): the first unset_forwarding unmaps vector 1, which has
+    // hw set; the other five find hw clear and stay mapped (the thread: "only the mapping between the
+    // first host irq and vLPI is unmapped").
+    expect(stillForwarded(r)).toEqual([2, 3, 4, 5, 6]);
   });
 
   test("linux-6.16: the second to sixth host interrupts stay software-injected; the firmware sees nothing", () => {

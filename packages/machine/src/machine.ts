@@ -386,8 +386,14 @@ export class Machine implements VcpuThreadMachine {
    * guest asked for it (SYSTEM_RESET / SRST) or the host (QMP system_reset).
    */
   systemReset(reason: ShutdownCause, emit = true): void {
+    // QEMU resets the qdev tree depth-first, and a bus lists its children newest
+    // first (hw/core/qdev.c bus_add_child: QTAILQ_INSERT_HEAD_RCU), so devices
+    // realized later reset earlier: the PCI host (created after the GIC and its
+    // ITS in machvirt_init) with its vfio-pci functions, whose MSI-X teardown
+    // deassigns their irqfds (vfio_pci_reset → vfio_msix_disable), and the
+    // -device ones, all before the board's irqchip (kvm_arm_its_reset_hold).
+    for (let i = this.#resetHandlers.length - 1; i >= 0; i--) this.#resetHandlers[i]!();
     this.#board.reset();
-    for (const h of this.#resetHandlers) h();
     for (const [index, t] of this.#threads) this.#resetCpu(index, t.vcpu);
     if (emit) this.#emit({ event: "RESET", data: { guest: reason === "guest-reset", reason } });
   }

@@ -81,12 +81,13 @@ describe("irqlab scenario", () => {
     expect((await cli("scenario", "run", "003", "--seed", "x")).code).toBe(2);
   });
 
-  test("--json validates against the documented schema and is byte-identical for the same seed; --trace writes one group per remedy", async () => {
+  test("--json validates against the documented schema; JSON and trace are byte-identical for the same seed; --trace writes one group per remedy", async () => {
     const dir = tmp();
     const a = await cli("scenario", "run", "003", "--json", "--trace", join(dir, "t.json"));
-    const b = await cli("scenario", "run", "003", "--json");
+    const b = await cli("scenario", "run", "003", "--json", "--trace", join(dir, "t2.json"));
     expect(a.code).toBe(0);
     expect(a.out).toBe(b.out);
+    expect(readFileSync(join(dir, "t.json"), "utf8")).toBe(readFileSync(join(dir, "t2.json"), "utf8"));
     const parsed = v.parse(ScenarioOutputJsonSchema, JSON.parse(a.out));
     expect(parsed.reports[0]!.rows.map((r) => r.remedy)).toEqual(["lazy-init", "ctrl-init", "eagain-retry"]);
     expect(a.err).toMatch(/trace: .*t\.json \(6 runs;/);

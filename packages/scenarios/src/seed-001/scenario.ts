@@ -63,10 +63,11 @@ Each row is a full machine run:
 MSI-X allocation: each irqfd is set up once, as in the thread's call trace. "still firing" probes each vector once more
 through the host ITS after the run.
 
-At this reboot QEMU resets the vITS before vfio-pci deassigns its irqfds, so linux-6.6's unset_forwarding cannot
-re-translate the route and returns before its WARN_ON; the vITS reset unmaps only the host irq each vLPI last recorded.
-The thread's guest tore MSI-X down before rebooting (deassign first): the notes replay that order at the kvm level
-(its vITS, host GICv4.1, irqfds and bypass manager, no guest), which shows the thread's 6 WARNs.`;
+At this reboot QEMU's reset walks the device tree newest first (hw/core/qdev.c bus_add_child inserts at the head), so
+vfio-pci, under the PCI host created after the ITS, tears MSI-X down and deassigns its irqfds before the vITS is reset:
+linux-6.6's kvm_vgic_v4_unset_forwarding still translates each route and hits its WARN_ON, as the thread reports. The
+notes add the same sequence replayed at the kvm level (vITS, host GICv4.1, irqfds and the bypass manager, no guest,
+no machine) as a cross-check.`;
 
 function verdict(r: SharedVlpiMachineReport): string {
   if (r.stillMapped > 0 && r.firmwareUnexpected > 0) {
@@ -80,7 +81,7 @@ function notes(r: SharedVlpiMachineReport, replay: SharedVlpiReport): string[] {
   return [
     `driver: ${r.queuesCompleted} of 6 queues completed; ${r.firmwareLine === "" ? "the firmware printed nothing" : r.firmwareLine}; the run ended: ${r.end}`,
     `at the reboot the VMM did: ${r.resetOrder.map((l) => l.replace(/^KVM_SET_DEVICE_ATTR its GRP_CTRL /, "ITS ").replace(/ fd=\d+ gsi=\d+ DEASSIGN$/, " deassign")).join(", ")}`,
-    `kvm-level replay with the irqfds deassigned before the vITS reset: ${replay.mapCalls} map calls, ${replay.warns} WARNs, ${replay.unmapCalls} unmaps, ${replay.forwardedAfter} still mapped, ${replay.violations} 1:1 violations`,
+    `kvm-level replay (irqfds deassigned, then the vITS reset): ${replay.mapCalls} map calls, ${replay.warns} WARNs, ${replay.unmapCalls} unmaps, ${replay.forwardedAfter} still mapped, ${replay.violations} 1:1 violations`,
   ];
 }
 
