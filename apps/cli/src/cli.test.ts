@@ -46,6 +46,32 @@ describe("irqlab command line", () => {
     expect((await cli("sim", "--seed", "-4")).code).toBe(2);
   });
 
+  test("an unknown command is named, with the commands and the nearest one; exit 2", async () => {
+    const r = await cli("scenaro", "list");
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown command 'scenaro' (commands: sim, demo, scenario, system-aarch64, system-riscv64)\n(Did you mean scenario?)\n");
+    const far = await cli("bogus");
+    expect(far.code).toBe(2);
+    expect(far.err).toBe("error: unknown command 'bogus' (commands: sim, demo, scenario, system-aarch64, system-riscv64)\n");
+  });
+
+  test("an unwritable trace path is refused before anything runs: one line, exit 2", async () => {
+    const bad = join(tmp(), "missing-dir", "t.json");
+    for (const argv of [["sim", "--trace", bad], ["demo", "--arch", "arm64", "--trace", bad], ["scenario", "run", "003", "--trace", bad]]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.out, argv.join(" ")).toBe("");
+      expect(r.err.trim().split("\n"), argv.join(" ")).toHaveLength(1);
+      expect(r.err, argv.join(" ")).toMatch(/cannot write the trace file '.*missing-dir.*': No such file or directory/);
+    }
+  });
+
+  test("a sim run that would raise more device interrupts than the limit is refused before it runs", async () => {
+    const r = await cli("sim", "--duration", "10s", "--period", "1ns", "--no-trace");
+    expect(r).toMatchObject({ code: 2, out: "" });
+    expect(r.err).toBe("irqlab: --duration 10s at --period 1ns is 10000000000 device interrupts; a run may raise at most 10000000 (lengthen --period or shorten --duration)\n");
+  });
+
   test("the default command runs the sim demo and writes a Chrome trace", async () => {
     const file = join(tmp(), "t.json");
     const r = await cli("--trace", file, "--duration", "200us");

@@ -18,7 +18,15 @@ import { runRiscvDemo } from "./demo/riscv-demo.js";
 import { parseDuration, parseSeed } from "./parse.js";
 import { formatSimDemo, runSimDemo } from "./sim-demo/run-sim-demo.js";
 import { runSystem, type SystemIo } from "./system/run-system.js";
+import { checkWritable } from "./system/trace-file.js";
+import { unknownCommandMessage } from "./unknown-command.js";
 import { VERSION } from "./version.js";
+
+/**
+ * The most device interrupts one `irqlab sim` run may raise (--duration over
+ * --period): about ten seconds of wall time on a laptop-class core.
+ */
+export const SIM_MAX_INTERRUPTS = 10_000_000;
 
 /** Where the CLI writes (and, for the system commands, what tests may replace: see SystemIo). */
 export type CliIo = Omit<SystemIo, "prog">;
@@ -39,6 +47,21 @@ interface SimOpts {
   period: number;
   latency: number;
   trace: string | false;
+}
+
+/** Bad input found by an action before it runs anything: one line, exit 2. */
+class UsageError extends Error {}
+
+/** A trace path must be writable before a run starts, so a long run is never lost to a typo. */
+function mustBeWritable(file: string): void {
+  const why = checkWritable(file);
+  if (why !== undefined) throw new UsageError(`cannot write the trace file '${file}': ${why}`);
+}
+
+/** Nanoseconds as the duration options take them (the largest exact unit). */
+function formatNs(ns: number): string {
+  for (const [unit, scale] of [["s", 1e9], ["ms", 1e6], ["us", 1e3]] as const) if (ns % scale === 0) return `${ns / scale}${unit}`;
+  return `${ns}ns`;
 }
 
 function buildProgram(io: CliIo, argv: readonly string[], status: { code: number }): Command {
@@ -74,6 +97,13 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
     .exitOverride()
     .configureOutput(output)
     .action((opts: SimOpts) => {
+      const interrupts = Math.floor(opts.duration / opts.period);
+      if (interrupts > SIM_MAX_INTERRUPTS) {
+        throw new UsageError(
+          `--duration ${formatNs(opts.duration)} at --period ${formatNs(opts.period)} is ${interrupts} device interrupts; a run may raise at most ${SIM_MAX_INTERRUPTS} (lengthen --period or shorten --duration)`,
+        );
+      }
+      if (opts.trace !== false) mustBeWritable(opts.trace);
       const options = {
         seed: opts.seed,
         duration: opts.duration,
@@ -101,6 +131,8 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
     .configureOutput(output)
     .action((opts: DemoOpts) => {
       const traced = opts.trace !== false;
+      const traceFile = (arch: string): string => (opts.trace === false ? "" : opts.trace.replace(/(\.json)?$/, `-${arch}.json`));
+      if (traced) for (const arch of ["arm64", "riscv64"]) if (opts.arch === "both" || opts.arch === arch) mustBeWritable(traceFile(arch));
       const runs: [string, () => { summary: string; tracer: Tracer }][] = [
         ["arm64", () => runArmDemo({ seed: opts.seed, trace: traced })],
         ["riscv64", () => runRiscvDemo({ seed: opts.seed, trace: traced, mode: opts.aia })],
@@ -110,7 +142,7 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
         const r = run();
         io.out(r.summary.trimEnd() + "\n");
         if (opts.trace !== false) {
-          const file = opts.trace.replace(/(\.json)?$/, `-${arch}.json`);
+          const file = traceFile(arch);
           writeFileSync(file, toChromeTraceJson(r.tracer, { command: "irqlab demo", arch, seed: opts.seed }));
           io.out(`  trace: ${file} (${r.tracer.events().length} events)\n`);
         }
@@ -145,6 +177,11 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const status = { code: 0 };
   const program = buildProgram(io, argv, status);
+  const unknown = unknownCommandMessage(argv[0], program.commands.map((c) => c.name()));
+  if (unknown !== undefined) {
+    io.err(unknown);
+    return 2;
+  }
   try {
     await program.parseAsync([...argv], { from: "user" });
     return status.code;
@@ -154,6 +191,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 2; // commander has already printed its one-line message
     }
     io.err(`irqlab: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    return e instanceof UsageError ? 2 : 1;
   }
 }

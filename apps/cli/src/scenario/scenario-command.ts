@@ -32,6 +32,7 @@ import {
 } from "@irqlab/scenarios";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSeed } from "../parse.js";
+import { checkWritable } from "../system/trace-file.js";
 
 /** Where the command writes. */
 export interface ScenarioIo {
@@ -169,6 +170,9 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
           }
           if (opts.all === true && opts.size !== undefined) throw new ScenarioError("bad-size", "--size applies to one scenario, not to --all");
           const list = opts.all === true ? [...scenarios] : [resolveTarget(target!, cwd)];
+          // The trace path is checked before anything runs: a long run is never lost to a typo.
+          const traceWhy = opts.trace === undefined ? undefined : checkWritable(resolve(cwd, opts.trace));
+          if (traceWhy !== undefined) throw new ScenarioError("bad-file", `cannot write the trace file '${opts.trace!}': ${traceWhy}`);
           const reports: ScenarioReport[] = list.map((s) =>
             runScenario(s, {
               ...(opts.all === true ? {} : { remedies: opts.remedy }),
