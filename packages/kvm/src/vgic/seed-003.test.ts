@@ -12,7 +12,8 @@
  * - explicit KVM_DEV_ARM_VGIC_CTRL_INIT (what Linux adopted for GICv3 and QEMU
  *   does at irqchip realize): KVM_IRQFD is EAGAIN until INIT; after it the
  *   early signal latches the SPI pending and the guest takes it once it
- *   enables the SPI (reference/gic.md §4b, kvm-qemu.md §3.4).
+ *   enables the SPI (virt/kvm/eventfd.c kvm_irqfd_assign; QEMU
+ *   hw/intc/arm_gicv3_kvm.c kvm_arm_gicv3_realize).
  */
 import { describe, expect, test } from "vitest";
 import { EventFd } from "../irqfd/eventfd.js";

@@ -4,12 +4,15 @@
  * with Linux's checks and errnos at KVM_SET_DEVICE_ATTR time
  * (arch/arm64/kvm/vgic/vgic-kvm-device.c kvm_vgic_addr, vgic_check_iorange;
  * vgic-mmio-v3.c vgic_v3_alloc_redist_region, vgic_v3_rdist_overlap) and at
- * the first KVM_RUN (vgic-v3.c vgic_v3_map_resources, vgic_v3_check_base;
- * reference/gic.md §3.1, §3.2).
+ * the first KVM_RUN (vgic-v3.c vgic_v3_map_resources, vgic_v3_check_base).
  *
  * Redistributors are given to vCPUs in creation order, filling the regions in
  * index order (vgic_v3_rdist_free_slot; a legacy region has no count and never
- * fills). GICR_TYPER.Last is set as vgic_mmio_vcpu_rdist_is_last() does: on
+ * fills). A region whose new redistributors would give a vCPU a frame in a
+ * layout that vgic_v3_check_base() refuses is itself refused with EINVAL when
+ * set (vgic_v3_set_redist_base → vgic_register_all_redist_iodevs →
+ * vgic_register_redist_iodev), and so is a vCPU created into such a layout
+ * (kvm_vgic_vcpu_init). GICR_TYPER.Last is set as vgic_mmio_vcpu_rdist_is_last() does: on
  * the last used redistributor of a region, unless the region is full and
  * another region with a used redistributor starts right at its end.
  */
@@ -182,10 +185,10 @@ export class VgicAddresses {
   }
 
   /**
-   * The address checks of the first KVM_RUN (vgic_v3_map_resources): ENXIO
-   * when a vCPU has no redistributor or the distributor base is unset, EINVAL
-   * when a frame wraps, leaves the IPA space or the distributor overlaps a
-   * redistributor region.
+   * The address checks of the first KVM_RUN, in vgic_v3_map_resources()'s
+   * order: ENXIO when a vCPU has no redistributor, then ENXIO when the
+   * distributor base is unset, then EINVAL when vgic_v3_check_base() refuses
+   * the layout. (The EBUSY for a vgic not initialised comes after these.)
    */
   checkForRun(nrVcpus: number): (RedistSlot)[] {
     const io = "KVM_RUN";
@@ -193,18 +196,49 @@ export class VgicAddresses {
     const missing = slots.findIndex((s) => s === undefined);
     if (missing >= 0) fail("ENXIO", io, `vCPU #${missing} has no redistributor (set KVM_VGIC_V3_ADDR_TYPE_REDIST or REDIST_REGION)`);
     if (this.#dist === undefined) fail("ENXIO", io, "the distributor base (KVM_VGIC_V3_ADDR_TYPE_DIST) is not set");
-    for (const r of this.#regions) {
-      const size = this.regionSize(r, nrVcpus);
-      if (r.base % SZ_64K !== 0 || r.base + size > 2 ** this.ipaBits) fail("EINVAL", io, `redistributor region ${r.index} [0x${r.base.toString(16)}, +0x${size.toString(16)}) leaves the ${this.ipaBits}-bit IPA space`);
-    }
-    if (this.#overlapsRdist(this.#dist, KVM_VGIC_V3_DIST_SIZE, nrVcpus)) fail("EINVAL", io, `the distributor at 0x${this.#dist.toString(16)} overlaps a redistributor region`);
+    const bad = this.baseProblem(nrVcpus);
+    if (bad !== undefined) fail("EINVAL", io, bad);
     return slots as RedistSlot[];
   }
 
-  /** vgic_v3_alloc_redist_region (count 0 = legacy). */
+  /**
+   * vgic_v3_check_base(): why the layout is refused, or undefined when it is
+   * fine. Every redistributor region (the legacy one sized by `nrVcpus`) must
+   * pass vgic_check_iorange (64 KiB aligned, inside the IPA space) and the
+   * distributor, when set, must not overlap any of them.
+   */
+  baseProblem(nrVcpus: number): string | undefined {
+    for (const r of this.#regions) {
+      const size = this.regionSize(r, nrVcpus);
+      if (r.base % SZ_64K !== 0 || r.base + size > 2 ** this.ipaBits) return `redistributor region ${r.index} [0x${r.base.toString(16)}, +0x${size.toString(16)}) leaves the ${this.ipaBits}-bit IPA space`;
+    }
+    if (this.#dist !== undefined && this.#overlapsRdist(this.#dist, KVM_VGIC_V3_DIST_SIZE, nrVcpus)) return `the distributor at 0x${this.#dist.toString(16)} overlaps a redistributor region`;
+    return undefined;
+  }
+
+  /**
+   * kvm_vgic_vcpu_init → vgic_register_redist_iodev for a vCPU about to be
+   * created while `nrVcpus` exist: when a region has a free redistributor for
+   * it, vgic_v3_check_base() (legacy region sized by `nrVcpus`, the new vCPU
+   * not yet online) must accept the layout, else KVM_CREATE_VCPU fails EINVAL.
+   */
+  checkNewVcpu(nrVcpus: number): void {
+    if (this.placement(nrVcpus + 1)[nrVcpus] === undefined) return;
+    const bad = this.baseProblem(nrVcpus);
+    if (bad !== undefined) fail("EINVAL", "KVM_CREATE_VCPU", `no redistributor can be registered for the new vCPU: ${bad}`);
+  }
+
+  /**
+   * vgic_v3_set_redist_base: vgic_v3_alloc_redist_region (count 0 = legacy),
+   * then the redistributors of the vCPUs that had none are registered
+   * (vgic_register_all_redist_iodevs), which fails with EINVAL and frees the
+   * region when vgic_v3_check_base() refuses the new layout.
+   */
   #insert(index: number, base: number, count: number, nrVcpus: number): void {
     const io = "KVM_SET_DEVICE_ATTR";
-    const size = count * KVM_VGIC_V3_REDIST_SIZE;
+    // vgic_v3_alloc_redist_region: a legacy region is range-checked for the vCPUs
+    // created so far (count ? count : online_vcpus) * KVM_VGIC_V3_REDIST_SIZE.
+    const size = (count !== 0 ? count : nrVcpus) * KVM_VGIC_V3_REDIST_SIZE;
     const last = this.#regions[this.#regions.length - 1];
     if (last === undefined) {
       if (index !== 0) fail("EINVAL", io, `the first redistributor region must have index 0, not ${index}`);
@@ -213,12 +247,19 @@ export class VgicAddresses {
       if (count === 0) fail("EEXIST", io, "the legacy redistributor base is already set");
       if (index !== last.index + 1) fail("EINVAL", io, `redistributor region index ${index} is not ${last.index + 1}`);
     }
-    if (count === 0 && this.#dist !== undefined && base < this.#dist + KVM_VGIC_V3_DIST_SIZE && this.#dist < base + nrVcpus * KVM_VGIC_V3_REDIST_SIZE) {
+    if (count === 0 && this.#dist !== undefined && base < this.#dist + KVM_VGIC_V3_DIST_SIZE && this.#dist < base + size) {
       fail("EINVAL", io, "the legacy redistributor region overlaps the distributor");
     }
     if (this.#overlapsRdist(base, size, nrVcpus)) fail("EINVAL", io, `redistributor region ${index} overlaps another one`);
     this.#checkIorange(false, base, size, io, `redistributor region ${index}`);
+    const placedBefore = this.placement(nrVcpus).filter((s) => s !== undefined).length;
     this.#regions.push({ index, base, count });
+    if (this.placement(nrVcpus).filter((s) => s !== undefined).length === placedBefore) return;
+    const bad = this.baseProblem(nrVcpus);
+    if (bad !== undefined) {
+      this.#regions.pop();
+      fail("EINVAL", io, `redistributor region ${index} gives a vCPU a frame in a refused layout: ${bad}`);
+    }
   }
 
   #overlapsRdist(base: number, size: number, nrVcpus: number): boolean {

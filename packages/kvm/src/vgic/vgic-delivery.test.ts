@@ -86,7 +86,8 @@ describe.each<Method>(["KVM_IRQ_LINE", "irqfd", "irqfd+routing"])("%s", (method)
       // kvm_arch_set_irq_inatomic passes level 1 only, vgic-irqfd.c); for an edge
       // SPI that latches pending once, for a level SPI the resampler lowers it at EOI.
       expect(o.line).toBe(edge && method !== "KVM_IRQ_LINE");
-      // Resample fires exactly once per level EOI, never for an edge SPI (gic.md §3.7).
+      // Resample fires exactly once per level EOI, never for an edge SPI (virt/kvm/eventfd.c irqfd_resampler_ack;
+      // an edge SPI's LR has no EOI bit, vgic-v3.c vgic_v3_fold_lr_state).
       expect(o.resamples).toBe(!edge && method !== "KVM_IRQ_LINE" ? 1 : 0);
       expect(o.exits).toEqual(edge ? [] : [`device-ack ${SPI}`]);
     });

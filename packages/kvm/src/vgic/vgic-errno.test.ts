@@ -2,10 +2,10 @@
  * vgic-v3 device errno tables: KVM_CREATE_DEVICE, ordering against
  * CTRL_INIT / KVM_CREATE_VCPU / KVM_RUN / KVM_IRQ_LINE / KVM_IRQFD, GRP_ADDR,
  * GRP_NR_IRQS, the register groups, and the first-run address checks
- * (reference/gic.md §3.1–3.6; Linux vgic-init.c, vgic-kvm-device.c,
+ * (Linux vgic-init.c, vgic-kvm-device.c,
  * vgic-mmio-v3.c, arm.c; selftest arm64/vgic_init.c).
  */
-import { GICR_TYPER, GICR_TYPER_LAST, ICC_PMR_EL1 } from "@irqlab/gic";
+import { GICD_ICPENDR, GICD_IIDR, GICD_ISPENDR, GICR_ICPENDR0, GICR_ISPENDR0, GICR_SGI_BASE, GICR_TYPER, GICR_TYPER_LAST, GICR_TYPER_PLPIS, ICC_PMR_EL1 } from "@irqlab/gic";
 import { MMIO_UNHANDLED } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { EventFd } from "../irqfd/eventfd.js";
@@ -88,7 +88,7 @@ describe("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) (vgic-init.c kvm_vgic_crea
   });
 });
 
-describe("ordering against KVM_DEV_ARM_VGIC_CTRL_INIT (gic.md §3.1)", () => {
+describe("ordering against KVM_DEV_ARM_VGIC_CTRL_INIT (vgic-init.c, arm.c, eventfd.c kvm_irqfd_assign)", () => {
   test("before INIT: KVM_IRQ_LINE EBUSY, KVM_IRQFD EAGAIN, KVM_RUN EBUSY, register access EBUSY", () => {
     const { vm, vcpus, dev } = armVm({ init: false });
     expect(() => vm.irqLine(spi(40), 1)).toThrow(expect.objectContaining({ code: "EBUSY", ioctl: "KVM_IRQ_LINE" }));
@@ -108,7 +108,7 @@ describe("ordering against KVM_DEV_ARM_VGIC_CTRL_INIT (gic.md §3.1)", () => {
   });
 });
 
-describe("KVM_IRQ_LINE with an in-kernel vgic (arm.c kvm_vm_ioctl_irq_line, gic.md §3.6)", () => {
+describe("KVM_IRQ_LINE with an in-kernel vgic (arm.c kvm_vm_ioctl_irq_line)", () => {
   const { vm, vgic } = armVm({ vcpus: 2 });
   test.each([
     ["CPU type with a vgic", 0, "ENXIO"],
@@ -133,7 +133,7 @@ describe("KVM_IRQ_LINE with an in-kernel vgic (arm.c kvm_vm_ioctl_irq_line, gic.
   });
 });
 
-describe("KVM_DEV_ARM_VGIC_GRP_NR_IRQS (gic.md §3.3)", () => {
+describe("KVM_DEV_ARM_VGIC_GRP_NR_IRQS (vgic-kvm-device.c vgic_set_common_attr)", () => {
   test.each([[32], [1024], [100], [63]])("%i → EINVAL", (n) => {
     const { dev } = armVm({ init: false });
     expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: n })).toThrow(expect.objectContaining({ code: "EINVAL" }));
@@ -152,7 +152,7 @@ describe("KVM_DEV_ARM_VGIC_GRP_NR_IRQS (gic.md §3.3)", () => {
   });
 });
 
-describe("KVM_DEV_ARM_VGIC_GRP_ADDR (vgic-kvm-device.c kvm_vgic_addr, vgic-mmio-v3.c; gic.md §3.2)", () => {
+describe("KVM_DEV_ARM_VGIC_GRP_ADDR (vgic-kvm-device.c kvm_vgic_addr, vgic-mmio-v3.c)", () => {
   test("distributor: EINVAL misaligned, E2BIG beyond the 40-bit IPA, EEXIST twice, read back", () => {
     const { dev } = armVm({ addresses: false, init: false });
     const set = (attr: number, value: unknown): void => dev.setDeviceAttr({ group: ADDR, attr, value });
@@ -187,20 +187,38 @@ describe("KVM_DEV_ARM_VGIC_GRP_ADDR (vgic-kvm-device.c kvm_vgic_addr, vgic-mmio-
   });
 });
 
-describe("first KVM_RUN: kvm_vgic_map_resources address checks (gic.md §3.1)", () => {
+describe("first KVM_RUN: kvm_vgic_map_resources address checks (vgic-v3.c vgic_v3_map_resources)", () => {
   test("ENXIO without a distributor base", () => {
     const { vcpus, dev } = armVm({ addresses: false });
     dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: REDIST_BASE });
     expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "ENXIO" }));
   });
 
-  test("ENXIO when the regions hold fewer redistributors than vCPUs; fixed by adding a region", () => {
+  test("ENXIO when the regions hold fewer redistributors than vCPUs; the failure kills the VM (kvm_vm_dead: EIO after)", () => {
     const { vcpus, dev } = armVm({ vcpus: 2, addresses: false });
     dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
     dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, REDIST_BASE, 1) });
     expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "ENXIO" }));
     dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(1, 0x1000_0000, 1) });
-    expect(() => vcpus[0]!.run()).not.toThrow();
+    expect(() => vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "EIO" }));
+    // The same layout completed before the first KVM_RUN runs.
+    const ok = armVm({ vcpus: 2, addresses: false });
+    ok.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    ok.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, REDIST_BASE, 1) });
+    ok.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(1, 0x1000_0000, 1) });
+    expect(() => ok.vcpus[0]!.run()).not.toThrow();
+  });
+
+  test("vgic_v3_map_resources order: ENXIO and EINVAL come before the EBUSY of a vgic not initialised", () => {
+    const noRd = armVm({ vcpus: 2, addresses: false, init: false });
+    noRd.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    expect(() => noRd.vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "ENXIO" }));
+    const overlap = armVm({ vcpus: 2, addresses: false, init: false });
+    overlap.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: DIST_BASE - 0x20000 });
+    overlap.dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    expect(() => overlap.vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const fine = armVm({ vcpus: 2, init: false });
+    expect(() => fine.vcpus[0]!.run()).toThrow(expect.objectContaining({ code: "EBUSY" }));
   });
 
   test("EINVAL when the legacy region (sized by the vCPU count) overlaps the distributor", () => {
@@ -252,5 +270,88 @@ describe("register groups (vgic_v3_attr_regs_access)", () => {
     dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32), value: 0x8001 });
     expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: lvl(32) })).toBe(0x8001);
     expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_DIST_REGS, attr: 0x8, value: 0 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+});
+
+describe("register groups: Linux's order and values (vgic-kvm-device.c, vgic-mmio-v3.c)", () => {
+  const dist = (attr: number): { group: number; attr: number } => ({ group: KVM_DEV_ARM_VGIC_GRP_DIST_REGS, attr });
+
+  test("vgic_v3_parse_attr before the init check: EINVAL for a missing vCPU (vCPU 0 for DIST_REGS), then EBUSY", () => {
+    const kvm = new Kvm();
+    const vm = kvm.createVm();
+    const dev = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    expect(() => dev.getDeviceAttr(dist(GICD_ISPENDR + 4))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dev.hasDeviceAttr(dist(GICD_ISPENDR + 4))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const v0 = vm.createVcpu(0);
+    expect(() => dev.getDeviceAttr(dist(GICD_ISPENDR + 4))).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    const lvl = (mpidr: number, low: number): { group: number; attr: bigint } => ({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: vgicRegAttr(mpidr, low) });
+    expect(() => dev.getDeviceAttr(lvl(0x8000_0007, 32))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dev.getDeviceAttr(lvl(v0.mpidr, 33))).toThrow(expect.objectContaining({ code: "EBUSY" }));
+    const pmr = { group: KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS, attr: vgicRegAttr(0x8000_0007, vgicSysregAttr(ICC_PMR_EL1)) };
+    expect(() => dev.getDeviceAttr(pmr)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dev.hasDeviceAttr(pmr)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  test("LEVEL_INFO: a vINTID above 1023 spills into the info field: EINVAL", () => {
+    const { vcpus, dev } = armVm();
+    const attr = (low: number): bigint => vgicRegAttr(vcpus[0]!.mpidr, low);
+    expect(dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: attr(992) })).toBe(0);
+    expect(() => dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: attr(1024) })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dev.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: attr(1056), value: 1 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => dev.hasDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr: attr(1024) })).toThrow(expect.objectContaining({ code: "ENXIO" }));
+  });
+
+  test("GICD_ICPENDR and GICR_ICPENDR0 read as zero from userspace; ISPENDR shows the latch", () => {
+    const { vcpus, dev } = armVm();
+    dev.setDeviceAttr({ ...dist(GICD_ISPENDR + 4), value: 1 << 8 });
+    expect(dev.getDeviceAttr(dist(GICD_ISPENDR + 4))).toBe(1 << 8);
+    expect(dev.getDeviceAttr(dist(GICD_ICPENDR + 4))).toBe(0);
+    const rd = (off: number): { group: number; attr: bigint } => ({ group: KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr: vgicRegAttr(vcpus[0]!.mpidr, GICR_SGI_BASE + off) });
+    dev.setDeviceAttr({ ...rd(GICR_ISPENDR0), value: 1 << 3 });
+    expect(dev.getDeviceAttr(rd(GICR_ISPENDR0))).toBe(1 << 3);
+    expect(dev.getDeviceAttr(rd(GICR_ICPENDR0))).toBe(0);
+  });
+
+  test("GICD_IIDR before init: Revision 0 until set, 2 or 3 accepted and kept by vgic_init; the latest (3) by default", () => {
+    const fresh = armVm({ init: false });
+    expect(fresh.dev.getDeviceAttr(dist(GICD_IIDR))).toBe(0x4b00_043b);
+    expect(() => fresh.dev.setDeviceAttr({ ...dist(GICD_IIDR), value: 0x4b00_443b })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => fresh.dev.setDeviceAttr({ ...dist(GICD_IIDR), value: 0x4c00_243b })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    fresh.dev.setDeviceAttr({ ...dist(GICD_IIDR), value: 0x4b00_243b });
+    fresh.dev.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+    expect(fresh.dev.getDeviceAttr(dist(GICD_IIDR))).toBe(0x4b00_243b);
+    expect(armVm().dev.getDeviceAttr(dist(GICD_IIDR))).toBe(0x4b00_343b);
+  });
+
+  test("GICR_TYPER: Processor_Number is the vcpu_id, PLPIS only once the VM has a vITS (vgic_has_its)", () => {
+    const kvm = new Kvm();
+    const vm = kvm.createVm();
+    const ids = [4, 1];
+    const vcpus = ids.map((id) => {
+      const v = vm.createVcpu(id);
+      v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+      return v;
+    });
+    const dev = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: REDIST_BASE });
+    dev.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+    const typer = (i: number): number => dev.getDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, attr: vgicRegAttr(vcpus[i]!.mpidr, GICR_TYPER) }) as number;
+    expect(typer(0)).toBe(4 << 8);
+    expect(typer(1)).toBe((1 << 8) | GICR_TYPER_LAST);
+    vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    expect(typer(0)).toBe((4 << 8) | GICR_TYPER_PLPIS);
+    vcpus[0]!.run();
+    // The guest's view of the mapped frame: the same value.
+    expect(vm.kernelBus.read(REDIST_BASE + 0x20000 + GICR_TYPER, 4)).toBe((1 << 8) | GICR_TYPER_LAST | GICR_TYPER_PLPIS);
+  });
+
+  test("KVM_CREATE_VCPU is EINVAL when the new vCPU's redistributor would break the layout (kvm_vgic_vcpu_init)", () => {
+    const { vm, dev } = armVm({ addresses: false, init: false });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST, value: DIST_BASE - 0x20000 });
+    dev.setDeviceAttr({ group: ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: DIST_BASE });
+    // Creating the 2nd vCPU is fine (check_base counts the online ones); the 3rd sees the overlap.
+    vm.createVcpu(1);
+    expect(() => vm.createVcpu(2)).toThrow(expect.objectContaining({ code: "EINVAL", ioctl: "KVM_CREATE_VCPU" }));
   });
 });

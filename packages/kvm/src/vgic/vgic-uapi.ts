@@ -2,8 +2,7 @@
  * UAPI of the arm64 in-kernel vgic device (KVM_DEV_TYPE_ARM_VGIC_V3):
  * attribute groups, address types, control attributes and the attribute
  * encodings, with Linux's names and values
- * (arch/arm64/include/uapi/asm/kvm.h; Documentation/virt/kvm/devices/arm-vgic-v3.rst;
- * reference/gic.md §2.9).
+ * (arch/arm64/include/uapi/asm/kvm.h; Documentation/virt/kvm/devices/arm-vgic-v3.rst).
  */
 
 /** KVM_DEV_ARM_VGIC_GRP_ADDR: base addresses of the GIC frames. */

@@ -6,7 +6,7 @@
  * SPIs and PPIs (arm.c kvm_vm_ioctl_irq_line, vgic.c kvm_vgic_inject_irq),
  * irqfd injection on irqchip routes (vgic-irqfd.c vgic_irqfd_set_irq), the
  * ack notifier that resamplefd follows, and the hand-off of MSIs and
- * forwarding to a vITS (reference/gic.md §3.1–3.8).
+ * forwarding to a vITS (vgic-its.c vgic_its_inject_msi, vgic-v4.c).
  *
  * The distributor/redistributor/CPU-interface state is a `Gicv3` from
  * @irqlab/gic, created at vgic init with one PE per vCPU (creation order,
@@ -40,7 +40,7 @@ import { KVM_IRQCHIP_NUM_PINS_ARM64, KVM_IRQ_ROUTING_IRQCHIP, type RoutingEntry 
 import { KVM_ARM_IRQ_TYPE_PPI, KVM_ARM_IRQ_TYPE_SPI } from "../uapi/device-types.js";
 import type { Vm } from "../vm.js";
 import { VgicAddresses, type RedistRegion } from "./vgic-addr.js";
-import { mapVgicFrames, VgicRedistFrame } from "./vgic-frames.js";
+import { mapVgicFrames, VgicRedistFrame, type VgicFrameInfo } from "./vgic-frames.js";
 import { KVM_VGIC_V3_ADDR_TYPE_DIST, VGIC_NR_IRQS_LEGACY, VGIC_NR_PRIVATE_IRQS, VGIC_V3_MAX_CPUS } from "./vgic-uapi.js";
 import { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 
@@ -84,6 +84,8 @@ export class VgicV3 implements VmIrqChip {
   #byPe: VgicVcpu[] = [];
   #gic: Gicv3 | undefined;
   #nrIrqsSet = 0;
+  #nassgicap = false;
+  #implementationRev = 0;
   #frames: VgicRedistFrame[] | undefined;
   #ack: ((irqchip: number, pin: number) => void) | undefined;
   #msi: VgicMsiController | undefined;
@@ -140,7 +142,46 @@ export class VgicV3 implements VmIrqChip {
   redistFrame(gic: Gicv3, pe: number): VgicRedistFrame {
     const mapped = this.#frames?.[pe];
     if (mapped) return mapped;
-    return new VgicRedistFrame(gic, pe, this.addresses.placement(this.vm.vcpus.length)[pe]?.last ?? false);
+    return new VgicRedistFrame(gic, pe, this.addresses.placement(this.vm.vcpus.length)[pe]?.last ?? false, this.#frameInfo);
+  }
+
+  /** What the redistributor frames show of the VM: the vcpu_id of a PE, vgic_has_its(). */
+  readonly #frameInfo: VgicFrameInfo = {
+    vcpuId: (pe) => this.vm.vcpus[pe]?.vcpuId ?? pe,
+    // vgic_its_create sets has_its together with msis_require_devid.
+    hasIts: () => this.vm.msisRequireDevid,
+  };
+
+  /**
+   * GICD_TYPER2.nASSGIcap as userspace configured it (vgic_dist.nassgicap).
+   * Its default and only accepted non-zero value follow
+   * system_supports_direct_sgis(): GICv4.1 vSGIs, which this vgic does not
+   * offer, so it stays clear.
+   */
+  get nassgicap(): boolean {
+    return this.#nassgicap;
+  }
+
+  /** @internal Stores GICD_TYPER2.nASSGIcap (the device's uaccess checked it). */
+  setNassgicap(v: boolean): void {
+    this.#nassgicap = v;
+  }
+
+  /** Whether the host offers direct (GICv4.1) SGIs: system_supports_direct_sgis(). */
+  readonly supportsDirectSgis: boolean = false;
+
+  /**
+   * GICD_IIDR.Revision (vgic_dist.implementation_rev): 0 until userspace sets
+   * it or vgic_init picks KVM_VGIC_IMP_REV_LATEST (3); the Gicv3's after init.
+   */
+  get implementationRev(): number {
+    return this.#gic?.distributor.iidrRevision ?? this.#implementationRev;
+  }
+
+  /** @internal GICD_IIDR.Revision written by userspace before init (2 or 3, checked by the device). */
+  setImplementationRev(rev: number): void {
+    if (this.#gic) this.#gic.distributor.iidrRevision = rev;
+    else this.#implementationRev = rev;
   }
 
   /** Runs `cb` with the Gicv3 when the vgic is initialised (at once if it is). The vITS hooks in here. */
@@ -195,6 +236,8 @@ export class VgicV3 implements VmIrqChip {
       tracer: this.vm.tracer,
       name: `${this.vm.name}/gic`,
     });
+    // vgic_init: "If userspace didn't set the GIC implementation revision, default to the latest".
+    if (this.#implementationRev !== 0) gic.distributor.iidrRevision = this.#implementationRev;
     this.#adopt(gic);
     this.vm.setGsiRouting(identityRouting(nrIrqs - VGIC_NR_PRIVATE_IRQS));
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "vgic", "vgic-init", { nrIrqs, vcpus: vcpus.length, mode: this.initMode });
@@ -266,6 +309,7 @@ export class VgicV3 implements VmIrqChip {
     const io = "KVM_CREATE_VCPU";
     if (this.initialized) fail("EBUSY", io, `vCPU ${vcpuId}: the vgic is already initialised`);
     if (this.vm.vcpus.length >= VGIC_V3_MAX_CPUS) fail("EINVAL", io, `a vgic-v3 VM has at most ${VGIC_V3_MAX_CPUS} vCPUs`);
+    this.addresses.checkNewVcpu(this.vm.vcpus.length);
   }
 
   irqLine(irqType: number, vcpuIndex: number, irqId: number, level: boolean): void {
@@ -287,14 +331,26 @@ export class VgicV3 implements VmIrqChip {
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "irq-line", { type: irqType, vcpu: vcpuIndex, intid: irqId, level: level ? 1 : 0 });
   }
 
-  /** kvm_vgic_map_resources at the first KVM_RUN: lazy init, EBUSY when not initialised, the address checks. */
+  /**
+   * kvm_vgic_map_resources at the first KVM_RUN. vgic_v3_map_resources checks
+   * the layout before the initialisation: ENXIO (a vCPU without
+   * redistributor, no distributor base), then EINVAL (vgic_v3_check_base),
+   * then EBUSY (CTRL_INIT not done). The lazy modes initialise first, as the
+   * GICv2-era vgic did. A failure marks the VM dead (kvm_vgic_map_resources:
+   * kvm_vm_dead), so every later KVM_RUN fails with EIO.
+   */
   firstRun(): void {
-    if (this.initMode !== "explicit") this.init();
-    const gic = this.#gic;
-    if (gic === undefined) fail("EBUSY", "KVM_RUN", "the vgic is not initialised (KVM_DEV_ARM_VGIC_CTRL_INIT)");
     if (this.#frames) return;
-    const slots = this.addresses.checkForRun(this.vm.vcpus.length);
-    this.#frames = mapVgicFrames(this.vm.kernelBus, gic, this.addresses.distBase!, slots, this.vm.name);
+    try {
+      if (this.initMode !== "explicit") this.init();
+      const slots = this.addresses.checkForRun(this.vm.vcpus.length);
+      const gic = this.#gic;
+      if (gic === undefined) fail("EBUSY", "KVM_RUN", "the vgic is not initialised (KVM_DEV_ARM_VGIC_CTRL_INIT)");
+      this.#frames = mapVgicFrames(this.vm.kernelBus, gic, this.addresses.distBase!, slots, this.vm.name, this.#frameInfo);
+    } catch (e) {
+      this.vm.dead = true;
+      throw e;
+    }
   }
 
   intcInitialized(): boolean {

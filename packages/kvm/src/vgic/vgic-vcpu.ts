@@ -17,7 +17,7 @@
  *
  * hasPendingIrq() is kvm_vgic_vcpu_pending_irq(): pending, enabled, inactive,
  * group enabled, priority under PMR — the running priority is not looked at
- * (gic.md §3.12).
+ * (Linux arch/arm64/kvm/vgic/vgic.c kvm_vgic_vcpu_pending_irq).
  *
  * GICv4.1 (when the VM's forwarding gives the vgic a {@link VgicV4Residency}):
  * the vPE of the vCPU is made resident at guest entry (flush: vgic_v4_load,

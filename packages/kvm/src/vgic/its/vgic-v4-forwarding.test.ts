@@ -26,7 +26,7 @@ function setup(behaviour: Gicv4Behaviour = "linux-6.16") {
 
 const iar = (g: ReturnType<typeof setup>["gic"], pe = 0) => g.hyp[pe]!.readIcv(ICC_IAR1_EL1);
 
-describe("GICv4.1 direct injection of a forwarded host interrupt (vgic-v4.c, gic.md §1.8, §3.13)", () => {
+describe("GICv4.1 direct injection of a forwarded host interrupt (vgic-v4.c, irq-gic-v3-its.c its_vlpi_map)", () => {
   it("resident vPE: the device's MSI is taken through ICV_IAR1 without the host", () => {
     const { gic, host, v0, fwd, taken } = setup();
     fwd.vcpuLoad(0);

@@ -3,8 +3,8 @@
  * kvm_vgic_v4_set_forwarding() / kvm_vgic_v4_unset_forwarding()
  * (arch/arm64/kvm/vgic/vgic-v4.c) and the vITS paths that act on a forwarded
  * LPI (irq->hw: vgic-its.c vgic_its_trigger_msi, its_free_ite,
- * update_affinity, update_lpi_config, CLEAR); reference/gic.md §1.8, §3.13,
- * §4a, and seed 001 ("GICv4: Support shared VLPI", Nov 2023).
+ * update_affinity, update_lpi_config, CLEAR); drivers/irqchip/irq-gic-v3-its.c
+ * its_vlpi_map / its_vlpi_unmap; commits fc4dafe87b93 and 05b9405f2fa1; and seed 001 ("GICv4: Support shared VLPI", Nov 2023).
  *
  * Three behaviours, chosen per VM:
  * - `linux-6.16` (fc4dafe87b93, 05b9405f2fa1): set_forwarding returns
@@ -23,7 +23,8 @@
  *   and unmaps that one, `hw` drops with the last; INT goes to the first,
  *   CLEAR / INV / MOVI / DISCARD to all.
  * Pending state moves into the host at set (pending_latch → INT); it is not
- * moved back at unset (gic.md §3.13).
+ * moved back at unset (vgic-v4.c kvm_vgic_v4_unset_forwarding only clears irq->hw
+ * and calls its_unmap_vlpi).
  */
 
 import {

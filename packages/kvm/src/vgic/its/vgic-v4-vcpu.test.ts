@@ -5,8 +5,8 @@
  * (kvm_vcpu_wfi → vgic_v4_put with IN_WFI), the doorbell wakes it
  * (vgic_v4_doorbell_handler: pending_last, KVM_REQ_IRQ_PENDING, kick), and
  * the guest's ICC_IAR1/HPPIR1/EOIR1/RPR weigh the vPE's vLPIs against the
- * emulated interrupts (reference/gic.md §3.12, §3.13; arch/arm64/kvm/vgic/vgic-v4.c,
- * vgic.c kvm_vgic_vcpu_pending_irq).
+ * emulated interrupts (arch/arm64/kvm/vgic/vgic-v4.c, vgic.c kvm_vgic_vcpu_pending_irq,
+ * arm.c kvm_vcpu_wfi).
  */
 import {
   GICD_CTLR,

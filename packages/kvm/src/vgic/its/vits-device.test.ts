@@ -22,7 +22,7 @@ const ADDR = KVM_DEV_ARM_VGIC_GRP_ADDR;
 const CTRL = KVM_DEV_ARM_VGIC_GRP_CTRL;
 const REGS = KVM_DEV_ARM_VGIC_GRP_ITS_REGS;
 
-describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4, §3.5)", () => {
+describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c vgic_its_set_attr / vgic_its_get_attr, arm-vgic-its.rst)", () => {
   it("GRP_ADDR: ENODEV for another type, EINVAL misaligned, E2BIG beyond the IPA, EEXIST when set twice", () => {
     const kvm = new Kvm({ arch: "arm64" });
     const vm = kvm.createVm(); // 40-bit IPA
@@ -65,7 +65,7 @@ describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4,
     const { fd: fd2, driver } = vmWithVits();
     const regs = (attr: number, value?: bigint) =>
       value === undefined ? fd2.getDeviceAttr({ group: REGS, attr }) : outcome(() => fd2.setDeviceAttr({ group: REGS, attr, value }));
-    expect(regs(GITS_TYPER)).toBe(0x1ef71n); // gic.md §1.7: Physical | ITT 8 B | IDbits 16 | Devbits 16
+    expect(regs(GITS_TYPER)).toBe(0x1ef71n); // vgic-its.c vgic_mmio_read_its_typer: Physical | ITT 8 B | IDbits 16 | Devbits 16
     expect(regs(0xffe8)).toBe(0x3bn); // GITS_PIDR2
     expect(regs(0x4, 0x1000n)).toBe("EINVAL"); // IIDR revision 1 ≥ NR_ITS_ABIS
     expect(regs(0x4, 0n)).toBe("ok");
@@ -78,7 +78,7 @@ describe("KVM_DEV_TYPE_ARM_VGIC_ITS attributes (vgic-its.c, gic.md §3.2, §3.4,
   });
 });
 
-describe("KVM_SIGNAL_MSI through the vITS (vgic_its_inject_msi, gic.md §3.8)", () => {
+describe("KVM_SIGNAL_MSI through the vITS (vgic-its.c vgic_its_inject_msi, virt/kvm/irqchip.c kvm_send_userspace_msi)", () => {
   it("returns 1 delivered, 0 unmapped, and fails ENODEV / EINVAL / EBUSY as Linux", () => {
     const kvm = new Kvm({ arch: "arm64" });
     expect(outcome(() => vgicItsInjectMsi(kvm.createVm(), msi(1, 0)))).toBe("ENODEV"); // no ITS on the VM
@@ -155,7 +155,7 @@ describe("two vITS devices at one base (vgic_its_set_attr → vgic_register_its_
   });
 });
 
-describe("KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES (ABI rev 0, gic.md §2.8)", () => {
+describe("KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES (ABI rev 0, Documentation/virt/kvm/devices/arm-vgic-its.rst)", () => {
   it("saves DTE/ITE/CTE in the documented layout and restores the same translations", () => {
     const { vm, fd, driver, dev } = vmWithVits();
     driver.enable();

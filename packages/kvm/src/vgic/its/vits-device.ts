@@ -1,7 +1,7 @@
 /**
  * KVM_DEV_TYPE_ARM_VGIC_ITS: the in-kernel virtual ITS device
- * (Documentation/virt/kvm/devices/arm-vgic-its.rst; reference/gic.md §2.9,
- * §3.4, §3.5). Cross-check: Linux arch/arm64/kvm/vgic/vgic-its.c
+ * (Documentation/virt/kvm/devices/arm-vgic-its.rst; arch/arm64/include/uapi/asm/kvm.h).
+ * Cross-check: Linux arch/arm64/kvm/vgic/vgic-its.c
  * vgic_its_create, vgic_its_set_attr/get_attr/has_attr, vgic_its_ctrl,
  * vgic_its_has_attr_regs, vgic_its_attr_regs_access, vgic_register_its_iodev.
  *

@@ -1,7 +1,8 @@
 /**
  * MSI injection into the vITS: what KVM_SIGNAL_MSI and an MSI routing entry
  * (irqfd, kvm_set_msi) end in on arm64 — Linux vgic_its_inject_msi()
- * (arch/arm64/kvm/vgic/vgic-its.c; reference/gic.md §3.8, §3.9).
+ * (arch/arm64/kvm/vgic/vgic-its.c vgic_its_inject_msi, vgic_its_inject_cached_translation,
+ * vgic_its_trigger_msi; virt/kvm/irqchip.c kvm_send_userspace_msi).
  *
  * Order of the checks, as Linux:
  * 1. a cached translation (6.10+: per ITS, found by the doorbell address, keyed

@@ -1,7 +1,7 @@
 /**
  * KVM_DEV_ARM_ITS_SAVE_TABLES / KVM_DEV_ARM_ITS_RESTORE_TABLES: the vITS
  * table ABI revision 0 (Documentation/virt/kvm/devices/arm-vgic-its.rst
- * "ITS Table ABI REV0"; reference/gic.md §2.8, §3.4). Cross-check: Linux
+ * "ITS Table ABI REV0"). Cross-check: Linux
  * arch/arm64/kvm/vgic/vgic-its.c vgic_its_save_tables_v0 /
  * vgic_its_restore_tables_v0, scan_its_table, vgic_its_check_id.
  *

@@ -5,7 +5,7 @@
  * devices for doorbell lookups (vgic_msi_to_its), and the GICv4 forwarding
  * hooks, reached by every vITS through {@link VitsLpiTarget}.
  *
- * The contract with the vgic-v3 device (part A of issue 6): once its Gicv3
+ * The contract with the vgic-v3 device: once its Gicv3
  * exists it calls {@link attachVgicV3ForIts}(vm, gic). ITS devices created
  * before that have nowhere to deliver LPIs (setLpiPending is dropped, as an
  * LPI to a redistributor with EnableLPIs = 0 is) and see `vm.vcpus.length`
