@@ -9,7 +9,9 @@
  *   {@link PlatformInfo} (memory, CPUs, GICv3 + ITS or APLIC + IMSIC, PCIe
  *   hosts, the stdout-path console, PSCI) the way Linux finds them; a missing
  *   or malformed node is a guest {@link panic}, never a JavaScript exception.
- * - Consoles: PL011, NS16550A and the SBI debug console ({@link putString}).
+ * - Consoles: PL011, NS16550A and the SBI debug console ({@link putString});
+ *   the PL011 driven by its interrupt as Linux's tty driver does
+ *   ({@link Pl011Port}).
  * - Power: PSCI (SYSTEM_OFF, SYSTEM_RESET, CPU_ON, CPU_OFF) and SBI (SRST,
  *   HSM hart_start / hart_stop), and arch-neutral {@link powerOff} /
  *   {@link cpuOn}.
@@ -18,8 +20,8 @@
  * - RISC-V interrupt drivers as Linux's: {@link ImsicDriver} (IMSIC files
  *   through siselect/sireg, the stopei claim loop, IPIs as MSIs),
  *   {@link AplicMsiDriver} and {@link AplicDirectDriver}; SBI IPI and TIME;
- *   the riscv64 images `sbi-ipi` (kvm-unit-tests' SBI IPI tests),
- *   `imsic-ipi` and `idle`.
+ *   the riscv64 images `sbi-ipi` (kvm-unit-tests' SBI IPI tests) and
+ *   `imsic-ipi`.
  * - GICv3 ITS, PCI and MSI-X: {@link ItsDriver} (tables, command queue,
  *   per-CPU LPIs, devices and LPIs), {@link enumeratePciBus},
  *   {@link MsixCapability}, {@link msiMapId}; the `its-trigger`,
@@ -29,6 +31,9 @@
  *   {@link gicSendSgi}, {@link gicHandleIrq}; the Generic Timer counter
  *   ({@link readCntvct}, {@link mdelay}); the arm64 images `gicv3-ipi`,
  *   `gicv3-active` and `micro-bench` (kvm-unit-tests' output and exit).
+ * - Images for both architectures on these drivers: `idle` (the UART's
+ *   interrupt and IPIs waking idle CPUs) and `storm` (MSI-X through the ITS
+ *   or into the IMSIC files).
  *
  * @packageDocumentation
  */
@@ -47,7 +52,7 @@ export { smpHelloImage, onlineLine, SmpArea, SECONDARY_TIMEOUT_NS, ONLINE_POLL_N
 export { panicTestImage, PANIC_TEST_MESSAGE, type PanicTestOptions } from "./images/panic-test.js";
 export { hotplugImage, bootedLine, HOTPLUG_IPI_SGI } from "./images/hotplug.js";
 export { findCpuHotplug, CpuHotplugPort, CPU_HOTPLUG_COMPATIBLE, type CpuHotplugInfo, type CpuHotplugEvent } from "./images/hotplug-cpuhp.js";
-export { bannerLine, printBanner, formatSize, cpuCount, type ImageOptions } from "./images/image-common.js";
+export { bannerLine, printBanner, formatSize, cpuCount, perArchImage, waitForWord, type ImageOptions } from "./images/image-common.js";
 export { gicv3IpiImage, gicv3ActiveImage, IPI_SENDER, IPI_IRQ } from "./images/gicv3-ipi.js";
 export {
   microBenchImage,
@@ -138,6 +143,7 @@ export { panic, halt, panicLine, panicEndLine, type PanicTarget } from "./boot/p
 // ---- Consoles ----
 export { putString, putLine, openConsole, consoleBytes, type Console } from "./console/console.js";
 export { pl011Write, UARTDR, UARTFR, UARTFR_BUSY, UARTFR_TXFF } from "./console/pl011.js";
+export { Pl011Port, AMBA_ISR_PASS_LIMIT, type Pl011Xmit } from "./console/pl011-port.js";
 export { ns16550Write, UART_TX, UART_LSR, UART_LSR_THRE } from "./console/ns16550a.js";
 export { openSbiConsole, sbiConsoleWrite, type SbiConsole } from "./console/sbi-console.js";
 
@@ -208,7 +214,7 @@ export { cpuRelax, CPU_RELAX_NS, MPIDR_EL1 } from "./cpu.js";
 
 // ---- GICv3 ITS driver (LPIs) ----
 export { itsTriggerImage, LpiStats } from "./images/its-trigger.js";
-export { stormImage, STORM_ROUNDS } from "./images/storm.js";
+export { stormImage, STORM_ROUNDS, STORM_ROUND_POLLS, MSIX_TEST_VENDOR, MSIX_TEST_DEVICE, MSIX_TEST_DOORBELL } from "./images/storm.js";
 export { virtioSharedVectorImage, firmwareLine, VIRTIO_NOTIFY_OFFSET, FIRMWARE_LISTEN_MS } from "./images/virtio-shared-vector.js";
 export {
   ItsDriver,
@@ -326,3 +332,4 @@ export { sbiIpiImage, SBI_IPI_TIMEOUT_US, SBI_IPI_PRNG_SEED } from "./images/sbi
 export { IpiMux, type IpiHandler } from "./riscv/ipi-mux.js";
 export { imsicIpiImage, PING_ROUNDS, IPI_PING, IPI_PONG } from "./images/imsic-ipi.js";
 export { idleImage, IDLE_TX_LINE } from "./images/idle.js";
+export { IPI_RESCHEDULE } from "./images/idle-common.js";

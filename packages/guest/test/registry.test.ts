@@ -2,10 +2,11 @@
 import { expect, test } from "vitest";
 import { GUEST_IMAGE_PREFIX, guestImages, lookupGuestImage } from "../src/index.js";
 
-test("the images, hello, smp-hello and panic-test for both architectures, hotplug for arm64; each create() a fresh image", () => {
+test("the images, hello, smp-hello, panic-test, idle and storm for both architectures, hotplug for arm64; each create() a fresh image", () => {
   expect(Object.keys(guestImages)).toEqual(expect.arrayContaining(["hello", "hotplug", "panic-test", "smp-hello"]));
   for (const name of ["hello", "panic-test", "smp-hello"]) expect(guestImages[name]?.arch).toEqual(["aarch64", "riscv64"]);
   expect(guestImages.hotplug?.arch).toEqual(["aarch64"]);
+  for (const name of ["idle", "storm"]) expect(guestImages[name]?.arch).toEqual(["aarch64", "riscv64"]);
   for (const entry of Object.values(guestImages)) {
     expect(entry.arch.length).toBeGreaterThan(0);
     expect(entry.description.length).toBeGreaterThan(20);

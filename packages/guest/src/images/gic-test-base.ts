@@ -54,9 +54,10 @@ function onlineWord(g: GicSystem, cpu: number): number {
 /**
  * Boots (arm64 only), brings the GIC up on the boot CPU (distributor, then
  * its redistributor and CPU interface), and allocates and zeroes a block with
- * `bytes` for the image. Panics with Linux's message when the GIC fails.
+ * `size` bytes for the image (or as many as `size(cpus)` says for the CPU
+ * count of the tree). Panics with Linux's message when the GIC fails.
  */
-export function* gicBoot(bootRegs: readonly number[], name: string, bytes: number): GuestCode<GicSystem> {
+export function* gicBoot(bootRegs: readonly number[], name: string, size: number | ((cpus: number) => number)): GuestCode<GicSystem> {
   const sys = yield* boot(bootRegs, { arch: "aarch64" });
   const info = sys.platform.gic;
   if (info === undefined) return yield* panic(sys, "GICv3: no distributor detected, giving up");
@@ -67,6 +68,7 @@ export function* gicBoot(bootRegs: readonly number[], name: string, bytes: numbe
   if (err !== undefined) return yield* panic(sys, err);
   const hz = yield* readCntfrq();
   const cpus = sys.platform.cpus.length;
+  const bytes = typeof size === "number" ? size : size(cpus);
   const head = Math.ceil((4 * cpus) / 8) * 8;
   const base = allocateBootMemory(sys.platform, head + bytes);
   if (base === undefined) return yield* panic(sys, `${name}: no free RAM for ${head + bytes} bytes of shared data`);

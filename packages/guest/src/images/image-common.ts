@@ -1,10 +1,14 @@
 /**
- * What the images share: their options and the banner they print after boot.
+ * What the images share: their options, the banner they print after boot, a
+ * wait for a word another CPU sets, and the dispatch of an image that boots
+ * on both architectures.
  */
 
-import type { BootedGuest } from "../boot/boot.js";
+import { op } from "@irqlab/sim";
+import { bootProtocol, type BootedGuest } from "../boot/boot.js";
+import { halt } from "../boot/panic.js";
 import { putLine } from "../console/console.js";
-import type { GuestArch, GuestCode } from "../guest-image.js";
+import type { GuestArch, GuestCode, GuestImage } from "../guest-image.js";
 
 /** Options every image factory takes. */
 export interface ImageOptions {
@@ -37,4 +41,46 @@ export function bannerLine(sys: BootedGuest, name: string): string {
 export function* printBanner(sys: BootedGuest, name: string): GuestCode {
   if (sys.platform.model !== undefined) yield* putLine(sys.console, `Machine model: ${sys.platform.model}`);
   yield* putLine(sys.console, bannerLine(sys, name));
+}
+
+/** The pause between two polls of a word another CPU sets. */
+export const WORD_POLL_STEP_NS = 1_000;
+/** How long a CPU waits for another to set a word before it gives up on it. */
+export const WORD_WAIT_NS = 100_000_000;
+
+/** Polls the 32-bit word at `addr` until it is non-zero or {@link WORD_WAIT_NS} pass; returns whether it was set. */
+export function* waitForWord(addr: number): GuestCode<boolean> {
+  const step = op.compute(WORD_POLL_STEP_NS);
+  for (let t = 0; t < WORD_WAIT_NS; t += WORD_POLL_STEP_NS) {
+    if ((yield op.read(addr, 4)).value !== 0) return true;
+    yield step;
+  }
+  return false;
+}
+
+/**
+ * One image for both architectures: the boot registers say which protocol
+ * the VMM used (`bootProtocol`, as `boot` reads them), and the image built
+ * for that architecture runs; its vector and secondary entry are the ones of
+ * that image. A kernel built for one architecture is a different binary from
+ * the other's; this is the `-kernel irqlab:NAME` that picks the right one.
+ */
+export function perArchImage(options: ImageOptions, images: Readonly<Record<GuestArch, () => GuestImage>>): GuestImage {
+  let active: GuestImage | undefined;
+  return {
+    main: function* (bootRegs) {
+      const arch = bootProtocol(bootRegs, options.arch)?.arch ?? options.arch ?? "aarch64";
+      active = images[arch]();
+      return yield* active.main(bootRegs);
+    },
+    vector: function* (cause) {
+      const v = active?.vector;
+      if (v !== undefined) yield* v(cause);
+    },
+    secondary: function* (entry, context) {
+      const s = active?.secondary;
+      if (s !== undefined) yield* s(entry, context);
+      else yield* halt();
+    },
+  };
 }

@@ -44,6 +44,7 @@ import { rdtime, setThisCpu, thisCpu } from "../riscv/hart-csr.js";
 import { ImsicDriver } from "../riscv/imsic-driver.js";
 import { IpiMux } from "../riscv/ipi-mux.js";
 import { printBanner, type ImageOptions } from "./image-common.js";
+import { idleUntil } from "./idle-common.js";
 
 /** Round trips per CPU. */
 export const PING_ROUNDS = 8;
@@ -71,19 +72,6 @@ interface State {
 export function imsicIpiImage(options: ImageOptions = {}): GuestImage {
   let state: State | undefined;
   const rec = (s: State, cpu: number): number => s.base + 8 + REC * cpu;
-
-  /** The idle loop: interrupts off, WFI unless told to stop, interrupts on (default_idle_call). */
-  function* idleUntil(done: () => GuestCode<boolean>): GuestCode {
-    for (;;) {
-      yield op.mask();
-      if (yield* done()) {
-        yield op.unmask();
-        return;
-      }
-      yield op.wfi();
-      yield op.unmask();
-    }
-  }
 
   return {
     main: function* (bootRegs) {

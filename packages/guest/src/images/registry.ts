@@ -40,8 +40,9 @@ export const guestImages: Record<string, GuestImageEntry> = Object.freeze({
     create: () => virtioSharedVectorImage(),
   },
   storm: {
-    description: "every MSI-X vector of every -device x-irqlab-msix-test fires for several rounds through the ITS, spread over the CPUs; the guest counts each interrupt and prints the totals",
-    arch: ["aarch64"],
+    description:
+      "every MSI-X vector of every -device x-irqlab-msix-test fires for several rounds through the ITS (arm64) or into the harts' IMSIC files (riscv64), spread over the CPUs; the guest counts each interrupt and prints the totals",
+    arch: ["aarch64", "riscv64"],
     create: () => stormImage(),
   },
   hello: {
@@ -76,8 +77,9 @@ export const guestImages: Record<string, GuestImageEntry> = Object.freeze({
     create: () => imsicIpiImage(),
   },
   idle: {
-    description: "Linux-like idle loop (WFI with interrupts off, then on): the UART's APLIC source as an MSI into the IMSIC sends a line by interrupt-driven TX; IPIs wake the idle CPUs; prints the counts",
-    arch: ["riscv64"],
+    description:
+      "Linux-like idle loop (WFI with interrupts off, then on): the console UART's interrupt (PL011 SPI through the GICv3; NS16550A APLIC source as an MSI into the IMSIC) sends a line by interrupt-driven TX; IPIs (SGI 0; IMSIC identity 1) wake the idle CPUs; prints the counts",
+    arch: ["aarch64", "riscv64"],
     create: () => idleImage(),
   },
   "micro-bench": {

@@ -91,6 +91,35 @@ describe("PL011 transmit", () => {
     expect(tracer.guestErrors).toBe(0);
   });
 
+  test("Linux's interrupt-driven TX (amba-pl011.c): TXIM raises UARTINTR once data went out, pl011_int's UARTICR leaves TXIS, pl011_stop_tx drops it", () => {
+    // TRM DDI 0183G §3.4, UARTTXINTR: asserted once the FIFO has drained to the trigger level
+    // after data was written, cleared by writing data above it or by UARTICR. QEMU transmits at
+    // once, so after any write TXRIS is set until UARTICR clears it (pl011_write_txdata).
+    const { u, rd, wr, sent } = uart();
+    wr(UARTCR, PL011_CR_UARTEN | PL011_CR_TXE | (1 << 9));
+    wr(UARTLCR_H, PL011_LCR_FEN | 0x60); // pl011_set_termios: 8N1, FIFOs on
+    wr(UARTIMSC, PL011_INT_RX | (1 << 6)); // pl011_enable_interrupts: RXIM | RTIM
+    expect(u.irqLevel).toBe(false);
+    // pl011_start_tx_pio: the priming writes, then TXIM.
+    for (const b of [0x61, 0x62]) wr(UARTDR, b);
+    expect(u.irqLevel).toBe(false);
+    wr(UARTIMSC, PL011_INT_RX | (1 << 6) | PL011_INT_TX);
+    expect(u.irqLevel).toBe(true);
+    // pl011_int: status = RIS & im; ICR gets everything but TXIS/RTIS/RXIS; pl011_tx_chars writes on.
+    const status = rd(UARTRIS) & rd(UARTIMSC);
+    expect(status).toBe(PL011_INT_TX);
+    wr(UARTICR, status & ~(PL011_INT_TX | (1 << 6) | PL011_INT_RX));
+    wr(UARTDR, 0x63);
+    expect(u.irqLevel).toBe(true); // still up: the next pass sends more
+    // pl011_stop_tx: TXIM masked; TXRIS stays set but UARTINTR drops.
+    wr(UARTIMSC, PL011_INT_RX | (1 << 6));
+    expect(u.irqLevel).toBe(false);
+    expect(rd(UARTRIS) & PL011_INT_TX).toBe(PL011_INT_TX);
+    expect(rd(UARTMIS)).toBe(0);
+    expect(rd(UARTFR) & 0x20).toBe(0); // TXFF never set: the priming loop never stops by itself
+    expect(sent).toEqual([0x61, 0x62, 0x63]);
+  });
+
   test("writing with UARTEN or TXE clear still transmits and is a guest error: TXE every time, UARTEN once per UARTEN change", () => {
     const { wr, sent, tracer } = uart();
     wr(UARTDR, 0x61); // reset CR = 0x300: UART disabled
