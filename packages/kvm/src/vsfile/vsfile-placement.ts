@@ -15,7 +15,8 @@
  * owns one there, else to the next allowed online hart with a free file. The
  * thread's affinity mask is unchanged afterwards. With no free file anywhere it
  * does nothing and the entry fails (the host records which VM's vCPU).
- * Unimplemented upstream (reference/aia.md §4 item 7).
+ * Unimplemented upstream: Linux arch/riscv/kvm/aia.c kvm_riscv_aia_alloc_hgei
+ * only takes the first free line of the current CPU.
  */
 
 import type { Host, PlacedVcpu, PlacementPolicy } from "../host.js";
@@ -31,13 +32,19 @@ export interface SchedulerPlacementOptions {
   readonly kernelMigrate?: boolean;
 }
 
+/** A vCPU's host thread and the affinity last given to the scheduler for it. */
+interface VcpuEntry {
+  readonly thread: HostThread;
+  affinity: readonly number[] | undefined;
+}
+
 /** vcpu->cpu from the host scheduler. */
 export class SchedulerPlacement implements PlacementPolicy {
   readonly name: string;
   /** Migrations done by the kernel-migrate remedy. */
   remedyMigrations = 0;
-  readonly #threads = new Map<string, HostThread>();
-  readonly #affinity = new Map<string, readonly number[]>();
+  readonly #threads = new Map<string, VcpuEntry>();
+  readonly #byVcpu = new WeakMap<PlacedVcpu, VcpuEntry>();
 
   constructor(
     /** The scheduler that owns the vCPU threads. */
@@ -49,21 +56,32 @@ export class SchedulerPlacement implements PlacementPolicy {
 
   /** The host thread of a vCPU (created sleeping on first use, named `vm<i>/vcpu<id>`). */
   threadOf(vcpu: PlacedVcpu): HostThread {
+    return this.#entry(vcpu).thread;
+  }
+
+  /**
+   * The vCPU's thread and last applied affinity, by `vm<i>/vcpu<id>`; looked
+   * up by the vCPU object first, since select() runs at every KVM_RUN.
+   */
+  #entry(vcpu: PlacedVcpu): VcpuEntry {
+    let e = this.#byVcpu.get(vcpu);
+    if (e !== undefined) return e;
     const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
-    let t = this.#threads.get(key);
-    if (t === undefined) {
-      t = this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`);
-      this.#threads.set(key, t);
+    e = this.#threads.get(key);
+    if (e === undefined) {
+      e = { thread: this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`), affinity: undefined };
+      this.#threads.set(key, e);
     }
-    return t;
+    this.#byVcpu.set(vcpu, e);
+    return e;
   }
 
   select(vcpu: PlacedVcpu, _host: Host): number {
-    const t = this.threadOf(vcpu);
-    const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
+    const e = this.#entry(vcpu);
+    const t = e.thread;
     const aff = vcpu.affinity;
-    if (aff !== this.#affinity.get(key)) {
-      this.#affinity.set(key, aff);
+    if (aff !== e.affinity) {
+      e.affinity = aff;
       this.sched.setAffinity(t, aff.length > 0 ? aff : allHarts(this.sched.hartCount));
     }
     if (t.state === "sleeping") this.sched.wake(t);
