@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench`: runs every packages/*/bench/*.bench.ts and apps/*/bench/*.bench.ts
+// `npm run bench`: runs every packages/*/bench/*.bench.ts, apps/*/bench/*.bench.ts and fuzz/bench/*.bench.ts
 // and writes bench-results.json at the repository root:
 //   [{ "package": "@irqlab/sim", "name": "...", "hz": <operations per second>,
 //      "wallNsPerOp", "opsPerCall", "spreadPercent", plus any `meta` the bench declares }]
@@ -35,6 +35,11 @@ if (args[0] === "--child") {
 
 async function main(filter, sampleMs) {
   const files = [];
+  // The fuzz targets' rates (fuzz/bench) are recorded under the name "irqlab-fuzz".
+  const fuzzBench = join(root, "fuzz", "bench");
+  for (const f of existsSync(fuzzBench) ? readdirSync(fuzzBench).sort() : []) {
+    if (f.endsWith(".bench.ts") && join("fuzz", "bench", f).includes(filter)) files.push({ pkg: "irqlab-fuzz", file: join(fuzzBench, f) });
+  }
   for (const top of ["packages", "apps"]) {
     const dir = join(root, top);
     if (!existsSync(dir)) continue;

@@ -89,6 +89,9 @@ export function iregCheck(file: ImsicFile, ctx: IregContext, isel: number, xlen:
     if (isel === ISELECT_EIDELIVERY || isel === ISELECT_EITHRESHOLD) return IREG_OK;
     switch (ctx.profile.imsicReservedIsel) {
       case "raz-wi":
+        // Read zero, writes ignored (IMSIC.adoc §3.8), and counted like every
+        // other RAZ/WI guest mistake (QEMU riscv_imsic_rmw logs LOG_GUEST_ERROR).
+        ctx.error("imsic-reserved", `iselect 0x${isel.toString(16)} is reserved`);
         return IREG_OK;
       case "exit-to-user":
         return IREG_EXIT_TO_USER;

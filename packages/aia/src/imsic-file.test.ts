@@ -145,10 +145,14 @@ describe("indirect registers (IMSIC.adoc §3.8–§3.9)", () => {
   });
   test("reserved numbers 0x71, 0x73–0x7F: read 0 / ignore (strict), exit to user (linux-kvm), illegal (qemu)", () => {
     for (const isel of [0x71, 0x73, 0x7f]) {
-      const f = new ImsicFile({ nrIds: 63 });
+      const tracer = new Tracer();
+      const f = new ImsicFile({ nrIds: 63, tracer });
       expect(f.writeIreg(isel, 64, 0xffffffff, 0xffffffff)).toBe(IREG_OK);
       expect(f.readIreg(isel, 64, out)).toBe(IREG_OK);
       expect([out.lo, out.hi]).toEqual([0, 0]);
+      // RAZ/WI, and each access counted as a guest error (DESIGN.md "Errors"; QEMU
+      // hw/intc/riscv_imsic.c riscv_imsic_rmw logs LOG_GUEST_ERROR for them).
+      expect(tracer.counters.get("guest-error:imsic-reserved")).toBe(2);
       expect(new ImsicFile({ nrIds: 63, profile: LINUX_KVM_PROFILE }).readIreg(isel, 64, out)).toBe(IREG_EXIT_TO_USER);
       expect(new ImsicFile({ nrIds: 63, profile: QEMU_PROFILE }).readIreg(isel, 64, out)).toBe(IREG_ILLEGAL);
     }

@@ -5,7 +5,7 @@
  * `strict` (the default) is the specification.
  *
  * Sources, per switch, are in the TSDoc below and in the package README;
- * facts from /work/shared/reference/aia.md §2.1–§2.3, §5.2 and §6:
+ * sources: the AIA specification (riscv/riscv-aia src/IMSIC.adoc, src/AdvPLIC.adoc),
  * Linux arch/riscv/kvm/aia_imsic.c and aia_aplic.c, QEMU hw/intc/riscv_imsic.c
  * and hw/intc/riscv_aplic.c.
  */

@@ -29,7 +29,7 @@ test("the README shows this file's example verbatim", () => {
     .join("\n")
     .replace(/await import\("(.*?)"\)/g, (_m, p: string) => `import("${p}")`);
   const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
-  const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+  const block = /```(?:ts|js)\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
   const norm = (s: string) => s.replace(/const \{ (.*?) \} = import\("(.*?)"\);/g, 'import { $1 } from "$2";').trim();
   expect(norm(block)).toBe(norm(unindented));
 });

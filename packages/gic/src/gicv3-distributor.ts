@@ -51,13 +51,14 @@ export class Gicv3Distributor implements MmioDevice {
 
   /** Handles a guest load from the GICD frame. */
   read(offset: number, size: AccessSize, wide: WideValue): number {
+    // The high word of every 8-byte load is defined, even a refused one: the
+    // bus hands it to the guest (a stale one would leak an earlier load).
+    if (size === 8) wide.hi = 0;
     if (!this.#checkAccess(offset, size, "read")) return 0;
     const c = this.core;
     if (offset >= GICD_IROUTER && offset < GICD_IROUTER + 8 * 1024) {
       const n = (offset - GICD_IROUTER) >>> 3;
-      const lo = (offset & 4) === 0 && n >= GIC_FIRST_SPI && n < c.nrIrqs ? c.irqs.irouter[n]! : 0;
-      if (size === 8) wide.hi = 0;
-      return lo;
+      return (offset & 4) === 0 && n >= GIC_FIRST_SPI && n < c.nrIrqs ? c.irqs.irouter[n]! : 0;
     }
     if (offset >= 0x80 && offset < 0x400) {
       const n = (offset & 0x7f) >>> 2;

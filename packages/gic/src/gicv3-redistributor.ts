@@ -124,8 +124,11 @@ export class Gicv3Redistributors implements MmioDevice {
   readRd(rd: number, off: number, size: AccessSize, wide: WideValue): number {
     const frame = off >>> 16;
     const f = off & (GICR_FRAME_SIZE - 1);
-    if (frame === 2) return this.#vlpi[rd]?.read(f, size, wide) ?? 0;
-    if (frame === 3) return 0;
+    // Defined high word for every 8-byte load, refused or absent-frame ones too.
+    if (size === 8) wide.hi = 0;
+    const vlpi = frame === 2 ? this.#vlpi[rd] : undefined;
+    if (vlpi) return vlpi.read(f, size, wide);
+    if (frame >= 2) return this.#reservedFrame(rd, frame, f, "read");
     if (!this.#checkAccess(frame, f, size, "read")) return 0;
     if (size === 8) {
       const lo = frame === 0 ? this.#rdRead(rd, f) : 0;
@@ -139,11 +142,15 @@ export class Gicv3Redistributors implements MmioDevice {
   writeRd(rd: number, off: number, size: AccessSize, value: number, hi: number): void {
     const frame = off >>> 16;
     const f = off & (GICR_FRAME_SIZE - 1);
-    if (frame === 2) {
-      this.#vlpi[rd]?.write(f, size, value, hi);
+    const vlpi = frame === 2 ? this.#vlpi[rd] : undefined;
+    if (vlpi) {
+      vlpi.write(f, size, value, hi);
       return;
     }
-    if (frame === 3) return;
+    if (frame >= 2) {
+      this.#reservedFrame(rd, frame, f, "write");
+      return;
+    }
     if (!this.#checkAccess(frame, f, size, "write")) return;
     if (frame === 1) {
       this.#sgiWrite(rd, f, size, value);
@@ -347,6 +354,16 @@ export class Gicv3Redistributors implements MmioDevice {
   #sgiRazWi(f: number): boolean {
     // IGRPMODR0 and NSACR are RAZ/WI with a single security state (KVM); ID registers.
     return f === GICR_IGRPMODR0 || f === GICR_NSACR || f >= GICR_IDREGS;
+  }
+
+  /**
+   * VLPI_base without a frame device (no GICv4.1 vPE support wired) and the
+   * reserved fourth 64 KiB frame (IHI 0069H §12.10): RAZ/WI, counted like any
+   * other access to an unknown offset.
+   */
+  #reservedFrame(rd: number, frame: number, f: number, kind: string): number {
+    this.core.guestError("gicv3-redist", `${kind} of reserved frame ${frame} offset 0x${f.toString(16)} (RD ${rd})`);
+    return 0;
   }
 
   #checkAccess(frame: number, f: number, size: AccessSize, kind: string): boolean {

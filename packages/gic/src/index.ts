@@ -182,5 +182,5 @@ export {
   ICH_LR_STATE_PENDING_ACTIVE,
 } from "./gicv3-constants.js";
 
-/** The ITS and GICv4.1 vPE model (part B of issue 4). */
+/** The ITS and GICv4.1 vPE model. */
 export * from "./its/index.js";

@@ -6,7 +6,7 @@ import * as gicApi from "./index.js";
 
 test("the README example runs and prints what its comments say", () => {
   const readme = readFileSync(join(import.meta.dirname, "..", "README.md"), "utf8");
-  const block = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  const block = /```(?:ts|js)\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block).toBeDefined();
   const lines = block!.split("\n");
   expect(lines.filter((l) => l.trim() !== "" && !l.startsWith("import ")).length).toBeLessThanOrEqual(11);

@@ -48,7 +48,7 @@ describe.each(["linux-kvm", "qemu"] as const)("ITS + Gicv3 (%s)", (profile) => {
 
 describe("EnableLPIs 1 → 0 and the translation cache (linux-kvm)", () => {
   it("clearing GICR_CTLR.EnableLPIs drops the cached translations that target that redistributor", () => {
-    // gic.md §3.9: KVM invalidates ITS translation caches when a redistributor's LPIs are disabled,
+    // Linux vgic-mmio-v3.c vgic_mmio_write_v3r_ctlr → vgic_its_invalidate_all_caches: KVM invalidates ITS translation caches when a redistributor's LPIs are disabled,
     // so a cached translation never outlives the LPIs it targets.
     const { gic, h, stride } = gicWithIts("linux-kvm");
     h.submit(cmd.mapd(3, ittOf(3), 4), cmd.mapc(0, 1), cmd.mapti(3, 9, 8200, 0));

@@ -15,7 +15,9 @@
  *   queue (CMD_STALL, CREADR.Stalled = 1). Device, collection and ITT tables
  *   are the guest-memory tables described by GITS_BASER<n> (12-byte ITEs).
  *
- * Cross-check: /work/shared/reference/gic.md §1.7, §3.11, §5.1.
+ * Cross-check: Linux arch/arm64/kvm/vgic/vgic-its.c (vgic_its_process_commands,
+ * vgic_its_handle_command, vgic_mmio_read_its_typer); QEMU hw/intc/arm_gicv3_its.c
+ * (process_cmdq, gicv3_arm_its_realize).
  */
 
 import * as C from "./its-constants.js";

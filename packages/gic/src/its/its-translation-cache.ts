@@ -6,7 +6,8 @@
  *
  * KVM invalidates it on DISCARD, MAPD, MAPC (unmap or retarget), MOVI, MOVALL,
  * ITS disable and GICR_CTLR.EnableLPIs 1 → 0 — never on INV, which only
- * changes configuration (gic.md §3.9). A cached translation must never outlive
+ * changes configuration (Linux arch/arm64/kvm/vgic/vgic-its.c callers of
+ * vgic_its_invalidate_cache; vgic-mmio-v3.c vgic_mmio_write_v3r_ctlr). A cached translation must never outlive
  * its ITE; {@link ItsTranslationCache.invalidateAll} is the big hammer used
  * wherever KVM calls vgic_its_invalidate_cache().
  *

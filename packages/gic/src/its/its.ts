@@ -192,6 +192,8 @@ export class Its implements MmioDevice {
 
   read(offset: number, size: AccessSize, wide: WideValue): number {
     if (size === 8) {
+      // A refused 8-byte load still has a defined (zero) high word: the bus hands it to the guest.
+      wide.hi = 0;
       if ((offset & 7) !== 0 || !isGits64Register(offset)) return this.#bad(offset, size, "read");
       wide.hi = this.#read32(offset + 4);
       return this.#read32(offset);

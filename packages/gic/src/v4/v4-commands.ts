@@ -1,7 +1,7 @@
 /**
  * The GICv4.1 ITS commands (IHI 0069H §6.3: VMAPP, VMAPTI, VMAPI, VMOVI,
  * VMOVP, VSYNC, VINVALL) and the virtual-ITE cases of DISCARD, INT, CLEAR and
- * INV. Encodings: gic.md §2.7 (from qemu hw/intc/gicv3_internal.h and Linux
+ * INV. Encodings: QEMU hw/intc/gicv3_internal.h and Linux
  * drivers/irqchip/irq-gic-v3-its.c its_build_v*_cmd()).
  *
  * Checks follow QEMU's hw/intc/arm_gicv3_its.c process_vmapp()/process_vmapti()/

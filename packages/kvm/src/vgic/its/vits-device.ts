@@ -248,7 +248,9 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
       return BigInt(lo >>> 0) + (len === 8 ? BigInt(this.#wide.hi >>> 0) << 32n : 0n);
     }
     const raw = a.value;
-    if (typeof raw !== "number" && typeof raw !== "bigint") fail("EFAULT", io, "vgic-its: no value given");
+    // Linux reads a u64 through the attr's user pointer (get_user): anything
+    // that is not an integer cannot be such a value, so it faults as a bad pointer would.
+    if (!(typeof raw === "bigint" || (typeof raw === "number" && Number.isInteger(raw)))) fail("EFAULT", io, `vgic-its: value ${String(raw)} is not a u64`);
     const v = BigInt.asUintN(64, BigInt(raw));
     const lo = Number(v & 0xffff_ffffn);
     const hi = Number(v >> 32n);

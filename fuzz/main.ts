@@ -1,0 +1,75 @@
+/**
+ * `npm run fuzz`: runs every target (or `--target a,b`) for `--ops N`
+ * operations per case from `--seed S`; with `--minutes M` it keeps drawing
+ * cases (seeds S, S+1, ...) round-robin over the targets until the time is up.
+ * Prints ops/s per target; on a failure prints the target, seed, op index and
+ * a shrunk reproduction, and exits with status 1. The wall clock is used here
+ * only, for the time budget and the rates; the models never see it.
+ */
+
+import { parseArgs } from "node:util";
+import { formatFailure, runCase } from "./runner.js";
+import { TARGETS } from "./targets/index.js";
+import { DEFAULT_OPS } from "./defaults.js";
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: "string", default: "1" },
+    ops: { type: "string" },
+    minutes: { type: "string" },
+    target: { type: "string" },
+    list: { type: "boolean", default: false },
+  },
+  strict: true,
+});
+
+if (values.list) {
+  for (const t of TARGETS) console.log(`${t.name.padEnd(20)} ${t.about}`);
+  process.exit(0);
+}
+
+const seed = Number(values.seed);
+if (!Number.isSafeInteger(seed) || seed < 0) usage(`--seed ${values.seed} is not a non-negative integer`);
+const opsArg = values.ops === undefined ? undefined : Number(values.ops);
+if (opsArg !== undefined && (!Number.isSafeInteger(opsArg) || opsArg < 1)) usage(`--ops ${values.ops} is not a positive integer`);
+const minutes = values.minutes === undefined ? undefined : Number(values.minutes);
+if (minutes !== undefined && !(minutes > 0)) usage(`--minutes ${values.minutes} is not a positive number`);
+const names = values.target?.split(",").map((s) => s.trim()) ?? TARGETS.map((t) => t.name);
+const targets = names.map((n) => TARGETS.find((t) => t.name === n) ?? usage(`unknown target '${n}' (valid: ${TARGETS.map((t) => t.name).join(", ")})`));
+
+const stats = new Map(targets.map((t) => [t.name, { cases: 0, ops: 0, ms: 0 }]));
+const deadline = minutes === undefined ? 0 : Date.now() + minutes * 60_000;
+let caseNo = 0;
+let failed = false;
+do {
+  for (const t of targets) {
+    if (minutes !== undefined && caseNo > 0 && Date.now() >= deadline) break;
+    const s = stats.get(t.name)!;
+    const t0 = performance.now();
+    const r = runCase(t, seed + caseNo, opsArg ?? DEFAULT_OPS[t.name] ?? 10_000);
+    s.ms += performance.now() - t0;
+    s.cases++;
+    s.ops += r.executed;
+    if (r.failure) {
+      console.error(formatFailure(r.failure));
+      failed = true;
+    }
+  }
+  caseNo++;
+} while (!failed && minutes !== undefined && Date.now() < deadline);
+
+console.log(`\n${"target".padEnd(20)} ${"cases".padStart(6)} ${"ops".padStart(12)} ${"ops/s".padStart(12)}`);
+for (const [name, s] of stats) {
+  console.log(`${name.padEnd(20)} ${String(s.cases).padStart(6)} ${String(s.ops).padStart(12)} ${fmt(s.ms > 0 ? (s.ops * 1000) / s.ms : 0).padStart(12)}`);
+}
+console.log(failed ? "\nfuzz: FAILED" : `\nfuzz: ok (seed ${seed}, ${caseNo} round(s))`);
+process.exitCode = failed ? 1 : 0;
+
+function fmt(n: number): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
+
+function usage(msg: string): never {
+  console.error(`fuzz: ${msg}\nusage: npm run fuzz -- [--target a,b] [--seed N] [--ops N] [--minutes M] [--list]`);
+  process.exit(2);
+}
