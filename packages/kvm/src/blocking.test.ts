@@ -1,7 +1,9 @@
 /**
  * Blocking and wake-up: WFI, kicks, immediate_exit, halt polling and the two
  * kvm_arch_vcpu_runnable() policies of seed 004 ("An ode to
- * kvm_arch_vcpu_runnable()"; gic.md §3.12, §4c; kvm-qemu.md §2.2-2.3).
+ * kvm_arch_vcpu_runnable()"; Linux arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable,
+ * virt/kvm/kvm_main.c kvm_vcpu_halt / kvm_vcpu_kick, Documentation/virt/kvm/
+ * halt-polling.rst and vcpu-requests.rst).
  */
 import { EventQueue, Tracer, op, type GuestResult } from "@irqlab/sim";
 import fc from "fast-check";

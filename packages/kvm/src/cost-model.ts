@@ -1,7 +1,7 @@
 /**
  * The cost model: how many virtual nanoseconds each guest operation and each
  * hypervisor path costs. One table of defaults, each entry citing the
- * published measurement it comes from (reference/kvm-qemu.md §6), overridable
+ * published measurement it comes from (see DEFAULT_COSTS), overridable
  * per VM (`kvm.createVm(type, { costs: { ... } })`).
  *
  * Anchor: kvm-unit-tests arm/micro-bench.c on an Ampere Altra (Linux
@@ -9,7 +9,7 @@
  * Get rid of userspace_irqchip_in_use" (kvm list, 29 Oct 2024): hvc 306 ns,
  * mmio_read_user 1683 ns, mmio_read_vgic 451 ns, eoi 14 ns, ipi 1926 ns,
  * lpi 2179 ns, timer_10ms 902 ns. RISC-V KVM has no published per-exit
- * figures (§6.3): its defaults are the arm64 ones, "assumed equal until
+ * figures: its defaults are the arm64 ones, "assumed equal until
  * measured".
  *
  * A path's cost is charged once, when the path is taken: an exit to the VMM

@@ -2,8 +2,8 @@
  * KVM device fds (KVM_CREATE_DEVICE; Documentation/virt/kvm/devices/) and the
  * attribute interface shared by device, vCPU and VM fds:
  * KVM_SET_DEVICE_ATTR / KVM_GET_DEVICE_ATTR / KVM_HAS_DEVICE_ATTR with a
- * `struct kvm_device_attr { flags, group, attr, addr }` (reference/kvm-qemu.md
- * §1.8). Here `addr` — a pointer to the value in userspace — is the value
+ * `struct kvm_device_attr { flags, group, attr, addr }` (include/uapi/linux/kvm.h;
+ * Documentation/virt/kvm/api.rst "KVM_SET_DEVICE_ATTR/KVM_GET_DEVICE_ATTR"). Here `addr` — a pointer to the value in userspace — is the value
  * itself (`value`).
  *
  * Device models register a factory per type on the {@link Kvm} (the vgic and

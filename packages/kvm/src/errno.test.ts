@@ -3,7 +3,7 @@
  * Node's `code` / negative `errno`. Sources: virt/kvm/kvm_main.c
  * (kvm_vm_ioctl_create_vcpu, kvm_ioctl_create_device, kvm_set_memory_region),
  * arch/arm64/kvm/arm.c (KVM_RUN / KVM_ARM_VCPU_INIT / KVM_IRQ_LINE),
- * reference/kvm-qemu.md §1.6-1.8.
+ * Documentation/virt/kvm/api.rst.
  */
 import { describe, expect, test } from "vitest";
 import {

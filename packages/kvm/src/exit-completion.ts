@@ -8,7 +8,7 @@
  * is how a VMM flushes a pending completion before pausing a vCPU.
  */
 
-import type { GuestResult } from "@irqlab/sim";
+import type { AccessSize, GuestResult } from "@irqlab/sim";
 import type { KvmRun } from "./kvm-run.js";
 
 /** No completion pending. */
@@ -28,6 +28,27 @@ export interface ExitCompletion {
   pending: number;
   /** The result the guest program is resumed with. */
   readonly result: GuestResult;
+  /** For a pending MMIO read: the register width a sign-extending load fills (32, 64), 0 to zero-extend. */
+  mmioSignExtend: number;
+}
+
+/**
+ * Sign-extends a loaded value of `size` bytes in `r` into a register of
+ * `regBits` bits, as arm64 kvm_handle_mmio_return does with the data abort's
+ * ESR (arch/arm64/kvm/mmio.c: SSE and len < sizeof(long) → data = (data ^
+ * mask) - mask; !SF → data & 0xffffffff) and RISC-V kvm_riscv_vcpu_mmio_return
+ * with its decoded shift (arch/riscv/kvm/vcpu_insn.c: (long)(data << shift) >>
+ * shift for LB/LH/LW). A load from RAM gets the same from the hardware.
+ */
+export function signExtendLoad(r: GuestResult, size: AccessSize, regBits: number): void {
+  if (size === 8) {
+    if (regBits === 32) r.hi = 0;
+    return;
+  }
+  const v = r.value;
+  const negative = size === 4 ? v >= 0x8000_0000 : (v & (1 << (size * 8 - 1))) !== 0;
+  if (negative && size !== 4) r.value = (v | (-1 << (size * 8))) >>> 0;
+  r.hi = negative && regBits === 64 ? 0xffff_ffff : 0;
 }
 
 const SIZE_MASK = [0, 0xff, 0xffff, 0, 0xffff_ffff];
@@ -44,6 +65,7 @@ export function completeExit(target: ExitCompletion, run: KvmRun): void {
       r.value = m.len === 8 ? m.value : (m.value & SIZE_MASK[m.len]!) >>> 0;
       r.hi = m.len === 8 ? m.hi : 0;
       r.error = 0;
+      if (target.mmioSignExtend !== 0) signExtendLoad(r, m.len, target.mmioSignExtend);
       break;
     }
     case PENDING_SBI:

@@ -16,7 +16,7 @@ import {
 } from "./index.js";
 
 describe("cost model", () => {
-  test("defaults carry the Altra micro-bench anchors (kvm-qemu.md §6.1)", () => {
+  test("defaults carry the Altra micro-bench anchors (kvm-unit-tests arm/micro-bench)", () => {
     expect([DEFAULT_COSTS.hypercall, DEFAULT_COSTS.mmioInKernel, DEFAULT_COSTS.exitToUserspace, DEFAULT_COSTS.sysregNoTrap, DEFAULT_COSTS.ipi]).toEqual([306, 451, 1683, 14, 1926]);
   });
 

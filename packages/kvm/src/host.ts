@@ -7,7 +7,7 @@
  * vCPU enters KVM_RUN (vcpu_load). The default keeps a vCPU where it is,
  * places new ones round-robin and honours the thread's affinity mask (like
  * sched_setaffinity on a QEMU vCPU thread). Schedulers and migration policies
- * (a later issue) are other implementations of the same interface.
+ * are other implementations of the same interface.
  */
 
 import { ConfigError } from "@irqlab/sim";
@@ -41,12 +41,22 @@ export interface PlacementPolicy {
   readonly name: string;
   /** Returns a CPU index of `host`. */
   select(vcpu: PlacedVcpu, host: Host): number;
+  /**
+   * Whether select() would now return `vcpu.hostCpu` and change nothing
+   * (lets a vCPU that stays in KVM_RUN skip re-entries that would not move
+   * it). Without it every re-entry calls select().
+   */
+  keeps?(vcpu: PlacedVcpu, host: Host): boolean;
 }
 
 /** Keep a vCPU where it is; place new ones round-robin; honour the affinity mask. */
 export class StickyRoundRobinPlacement implements PlacementPolicy {
   readonly name = "sticky-round-robin";
   #next = 0;
+
+  keeps(vcpu: PlacedVcpu): boolean {
+    return vcpu.hostCpu >= 0 && (vcpu.affinity.length === 0 || vcpu.affinity.includes(vcpu.hostCpu));
+  }
 
   select(vcpu: PlacedVcpu, host: Host): number {
     const allowed = vcpu.affinity;
@@ -95,6 +105,11 @@ export class Host {
   /** Replaces the placement policy (takes effect at each vCPU's next KVM_RUN). */
   setPlacement(policy: PlacementPolicy): void {
     this.#placement = policy;
+  }
+
+  /** @internal Whether placing `vcpu` now would keep it where it is and change nothing (PlacementPolicy.keeps). */
+  keepsPlacement(vcpu: PlacedVcpu): boolean {
+    return this.#placement.keeps?.(vcpu, this) ?? false;
   }
 
   /** @internal Asks the policy and checks its answer. */

@@ -68,6 +68,7 @@ export {
   REG_NOT_HANDLED,
   REG_DIRECT,
   REG_TRAP,
+  CSR_EXIT_TO_USER,
   FlushedIrqSource,
   BasicIrqChip,
   type IrqChipVcpu,
@@ -372,7 +373,7 @@ export {
   SR_SIE,
 } from "./uapi/sbi.js";
 
-// ---- The host: a thread scheduler for vCPU threads (issue 7, in progress) ----
+// ---- The host: a thread scheduler for vCPU threads ----
 /** Per-hart run queues, affinity, wake-up placement, time slices, load balancing, hotplug. */
 export {
   HostScheduler,
@@ -385,7 +386,7 @@ export type { HostThread, ThreadState } from "./sched/host-thread.js";
 /** KVM RISC-V's per-CPU guest interrupt file (HGEI line) allocator (arch/riscv/kvm/aia.c). */
 export { HgeiAllocator, HGEI_NONE_FREE } from "./vsfile/hgei-allocator.js";
 
-// ---- irqfd building blocks (issue 6, in progress) ----
+// ---- irqfd building blocks ----
 /** An eventfd(2): the wire between devices, irqfd and resamplefd. */
 export { EventFd, FdTable, type EventFdWake, type EventFdWaiter } from "./irqfd/eventfd.js";
 /** The IRQ bypass manager (virt/lib/irqbypass.c): producers and consumers paired by eventfd. */
@@ -405,7 +406,7 @@ export {
   type MsiRoute,
 } from "./irqfd/gsi-routing.js";
 
-// ---- In-kernel irqchip devices (issue 6) ----
+// ---- In-kernel irqchip devices ----
 /** The arm64 vgic-v3 and vITS devices and the VM-level irqfd plumbing. */
 export * from "./vgic/index.js";
 /** The RISC-V AIA device and VS-file handling. */

@@ -29,6 +29,12 @@ export const REG_NOT_HANDLED = 0;
 export const REG_DIRECT = 1;
 /** handlesSysReg/handlesCsr: traps and is emulated in the kernel. */
 export const REG_TRAP = 2;
+/**
+ * What {@link VcpuIrqChip.csr} returns instead of the old value when KVM cannot
+ * emulate a trapped CSR access in the kernel (KVM_INSN_EXIT_TO_USER_SPACE,
+ * arch/riscv/kvm/vcpu_insn.c csr_insn): the vCPU exits with KVM_EXIT_RISCV_CSR.
+ */
+export const CSR_EXIT_TO_USER = -1;
 
 /** What a vCPU offers its interrupt controller. */
 export interface IrqChipVcpu {
@@ -89,7 +95,11 @@ export interface VcpuIrqChip {
   writeSysReg(reg: number, value: number, hi: number): void;
   /** Whether CSR `csr` is this controller's: REG_NOT_HANDLED, REG_DIRECT or REG_TRAP. */
   handlesCsr(csr: number): number;
-  /** A CSR instruction on an owned CSR; returns the old value (high word into `wide.hi`). */
+  /**
+   * A CSR instruction on an owned CSR; returns the old value (high word into
+   * `wide.hi`), or {@link CSR_EXIT_TO_USER} for a trapped access KVM leaves to
+   * the VMM.
+   */
   csr(op: CsrOp["op"], csr: number, value: number, hi: number, wide: WideValue): number;
   /** The vCPU is about to block in WFI (kvm_arch_vcpu_blocking). */
   blocking?(): void;

@@ -1,6 +1,7 @@
 /**
  * struct kvm_run, as the VMM sees it after KVM_RUN (include/uapi/linux/kvm.h;
- * reference/kvm-qemu.md §1.2-1.3, §5.10).
+ * Documentation/virt/kvm/api.rst "The kvm_run structure"; rust-vmm kvm-ioctls
+ * src/ioctls/vcpu.rs VcpuExit for the enum shape).
  *
  * As in Linux, there is one kvm_run per vCPU, shared between the kernel and
  * the VMM: `vcpu.run()` returns the member of its exit union that
@@ -140,8 +141,9 @@ export type IntrCause =
   /**
    * The run's budget ran out: virtual time reached {@link RunOptions.until},
    * or the time limit of an enclosing event-queue run (a vCPU run from inside
-   * another vCPU's time, see EventQueue.limit). The vCPU resumes where it was
-   * at the next run().
+   * another vCPU's time, see EventQueue.limit; with {@link RunOptions.onWakeup}
+   * that one is "running" instead). The vCPU resumes where it was at the next
+   * run().
    */
   | "budget"
   /**
@@ -150,7 +152,19 @@ export type IntrCause =
    * of sleeping, and `onWakeup` is called when a wake-up arrives. The next
    * run() goes on with the wait (re-checking whether the vCPU may run).
    */
-  | "blocked";
+  | "blocked"
+  /**
+   * Not an exit (KVM_RUN has not returned): during a run given
+   * {@link RunOptions.onWakeup} without `until`, the time limit of an
+   * enclosing event-queue run was reached — the vCPU runs inside another
+   * vCPU's operation and has caught up with it. The vCPU left guest mode as
+   * for a host interrupt; nothing is counted or traced as an exit, and the
+   * KVM_RUN span goes on. The caller calls run() again once the clock may
+   * move on (EventQueue.scheduleWhenUnlimited): that call continues the same
+   * KVM_RUN, re-entering the guest as the kernel's run loop does after an
+   * exit it handles itself (requests, placement, irqchip flush).
+   */
+  | "running";
 
 /** Options of one KVM_RUN ({@link Vcpu.run}). */
 export interface RunOptions {
@@ -167,7 +181,8 @@ export interface RunOptions {
    * KVM_RUN when the vCPU blocks, and call this when a wake-up (kick, request,
    * interrupt) arrives for it. A VMM that runs several vCPU threads on one
    * clock uses this to park a thread and wake it again; it must not re-enter
-   * the vCPU from inside the callback.
+   * the vCPU from inside the callback. With it, the limit of an enclosing
+   * event-queue run ends a run with "running" rather than "budget".
    */
   readonly onWakeup?: () => void;
 }

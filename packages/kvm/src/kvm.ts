@@ -1,6 +1,7 @@
 /**
  * The system fd (/dev/kvm): KVM_GET_API_VERSION, KVM_CHECK_EXTENSION,
- * KVM_CREATE_VM (reference/kvm-qemu.md §1.1, §1.8). A Kvm is one host of one
+ * KVM_CREATE_VM (virt/kvm/kvm_main.c kvm_dev_ioctl; Documentation/virt/kvm/api.rst).
+ * A Kvm is one host of one
  * architecture — /dev/kvm on an arm64 host makes arm64 VMs — with its
  * physical CPUs, the virtual clock every VM on it shares, the tracer, and the
  * registry of device models that KVM_CREATE_DEVICE instantiates.

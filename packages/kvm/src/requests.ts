@@ -2,7 +2,7 @@
  * vCPU requests: a bitmap of work another thread asks a vCPU to do before it
  * next enters the guest, plus kicks that make sure it notices
  * (include/linux/kvm_host.h, Documentation/virt/kvm/vcpu-requests.rst;
- * reference/kvm-qemu.md §2.3).
+ * virt/kvm/kvm_main.c kvm_vcpu_kick, kvm_make_all_cpus_request).
  *
  * A request word is `number | flags`: bits 0-7 the request number
  * (KVM_REQUEST_MASK), KVM_REQUEST_NO_WAKEUP (bit 8: kick a running vCPU but do

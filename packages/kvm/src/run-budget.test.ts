@@ -156,4 +156,43 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(done.a).toBeLessThan(12_000);
     expect(done.b).toBeLessThan(12_000);
   });
+
+  test("with onWakeup, catching up with the other vCPU is no exit: one KVM_RUN from entry to the real exit", () => {
+    const { queue, kvm, v } = armVm(2);
+    const [a, b] = [v[0]!, v[1]!];
+    kvm.tracer.enabled = true;
+    a.loadGuest({
+      main: function* () {
+        for (let i = 0; i < 200; i++) yield op.write(0x4000_0000, 4, i); // 1-ns steps in RAM
+        yield op.write(0x1000, 4, 1);
+      },
+    });
+    b.loadGuest({
+      main: function* () {
+        yield op.compute(50_000);
+        yield op.write(0x1000, 4, 2);
+      },
+    });
+    kvm.vms[0]!.setUserMemoryRegion({ slot: 0, flags: 0, guestPhysAddr: 0x4000_0000, memorySize: 0x1000 });
+    const causes: string[] = [];
+    let exitB: VcpuExit | undefined;
+    const stepB = (): void => {
+      const e = b.run(0, { onWakeup: () => undefined });
+      if (e.reason === KVM_EXIT_INTR && e.cause === "running") {
+        causes.push(e.cause);
+        queue.scheduleWhenUnlimited(stepB, undefined);
+      } else exitB = e;
+    };
+    queue.schedule(0, stepB);
+    expect(a.run().reason).toBe(KVM_EXIT_MMIO);
+    queue.runUntil(queue.now + 100_000);
+    expect(exitB?.reason).toBe(KVM_EXIT_MMIO);
+    // b ran inside each of a's steps, never as an exit of its own.
+    expect(causes.length).toBeGreaterThan(100);
+    const counters = kvm.tracer.counters.toJSON();
+    expect(counters["kvm.exit.KVM_EXIT_INTR"]).toBeUndefined();
+    const runsOfB = kvm.tracer.events().filter((e) => e.phase === "span" && e.track === b.track && e.name === "KVM_RUN");
+    expect(runsOfB).toHaveLength(1);
+    expect(runsOfB[0]!.ts).toBe(0);
+  });
 });

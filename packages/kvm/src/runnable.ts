@@ -1,8 +1,9 @@
 /**
  * kvm_arch_vcpu_runnable(): may a blocked vCPU leave kvm_vcpu_block()? Two
  * selectable implementations, the subject of seed 004 ("An ode to
- * kvm_arch_vcpu_runnable()", Andrew Jones, kvmarm, 2017; gic.md §3.12 and
- * §4c):
+ * kvm_arch_vcpu_runnable()", Andrew Jones, kvmarm, 2017; Linux
+ * arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable, vgic.c kvm_vgic_vcpu_pending_irq;
+ * commit 325f9c649c8a "KVM: arm/arm64: use vcpu requests for irq injection"):
  *
  * - `"irq-lines"`: Linux arm64's condition, then and now
  *   (arch/arm64/kvm/arm.c): `(irq_lines || kvm_vgic_vcpu_pending_irq(v)) &&

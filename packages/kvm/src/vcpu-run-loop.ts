@@ -1,6 +1,7 @@
 /**
  * KVM_RUN: the vCPU run loop (arch/arm64/kvm/arm.c kvm_arch_vcpu_ioctl_run,
- * arch/riscv/kvm/vcpu.c; reference/kvm-qemu.md §2.1, §2.5, §2.6) executing a
+ * arch/riscv/kvm/vcpu.c kvm_arch_vcpu_ioctl_run; virt/kvm/kvm_main.c
+ * kvm_vcpu_ioctl case KVM_RUN) executing a
  * guest program op by op on the VM's virtual clock.
  *
  * One KVM_RUN: complete the previous exit (MMIO read data, SBI/CSR/hypercall
@@ -20,11 +21,11 @@ import { MMIO_UNHANDLED, type AccessSize, type GuestOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
-import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, exitReasonName } from "./uapi/exit-reasons.js";
+import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
 import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
-import { completeExit, PENDING_MMIO_READ } from "./exit-completion.js";
+import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
 
@@ -34,6 +35,17 @@ const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
+  // When the current KVM_RUN entered (run() calls that continue it keep it).
+  #runStart = 0;
+  // The current run has RunOptions.until: its budget is the VMM's deadline, not another vCPU's.
+  #bounded = false;
+  // The last run() returned "running": the next one continues the same KVM_RUN.
+  #inRun = false;
+  // At that return: when, and when the operation it was in (a cost owed, a computation) ends.
+  #stoppedAt = 0;
+  #owedEnd = 0;
+  // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
+  #ranTo = 0;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
   protected abstract get initialized(): boolean;
 
@@ -46,7 +58,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * queue (KVM_EXIT_INTR "idle"); a guest that never exits nor blocks keeps
    * it going for ever, as KVM_RUN on Linux until a signal. `options.until`
    * bounds it in virtual time (KVM_EXIT_INTR "budget"); `options.onWakeup`
-   * makes it return when the vCPU blocks (KVM_EXIT_INTR "blocked").
+   * makes it return when the vCPU blocks (KVM_EXIT_INTR "blocked"), and when
+   * the limit of an enclosing event-queue run stops it ("running": not an
+   * exit, the next run() continues the same KVM_RUN).
    */
   run(arg = 0, options?: RunOptions): VcpuExit {
     if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
@@ -54,25 +68,65 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
     this.vm.firstRun();
     completeExit(this, this.kvmRun);
+    const q = this.queue;
+    // After "running" this call continues the same KVM_RUN (its span, its count), re-entering the
+    // guest as the kernel's run loop does after an exit it handles itself.
+    const continued = this.#inRun;
+    this.#inRun = false;
+    if (!continued) this.#runStart = q.now;
+    else if (this.#ranTo > this.#stoppedAt) {
+      const ran = this.#ranTo - this.#stoppedAt;
+      if (this.debt > 0) this.debt -= ran;
+      else this.computeLeft -= ran;
+    }
     if (this.kvmRun.immediateExit !== 0) {
       this.signalPending = false;
-      return this.intr("immediate-exit");
+      const e = this.intr("immediate-exit");
+      if (continued) this.#endRun(e);
+      return e;
     }
-    const q = this.queue;
     const until = options?.until;
     const outer = until === undefined ? q.limit : q.setLimit(until);
     this.wakeHook = options?.onWakeup;
+    this.#bounded = until !== undefined;
     try {
       this.load();
-      const start = q.now;
       const exit = this.#entry();
-      this.mode = OUTSIDE_GUEST_MODE;
-      if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, q.now - start, { exit: exitReasonName(exit.reason) });
+      if (exit.reason === KVM_EXIT_INTR && exit.cause === "running") return exit; // still in KVM_RUN
+      this.#endRun(exit);
       return exit;
     } finally {
       this.wakeHook = undefined;
       if (until !== undefined) q.restoreLimit(outer);
     }
+  }
+
+  /**
+   * After run() handed back "running": whether continuing that KVM_RUN up to
+   * `time` would do nothing but let the time pass — the vCPU pays an
+   * operation's cost or computes beyond `time`, and nothing its re-entry
+   * looks at has changed (immediate_exit; for a computation also signals,
+   * requests, the power state, a deliverable interrupt; the placement). If
+   * so the vCPU counts the time up to `time` as run, and the VMM may let the
+   * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
+   */
+  idleUntil(time: number): boolean {
+    if (!this.#inRun || time >= this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
+    if (this.debt === 0) {
+      // Owing nothing, the re-entry would look at these before computing on.
+      if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
+      if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
+    }
+    if (!this.vm.host.keepsPlacement(this)) return false;
+    this.#ranTo = time;
+    return true;
+  }
+
+  /** The end of a KVM_RUN (possibly continued over several run() calls): out of the guest, traced. */
+  #endRun(exit: VcpuExit): void {
+    const start = this.#runStart;
+    this.mode = OUTSIDE_GUEST_MODE;
+    if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason) });
   }
 
   /** Pays what the last run left owing, finishes a wait it returned from, then runs the loop. */
@@ -82,7 +136,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       const d = this.debt;
       this.debt = 0;
       this.spend(d);
-      if (this.debt > 0) return this.intr("budget");
+      if (this.debt > 0) return this.#budget();
     }
     return this.#loop();
   }
@@ -121,6 +175,29 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (e !== undefined) return e;
       this.mode = OUTSIDE_GUEST_MODE;
     }
+  }
+
+  /**
+   * The event queue's limit stopped the run: the vCPU's time is the clock's
+   * only up to where whatever holds it (another vCPU's operation) has got.
+   * At the VMM's own deadline (until), or without RunOptions.onWakeup,
+   * KVM_RUN returns KVM_EXIT_INTR "budget". Otherwise this is no exit: the
+   * vCPU leaves guest mode inside KVM_RUN, as for a host interrupt, and
+   * run() hands back "running" so that the caller continues the same KVM_RUN
+   * once the clock may move on (every step of the other vCPU, which would
+   * otherwise count and trace as a KVM_RUN and an exit of its own).
+   */
+  #budget(): VcpuExit {
+    if (this.wakeHook === undefined || this.#bounded) return this.intr("budget");
+    this.mode = OUTSIDE_GUEST_MODE;
+    this.#inRun = true;
+    const now = this.queue.now;
+    this.#stoppedAt = now;
+    this.#ranTo = now;
+    this.#owedEnd = now + (this.debt > 0 ? this.debt : this.computeLeft);
+    const e = this.kvmRun.intr;
+    e.cause = "running";
+    return e;
   }
 
   /** check_vcpu_requests(). Returns an exit, or undefined to go on entering. */
@@ -190,7 +267,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const vm = this.vm;
     const riscv = vm.arch === "riscv64";
     for (;;) {
-      if (this.debt > 0 || q.now >= q.limit) return this.intr("budget");
+      if (this.debt > 0 || q.now >= q.limit) return this.#budget();
       if (this.requests !== 0 || this.signalPending) {
         this.spend(costs.worldSwitch);
         return undefined;
@@ -249,6 +326,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
               result.value = mem.readU32(a);
               result.hi = mem.readU32(a + 4);
             }
+            if (op.signExtend !== undefined) signExtendLoad(result, op.size, op.signExtend);
             this.spend(costs.instruction);
             break;
           }
@@ -256,11 +334,14 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (v !== MMIO_UNHANDLED) {
             result.value = v;
             result.hi = vm.kernelBus.readHi;
+            // io_mem_abort / kvm_riscv_vcpu_mmio_load: an in-kernel read completes through the same return path.
+            if (op.signExtend !== undefined) signExtendLoad(result, op.size, op.signExtend);
             this.irqCheck = true;
             this.spend(costs.mmioInKernel);
             break;
           }
           this.pending = PENDING_MMIO_READ;
+          this.mmioSignExtend = op.signExtend ?? 0;
           return this.exit(this.#mmioExit(op.addr, op.size, false), costs.exitToUserspace);
         }
         case "mmio-write": {

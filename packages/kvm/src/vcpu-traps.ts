@@ -18,7 +18,7 @@ import {
   type FirmwareOutcome,
   type FirmwareVcpu,
 } from "./firmware.js";
-import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
+import { CSR_EXIT_TO_USER, REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { IntrCause, VcpuExit } from "./kvm-run.js";
 import { handleSmccc } from "./psci.js";
 import { handleSbi } from "./sbi.js";
@@ -71,6 +71,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   readonly result = newGuestResult();
   /** What the last exit left to complete (PENDING_*). */
   pending = PENDING_NONE;
+  /** The register width of a pending sign-extending MMIO read (ExitCompletion.mmioSignExtend). */
+  mmioSignExtend = 0;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
   protected replay: GuestOp | undefined;
   /** Nanoseconds of a compute op still to run. */
@@ -207,6 +209,24 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
   }
 
+  /**
+   * KVM_EXIT_RISCV_CSR as csr_insn (arch/riscv/kvm/vcpu_insn.c) fills it:
+   * csrrw writes rs1 under an all-ones mask, csrrs sets and csrrc clears the
+   * bits of rs1; ret_value comes back to rd on the next KVM_RUN
+   * (kvm_riscv_vcpu_csr_return).
+   */
+  #csrExit(op: "csrrw" | "csrrs" | "csrrc", csr: number, value: number, hi: number): VcpuExit {
+    const c = this.kvmRun.riscvCsr;
+    const v = (BigInt(hi >>> 0) << 32n) | BigInt(value >>> 0);
+    const all = 0xffff_ffff_ffff_ffffn;
+    c.csrNum = csr;
+    c.newValue = op === "csrrw" ? v : op === "csrrs" ? all : 0n;
+    c.writeMask = op === "csrrw" ? all : v;
+    c.retValue = 0n;
+    this.pending = PENDING_CSR;
+    return this.exit(c, this.costs.exitToUserspace);
+  }
+
   protected csr(op: "csrrw" | "csrrs" | "csrrc", csr: number, value: number, hi: number): VcpuExit | undefined {
     const r = this.result;
     r.regs = EMPTY;
@@ -234,20 +254,12 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.spend(this.costs.sysregNoTrap);
       return undefined;
     }
-    if (csr === CSR_SEED) {
-      const c = this.kvmRun.riscvCsr;
-      const v = (BigInt(hi >>> 0) << 32n) | BigInt(value >>> 0);
-      const all = 0xffff_ffff_ffff_ffffn;
-      c.csrNum = csr;
-      c.newValue = op === "csrrw" ? v : op === "csrrs" ? all : 0n;
-      c.writeMask = op === "csrrw" ? all : v;
-      c.retValue = 0n;
-      this.pending = PENDING_CSR;
-      return this.exit(c, this.costs.exitToUserspace);
-    }
+    if (csr === CSR_SEED) return this.#csrExit(op, csr, value, hi);
     const how = this.chip.handlesCsr(csr);
     if (how !== REG_NOT_HANDLED) {
-      r.value = this.chip.csr(op, csr, value, hi, this.wide) >>> 0;
+      const old = this.chip.csr(op, csr, value, hi, this.wide);
+      if (old === CSR_EXIT_TO_USER) return this.#csrExit(op, csr, value, hi);
+      r.value = old >>> 0;
       r.hi = this.wide.hi >>> 0;
       this.irqCheck = true;
       this.spend(how === REG_DIRECT ? this.costs.sysregNoTrap : this.costs.sysregTrap);

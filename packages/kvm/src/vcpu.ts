@@ -3,7 +3,7 @@
  * KVM_GET/SET_MP_STATE, KVM_ARM_VCPU_INIT, KVM_INTERRUPT, KVM_SET/GET/
  * HAS_DEVICE_ATTR on the vCPU), plus the model's stand-ins for what a VMM does
  * outside ioctls: loading a guest image, kicking the vCPU thread, pinning it.
- * Errnos per reference/kvm-qemu.md §1.7-1.8 and arch/arm64/kvm/arm.c,
+ * Errnos per Documentation/virt/kvm/api.rst and arch/arm64/kvm/arm.c,
  * arch/arm64/kvm/pmu-emul.c, arch/riscv/kvm/vcpu.c.
  */
 

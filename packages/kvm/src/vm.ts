@@ -4,7 +4,8 @@
  * irqfd/vm-irqfds.ts), KVM_CHECK_EXTENSION, KVM_ENABLE_CAP and the VM attributes
  * (arm64 SMCCC filter), with the errnos Linux returns (virt/kvm/kvm_main.c
  * kvm_vm_ioctl_create_vcpu, kvm_set_memory_region, kvm_ioctl_create_device;
- * arch/arm64/kvm/arm.c; reference/kvm-qemu.md §1.1, §1.8, §1.9).
+ * arch/arm64/kvm/arm.c kvm_arch_vcpu_precreate, kvm_vm_ioctl_irq_line;
+ * Documentation/virt/kvm/api.rst).
  *
  * It also owns what KVM keeps per VM: guest memory (memslots), the kernel
  * MMIO bus that in-kernel devices sit on (kvm_io_bus, consulted before an
@@ -325,7 +326,7 @@ export class Vm implements FirmwareVm {
 
   /** The VM's irqfds, GSI routing table and resamplers (src/irqfd/vm-irqfds.ts). */
   get irqfds(): VmIrqfds { return this.#irqfds; }
-  /** KVM_IRQFD: assign, or with KVM_IRQFD_FLAG_DEASSIGN remove, an irqfd (errnos: kvm-qemu.md §3.1). */
+  /** KVM_IRQFD: assign, or with KVM_IRQFD_FLAG_DEASSIGN remove, an irqfd (errnos: virt/kvm/eventfd.c kvm_irqfd_assign, kvm_irqfd_deassign). */
   irqfd(args: IrqfdArgs): void { this.#irqfds.irqfd(args); }
   /** KVM_SET_GSI_ROUTING: replaces the routing table (EINVAL as kvm_set_irq_routing). */
   setGsiRouting(entries: readonly RoutingEntry[], flags = 0): void { this.#irqfds.setGsiRouting(entries, flags); }

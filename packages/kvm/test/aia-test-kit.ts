@@ -2,7 +2,7 @@
  * Test helpers for the RISC-V AIA (tests and benchmarks only; not part of
  * the package): a VM set up the way QEMU's
  * kvm_riscv_aia_create() does it (MODE, SRCS, IDS, bits, APLIC and per-vCPU
- * IMSIC addresses, CTRL_INIT; kvm-qemu.md §1.10), and a guest that enables
+ * IMSIC addresses, CTRL_INIT; QEMU target/riscv/kvm/kvm-cpu.c), and a guest that enables
  * one identity in its IMSIC and claims interrupts through stopei.
  */
 

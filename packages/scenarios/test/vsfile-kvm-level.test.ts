@@ -1,4 +1,4 @@
-// Seed 000 on a modelled 8 × 5 host (reference/aia.md §4): FAIL_ENTRY under ordinary scheduling,
+// Seed 000 on a modelled 8 × 5 host (Linux arch/riscv/kvm/aia_imsic.c kvm_riscv_vcpu_aia_imsic_update): FAIL_ENTRY under ordinary scheduling,
 // the kernel-migrate remedy with and without spare files, AUTO fallback, determinism.
 import { describe, expect, it } from "vitest";
 import { KVM_DEV_RISCV_AIA_MODE_AUTO } from "@irqlab/kvm";

@@ -7,7 +7,6 @@
  * kernel-migrate remedy (see vsfile-placement.ts), or with the seed's QEMU
  * handler ("qemu-pin-next": on KVM_EXIT_FAIL_ENTRY with reason CSR_HSTATUS,
  * sched_setaffinity to hart (cpu + 1) % N and re-enter; never merged).
- * reference/aia.md §4.
  *
  * How a vCPU is driven: the VMM (or the guest's SBI HSM hart_start) makes it
  * runnable, its thread enters KVM_RUN (woken by the scheduler, which chooses

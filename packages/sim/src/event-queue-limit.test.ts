@@ -118,3 +118,60 @@ describe("EventQueue nested runs and the limit", () => {
     );
   });
 });
+
+describe("scheduleWhenUnlimited with an idle check", () => {
+  // X computes through a list of spans inside H's operations (each a nested run), stopping at each
+  // of H's limits; other events come at random times. Leaving X off the queue while it is idle must
+  // not change what happens, when, or in which order.
+  function play(hOps: number[], xSpans: number[], events: number[], withIdle: boolean): { log: string[]; dispatched: number } {
+    const q = new EventQueue();
+    const log: string[] = [];
+    let span = 0;
+    let end = xSpans[0]!;
+    const idle = (t: number): boolean => t < end;
+    const stepX = (): void => {
+      for (;;) {
+        q.runUntil(end);
+        if (q.now < end) {
+          q.scheduleWhenUnlimited(stepX, undefined, withIdle ? idle : undefined);
+          return;
+        }
+        log.push(`X span ${span} ends at ${q.now}`);
+        if (++span === xSpans.length) return;
+        end = q.now + xSpans[span]!;
+      }
+    };
+    events.forEach((t, k) =>
+      q.schedule(t, () => {
+        log.push(`event ${k} at ${q.now}`);
+        if (k % 3 === 0) q.schedule(q.now, () => log.push(`event ${k}' at ${q.now}`));
+      }),
+    );
+    q.schedule(0, () => {
+      for (const [i, c] of hOps.entries()) {
+        log.push(`H op ${i} at ${q.now}`);
+        q.runUntil(q.now + c);
+      }
+    });
+    q.schedule(0, stepX);
+    q.runUntilIdle();
+    return { log, dispatched: q.dispatched };
+  }
+
+  test("the same events at the same times in the same order, with fewer dispatches", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 0, max: 800 }), { maxLength: 8 }),
+        (hOps, xSpans, events) => {
+          const plain = play(hOps, xSpans, events, false);
+          const lazy = play(hOps, xSpans, events, true);
+          expect(lazy.log).toEqual(plain.log);
+          expect(lazy.dispatched).toBeLessThanOrEqual(plain.dispatched);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -35,6 +35,13 @@ export type EventId = number;
 /** Code run when an event is due. `arg` is what was given to `schedule`. */
 export type EventHandler<A> = (arg: A) => void;
 
+/**
+ * Whether a process may be left off the queue while the clock moves to `time`
+ * (see {@link EventQueue.scheduleWhenUnlimited}): true when running it there
+ * would do nothing but let that time pass. It then counts the time as run.
+ */
+export type IdleCheck = (time: Nanoseconds) => boolean;
+
 /** Anything that can tell the current virtual time. */
 export interface Clock {
   /** Current virtual time in nanoseconds. */
@@ -86,7 +93,13 @@ export class EventQueue implements Clock {
   // Handlers waiting for the limit to move past `now` (scheduleWhenUnlimited).
   readonly #deferredHandler: EventHandler<unknown>[] = [];
   readonly #deferredArg: unknown[] = [];
-  #deferredCount = 0; // entries of the two arrays in use (kept, not truncated, to reuse their storage)
+  readonly #deferredIdle: (IdleCheck | undefined)[] = [];
+  #deferredCount = 0; // entries of the arrays in use (kept, not truncated, to reuse their storage)
+  // A released handler left off the queue while it is idle (see scheduleWhenUnlimited's `idle`):
+  // it stands for an event due at `now`, first in line.
+  #standingHandler: EventHandler<unknown> = noop;
+  #standingArg: unknown = undefined;
+  #standingIdle: IdleCheck | undefined;
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
   #stopRequested = false;
@@ -131,7 +144,7 @@ export class EventQueue implements Clock {
 
   /** Number of events waiting (cancelled events excluded). */
   get pending(): number {
-    return this.#pending;
+    return this.#standingIdle === undefined ? this.#pending : this.#pending + 1;
   }
 
   /** Number of events dispatched since construction. */
@@ -141,6 +154,7 @@ export class EventQueue implements Clock {
 
   /** Time of the next event, or `undefined` when the queue is empty. */
   peekTime(): Nanoseconds | undefined {
+    if (this.#standingIdle !== undefined) return this.#now;
     // Settle only up to now (the reference must not pass `now` without a
     // dispatch), then find the minimum of the lowest non-empty slot.
     if (this.#settle(this.#now) >= 0) return this.#now;
@@ -168,6 +182,12 @@ export class EventQueue implements Clock {
         `cannot schedule an event at ${time} ns: it must be an integer no earlier than now (${this.#now} ns)`,
       );
     }
+    const slot = this.#alloc(time, handler as EventHandler<unknown>, arg);
+    this.#push(slot, time);
+    return this.#generation[slot]! * SLOT_LIMIT + slot;
+  }
+
+  #alloc(time: Nanoseconds, handler: EventHandler<unknown>, arg: unknown): number {
     let slot: number;
     if (this.#freeCount > 0) slot = this.#freeSlots[--this.#freeCount]!;
     else {
@@ -178,12 +198,11 @@ export class EventQueue implements Clock {
     }
     this.#time[slot] = time;
     this.#state[slot] = SLOT_PENDING;
-    this.#handler[slot] = handler as EventHandler<unknown>;
+    this.#handler[slot] = handler;
     this.#arg[slot] = arg;
     this.#pending++;
-    this.#push(slot, time);
     if (time < this.#quietUntil) this.#quietUntil = time;
-    return this.#generation[slot]! * SLOT_LIMIT + slot;
+    return slot;
   }
 
   /** Schedules `handler(arg)` `delay` nanoseconds from now. */
@@ -232,6 +251,17 @@ export class EventQueue implements Clock {
     }
     const outer = this.#limit;
     const target = time < outer ? time : outer;
+    if (this.#standingIdle !== undefined) {
+      if (target < this.#quietUntil && this.#standingIdle(target)) {
+        // The standing handler would have run to `target` and stopped there, alone: skip it.
+        this.#stopRequested = false;
+        this.#now = target;
+        // As after that run, it waits for the limit to move on unless it already has (restoreLimit).
+        if (this.#depth >= this.#cutDepth || !(outer > target)) this.#deferStanding();
+        return 0;
+      }
+      this.#materialize();
+    }
     if (target < this.#quietUntil) {
       // Nothing can be due (the common case of a model charging a cost): no handler runs.
       this.#stopRequested = false;
@@ -312,8 +342,14 @@ export class EventQueue implements Clock {
    * `now`: while a run is at its limit, the handler waits until an enclosing
    * run has moved the limit on. For a model that stopped at the limit and must
    * go on later without running again at the same instant.
+   *
+   * With `idle`, a handler released alone with nothing else due stays off the
+   * queue: a run that would dispatch it first asks `idle(target)` whether it
+   * would only let the time up to its target pass (a vCPU computing inside
+   * another's operation, stopping at each of its limits); if so the clock moves
+   * there without it, else it is dispatched first, where it would have been.
    */
-  scheduleWhenUnlimited<A>(handler: EventHandler<A>, arg: A): void {
+  scheduleWhenUnlimited<A>(handler: EventHandler<A>, arg: A, idle?: IdleCheck): void {
     if (this.#limit > this.#now) {
       this.schedule(this.#now, handler, arg);
       return;
@@ -321,6 +357,27 @@ export class EventQueue implements Clock {
     const i = this.#deferredCount++;
     this.#deferredHandler[i] = handler as EventHandler<unknown>;
     this.#deferredArg[i] = arg;
+    this.#deferredIdle[i] = idle;
+  }
+
+  #deferStanding(): void {
+    const i = this.#deferredCount++;
+    this.#deferredHandler[i] = this.#standingHandler;
+    this.#deferredArg[i] = this.#standingArg;
+    this.#deferredIdle[i] = this.#standingIdle;
+    this.#standingHandler = noop;
+    this.#standingArg = undefined;
+    this.#standingIdle = undefined;
+  }
+
+  /** Puts the standing handler on the queue where it stands: at `now`, before every event due then. */
+  #materialize(): void {
+    if (this.#standingIdle === undefined) return;
+    const slot = this.#alloc(this.#now, this.#standingHandler, this.#standingArg);
+    this.#standingHandler = noop;
+    this.#standingArg = undefined;
+    this.#standingIdle = undefined;
+    this.#pushFront(slot, this.#now);
   }
 
   #releaseDeferred(): void {
@@ -328,14 +385,28 @@ export class EventQueue implements Clock {
     // comes through here once per slice.
     const handlers = this.#deferredHandler;
     const args = this.#deferredArg;
+    const idles = this.#deferredIdle;
     const n = this.#deferredCount;
     const now = this.#now;
     this.#deferredCount = 0;
+    // A lone handler that can tell when it is idle, with nothing else due now, stands instead:
+    // it stays off the queue for as long as the runs that would dispatch it find it idle.
+    if (n === 1 && idles[0] !== undefined && this.#standingIdle === undefined && (now < this.#quietUntil || this.#settle(now) < 0)) {
+      this.#standingHandler = handlers[0]!;
+      this.#standingArg = args[0];
+      this.#standingIdle = idles[0];
+      handlers[0] = noop;
+      args[0] = undefined;
+      idles[0] = undefined;
+      return;
+    }
+    this.#materialize();
     for (let i = 0; i < n; i++) {
       const h = handlers[i]!;
       const a = args[i];
       handlers[i] = noop;
       args[i] = undefined;
+      idles[i] = undefined;
       this.schedule(now, h, a);
     }
   }
@@ -384,6 +455,7 @@ export class EventQueue implements Clock {
 
   /** Dispatches the earliest event if it is due at or before `limit`. */
   #stepUntil(limit: number): boolean {
+    if (this.#standingIdle !== undefined) this.#materialize(); // it is due now, first
     if (limit < this.#quietUntil) return false; // nothing can be due yet
     const time = this.#settle(limit);
     if (time < 0) return false;
@@ -489,6 +561,34 @@ export class EventQueue implements Clock {
     this.#bucketLen[b] = len + 1;
     this.#slotMask[level]! |= 1 << digit;
     this.#levelMask |= 1 << level;
+  }
+
+  /** As {@link #push}, but first among the slot's events (the slot keeps its times' order). */
+  #pushFront(slot: number, t: number): void {
+    this.#push(slot, t);
+    const ref = this.#ref;
+    // The bucket #push chose: find it again from the same level and digit.
+    const tHi = (t * INV_TWO_POW_32) | 0;
+    const hiXor = tHi ^ ((ref * INV_TWO_POW_32) | 0);
+    let level: number;
+    let digit: number;
+    if (hiXor !== 0) {
+      level = (63 - Math.clz32(hiXor)) >> 2;
+      digit = (tHi >>> (level * 4 - 32)) & 15;
+    } else {
+      const loXor = t ^ ref;
+      level = loXor === 0 ? 0 : (31 - Math.clz32(loXor)) >> 2;
+      digit = (t >>> (level * 4)) & 15;
+    }
+    const bk = level * 16 + digit;
+    const items = this.#bucket[bk]!;
+    const times = this.#bucketTime[bk]!;
+    const head = this.#head[bk]!;
+    const last = this.#bucketLen[bk]! - 1;
+    items.copyWithin(head + 1, head, last);
+    times.copyWithin(head + 1, head, last);
+    items[head] = slot;
+    times[head] = t;
   }
 
   #clearBucket(b: number): void {

@@ -20,11 +20,23 @@
 import type { AccessSize } from "./mmio-bus.js";
 import type { Nanoseconds } from "./time.js";
 
-/** Load `size` bytes from guest-physical `addr` (device or RAM). */
+/**
+ * Load `size` bytes from guest-physical `addr` (device or RAM). Without
+ * `signExtend` the value is zero-extended (Arm LDRB/LDRH/LDR, RISC-V
+ * LBU/LHU/LWU/LD).
+ */
 export interface MmioReadOp {
   readonly kind: "mmio-read";
   readonly addr: number;
   readonly size: AccessSize;
+  /**
+   * A sign-extending load into a register of this many bits: Arm
+   * LDRSB/LDRSH/LDRSW with Xt = 64 or Wt = 32 (the ESR_ELx ISS bits SSE and
+   * SF of the Arm ARM's ISS encoding for a Data Abort), RISC-V LB/LH/LW = 64 (XLEN).
+   * The result's `value`/`hi` hold the extended register value; with 32 the
+   * upper half is 0. An 8-byte load is not extended.
+   */
+  readonly signExtend?: 32 | 64;
 }
 
 /** Store `size` bytes at guest-physical `addr`. */
@@ -155,6 +167,13 @@ export const op = {
   /** An MMIO/RAM load. */
   read(addr: number, size: AccessSize): MmioReadOp {
     return { kind: "mmio-read", addr, size };
+  },
+  /**
+   * A sign-extending MMIO/RAM load (LDRSB/LDRSH/LDRSW, LB/LH/LW) into a
+   * register of `regBits` bits (Arm Wt = 32, Xt and RISC-V = 64).
+   */
+  readSigned(addr: number, size: AccessSize, regBits: 32 | 64 = 64): MmioReadOp {
+    return { kind: "mmio-read", addr, size, signExtend: regBits };
   },
   /** An MMIO/RAM store; pass `hi` for the high word of an 8-byte store. */
   write(addr: number, size: AccessSize, value: number, hi = 0): MmioWriteOp {

@@ -1,7 +1,7 @@
 /**
  * `irqlab demo` (arm64 part): a device interrupt through an eventfd and KVM's
  * irqfd into a vCPU's GICv3, the way QEMU + VFIO wire a passthrough device's
- * interrupt (kvm-qemu.md §3). The VMM creates an arm64 VM with one vCPU, the
+ * interrupt (Linux virt/kvm/eventfd.c, QEMU hw/vfio/). The VMM creates an arm64 VM with one vCPU, the
  * in-kernel vgic-v3 (NR_IRQS, the distributor and redistributor bases of
  * QEMU's virt board, then KVM_DEV_ARM_VGIC_CTRL_INIT — before any irqfd, as
  * seed 003 teaches), and binds an eventfd to GSI 8 (SPI 40) with KVM_IRQFD.

@@ -44,6 +44,13 @@ export class EventFd {
   #closed = false;
   /** Replaced, never mutated, when waiters come and go: a wake-up iterates a stable list without copying it. */
   #waiters: readonly EventFdWaiter[] = [];
+  /**
+   * The one exclusive priority waiter (kernel/sched/wait.c
+   * add_wait_queue_priority_exclusive): KVM's irqfd. It is woken first and,
+   * as irqfd_wakeup() returns 1 for EPOLLIN, consumes the wake-up, so other
+   * pollers of the eventfd do not see it; EPOLLHUP reaches everyone.
+   */
+  #priority: EventFdWaiter | undefined;
 
   /**
    * @param initval the counter's initial value (eventfd(initval, 0))
@@ -79,6 +86,10 @@ export class EventFd {
     if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`eventfd ${this.fd}: cannot add ${n} (EINVAL)`);
     if (n === 0) return;
     this.#count += n;
+    if (this.#priority !== undefined) {
+      this.#priority(this, "in");
+      return;
+    }
     for (const w of this.#waiters) w(this, "in");
   }
 
@@ -103,8 +114,29 @@ export class EventFd {
     this.#waiters = [...this.#waiters, w];
   }
 
-  /** Removes a poll waiter; returns whether it was there. */
+  /**
+   * add_wait_queue_priority_exclusive(): installs `w` as the eventfd's one
+   * priority waiter, or returns false (the kernel's -EBUSY) when it already
+   * has one. This is what lets one eventfd be an irqfd of only one VM at a
+   * time (virt/kvm/eventfd.c kvm_irqfd_register).
+   */
+  addPriorityWaiterExclusive(w: EventFdWaiter): boolean {
+    if (this.#priority !== undefined) return false;
+    this.#priority = w;
+    return true;
+  }
+
+  /** Whether an exclusive priority waiter (an irqfd) is installed. */
+  get hasPriorityWaiter(): boolean {
+    return this.#priority !== undefined;
+  }
+
+  /** Removes a poll waiter, priority or not; returns whether it was there. */
   removeWaiter(w: EventFdWaiter): boolean {
+    if (this.#priority === w) {
+      this.#priority = undefined;
+      return true;
+    }
     const i = this.#waiters.indexOf(w);
     if (i < 0) return false;
     this.#waiters = this.#waiters.filter((_, k) => k !== i);
@@ -115,6 +147,7 @@ export class EventFd {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#priority?.(this, "hup");
     for (const w of this.#waiters) w(this, "hup");
   }
 }

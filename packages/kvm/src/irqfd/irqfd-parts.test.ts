@@ -35,6 +35,20 @@ describe("EventFd (fs/eventfd.c)", () => {
     expect(fd.removeWaiter(w)).toBe(true);
     expect(fd.drain()).toBe(3);
   });
+
+  test("one exclusive priority waiter (add_wait_queue_priority_exclusive): it alone sees EPOLLIN, everyone sees EPOLLHUP", () => {
+    const fd = new EventFd();
+    const seen: string[] = [];
+    fd.addWaiter((_f, why) => seen.push(`poll ${why}`));
+    const irqfd = (_f: EventFd, why: string) => seen.push(`irqfd ${why}`);
+    expect(fd.addPriorityWaiterExclusive(irqfd)).toBe(true);
+    expect(fd.addPriorityWaiterExclusive(() => undefined)).toBe(false); // -EBUSY
+    fd.signal();
+    fd.close();
+    expect(seen).toEqual(["irqfd in", "irqfd hup", "poll hup"]);
+    expect(fd.removeWaiter(irqfd)).toBe(true);
+    expect(fd.hasPriorityWaiter).toBe(false);
+  });
 });
 
 function producer(irq: number, log: string[]): IrqBypassProducer {

@@ -1,7 +1,7 @@
 /**
  * KVM_IRQFD, resamplefd, KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI and irq bypass on
  * a vgic-v3 VM (virt/kvm/eventfd.c, irqchip.c; arch/arm64/kvm/arm.c;
- * reference/kvm-qemu.md §3.1, gic.md §3.7–3.8).
+ * arch/arm64/kvm/vgic/vgic-irqfd.c, vgic-its.c vgic_its_inject_msi).
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";

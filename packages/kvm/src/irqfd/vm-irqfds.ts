@@ -6,7 +6,7 @@
  * irqfd_resampler_ack, kvm_irq_routing_update; virt/kvm/irqchip.c kvm_set_irq,
  * kvm_send_userspace_msi, kvm_notify_acked_irq; arch/arm64/kvm/arm.c
  * kvm_arch_irq_bypass_add_producer / del_producer, kvm_arch_update_irqfd_routing;
- * reference/kvm-qemu.md §3.1, gic.md §3.7–3.8).
+ * arch/arm64/kvm/vgic/vgic-irqfd.c vgic_irqfd_set_irq, kvm_arch_set_irq_inatomic).
  *
  * Injection runs synchronously in the eventfd writer's context (the wake-up
  * callback): the count is drained, then every route of the GSI is driven.
@@ -138,6 +138,9 @@ export class VmIrqfds {
     const flags = args.flags ?? 0;
     if ((flags & ~(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE)) !== 0) this.vm.fail("EINVAL", io, `flags 0x${flags.toString(16)}`);
     if ((flags & KVM_IRQFD_FLAG_DEASSIGN) !== 0) {
+      // kvm_irqfd_deassign: only eventfd_ctx_fdget can fail (EBADF); an fd/GSI pair
+      // that matches no irqfd of this VM is still a success.
+      if (args.fd.closed) this.vm.fail("EBADF", io, `eventfd ${args.fd.fd} is closed`);
       const f = this.#irqfds.find((x) => x.fd === args.fd && x.gsi === args.gsi);
       if (f) this.deactivate(f);
       return;
@@ -151,7 +154,9 @@ export class VmIrqfds {
       if (args.resamplefd === undefined || args.resamplefd.closed) this.vm.fail("EBADF", io, "KVM_IRQFD_FLAG_RESAMPLE needs an open resamplefd");
       if (this.#routing.routes(args.gsi).some((r) => r.type !== KVM_IRQ_ROUTING_IRQCHIP)) this.vm.fail("EINVAL", io, `gsi ${args.gsi} is not an irqchip route: resampling needs a level line`);
     }
-    if (this.#irqfds.some((x) => x.fd === args.fd)) this.vm.fail("EBUSY", io, `eventfd ${args.fd.fd} is already an irqfd of this VM`);
+    // kvm_irqfd_register: the irqfd is the eventfd's exclusive priority waiter, so an
+    // eventfd already bound as an irqfd, in this VM or any other, is EBUSY.
+    if (args.fd.hasPriorityWaiter) this.vm.fail("EBUSY", io, `eventfd ${args.fd.fd} is already bound to an irqfd`);
     const f = new Irqfd(this, args.fd, args.gsi, resample ? args.resamplefd : undefined);
     f.msiRoute = this.#msiRoute(args.gsi);
     f.routes = this.#routing.routes(args.gsi);
@@ -165,7 +170,7 @@ export class VmIrqfds {
       f.resampler = r;
     }
     this.#irqfds.push(f);
-    args.fd.addWaiter(f.waiter);
+    args.fd.addPriorityWaiterExclusive(f.waiter);
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "irqfd-assign", { fd: args.fd.fd, gsi: args.gsi, resample: resample ? 1 : 0 });
     try {
       this.vm.kvm.irqBypass.registerConsumer(f, args.fd);

@@ -5,7 +5,8 @@
  * IMSIC page sits at that index. Linux arch/riscv/kvm/aia_aplic.c
  * (aplic_mmio_read_offset, aplic_mmio_write_offset, kvm_riscv_aia_aplic_inject,
  * aplic_update_irq_range → kvm_riscv_aia_inject_msi_by_id);
- * reference/aia.md §2.3 (KVM column), §2.5 (GRP_APLIC).
+ * aia_device.c (KVM_DEV_RISCV_AIA_GRP_APLIC: kvm_riscv_aia_aplic_get_attr /
+ * set_attr); the AIA specification, riscv/riscv-aia src/AdvPLIC.adoc.
  *
  * Built from @irqlab/aia's Aplic with the linux-kvm profile: DM reads 1, no
  * msiaddrcfg registers, no IDCs. The MSI address configuration given at

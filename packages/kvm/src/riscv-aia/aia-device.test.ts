@@ -1,5 +1,6 @@
 // KVM_DEV_TYPE_RISCV_AIA attributes, errnos and SW-file / APLIC / MSI delivery
-// (Linux arch/riscv/kvm/aia_device.c, aia_imsic.c, aia_aplic.c; reference/aia.md §2.5).
+// (Linux arch/riscv/kvm/aia_device.c, aia_imsic.c, aia_aplic.c; arch/riscv/include/uapi/asm/kvm.h).
+import { op } from "@irqlab/sim";
 import { describe, expect, it } from "vitest";
 import { KvmError } from "../errno.js";
 import { EventFd } from "../irqfd/eventfd.js";
@@ -8,11 +9,12 @@ import { Host } from "../host.js";
 import { REG_DIRECT, REG_TRAP } from "../irqchip.js";
 import { Kvm } from "../kvm.js";
 import { KVM_DEV_TYPE_RISCV_AIA } from "../uapi/device-types.js";
-import { KVM_EXIT_INTR } from "../uapi/exit-reasons.js";
+import { KVM_EXIT_INTR, KVM_EXIT_RISCV_CSR } from "../uapi/exit-reasons.js";
+import type { RiscvCsrExit } from "../kvm-run.js";
 import { registerRiscvAia } from "./aia-register.js";
 import { claimingGuest, createAiaVm, VIRT_APLIC_S, VIRT_IMSIC_S } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
-import { CSR_SIREG, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
+import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
 
 const C = U.KVM_DEV_RISCV_AIA_GRP_CONFIG;
 const A = U.KVM_DEV_RISCV_AIA_GRP_ADDR;
@@ -156,6 +158,32 @@ describe("SW-file trap-and-emulate and APLIC in MSI mode", () => {
     vcpus[0]!.run();
     expect(claimed).toEqual([42]);
     expect(chip.swfile!.isPending(42)).toBe(false);
+  });
+
+  it("a trapped sireg at a reserved siselect exits with KVM_EXIT_RISCV_CSR (aia_imsic.c kvm_riscv_vcpu_aia_imsic_rmw: -ENOENT; vcpu_insn.c csr_insn)", () => {
+    const { kvm } = setup(2);
+    const { vcpus } = createAiaVm(kvm, { vcpus: 1, mode: U.KVM_DEV_RISCV_AIA_MODE_EMUL });
+    const got: number[] = [];
+    vcpus[0]!.loadGuest({
+      main: function* () {
+        yield op.csrWrite(CSR_SISELECT, 0x71); // between eidelivery (0x70) and eithreshold (0x72): reserved
+        got.push((yield op.csrRead(CSR_SIREG)).value);
+        yield op.csrWrite(CSR_SISELECT, 0x50); // neither iprio (0x30..0x3f) nor IMSIC (0x70..0xff)
+        got.push((yield op.csrWrite(CSR_SIREG, 5)).value);
+        yield op.csrWrite(CSR_SISELECT, 0x72); // eithreshold: emulated in the kernel
+        got.push((yield op.csrRead(CSR_SIREG)).value);
+      },
+    });
+    const e1 = vcpus[0]!.run();
+    expect(e1.reason).toBe(KVM_EXIT_RISCV_CSR);
+    const c = e1 as RiscvCsrExit;
+    expect([c.csrNum, c.writeMask, c.newValue]).toEqual([CSR_SIREG, 0n, 0xffff_ffff_ffff_ffffn]); // csrrs rd, sireg, x0
+    c.retValue = 0x1234n;
+    const e2 = vcpus[0]!.run();
+    expect(e2.reason).toBe(KVM_EXIT_RISCV_CSR);
+    expect([(e2 as RiscvCsrExit).writeMask, (e2 as RiscvCsrExit).newValue]).toEqual([0xffff_ffff_ffff_ffffn, 5n]); // csrrw
+    expect(vcpus[0]!.run().reason).toBe(KVM_EXIT_INTR);
+    expect(got).toEqual([0x1234, 0, 0]);
   });
 
   it("a guest store to another vCPU's IMSIC page (IPI) traps and lands in its SW-file", () => {

@@ -6,8 +6,8 @@
  * vCPU's IMSIC by address). Linux arch/riscv/kvm/aia_device.c (aia_create,
  * aia_config, aia_aplic_addr, aia_imsic_addr, aia_init, aia_imsic_ppn,
  * aia_imsic_hart_index, kvm_riscv_aia_inject_msi, kvm_riscv_aia_inject_irq),
- * aia_imsic.c (kvm_riscv_aia_imsic_rw_attr); reference/aia.md §2.5,
- * kvm-qemu.md §1.10.
+ * aia_imsic.c (kvm_riscv_aia_imsic_rw_attr); arch/riscv/include/uapi/asm/kvm.h;
+ * QEMU target/riscv/kvm/kvm-cpu.c kvm_riscv_aia_create (the VMM's sequence).
  */
 
 import { IREG_EXIT_TO_USER, IREG_OK, type IregValue } from "@irqlab/aia";

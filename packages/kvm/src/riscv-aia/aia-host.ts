@@ -4,8 +4,8 @@
  * aia_hgei_control), the owner of each line, the SGEI path that tells an
  * owner its file asserted hgeip, and hart offlining (kvm_riscv_aia_disable).
  * Linux arch/riscv/kvm/aia.c (kvm_riscv_aia_init, kvm_riscv_aia_alloc_hgei,
- * kvm_riscv_aia_free_hgei, hgei_interrupt, kvm_riscv_aia_disable);
- * reference/aia.md §1.4, §3.1, §3.2.
+ * kvm_riscv_aia_free_hgei, hgei_interrupt, kvm_riscv_aia_disable, aia_hgei_init);
+ * aia_imsic.c kvm_riscv_vcpu_aia_imsic_update.
  *
  * One RiscvAiaHost serves every VM of a Kvm: the VS-files are a host
  * resource that VMs compete for, which is seed 000's subject. The

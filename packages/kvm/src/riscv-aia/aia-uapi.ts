@@ -4,7 +4,6 @@
  * groups, CONFIG attributes and their limits, ADDR, CTRL, GRP_IMSIC attribute
  * encoding, KVM_EXIT_FAIL_ENTRY_NO_VSFILE), arch/riscv/kvm/aia_device.c
  * (defaults) and include/linux/irqchip/riscv-imsic.h (IMSIC page shift).
- * reference/aia.md §2.5, kvm-qemu.md §1.10.
  */
 
 /** Attribute group: configuration (before CTRL_INIT). */

@@ -6,8 +6,7 @@
  * VS-file lifecycle at each entry), kvm_riscv_vcpu_aia_imsic_release,
  * kvm_riscv_vcpu_aia_imsic_inject, kvm_riscv_vcpu_aia_rmw_topei/_ireg
  * (SW-file trap-and-emulate), imsic_swfile_extirq_update;
- * arch/riscv/kvm/aia.c kvm_riscv_vcpu_aia_has_interrupts.
- * reference/aia.md §1.4, §3.2, §3.3.
+ * arch/riscv/kvm/aia.c kvm_riscv_vcpu_aia_has_interrupts, aia_set_hvictl.
  *
  * - EMUL: always the SW-file. AUTO/HWACCEL: at each entry on CPU c, nothing to
  *   do if the VS-file is already on c; else take the lowest free line on c,
@@ -21,9 +20,9 @@
  *   (REG_TRAP) and VSEIP = eidelivery ∧ topei ≠ 0.
  */
 
-import { ImsicFile, LINUX_KVM_PROFILE, IREG_OK, type IregValue } from "@irqlab/aia";
+import { ImsicFile, LINUX_KVM_PROFILE, IREG_EXIT_TO_USER, IREG_OK, type IregValue } from "@irqlab/aia";
 import type { CsrOp, Tracer, TrackId, WideValue } from "@irqlab/sim";
-import { REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
+import { CSR_EXIT_TO_USER, REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
 import { CSR_SIE, CSR_SIP, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER } from "../uapi/sbi.js";
 import type { RiscvAiaHost, VsFileOwner } from "./aia-host.js";
 import { KVM_DEV_RISCV_AIA_MODE_EMUL, KVM_DEV_RISCV_AIA_MODE_HWACCEL, KVM_RISCV_AIA_UNDEF_ADDR } from "./aia-uapi.js";
@@ -277,11 +276,22 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
     return f.readTopei() >>> 0;
   }
 
-  /** sireg at the current siselect: the IMSIC registers 0x70..0xFF of the current file. */
+  /**
+   * sireg at the current siselect (arch/riscv/kvm/aia.c
+   * kvm_riscv_vcpu_aia_rmw_ireg): 0x30..0x3F are the iprio registers, read
+   * as 0 here; 0x70..0xFF the IMSIC registers of the current file
+   * (kvm_riscv_vcpu_aia_imsic_rmw). Anything else, or an IMSIC number before
+   * the AIA is initialised, or a reserved one (imsic_mrif_isel_check:
+   * -ENOENT), is KVM_INSN_EXIT_TO_USER_SPACE: KVM_EXIT_RISCV_CSR. That needs
+   * the access to trap (the SW-file); through a VS-file it stays a guest error.
+   */
   #ireg(op: CsrOp["op"], value: number, hi: number, wide: WideValue): number {
     const f = this.currentFile;
     const isel = this.#siselect;
+    const trapped = this.#vsFile === undefined;
+    if (isel >= 0x30 && isel <= 0x3f) return 0;
     if (f === undefined || isel < 0x70 || isel > 0xff) {
+      if (trapped) return CSR_EXIT_TO_USER;
       this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg with siselect 0x${isel.toString(16)} (no IMSIC register there)`);
       return 0;
     }
@@ -291,8 +301,9 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
     const vLo = op === "csrrc" ? 0 : value;
     const vHi = op === "csrrc" ? 0 : hi;
     const status = f.rmwIreg(isel, 64, vLo, vHi, maskLo, maskHi, out);
+    if (status === IREG_EXIT_TO_USER && trapped) return CSR_EXIT_TO_USER;
     if (status !== IREG_OK) {
-      // Linux: -ENOENT → KVM_EXIT_RISCV_CSR, -EINVAL → illegal instruction; the model cannot raise either here.
+      // Linux: -EINVAL → KVM_INSN_ILLEGAL_TRAP (an odd RV64 eip/eie); the model raises no guest exception.
       this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg isel 0x${isel.toString(16)}: status ${status}`);
       return 0;
     }

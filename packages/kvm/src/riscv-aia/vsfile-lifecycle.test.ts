@@ -1,4 +1,4 @@
-// VS-file allocation at entry as Linux's kvm_riscv_vcpu_aia_imsic_update (reference/aia.md §3.2):
+// VS-file allocation at entry as Linux's kvm_riscv_vcpu_aia_imsic_update (arch/riscv/kvm/aia_imsic.c):
 // lowest free HGEI, kept on the same hart, moved by read-and-clear + OR-merge, FAIL_ENTRY per profile,
 // AUTO fallback and return, hart offline (kvm_riscv_aia_disable).
 import fc from "fast-check";

@@ -1,6 +1,6 @@
 /**
  * KVM_CAP_* capability numbers for KVM_CHECK_EXTENSION, with Linux's values
- * (include/uapi/linux/kvm.h; reference/kvm-qemu.md §1.8). Only the ones this
+ * (include/uapi/linux/kvm.h). Only the ones this
  * model answers are listed; any other number is "not supported" (0), as Linux
  * answers for a capability it does not know.
  */

@@ -1,7 +1,7 @@
 /**
  * KVM exit reasons: the values of `kvm_run.exit_reason`, spelled and numbered
  * as in Linux's include/uapi/linux/kvm.h (read via the synced copy in
- * kvmtool/kvmtool include/linux/kvm.h; reference/kvm-qemu.md §1.3). Also the
+ * kvmtool/kvmtool include/linux/kvm.h). Also the
  * sub-codes carried by some exits: KVM_INTERNAL_ERROR_* suberrors and the
  * KVM_EXIT_FAIL_ENTRY hardware reasons of arm64 and RISC-V.
  */

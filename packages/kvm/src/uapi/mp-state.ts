@@ -1,6 +1,7 @@
 /**
  * MP states of KVM_GET/SET_MP_STATE (include/uapi/linux/kvm.h;
- * reference/kvm-qemu.md §1.7). arm64 accepts RUNNABLE, STOPPED and SUSPENDED;
+ * arch/arm64/kvm/arm.c and arch/riscv/kvm/vcpu.c
+ * kvm_arch_vcpu_ioctl_set_mpstate). arm64 accepts RUNNABLE, STOPPED and SUSPENDED;
  * RISC-V accepts RUNNABLE and STOPPED; anything else is -EINVAL.
  */
 

@@ -1,6 +1,6 @@
 /**
- * KVM_EXIT_SYSTEM_EVENT types (include/uapi/linux/kvm.h; reference/kvm-qemu.md
- * §1.5) and the flag arm64 puts in data[0] for PSCI SYSTEM_RESET2.
+ * KVM_EXIT_SYSTEM_EVENT types (include/uapi/linux/kvm.h; Documentation/virt/kvm/api.rst)
+ * and the flag arm64 puts in data[0] for PSCI SYSTEM_RESET2.
  */
 
 /** Power off (PSCI SYSTEM_OFF, SBI SRST shutdown). */

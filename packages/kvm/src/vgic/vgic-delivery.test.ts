@@ -8,11 +8,13 @@
  * The guest is a GICv3 driver: GICD_CTLR, ICFGR, IPRIORITYR, ISENABLER,
  * ICC_PMR/CTLR/IGRPEN1, WFI, vector with IAR1, EOIR1 (+ DIR with EOImode 1).
  */
-import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICD_IROUTER, GICD_ISENABLER, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
+import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICD_ICFGR, GICD_IROUTER, GICD_ISENABLER, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
+import { op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { EventFd } from "../irqfd/eventfd.js";
 import { KVM_IRQ_ROUTING_IRQCHIP } from "../irqfd/gsi-routing.js";
 import { KVM_IRQFD_FLAG_RESAMPLE } from "../irqfd/vm-irqfds.js";
+import { KVM_REQ_IRQ_PENDING } from "../requests.js";
 import { KVM_EXIT_INTR, KVM_EXIT_MMIO } from "../uapi/exit-reasons.js";
 import { armVm, ids, loadDriver } from "./test-fixture.js";
 
@@ -128,5 +130,51 @@ describe("targets: SPIs follow GICD_IROUTER, PPIs the vCPU id of KVM_IRQ_LINE", 
     vm.irqLine((2 << 24) | (1 << 16) | 23, 1);
     expect(vgic.gic!.irqs.status(1, 23).pending).toBe(true);
     expect(vgic.gic!.irqs.status(0, 23).pending).toBe(false);
+  });
+});
+
+describe("an injection into an active interrupt (vgic.c kvm_vgic_inject_irq → vgic_queue_irq_unlock)", () => {
+  /** SPI 40 edge or level, enabled, group 1, routed to vCPU 0, made active as if the guest had acknowledged it. */
+  function activeSpi(edge: boolean) {
+    const rig = armVm();
+    const gic = rig.vgic.gic!;
+    gic.distributor.write(GICD_CTLR, 4, GICD_CTLR_ENABLE_SS_G1, 0);
+    gic.distributor.write(GICD_ICFGR + 8, 4, edge ? 2 << ((SPI % 16) * 2) : 0, 0);
+    gic.distributor.write(GICD_ISENABLER + 4, 4, 1 << (SPI - 32), 0);
+    gic.irqs.setActive(0, SPI, true);
+    expect(rig.vcpus[0]!.testRequest(KVM_REQ_IRQ_PENDING)).toBe(false);
+    return rig;
+  }
+
+  test("an edge SPI re-asserted while active makes KVM_REQ_IRQ_PENDING on its vCPU (irqfd and KVM_IRQ_LINE)", () => {
+    const { vm, vcpus, vgic } = activeSpi(true);
+    const fd = new EventFd();
+    vm.irqfd({ fd, gsi: SPI - 32 });
+    fd.signal();
+    expect(vgic.gic!.irqs.status(0, SPI)).toMatchObject({ pending: true, active: true });
+    expect(vcpus[0]!.testRequest(KVM_REQ_IRQ_PENDING)).toBe(true);
+    const other = activeSpi(true);
+    other.vm.irqLine((1 << 24) | SPI, 1);
+    expect(other.vcpus[0]!.testRequest(KVM_REQ_IRQ_PENDING)).toBe(true);
+  });
+
+  test("a level SPI whose line rises while active kicks; a line already high is no valid injection and does not", () => {
+    const { vm, vcpus } = activeSpi(false);
+    vm.irqLine((1 << 24) | SPI, 1);
+    expect(vcpus[0]!.testRequest(KVM_REQ_IRQ_PENDING)).toBe(true);
+    const held = activeSpi(false);
+    held.vgic.gic!.setSpiLevel(SPI, true); // the line was already up before the interrupt became active
+    held.vm.irqLine((1 << 24) | SPI, 1); // vgic_validate_injection: line_level == level
+    expect(held.vcpus[0]!.testRequest(KVM_REQ_IRQ_PENDING)).toBe(false);
+  });
+
+  test("a vCPU blocked in WFI is kicked out of it: woken, then put back by kvm_arch_vcpu_runnable (the interrupt is active)", () => {
+    const { kvm, vm, vcpus } = activeSpi(true);
+    const vcpu = vcpus[0]!;
+    vcpu.loadGuest({ main: function* () { yield op.unmask(); for (;;) yield op.wfi(); } });
+    kvm.queue.schedule(10_000, () => vm.irqLine((1 << 24) | SPI, 1));
+    const before = kvm.tracer.counters.get("kvm.wake_ignored");
+    vcpu.run();
+    expect(kvm.tracer.counters.get("kvm.wake_ignored") - before).toBe(1);
   });
 });

@@ -319,12 +319,17 @@ export class VgicV3 implements VmIrqChip {
       if (vcpu === undefined) fail("EINVAL", io, `no vCPU with id ${vcpuIndex}`);
       if (irqId < GIC_FIRST_PPI || irqId >= GIC_FIRST_SPI) fail("EINVAL", io, `PPI ${irqId} is not in 16..31`);
       const gic = this.#lazyInit(io);
-      gic.setPpiLevel(this.#chips.get(vcpu.vcpuId)!.pe, irqId, level);
+      const pe = this.#chips.get(vcpu.vcpuId)!.pe;
+      const valid = this.#validInjection(gic, pe, irqId, level);
+      gic.setPpiLevel(pe, irqId, level);
+      if (valid) this.#kickIfActive(gic, pe, irqId);
     } else if (irqType === KVM_ARM_IRQ_TYPE_SPI) {
       if (irqId < GIC_FIRST_SPI) fail("EINVAL", io, `SPI ${irqId} is below 32`);
       const gic = this.#lazyInit(io);
       if (irqId >= gic.nrIrqs || irqId > 1019) fail("EINVAL", io, `SPI ${irqId} is not below NR_IRQS (${gic.nrIrqs})`);
+      const valid = this.#validInjection(gic, 0, irqId, level);
       gic.setSpiLevel(irqId, level);
+      if (valid) this.#kickIfActive(gic, 0, irqId);
     } else {
       fail("EINVAL", io, `unknown irq_type ${irqType}`);
     }
@@ -370,7 +375,9 @@ export class VgicV3 implements VmIrqChip {
       return;
     }
     if (spi >= gic.nrIrqs || spi > 1019) fail("EINVAL", "KVM_IRQFD", `pin ${pin} (SPI ${spi}) is not below NR_IRQS (${gic.nrIrqs})`);
+    const valid = this.#validInjection(gic, 0, spi, level);
     gic.setSpiLevel(spi, level);
+    if (valid) this.#kickIfActive(gic, 0, spi);
   }
 
   injectMsi(msi: KvmMsi): number {
@@ -394,6 +401,39 @@ export class VgicV3 implements VmIrqChip {
   levelEoi(pe: number, intid: number): void {
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "level-eoi", { pe, intid });
     this.#ack?.(0, intid - VGIC_NR_PRIVATE_IRQS);
+  }
+
+  /**
+   * vgic.c vgic_validate_injection: whether kvm_vgic_inject_irq goes on to
+   * vgic_queue_irq_unlock — any assertion of an edge interrupt, a change of a
+   * level interrupt's line.
+   */
+  #validInjection(gic: Gicv3, pe: number, intid: number, level: boolean): boolean {
+    const s = gic.irqs.core.irqs;
+    const i = s.index(pe, intid);
+    const bit = 1 << (i & 31);
+    if ((s.edge[i >>> 5]! & bit) !== 0) return level;
+    return ((s.level[i >>> 5]! & bit) !== 0) !== level;
+  }
+
+  /**
+   * vgic.c vgic_queue_irq_unlock for an interrupt that is active: it is
+   * already on a vCPU's ap_list and is not queued again, but vgic_target_oracle
+   * names that vCPU (irq->vcpu ?: irq->target_vcpu) and KVM still makes
+   * KVM_REQ_IRQ_PENDING and kicks it — an edge interrupt re-asserted while
+   * active gets no EOI maintenance interrupt, so without the kick the vCPU
+   * would not see the new pending state until it exits for another reason.
+   * The Gicv3's output does not rise for a pending-and-active interrupt, so
+   * `raise()` does not cover this case.
+   */
+  #kickIfActive(gic: Gicv3, pe: number, intid: number): void {
+    const s = gic.irqs.core.irqs;
+    const i = s.index(pe, intid);
+    if (((s.active[i >>> 5]! >>> (i & 31)) & 1) === 0) return;
+    const target = intid < GIC_FIRST_SPI ? pe : s.target[i]!;
+    if (target < 0) return;
+    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "inject-while-active", { pe: target, intid });
+    this.#byPe[target]?.raise();
   }
 
   #lazyInit(io: string): Gicv3 {

@@ -7,7 +7,8 @@
  * - Lines are numbered 1..nr_hgei (line 0 means "no guest file": hstatus.VGEIN = 0).
  * - Allocation takes the lowest free line on the given CPU (`__ffs` of the
  *   free bitmap) and records the owner; with none free it fails with -ENOENT.
- * - Every CPU has the same nr_hgei (Linux assumes so; see aia.md §3.1).
+ * - Every CPU has the same nr_hgei (Linux assumes so: aia.c aia_hgei_init fills
+ *   every CPU's free bitmap from the one kvm_riscv_aia_nr_hgei).
  * - GEILEN is at most 63 on RV64 (hgeie/hgeip bits 1..63), 31 on RV32.
  *
  * The allocator knows nothing of schedulers, which is the seed 000 problem;

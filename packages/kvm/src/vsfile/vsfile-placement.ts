@@ -97,6 +97,13 @@ export class SchedulerPlacement implements PlacementPolicy {
     return t.hart;
   }
 
+  keeps(vcpu: PlacedVcpu): boolean {
+    const e = this.#byVcpu.get(vcpu);
+    if (e?.affinity !== vcpu.affinity || e.thread.state === "sleeping") return false;
+    // With kernelMigrate, select() looks at the VS-files on every entry.
+    return e.thread.hart === vcpu.hostCpu && (this.options.kernelMigrate !== true || this.options.aia === undefined);
+  }
+
   /** The hart holding the vCPU's file if allowed, else the next allowed online hart with a free file. */
   #target(t: HostThread, own: number, from: number, aia: RiscvAiaHost): number {
     if (own >= 0 && t.affinity.get(own) && this.sched.isOnline(own)) return own;

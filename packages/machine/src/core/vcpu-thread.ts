@@ -7,9 +7,11 @@
  * queue. A thread's step is KVM_RUN in a loop, each exit handled as
  * kvm_cpu_exec handles it, until KVM_RUN returns because the vCPU blocked
  * (RunOptions.onWakeup: the thread sleeps until the wake-up callback), its
- * time ran out (the limit of an enclosing run: the step resumes as soon as
- * the clock may move on), or the machine stopped it. A thread that executes
- * while another vCPU's operation is in progress runs inside that operation's
+ * time ran out (the limit of an enclosing run: KVM_RUN hands back "running"
+ * without an exit, and the step continues that KVM_RUN once the clock may
+ * move on, left off the queue for as long as Vcpu.idleUntil says continuing
+ * would only let time pass), or the machine stopped it. A thread that
+ * executes while another vCPU's operation is in progress runs inside that operation's
  * time (EventQueue "nested runs"), so vCPUs of one machine run in parallel
  * in virtual time, each on its own host CPU.
  *
@@ -71,11 +73,15 @@ export class VcpuThread {
   #scheduled = false;
   #started = false;
   #blocked = false;
+  // KVM_RUN returned "running": the vCPU is still in it, and the next run() continues it.
+  #inRun = false;
   readonly #runOptions: RunOptions;
   readonly #step = (): void => {
     this.#scheduled = false;
     this.#exec();
   };
+  // Continuing KVM_RUN up to `time` would only let time pass (see EventQueue.scheduleWhenUnlimited).
+  readonly #idle = (time: number): boolean => this.#started && this.machine.vcpusMayRun() && this.vcpu.idleUntil(time);
 
   constructor(
     readonly machine: VcpuThreadMachine,
@@ -127,7 +133,7 @@ export class VcpuThread {
   #schedule(): void {
     if (this.#scheduled || !this.#started) return;
     this.#scheduled = true;
-    this.machine.queue.scheduleWhenUnlimited(this.#step, undefined);
+    this.machine.queue.scheduleWhenUnlimited(this.#step, undefined, this.#inRun ? this.#idle : undefined);
   }
 
   /** kvm_cpu_exec() until the thread has to wait. */
@@ -140,7 +146,8 @@ export class VcpuThread {
     }
     for (;;) {
       if (!this.#started || !m.vcpusMayRun()) return; // qemu_wait_io_event: sleep until resumed
-      this.runs++;
+      if (!this.#inRun) this.runs++;
+      this.#inRun = false;
       const e = vcpu.run(0, this.#runOptions);
       switch (e.reason) {
         case KVM_EXIT_INTR:
@@ -149,7 +156,9 @@ export class VcpuThread {
             m.threadBlocked(this, true);
             return; // asleep in KVM_RUN until the wake-up callback
           }
-          if (e.cause === "budget") {
+          if (e.cause === "running" || e.cause === "budget") {
+            // Out of time: "running" is no exit, the vCPU is still in KVM_RUN and the next run() continues it.
+            this.#inRun = e.cause === "running";
             this.#schedule(); // go on once the clock may move past now
             return;
           }

@@ -3,7 +3,7 @@
  * interrupt outputs (interrupt.ts): where transmitted bytes go, timers in
  * virtual time, and the tracer that counts guest errors. Nothing here is global: every device receives
  * these as constructor options (rust-vmm vm-superio `Serial<T: Trigger, W:
- * Write>`; QEMU's qemu_irq and CharBackend, reference/kvm-qemu.md §5.5).
+ * Write>`; QEMU's qemu_irq and CharBackend).
  *
  * Guest errors follow the gic and aia packages: they never throw, they are
  * counted by {@link Tracer.guestError} under a per-device track, like QEMU's

@@ -8,7 +8,7 @@
  * with `devid` = requester ID and KVM_MSI_VALID_DEVID (QEMU
  * hw/intc/arm_gicv3_its_kvm.c kvm_its_send_msi); on riscv64 a write to an
  * IMSIC interrupt file. The device never sees a GSI
- * (reference/style-by-example.md §4).
+ * (as rust-vmm vm-superio devices see only their `Trigger`).
  */
 
 /**

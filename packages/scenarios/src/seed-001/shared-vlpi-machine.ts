@@ -1,7 +1,7 @@
 /**
  * Seed 001 on the full arm64 machine: `irqlab-system-aarch64 -M virt -accel
  * kvm,x-gicv4=BEHAVIOUR -device vfio-pci,host=...` booting the guest package's
- * `virtio-shared-vector` image (reference/gic.md §4a). The image's old
+ * `virtio-shared-vector` image. The image's old
  * virtio-pci driver maps two LPIs through the guest ITS, writes MSI data 0
  * into MSI-X entry 0 and data 1 into entries 1–6, waits for each queue's
  * interrupt, kicks all six queues again and reboots at once (PSCI

@@ -1,7 +1,7 @@
 /**
  * Seed 001, "[RFC PATCH] KVM: arm/arm64: GICv4: Support shared VLPI"
- * (Kunkun Jiang and Marc Zyngier, kvmarm, November 2023; reference/gic.md
- * §4a), run once under one vgic-v4 behaviour of @irqlab/kvm.
+ * (Kunkun Jiang and Marc Zyngier, kvmarm, November 2023; Linux 6.16's fix:
+ * commits fc4dafe87b93, 05b9405f2fa1), run once under one vgic-v4 behaviour of @irqlab/kvm.
  *
  * A passthrough virtio-scsi function has 7 MSI-X vectors; VFIO requests all
  * of them as host LPIs. The old guest driver (CentOS 7.6, 4.19) uses entry 0

@@ -1,5 +1,5 @@
 /**
- * Seed 004's claims on the kvm model ("An ode to kvm_arch_vcpu_runnable()", gic.md §3.12, §4c).
+ * Seed 004's claims on the kvm model ("An ode to kvm_arch_vcpu_runnable()"; arm.c kvm_arch_vcpu_runnable).
  */
 import { Tracer } from "@irqlab/sim";
 import { describe, expect, it } from "vitest";

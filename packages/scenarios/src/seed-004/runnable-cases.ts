@@ -1,6 +1,6 @@
 /**
  * Seed 004, "An ode to kvm_arch_vcpu_runnable()" (Andrew Jones, kvmarm,
- * 2017; reference/gic.md §3.12, §4c): the thread's cases run on the kvm
+ * 2017; Linux arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable): the thread's cases run on the kvm
  * model — a vCPU, its guest's WFI, the irqchip and a vPMU overflow — under
  * the two kvm_arch_vcpu_runnable() conditions of @irqlab/kvm:
  *

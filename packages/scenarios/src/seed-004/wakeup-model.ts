@@ -1,7 +1,7 @@
 /**
  * A small model of arm64 KVM's wake-up protocol for the missed-wake-up
  * explorer of seed 004 ("An ode to kvm_arch_vcpu_runnable()", kvmarm 2017;
- * reference/gic.md §3.12, §4c). Each transition is one step of a kernel code
+ * Linux arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable, kvm_vcpu_wfi). Each transition is one step of a kernel code
  * path, taken by one thread:
  *
  * - the vCPU thread's run loop (arch/arm64/kvm/arm.c
