@@ -9,12 +9,7 @@
  */
 
 import {
-  CSR_SIE,
-  CSR_SIREG,
-  CSR_SISELECT,
-  CSR_STOPEI,
   EventFd,
-  IRQ_S_EXT,
   KVM_ARM_TARGET_GENERIC_V8,
   KVM_DEV_ARM_VGIC_CTRL_INIT,
   KVM_DEV_ARM_VGIC_GRP_ADDR,
@@ -43,7 +38,7 @@ import {
   type Vcpu,
   type Vm,
 } from "@irqlab/kvm";
-import { op, type GuestProgram } from "@irqlab/sim";
+import { claimingGuest } from "../../packages/kvm/test/aia-test-kit.js";
 
 /** QEMU virt: VIRT_GIC_DIST, VIRT_GIC_REDIST, VIRT_IMSIC_S. */
 const DIST = 0x0800_0000;
@@ -161,28 +156,5 @@ export function riscvVm(kvm: Kvm, vcpuCount: number): ConservedVm {
       else fds[id - 1]!.signal();
     },
     pending: (id) => aia.chip(hartOf(id))?.currentFile?.isPending(id) ?? false,
-  };
-}
-
-/** eidelivery = 1, the identities enabled in eie, sie.SEIE, unmasked WFI; the vector claims with stopei until none is left. */
-function claimingGuest(ids: readonly number[], taken: number[]) {
-  return {
-    main: function* (): GuestProgram {
-      yield op.csrWrite(CSR_SISELECT, 0x70);
-      yield op.csrWrite(CSR_SIREG, 1);
-      yield op.csrWrite(CSR_SISELECT, 0xc0);
-      for (const id of ids) yield op.csrSet(CSR_SIREG, (1 << id) >>> 0);
-      yield op.csrSet(CSR_SIE, 1 << IRQ_S_EXT);
-      yield op.unmask();
-      for (;;) yield op.wfi();
-    },
-    vector: function* (): GuestProgram {
-      for (;;) {
-        const r = yield op.csrWrite(CSR_STOPEI, 0);
-        const id = r.value >>> 16;
-        if (id === 0) return;
-        taken.push(id);
-      }
-    },
   };
 }

@@ -324,7 +324,7 @@ export {
   SBI_EXT_HSM_STOP_PENDING,
   SBI_HART_MASK_BASE_ALL,
 } from "./riscv/sbi-ipi-time.js";
-export { KtestReport } from "./riscv/ktest-report.js";
+export { KtestReport } from "./boot/ktest-report.js";
 export { KtestPrng, sha256Words } from "./riscv/ktest-prng.js";
 export { KtestSmp, IDLE_POLL_NS, type OnCpuFunc } from "./riscv/ktest-smp.js";
 export { KtestTimer, hasSstc, CSR_STIMECMP } from "./riscv/ktest-timer.js";

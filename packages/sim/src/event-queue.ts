@@ -529,8 +529,8 @@ export class EventQueue implements Clock {
     }
   }
 
-  /** Appends record `slot` (time `t`) to the slot it belongs in relative to the reference. */
-  #push(slot: number, t: number): void {
+  /** Appends record `slot` (time `t`) to the slot it belongs in relative to the reference; returns that bucket. */
+  #push(slot: number, t: number): number {
     const ref = this.#ref;
     const tHi = (t * INV_TWO_POW_32) | 0;
     const hiXor = tHi ^ ((ref * INV_TWO_POW_32) | 0);
@@ -561,26 +561,12 @@ export class EventQueue implements Clock {
     this.#bucketLen[b] = len + 1;
     this.#slotMask[level]! |= 1 << digit;
     this.#levelMask |= 1 << level;
+    return b;
   }
 
   /** As {@link #push}, but first among the slot's events (the slot keeps its times' order). */
   #pushFront(slot: number, t: number): void {
-    this.#push(slot, t);
-    const ref = this.#ref;
-    // The bucket #push chose: find it again from the same level and digit.
-    const tHi = (t * INV_TWO_POW_32) | 0;
-    const hiXor = tHi ^ ((ref * INV_TWO_POW_32) | 0);
-    let level: number;
-    let digit: number;
-    if (hiXor !== 0) {
-      level = (63 - Math.clz32(hiXor)) >> 2;
-      digit = (tHi >>> (level * 4 - 32)) & 15;
-    } else {
-      const loXor = t ^ ref;
-      level = loXor === 0 ? 0 : (31 - Math.clz32(loXor)) >> 2;
-      digit = (t >>> (level * 4)) & 15;
-    }
-    const bk = level * 16 + digit;
+    const bk = this.#push(slot, t);
     const items = this.#bucket[bk]!;
     const times = this.#bucketTime[bk]!;
     const head = this.#head[bk]!;

@@ -41,7 +41,7 @@ import type { GuestCode, GuestImage } from "../guest-image.js";
 import { sbiCall, sbiProbeExtension, SBI_EXT_BASE, sbiSystemReset, SBI_ERR_INVALID_PARAM, SBI_ERR_NOT_SUPPORTED, SBI_SRST_RESET_TYPE_SHUTDOWN, SBI_SUCCESS, type SbiRet } from "../power/sbi.js";
 import { CSR_SIE, CSR_SIP, IE_SSIE, IE_STIE, IRQ_S_SOFT, IRQ_S_TIMER, setThisCpu, thisCpu } from "../riscv/hart-csr.js";
 import { KtestPrng } from "../riscv/ktest-prng.js";
-import { KtestReport } from "../riscv/ktest-report.js";
+import { ABORT_EXIT_STATUS, KtestReport } from "../boot/ktest-report.js";
 import { KtestSmp } from "../riscv/ktest-smp.js";
 import { KtestTimer } from "../riscv/ktest-timer.js";
 import { SBI_EXT_BASE_GET_SPEC_VERSION, SBI_EXT_IPI, SBI_IMPL_OPENSBI, sbiGetImpId, sbiGetImpVersion, sbiImplOpensbiVersion, sbiSendIpi, sbiSendIpiBroadcast } from "../riscv/sbi-ipi-time.js";
@@ -49,8 +49,6 @@ import type { ImageOptions } from "./image-common.js";
 
 /** SBI_IPI_TIMEOUT's default in riscv/sbi.c, in microseconds. */
 export const SBI_IPI_TIMEOUT_US = 200_000;
-/** lib/abort.c: abort() is exit(63). */
-export const ABORT_EXIT_STATUS = 63;
 /** The seed of check_ipi's PRNG. */
 export const SBI_IPI_PRNG_SEED = 0xdeadbeef;
 

@@ -19,72 +19,26 @@ import { halt } from "../boot/panic.js";
 import { putString } from "../console/console.js";
 import type { GuestCode } from "../guest-image.js";
 import { psciSystemOff } from "../power/psci.js";
+import { ABORT_EXIT_STATUS, KtestReport } from "../boot/ktest-report.js";
 
-/** lib/abort.c ABORT_EXIT_STATUS. */
-export const ABORT_EXIT_STATUS = 63;
-/** report_summary()'s value when every test was skipped (77 >> 1). */
-export const ALL_SKIPPED_STATUS = 77 >> 1;
+export { ABORT_EXIT_STATUS, ALL_SKIPPED_STATUS } from "../boot/ktest-report.js";
 
-/** The report state of one test program (kernel data: lib/report.c's statics). */
-export class UnitTestReport {
+/**
+ * The reporter of an arm test program: lib/report.c's output and counters
+ * ({@link KtestReport}) on the booted guest's console, plus printf() and
+ * report_abort(), which ends the test through lib/arm/io.c exit().
+ */
+export class UnitTestReport extends KtestReport {
   readonly sys: BootedGuest;
-  tests = 0;
-  failures = 0;
-  skipped = 0;
-  #prefixes: string[] = [];
 
   constructor(sys: BootedGuest) {
+    super(sys.console);
     this.sys = sys;
-  }
-
-  /** The current prefix: every pushed prefix followed by ": ". */
-  get prefix(): string {
-    return this.#prefixes.map((p) => `${p}: `).join("");
-  }
-
-  /** report_prefix_push(). */
-  push(prefix: string): void {
-    this.#prefixes.push(prefix);
-  }
-
-  /** report_prefix_pop(). */
-  pop(): void {
-    this.#prefixes.pop();
   }
 
   /** printf() of `text` as is. */
   *print(text: string): GuestCode {
     yield* putString(this.sys.console, text);
-  }
-
-  /** report(pass, msg): "PASS: <prefix><msg>" or "FAIL: …". Returns `pass`. */
-  *report(pass: boolean, msg: string): GuestCode<boolean> {
-    this.tests++;
-    if (!pass) this.failures++;
-    yield* this.print(`${pass ? "PASS" : "FAIL"}: ${this.prefix}${msg}\n`);
-    return pass;
-  }
-
-  /** report_skip(msg): "SKIP: <prefix><msg>". */
-  *skip(msg: string): GuestCode {
-    this.tests++;
-    this.skipped++;
-    yield* this.print(`SKIP: ${this.prefix}${msg}\n`);
-  }
-
-  /** report_info(msg): "INFO: <prefix><msg>". */
-  *info(msg: string): GuestCode {
-    yield* this.print(`INFO: ${this.prefix}${msg}\n`);
-  }
-
-  /** report_summary(): prints the SUMMARY line and returns the exit code. */
-  *summary(): GuestCode<number> {
-    let line = `SUMMARY: ${this.tests} tests`;
-    if (this.failures > 0) line += `, ${this.failures} unexpected failures`;
-    if (this.skipped > 0) line += `, ${this.skipped} skipped`;
-    yield* this.print(`${line}\n`);
-    if (this.tests === this.skipped) return ALL_SKIPPED_STATUS;
-    return this.failures > 0 ? 1 : 0;
   }
 
   /** report_abort(msg): "ABORT: <prefix><msg>", the summary, then abort(). */

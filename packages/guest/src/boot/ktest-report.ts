@@ -1,6 +1,7 @@
 /**
  * Test reporting as kvm-unit-tests prints it (lib/report.c), so that a
- * workload's output reads like the kvm-unit-tests test it follows:
+ * workload's output reads like the kvm-unit-tests test it follows, on
+ * either architecture:
  *
  * - a prefix stack: each pushed prefix is followed by ": " (report_prefix_push
  *   / _pop / _popn);
@@ -12,7 +13,7 @@
  *   failures", ", K known failures", ", X expected failures", ", S skipped"
  *   for the non-zero counts; its status is 1 with unexpected failures,
  *   77 >> 1 when everything was skipped, else 0;
- * - exit(code) (lib/riscv/io.c): "\nEXIT: STATUS=<code << 1 | 1>".
+ * - exit(code) (lib/arm/io.c, lib/riscv/io.c): "\nEXIT: STATUS=<code << 1 | 1>".
  *
  * The counters are kernel data (the test's globals); output goes to the
  * console one line at a time.
@@ -20,6 +21,11 @@
 
 import { putLine, putString, type Console } from "../console/console.js";
 import type { GuestCode } from "../guest-image.js";
+
+/** lib/abort.c ABORT_EXIT_STATUS: the code abort() exits with. */
+export const ABORT_EXIT_STATUS = 63;
+/** report_summary()'s value when every test was skipped (77 >> 1). */
+export const ALL_SKIPPED_STATUS = 77 >> 1;
 
 /** The kvm-unit-tests reporter. */
 export class KtestReport {
@@ -103,7 +109,7 @@ export class KtestReport {
   /** report_summary(): prints the summary, returns the status main() returns. */
   *summary(): GuestCode<number> {
     yield* putLine(this.#console, this.summaryLine());
-    if (this.tests === this.skipped) return 77 >> 1;
+    if (this.tests === this.skipped) return ALL_SKIPPED_STATUS;
     return this.failures > 0 ? 1 : 0;
   }
 
