@@ -35,7 +35,9 @@ export {
   type SpanEvent,
   type CounterEvent,
 } from "./tracer.js";
-export { toChromeTrace, toChromeTraceJson, type ChromeTrace, type ChromeTraceEvent } from "./chrome-trace.js";
+export { TraceState, type OpenState } from "./trace-state.js";
+export { toChromeTrace, toChromeTraceJson, sortByStart, type ChromeTrace, type ChromeTraceEvent } from "./chrome-trace.js";
+export { checkChromeTrace } from "./chrome-trace-check.js";
 export { Bitmap, lowestSetBit } from "./bitmap.js";
 export {
   op,

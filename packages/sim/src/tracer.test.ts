@@ -52,14 +52,14 @@ describe("Chrome Trace export", () => {
     t.instant(dev, "irq", "msi");
     t.sample(dev, "irq", "pending", 2);
     const ct = toChromeTrace(t, { seed: 1 });
-    expect(ct.displayTimeUnit).toBe("ns");
+    expect("displayTimeUnit" in ct).toBe(false);
     expect(ct.otherData.seed).toBe(1);
-    const meta = ct.traceEvents.filter((e) => e.ph === "M");
+    const meta = ct.traceEvents.filter((e) => e.ph === "M" && e.name.endsWith("_name"));
     expect(meta.map((e) => [e.name, e.pid, e.args?.name])).toEqual([
       ["process_name", 1, "vm0"],
-      ["thread_name", 1, "vcpu0 (vcpu)"],
+      ["thread_name", 1, "vcpu0"],
       ["process_name", 2, "host"],
-      ["thread_name", 2, "aplic (device)"],
+      ["thread_name", 2, "aplic"],
     ]);
     const x = ct.traceEvents.find((e) => e.ph === "X")!;
     expect([x.ts, x.dur, x.pid, x.tid, x.args?.exit]).toEqual([2, 0.5, 1, 1, "KVM_EXIT_MMIO"]);

@@ -8,6 +8,11 @@
  * always counted (like QEMU's LOG_GUEST_ERROR, which can be enabled after the
  * fact, a test wants the count whether or not a trace was asked for).
  *
+ * Besides instants, spans and samples, a tracer keeps the causal thread of
+ * an interrupt (beginCause / cause / endFlow: a flow from its raise to where
+ * a vCPU takes it) and the state tracks whose open slice an export closes
+ * (trace-state.ts).
+ *
  * Events export to Chrome Trace Event JSON (see chrome-trace.ts) and to a
  * line-per-event text form used for golden traces.
  */
@@ -15,6 +20,7 @@
 import { Counters } from "./counters.js";
 import type { Clock } from "./event-queue.js";
 import type { Nanoseconds } from "./time.js";
+import type { TraceState } from "./trace-state.js";
 
 /** What a track stands for; decides how viewers group it. */
 export type TrackKind = "host-cpu" | "vcpu" | "device" | "vmm" | "host";
@@ -33,7 +39,11 @@ export interface TrackInfo {
 /** Values an event may carry. Kept flat so traces stay byte-stable. */
 export type TraceArgs = Readonly<Record<string, string | number | boolean>>;
 
-/** An instant: something that happened at one moment. */
+/**
+ * An instant: something that happened at one moment. An instant may begin a
+ * flow (`flowOut`: the raise of an interrupt) or end one (`flowIn`: where a
+ * vCPU takes it); viewers draw an arrow between the two.
+ */
 export interface InstantEvent {
   readonly phase: "instant";
   readonly ts: Nanoseconds;
@@ -41,6 +51,10 @@ export interface InstantEvent {
   readonly category: string;
   readonly name: string;
   readonly args: TraceArgs | undefined;
+  /** The flow this instant begins, if any (a {@link Tracer.beginCause} id). */
+  readonly flowOut?: number;
+  /** The flow this instant ends, if any. */
+  readonly flowIn?: number;
 }
 
 /** A span of virtual time on one track (a KVM_RUN, an exit being handled). */
@@ -89,8 +103,12 @@ export class Tracer {
   readonly #clock: Clock;
   readonly #events: TraceEvent[] = [];
   readonly #tracks: TrackInfo[] = [];
+  readonly #trackIds = new Map<string, TrackId>();
   readonly #maxEvents: number;
   #dropped = 0;
+  #nextFlow = 1;
+  #cause = 0;
+  readonly #states: TraceState[] = [];
   readonly #guestErrors = this.counters.counter(GUEST_ERROR);
 
   /** @param clock where timestamps come from (an EventQueue); time 0 if omitted. */
@@ -102,11 +120,19 @@ export class Tracer {
 
   /** Registers a track. Tracks with the same group and name are the same track. */
   track(group: string, name: string, kind: TrackKind): TrackId {
-    const found = this.#tracks.find((t) => t.group === group && t.name === name);
-    if (found) return found.id;
+    // Indexed: a host of 1024 harts registers some 70,000 tracks (one per IMSIC file).
+    const key = `${group}\u0000${name}`;
+    const found = this.#trackIds.get(key);
+    if (found !== undefined) return found;
     const id = this.#tracks.length;
     this.#tracks.push({ id, kind, group, name });
+    this.#trackIds.set(key, id);
     return id;
+  }
+
+  /** The clock's time: what events recorded now are stamped with. */
+  get now(): Nanoseconds {
+    return this.#clock.now;
   }
 
   /** The registered tracks, in registration order. */
@@ -134,6 +160,72 @@ export class Tracer {
   span(track: TrackId, category: string, name: string, start: Nanoseconds, dur: Nanoseconds, args?: TraceArgs): void {
     if (!this.enabled) return;
     this.#push({ phase: "span", ts: start, dur, track, category, name, args });
+  }
+
+  /**
+   * Records that an interrupt is raised now and makes it the cause of what
+   * follows until {@link endCause}: a vCPU told of a pending interrupt while
+   * a cause is open remembers its flow id ({@link cause}) and ends the flow
+   * where it takes the interrupt. Nested raises (an irqfd's kvm_set_irq, then
+   * the irqchip's own event) join the outermost cause instead of opening a
+   * flow of their own. Returns the previous cause, for endCause. Hot paths
+   * call it only when enabled (the argument object is not built otherwise);
+   * when disabled it records nothing.
+   */
+  beginCause(track: TrackId, category: string, name: string, args?: TraceArgs): number {
+    const prev = this.#cause;
+    if (!this.enabled) return prev;
+    if (prev !== 0) {
+      this.instant(track, category, name, args);
+      return prev;
+    }
+    const id = this.#nextFlow++;
+    this.#cause = id;
+    this.#push({ phase: "instant", ts: this.#clock.now, track, category, name, args, flowOut: id });
+    return prev;
+  }
+
+  /** Closes the cause opened by {@link beginCause}, restoring `prev`. */
+  endCause(prev: number): void {
+    this.#cause = prev;
+  }
+
+  /** How many flows were begun (ids run from 1 to this). */
+  get flowCount(): number {
+    return this.#nextFlow - 1;
+  }
+
+  /** The flow id of the interrupt being raised now, or 0. */
+  get cause(): number {
+    return this.#cause;
+  }
+
+  /** Records an instant that ends flow `flow` (where a raised interrupt is taken). */
+  endFlow(track: TrackId, category: string, name: string, flow: number, args?: TraceArgs): void {
+    if (!this.enabled) return;
+    this.#push({ phase: "instant", ts: this.#clock.now, track, category, name, args, flowIn: flow });
+  }
+
+  /** @internal Registers a state track so that exports can close its open slice. */
+  addState(state: TraceState): void {
+    this.#states.push(state);
+  }
+
+  /**
+   * The slices of state tracks still open now (a vCPU in the guest, a thread
+   * running on a host CPU), as spans up to the clock's time. Not recorded:
+   * an export adds them, so exporting twice gives the same file.
+   */
+  openSpans(): SpanEvent[] {
+    const now = this.#clock.now;
+    const out: SpanEvent[] = [];
+    for (const s of this.#states) {
+      const open = s.open;
+      if (open !== undefined && now > open.since) {
+        out.push({ phase: "span", ts: open.since, dur: now - open.since, track: s.track, category: s.category, name: open.name, args: open.args });
+      }
+    }
+    return out;
   }
 
   /** Records a sample of a value now (a queue depth, free VS-files). */
@@ -169,6 +261,8 @@ export class Tracer {
       if (e.phase === "span") line += ` dur=${e.dur}`;
       if (e.phase === "counter") line += ` value=${e.value}`;
       else if (e.args) for (const k of Object.keys(e.args)) line += ` ${k}=${String(e.args[k])}`;
+      if (e.phase === "instant" && e.flowOut !== undefined) line += ` flow_out=${e.flowOut}`;
+      if (e.phase === "instant" && e.flowIn !== undefined) line += ` flow_in=${e.flowIn}`;
       lines.push(line);
     }
     return lines.join("\n") + (lines.length ? "\n" : "");
