@@ -54,10 +54,15 @@ export interface IregContext {
   error(kind: string, message: string): void;
 }
 
-/** An MMIO load of the page: every register reads zero; bad width or alignment is a guest error. */
+/**
+ * An MMIO load of the page: every register reads zero. A bad width or
+ * alignment, and a load of a reserved offset (anything but `seteipnum_le` and
+ * `seteipnum_be`), is a guest error.
+ */
 export function mmioRead(ctx: IregContext, offset: number, size: AccessSize, wide: WideValue): number {
   wide.hi = 0;
   if (size !== 4 || (offset & 3) !== 0) ctx.error("imsic-mmio-access", `${size}-byte read at 0x${offset.toString(16)}`);
+  else if (offset !== IMSIC_SETEIPNUM_LE && offset !== IMSIC_SETEIPNUM_BE) ctx.error("imsic-reserved", `read of reserved offset 0x${offset.toString(16)}`);
   return 0;
 }
 
@@ -110,37 +115,22 @@ export function iregRead(file: ImsicFile, ctx: IregContext, isel: number, xlen: 
   out.lo = 0;
   out.hi = 0;
   const st = iregCheck(file, ctx, isel, xlen);
-  if (st !== IREG_OK) return st;
-  if (isel === ISELECT_EIDELIVERY) out.lo = file.eidelivery;
-  else if (isel === ISELECT_EITHRESHOLD) out.lo = file.eithreshold;
-  else if (isel >= ISELECT_EIP0) {
-    const enable = isel >= ISELECT_EIE0;
-    const k = isel & 0x3f;
-    out.lo = file.readEix(enable, k);
-    if (xlen === 64) out.hi = file.readEix(enable, k + 1);
-  }
-  return IREG_OK;
+  if (st === IREG_OK) readChecked(file, isel, xlen, out);
+  return st;
 }
 
 /** A write of `*ireg` with `*iselect` = `isel` (`hi` ignored when XLEN is 32). */
 export function iregWrite(file: ImsicFile, ctx: IregContext, isel: number, xlen: Xlen, lo: number, hi: number): IregStatus {
   const st = iregCheck(file, ctx, isel, xlen);
-  if (st !== IREG_OK) return st;
-  lo >>>= 0;
-  if (isel === ISELECT_EIDELIVERY) file.writeEidelivery(lo);
-  else if (isel === ISELECT_EITHRESHOLD) {
-    if (lo > file.nrIds || (xlen === 64 && hi !== 0)) ctx.error("imsic-wlrl", `eithreshold ${lo} above N=${file.nrIds}`);
-    file.writeEithreshold(lo);
-  } else if (isel >= ISELECT_EIP0) {
-    const enable = isel >= ISELECT_EIE0;
-    const k = isel & 0x3f;
-    file.writeEix(enable, k, lo);
-    if (xlen === 64) file.writeEix(enable, k + 1, hi >>> 0);
-  }
-  return IREG_OK;
+  if (st === IREG_OK) writeChecked(file, ctx, isel, xlen, lo, hi);
+  return st;
 }
 
-/** csrrw/csrrs/csrrc on `*ireg`: new = (old & ~mask) | (value & mask); the old value lands in `out`. */
+/**
+ * csrrw/csrrs/csrrc on `*ireg`: new = (old & ~mask) | (value & mask); the old
+ * value lands in `out`. One instruction: a bad `isel` is checked, and counted,
+ * once.
+ */
 export function iregRmw(
   file: ImsicFile,
   ctx: IregContext,
@@ -152,12 +142,43 @@ export function iregRmw(
   maskHi: number,
   out: IregValue,
 ): IregStatus {
-  const st = iregRead(file, ctx, isel, xlen, out);
+  out.lo = 0;
+  out.hi = 0;
+  const st = iregCheck(file, ctx, isel, xlen);
   if (st !== IREG_OK) return st;
+  readChecked(file, isel, xlen, out);
   if ((maskLo | (xlen === 64 ? maskHi : 0)) === 0) return IREG_OK;
   const lo = ((out.lo & ~maskLo) | (valueLo & maskLo)) >>> 0;
   const hi = ((out.hi & ~maskHi) | (valueHi & maskHi)) >>> 0;
-  return iregWrite(file, ctx, isel, xlen, lo, hi);
+  writeChecked(file, ctx, isel, xlen, lo, hi);
+  return IREG_OK;
+}
+
+/** The value of an `isel` that passed {@link iregCheck} (reserved RAZ/WI numbers read 0). */
+function readChecked(file: ImsicFile, isel: number, xlen: Xlen, out: IregValue): void {
+  if (isel === ISELECT_EIDELIVERY) out.lo = file.eidelivery;
+  else if (isel === ISELECT_EITHRESHOLD) out.lo = file.eithreshold;
+  else if (isel >= ISELECT_EIP0) {
+    const enable = isel >= ISELECT_EIE0;
+    const k = isel & 0x3f;
+    out.lo = file.readEix(enable, k);
+    if (xlen === 64) out.hi = file.readEix(enable, k + 1);
+  }
+}
+
+/** Stores to an `isel` that passed {@link iregCheck} (reserved RAZ/WI numbers ignore it). */
+function writeChecked(file: ImsicFile, ctx: IregContext, isel: number, xlen: Xlen, lo: number, hi: number): void {
+  lo >>>= 0;
+  if (isel === ISELECT_EIDELIVERY) file.writeEidelivery(lo);
+  else if (isel === ISELECT_EITHRESHOLD) {
+    if (lo > file.nrIds || (xlen === 64 && hi !== 0)) ctx.error("imsic-wlrl", `eithreshold ${lo} above N=${file.nrIds}`);
+    file.writeEithreshold(lo);
+  } else if (isel >= ISELECT_EIP0) {
+    const enable = isel >= ISELECT_EIE0;
+    const k = isel & 0x3f;
+    file.writeEix(enable, k, lo);
+    if (xlen === 64) file.writeEix(enable, k + 1, hi >>> 0);
+  }
 }
 
 function illegal(ctx: IregContext, isel: number, why: string): IregStatus {

@@ -78,6 +78,8 @@ export class ImsicHart {
   #hgeieLo = 0;
   #hgeieHi = 0;
   #sgeip = false;
+  readonly #hgeMaskLo: number;
+  readonly #hgeMaskHi: number;
 
   /** @throws ConfigError naming GEILEN over the limit, or a bad identity count. */
   constructor(o: ImsicHartOptions) {
@@ -92,6 +94,9 @@ export class ImsicHart {
     }
     this.hartIndex = o.hartIndex;
     this.geilen = geilen;
+    // The writable hgeie bits 1..GEILEN, fixed for the hart's life (writeHgeie runs at every vCPU block).
+    this.#hgeMaskLo = geilen >= 31 ? 0xfffffffe : ((1 << (geilen + 1)) - 2) >>> 0;
+    this.#hgeMaskHi = geilen < 32 ? 0 : geilen >= 63 ? 0xffffffff : ((1 << (geilen - 31)) - 1) >>> 0;
     this.#lines = o.lines ?? {};
     const tracer = o.tracer ?? new Tracer();
     const profile = o.profile ?? STRICT_PROFILE;
@@ -164,9 +169,8 @@ export class ImsicHart {
 
   /** Writes `hgeie`: bit 0 and bits above GEILEN are read-only zero. */
   writeHgeie(lo: number, hi = 0): void {
-    const [mLo, mHi] = this.#hgeMask();
-    this.#hgeieLo = (lo & mLo) >>> 0;
-    this.#hgeieHi = (hi & mHi) >>> 0;
+    this.#hgeieLo = (lo & this.#hgeMaskLo) >>> 0;
+    this.#hgeieHi = (hi & this.#hgeMaskHi) >>> 0;
     this.#updateSgeip();
   }
 
@@ -215,13 +219,6 @@ export class ImsicHart {
       this.#guests[i]!.restore(g);
     });
     this.writeHgeie(state.hgeieLo, state.hgeieHi);
-  }
-
-  #hgeMask(): [number, number] {
-    const g = this.geilen;
-    const lo = g >= 31 ? 0xfffffffe : ((1 << (g + 1)) - 2) >>> 0;
-    const hi = g < 32 ? 0 : g >= 63 ? 0xffffffff : ((1 << (g - 31)) - 1) >>> 0;
-    return [lo, hi];
   }
 
   #guestLine(g: number, on: boolean): void {

@@ -8,7 +8,8 @@
  * QEMU hw/intc/arm_gicv3_cpuif.c (`icc_*_read/write`, `icc_generate_sgi()`);
  * Linux arch/arm64/kvm/sys_regs.c `access_gic_sgi()` (SGI1R may raise SGIs of
  * either group, SGI0R and ASGI1R only group-0 SGIs, because the guest sees a
- * single security state) and arch/arm64/kvm/vgic/vgic-mmio-v3.c
+ * single security state); QEMU's rule differs for SGI1R (see
+ * {@link Gicv3CpuInterface.sendSgi}); and arch/arm64/kvm/vgic/vgic-mmio-v3.c
  * `vgic_v3_dispatch_sgi()` (Aff3..Aff1 match exactly, Aff0 = RS·16 + bit;
  * IRM = 1 targets every PE but the sender).
  *
@@ -255,14 +256,24 @@ export class Gicv3CpuInterface {
   }
 
   /**
-   * Generates SGIs from PE `sender` as an ICC_SGI1R/SGI0R/ASGI1R write with
-   * `lo`/`hi` words would. `allowGroup1`: SGIs of group 1 may be set pending.
+   * Generates SGIs from PE `sender` as an ICC_SGI1R (`sgi1r` true) or
+   * ICC_SGI0R/ASGI1R (`sgi1r` false) write with `lo`/`hi` words would. Which
+   * targeted SGIs become pending depends on their group and the profile:
+   *
+   * | write | "kvm" (`vgic_v3_queue_sgi`: `!irq->group \|\| allow_group1`) | "qemu" (DS = 1, a Non-secure PE) |
+   * |---|---|---|
+   * | SGI1R | group 0 and group 1 | group 1 only: `icc_sgi1r_write` asks for G1NS, `gicv3_redist_send_sgi` drops it when the SGI is group 0 (`grp != irqgrp`) |
+   * | SGI0R | group 0 only | group 0 only (G0) |
+   * | ASGI1R | group 0 only | group 0 only: Secure G1, turned into G0 by `icc_generate_sgi` because DS = 1 |
+   *
+   * GICR_NSACR plays no part: with DS = 1 QEMU skips its check and the
+   * register is RAZ/WI (both profiles model a single security state).
    */
-  sendSgi(sender: number, lo: number, hi: number, allowGroup1: boolean): void {
+  sendSgi(sender: number, lo: number, hi: number, sgi1r: boolean): void {
     const c = this.core;
     const intid = (lo >>> 24) & 0xf;
     if (((hi >>> 8) & 1) === 1) {
-      for (let pe = 0; pe < c.cpus; pe++) if (pe !== sender) this.#raiseSgi(pe, intid, allowGroup1);
+      for (let pe = 0; pe < c.cpus; pe++) if (pe !== sender) this.#raiseSgi(pe, intid, sgi1r);
       return;
     }
     const list = lo & 0xffff;
@@ -271,14 +282,16 @@ export class Gicv3CpuInterface {
     for (let b = 0; b < 16; b++) {
       if (((list >>> b) & 1) === 0) continue;
       const pe = c.peByAffinity((upper | (rs * 16 + b)) >>> 0);
-      if (pe >= 0) this.#raiseSgi(pe, intid, allowGroup1);
+      if (pe >= 0) this.#raiseSgi(pe, intid, sgi1r);
     }
   }
 
-  #raiseSgi(pe: number, intid: number, allowGroup1: boolean): void {
+  #raiseSgi(pe: number, intid: number, sgi1r: boolean): void {
     const s = this.core.irqs;
     const i = s.index(pe, intid);
-    if (((s.group[i >>> 5]! >>> (i & 31)) & 1) === 1 && !allowGroup1) return;
+    const group1 = ((s.group[i >>> 5]! >>> (i & 31)) & 1) === 1;
+    // See sendSgi: only SGI1R reaches group 1; under QEMU it reaches nothing else.
+    if (sgi1r ? !group1 && this.core.profile === "qemu" : group1) return;
     s.latch[i >>> 5]! |= 1 << (i & 31);
     this.core.refresh(pe, intid);
   }

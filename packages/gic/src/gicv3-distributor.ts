@@ -20,6 +20,7 @@ import {
   GICD_ICFGR, GICD_IDREGS, GICD_IGRPMODR, GICD_IIDR, GICD_IPRIORITYR, GICD_IROUTER, GICD_ITARGETSR, GICD_NSACR,
   GICD_PIDR2, GICD_SGIR, GICD_SPENDSGIR, GICD_STATUSR, GICD_TYPER, GICD_TYPER2, GICD_TYPER2_nASSGIcap,
   GICD_TYPER_LPIS, GIC_FIRST_SPI, IMPLEMENTER_ARM, PRODUCT_ID_KVM, GICD_ISPENDR, GICD_ICPENDR, GICD_ISACTIVER,
+  GICD_SETSPI_NSR, GICD_CLRSPI_NSR, GICD_SETSPI_SR, GICD_CLRSPI_SR, GICD_CPENDSGIR, GIC_MAX_SPI,
 } from "./gicv3-constants.js";
 import type { Gicv3Core } from "./gicv3-core.js";
 import {
@@ -54,7 +55,7 @@ export class Gicv3Distributor implements MmioDevice {
     // The high word of every 8-byte load is defined, even a refused one: the
     // bus hands it to the guest (a stale one would leak an earlier load).
     if (size === 8) wide.hi = 0;
-    if (!this.#checkAccess(offset, size, "read")) return 0;
+    if (!this.#checkAccess(offset, size, "read") || this.#reserved(offset, "read")) return 0;
     const c = this.core;
     if (offset >= GICD_IROUTER && offset < GICD_IROUTER + 8 * 1024) {
       const n = (offset - GICD_IROUTER) >>> 3;
@@ -94,7 +95,7 @@ export class Gicv3Distributor implements MmioDevice {
 
   /** Handles a guest store to the GICD frame. */
   write(offset: number, size: AccessSize, value: number, _hi: number): void {
-    if (!this.#checkAccess(offset, size, "write")) return;
+    if (!this.#checkAccess(offset, size, "write") || this.#reserved(offset, "write")) return;
     const c = this.core;
     if (offset >= GICD_IROUTER && offset < GICD_IROUTER + 8 * 1024) {
       const n = (offset - GICD_IROUTER) >>> 3;
@@ -213,14 +214,35 @@ export class Gicv3Distributor implements MmioDevice {
   }
 
   #razWi(offset: number): boolean {
-    // RES0 with ARE = 1, not implemented by KVM, or reserved-for-implementation ranges.
+    // RES0 with ARE = 1 or DS = 1, or not implemented by KVM: STATUSR, the
+    // SETSPI/CLRSPI registers, ITARGETSR, IGRPMODR, NSACR, SGIR, C/SPENDSGIR.
     return (
       offset === GICD_STATUSR ||
-      (offset >= 0x40 && offset < 0x60) ||
+      offset === GICD_SETSPI_NSR ||
+      offset === GICD_CLRSPI_NSR ||
+      offset === GICD_SETSPI_SR ||
+      offset === GICD_CLRSPI_SR ||
       (offset >= GICD_ITARGETSR && offset < GICD_ICFGR) ||
-      (offset >= GICD_IGRPMODR && offset < GICD_NSACR + 0x100) ||
-      (offset >= GICD_SGIR && offset < GICD_SPENDSGIR + 0x10)
+      (offset >= GICD_IGRPMODR && offset < GICD_IGRPMODR + 0x80) ||
+      (offset >= GICD_NSACR && offset < GICD_NSACR + 0x100) ||
+      offset === GICD_SGIR ||
+      (offset >= GICD_CPENDSGIR && offset < GICD_SPENDSGIR + 0x10)
     );
+  }
+
+  /**
+   * Reserved words inside the ranges the decoder takes whole (IHI 0069H
+   * Table 12-25): after IPRIORITYR254 and ITARGETSR254, and GICD_IROUTER<n>
+   * for the SGIs and PPIs (n < 32) and for n > 1019. RAZ/WI, counted.
+   */
+  #reserved(offset: number, kind: string): boolean {
+    const reserved =
+      (offset >= GICD_ITARGETSR - 4 && offset < GICD_ITARGETSR) ||
+      (offset >= GICD_ICFGR - 4 && offset < GICD_ICFGR) ||
+      (offset >= GICD_IROUTER && offset < GICD_IROUTER + 8 * GIC_FIRST_SPI) ||
+      (offset >= GICD_IROUTER + 8 * (GIC_MAX_SPI + 1) && offset < GICD_IROUTER + 8 * 1024);
+    if (reserved) this.core.guestError("gicv3-dist", `${kind} of reserved GICD offset 0x${offset.toString(16)}`);
+    return reserved;
   }
 
   #checkAccess(offset: number, size: AccessSize, kind: string): boolean {

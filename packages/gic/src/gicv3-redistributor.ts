@@ -130,6 +130,11 @@ export class Gicv3Redistributors implements MmioDevice {
     if (vlpi) return vlpi.read(f, size, wide);
     if (frame >= 2) return this.#reservedFrame(rd, frame, f, "read");
     if (!this.#checkAccess(frame, f, size, "read")) return 0;
+    if (size === 8 && (f === GICR_INVLPIR || f === GICR_INVALLR)) {
+      // Write-only: one counted RAZ load, not one per word.
+      this.core.guestError("gicv3-redist", `read of write-only RD_base offset 0x${f.toString(16)} (RD ${rd})`);
+      return 0;
+    }
     if (size === 8) {
       const lo = frame === 0 ? this.#rdRead(rd, f) : 0;
       wide.hi = frame === 0 ? this.#rdRead(rd, f + 4) : 0;
@@ -327,7 +332,7 @@ export class Gicv3Redistributors implements MmioDevice {
 
   #sgiRead(rd: number, f: number, size: AccessSize): number {
     const c = this.core;
-    if (f >= 0x80 && f < 0x400) return (f & 0x7f) === 0 ? readBits(c, rd, (f & ~0x7f) as BitReg, 0) : 0;
+    if (f >= 0x80 && f < 0x400 && (f & 0x7f) === 0) return readBits(c, rd, f as BitReg, 0);
     if (f >= GICR_IPRIORITYR0 && f < GICR_IPRIORITYR0 + 32) return readPriorities(c, rd, f - GICR_IPRIORITYR0, size);
     if (f === GICR_ICFGR0 || f === GICR_ICFGR1) return readConfig(c, rd, (f - GICR_ICFGR0) * 4);
     if (!this.#sgiRazWi(f)) c.guestError("gicv3-redist", `read of unknown SGI_base offset 0x${f.toString(16)} (RD ${rd})`);
@@ -336,8 +341,8 @@ export class Gicv3Redistributors implements MmioDevice {
 
   #sgiWrite(rd: number, f: number, size: AccessSize, value: number): void {
     const c = this.core;
-    if (f >= 0x80 && f < 0x400) {
-      if ((f & 0x7f) === 0) writeBits(c, rd, (f & ~0x7f) as BitReg, 0, value);
+    if (f >= 0x80 && f < 0x400 && (f & 0x7f) === 0) {
+      writeBits(c, rd, f as BitReg, 0, value);
       return;
     }
     if (f >= GICR_IPRIORITYR0 && f < GICR_IPRIORITYR0 + 32) {
@@ -352,8 +357,11 @@ export class Gicv3Redistributors implements MmioDevice {
   }
 
   #sgiRazWi(f: number): boolean {
-    // IGRPMODR0 and NSACR are RAZ/WI with a single security state (KVM); ID registers.
-    return f === GICR_IGRPMODR0 || f === GICR_NSACR || f >= GICR_IDREGS;
+    // IGRPMODR0 and NSACR are RAZ/WI with a single security state (KVM). The
+    // words after IGROUPR0..ICACTIVER0 are the extended PPI range or reserved,
+    // and the ID registers live in RD_base only (IHI 0069H Table 12-29; QEMU
+    // gicr_readl() decodes GICR_IDREGS in the RD_base frame alone): counted.
+    return f === GICR_IGRPMODR0 || f === GICR_NSACR;
   }
 
   /**

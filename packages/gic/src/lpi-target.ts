@@ -14,8 +14,14 @@
 
 /** What the ITS needs from the GIC's redistributors. */
 export interface LpiTarget {
-  /** Number of redistributors; valid processor numbers are 0 .. count − 1. */
+  /** Number of redistributors; valid processor numbers are 0 .. count − 1 unless {@link hasRedistributor} says otherwise. */
   readonly redistributorCount: number;
+  /**
+   * Whether processor number `rd` names a redistributor, when that is not
+   * simply `rd < redistributorCount`: KVM's vITS resolves an RDbase with
+   * kvm_get_vcpu_by_id(), so the valid numbers are the vCPU ids, not 0 .. n − 1.
+   */
+  hasRedistributor?(rd: number): boolean;
   /**
    * Makes LPI `intid` (≥ 8192) pending on redistributor `rd`. Ignored when
    * LPIs are disabled there (GICR_CTLR.EnableLPIs = 0): the interrupt is lost,

@@ -5,7 +5,7 @@ import * as C from "./its-constants.js";
 import { ItsHarness, ittOf } from "./its-test-kit.js";
 import type { ItsProfileName } from "./its-profiles.js";
 
-const PROFILES: ItsProfileName[] = ["linux-kvm", "qemu"];
+const PROFILES: ItsProfileName[] = ["linux-kvm", "linux-kvm-6.6", "qemu"];
 
 /** DeviceID 1 with 2^4 events, collection 0 → RD 1, event e → LPI 8192 + e. */
 function mapped(profile: ItsProfileName): ItsHarness {
@@ -172,13 +172,18 @@ describe("where the profiles differ", () => {
     expect(qemu.its.errors().map((e) => e.code)).toEqual([0x010a03]);
   });
 
-  it("MAPC V=0 with a bad RDbase: KVM still range-checks it, QEMU does not", () => {
+  it("MAPC V=0 with a bad RDbase: Linux 6.6 still range-checks it; mainline KVM and QEMU do not", () => {
+    // vgic_its_cmd_handle_mapc(): d455d366c451 (6.7) moved the vCPU lookup into the V=1 branch.
+    const kvm66 = mapped("linux-kvm-6.6");
     const kvm = mapped("linux-kvm");
     const qemu = mapped("qemu");
-    for (const h of [kvm, qemu]) h.submit(cmd.mapc(0, 99, false));
-    expect(kvm.its.errors().map((e) => e.name)).toEqual(["E_ITS_MAPC_PROCNUM_OOR"]);
-    expect(qemu.its.commandErrors).toBe(0);
-    expect(qemu.its.translate(1, 5)).toBe(ITS_MSI_UNMAPPED);
+    for (const h of [kvm66, kvm, qemu]) h.submit(cmd.mapc(0, 99, false));
+    expect(kvm66.its.errors().map((e) => e.name)).toEqual(["E_ITS_MAPC_PROCNUM_OOR"]);
+    expect(kvm66.its.translate(1, 5)).toBe(ITS_MSI_DELIVERED);
+    for (const h of [kvm, qemu]) {
+      expect(h.its.commandErrors).toBe(0);
+      expect(h.its.translate(1, 5)).toBe(ITS_MSI_UNMAPPED);
+    }
   });
 
   it("MAPC RDbase 0x10001: KVM compares all 32 bits (PROCNUM_OOR), QEMU keeps the low 16 (RD 1)", () => {

@@ -4,7 +4,7 @@
  * with their range checks, and the translation of an MSI (§5.2.3).
  * The GICv4.1 commands are decoded in ../v4/v4-commands.ts.
  *
- * Checks and their order follow the profile: "linux-kvm" as
+ * Checks and their order follow the profile: the KVM profiles as
  * arch/arm64/kvm/vgic/vgic-its.c vgic_its_cmd_handle_*(), "qemu" as
  * hw/intc/arm_gicv3_its.c process_mapd()/process_mapc()/process_mapti()/
  * process_its_cmd()/process_movi(). A failed check reports a command error
@@ -128,9 +128,10 @@ export class ItsCommandExecutor {
     return intid >= C.LPI_INTID_BASE && intid < 2 ** this.ctx.lpiIdBits;
   }
 
-  /** Whether `rd` names a redistributor. */
+  /** Whether processor number `rd` names a redistributor (LpiTarget.hasRedistributor, else rd < count). */
   isRd(rd: number): boolean {
-    return rd < this.ctx.target.redistributorCount;
+    const t = this.#target;
+    return t.hasRedistributor !== undefined ? t.hasRedistributor(rd) : rd < t.redistributorCount;
   }
 
   /**
@@ -213,19 +214,27 @@ export class ItsCommandExecutor {
       }
     }
     ctx.store.writeDte(devId, valid, size, itt);
+    if (!valid && ctx.profile.unmapClearsGuestEntry && this.#model !== undefined) {
+      // vgic_its_cmd_handle_mapd(): "if (!valid) return vgic_its_write_entry_lock(its, gpa, 0ULL, dte)",
+      // mapped before or not, at the address vgic_its_check_id() found.
+      this.#model.zeroGuestEntry(this.#model.deviceEntryAddress(devId));
+    }
     return CMD_OK;
   }
 
   #mapc(w: Uint32Array): number {
     const { ctx } = this;
     const icid = w[4]! & 0xffff;
-    const kvm = ctx.profile.name === "linux-kvm";
+    const kvm = ctx.profile.family === "linux-kvm";
     // QEMU process_mapc() keeps only the processor-number bits (RDBASE_PROCNUM_MASK, 16 bits).
     const rd = kvm ? rdbaseOf(w[4]!, w[5]!) : rdbaseOf(w[4]!, w[5]!) & 0xffff;
     const valid = w[5]! >>> 31 === 1;
     if (kvm) {
-      // vgic_its_cmd_handle_mapc(): RDbase is checked even for V = 0; a new ICID must fit BASER1.
-      if (!this.isRd(rd)) return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_PROCNUM_OOR, `RDbase ${rd} is not a redistributor`);
+      // vgic_its_cmd_handle_mapc(): a V=1 MAPC needs the vCPU (kvm_get_vcpu_by_id; Linux ≤ 6.6 checked
+      // `target_addr >= online_vcpus` first, for V=0 too); a new ICID must fit BASER1.
+      if ((valid || ctx.profile.mapcUnmapChecksTarget) && !this.isRd(rd)) {
+        return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_PROCNUM_OOR, `RDbase ${rd} is not a redistributor`);
+      }
       if (valid && !ctx.store.collectionExists(icid) && !ctx.store.collectionIdInRange(icid)) {
         return this.fail(C.GITS_CMD_MAPC, C.E_ITS_MAPC_COLLECTION_OOR, `ICID ${icid} out of range`);
       }
@@ -265,7 +274,7 @@ export class ItsCommandExecutor {
     const devId = w[1]!;
     const eventId = w[2]!;
     const icid = w[4]! & 0xffff;
-    const kvm = ctx.profile.name === "linux-kvm";
+    const kvm = ctx.profile.family === "linux-kvm";
     if (!kvm && !ctx.store.collectionIdInRange(icid)) {
       return this.fail(cmd, itsErrorCode(cmd, 3), `ICID ${icid} out of range`);
     }
@@ -343,7 +352,7 @@ export class ItsCommandExecutor {
     const rd = ite.icid < 0 ? -1 : ctx.store.readCte(ite.icid);
     const mapped = rd >= 0 && this.isRd(rd);
     // KVM checks the collection only for INT and DISCARD; QEMU for every command (lookup_cte()).
-    if (!mapped && (cmd === C.GITS_CMD_INT || cmd === C.GITS_CMD_DISCARD || ctx.profile.name === "qemu")) {
+    if (!mapped && (cmd === C.GITS_CMD_INT || cmd === C.GITS_CMD_DISCARD || ctx.profile.family === "qemu")) {
       return this.fail(cmd, unmapped, `collection of ${devId}:${eventId} is unmapped`);
     }
     switch (cmd) {
@@ -360,6 +369,10 @@ export class ItsCommandExecutor {
         ctx.target.clearLpiPending(rd, ite.intid);
         ctx.store.clearIte(devId, this.dte, eventId);
         ctx.cache?.invalidateAll();
+        if (ctx.profile.unmapClearsGuestEntry && this.#model !== undefined) {
+          // vgic_its_cmd_handle_discard(): vgic_its_write_entry_lock(its, itt_addr + event_id * ite_esz, 0ULL, ite).
+          this.#model.zeroGuestEntry(this.dte.ittAddr + eventId * ctx.profile.ittEntrySize);
+        }
     }
     return CMD_OK;
   }

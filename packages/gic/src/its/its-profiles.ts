@@ -3,12 +3,20 @@
  * makes command errors CONSTRAINED UNPREDICTABLE: stall or ignore), the two
  * implementations irqlab reproduces chose differently.
  *
- * - "linux-kvm": the emulated ITS of KVM (Linux arch/arm64/kvm/vgic/vgic-its.c).
- *   Every command error is computed then discarded, CREADR always advances and
- *   GITS_CREADR.Stalled is never set (vgic_its_process_commands() ignores the
- *   return value of vgic_its_handle_command()); an unreadable command is
- *   skipped. Device, collection and ITT state live in kernel lists, not in
- *   guest memory. Translations are cached per (DeviceID, EventID).
+ * - "linux-kvm": the emulated ITS of KVM (Linux arch/arm64/kvm/vgic/vgic-its.c),
+ *   as mainline has it. Every command error is computed then discarded, CREADR
+ *   always advances and GITS_CREADR.Stalled is never set
+ *   (vgic_its_process_commands() ignores the return value of
+ *   vgic_its_handle_command()); an unreadable command is skipped. Device,
+ *   collection and ITT state live in kernel lists, not in guest memory, except
+ *   that MAPD V=0 and DISCARD zero the guest's DTE / ITE (Linux 6.13:
+ *   e9649129d33d, 7602ffd1d5e8, through vgic_its_write_entry_lock()).
+ *   Translations are cached per (DeviceID, EventID).
+ * - "linux-kvm-6.6": the same ITS as Linux v6.6 released it: MAPD V=0 and
+ *   DISCARD leave the guest's tables alone, and MAPC range-checks RDbase
+ *   against online_vcpus before looking at the Valid bit (removed by
+ *   d455d366c451, Linux 6.7, which also made RDbase a vcpu_id: the LpiTarget's
+ *   business, see LpiTarget.hasRedistributor).
  * - "qemu": QEMU's TCG ITS (hw/intc/arm_gicv3_its.c). A parameter error is
  *   logged (LOG_GUEST_ERROR) and the command skipped (CMD_CONTINUE); a failed
  *   guest-memory access while reading a command or a table entry stalls the
@@ -23,11 +31,13 @@
 import * as C from "./its-constants.js";
 
 /** Name of an ITS behaviour profile. */
-export type ItsProfileName = "linux-kvm" | "qemu";
+export type ItsProfileName = "linux-kvm" | "linux-kvm-6.6" | "qemu";
 
 /** The choices a profile fixes. */
 export interface ItsProfile {
   readonly name: ItsProfileName;
+  /** Whose command checks and their order apply: KVM's vgic_its_cmd_handle_*() or QEMU's process_*(). */
+  readonly family: "linux-kvm" | "qemu";
   /** A guest-memory fault while reading a command or table stalls the queue (else: skip the command). */
   readonly stallOnMemoryFault: boolean;
   /** Device/collection/ITT tables live in guest memory (else: in the model, like KVM's lists). */
@@ -54,12 +64,21 @@ export interface ItsProfile {
   readonly mapdFreesItes: boolean;
   /** MAPTI with an unknown ICID allocates an unmapped collection (KVM) instead of failing. */
   readonly maptiAllocatesCollection: boolean;
+  /**
+   * MAPD V=0 writes a zero DTE and DISCARD a zero ITE into the guest's tables
+   * (KVM since 6.13, so that a later KVM_DEV_ARM_ITS_SAVE/RESTORE_TABLES does
+   * not bring them back). QEMU's tables are guest memory anyway.
+   */
+  readonly unmapClearsGuestEntry: boolean;
+  /** MAPC V=0 still range-checks its RDbase (KVM ≤ 6.6); later KVM and QEMU check it only for V=1. */
+  readonly mapcUnmapChecksTarget: boolean;
   /** GITS_IIDR value (KVM: ProductID 0x4B, Implementer 0x43B). */
   readonly iidr: number;
 }
 
 const LINUX_KVM: ItsProfile = {
   name: "linux-kvm",
+  family: "linux-kvm",
   stallOnMemoryFault: false,
   tablesInGuestMemory: false,
   translationCache: true,
@@ -73,12 +92,18 @@ const LINUX_KVM: ItsProfile = {
   maptiKeepsExisting: true,
   mapdFreesItes: true,
   maptiAllocatesCollection: true,
+  unmapClearsGuestEntry: true,
+  mapcUnmapChecksTarget: false,
   // vgic-its.c: PRODUCT_ID_KVM << 24 | IMPLEMENTER_ARM (0x43B), ABI revision 0.
   iidr: (0x4b << 24) | 0x43b,
 };
 
+/** Linux v6.6 as released (before the 6.13 table fixes reached its stable branch). */
+const LINUX_KVM_6_6: ItsProfile = { ...LINUX_KVM, name: "linux-kvm-6.6", unmapClearsGuestEntry: false, mapcUnmapChecksTarget: true };
+
 const QEMU: ItsProfile = {
   name: "qemu",
+  family: "qemu",
   stallOnMemoryFault: true,
   tablesInGuestMemory: true,
   translationCache: false,
@@ -92,13 +117,15 @@ const QEMU: ItsProfile = {
   maptiKeepsExisting: false,
   mapdFreesItes: false,
   maptiAllocatesCollection: false,
+  unmapClearsGuestEntry: false,
+  mapcUnmapChecksTarget: false,
   // hw/intc/arm_gicv3_its.c: GITS_IIDR implementer ARM (0x43B), product 0.
   iidr: 0x43b,
 };
 
 /** The profile called `name`. */
 export function itsProfile(name: ItsProfileName): ItsProfile {
-  return name === "linux-kvm" ? LINUX_KVM : QEMU;
+  return name === "linux-kvm" ? LINUX_KVM : name === "linux-kvm-6.6" ? LINUX_KVM_6_6 : QEMU;
 }
 
 /**
@@ -127,4 +154,4 @@ export function itsTyperHi(p: ItsProfile, virtual: boolean): number {
 }
 
 /** Every profile name, for validation and documentation. */
-export const ITS_PROFILE_NAMES: readonly ItsProfileName[] = ["linux-kvm", "qemu"];
+export const ITS_PROFILE_NAMES: readonly ItsProfileName[] = ["linux-kvm", "linux-kvm-6.6", "qemu"];

@@ -130,11 +130,11 @@ export class ModelTableStore implements ItsTableStore {
   }
 
   deviceIdInRange(devId: number): boolean {
-    return devId < this.maxDeviceIds && idInTable(this.memory, this.#device, devId);
+    return this.deviceEntryAddress(devId) >= 0;
   }
 
   collectionIdInRange(icid: number): boolean {
-    return icid < this.maxCollectionIds && idInTable(this.memory, this.#collection, icid);
+    return icid < this.maxCollectionIds && entryAddress(this.memory, this.#collection, icid) >= 0;
   }
 
   readDte(devId: number, out: DteRecord): void {
@@ -208,8 +208,31 @@ export class ModelTableStore implements ItsTableStore {
     this.#devices.clear();
   }
 
+  /**
+   * vgic_its_free_collection_list(): every collection goes, and each ITE that
+   * pointed at one keeps a NULL collection (vgic_its_free_collection), so it
+   * stays unreachable even if the guest maps that ICID again.
+   */
   clearCollections(): void {
+    this.forEachPhysicalIte((_d, _e, ite) => {
+      if (this.#collections.has(ite.icid)) ite.icid = -1;
+    });
     this.#collections.clear();
+  }
+
+  /**
+   * Guest address of the device table entry of `devId`, or −1 when it has
+   * none: vgic_its_check_id() — the ID must fit the table, a two-level table
+   * needs a valid level-1 entry, and the entry must be RAM (kvm_is_visible_gfn).
+   */
+  deviceEntryAddress(devId: number): number {
+    return devId < this.maxDeviceIds ? entryAddress(this.memory, this.#device, devId) : -1;
+  }
+
+  /** Writes a zero entry at `addr` (vgic_its_write_entry_lock(its, gpa, 0ULL, ...)). */
+  zeroGuestEntry(addr: number): void {
+    this.memory.writeU32(addr, 0);
+    this.memory.writeU32(addr + 4, 0);
   }
 
   /** Snapshot of every device, ITE and collection. */
@@ -254,6 +277,23 @@ export function idInTable(memory: GuestMemory, t: ItsTableParams, id: number): b
   if (!t.valid || id >= t.numEntries) return false;
   if (!t.indirect) return true;
   return level2Base(memory, t, id) >= 0;
+}
+
+/**
+ * Guest address of entry `id` of `t`, or −1 when it has none or the entry is
+ * not RAM (KVM's vgic_its_check_id(): __is_visible_gfn_locked on the entry).
+ */
+export function entryAddress(memory: GuestMemory, t: ItsTableParams, id: number): number {
+  if (!t.valid || id >= t.numEntries) return -1;
+  let addr: number;
+  if (!t.indirect) {
+    addr = t.base + id * t.entrySize;
+  } else {
+    const page = level2Base(memory, t, id);
+    if (page < 0) return -1;
+    addr = page + (id % Math.floor(t.pageSize / t.entrySize)) * t.entrySize;
+  }
+  return memory.isRam(addr) ? addr : -1;
 }
 
 /** Address of the level-2 page holding `id`: −2 when its L1 entry is invalid, −1 on a memory fault. */

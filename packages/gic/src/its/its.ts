@@ -19,13 +19,13 @@ import { ItsCommandQueue, type ItsCommandQueueState } from "./its-command-queue.
 import * as C from "./its-constants.js";
 import { GITS_TRANSLATER, gitsIdRegister, isGits64Register } from "./its-constants.js";
 import { GuestMemoryTableStore } from "./its-memory-tables.js";
-import { type ItsProfile, type ItsProfileName, itsProfile, itsTyperHi, itsTyperLo } from "./its-profiles.js";
+import { ITS_PROFILE_NAMES, type ItsProfile, type ItsProfileName, itsProfile, itsTyperHi, itsTyperLo } from "./its-profiles.js";
 import { ModelTableStore, type ModelTableStoreState, baserReset, baserTableParams, writeBaser } from "./its-tables.js";
 import { ItsTranslationCache } from "./its-translation-cache.js";
 
 /** Construction options of an {@link Its}. */
 export interface ItsOptions {
-  /** Behaviour profile: "linux-kvm" (KVM's emulated ITS) or "qemu" (QEMU TCG). */
+  /** Behaviour profile: "linux-kvm" (KVM's emulated ITS), "linux-kvm-6.6" (the same in Linux v6.6) or "qemu" (QEMU TCG). */
   readonly profile: ItsProfileName;
   /** The redistributors LPIs are delivered to. */
   readonly target: LpiTarget;
@@ -62,7 +62,7 @@ export interface ItsState {
   readonly enabled: boolean;
   readonly baser: readonly number[];
   readonly queue: ItsCommandQueueState;
-  /** Model tables (linux-kvm); undefined under "qemu", whose tables are guest memory. */
+  /** Model tables (KVM profiles); undefined under "qemu", whose tables are guest memory. */
   readonly tables: ModelTableStoreState | undefined;
 }
 
@@ -92,8 +92,8 @@ export class Its implements MmioDevice {
   /** @throws ConfigError naming a bad option. */
   constructor(options: ItsOptions) {
     const { profile, target, memory } = options;
-    if ((profile as string) !== "linux-kvm" && (profile as string) !== "qemu") {
-      throw new ConfigError(`Its: profile '${profile as string}' is not "linux-kvm" or "qemu"`);
+    if (!ITS_PROFILE_NAMES.includes(profile)) {
+      throw new ConfigError(`Its: profile '${profile as string}' is not one of ${ITS_PROFILE_NAMES.join(", ")}`);
     }
     if (!(memory instanceof GuestMemory)) throw new ConfigError("Its: memory is not a GuestMemory");
     const count = target.redistributorCount;
@@ -194,7 +194,7 @@ export class Its implements MmioDevice {
     if (size === 8) {
       // A refused 8-byte load still has a defined (zero) high word: the bus hands it to the guest.
       wide.hi = 0;
-      if ((offset & 7) !== 0 || !isGits64Register(offset)) return this.#bad(offset, size, "read");
+      if ((offset & 7) !== 0 || !this.#isRegister64(offset)) return this.#bad(offset, size, "read");
       wide.hi = this.#read32(offset + 4);
       return this.#read32(offset);
     }
@@ -208,7 +208,7 @@ export class Its implements MmioDevice {
       return;
     }
     if (size === 8) {
-      if ((offset & 7) !== 0 || !isGits64Register(offset)) {
+      if ((offset & 7) !== 0 || !this.#isRegister64(offset)) {
         this.#bad(offset, size, "write");
         return;
       }
@@ -219,7 +219,7 @@ export class Its implements MmioDevice {
       this.#bad(offset, size, "write");
       return;
     }
-    if (isGits64Register(offset & ~7)) {
+    if (this.#isRegister64(offset & ~7)) {
       const base = offset & ~7;
       const [lo, h] = this.#current64(base);
       if ((offset & 4) === 0) this.#write64(base, value >>> 0, h);
@@ -244,9 +244,10 @@ export class Its implements MmioDevice {
       case C.GITS_CREADR: return this.queue.readCreadr();
       case C.GITS_CWRITER + 4:
       case C.GITS_CREADR + 4:
+        return 0;
       case C.GITS_MPIDR:
       case C.GITS_MPIDR + 4:
-        return 0;
+        return this.#vpes !== undefined ? 0 : this.#bad(offset, 4, "read");
       default:
         if (offset >= C.GITS_PIDR4 && offset < 0x10000) return gitsIdRegister(offset, this.#vpes !== undefined);
         if (offset >= C.GITS_BASER && offset < C.GITS_BASER + 8 * C.GITS_BASER_NR_REGS) return this.#baser[(offset - C.GITS_BASER) >>> 2]!;
@@ -321,8 +322,10 @@ export class Its implements MmioDevice {
     this.#baser[2 * n] = nlo;
     this.#baser[2 * n + 1] = nhi;
     const type = (nhi >>> C.GITS_BASER_HI_TYPE_SHIFT) & 7;
-    if (this.profile.name === "linux-kvm" && nhi >>> 31 === 0) {
-      // vgic_mmio_write_its_baser(): writing Valid = 0 frees the devices / collections.
+    if (this.profile.family === "linux-kvm" && nhi >>> 31 === 0) {
+      // vgic_mmio_write_its_baser(): a write that leaves Valid = 0 frees the devices / collections
+      // (vgic_its_free_device_list / vgic_its_free_collection_list); one that keeps Valid = 1 frees
+      // nothing, whatever else it changes.
       if (type === C.GITS_BASER_TYPE_DEVICE) this.#store.clearDevices();
       if (type === C.GITS_BASER_TYPE_COLLECTION) this.#store.clearCollections();
       this.cache?.invalidateAll();
@@ -352,12 +355,21 @@ export class Its implements MmioDevice {
     this.#errors.push({ cmd, code, name, detail });
   }
 
+  /**
+   * Whether `offset` starts a 64-bit register of this ITS. GITS_MPIDR exists
+   * only with GICv4.1 (IHI 0069H §12.19, GITS_MPIDR: present when FEAT_GICv4p1
+   * is implemented); without it, offset 0x18 is reserved.
+   */
+  #isRegister64(offset: number): boolean {
+    return isGits64Register(offset) && (offset !== C.GITS_MPIDR || this.#vpes !== undefined);
+  }
+
   #bad(offset: number, size: number, kind: string): number {
     this.tracer.guestError(this.track, "its:access", `bad ${size}-byte ${kind} at offset 0x${offset.toString(16)}`);
     return 0;
   }
 
-  /** Snapshot (registers, queue and, under "linux-kvm", the model tables). */
+  /** Snapshot (registers, queue and, under the KVM profiles, the model tables). */
   state(): ItsState {
     return {
       version: 1,

@@ -16,7 +16,8 @@
  * half (Linux writes low then high, lo_hi_writeq). GICR_VPROPBASER (v4.1: the
  * vPE configuration table) is stored; the vPE table itself is the shared
  * {@link VpeTable}. GICR_VSGIR / GICR_VSGIPENDR (vSGIs) are not modelled:
- * RAZ/WI, counted as guest errors when written.
+ * RAZ/WI, and every access to them, like every access to the rest of the
+ * frame (reserved), is counted as a guest error.
  */
 
 import { type AccessSize, type MmioDevice, Tracer, type TrackId, type WideValue } from "@irqlab/sim";
@@ -45,6 +46,15 @@ export const GICR_VPENDBASER_HI_DIRTY = 1 << 28;
 export const GICR_VPENDBASER_HI_VGRP0EN = 1 << 27;
 /** vGrp1En (bit 58). */
 export const GICR_VPENDBASER_HI_VGRP1EN = 1 << 26;
+
+/**
+ * Whether `off` is in GICR_VPROPBASER or GICR_VPENDBASER, the registers
+ * modelled; the rest of the frame is reserved (IHI 0069H §12.10) or vSGI
+ * state that is not modelled (GICR_VSGIR, GICR_VSGIPENDR).
+ */
+function isVlpiRegister(off: number): boolean {
+  return off >= GICR_VPROPBASER && off < GICR_VPENDBASER + 8;
+}
 
 const HI_WRITABLE = GICR_VPENDBASER_HI_VALID | GICR_VPENDBASER_HI_DB | GICR_VPENDBASER_HI_VGRP0EN | GICR_VPENDBASER_HI_VGRP1EN;
 
@@ -93,13 +103,15 @@ export class GicrVlpiFrame implements MmioDevice, DirectVlpiSource {
 
   read(offset: number, size: AccessSize, wide: WideValue): number {
     const off = offset & 0xffff;
-    if (size === 8 && (off & 7) === 0) {
-      wide.hi = this.#read32(off + 4);
-      return this.#read32(off);
+    // The high word of every 8-byte load is defined, refused ones included.
+    if (size === 8) wide.hi = 0;
+    const word = (size === 4 && (off & 3) === 0) || (size === 8 && (off & 7) === 0);
+    if (!word || !isVlpiRegister(off)) {
+      this.#tracer.guestError(this.#track, "gicr-vlpi:access", `${size}-byte read at ${isVlpiRegister(off) ? "" : "reserved or unmodelled "}0x${off.toString(16)}`);
+      return 0;
     }
-    if (size === 4 && (off & 3) === 0) return this.#read32(off);
-    this.#tracer.guestError(this.#track, "gicr-vlpi:access", `bad ${size}-byte read at 0x${off.toString(16)}`);
-    return 0;
+    if (size === 8) wide.hi = this.#read32(off + 4);
+    return this.#read32(off);
   }
 
   write(offset: number, size: AccessSize, value: number, hi: number): void {
