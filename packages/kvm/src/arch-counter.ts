@@ -59,6 +59,27 @@ export function counterTicks(ns: number, hz: number): number {
   return s * hz + qHigh + Math.floor(((q - qHigh * 10_000) * 100_000 + r2 * hz) / NS_PER_S);
 }
 
+/**
+ * The first virtual nanosecond at which a counter that read 0 at `epoch` and
+ * runs at `hz` reads at least `ticks` (a timer's compare value), or -1 when
+ * that lies beyond 2^53 ns. The quotient ticks × 10^9 / hz is rounded in
+ * doubles; the result is then stepped to the exact nanosecond with
+ * {@link counterTicks}.
+ */
+export function counterDeadlineNs(ticks: number, epoch: number, hz: number): number {
+  if (ticks <= 0) return epoch;
+  let t = epoch + Math.ceil((ticks * NS_PER_S) / hz);
+  if (!Number.isSafeInteger(t)) return -1;
+  while (t > epoch && counterTicks(t - 1 - epoch, hz) >= ticks) t--;
+  while (counterTicks(t - epoch, hz) < ticks) t++;
+  return t;
+}
+
+/** A counter under a VM-wide offset: (host count − offset) mod 2^64. */
+export function offsetCounter(now: number, hz: number, offset: bigint): bigint {
+  return BigInt.asUintN(64, BigInt(counterTicks(now, hz)) - offset);
+}
+
 /** Whether `reg` is one of the registers {@link readArchCounterReg} answers. */
 export function isArchCounterReg(reg: number): boolean {
   return reg === CNTVCT_EL0 || reg === CNTPCT_EL0 || reg === CNTFRQ_EL0 || reg === MPIDR_EL1_REG;
@@ -67,9 +88,16 @@ export function isArchCounterReg(reg: number): boolean {
 /**
  * MRS of CNTFRQ_EL0, CNTVCT_EL0, CNTPCT_EL0 or MPIDR_EL1 by vCPU `vcpuId` at
  * virtual time `now` of a VM created at `epoch` with counter frequency `hz`.
- * Returns the low word and puts the high word in `wide.hi`.
+ * Returns the low word and puts the high word in `wide.hi`. With `offset`
+ * (KVM_ARM_SET_COUNTER_OFFSET) both counters read the host count minus it,
+ * modulo 2^64.
  */
-export function readArchCounterReg(reg: number, now: number, epoch: number, hz: number, vcpuId: number, wide: WideValue): number {
+export function readArchCounterReg(reg: number, now: number, epoch: number, hz: number, vcpuId: number, wide: WideValue, offset?: bigint): number {
+  if (offset !== undefined && (reg === CNTVCT_EL0 || reg === CNTPCT_EL0)) {
+    const c = offsetCounter(now, hz, offset);
+    wide.hi = Number(c >> 32n);
+    return Number(c & 0xffff_ffffn);
+  }
   let v: number;
   if (reg === CNTVCT_EL0) v = counterTicks(now - epoch, hz);
   else if (reg === CNTPCT_EL0) v = counterTicks(now, hz);

@@ -93,7 +93,7 @@ describe("WFI", () => {
     expect(e.reason === KVM_EXIT_MMIO && e.physAddr).toBe(0x2000); // the vector's ack
     // woken at 10 µs, + wake-up (902) + world switch of the kick re-entry? no: taken at entry + injection (1620)
     expect(log).toEqual(["irq0@12522"]);
-    expect(kvm.tracer.toText()).toContain("kvm halt dur=");
+    expect(kvm.tracer.toText()).toContain("vcpu-state blocked dur=");
     vm.irqLine(0, 0);
     v.run();
     expect(log).toEqual(["irq0@12522", `woke@${kvm.queue.now - 1683}`]);
@@ -197,7 +197,9 @@ describe("seed 004: kvm_arch_vcpu_runnable() and the vPMU overflow", () => {
       expect(e.reason === KVM_EXIT_INTR && e.cause).toBe("kick");
       expect(log).toEqual([]);
       const text = kvm.tracer.toText();
-      expect(text).toMatch(/^307 vm0\/vcpu0 kvm halt dur=7693 end=signal$/m); // blocked from the WFI (1 + 306 ns) to the kick
+      // Blocked from the WFI (1 + 306 ns) to the kick; kvm_vcpu_wakeup says the wait was not a valid wake-up.
+      expect(text).toMatch(/^307 vm0\/vcpu0 vcpu-state blocked dur=7693 wait=halt$/m);
+      expect(text).toMatch(/^8000 vm0\/vcpu0 kvm kvm_vcpu_wakeup ns=7693 waited=true valid=false wait=halt end=signal$/m);
       const kicks = text.split("\n").filter((l) => l.includes("kick target=blocked")).length;
       expect(kicks).toBe(policy === "irq-lines" ? 1 : 0);
       expect(kvm.tracer.counters.get("kvm.wake_ignored")).toBe(policy === "irq-lines" ? 1 : 0);

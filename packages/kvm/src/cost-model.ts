@@ -42,7 +42,16 @@ export interface CostModel {
   /**
    * A system register / CSR access that does not trap (GICv3 ICC_* with
    * system-register interface, VS-level CSRs). micro-bench `eoi`
-   * (ICC_EOIR1_EL1 write of INTID 1023), Altra: 14 ns.
+   * (ICC_EOIR1_EL1 write of INTID 1023), Altra: 14 ns. Also the Generic
+   * Timer's EL0 registers on the VHE host the figures come from: CNTV_* and
+   * CNTP_* go to the hardware, as KVM maps both EL1 timers directly there
+   * (arch/arm64/kvm/arch_timer.c get_timer_map: direct_vtimer, direct_ptimer)
+   * and timer_set_traps() sets no trap while the VM's physical counter offset
+   * is 0; CNTVCT_EL0/CNTPCT_EL0 reads likewise. A non-zero
+   * KVM_ARM_SET_COUNTER_OFFSET on a host without FEAT_ECV (the Altra's
+   * Neoverse N1) makes CNTP_* and CNTPCT_EL0 trap: `sysregTrap`. (On an nVHE
+   * host the ptimer is emulated and CNTP_* would always trap.) RISC-V `time`
+   * and, with Sstc, `vstimecmp` do not trap either.
    */
   readonly sysregNoTrap: number;
   /**
@@ -69,7 +78,9 @@ export interface CostModel {
   /**
    * Wake-up of a vCPU blocked in WFI (kick, reschedule, re-entry). micro-bench
    * `timer_10ms` overhead beyond 10 ms, Altra: 902 ns (timer expiry to guest
-   * handler; whether the guest waited in WFI is not verified).
+   * handler; kvm-unit-tests spins on a flag meanwhile rather than waiting in
+   * WFI). irqlab's micro-bench port waits in WFI, so its timer_10ms is this
+   * plus `interruptInjection` plus the handler's accesses (2563 ns at 25 MHz).
    */
   readonly wakeup: number;
   /**

@@ -135,7 +135,10 @@ describe("KVM_CREATE_DEVICE and device attributes", () => {
     const vm = arm().createVm();
     const v = vm.createVcpu(0);
     v.armVcpuInit(initVcpu);
-    expect(errno(() => v.hasDeviceAttr({ group: KVM_ARM_VCPU_TIMER_CTRL, attr: 0 })).code).toBe("ENXIO");
+    expect(errno(() => v.hasDeviceAttr({ group: 9, attr: 0 })).code).toBe("ENXIO");
+    // KVM_ARM_VCPU_TIMER_CTRL is known (kvm_arm_timer_has_attr): 0 for a timer, ENXIO for another attribute.
+    expect(v.hasDeviceAttr({ group: KVM_ARM_VCPU_TIMER_CTRL, attr: 0 })).toBeUndefined();
+    expect(errno(() => v.hasDeviceAttr({ group: KVM_ARM_VCPU_TIMER_CTRL, attr: 4 })).code).toBe("ENXIO");
     expect(errno(() => v.hasDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ })).code).toBe("ENODEV");
     const w = vm.createVcpu(1);
     w.armVcpuInit({ ...initVcpu, features: 1 << KVM_ARM_VCPU_PMU_V3 });

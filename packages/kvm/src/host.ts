@@ -47,6 +47,12 @@ export interface PlacementPolicy {
    * it). Without it every re-entry calls select().
    */
   keeps?(vcpu: PlacedVcpu, host: Host): boolean;
+  /**
+   * The policy draws the host CPU tracks of a trace itself (a scheduler
+   * model's switches); otherwise they show which vCPUs are in KVM_RUN on
+   * each CPU (host-cpu-trace.ts).
+   */
+  readonly drawsHostCpus?: boolean;
 }
 
 /** Keep a vCPU where it is; place new ones round-robin; honour the affinity mask. */

@@ -100,6 +100,40 @@ export {
 } from "./arch-counter.js";
 /** The RISC-V `time` CSR and Sstc `stimecmp` of a vCPU. */
 export { CSR_TIME, CSR_STIMECMP, readTimeCsr, timeDeadlineNs } from "./riscv-time.js";
+/**
+ * The arm64 Generic Timer's EL1 timers under KVM: the guest's CNTV_* / CNTP_*
+ * registers, the vCPU attributes that choose their PPIs, and the
+ * device_irq_level bits a userspace irqchip reads.
+ */
+export {
+  CNTP_TVAL_EL0,
+  CNTP_CTL_EL0,
+  CNTP_CVAL_EL0,
+  CNTV_TVAL_EL0,
+  CNTV_CTL_EL0,
+  CNTV_CVAL_EL0,
+  ARCH_TIMER_CTRL_ENABLE,
+  ARCH_TIMER_CTRL_IT_MASK,
+  ARCH_TIMER_CTRL_IT_STAT,
+  TIMER_VTIMER,
+  TIMER_PTIMER,
+  TIMER_HVTIMER,
+  TIMER_HPTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_HVTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_HPTIMER,
+  DEFAULT_TIMER_PPIS,
+  KVM_ARM_DEV_EL1_VTIMER,
+  KVM_ARM_DEV_EL1_PTIMER,
+  KVM_ARM_DEV_PMU,
+  isArchTimerReg,
+} from "./arch-timer/timer-uapi.js";
+/** One EL1 timer (struct arch_timer_context) and a vCPU's pair of them. */
+export { ArchTimerContext, type ArchTimerClock } from "./arch-timer/arch-timer-context.js";
+export { VcpuArchTimer, type ArchTimerVcpu } from "./arch-timer/vcpu-arch-timer.js";
+/** The VM's timer PPIs (kvm->arch.timer_data). */
+export { ArchTimerVmData, type KvmArmCounterOffset } from "./arch-timer/timer-vm-data.js";
 export {
   KVM_REQUEST_MASK,
   KVM_REQUEST_NO_WAKEUP,

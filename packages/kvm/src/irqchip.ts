@@ -59,6 +59,11 @@ export interface IrqChipVcpu {
    * instruction boundary, with no request, no kick and no world switch.
    */
   irqSignalled?(): void;
+  /**
+   * kvm_vcpu_kick() without a request: a blocked vCPU re-checks whether it may
+   * run, one in guest mode exits (RISC-V hgei_interrupt, kvm_riscv_aia_disable).
+   */
+  kvmVcpuKick?(): void;
 }
 
 /** The CPU side of a vCPU's interrupt controller. */

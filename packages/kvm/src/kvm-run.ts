@@ -164,7 +164,14 @@ export type IntrCause =
    * KVM_RUN, re-entering the guest as the kernel's run loop does after an
    * exit it handles itself (requests, placement, irqchip flush).
    */
-  | "running";
+  | "running"
+  /**
+   * arm64 without an in-kernel irqchip: a timer's output level differs from
+   * what kvm_run.s.regs.device_irq_level last told userspace, so KVM_RUN
+   * returns before entering the guest with the bits brought up to date
+   * (arch/arm64/kvm/arm.c kvm_vcpu_exit_request → kvm_timer_should_notify_user).
+   */
+  | "device-irq-level";
 
 /** Options of one KVM_RUN ({@link Vcpu.run}). */
 export interface RunOptions {
@@ -245,4 +252,11 @@ export class KvmRun {
   readonly intr = new IntrExit();
   /** The `internal` member. */
   readonly internal = new InternalErrorExit();
+  /**
+   * arm64 `s.regs.device_irq_level` (struct kvm_sync_regs): the output levels
+   * of in-kernel devices a userspace irqchip must route (KVM_ARM_DEV_EL1_VTIMER,
+   * _PTIMER, _PMU), kept up to date at each return from KVM_RUN when the VM
+   * has no in-kernel irqchip.
+   */
+  deviceIrqLevel = 0;
 }

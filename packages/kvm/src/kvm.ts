@@ -12,6 +12,7 @@ import { makeCostModel, type CostModel } from "./cost-model.js";
 import type { KvmDeviceFactory } from "./device.js";
 import { fail } from "./errno.js";
 import { Host } from "./host.js";
+import { HostCpuTrace } from "./host-cpu-trace.js";
 import { RUNNABLE_POLICIES, type RunnablePolicy } from "./runnable.js";
 import * as CAP from "./uapi/capabilities.js";
 import { KVM_DEV_TYPE_ARM_VGIC_V2, KVM_DEV_TYPE_ARM_VGIC_V3, KVM_DEV_TYPE_RISCV_AIA } from "./uapi/device-types.js";
@@ -108,6 +109,8 @@ export class Kvm {
   readonly gpaBits: number;
   /** The host's IRQ bypass manager (virt/lib/irqbypass.c), shared by every VM's irqfds and VFIO-like producers. */
   readonly irqBypass = new IrqBypassManager();
+  /** @internal The host CPU tracks of a trace (host-cpu-trace.ts). */
+  readonly hostCpuTrace: HostCpuTrace;
   readonly #devices = new Map<number, KvmDeviceFactory>();
   readonly #vms: Vm[] = [];
 
@@ -117,6 +120,7 @@ export class Kvm {
     this.host = options.host ?? new Host();
     this.queue = options.queue ?? new EventQueue();
     this.tracer = options.tracer ?? new Tracer(this.queue);
+    this.hostCpuTrace = new HostCpuTrace(this.tracer, this.host);
     this.maxVcpus = options.maxVcpus ?? (this.arch === "arm64" ? 512 : 1024);
     this.maxVcpuId = options.maxVcpuId ?? this.maxVcpus;
     this.ipaLimit = options.ipaLimit ?? 48;
@@ -192,6 +196,7 @@ export class Kvm {
       case CAP.KVM_CAP_ARM_PMU_V3:
       case CAP.KVM_CAP_VM_ATTRIBUTES:
       case CAP.KVM_CAP_VCPU_ATTRIBUTES:
+      case CAP.KVM_CAP_COUNTER_OFFSET:
         return arm ? 1 : 0;
       case CAP.KVM_CAP_MSI_DEVID:
         if (arm) fail("EINVAL", "KVM_CHECK_EXTENSION", "KVM_CAP_MSI_DEVID is a VM capability on arm64 (kvm is NULL on the system fd)");

@@ -24,7 +24,7 @@
  */
 
 import type { WideValue } from "@irqlab/sim";
-import { counterTicks } from "./arch-counter.js";
+import { counterDeadlineNs, counterTicks } from "./arch-counter.js";
 
 /** CSR number of `time` (rdtime). */
 export const CSR_TIME = 0xc01;
@@ -44,8 +44,13 @@ export function readTimeCsr(now: number, epoch: number, hz: number, wide: WideVa
 
 /**
  * The virtual time at which guest time reaches `ticks` (an SBI set_timer
- * deadline): the first nanosecond whose {@link readTimeCsr} is ≥ ticks.
+ * deadline): the first nanosecond whose {@link readTimeCsr} is ≥ ticks, or
+ * Infinity when that lies beyond 2^53 ns. vcpu_timer.c arms its hrtimer
+ * with the truncated delta (kvm_riscv_delta_cycles2ns) and re-arms it in
+ * kvm_riscv_vcpu_hrtimer_expired while the time is still short of
+ * next_cycles: the interrupt comes at this first nanosecond, exactly.
  */
 export function timeDeadlineNs(ticks: number, epoch: number, hz: number): number {
-  return epoch + Math.ceil((ticks * 1e9) / hz);
+  const t = counterDeadlineNs(ticks, epoch, hz);
+  return t < 0 ? Number.POSITIVE_INFINITY : t;
 }

@@ -14,7 +14,7 @@
  * trace records `wake-ignored`.
  */
 
-import type { Counter, EventQueue, GuestProgram, Tracer, TrackId } from "@irqlab/sim";
+import { TraceState, type Counter, type EventQueue, type GuestProgram, type Tracer, type TrackId } from "@irqlab/sim";
 import type { CostModel } from "./cost-model.js";
 import type { PlacedVcpu } from "./host.js";
 import type { IrqChipVcpu, VcpuIrqChip } from "./irqchip.js";
@@ -29,7 +29,7 @@ import {
   requestBit,
   requestName,
 } from "./requests.js";
-import { kvmArchVcpuRunnable, type RunnablePolicy } from "./runnable.js";
+import { kvmArchVcpuRunnable, type RunnableInputs, type RunnablePolicy } from "./runnable.js";
 import { KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import type { Vm } from "./vm.js";
 
@@ -105,7 +105,21 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected readonly policy: RunnablePolicy;
   /** The vCPU's trace track. */
   readonly track: TrackId;
+  /**
+   * What the vCPU is doing, as back-to-back slices on its track: "guest",
+   * "in kernel", "halt poll", "blocked", and after an exit to the VMM the
+   * exit reason (KVM_EXIT_MMIO, ...). Cut at each KVM_RUN's end so that the
+   * slices nest in the KVM_RUN spans.
+   */
+  protected readonly vcpuState: TraceState;
+  /** The thread name on host CPU tracks (`vm/vcpuN`). */
+  protected readonly threadName: string;
+  // Trace only: the flow of the oldest interrupt raised for this vCPU and not yet taken, and how many were raised.
+  #flowIn = 0;
+  #raised = 0;
+  #lastCause = 0;
   #hostCpu = -1;
+  readonly #runnableInputs: { -readonly [K in keyof RunnableInputs]: RunnableInputs[K] };
   #affinity: readonly number[] = [];
   #blocked = false;
   #woken = false;
@@ -141,12 +155,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.costs = vm.costs;
     this.policy = vm.runnablePolicy;
     this.track = vm.tracer.track(vm.name, `vcpu${vcpuId}`, "vcpu");
+    this.vcpuState = new TraceState(vm.tracer, this.track, "vcpu-state");
+    this.threadName = `${vm.name}/vcpu${vcpuId}`;
     const c = vm.tracer.counters;
     this.#cHaltAttempted = c.counter("kvm.halt_attempted_poll");
     this.#cHaltSuccess = c.counter("kvm.halt_successful_poll");
     this.#cHaltWakeup = c.counter("kvm.halt_wakeup");
     this.#cWakeIgnored = c.counter("kvm.wake_ignored");
     this.chip = chip;
+    this.#runnableInputs = { chip, stopped: false, paused: false, irqPendingRequest: false };
     chip.attach(this);
   }
 
@@ -247,7 +264,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#interrupt();
   }
 
-  /** Ends a computation or halt poll in progress (spendInterruptible) at once. */
+  /** Ends a computation or halt poll under way (spendInterruptible) at once. */
   protected interruptSpend(): void {
     this.#interrupt();
   }
@@ -269,7 +286,35 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   /** The irqchip says an interrupt may be pending: KVM_REQ_IRQ_PENDING + kick. */
   irqPending(): void {
+    if (this.tracer.enabled) this.noteRaise();
     this.makeRequest(KVM_REQ_IRQ_PENDING);
+  }
+
+  /**
+   * Trace only: an interrupt was signalled to this vCPU while one is being
+   * raised (Tracer.cause). The oldest such raise not yet taken is the flow
+   * the next taken interrupt ends; later ones before that take coalesce
+   * into it (their arrows are left out). Counts them for the
+   * "pending interrupts" counter.
+   */
+  protected noteRaise(): void {
+    const cause = this.tracer.cause;
+    if (cause === 0 || cause === this.#lastCause) return; // one raise may both request and signal
+    this.#lastCause = cause;
+    if (this.#flowIn === 0) this.#flowIn = cause;
+    this.#raised++;
+    this.tracer.sample(this.track, "irq", `${this.threadName} pending interrupts`, this.#raised);
+  }
+
+  /** Trace only: the flow the interrupt taken now ends (0: none); resets the pending count. */
+  protected takeRaise(): number {
+    const f = this.#flowIn;
+    this.#flowIn = 0;
+    if (this.#raised !== 0) {
+      this.#raised = 0;
+      this.tracer.sample(this.track, "irq", `${this.threadName} pending interrupts`, 0);
+    }
+    return f;
   }
 
   /** A line was lowered: see {@link IrqChipVcpu.irqLowered}. */
@@ -281,12 +326,13 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   /** kvm_arch_vcpu_runnable() under the VM's policy. */
   protected runnable(): boolean {
-    return kvmArchVcpuRunnable(this.policy, {
-      chip: this.chip,
-      stopped: this.mpState === KVM_MP_STATE_STOPPED,
-      paused: this.paused,
-      irqPendingRequest: (this.requests & BIT_IRQ_PENDING) !== 0,
-    });
+    // Asked at every WFI and wake-up: the inputs go in one reused record, not a new object.
+    const v = this.#runnableInputs;
+    v.chip = this.chip;
+    v.stopped = this.mpState === KVM_MP_STATE_STOPPED;
+    v.paused = this.paused;
+    v.irqPendingRequest = (this.requests & BIT_IRQ_PENDING) !== 0;
+    return kvmArchVcpuRunnable(this.policy, v);
   }
 
   /** vcpu_load(): ask the placement policy where the vCPU thread runs now. */
@@ -359,6 +405,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     let outcome = -1;
     if (this.#haltPollNs > 0) {
       this.#cHaltAttempted.value++;
+      if (this.tracer.enabled) this.vcpuState.enter("halt poll");
       const end = start + this.#haltPollNs;
       if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
       else {
@@ -368,7 +415,11 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       }
       if (outcome === WAIT_OK) {
         this.#cHaltSuccess.value++;
-        if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "halt-poll", start, q.now - start, { woke: true });
+        if (this.tracer.enabled) {
+          // kvm_vcpu_halt → trace_kvm_vcpu_wakeup(halt_ns, waited = false, valid): woken while polling.
+          this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", { ns: q.now - start, waited: false, valid: true });
+          this.vcpuState.enter("in kernel");
+        }
       }
     }
     if (outcome < 0) {
@@ -417,7 +468,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (kind === WAIT_HALT) this.chip.blocking?.();
     this.mode = OUTSIDE_GUEST_MODE;
     this.#blocked = true;
-    if (tracing) this.tracer.instant(this.track, "kvm", kind === WAIT_HALT ? "block" : "sleep", {});
+    if (tracing) this.vcpuState.enter("blocked", { wait: kind === WAIT_HALT ? "halt" : "sleep" });
     let outcome: number;
     for (;;) {
       if (this.#waitDone(kind)) {
@@ -466,7 +517,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (kind === WAIT_HALT) this.chip.unblocking?.();
     if (tracing) {
       const what = outcome === WAIT_OK ? "wake" : outcome === WAIT_SIGNAL ? "signal" : outcome === WAIT_BUDGET ? "budget" : outcome === WAIT_BLOCKED ? "spurious" : "idle";
-      this.tracer.span(this.track, "kvm", kind === WAIT_HALT ? "halt" : "sleep", start, q.now - start, { end: what });
+      // trace_kvm_vcpu_wakeup(ns, waited, valid) as kvm_vcpu_halt has it; `end` says what ended the wait.
+      this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", { ns: q.now - start, waited: true, valid: outcome === WAIT_OK, wait: kind === WAIT_HALT ? "halt" : "sleep", end: what });
+      this.vcpuState.enter("in kernel");
     }
     return outcome;
   }

@@ -26,8 +26,10 @@ import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
 import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
-import { isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
+import { CNTPCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
+import { isArchTimerReg } from "./arch-timer/timer-uapi.js";
+import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
 
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
@@ -46,6 +48,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #owedEnd = 0;
   // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
   #ranTo = 0;
+  /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
+  protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
   protected abstract get initialized(): boolean;
 
@@ -90,7 +94,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.wakeHook = options?.onWakeup;
     this.#bounded = until !== undefined;
     try {
+      const cpuBefore = this.hostCpu;
       this.load();
+      if (this.tracer.enabled) this.#traceEntry(continued, cpuBefore);
       const exit = this.#entry();
       if (exit.reason === KVM_EXIT_INTR && exit.cause === "running") return exit; // still in KVM_RUN
       this.#endRun(exit);
@@ -126,7 +132,27 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #endRun(exit: VcpuExit): void {
     const start = this.#runStart;
     this.mode = OUTSIDE_GUEST_MODE;
-    if (this.tracer.enabled) this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason) });
+    this.archTimer?.updateRun(this.kvmRun);
+    if (this.tracer.enabled) {
+      this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason), cpu: this.hostCpu });
+      this.vcpuState.cut();
+      this.vm.kvm.hostCpuTrace.leave(this.hostCpu, this.threadName);
+    }
+  }
+
+  /**
+   * Trace only, after vcpu_load: a new KVM_RUN starts "in kernel" on its host
+   * CPU's track; a continued one that moved leaves the old CPU's track.
+   */
+  #traceEntry(continued: boolean, cpuBefore: number): void {
+    const cpus = this.vm.kvm.hostCpuTrace;
+    if (!continued) {
+      this.vcpuState.enter("in kernel");
+      cpus.enter(this.hostCpu, this.threadName);
+    } else if (cpuBefore !== this.hostCpu) {
+      cpus.leave(cpuBefore, this.threadName);
+      cpus.enter(this.hostCpu, this.threadName);
+    }
   }
 
   /** Pays what the last run left owing, finishes a wait it returned from, then runs the loop. */
@@ -155,6 +181,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         this.requests |= BIT_SLEEP;
         continue;
       }
+      // Userspace irqchip: a timer output userspace has not seen yet (kvm_vcpu_exit_request).
+      if (this.archTimer?.notifyUser(this.kvmRun) === true) return this.intr("device-irq-level", this.costs.exitToUserspace);
       const cpu = this.hostCpu;
       let reason = this.vm.supportsCpu(cpu) ? 0 : KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED;
       if (reason === 0) reason = this.chip.flush(cpu);
@@ -171,9 +199,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       }
       this.mode = IN_GUEST_MODE;
       this.irqCheck = true;
+      // The guest slice spans trace_kvm_entry to trace_kvm_exit.
+      if (this.tracer.enabled) this.vcpuState.enter("guest");
       const e = this.#guest();
       if (e !== undefined) return e;
       this.mode = OUTSIDE_GUEST_MODE;
+      if (this.tracer.enabled) this.vcpuState.enter("in kernel");
     }
   }
 
@@ -334,6 +365,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (v !== MMIO_UNHANDLED) {
             result.value = v;
             result.hi = vm.kernelBus.readHi;
+            if (this.tracer.enabled) this.#traceMmio(false, op.size, op.addr, v);
             // io_mem_abort / kvm_riscv_vcpu_mmio_load: an in-kernel read completes through the same return path.
             if (op.signExtend !== undefined) signExtendLoad(result, op.size, op.signExtend);
             this.irqCheck = true;
@@ -363,6 +395,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
             break;
           }
           if (vm.kernelBus.write(op.addr, op.size, op.value, op.hi)) {
+            if (this.tracer.enabled) this.#traceMmio(true, op.size, op.addr, op.value);
             this.irqCheck = true;
             this.spend(costs.mmioInKernel);
             break;
@@ -387,14 +420,35 @@ export abstract class VcpuRunLoop extends VcpuTraps {
               result.value = 0;
               result.hi = 0;
             }
+            if (how !== REG_DIRECT && this.tracer.enabled) this.#traceSysReg(op.kind === "sysreg-write", op.reg, op.kind === "sysreg-write" ? op.value : result.value);
             this.irqCheck = true;
             this.spend(how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap);
             break;
           }
+          // The EL0 timers: direct on a VHE host, no trap (arch-timer/vcpu-arch-timer.ts).
+          if (isArchTimerReg(op.reg)) {
+            const t = (this.archTimer ??= new VcpuArchTimer(this));
+            if (op.kind === "sysreg-read") {
+              result.value = t.read(op.reg, this.wide);
+              result.hi = this.wide.hi;
+            } else {
+              t.write(op.reg, op.value, op.hi);
+              result.value = 0;
+              result.hi = 0;
+            }
+            // CNTP_* trap under a non-zero counter offset (ArchTimerVmData.physicalTraps).
+            this.spend(t.traps(op.reg) ? costs.sysregTrap : costs.sysregNoTrap);
+            break;
+          }
           // The counter and MPIDR_EL1: read without a trap, values KVM set up (arch-counter.ts).
           if (op.kind === "sysreg-read" && isArchCounterReg(op.reg)) {
-            result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide);
+            const offset = vm.timerData.counterOffset;
+            result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
             result.hi = this.wide.hi;
+            if (offset !== undefined && op.reg === CNTPCT_EL0 && vm.timerData.physicalTraps) {
+              this.spend(costs.sysregTrap);
+              break;
+            }
           } else if (op.kind === "sysreg-read") {
             // Not the irqchip's: an ordinary EL1 register that does not trap and holds what is written.
             result.value = this.sysregs.get(op.reg * 2) ?? 0;
@@ -443,6 +497,16 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);
       }
     }
+  }
+
+  /** trace_kvm_mmio(KVM_TRACE_MMIO_READ / _WRITE, len, gpa, val) for an access an in-kernel device handled. */
+  #traceMmio(write: boolean, len: number, gpa: number, val: number): void {
+    this.tracer.instant(this.track, "trap", "kvm_mmio", { type: write ? "write" : "read", len, gpa: `0x${gpa.toString(16)}`, val: `0x${(val >>> 0).toString(16)}` });
+  }
+
+  /** trace_kvm_sys_access (arch/arm64/kvm/sys_regs.c perform_access): a trapped system register access. */
+  #traceSysReg(write: boolean, reg: number, val: number): void {
+    this.tracer.instant(this.track, "trap", "kvm_sys_access", { reg: `0x${reg.toString(16)}`, is_write: write, val: `0x${(val >>> 0).toString(16)}` });
   }
 
   /** The KVM_EXIT_MMIO record of kvm_run, filled for an access no RAM or in-kernel device claims. */

@@ -28,7 +28,7 @@ import {
   KVM_SMCCC_FILTER_DENY,
   KVM_SMCCC_FILTER_FWD_TO_USER,
 } from "./uapi/device-types.js";
-import { KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
+import { KVM_EXIT_INTR, KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
 import { SMCCC_RET_NOT_SUPPORTED } from "./uapi/psci.js";
 import { CSR_SCAUSE, CSR_SEED, CSR_SSTATUS, SR_SIE } from "./uapi/sbi.js";
 import { CSR_STIMECMP, CSR_TIME, readTimeCsr } from "./riscv-time.js";
@@ -111,7 +111,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.replay = undefined;
     this.gen = vec(cause);
     this.spend(this.costs.interruptInjection);
-    if (this.tracer.enabled) this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
+    if (this.tracer.enabled) {
+      const flow = this.takeRaise();
+      if (flow !== 0) this.tracer.endFlow(this.track, "irq", "irq-taken", flow, { cause, chip: this.chip.name });
+      else this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
+    }
   }
 
   protected returnFromFrame(): void {
@@ -134,6 +138,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
 
   /** See {@link IrqChipVcpu.irqSignalled}: re-check for an interrupt at the next op boundary. */
   irqSignalled(): void {
+    if (this.tracer.enabled) this.noteRaise();
     this.irqCheck = true;
     this.interruptSpend();
   }
@@ -262,6 +267,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       r.value = old >>> 0;
       r.hi = this.wide.hi >>> 0;
       this.irqCheck = true;
+      // A trapped CSR (the SW-file's siselect/sireg/stopei): no Linux tracepoint, irqlab's own.
+      if (how !== REG_DIRECT && this.tracer.enabled) this.tracer.instant(this.track, "trap", "csr_trap", { csr: `0x${csr.toString(16)}`, op, value: `0x${(value >>> 0).toString(16)}` });
       this.spend(how === REG_DIRECT ? this.costs.sysregNoTrap : this.costs.sysregTrap);
       return undefined;
     }
@@ -311,8 +318,12 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.#exitCounters[e.reason] = c;
     }
     c.value++;
+    // The exit-to-VMM state starts with the round trip's cost; a vCPU that returns still blocked stays "blocked".
+    const tracing = this.tracer.enabled;
+    if (tracing && !(e.reason === KVM_EXIT_INTR && e.cause === "blocked")) this.vcpuState.enter(exitReasonName(e.reason), exitArgs(e));
     if (cost > 0) this.spend(cost);
-    if (this.tracer.enabled) this.tracer.instant(this.track, "exit", exitReasonName(e.reason), exitArgs(e));
+    // trace_kvm_userspace_exit(run->exit_reason, r) as kvm_vcpu_ioctl has it at KVM_RUN's return.
+    if (tracing) this.tracer.instant(this.track, "exit", "kvm_userspace_exit", { reason: exitReasonName(e.reason), ...exitArgs(e) });
     return e;
   }
 }
@@ -326,7 +337,7 @@ function exitArgs(e: VcpuExit): Record<string, string | number | boolean> {
     case 24:
       return { type: e.type, data0: e.data[0] ?? 0 };
     case 9:
-      return { reason: e.hardwareEntryFailureReason, cpu: e.cpu };
+      return { hardware_entry_failure_reason: e.hardwareEntryFailureReason, cpu: e.cpu };
     case 35:
       return { ext: `0x${e.extensionId.toString(16)}`, fid: e.functionId };
     case 36:

@@ -20,6 +20,7 @@ import {
   KVM_ARM_VCPU_PMU_V3_SET_PMU,
   KVM_ARM_VCPU_POWER_OFF,
   KVM_ARM_VCPU_PSCI_0_2,
+  KVM_ARM_VCPU_TIMER_CTRL,
   KVM_INTERRUPT_SET,
   KVM_INTERRUPT_UNSET,
 } from "./uapi/device-types.js";
@@ -149,6 +150,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     // kvm_reset_vcpu(): architectural reset; the guest restarts from its image.
     this.#resetProgram();
     this.sysregs.clear();
+    this.archTimer?.reset();
     this.requests = 0;
     this.pending = 0;
     if ((features & (1 << KVM_ARM_VCPU_POWER_OFF)) !== 0) this.powerOff();
@@ -184,9 +186,13 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     else this.vm.fail("EINVAL", "KVM_INTERRUPT", `irq 0x${(irq >>> 0).toString(16)} is neither KVM_INTERRUPT_SET nor KVM_INTERRUPT_UNSET`);
   }
 
-  /** KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMUv3 controls). */
+  /** KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMUv3 and timer controls). */
   setDeviceAttr(a: DeviceAttr): void {
     const io = "KVM_SET_DEVICE_ATTR";
+    if (this.#timerAttr(a)) {
+      this.vm.timerData.setAttr(a, this.vm.irqchip !== undefined);
+      return;
+    }
     this.#pmuAttr(a, io);
     const v = a.value;
     switch (Number(a.attr)) {
@@ -207,8 +213,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     }
   }
 
-  /** KVM_GET_DEVICE_ATTR on the vCPU: the PMU PPI (ENXIO for other attributes, as Linux). */
+  /** KVM_GET_DEVICE_ATTR on the vCPU: the PMU PPI or a timer's PPI (ENXIO for other attributes, as Linux). */
   getDeviceAttr(a: DeviceAttr): unknown {
+    if (this.#timerAttr(a)) return this.vm.timerData.getAttr(a);
     this.#pmuAttr(a, "KVM_GET_DEVICE_ATTR");
     if (Number(a.attr) !== KVM_ARM_VCPU_PMU_V3_IRQ) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", `attribute ${a.attr} cannot be read`);
     if (this.#pmuIrq < 0) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", "no PMU interrupt set");
@@ -217,7 +224,13 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
 
   /** KVM_HAS_DEVICE_ATTR on the vCPU. */
   hasDeviceAttr(a: DeviceAttr): void {
-    this.#pmuAttr(a, "KVM_HAS_DEVICE_ATTR");
+    if (this.#timerAttr(a)) this.vm.timerData.hasAttr(a);
+    else this.#pmuAttr(a, "KVM_HAS_DEVICE_ATTR");
+  }
+
+  /** Whether `a` is in group KVM_ARM_VCPU_TIMER_CTRL of an arm64 vCPU (kvm_arm_vcpu_arch_set_attr). */
+  #timerAttr(a: DeviceAttr): boolean {
+    return this.vm.arch === "arm64" && a.group === KVM_ARM_VCPU_TIMER_CTRL;
   }
 
   #pmuAttr(a: DeviceAttr, io: string): void {
@@ -259,6 +272,11 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.frames.length = 0;
     this.booted = true;
     this.powerOff();
+  }
+
+  /** @internal The VM's counter offset changed (KVM_ARM_SET_COUNTER_OFFSET): re-evaluate the timers. */
+  countersChanged(): void {
+    this.archTimer?.countersChanged();
   }
 
   /** @internal Asserts a line of this vCPU's irqchip (SBI IPI). */

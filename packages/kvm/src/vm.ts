@@ -12,7 +12,7 @@
  * exit to the VMM), the cost model and the runnable policy.
  */
 
-import { ConfigError, GuestMemory, MmioBus, type EventQueue, type Tracer } from "@irqlab/sim";
+import { ConfigError, GuestMemory, MmioBus, type EventQueue, type Tracer, type TrackId } from "@irqlab/sim";
 import type { CostModel } from "./cost-model.js";
 import { Device, type DeviceAttr } from "./device.js";
 import { fail, type ErrnoName } from "./errno.js";
@@ -37,6 +37,7 @@ import {
   KVM_SMCCC_FILTER_HANDLE,
 } from "./uapi/device-types.js";
 import { KVM_CAP_HALT_POLL, KVM_CAP_MSI_DEVID } from "./uapi/capabilities.js";
+import { ArchTimerVmData, type KvmArmCounterOffset } from "./arch-timer/timer-vm-data.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { Vcpu } from "./vcpu.js";
 
@@ -117,6 +118,8 @@ export class Vm implements FirmwareVm {
   readonly counterEpoch: number;
   /** KVM_CAP_HALT_POLL's value: the maximum halt-polling window (0 = off). */
   haltPollMaxNs = 0;
+  /** arm64 kvm->arch.timer_data: the timers' PPIs (arch-timer/timer-vm-data.ts). */
+  readonly timerData = new ArchTimerVmData();
   /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
   dead = false;
   /** arm64 kvm->arch.vgic.msis_require_devid: set when a vITS is created (vgic_its_create). */
@@ -284,6 +287,26 @@ export class Vm implements FirmwareVm {
    * otherwise). RISC-V needs the in-kernel AIA (ENXIO).
    */
   irqLine(irq: number, level: number): void {
+    const tr = this.tracer;
+    if (!tr.enabled || level === 0) {
+      this.#irqLine(irq, level);
+      return;
+    }
+    // trace_kvm_irq_line (arm64 kvm_vm_ioctl_irq_line; RISC-V has none): the raise a taken interrupt's flow starts at.
+    const prev = tr.beginCause(this.irqTrack, "irq", "kvm_irq_line", { irq: `0x${(irq >>> 0).toString(16)}`, level });
+    try {
+      this.#irqLine(irq, level);
+    } finally {
+      tr.endCause(prev);
+    }
+  }
+
+  /** Trace only: the track of the VM's interrupt controller (its name), or "irq" without one. */
+  get irqTrack(): TrackId {
+    return this.tracer.track(this.name, this.#irqchip?.name ?? "irq", "device");
+  }
+
+  #irqLine(irq: number, level: number): void {
     const io = "KVM_IRQ_LINE";
     const chip = this.#irqchip;
     if (this.arch !== "arm64") {
@@ -304,6 +327,19 @@ export class Vm implements FirmwareVm {
     if (vcpu.irqChip.inKernel) this.fail("ENXIO", io, "KVM_ARM_IRQ_TYPE_CPU with an in-kernel irqchip");
     if (id > 1) this.fail("EINVAL", io, `irq_id ${id} is neither IRQ (0) nor FIQ (1)`);
     vcpu.irqChip.setIrqLine(id, level !== 0);
+  }
+
+  /**
+   * KVM_ARM_SET_COUNTER_OFFSET (arm64; KVM_CAP_COUNTER_OFFSET): from now on
+   * the guest's CNTVCT_EL0 and CNTPCT_EL0 read the host counter minus
+   * `counterOffset` (mod 2^64), on every vCPU, and the timers compare against
+   * those counts (arch_timer.c kvm_vm_ioctl_set_counter_offset). EINVAL for a
+   * non-zero `reserved`; ENOTTY on RISC-V.
+   */
+  armSetCounterOffset(offset: KvmArmCounterOffset): void {
+    if (this.arch !== "arm64") this.fail("ENOTTY", "KVM_ARM_SET_COUNTER_OFFSET", "KVM_ARM_SET_COUNTER_OFFSET is an arm64 ioctl");
+    this.timerData.setCounterOffset(offset);
+    for (const v of this.#vcpus) v.countersChanged();
   }
 
   /** The installed in-kernel irqchip, if any. */
@@ -398,6 +434,8 @@ export class Vm implements FirmwareVm {
   firstRun(): void {
     if (this.#ran) return;
     this.#irqchip?.firstRun?.();
+    // kvm_timer_enable, after the vgic's resources (kvm_arch_vcpu_run_pid_change).
+    if (this.arch === "arm64") this.timerData.enable(this.#irqchip !== undefined);
     this.#ran = true;
   }
 

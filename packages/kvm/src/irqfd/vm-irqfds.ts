@@ -205,9 +205,17 @@ export class VmIrqfds {
     if (chip === undefined) this.vm.fail("EINVAL", io, "no in-kernel irqchip");
     if ((msi.flags & ~KVM_MSI_VALID_DEVID) !== 0) this.vm.fail("EINVAL", io, `flags 0x${msi.flags.toString(16)}`);
     if (chip.injectMsi === undefined) this.vm.fail("ENODEV", io, `${chip.name} takes no MSIs`);
-    const r = chip.injectMsi(msi);
-    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "signal-msi", { devid: msi.devid, data: msi.data, delivered: r });
-    return r;
+    const tr = this.vm.tracer;
+    if (!tr.enabled) return chip.injectMsi(msi);
+    // kvm_send_userspace_msi → kvm_set_msi; Linux traces kvm_msi_set_irq on x86 only, irqlab on both.
+    const prev = tr.beginCause(this.#track, "irq", "kvm_msi_set_irq", { address: `0x${(msi.addressHi * 2 ** 32 + msi.addressLo).toString(16)}`, data: msi.data, devid: msi.devid });
+    try {
+      const r = chip.injectMsi(msi);
+      if (r === 0) tr.instant(this.#track, "irq", "msi-blocked", { devid: msi.devid, data: msi.data });
+      return r;
+    } finally {
+      tr.endCause(prev);
+    }
   }
 
   /** kvm_notify_acked_irq(irqchip, pin): the resampler of the pin's GSI de-asserts once and signals every resamplefd. */
@@ -224,7 +232,21 @@ export class VmIrqfds {
   /** @internal irqfd_inject. */
   inject(f: Irqfd): void {
     f.injections++;
-    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "irqfd-inject", { fd: f.fd.fd, gsi: f.gsi });
+    const tr = this.vm.tracer;
+    if (!tr.enabled) {
+      this.#inject(f);
+      return;
+    }
+    // irqfd_inject → kvm_set_irq(kvm, KVM_USERSPACE_IRQ_SOURCE_ID, gsi, 1): trace_kvm_set_irq(gsi, level, irq_source_id).
+    const prev = tr.beginCause(this.#track, "irq", "kvm_set_irq", { gsi: f.gsi, level: 1, irq_source_id: 0, fd: f.fd.fd });
+    try {
+      this.#inject(f);
+    } finally {
+      tr.endCause(prev);
+    }
+  }
+
+  #inject(f: Irqfd): void {
     this.#setRoutes(f.routes, f.gsi, true);
     // The pulse is irqfd_inject's, taken only when the atomic path would block.
     const atomic = this.vm.irqchip?.intcInitialized?.() ?? true;

@@ -42,6 +42,8 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
   #initialized = false;
   #aplic: KvmAplic | undefined;
   readonly #chips = new Map<number, AiaVcpuChip>();
+  /** The chips with IMSIC state by the PPN of their IMSIC page, filled at CTRL_INIT (addresses are fixed from then on). */
+  readonly #chipByPpn = new Map<number, AiaVcpuChip>();
   readonly #out: IregValue = { lo: 0, hi: 0 };
 
   constructor(
@@ -106,19 +108,20 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
   injectMsi(msi: KvmMsi): number {
     const io = "KVM_SIGNAL_MSI";
     if (!this.#initialized) fail("EBUSY", io, `${this.vm.name}: the AIA is not initialised (KVM_DEV_RISCV_AIA_CTRL_INIT)`);
-    const target = (BigInt(msi.addressHi >>> 0) << 32n) | BigInt(msi.addressLo >>> 0);
-    const gmask = (1n << BigInt(this.nrGuestBits)) - 1n;
-    let tppn = target >> PAGE;
-    const g = Number(tppn & gmask);
-    tppn &= ~gmask;
-    for (const c of this.#chips.values()) {
-      if (c.swfile === undefined || c.imsicAddr >> PAGE !== tppn) continue;
-      const r = c.injectMsi(g, Number(target & 0xfffn), msi.data);
-      if (r === -19) fail("ENODEV", io, `${this.vm.name}: MSI data ${msi.data} / guest index ${g} / offset 0x${(target & 0xfffn).toString(16)} not deliverable`);
-      if (r === -22) fail("EINVAL", io, `${this.vm.name}: MSI identity ${msi.data} > IDS ${this.nrIds}`);
-      return 1;
-    }
-    return 0;
+    // Every IMSIC page is below 2^53 (checked at CTRL_INIT): a higher address matches none, and
+    // below it plain numbers are exact, so the hot path needs no BigInt.
+    const hi = msi.addressHi >>> 0;
+    if (hi >= 2 ** 21) return 0;
+    const lo = msi.addressLo >>> 0;
+    const ppn = hi * 2 ** 20 + (lo >>> 12);
+    const g = ppn % 2 ** this.nrGuestBits;
+    const c = this.#chipByPpn.get(ppn - g);
+    if (c?.swfile === undefined) return 0;
+    const off = lo & 0xfff;
+    const r = c.injectMsi(g, off, msi.data);
+    if (r === -19) fail("ENODEV", io, `${this.vm.name}: MSI data ${msi.data} / guest index ${g} / offset 0x${off.toString(16)} not deliverable`);
+    if (r === -22) fail("EINVAL", io, `${this.vm.name}: MSI identity ${msi.data} > IDS ${this.nrIds}`);
+    return 1;
   }
 
   // ---- KvmDeviceOps ---------------------------------------------------------
@@ -322,6 +325,8 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
       c.hartIndex = this.#hartIndex(c.imsicAddr);
       c.initImsic(this.nrIds);
       const addr = Number(c.imsicAddr);
+      // Of two vCPUs on one page the first created answers, as the scan over the vCPUs did.
+      if (!this.#chipByPpn.has(addr / 4096)) this.#chipByPpn.set(addr / 4096, c);
       // The guest's IMSIC page: trapped to imsic_mmio_write in SW-file mode; the VS-file itself (G-stage mapped) otherwise.
       this.vm.kernelBus.map(addr, U.KVM_DEV_RISCV_IMSIC_SIZE, imsicPage(this, addr), `${this.vm.name}/imsic${c.vcpuId}`);
       this.#aplic?.mapTarget(addr, (off, data) => {

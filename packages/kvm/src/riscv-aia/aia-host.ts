@@ -2,10 +2,11 @@
  * The host side of KVM RISC-V AIA: every hart's IMSIC with its GEILEN guest
  * interrupt files (VS-files), the per-CPU HGEI allocator (Linux's
  * aia_hgei_control), the owner of each line, the SGEI path that tells an
- * owner its file asserted hgeip, and hart offlining (kvm_riscv_aia_disable).
+ * owner its file asserted hgeip, each hart's HGEIE (which lines a blocked
+ * vCPU waits on; SGEI kicks their owners), and hart offlining (kvm_riscv_aia_disable).
  * Linux arch/riscv/kvm/aia.c (kvm_riscv_aia_init, kvm_riscv_aia_alloc_hgei,
  * kvm_riscv_aia_free_hgei, hgei_interrupt, kvm_riscv_aia_disable, aia_hgei_init);
- * aia_imsic.c kvm_riscv_vcpu_aia_imsic_update.
+ * aia_imsic.c kvm_riscv_vcpu_aia_imsic_update, kvm_riscv_vcpu_aia_imsic_put.
  *
  * One RiscvAiaHost serves every VM of a Kvm: the VS-files are a host
  * resource that VMs compete for, which is seed 000's subject. The
@@ -28,8 +29,10 @@ export interface VsFileOwner {
   readonly vmIndex: number;
   /** vCPU id. */
   readonly vcpuId: number;
-  /** The owned file's hgeip line changed (SGEI: hgei_interrupt kicks the owner). */
+  /** The owned file's hgeip line changed. */
   vsFileLine(asserted: boolean): void;
+  /** kvm_vcpu_kick() (hgei_interrupt, kvm_riscv_aia_disable). */
+  kick(): void;
   /** kvm_riscv_vcpu_aia_imsic_release(): move the VS-file's state into the SW-file, free the line. */
   releaseVsFile(): void;
   /** Host CPU of the owned VS-file, or -1. */
@@ -80,7 +83,13 @@ export class RiscvAiaHost {
    * "copy the old state" of a VS-file move (tests write an MSI here).
    */
   moveHook: ((owner: VsFileOwner, cpu: number, hgei: number) => void) | undefined;
+  /**
+   * Instrumentation point: line `hgei` on `cpu` was taken by `owner`, or freed
+   * (`owner` undefined). Scenarios measure VS-file occupancy over time with it.
+   */
+  lineHook: ((cpu: number, hgei: number, owner: VsFileOwner | undefined) => void) | undefined;
   readonly #owners: (VsFileOwner | undefined)[] = [];
+  readonly #tracer: Tracer | undefined;
   readonly #online: boolean[];
 
   constructor(o: RiscvAiaHostOptions) {
@@ -92,6 +101,7 @@ export class RiscvAiaHost {
     this.profile = profile;
     this.failReason = this.profile === "linux-6.18" ? RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS : KVM_EXIT_FAIL_ENTRY_NO_VSFILE;
     this.#online = new Array<boolean>(o.harts).fill(true);
+    this.#tracer = o.tracer;
     const harts: ImsicHart[] = [];
     for (let h = 0; h < o.harts; h++) {
       harts.push(
@@ -103,7 +113,10 @@ export class RiscvAiaHost {
           geilen: o.geilen,
           profile: LINUX_KVM_PROFILE,
           ...(o.tracer ? { tracer: o.tracer } : {}),
-          lines: { hgeip: (g, on) => { this.#owners[this.allocator.ownerOf(h, g)]?.vsFileLine(on); } },
+          lines: {
+            hgeip: (g, on) => { this.#owners[this.allocator.ownerOf(h, g)]?.vsFileLine(on); },
+            sgeip: (on) => { if (on) this.#hgeiInterrupt(h); },
+          },
         }),
       );
     }
@@ -144,12 +157,18 @@ export class RiscvAiaHost {
   /** kvm_riscv_aia_alloc_hgei(): lowest free line on `cpu`, or a negative errno (-ENOENT none free, -ENODEV offline). */
   alloc(cpu: number, ownerId: number): number {
     if (!this.#online[cpu]) return -19;
-    return this.allocator.alloc(cpu, ownerId);
+    const hgei = this.allocator.alloc(cpu, ownerId);
+    if (hgei > 0) this.lineHook?.(cpu, hgei, this.#owners[ownerId]);
+    if (hgei > 0 && this.#tracer?.enabled) this.#sampleInUse(cpu);
+    return hgei;
   }
 
   /** kvm_riscv_aia_free_hgei(). */
   free(cpu: number, hgei: number): void {
+    const hook = this.lineHook !== undefined && this.allocator.ownerOf(cpu, hgei) >= 0;
     this.allocator.free(cpu, hgei);
+    if (hook) this.lineHook?.(cpu, hgei, undefined);
+    if (this.#tracer?.enabled) this.#sampleInUse(cpu);
   }
 
   /** Whether `cpu` takes VS-file allocations. */
@@ -169,8 +188,11 @@ export class RiscvAiaHost {
 
   /**
    * A hart goes offline (kvm_riscv_aia_disable on CPU hotplug) or comes back.
-   * Going offline releases every VS-file on it into its owner's SW-file; its
-   * lines are then unavailable until it is back.
+   * Going offline releases every VS-file on it into its owner's SW-file
+   * (kvm_riscv_vcpu_aia_imsic_release), then kicks each owner whose HGEIE bit
+   * is set there, clearing it: a vCPU blocked in WFI waited for that line and
+   * must re-check, and can run on another hart ("Wakeup VCPU if it was blocked
+   * so that it can run on other HARTs"). Its lines are then unavailable until it is back.
    */
   setHartOnline(cpu: number, online: boolean): void {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.harts.length) throw new ConfigError(`RISC-V AIA host: hart ${cpu} is not in 0..${this.harts.length - 1}`);
@@ -178,8 +200,58 @@ export class RiscvAiaHost {
       this.#online[cpu] = true;
       return;
     }
-    for (let g = 1; g <= this.nrHgei; g++) this.ownerOf(cpu, g)?.releaseVsFile();
+    for (let g = 1; g <= this.nrHgei; g++) {
+      const owner = this.ownerOf(cpu, g);
+      if (owner === undefined) continue;
+      owner.releaseVsFile();
+      if (this.hgeie(cpu, g)) {
+        this.wakeOnHgei(cpu, g, false);
+        owner.kick();
+      }
+    }
     this.#online[cpu] = false;
+  }
+
+  /** Bit `hgei` of `cpu`'s HGEIE CSR: its owner asked to be woken by that line. */
+  hgeie(cpu: number, hgei: number): boolean {
+    const hart = this.harts[cpu]!;
+    return ((hgei < 32 ? hart.hgeieLo >>> hgei : hart.hgeieHi >>> (hgei - 32)) & 1) === 1;
+  }
+
+  /**
+   * csr_set / csr_clear(CSR_HGEIE, BIT(hgei)) on `cpu`. Set by a vCPU that
+   * blocks with a VS-file (aia_imsic.c kvm_riscv_vcpu_aia_imsic_put while
+   * kvm_vcpu_is_blocking; before Linux 6.16, 4cec89db80ba, kvm_riscv_aia_wakeon_hgei
+   * from kvm_arch_vcpu_blocking); cleared by hgei_interrupt, by
+   * kvm_riscv_vcpu_aia_imsic_update before it uses a line, and at offlining.
+   * Nothing clears it when the vCPU wakes for another reason.
+   */
+  wakeOnHgei(cpu: number, hgei: number, enable: boolean): void {
+    const hart = this.harts[cpu]!;
+    const bitLo = hgei < 32 ? (1 << hgei) >>> 0 : 0;
+    const bitHi = hgei < 32 ? 0 : (1 << (hgei - 32)) >>> 0;
+    if (enable) hart.writeHgeie(hart.hgeieLo | bitLo, hart.hgeieHi | bitHi);
+    else hart.writeHgeie(hart.hgeieLo & ~bitLo, hart.hgeieHi & ~bitHi);
+  }
+
+  /**
+   * hgei_interrupt() on `cpu` (SGEIP: hgeip & hgeie ≠ 0): clears the HGEIE
+   * bits that fired and kicks their owners.
+   */
+  #hgeiInterrupt(cpu: number): void {
+    const hart = this.harts[cpu]!;
+    const lo = (hart.hgeipLo & hart.hgeieLo) >>> 0;
+    const hi = (hart.hgeipHi & hart.hgeieHi) >>> 0;
+    hart.writeHgeie(hart.hgeieLo & ~lo, hart.hgeieHi & ~hi);
+    // Only the lines that fired, lowest first (one SGEI per vCPU wake-up: no walk over all GEILEN lines).
+    for (let b = lo; b !== 0; b &= b - 1) this.ownerOf(cpu, 31 - Math.clz32(b & -b))?.kick();
+    for (let b = hi; b !== 0; b &= b - 1) this.ownerOf(cpu, 63 - Math.clz32(b & -b))?.kick();
+  }
+
+  /** Trace only: the VS-files in use on `cpu` as a counter of the host's CPU track. */
+  #sampleInUse(cpu: number): void {
+    const tr = this.#tracer!;
+    tr.sample(tr.track("host", `cpu${cpu}`, "host-cpu"), "aia", `cpu${cpu} VS-files in use`, this.nrHgei - this.allocator.freeOn(cpu));
   }
 
   /** Used lines per hart (for reports). */

@@ -137,6 +137,7 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
       return 0;
     }
     this.#quiet = true;
+    host.wakeOnHgei(cpu, hgei, false); // "Ensure HGEIE CSR bit is zero before using the new IMSIC VS-file"
     const file = host.harts[cpu]!.guestFile(hgei);
     clearFile(file); // imsic_vsfile_local_clear
     const oldCpu = this.#vsCpu;
@@ -175,9 +176,33 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
     if (sw.deliveryAsserted) this.#vcpu?.irqPending();
   }
 
-  /** The owned VS-file's hgeip line changed (SGEI). */
+  /** The owned VS-file's hgeip line changed. */
   vsFileLine(asserted: boolean): void {
     this.#extChanged(asserted);
+  }
+
+  /** kvm_vcpu_kick() from the host (hgei_interrupt, kvm_riscv_aia_disable). */
+  kick(): void {
+    this.#vcpu?.kvmVcpuKick?.();
+  }
+
+  /**
+   * The vCPU blocks in WFI: with a VS-file it asks to be woken by that file's
+   * line, setting its HGEIE bit on the file's hart (aia_imsic.c
+   * kvm_riscv_vcpu_aia_imsic_put, called from vcpu_put while kvm_vcpu_is_blocking).
+   */
+  blocking(): void {
+    if (this.#vsFile !== undefined) this.host.wakeOnHgei(this.#vsCpu, this.#vsHgei, true);
+  }
+
+  /**
+   * The vCPU stops blocking: HGEIE is left alone (kvm_riscv_vcpu_aia_imsic_load:
+   * "No need to explicitly clear HGEIE CSR bits because the hgei interrupt
+   * handler ... will always clear it for us"), so a bit set by a wait that
+   * something else ended fires once more at the file's next interrupt.
+   */
+  unblocking(): void {
+    // Linux ≥ 6.16 (4cec89db80ba); before it kvm_riscv_aia_wakeon_hgei(vcpu, false) cleared the bit here.
   }
 
   // ---- injection: kvm_riscv_vcpu_aia_imsic_inject ------------------------------
@@ -304,7 +329,8 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
     if (status === IREG_EXIT_TO_USER && trapped) return CSR_EXIT_TO_USER;
     if (status !== IREG_OK) {
       // Linux: -EINVAL → KVM_INSN_ILLEGAL_TRAP (an odd RV64 eip/eie); the model raises no guest exception.
-      this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg isel 0x${isel.toString(16)}: status ${status}`);
+      // The file counted an illegal number itself; a reserved one it leaves to KVM (-ENOENT), counted here.
+      if (status === IREG_EXIT_TO_USER) this.vm.tracer.guestError(this.#track, "aia-ireg", `sireg isel 0x${isel.toString(16)}: reserved`);
       return 0;
     }
     wide.hi = out.hi >>> 0;

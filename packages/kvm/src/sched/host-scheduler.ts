@@ -30,7 +30,7 @@
  * where KVM's vcpu_load/vcpu_put and VS-file allocation hook in.
  */
 
-import { Bitmap, ConfigError, type EventQueue, type Nanoseconds, type Tracer, type TrackId } from "@irqlab/sim";
+import { Bitmap, ConfigError, TraceState, type EventQueue, type Nanoseconds, type Tracer, type TrackId } from "@irqlab/sim";
 import type { HostThread, MutableHostThread } from "./host-thread.js";
 
 /** Options of a {@link HostScheduler}. */
@@ -64,6 +64,8 @@ export class HostScheduler {
   readonly #balanceInterval: Nanoseconds;
   readonly #tracer: Tracer | undefined;
   readonly #tracks: TrackId[] = [];
+  // Per hart, what runs there: the host CPU tracks of a trace.
+  readonly #cpuStates: TraceState[] = [];
   readonly #observers: SchedulerObserver[] = [];
 
   readonly #threads: MutableHostThread[] = [];
@@ -99,8 +101,17 @@ export class HostScheduler {
       this.#online.set(h);
       this.#idle.set(h);
       this.#all.set(h);
-      if (this.#tracer) this.#tracks.push(this.#tracer.track("host", `hart${h}`, "host-cpu"));
+      if (this.#tracer) {
+        const track = this.#tracer.track("host", `cpu${h}`, "host-cpu");
+        this.#tracks.push(track);
+        this.#cpuStates.push(new TraceState(this.#tracer, track, "sched"));
+      }
     }
+  }
+
+  /** Whether the scheduler has a tracer: it then draws the host CPU tracks (who runs on each hart). */
+  get traced(): boolean {
+    return this.#tracer !== undefined;
   }
 
   /** Registers an observer of switches and migrations. */
@@ -257,6 +268,7 @@ export class HostScheduler {
         }
         q.splice(i, 1);
         this.#updateSlice(h);
+        if (this.#tracer?.enabled) this.#sampleLoad(h);
         this.#moveTo(t, target);
         this.#enqueue(t, target);
         moved++;
@@ -327,6 +339,7 @@ export class HostScheduler {
     t.state = "runnable";
     this.#runq[hart]!.push(t.tid);
     this.#updateSlice(hart);
+    if (this.#tracer?.enabled) this.#sampleLoad(hart);
   }
 
   #dequeue(t: MutableHostThread): void {
@@ -334,6 +347,7 @@ export class HostScheduler {
     const i = q.indexOf(t.tid);
     if (i >= 0) q.splice(i, 1);
     this.#updateSlice(t.hart);
+    if (this.#tracer?.enabled) this.#sampleLoad(t.hart);
   }
 
   /** Runs the next queued thread on `hart`, or leaves it idle. */
@@ -345,6 +359,10 @@ export class HostScheduler {
       this.#current[hart] = -1;
       if (this.#online.get(hart)) this.#idle.set(hart);
       this.#updateSlice(hart);
+      if (this.#tracer?.enabled) {
+        this.#cpuStates[hart]!.leave();
+        this.#sampleLoad(hart);
+      }
       for (const o of this.#observers) o.onSwitch?.(hart, prev, undefined);
     }
   }
@@ -356,7 +374,11 @@ export class HostScheduler {
     next.state = "running";
     next.ranSince = this.#queue.now;
     this.#updateSlice(hart);
-    if (this.#tracer?.enabled) this.#trace(hart, "switch", { from: prev?.name ?? "idle", to: next.name });
+    if (this.#tracer?.enabled) {
+      this.#trace(hart, "sched_switch", { prev_comm: prev?.name ?? "idle", next_comm: next.name });
+      this.#cpuStates[hart]!.enter(next.name);
+      this.#sampleLoad(hart);
+    }
     for (const o of this.#observers) o.onSwitch?.(hart, prev, next);
   }
 
@@ -371,7 +393,7 @@ export class HostScheduler {
     if (from < 0 || from === hart) return;
     this.events++;
     t.migrations++;
-    if (this.#tracer?.enabled) this.#trace(hart, "migrate", { thread: t.name, from });
+    if (this.#tracer?.enabled) this.#trace(hart, "sched_migrate_task", { comm: t.name, orig_cpu: from, dest_cpu: hart });
     for (const o of this.#observers) o.onMigrate?.(t, from, hart);
   }
 
@@ -434,6 +456,11 @@ export class HostScheduler {
     if (!Number.isInteger(h) || h < 0 || h >= this.hartCount) {
       throw new ConfigError(`hart ${h} is not in 0..${this.hartCount - 1}`);
     }
+  }
+
+  /** Trace only: the hart's nr_running as a counter. */
+  #sampleLoad(hart: number): void {
+    this.#tracer!.sample(this.#tracks[hart]!, "sched", `cpu${hart} nr_running`, this.nrRunning(hart));
   }
 
   #trace(hart: number, name: string, args: Record<string, string | number>): void {

@@ -63,6 +63,8 @@ export const KVM_CAP_VM_GPA_BITS = 207;
 export const KVM_CAP_SYSTEM_EVENT_DATA = 215;
 /** arm64 PSCI SYSTEM_SUSPEND exits. */
 export const KVM_CAP_ARM_SYSTEM_SUSPEND = 216;
+/** arm64 KVM_ARM_SET_COUNTER_OFFSET: a VM-wide offset of the guest's counters. */
+export const KVM_CAP_COUNTER_OFFSET = 227;
 
 /** KVM_GET_API_VERSION's answer. */
 export const KVM_API_VERSION = 12;

@@ -333,7 +333,8 @@ export class VgicV3 implements VmIrqChip {
     } else {
       fail("EINVAL", io, `unknown irq_type ${irqType}`);
     }
-    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "irq-line", { type: irqType, vcpu: vcpuIndex, intid: irqId, level: level ? 1 : 0 });
+    // trace_vgic_update_irq_pending(vcpu_id, irq, level) as kvm_vgic_inject_irq has it.
+    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "vgic_update_irq_pending", { type: irqType, vcpu_id: vcpuIndex, irq: irqId, level: level ? 1 : 0 });
   }
 
   /**

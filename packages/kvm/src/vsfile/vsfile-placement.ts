@@ -54,6 +54,11 @@ export class SchedulerPlacement implements PlacementPolicy {
     this.name = options.kernelMigrate === true ? "host-scheduler+kernel-migrate" : "host-scheduler";
   }
 
+  /** A traced scheduler draws the host CPU tracks from its switches. */
+  get drawsHostCpus(): boolean {
+    return this.sched.traced;
+  }
+
   /** The host thread of a vCPU (created sleeping on first use, named `vm<i>/vcpu<id>`). */
   threadOf(vcpu: PlacedVcpu): HostThread {
     return this.#entry(vcpu).thread;

@@ -7,7 +7,7 @@
  */
 
 /** The vITS device, its registration and the GRP_ITS_REGS register offsets. */
-export { VgicItsDevice, registerVgicItsDevice, NR_ITS_ABIS, VITS_UACCESS_REGISTERS } from "./vits-device.js";
+export { VgicItsDevice, registerVgicItsDevice, NR_ITS_ABIS, VITS_UACCESS_REGISTERS, type VgicItsRegistration } from "./vits-device.js";
 /** The vgic-v3 hook (attach the VM's Gicv3), the per-VM context and the forwarding hooks contract. */
 export {
   attachVgicV3ForIts,
@@ -16,6 +16,8 @@ export {
   VitsVmContext,
   VitsLpiTarget,
   VITS_FRAME_SIZE,
+  VITS_BEHAVIOURS,
+  type VitsBehaviour,
   type VitsForwardingHooks,
   type VitsDeviceLike,
 } from "./vits-vm.js";

@@ -101,6 +101,13 @@ export class VgicV4Forwarding implements VitsForwardingHooks, VgicV4Residency {
   readonly #lpis = new Map<number, VgicLpi>();
   /** The irqfd routing entry each forwarded host irq came with (irqfd->irq_entry). */
   readonly #routes = new Map<number, KvmMsi>();
+  /**
+   * Instrumentation point: the host ITS now maps `hostIrq` onto `vintid` of vPE
+   * `vpeId` (its_map_vlpi, or an update of a mapped one), or no longer maps it
+   * (its_unmap_vlpi succeeded: `target` undefined). Scenarios log the vLPI ↔
+   * host irq mapping over time with it.
+   */
+  mapHook: ((hostIrq: number, target: { readonly vpeId: number; readonly vintid: number } | undefined) => void) | undefined;
 
   constructor(
     readonly vm: Vm,
@@ -321,6 +328,7 @@ export class VgicV4Forwarding implements VitsForwardingHooks, VgicV4Residency {
       throw e;
     }
     if (count) this.stats.mapCalls++;
+    this.mapHook?.(hostIrq, { vpeId: irq.rd, vintid: irq.intid });
   }
 
   /** its_unmap_vlpi(): false when it failed (host irq not forwarded). */
@@ -328,6 +336,7 @@ export class VgicV4Forwarding implements VitsForwardingHooks, VgicV4Residency {
     this.stats.unmapCalls++;
     try {
       this.host.unmapVlpi(hostIrq);
+      this.mapHook?.(hostIrq, undefined);
       return true;
     } catch (e) {
       if (!(e instanceof Error && "errno" in e)) throw e;

@@ -5,7 +5,8 @@
  * vgic_its_create, vgic_its_set_attr/get_attr/has_attr, vgic_its_ctrl,
  * vgic_its_has_attr_regs, vgic_its_attr_regs_access, vgic_register_its_iodev.
  *
- * The device wraps a `@irqlab/gic` Its with the "linux-kvm" profile, which
+ * The device wraps a `@irqlab/gic` Its with the "linux-kvm" profile ("linux-kvm-6.6"
+ * under the linux-6.6 behaviour, see {@link VitsBehaviour}), which
  * delivers through the VM's {@link VitsLpiTarget} (the Gicv3 of the vgic-v3
  * device, or the host ITS for a forwarded vLPI). Setting its base address
  * maps the 128 KiB frame on the VM's kernel MMIO bus at once, as
@@ -30,7 +31,7 @@
  */
 
 import { GITS_CREADR, GITS_CTLR, GITS_CWRITER, GITS_PIDR4, GITS_TRANSLATER, GITS_TYPER, Its } from "@irqlab/gic";
-import { RegionOverlapError, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
+import { ConfigError, RegionOverlapError, type AccessSize, type MmioDevice, type WideValue } from "@irqlab/sim";
 import type { DeviceAttr, KvmDeviceOps } from "../../device.js";
 import { fail } from "../../errno.js";
 import type { Kvm } from "../../kvm.js";
@@ -51,7 +52,7 @@ import { restoreItsTables, saveItsTables } from "./vits-tables.js";
 import { VgicV3 } from "../vgic-v3.js";
 import { vgicV4SetForwarding, vgicV4UnsetForwarding } from "./vgic-v4-forwarding.js";
 import { vgicItsInjectMsi } from "./vits-msi.js";
-import { attachVgicV3ForIts, VITS_FRAME_SIZE, vitsContext, type VitsDeviceLike, type VitsVmContext } from "./vits-vm.js";
+import { attachVgicV3ForIts, VITS_BEHAVIOURS, VITS_FRAME_SIZE, vitsContext, type VitsBehaviour, type VitsDeviceLike, type VitsVmContext } from "./vits-vm.js";
 
 /** Number of table ABIs KVM implements (NR_ITS_ABIS): revision 0 only. */
 export const NR_ITS_ABIS = 1;
@@ -74,17 +75,23 @@ const GITS_BASER = 0x0100;
 
 /** The ITS device instance behind a KVM_DEV_TYPE_ARM_VGIC_ITS fd. */
 export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
-  /** The wrapped ITS (linux-kvm profile). */
+  /** The wrapped ITS (linux-kvm or linux-kvm-6.6 profile). */
   readonly its: Its;
   readonly #ctx: VitsVmContext;
   #base = -1;
   readonly #wide: WideValue = { hi: 0 };
 
-  constructor(readonly vm: Vm) {
+  /** @param behaviour the kernel's vITS; the VM's first vITS fixes it for the VM (default "linux-6.16"). */
+  constructor(
+    readonly vm: Vm,
+    behaviour: VitsBehaviour = "linux-6.16",
+  ) {
     this.#ctx = vitsContext(vm);
     vm.msisRequireDevid = true; // vgic_its_create: dev->kvm->arch.vgic.msis_require_devid = true
     const index = this.#ctx.devices.length;
-    this.its = new Its({ profile: "linux-kvm", target: this.#ctx.target, memory: vm.memory, tracer: vm.tracer, name: `${vm.name}-its${index}` });
+    if (index === 0) this.#ctx.behaviour = behaviour;
+    const profile = this.#ctx.behaviour === "linux-6.6" ? "linux-kvm-6.6" : "linux-kvm";
+    this.its = new Its({ profile, target: this.#ctx.target, memory: vm.memory, tracer: vm.tracer, name: `${vm.name}-its${index}` });
     this.#ctx.devices.push(this);
     const vgic = VgicV3.of(vm);
     if (vgic !== undefined && this.#ctx.devices.length === 1) {
@@ -228,7 +235,8 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
         saveItsTables(this.its, this.vm.memory, io);
         return;
       case KVM_DEV_ARM_ITS_RESTORE_TABLES:
-        restoreItsTables(this.its, this.vm.memory, (id) => this.vm.vcpuById(id) !== undefined, io);
+        // vgic_its_restore_cte(): a mapped collection's RDbase must name a vCPU (by id; by index in 6.6).
+        restoreItsTables(this.its, this.vm.memory, (id) => this.#ctx.peOfRdbase(id) >= 0, io);
         this.notifyTablesChanged();
         return;
       default:
@@ -290,17 +298,27 @@ function region(offset: number): readonly [number, number, boolean] | undefined 
 /** Offsets of the registers userspace reaches with GRP_ITS_REGS, for tests and tools. */
 export const VITS_UACCESS_REGISTERS = { GITS_CTLR, GITS_IIDR, GITS_TYPER, GITS_CBASER, GITS_CWRITER, GITS_CREADR, GITS_BASER } as const;
 
+/** Options of {@link registerVgicItsDevice}. */
+export interface VgicItsRegistration {
+  /** Whose vITS the host kernel has (default "linux-6.16", mainline; see {@link VitsBehaviour}). */
+  readonly behaviour?: VitsBehaviour;
+}
+
 /**
  * Registers KVM_DEV_TYPE_ARM_VGIC_ITS with `kvm` (kvm_vgic_register_its_device).
  * KVM_CREATE_DEVICE then makes a {@link VgicItsDevice}; arm64 hosts only (ENODEV elsewhere).
- * Every arm64 Kvm already does this at construction (KvmOptions.irqchips);
- * calling it again is harmless (the registration is replaced by an equal one).
+ * Every arm64 Kvm already does this at construction (KvmOptions.irqchips), with
+ * the mainline behaviour; calling it again replaces the registration, e.g. with
+ * `{ behaviour: "linux-6.6" }` for VMs created afterwards.
+ * @throws ConfigError for an unknown behaviour.
  */
-export function registerVgicItsDevice(kvm: Kvm): void {
+export function registerVgicItsDevice(kvm: Kvm, options: VgicItsRegistration = {}): void {
+  const behaviour = options.behaviour ?? "linux-6.16";
+  if (!VITS_BEHAVIOURS.includes(behaviour)) throw new ConfigError(`vgic-its: unknown behaviour '${behaviour as string}' (${VITS_BEHAVIOURS.join(", ")})`);
   kvm.registerDeviceType(KVM_DEV_TYPE_ARM_VGIC_ITS, (vm, type, test) => {
     if (type !== KVM_DEV_TYPE_ARM_VGIC_ITS || vm.arch !== "arm64") return fail("ENODEV", "KVM_CREATE_DEVICE", `vgic-its: device type ${type} on ${vm.arch}`);
     if (test) return NO_OPS;
-    return new VgicItsDevice(vm);
+    return new VgicItsDevice(vm, behaviour);
   }, { replace: true });
 }
 

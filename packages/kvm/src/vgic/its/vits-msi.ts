@@ -21,7 +21,7 @@ import { fail } from "../../errno.js";
 import type { KvmMsi } from "../../irqchip.js";
 import { KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routing.js";
 import type { Vm } from "../../vm.js";
-import { vitsContext, vmHasIts, type VitsDeviceLike, type VitsVmContext } from "./vits-vm.js";
+import { vitsContext, vmHasIts, VitsLpiTarget, type VitsDeviceLike, type VitsVmContext } from "./vits-vm.js";
 
 const IOCTL = "KVM_SIGNAL_MSI";
 
@@ -40,8 +40,10 @@ export function vgicItsInjectMsi(vm: Vm, msi: KvmMsi): number {
   const eventId = msi.data >>> 0;
   const devId = msi.devid >>> 0;
   // 1. The translation cache (only physical translations are cached, as KVM skips irq->hw).
-  if (dev !== undefined && dev.its.enabled && dev.its.cache !== undefined && dev.its.cache.lookup(devId, eventId) >= 0) {
-    dev.its.translate(devId, eventId);
+  // One lookup: a hit is delivered here, unpacking rd × 2^24 + pINTID (its-translation-cache.ts).
+  const cached = dev !== undefined && dev.its.enabled && dev.its.cache !== undefined ? dev.its.cache.lookup(devId, eventId) : -1;
+  if (cached >= 0) {
+    ctx.target.setLpiPending(Math.floor(cached / 16777216), cached % 16777216);
     return 1;
   }
   // 2. vgic_msi_to_its()
@@ -65,9 +67,11 @@ function triggerMsi(ctx: VitsVmContext, dev: VitsDeviceLike, devId: number, even
 }
 
 /**
- * The redistributor (vCPU) an MSI to `dev` would target: find_ite() and the
- * ITE's collection; −1 when the ITE is missing, not physical, or its
- * collection is unmapped (E_ITS_INT_UNMAPPED_INTERRUPT).
+ * The redistributor (the target vCPU's creation index, its Gicv3 PE) an MSI
+ * to `dev` would target: find_ite(), the ITE's collection and
+ * collection_to_vcpu(); −1 when the ITE is missing, not physical, its
+ * collection is unmapped, or no vCPU answers to its RDbase
+ * (E_ITS_INT_UNMAPPED_INTERRUPT).
  */
 export function resolveTarget(dev: VitsDeviceLike, devId: number, eventId: number): number {
   const ex = dev.its.executor;
@@ -75,7 +79,10 @@ export function resolveTarget(dev: VitsDeviceLike, devId: number, eventId: numbe
   const ite = ex.ite;
   if (!ite.valid || !ite.physical || ite.icid < 0) return -1;
   const rd = ex.ctx.store.readCte(ite.icid);
-  return rd >= 0 && rd < ex.ctx.target.redistributorCount ? rd : -1;
+  if (rd < 0) return -1;
+  const target = ex.ctx.target;
+  if (target instanceof VitsLpiTarget) return target.ctx.peOfRdbase(rd);
+  return rd < target.redistributorCount ? rd : -1;
 }
 
 /** resolveTarget plus the LPI INTID: [rd, intid], or undefined (vgic_its_resolve_lpi without side effects). */

@@ -30,8 +30,8 @@ import type { KvmMsi } from "../../irqchip.js";
 import { KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routing.js";
 import { KVM_DEV_TYPE_ARM_VGIC_ITS } from "../../uapi/device-types.js";
 import { KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE } from "../vgic-uapi.js";
-import { VgicItsDevice } from "./vits-device.js";
-import { attachVgicV3ForIts } from "./vits-vm.js";
+import { registerVgicItsDevice, VgicItsDevice } from "./vits-device.js";
+import { attachVgicV3ForIts, type VitsBehaviour } from "./vits-vm.js";
 
 /** Guest RAM. */
 export const RAM = 0x4000_0000;
@@ -50,9 +50,13 @@ export const ITT = RAM + 0x100_0000;
 export const PROP = RAM + 0x200_0000;
 export const PEND = RAM + 0x210_0000;
 
-/** Builds the VM. `enableLpis` = false leaves GICR_CTLR.EnableLPIs clear. */
-export function vmWithVits(vcpus = 2, enableLpis = true) {
+/**
+ * Builds the VM. `enableLpis` = false leaves GICR_CTLR.EnableLPIs clear;
+ * `behaviour` picks the kernel's vITS (default: the registration's, mainline).
+ */
+export function vmWithVits(vcpus = 2, enableLpis = true, behaviour?: VitsBehaviour) {
   const kvm = new Kvm({ arch: "arm64" }); // the ITS device type is registered by default
+  if (behaviour !== undefined) registerVgicItsDevice(kvm, { behaviour });
   const vm = kvm.createVm();
   for (let i = 0; i < vcpus; i++) vm.createVcpu(i);
   vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: RAM_SIZE });

@@ -153,11 +153,11 @@ export function restoreItsTables(its: Its, mem: GuestMemory, isVcpu: (id: number
   }
   commit(true);
   // vgic_add_lpi() reads each restored LPI's configuration byte (update_lpi_config).
-  const target = its.executor.ctx.target;
+  const ex = its.executor;
   for (const d of devices) {
     for (const [, , intid = 0, icid = 0] of d.ites) {
       const rd = collections.get(icid) ?? -1;
-      if (rd >= 0 && rd < target.redistributorCount) target.invalidateLpi(rd, intid);
+      if (rd >= 0 && ex.isRd(rd)) ex.ctx.target.invalidateLpi(rd, intid);
     }
   }
 }

@@ -42,9 +42,27 @@ export interface VitsForwardingHooks {
   tablesChanged(): void;
 }
 
+/**
+ * The vITS of which kernel, per VM (fixed by the first vITS device):
+ * - `linux-6.16` (default, mainline): a collection's RDbase is a vcpu_id,
+ *   resolved with kvm_get_vcpu_by_id() (d455d366c451, 6.7); MAPD V=0 and
+ *   DISCARD zero the guest's DTE / ITE (e9649129d33d, 7602ffd1d5e8, 6.13).
+ * - `linux-6.6`: Linux v6.6 as released: RDbase is the vCPU's creation index
+ *   (kvm_get_vcpu, `target_addr >= online_vcpus`) while GICR_TYPER.Processor_Number
+ *   shows the vcpu_id, and unmapping leaves the guest's tables alone.
+ */
+export type VitsBehaviour = "linux-6.16" | "linux-6.6";
+/** Every vITS behaviour, for option validation. */
+export const VITS_BEHAVIOURS: readonly VitsBehaviour[] = ["linux-6.16", "linux-6.6"];
+
 /** Per-VM state shared by the vITS devices. */
 export class VitsVmContext {
   #gic: Gicv3 | undefined;
+  /** The kernel whose vITS this VM has (set by the first vITS device). */
+  behaviour: VitsBehaviour = "linux-6.16";
+  /** vcpu_id → creation index (−1: none), extended when a vCPU was added since (vCPUs are never removed). */
+  readonly #indexOfId: number[] = [];
+  #indexedVcpus = 0;
   /** The ITS devices of the VM, by creation order (an element is a VgicItsDevice). */
   readonly devices: VitsDeviceLike[] = [];
   /** The devices whose base is set, in kvm_io_bus_register_dev order (see {@link deviceAt}). */
@@ -68,10 +86,41 @@ export class VitsVmContext {
     this.#gic = gic;
     const previous = gic.redistributors.onLpisDisabled;
     // vgic-mmio-v3.c: clearing EnableLPIs invalidates the translation caches of every ITS.
-    gic.redistributors.onLpisDisabled = (rd) => {
-      previous?.(rd);
+    gic.redistributors.onLpisDisabled = (pe) => {
+      previous?.(pe);
+      const rd = this.rdbaseOfPe(pe);
       for (const d of this.devices) d.its.invalidateRedistributor(rd);
     };
+  }
+
+  /**
+   * The redistributor (vCPU creation index, the Gicv3 PE) a collection's RDbase
+   * names, or −1 when no vCPU answers to it. With GITS_TYPER.PTA = 0 the RDbase
+   * is a processor number: mainline resolves it with kvm_get_vcpu_by_id()
+   * (vgic-its.c collection_to_vcpu, vgic_its_cmd_handle_mapc), Linux 6.6 with
+   * kvm_get_vcpu() after `target_addr >= online_vcpus`.
+   */
+  peOfRdbase(rd: number): number {
+    const vcpus = this.vm.vcpus;
+    if (this.behaviour === "linux-6.6") return rd >= 0 && rd < vcpus.length ? rd : -1;
+    if (this.#indexedVcpus !== vcpus.length) this.#indexVcpus(vcpus);
+    // An array, not a Map: this runs for every LPI the vITS delivers (hot path).
+    const pe = rd >= 0 && rd < this.#indexOfId.length ? this.#indexOfId[rd]! : -1;
+    return pe;
+  }
+
+  #indexVcpus(vcpus: Vm["vcpus"]): void {
+    for (let i = this.#indexedVcpus; i < vcpus.length; i++) {
+      const id = vcpus[i]!.vcpuId;
+      while (this.#indexOfId.length <= id) this.#indexOfId.push(-1);
+      this.#indexOfId[id] = i;
+    }
+    this.#indexedVcpus = vcpus.length;
+  }
+
+  /** The RDbase that names PE `pe` (its vcpu_id; its index under linux-6.6). */
+  rdbaseOfPe(pe: number): number {
+    return this.behaviour === "linux-6.6" ? pe : (this.vm.vcpus[pe]?.vcpuId ?? -1);
   }
 
   /** Whether redistributor `rd` has GICR_CTLR.EnableLPIs set (vgic_lpis_enabled). */
@@ -107,16 +156,20 @@ export class VitsVmContext {
    * doorbells this way too (virt/kvm/kvm_main.c, arch/arm64/kvm/vgic/vgic-its.c).
    */
   deviceAt(addr: number): VitsDeviceLike | undefined {
-    for (const d of [...this.#busOrder, ...this.devices]) {
-      const base = d.baseAddress;
-      if (base >= 0 && addr >= base && addr < base + VITS_FRAME_SIZE) return d;
-    }
+    // Every MSI comes through here: two plain loops, nothing allocated.
+    for (const d of this.#busOrder) if (frameContains(d, addr)) return d;
+    for (const d of this.devices) if (frameContains(d, addr)) return d;
     return undefined;
   }
 }
 
 /** KVM_VGIC_V3_ITS_SIZE: 128 KiB. */
 export const VITS_FRAME_SIZE = 0x20000;
+
+function frameContains(d: VitsDeviceLike, addr: number): boolean {
+  const base = d.baseAddress;
+  return base >= 0 && addr >= base && addr < base + VITS_FRAME_SIZE;
+}
 
 /** The parts of a vITS device the VM context and MSI injection use. */
 export interface VitsDeviceLike {
@@ -140,28 +193,42 @@ export class VitsLpiTarget implements LpiTarget {
     return this.ctx.gic?.redistributorCount ?? Math.max(1, this.ctx.vm.vcpus.length);
   }
 
+  /** The ITS's RDbase values are resolved to vCPUs ({@link VitsVmContext.peOfRdbase}). */
+  hasRedistributor(rd: number): boolean {
+    return this.ctx.peOfRdbase(rd) >= 0;
+  }
+
+  // Every method below gets an RDbase from the ITS and hands the Gicv3 and the forwarding its PE.
+
   setLpiPending(rd: number, intid: number): void {
-    if (this.ctx.hooks?.pendHw(rd, intid) === true) return;
-    this.ctx.gic?.setLpiPending(rd, intid);
+    const pe = this.ctx.peOfRdbase(rd);
+    if (pe < 0 || this.ctx.hooks?.pendHw(pe, intid) === true) return;
+    this.ctx.gic?.setLpiPending(pe, intid);
   }
 
   clearLpiPending(rd: number, intid: number): void {
-    if (this.ctx.hooks?.clearHw(rd, intid) === true) return;
-    this.ctx.gic?.clearLpiPending(rd, intid);
+    const pe = this.ctx.peOfRdbase(rd);
+    if (pe < 0 || this.ctx.hooks?.clearHw(pe, intid) === true) return;
+    this.ctx.gic?.clearLpiPending(pe, intid);
   }
 
   isLpiPending(rd: number, intid: number): boolean {
-    return this.ctx.gic?.isLpiPending(rd, intid) ?? false;
+    const pe = this.ctx.peOfRdbase(rd);
+    return pe >= 0 && (this.ctx.gic?.isLpiPending(pe, intid) ?? false);
   }
 
   invalidateLpi(rd: number, intid: number): void {
-    this.ctx.gic?.invalidateLpi(rd, intid);
-    this.ctx.hooks?.configChanged(rd, intid);
+    const pe = this.ctx.peOfRdbase(rd);
+    if (pe < 0) return;
+    this.ctx.gic?.invalidateLpi(pe, intid);
+    this.ctx.hooks?.configChanged(pe, intid);
   }
 
   invalidateAllLpis(rd: number): void {
-    this.ctx.gic?.invalidateAllLpis(rd);
-    this.ctx.hooks?.configChanged(rd, -1);
+    const pe = this.ctx.peOfRdbase(rd);
+    if (pe < 0) return;
+    this.ctx.gic?.invalidateAllLpis(pe);
+    this.ctx.hooks?.configChanged(pe, -1);
   }
 }
 

@@ -1,0 +1,132 @@
+/**
+ * The VM-wide part of KVM's arm64 timers (struct arch_timer_vm_data,
+ * arch/arm64/kvm/arch_timer.c): the PPI of each timer, shared by every vCPU
+ * of the VM, and their freezing at the first KVM_RUN.
+ *
+ * - KVM_SET_DEVICE_ATTR on any vCPU, group KVM_ARM_VCPU_TIMER_CTRL
+ *   (kvm_arm_timer_set_attr): EINVAL without an in-kernel irqchip, EFAULT
+ *   when the value cannot be read (get_user), EINVAL for an INTID outside
+ *   16..31 (irq_is_ppi), EBUSY once the PPIs are immutable, ENXIO for an
+ *   unknown attribute; otherwise the VM's PPI for that timer — "We cannot
+ *   validate the IRQ unicity before we run, so take it at face value".
+ * - KVM_GET_DEVICE_ATTR returns it (ENXIO for an unknown attribute);
+ *   KVM_HAS_DEVICE_ATTR answers 0 for the four timer attributes.
+ * - KVM_ARM_SET_COUNTER_OFFSET (kvm_vm_ioctl_set_counter_offset, Linux
+ *   6.4+, KVM_CAP_COUNTER_OFFSET): EINVAL unless `reserved` is 0; then the
+ *   offset applies to both views — CNTVCT_EL0 and CNTPCT_EL0 read the host
+ *   counter minus it (voffset = poffset), and the timers compare against
+ *   those. Without it the VM keeps KVM's default: the virtual counter starts
+ *   at 0 at KVM_CREATE_VM, the physical one is the host's.
+ * - The first KVM_RUN (kvm_timer_enable → timer_irqs_are_valid): with an
+ *   in-kernel vgic, the timers a vCPU has (vtimer and ptimer without nested
+ *   virtualization) must use distinct PPIs, else KVM_RUN fails with EINVAL;
+ *   when they do, KVM_ARCH_FLAG_TIMER_PPIS_IMMUTABLE is set and later
+ *   KVM_SET_DEVICE_ATTR calls fail with EBUSY.
+ */
+
+import type { DeviceAttr } from "../device.js";
+import { fail } from "../errno.js";
+import {
+  DEFAULT_TIMER_PPIS,
+  KVM_ARM_VCPU_TIMER_IRQ_HPTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_HVTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_PTIMER,
+  KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
+  TIMER_HPTIMER,
+  TIMER_HVTIMER,
+  TIMER_PTIMER,
+  TIMER_VTIMER,
+} from "./timer-uapi.js";
+
+/** Timers of a vCPU without nested virtualization (nr_timers()). */
+const NR_EL1_TIMERS = 2;
+
+/** struct kvm_arm_counter_offset. */
+export interface KvmArmCounterOffset {
+  readonly counterOffset: bigint | number;
+  readonly reserved?: bigint | number;
+}
+
+/** The VM's timer PPIs and counter offset. */
+export class ArchTimerVmData {
+  /** kvm->arch.timer_data.ppi[], by enum kvm_arch_timers. */
+  readonly ppi: number[] = [...DEFAULT_TIMER_PPIS];
+  /** The offset KVM_ARM_SET_COUNTER_OFFSET set (voffset = poffset), or undefined: KVM's default offsets. */
+  counterOffset: bigint | undefined;
+  #immutable = false;
+
+  /** kvm_vm_ioctl_set_counter_offset: EINVAL for a non-zero `reserved` or an offset that is not a u64. */
+  setCounterOffset(o: KvmArmCounterOffset): void {
+    const io = "KVM_ARM_SET_COUNTER_OFFSET";
+    if (BigInt(o.reserved ?? 0) !== 0n) fail("EINVAL", io, "reserved must be 0");
+    const off = BigInt(o.counterOffset);
+    if (off < 0n || off >= 1n << 64n) fail("EINVAL", io, `counter_offset ${off} is not a u64`);
+    this.counterOffset = off;
+  }
+
+  /**
+   * Whether the guest's CNTP_* and CNTPCT_EL0 accesses trap: a non-zero
+   * physical offset on a host without FEAT_ECV's CNTPOFF_EL2 (timer_set_traps:
+   * `!has_cntpoff() && timer_get_offset(direct_ptimer)` → EL1PCEN and
+   * EL1PCTEN cleared). The model's host is the Neoverse N1 Ampere Altra of the
+   * cost model, an Armv8.2 core without FEAT_ECV.
+   */
+  get physicalTraps(): boolean {
+    return this.counterOffset !== undefined && this.counterOffset !== 0n;
+  }
+
+  /** KVM_ARCH_FLAG_TIMER_PPIS_IMMUTABLE. */
+  get immutable(): boolean {
+    return this.#immutable;
+  }
+
+  /** kvm_arm_timer_set_attr. `inKernelIrqchip`: the VM has a vgic. */
+  setAttr(a: DeviceAttr, inKernelIrqchip: boolean): void {
+    const io = "KVM_SET_DEVICE_ATTR";
+    if (!inKernelIrqchip) fail("EINVAL", io, "timer PPIs need an in-kernel irqchip");
+    const irq = a.value;
+    if (typeof irq !== "number" || !Number.isInteger(irq)) fail("EFAULT", io, `timer PPI ${String(irq)} cannot be read as an int`);
+    if (irq < 16 || irq > 31) fail("EINVAL", io, `timer interrupt ${irq} is not a PPI (16..31)`);
+    if (this.#immutable) fail("EBUSY", io, "the timer PPIs are immutable once a vCPU has run");
+    this.ppi[attrIndex(a, io)] = irq;
+  }
+
+  /** kvm_arm_timer_get_attr. */
+  getAttr(a: DeviceAttr): number {
+    return this.ppi[attrIndex(a, "KVM_GET_DEVICE_ATTR")]!;
+  }
+
+  /** kvm_arm_timer_has_attr. */
+  hasAttr(a: DeviceAttr): void {
+    attrIndex(a, "KVM_HAS_DEVICE_ATTR");
+  }
+
+  /**
+   * kvm_timer_enable at the first KVM_RUN: with an in-kernel vgic, EINVAL
+   * unless the vtimer and ptimer PPIs differ; then the PPIs are frozen.
+   */
+  enable(inKernelIrqchip: boolean): void {
+    if (!inKernelIrqchip || this.#immutable) return;
+    let ppis = 0;
+    for (let i = 0; i < NR_EL1_TIMERS; i++) ppis |= 1 << this.ppi[i]!;
+    let n = 0;
+    for (let b = ppis; b !== 0; b &= b - 1) n++;
+    if (n !== NR_EL1_TIMERS) fail("EINVAL", "KVM_RUN", `timer PPIs vtimer ${this.ppi[TIMER_VTIMER]} and ptimer ${this.ppi[TIMER_PTIMER]} must differ`);
+    this.#immutable = true;
+  }
+}
+
+function attrIndex(a: DeviceAttr, io: string): number {
+  switch (Number(a.attr)) {
+    case KVM_ARM_VCPU_TIMER_IRQ_VTIMER:
+      return TIMER_VTIMER;
+    case KVM_ARM_VCPU_TIMER_IRQ_PTIMER:
+      return TIMER_PTIMER;
+    case KVM_ARM_VCPU_TIMER_IRQ_HVTIMER:
+      return TIMER_HVTIMER;
+    case KVM_ARM_VCPU_TIMER_IRQ_HPTIMER:
+      return TIMER_HPTIMER;
+    default:
+      return fail("ENXIO", io, `unknown timer attribute ${a.attr}`);
+  }
+}
