@@ -98,6 +98,14 @@ export {
   CNTFRQ_EL0,
   CNTVCT_EL0,
   TPIDR_EL1,
+  CNTV_CTL_EL0,
+  CNTV_CVAL_EL0,
+  CNTV_TVAL_EL0,
+  ARCH_TIMER_CTRL_ENABLE,
+  ARCH_TIMER_CTRL_IT_MASK,
+  ARCH_TIMER_CTRL_IT_STAT,
+  writeCntvCval,
+  writeCntvCtl,
   EVT_STREAM_PERIOD_US,
   readCntfrq,
   readCntvct,
@@ -127,6 +135,7 @@ export type {
   Ns16550Info,
   PsciInfo,
   Gicv3Info,
+  ArchTimerInfo,
   ItsInfo,
   AiaLevel,
   ImsicInfo,
@@ -136,6 +145,7 @@ export type {
   MsiMapEntry,
 } from "./boot/platform-info.js";
 export { MPIDR_HWID_BITMASK } from "./boot/dt-memory-cpus.js";
+export { findArchTimer } from "./boot/dt-timer.js";
 export { IRQ_S_EXT, IRQ_M_EXT } from "./boot/dt-irqchips.js";
 export { allocateBootMemory, BOOT_PAGE_SIZE } from "./boot/boot-memory.js";
 export { panic, halt, panicLine, panicEndLine, type PanicTarget } from "./boot/panic.js";

@@ -11,7 +11,7 @@
  * smp_processor_id() does.
  */
 
-import { op, sysReg, type SysRegReadOp } from "@irqlab/sim";
+import { op, sysReg, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 
@@ -21,6 +21,18 @@ export const CNTFRQ_EL0 = sysReg(3, 3, 14, 0, 0);
 export const CNTVCT_EL0 = sysReg(3, 3, 14, 0, 2);
 /** TPIDR_EL1 (op0 3, op1 0, CRn 13, CRm 0, op2 4). */
 export const TPIDR_EL1 = sysReg(3, 0, 13, 0, 4);
+/** CNTV_CTL_EL0 (op0 3, op1 3, CRn 14, CRm 3, op2 1): the EL1 virtual timer's control. */
+export const CNTV_CTL_EL0 = sysReg(3, 3, 14, 3, 1);
+/** CNTV_CVAL_EL0 (op0 3, op1 3, CRn 14, CRm 3, op2 2): its compare value. */
+export const CNTV_CVAL_EL0 = sysReg(3, 3, 14, 3, 2);
+/** CNTV_TVAL_EL0 (op0 3, op1 3, CRn 14, CRm 3, op2 0): its 32-bit signed timer value. */
+export const CNTV_TVAL_EL0 = sysReg(3, 3, 14, 3, 0);
+/** CNTx_CTL.ENABLE (include/clocksource/arm_arch_timer.h ARCH_TIMER_CTRL_ENABLE). */
+export const ARCH_TIMER_CTRL_ENABLE = 1 << 0;
+/** CNTx_CTL.IMASK (ARCH_TIMER_CTRL_IT_MASK). */
+export const ARCH_TIMER_CTRL_IT_MASK = 1 << 1;
+/** CNTx_CTL.ISTATUS (ARCH_TIMER_CTRL_IT_STAT), read-only. */
+export const ARCH_TIMER_CTRL_IT_STAT = 1 << 2;
 
 const READ_CNTVCT: SysRegReadOp = op.mrs(CNTVCT_EL0);
 const READ_TPIDR: SysRegReadOp = op.mrs(TPIDR_EL1);
@@ -77,4 +89,15 @@ export function* setCpuId(logical: number): GuestCode {
 /** smp_processor_id(): the logical number {@link setCpuId} left in TPIDR_EL1. */
 export function* cpuId(): GuestCode<number> {
   return (yield READ_TPIDR).value;
+}
+
+/** `write_sysreg(cval, cntv_cval_el0)`: the virtual timer's compare value (64 bits, exact below 2^53). */
+export function writeCntvCval(cval: number): SysRegWriteOp {
+  const hi = Math.floor(cval / 2 ** 32);
+  return op.msr(CNTV_CVAL_EL0, (cval - hi * 2 ** 32) >>> 0, hi >>> 0);
+}
+
+/** `write_sysreg(ctl, cntv_ctl_el0)`. */
+export function writeCntvCtl(ctl: number): SysRegWriteOp {
+  return op.msr(CNTV_CTL_EL0, ctl);
 }

@@ -97,6 +97,28 @@ export interface PsciInfo {
   readonly systemReset: number | undefined;
 }
 
+/**
+ * The architected timer (`arm,armv8-timer`): its PPIs as INTIDs, in the
+ * order of the node's `interrupts` (boot/dt-timer.ts).
+ */
+export interface ArchTimerInfo {
+  readonly path: string;
+  /** Secure EL1 physical timer. */
+  readonly securePhysical: number;
+  /** Non-secure EL1 physical timer (CNTP_*). */
+  readonly physical: number;
+  /** EL1 virtual timer (CNTV_*): the one a KVM guest uses. */
+  readonly virtual: number;
+  /** The virtual timer's specifier flags (4 = level, active high). */
+  readonly virtualFlags: number;
+  /** EL2 physical timer. */
+  readonly hypPhysical: number;
+  /** EL2 virtual timer, when listed. */
+  readonly hypVirtual: number | undefined;
+  /** `always-on`: the timer keeps counting in every power state. */
+  readonly alwaysOn: boolean;
+}
+
 /** A GICv3 ITS, a child of the GICv3 node (`arm,gic-v3-its`). */
 export interface ItsInfo {
   readonly path: string;
@@ -254,6 +276,8 @@ export interface PlatformInfo {
   readonly psci: PsciInfo | undefined;
   /** The GICv3 (arm64; the boot layer panics without one). */
   readonly gic: Gicv3Info | undefined;
+  /** The architected timer (arm64), if the tree describes it. */
+  readonly timer: ArchTimerInfo | undefined;
   /** APLIC domains (riscv64), in tree order. */
   readonly aplics: readonly AplicInfo[];
   /** IMSICs (riscv64), in tree order. */

@@ -12,6 +12,7 @@ import { FdtError, type Fdt } from "@irqlab/fdt";
 import type { GuestArch } from "../guest-image.js";
 import { findConsole, findPcieHosts, findPsci } from "./dt-devices.js";
 import { findAplics, findGicv3, findImsics } from "./dt-irqchips.js";
+import { findArchTimer } from "./dt-timer.js";
 import { findCpus, findMemory, findReserved, orderCpus } from "./dt-memory-cpus.js";
 import { DtFault, fault } from "./dt-read.js";
 import type { PlatformInfo, PsciInfo, Region, UartInfo } from "./platform-info.js";
@@ -66,6 +67,7 @@ export function parsePlatformInfo(fdt: Fdt, arch: GuestArch, ctx: PlatformParseC
       console: okConsole,
       psci: okPsci,
       gic,
+      timer: arch === "aarch64" ? findArchTimer(fdt) : undefined,
       aplics: arch === "riscv64" ? findAplics(fdt, imsics) : [],
       imsics,
       pcie: findPcieHosts(fdt),

@@ -38,7 +38,7 @@
  * block (CSCN): for an inserted CPU it starts it with CPU_ON, waits for it
  * to come online, sends it SGI 1 and waits for the IPI to arrive, and
  * reports _OST(Device Check, success); for a removal it reports
- * _OST(Eject Request, in progress), has the CPU call PSCI CPU_OFF (an IPI
+ * _OST(Eject Request, ejection pending), has the CPU call PSCI CPU_OFF (an IPI
  * with a request in its record), polls PSCI AFFINITY_INFO until the CPU is
  * off (Linux psci_cpu_kill), ejects it (_EJ0) and reports _OST(Eject
  * Request, success).

@@ -83,7 +83,7 @@ export const guestImages: Record<string, GuestImageEntry> = Object.freeze({
     create: () => idleImage(),
   },
   "micro-bench": {
-    description: "kvm-unit-tests arm/micro-bench.c (-smp 2): hyp_call, mmio_read_user, mmio_read_vgic, eoi, ipi, lpi timed with CNTVCT_EL0, its table of total and average ns",
+    description: "kvm-unit-tests arm/micro-bench.c (-smp 2): hyp_call, mmio_read_user, mmio_read_vgic, eoi, ipi, lpi, timer_10ms timed with CNTVCT_EL0, its table of total and average ns",
     arch: ["aarch64"],
     create: () => microBenchImage(),
   },

@@ -11,7 +11,7 @@
  * without an exit, and the step continues that KVM_RUN once the clock may
  * move on, left off the queue for as long as Vcpu.idleUntil says continuing
  * would only let time pass), or the machine stopped it. A thread that
- * executes while another vCPU's operation is in progress runs inside that operation's
+ * executes while another vCPU's operation is under way runs inside that operation's
  * time (EventQueue "nested runs"), so vCPUs of one machine run in parallel
  * in virtual time, each on its own host CPU.
  *

@@ -105,5 +105,5 @@ export const ACPI_OST_SC_NON_SPECIFIC_FAILURE = 0x1;
 export const ACPI_OST_SC_EJECT_NOT_SUPPORTED = 0x80;
 /** Status (eject request): device busy. */
 export const ACPI_OST_SC_DEVICE_BUSY = 0x82;
-/** Status (eject request): ejection in progress. */
+/** Status (eject request): ejection pending, not yet done. */
 export const ACPI_OST_SC_EJECT_IN_PROGRESS = 0x84;
