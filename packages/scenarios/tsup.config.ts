@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
 import { libraryConfig } from "../../tsup.shared.js";
 
-export default defineConfig(libraryConfig);
+// Two entries: the main one runs anywhere (browser included); `./node` holds what needs node:fs.
+export default defineConfig({ ...libraryConfig, entry: ["src/index.ts", "src/node.ts"] });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { checkChromeTrace, type ChromeTrace } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { runCli } from "./cli.js";
 import { parseDuration } from "./parse.js";
@@ -77,16 +78,20 @@ describe("irqlab command line", () => {
     const r = await cli("--trace", file, "--duration", "200us");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/simulated 200.0 us: \d+ events, 20 expirations/);
-    const trace = JSON.parse(readFileSync(file, "utf8")) as { traceEvents: { ph: string }[]; otherData: { seed: number } };
-    expect(trace.otherData.seed).toBe(1);
+    const trace = JSON.parse(readFileSync(file, "utf8")) as ChromeTrace;
+    expect(trace.otherData).toMatchObject({ irqlab: VERSION, command: `irqlab --trace ${file} --duration 200us`, argv: ["irqlab", "--trace", file, "--duration", "200us"] });
+    // Every input of the run, defaults included, so that the file says how to reproduce itself.
+    expect(trace.otherData).toMatchObject({ seed: 1, duration: 200_000, period: 10_000, latency: 800 });
     expect(trace.traceEvents.some((e) => e.ph === "X")).toBe(true);
+    expect(checkChromeTrace(trace)).toEqual([]);
   });
 
   test("the same seed gives a byte-identical trace; another seed does not", async () => {
     const dir = tmp();
     const run = async (seed: string, name: string) => {
       expect((await cli("sim", "--seed", seed, "--trace", join(dir, name))).code).toBe(0);
-      return readFileSync(join(dir, name), "utf8");
+      // The file names the command line that made it, which differs here only by the file's own name.
+      return readFileSync(join(dir, name), "utf8").replace(/"(argv|command)":(\[[^\]]*\]|"[^"]*")/g, "");
     };
     expect(await run("7", "a.json")).toBe(await run("7", "b.json"));
     expect(await run("8", "c.json")).not.toBe(await run("7", "d.json"));
@@ -104,8 +109,9 @@ describe("irqlab demo", () => {
     expect(r.out).toMatch(/irqfd GSI 5 -> MSI route/);
     expect(r.out).toMatch(/claimed 3\/3/);
     for (const arch of ["arm64", "riscv64"]) {
-      const t = JSON.parse(readFileSync(base.replace(/\.json$/, `-${arch}.json`), "utf8")) as { otherData: { arch: string } };
-      expect(t.otherData.arch).toBe(arch);
+      const t = JSON.parse(readFileSync(base.replace(/\.json$/, `-${arch}.json`), "utf8")) as ChromeTrace;
+      expect(t.otherData).toMatchObject({ arch, aia: "auto", seed: 1, irqlab: VERSION, argv: ["irqlab", "demo", "--trace", base] });
+      expect(checkChromeTrace(t)).toEqual([]);
     }
   });
 

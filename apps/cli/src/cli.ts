@@ -19,6 +19,7 @@ import { parseDuration, parseSeed } from "./parse.js";
 import { formatSimDemo, runSimDemo } from "./sim-demo/run-sim-demo.js";
 import { runSystem, type SystemIo } from "./system/run-system.js";
 import { checkWritable } from "./system/trace-file.js";
+import { traceInputs } from "./trace-inputs.js";
 import { unknownCommandMessage } from "./unknown-command.js";
 import { VERSION } from "./version.js";
 
@@ -114,7 +115,8 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
       const result = runSimDemo(options);
       io.out(formatSimDemo(result, options) + "\n");
       if (opts.trace !== false) {
-        writeFileSync(opts.trace, toChromeTraceJson(result.tracer, { command: "irqlab sim", seed: opts.seed }));
+        const inputs = { seed: opts.seed, duration: opts.duration, period: opts.period, latency: opts.latency };
+        writeFileSync(opts.trace, toChromeTraceJson(result.tracer, traceInputs(argv, inputs)));
         io.out(`  trace: ${opts.trace} (${result.tracer.events().length} events; open in Perfetto UI or speedscope)\n`);
       }
     });
@@ -143,14 +145,14 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
         io.out(r.summary.trimEnd() + "\n");
         if (opts.trace !== false) {
           const file = traceFile(arch);
-          writeFileSync(file, toChromeTraceJson(r.tracer, { command: "irqlab demo", arch, seed: opts.seed }));
+          writeFileSync(file, toChromeTraceJson(r.tracer, traceInputs(argv, { arch, aia: opts.aia, seed: opts.seed })));
           io.out(`  trace: ${file} (${r.tracer.events().length} events)\n`);
         }
       }
     });
   program.addCommand(demo);
 
-  program.addCommand(scenarioCommand(io, status, (c) => c.exitOverride().configureOutput(output)));
+  program.addCommand(scenarioCommand(io, status, (c) => c.exitOverride().configureOutput(output), argv));
 
   for (const [name, arch] of Object.entries(SYSTEM_COMMANDS)) {
     const system = new Command(name)

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseFdt } from "@irqlab/fdt";
 import { HELLO_LINE, PANIC_TEST_MESSAGE, onlineLine } from "@irqlab/guest";
+import { checkChromeTrace, type ChromeTrace } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { dtbFileToDts, requireDtc } from "../test/dtc.js";
 import type { GuestImageRegistry } from "./system/guest-kernel.js";
@@ -312,6 +313,10 @@ describe("--trace FILE", () => {
     });
     expect(trace.otherData.counters["kvm.exit.KVM_EXIT_SYSTEM_EVENT"]).toBe(1);
     expect(trace.traceEvents.some((e) => e.ph === "X")).toBe(true);
+    expect(checkChromeTrace(trace as unknown as ChromeTrace)).toEqual([]);
+    // The host scheduler's view: each hart's track shows the vCPU threads it ran.
+    const names = (trace as unknown as ChromeTrace).traceEvents.filter((e) => e.name === "thread_name").map((e) => String(e.args?.name));
+    expect(names).toEqual(expect.arrayContaining(["vcpu0", "vcpu1", "cpu0"]));
   });
 
   test("the same command line gives the same trace, byte for byte", async () => {

@@ -33,6 +33,10 @@ export {
 export { reportsToChromeTrace, reportsToChromeTraceJson } from "./framework/scenario-trace.js";
 /** Run bounds: a virtual-time limit and a stall verdict for scenarios built on a MachineHost. */
 export { runBounded, type BoundedClock, type RunBoundsOptions, type RunBoundsEnd } from "./framework/run-bounds.js";
+/** A host resource grid sampled over a run (seed 000's harts × VS-files), carried in a remedy row. */
+export type { OccupancySeries, OccupancyMark } from "./framework/occupancy-series.js";
+/** A measured table carried in a remedy row (seed 001's vLPI ↔ host irq mappings over time, seed 002's CPU slots and GICR_TYPER per slot). */
+export type { DetailTable } from "./framework/detail-table.js";
 /** Latency samples with nearest-rank percentiles. */
 export { LatencySamples } from "./framework/latency-stats.js";
 
@@ -78,5 +82,6 @@ export {
 
 /** User scenario files: the schema, loading with path-named errors, and the scenario of a file. */
 export { UserScenarioSchema, MEASURES, type UserScenarioFile, type UserMeasure } from "./user-file/user-file-schema.js";
-export { loadUserScenarioFile, parseUserScenario, validateUserScenario, USER_RUN_LIMIT_NS } from "./user-file/user-file-load.js";
+/** Reading a file from disk is in `@irqlab/scenarios/node` (node:fs), so that this entry runs in a browser. */
+export { parseUserScenario, validateUserScenario, USER_RUN_LIMIT_NS } from "./user-file/user-file-load.js";
 export { userScenario } from "./user-file/user-scenario.js";

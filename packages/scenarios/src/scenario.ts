@@ -9,6 +9,8 @@
  */
 
 import type { Tracer } from "@irqlab/sim";
+import type { DetailTable } from "./framework/detail-table.js";
+import type { OccupancySeries } from "./framework/occupancy-series.js";
 
 /** One measured quantity a scenario reports, as a table column. */
 export interface ScenarioColumn {
@@ -47,6 +49,10 @@ export interface RemedyRow {
   readonly tracer?: Tracer;
   /** Several traces of one remedy, by part ("edge", "level"), when the remedy runs several hosts. */
   readonly traces?: Readonly<Record<string, Tracer>>;
+  /** A host resource grid sampled over the run (seed 000: harts × VS-files), when the scenario measures one (not part of the JSON output). */
+  readonly occupancy?: OccupancySeries;
+  /** Measured tables of state that is a grid (seed 001: vLPI ↔ host irq mappings over time; seed 002: CPU slots and their GICR_TYPER), when the scenario has any (not part of the JSON output). */
+  readonly tables?: readonly DetailTable[];
 }
 
 /** Options every scenario run takes. */

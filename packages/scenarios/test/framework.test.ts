@@ -1,6 +1,6 @@
 // The scenario framework on a small hand-made scenario: remedy and size checks, the side-by-side table, JSON
 // against its schema, the merged trace, run bounds (limit, idle, stall) and nearest-rank percentiles.
-import { EventQueue, Tracer } from "@irqlab/sim";
+import { EventQueue, Tracer, checkChromeTrace } from "@irqlab/sim";
 import * as v from "valibot";
 import { describe, expect, test } from "vitest";
 import { renderCompare, renderRow } from "../src/framework/compare-table.js";
@@ -91,7 +91,8 @@ describe("output", () => {
     const names = t.traceEvents.filter((e) => e.ph === "M" && e.name === "process_name").map((e) => [e.pid, e.args!.name]);
     expect(names).toEqual([[1, "counting/slow: counter"], [3, "counting/fast-remedy: counter"]]);
     expect(t.traceEvents.filter((e) => e.name === "tick" && e.pid === 3)).toHaveLength(101);
-    expect(t.otherData.scenarios).toEqual([{ scenario: "counting", seed: 2, remedies: ["slow", "fast-remedy"] }]);
+    expect(t.otherData.scenarios).toEqual([{ scenario: "counting", seed: 2, sizes: report.sizes, remedies: ["slow", "fast-remedy"] }]);
+    expect(checkChromeTrace(t)).toEqual([]);
   });
 });
 

@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { runScenario } from "../src/framework/run-scenario.js";
-import { loadUserScenarioFile, parseUserScenario } from "../src/user-file/user-file-load.js";
+import { parseUserScenario } from "../src/user-file/user-file-load.js";
+import { loadUserScenarioFile } from "../src/user-file/user-file-read.js";
 import { userScenario } from "../src/user-file/user-scenario.js";
 
 const EXAMPLE = join(import.meta.dirname, "..", "examples", "two-vms-vsfile.yaml");

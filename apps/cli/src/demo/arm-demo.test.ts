@@ -25,7 +25,7 @@ describe("runArmDemo: eventfd → irqfd → vgic-v3 → guest IAR/EOI", () => {
     const b = runArmDemo({ seed: 3, trace: true });
     expect(a.summary).toBe(b.summary);
     expect(a.tracer.toText()).toBe(b.tracer.toText());
-    expect(a.tracer.events().some((e) => e.name === "irqfd-inject")).toBe(true);
+    expect(a.tracer.events().some((e) => e.name === "kvm_set_irq")).toBe(true);
     expect(a.tracer.events().filter((e) => e.name === "irq-taken")).toHaveLength(5);
     const c = runArmDemo({ seed: 4, trace: false });
     expect(c.interrupts.map((x) => x.signalled)).not.toEqual(a.interrupts.map((x) => x.signalled));

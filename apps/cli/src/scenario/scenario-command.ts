@@ -19,7 +19,6 @@ import { resolve } from "node:path";
 import {
   ScenarioError,
   findScenario,
-  loadUserScenarioFile,
   renderCompare,
   renderRow,
   reportsToChromeTraceJson,
@@ -30,9 +29,11 @@ import {
   type Scenario,
   type ScenarioReport,
 } from "@irqlab/scenarios";
+import { loadUserScenarioFile } from "@irqlab/scenarios/node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { parseSeed } from "../parse.js";
 import { checkWritable } from "../system/trace-file.js";
+import { traceInputs } from "../trace-inputs.js";
 
 /** Where the command writes. */
 export interface ScenarioIo {
@@ -123,8 +124,11 @@ const EXPLORE_HINT = [
   "",
 ].join("\n");
 
-/** The `scenario` command; `status.code` receives the exit code of a failure. */
-export function scenarioCommand(io: ScenarioIo, status: { code: number }, configure: (c: Command) => Command): Command {
+/**
+ * The `scenario` command; `status.code` receives the exit code of a failure.
+ * `argv` is the command line after `irqlab`, recorded in the trace files it writes.
+ */
+export function scenarioCommand(io: ScenarioIo, status: { code: number }, configure: (c: Command) => Command, argv: readonly string[] = []): Command {
   const cwd = io.cwd ?? process.cwd();
   const guard = (fn: () => void): void => {
     try {
@@ -199,7 +203,8 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
           }
           if (opts.trace !== undefined) {
             const file = resolve(cwd, opts.trace);
-            const text = reportsToChromeTraceJson(reports, { command: "irqlab scenario run", seed: opts.seed });
+            const inputs = { seed: opts.seed, ...(opts.size === undefined ? {} : { sizes: opts.size }), ...(opts.remedy === undefined ? {} : { remedies: opts.remedy }), all: opts.all === true };
+            const text = reportsToChromeTraceJson(reports, traceInputs(argv, inputs));
             writeFileSync(file, text);
             info(`\ntrace: ${opts.trace} (${reports.reduce((n, r) => n + r.traces.size, 0)} runs; open it in https://ui.perfetto.dev or chrome://tracing)\n`);
           }

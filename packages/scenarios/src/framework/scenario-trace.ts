@@ -8,37 +8,52 @@
  * Back-to-back KVM_RUN spans of one vCPU thread that only returned with
  * KVM_EXIT_INTR and were re-entered at the same instant (the event loop
  * interleaving the vCPUs of every machine) are drawn as one KVM_RUN span
- * whose `args.slices` counts them; the KVM_EXIT_INTR instants between them
- * are left out. `otherData.compacted` says how many were merged per run.
+ * whose `args.slices` counts them; the kvm_userspace_exit instants of those
+ * KVM_EXIT_INTR returns are left out. `otherData.runs` says, per run, its
+ * scenario, remedy, seed and sizes, how many spans were merged
+ * (`compacted`), its counters and where its tracks went.
+ *
+ * `otherData.scenarios` lists every scenario with its id (seed number),
+ * seed, sizes and remedies, so that together with the command line the
+ * caller adds the file says how to reproduce itself.
  */
 
-import { toChromeTrace, type ChromeTrace, type ChromeTraceEvent } from "@irqlab/sim";
+import { sortByStart, toChromeTrace, type ChromeTrace, type ChromeTraceEvent } from "@irqlab/sim";
 import type { ScenarioReport } from "./run-scenario.js";
 
 /** The merged trace of `reports` (several scenarios: their remedies one after another). */
 export function reportsToChromeTrace(reports: readonly ScenarioReport[], otherData: Record<string, unknown> = {}): ChromeTrace {
+  const meta: ChromeTraceEvent[] = [];
   const events: ChromeTraceEvent[] = [];
-  const counters: Record<string, unknown> = {};
+  const runs: Record<string, unknown>[] = [];
   let base = 0;
+  let flowBase = 0;
   for (const r of reports) {
     for (const [label, tracer] of r.traces) {
       const t = toChromeTrace(tracer);
       const merged = compactKvmRuns(t.traceEvents);
-      counters[`${r.scenario.name}/${label}`] = { ...t.otherData, compacted: merged };
       let maxPid = 0;
       for (const e of t.traceEvents) {
         maxPid = Math.max(maxPid, e.pid);
         const copy: ChromeTraceEvent = { ...e, pid: base + e.pid };
+        // Every run numbers its flows from 1: shift them past the previous runs'.
+        if ((e.ph === "s" || e.ph === "f") && typeof e.id === "number") copy.id = flowBase + e.id;
         if (e.ph === "M" && e.name === "process_name" && e.args !== undefined) {
           copy.args = { ...e.args, name: `${r.scenario.name}/${label}: ${String(e.args.name)}` };
         }
-        events.push(copy);
+        if (e.ph === "M" && e.name === "process_sort_index") copy.args = { sort_index: base + e.pid };
+        (e.ph === "M" ? meta : events).push(copy);
       }
+      const tracks = (t.otherData.tracks as { pid: number }[]).map((x) => ({ ...x, pid: base + x.pid }));
+      runs.push({ scenario: r.scenario.name, remedy: label, seed: r.seed, sizes: r.sizes, ...t.otherData, tracks, compacted: merged });
       base += maxPid + 1;
+      flowBase += tracer.flowCount;
     }
   }
-  const scenarios = reports.map((r) => ({ scenario: r.scenario.name, seed: r.seed, remedies: r.rows.map((x) => x.remedy) }));
-  return { traceEvents: events, displayTimeUnit: "ns", otherData: { ...otherData, scenarios, counters } };
+  // Each run's events are sorted; merged, they are sorted again so every thread's stay in time order.
+  sortByStart(events);
+  const scenarios = reports.map((r) => ({ scenario: r.scenario.name, ...(r.scenario.seed === undefined ? {} : { id: r.scenario.seed }), seed: r.seed, sizes: r.sizes, remedies: r.rows.map((x) => x.remedy) }));
+  return { traceEvents: [...meta, ...events], otherData: { ...otherData, scenarios, runs } };
 }
 
 /** The merged trace as JSON text. */
@@ -80,7 +95,7 @@ export function compactKvmRuns(events: ChromeTraceEvent[]): number {
   let w = 0;
   for (const e of events) {
     if (e === DROPPED) continue;
-    if (e.ph === "i" && e.name === "KVM_EXIT_INTR" && boundaries.get(e.pid * 1_048_576 + e.tid)?.has(Math.round(e.ts * 1000)) === true) continue;
+    if (e.ph === "i" && e.name === "kvm_userspace_exit" && e.args?.reason === "KVM_EXIT_INTR" && boundaries.get(e.pid * 1_048_576 + e.tid)?.has(Math.round(e.ts * 1000)) === true) continue;
     events[w++] = e;
   }
   events.length = w;

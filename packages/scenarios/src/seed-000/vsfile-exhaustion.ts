@@ -115,6 +115,7 @@ function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
     },
     verdict: (r.end.end === "stalled" ? `no progress after ${(r.end.at / 1000).toFixed(0)} us, run ended: ` : "") + verdict(remedy, r, s),
     notes,
+    occupancy: r.occupancy,
     ...(o.trace === true ? { tracer: r.host.tracer } : {}),
   };
 }

@@ -19,9 +19,11 @@ import { Machine, MachineHost, parseSystemCommandLine, riscvVirtLayout, type Mac
 import { RngStreams } from "@irqlab/sim";
 import { LatencySamples } from "../framework/latency-stats.js";
 import { runBounded, type RunBoundsEnd } from "../framework/run-bounds.js";
+import type { OccupancySeries } from "../framework/occupancy-series.js";
 import { ScenarioError } from "../framework/scenario-error.js";
 import { WORKLOAD_ONLINE_BASE, imsicMsiWorkload, workloadMsiId } from "./imsic-msi-workload.js";
 import { VsFileManager } from "./vsfile-manager.js";
+import { VsFileOccupancyLog } from "./vsfile-occupancy.js";
 
 /** How the stack reacts to a missing VS-file (one per remedy). */
 export interface VsFileRemedyConfig {
@@ -60,6 +62,8 @@ export interface VsFileRunResult {
   readonly swLatency: LatencySamples;
   readonly interrupts: number;
   readonly filesPerHart: readonly number[];
+  /** Owners of every hart's guest interrupt files over the run, sampled from the HGEI allocator. */
+  readonly occupancy: OccupancySeries;
   readonly end: RunBoundsEnd;
   readonly errors: readonly string[];
   readonly commandLines: readonly string[];
@@ -161,6 +165,7 @@ export function runVsFile(s: VsFileSizes, r: VsFileRemedyConfig, seed: number, t
     host.queue.scheduleAfter(rng.int(0, MSI_PERIOD_NS), send);
   };
 
+  const occupancy = new VsFileOccupancyLog(host);
   const limit = s.us * 1000;
   for (let i = 0; i < s.vms; i++) {
     host.run(Math.min(limit, i * LAUNCH_GAP_NS));
@@ -194,6 +199,7 @@ export function runVsFile(s: VsFileSizes, r: VsFileRemedyConfig, seed: number, t
     swLatency,
     interrupts,
     filesPerHart: aia.usage(),
+    occupancy: occupancy.series(),
     end,
     errors: machines.flatMap((m) => m.errors),
     commandLines,

@@ -116,6 +116,7 @@ export const sharedVlpiScenario: Scenario = {
       },
       verdict: verdict(r),
       notes: notes(r, replay),
+      tables: [r.mappings],
     };
   },
 };

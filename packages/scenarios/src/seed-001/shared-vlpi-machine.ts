@@ -27,6 +27,7 @@ import { virtioSharedVectorImage } from "@irqlab/guest";
 import type { Gicv4Behaviour } from "@irqlab/kvm";
 import { Machine, parseSystemCommandLine, type MachineRunEnd } from "@irqlab/machine";
 import type { Tracer } from "@irqlab/sim";
+import type { DetailTable } from "../framework/detail-table.js";
 
 /** Virtual time allowed for both boots, ns (the guest powers off long before). */
 export const SHARED_VLPI_MACHINE_BUDGET_NS = 2_000_000_000;
@@ -59,8 +60,35 @@ export interface SharedVlpiMachineReport {
   readonly firmwareLine: string;
   /** KVM_IRQFD deassigns and KVM_DEV_ARM_ITS_CTRL_RESET calls, in the order the VMM made them at the reboot. */
   readonly resetOrder: readonly string[];
+  /** The vLPI ↔ host irq mapping over the run: every change the host ITS made, in order. */
+  readonly mappings: DetailTable;
   /** The run's trace, when asked for. */
   readonly tracer?: Tracer;
+}
+
+/** One change of the host ITS's mapping of a host irq (target undefined: unmapped). */
+interface MappingChange {
+  readonly at: number;
+  readonly hostIrq: number;
+  readonly target: { readonly vpeId: number; readonly vintid: number } | undefined;
+}
+
+/**
+ * The mapping changes as a table: when, which host irq (and MSI-X vector of
+ * the function), map or unmap, the vLPI, and every host irq the vLPI has
+ * after the change (more than one is what seed 001 is about).
+ */
+function mappingTable(changes: readonly MappingChange[], firstHostIrq: number): DetailTable {
+  const current = new Map<number, string>();
+  const vector = (h: number): string => `vector ${h - firstHostIrq}`;
+  const rows = changes.map((c) => {
+    const vlpi = c.target === undefined ? (current.get(c.hostIrq) ?? "") : `vLPI ${c.target.vintid} on vPE ${c.target.vpeId}`;
+    if (c.target === undefined) current.delete(c.hostIrq);
+    else current.set(c.hostIrq, vlpi);
+    const sharing = [...current].filter(([, v]) => v === vlpi).map(([h]) => vector(h));
+    return [`${(c.at / 1000).toFixed(3)} us`, String(c.hostIrq), vector(c.hostIrq), c.target === undefined ? "its_unmap_vlpi" : "its_map_vlpi", vlpi, sharing.join(", ")];
+  });
+  return { title: "vLPI ↔ host IRQ mapping over time", columns: ["time", "host irq", "MSI-X", "call", "vLPI", "host irqs on that vLPI after"], rows };
 }
 
 /** Boots the image under `behaviour` and measures. Deterministic. */
@@ -70,6 +98,18 @@ export function runSharedVlpiMachine(behaviour: Gicv4Behaviour, trace = false): 
   if (p.kind !== "run") throw new Error(`seed 001: the command line did not parse: ${argv.join(" ")}`);
   let text = "";
   const m = Machine.create({ config: p.config, kernel: virtioSharedVectorImage(), console: (t) => (text += t), trace });
+  // Every change of the host ITS's vLPI mappings, as the run makes it (property updates of a mapped vLPI are no change).
+  const changes: MappingChange[] = [];
+  const targets = new Map<number, string>();
+  const forwarding = m.pci.gicv4?.forwarding;
+  if (forwarding !== undefined) {
+    forwarding.mapHook = (hostIrq, target) => {
+      const key = target === undefined ? "" : `${target.vpeId}:${target.vintid}`;
+      if ((targets.get(hostIrq) ?? "") === key) return;
+      targets.set(hostIrq, key);
+      changes.push({ at: m.queue.now, hostIrq, target });
+    };
+  }
   const end = m.run(SHARED_VLPI_MACHINE_BUDGET_NS);
   m.flushConsole();
   const lines = text.replaceAll("\r\n", "\n").split("\n");
@@ -109,6 +149,7 @@ export function runSharedVlpiMachine(behaviour: Gicv4Behaviour, trace = false): 
     firmwareUnexpected: unexpected === null ? 0 : Number(unexpected[1]),
     firmwareLine: fwLine,
     resetOrder,
+    mappings: mappingTable(changes, first),
     ...(trace ? { tracer: m.tracer } : {}),
   };
 }

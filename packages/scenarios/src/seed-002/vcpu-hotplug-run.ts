@@ -29,6 +29,9 @@ const GICR_BASE = 0x080a_0000;
 export const BOOT_NS = 5_000_000;
 export const REACT_NS = 10_000_000;
 
+/** A CPU slot's state: a vCPU thread runs it, its vCPU exists in KVM without a thread (parked), or it has no vCPU. */
+export type SlotState = "plugged" | "parked" | "absent";
+
 /** The remedies' -M virt,x-cpu-hotplug= value. */
 export type HotplugMode = "precreate" | "naive";
 
@@ -42,6 +45,10 @@ export interface VcpuHotplugResult {
   readonly redistributors: number;
   /** GICR_TYPER (hi:lo, hex) of each frame at boot, after the plug, after the unplug. */
   readonly typers: readonly (readonly string[])[];
+  /** The CPU slots (possible CPUs): cpu_index, KVM vCPU id, MPIDR affinity. */
+  readonly slots: readonly { readonly index: number; readonly vcpuId: number; readonly archId: number }[];
+  /** Each slot's state at boot, after the plug, after the unplug (see {@link slotStates}). */
+  readonly slotStates: readonly (readonly SlotState[])[];
   /** The plug's KVM_CREATE_VCPU: "unparked" (no call: the vCPU was pre-created), "created", or its errno ("EBUSY"). */
   readonly plugCreate: string;
   /** The management client's reply to device_add / device_del: "ok" or the error's desc. */
@@ -66,6 +73,21 @@ export interface VcpuHotplugResult {
 /** The qemu-system-aarch64 command line (the guest image is passed as `-kernel irqlab:hotplug`). */
 export function vcpuHotplugCommandLine(mode: HotplugMode): string[] {
   return ["-M", `virt,x-cpu-hotplug=${mode}`, "-accel", "kvm", "-cpu", "host", "-smp", "cpus=2,maxcpus=4", "-m", "128M", "-nographic", "-kernel", "irqlab:hotplug"];
+}
+
+/**
+ * Each slot's state, from the machine's vCPU threads and the KVM calls it
+ * made: a KVM vCPU cannot be destroyed (QEMU parks its fd on unplug,
+ * kvm_destroy_vcpu → kvm_park_vcpu), so a created vCPU without a thread is parked.
+ */
+function slotStates(m: Machine): SlotState[] {
+  const created = new Set<number>();
+  for (const l of m.calls.lines()) {
+    const call = /^KVM_CREATE_VCPU id=(\d+)/.exec(l);
+    if (call !== null && !/= -[A-Z]+$/.test(l)) created.add(Number(call[1]));
+  }
+  const plugged = new Set(m.cpus.map((c) => c.index));
+  return m.slots.map((x) => (plugged.has(x.index) ? "plugged" : created.has(x.vcpuId) ? "parked" : "absent"));
 }
 
 /** GICR_TYPER of every redistributor frame, as a guest walking the region reads it. */
@@ -100,6 +122,7 @@ export function runVcpuHotplug(mode: HotplugMode, trace: boolean): VcpuHotplugRe
   const drv = hotplugDriver(m);
   m.run(BOOT_NS);
   const typers = [readTypers(m)];
+  const states = [slotStates(m)];
   const before = m.calls.lines().length;
   const addAt = m.queue.now;
   const add = drv.add(HOTPLUG_SLOT, HOTPLUG_ID);
@@ -108,6 +131,7 @@ export function runVcpuHotplug(mode: HotplugMode, trace: boolean): VcpuHotplugRe
   const plugCreate = createLine === undefined ? "unparked" : (errno ?? "created");
   m.run(REACT_NS);
   typers.push(readTypers(m));
+  states.push(slotStates(m));
   let delAt: number | undefined;
   let del: string | undefined;
   if (add === "ok") {
@@ -116,6 +140,7 @@ export function runVcpuHotplug(mode: HotplugMode, trace: boolean): VcpuHotplugRe
     m.run(REACT_NS);
   }
   typers.push(readTypers(m));
+  states.push(slotStates(m));
   m.flushConsole();
   return {
     commandLine: `irqlab system-aarch64 ${argv.join(" ")}`,
@@ -123,6 +148,8 @@ export function runVcpuHotplug(mode: HotplugMode, trace: boolean): VcpuHotplugRe
     vcpusBeforeVgicInit,
     redistributors: typers[0]!.length,
     typers,
+    slots: m.slots.map((x) => ({ index: x.index, vcpuId: x.vcpuId, archId: x.archId })),
+    slotStates: states,
     plugCreate,
     addReply: add,
     delReply: del,

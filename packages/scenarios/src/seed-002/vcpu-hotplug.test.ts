@@ -2,7 +2,7 @@
 // from real runs of the hotplug guest on the arm virt machine, driven over QMP.
 import { describe, expect, test } from "vitest";
 import { findScenario } from "../registry.js";
-import { armVcpuHotplug, vcpuHotplugValues } from "./vcpu-hotplug.js";
+import { armVcpuHotplug, slotTable, vcpuHotplugValues } from "./vcpu-hotplug.js";
 import { runVcpuHotplug } from "./vcpu-hotplug-run.js";
 
 const precreate = runVcpuHotplug("precreate", false);
@@ -93,6 +93,33 @@ describe("seed 002: Arm vCPU hotplug", () => {
     expect(sent[0]).toBe('-> {"execute":"qmp_capabilities"}');
     expect(sent).toContain('-> {"execute":"device_del","arguments":{"id":"cpu2"}}');
     expect(sent.some((l) => l.startsWith('-> {"execute":"device_add","arguments":{"driver":"host-arm-cpu","id":"cpu2"'))).toBe(true);
+  });
+
+  test("slot table: precreate parks slots 2-3 at boot, device_add unparks 2, device_del parks it again; GICR_TYPER of every frame fixed", () => {
+    const t = slotTable(precreate);
+    expect(t.columns.slice(2, 5)).toEqual(["at boot", "after device_add", "after device_del"]);
+    expect(t.rows.map((r) => r.slice(0, 5))).toEqual([
+      ["0", "0x0", "plugged", "plugged", "plugged"],
+      ["1", "0x1", "plugged", "plugged", "plugged"],
+      ["2", "0x2", "parked", "plugged", "parked"],
+      ["3", "0x3", "parked", "parked", "parked"],
+    ]);
+    // GICR_TYPER.Affinity (63:32) is the slot's MPIDR, Processor_Number (23:8) its index, Last (bit 4) on slot 3 only.
+    for (const r of t.rows) {
+      const [boot, ...later] = r.slice(5);
+      expect(later).toEqual([boot, boot]);
+      const v = BigInt(boot!);
+      expect([Number(v >> 32n), Number((v >> 8n) & 0xffffn), Number((v >> 4n) & 1n)]).toEqual([Number(r[0]), Number(r[0]), r[0] === "3" ? 1 : 0]);
+    }
+  });
+
+  test("slot table: naive has no vCPU and no redistributor frame for slots 2-3, and device_add leaves slot 2 absent", () => {
+    expect(slotTable(naive).rows.map((r) => r.slice(2))).toEqual([
+      ["plugged", "plugged", "plugged", ...slotTable(naive).rows[0]!.slice(5)],
+      ["plugged", "plugged", "plugged", ...slotTable(naive).rows[1]!.slice(5)],
+      ["absent", "absent", "absent", "no frame", "no frame", "no frame"],
+      ["absent", "absent", "absent", "no frame", "no frame", "no frame"],
+    ]);
   });
 
   test("registered as seed 002", () => {

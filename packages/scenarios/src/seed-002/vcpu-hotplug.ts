@@ -13,6 +13,7 @@
  */
 
 import type { RemedyRow, Scenario, ScenarioColumn, ScenarioRemedy, ScenarioRunOptions, ScenarioValue } from "../scenario.js";
+import type { DetailTable } from "../framework/detail-table.js";
 import { ScenarioError } from "../framework/scenario-error.js";
 import { HOTPLUG_SLOT, runVcpuHotplug, vcpuHotplugCommandLine, type VcpuHotplugResult } from "./vcpu-hotplug-run.js";
 
@@ -65,6 +66,31 @@ export function vcpuHotplugValues(r: VcpuHotplugResult): Record<string, Scenario
   };
 }
 
+/** GICR_TYPER "hi:lo" as one 64-bit hex value. */
+const typer64 = (t: string): string => {
+  const [hi, lo] = t.split(":");
+  return `0x${(hi ?? "").padStart(8, "0")}${(lo ?? "").padStart(8, "0")}`;
+};
+
+/**
+ * Every CPU slot at boot, after device_add and after device_del: its state
+ * and the GICR_TYPER of its redistributor frame (frames follow vCPU ids, as
+ * KVM lays them out in vgic_register_redist_iodev; none past the last one).
+ */
+export function slotTable(r: VcpuHotplugResult): DetailTable {
+  const steps = ["at boot", "after device_add", "after device_del"];
+  return {
+    title: "CPU slots and GICR_TYPER per slot",
+    columns: ["slot", "MPIDR", ...steps, ...steps.map((s) => `GICR_TYPER ${s}`)],
+    rows: r.slots.map((x) => [
+      String(x.index),
+      `0x${x.archId.toString(16)}`,
+      ...r.slotStates.map((states) => states[x.index] ?? "absent"),
+      ...r.typers.map((frames) => (frames[x.vcpuId] === undefined ? "no frame" : typer64(frames[x.vcpuId]!))),
+    ]),
+  };
+}
+
 function verdict(v: Record<string, ScenarioValue>, r: VcpuHotplugResult): string {
   if (r.addReply !== "ok") return `device_add fails: ${r.addReply}`;
   const parts = [`CPU ${HOTPLUG_SLOT} ${r.plugCreate === "unparked" ? "unparked" : "created"} on device_add`];
@@ -81,7 +107,7 @@ function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
   const values = vcpuHotplugValues(r);
   const notes = [`command line: ${r.commandLine}`, `hotplug driven over ${r.via.toUpperCase()}:`, ...r.transcript.filter((l) => !l.includes('"QMP"')).map((l) => `  ${l}`)];
   notes.push("guest console:", ...r.console.map((l) => `  ${l}`));
-  return { remedy, values, verdict: verdict(values, r), notes, ...(o.trace === true ? { tracer: r.tracer } : {}) };
+  return { remedy, values, verdict: verdict(values, r), notes, tables: [slotTable(r)], ...(o.trace === true ? { tracer: r.tracer } : {}) };
 }
 
 /** Seed 002: Arm vCPU hotplug, vCPUs pre-created and parked vs created at plug. */

@@ -9,7 +9,6 @@
  * the path of the bad field ("machines[1].args: ...").
  */
 
-import { readFileSync } from "node:fs";
 import { lookupGuestImage } from "@irqlab/guest";
 import { QemuOptionError, parseSystemCommandLine, type MachineArch, type MachineConfig } from "@irqlab/machine";
 import * as v from "valibot";
@@ -126,16 +125,4 @@ export function parseUserScenario(text: string, file: string): UserScenarioFile 
     data = doc.toJS();
   }
   return validateUserScenario(data, file);
-}
-
-/** Reads and validates a scenario file; messages name it as `shown` (default: the path). */
-export function loadUserScenarioFile(path: string, shown: string = path): UserScenarioFile {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new ScenarioError("bad-file", `${shown}: cannot read the scenario file${code === undefined ? "" : ` (${code})`}`);
-  }
-  return parseUserScenario(text, shown.endsWith(".json") || !path.endsWith(".json") ? shown : path);
 }
