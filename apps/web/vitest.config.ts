@@ -1,0 +1,3 @@
+import { irqlabProject } from "../../vitest.shared.js";
+
+export default irqlabProject("@irqlab/web");
