@@ -27,6 +27,11 @@ export interface FuzzTarget<Setup = unknown, Op = unknown> {
    * end-of-case check. Throws {@link InvariantError} when an invariant breaks.
    */
   execute(setup: Setup, ops: readonly Op[], step: (index: number) => void): void;
+  /**
+   * Optional: what the last {@link execute} exercised, by name (for example
+   * raises per injection path), so a smoke test can check a path is covered.
+   */
+  coverage?(): Readonly<Record<string, number>>;
 }
 
 /** A broken invariant. `kind` groups failures for shrinking (same kind = same bug). */

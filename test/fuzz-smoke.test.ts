@@ -11,11 +11,19 @@ import { TARGETS } from "../fuzz/targets/index.js";
 /** A few thousand operations per target; the slow ones (many VMs, KVM_RUN) get fewer. */
 const SMOKE_OPS: Readonly<Record<string, number>> = { conservation: 600, "kvm-ioctls": 1_000, "its-commands": 2_000 };
 
+/** What the smoke run of a target must have exercised (FuzzTarget.coverage). */
+const MUST_COVER: Readonly<Record<string, readonly string[]>> = {
+  // Every injection path of conservation-vms.ts / conservation-arm-vm.ts raised at least once.
+  conservation: ["line", "irqfd", "route", "msi", "msi-irqfd", "its-int", "aplic-line"],
+};
+
 describe("fuzz targets, smoke run (seed 7)", () => {
   for (const target of TARGETS) {
     test(target.name, () => {
       const r = runCase(target, 7, SMOKE_OPS[target.name] ?? 4_000, 2_000);
       expect(r.failure && formatFailure(r.failure)).toBeUndefined();
+      const covered = target.coverage?.() ?? {};
+      for (const what of MUST_COVER[target.name] ?? []) expect(covered[what] ?? 0, `${target.name}: ${what}`).toBeGreaterThan(0);
     });
   }
 
