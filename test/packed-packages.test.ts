@@ -11,6 +11,11 @@
  * written to NAME.mjs in the project and run with plain node; its output must
  * be the stated one. A library README must also say that the package is
  * ESM-only and which Node.js it needs.
+ *
+ * Every file of every tarball is then checked for anything pointing outside
+ * the package (shipped-files.ts): relative links and imports that do not
+ * resolve inside it, source maps without their sources, paths into the
+ * repository or the build machine, issue numbers and unfinished-work notes.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +24,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { checkPackage, createPackageFromTarballData } from "@arethetypeswrong/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { isTextFile, shippedFileProblems } from "./shipped-files.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -30,6 +36,7 @@ interface Manifest {
   types?: string;
   bin?: unknown;
   dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
 function readJson(path: string): Manifest {
@@ -72,6 +79,8 @@ function readmesUnder(dir: string, rel = ""): string[] {
 let work = "";
 let project = "";
 const tarballs = new Map<string, string>();
+/** The paths each workspace's tarball holds, as `npm pack` lists them. */
+const packedFiles = new Map<string, string[]>();
 
 beforeAll(async () => {
   for (const w of workspaces) {
@@ -81,7 +90,10 @@ beforeAll(async () => {
   const packs = join(work, "packs");
   mkdirSync(packs);
   const { stdout } = await run("npm", ["pack", "--workspaces", "--json", "--ignore-scripts", "--pack-destination", packs], { cwd: root });
-  for (const p of JSON.parse(stdout) as { name: string; filename: string }[]) tarballs.set(p.name, join(packs, p.filename));
+  for (const p of JSON.parse(stdout) as { name: string; filename: string; files: { path: string }[] }[]) {
+    tarballs.set(p.name, join(packs, p.filename));
+    packedFiles.set(p.name, p.files.map((f) => f.path));
+  }
 
   // Registry dependencies (and theirs), packed from the repository's install.
   const external = new Set<string>();
@@ -133,7 +145,8 @@ describe.concurrent.each(workspaces.map((w) => [w.manifest.name, w.manifest] as 
     const top = readFileSync(join(installed, "README.md"), "utf8");
     expect(top, "says Node.js ≥ 20.19").toMatch(/Node(\.js)? ≥ 20\.19/);
     const examples = readmes.flatMap((r) => readmeExamples(r, readFileSync(join(installed, r), "utf8")));
-    if (manifest.bin === undefined) {
+    // Libraries: ESM only, with a runnable example. The apps are private: the CLI ships bins, the web app a static site.
+    if (manifest.bin === undefined && manifest.private !== true) {
       expect(top, "says ESM only").toMatch(/ESM only/);
       expect(examples.filter((e) => e.readme === "README.md").length, "README.md has a runnable example").toBeGreaterThan(0);
     }
@@ -144,4 +157,13 @@ describe.concurrent.each(workspaces.map((w) => [w.manifest.name, w.manifest] as 
       expect(stdout.trimEnd(), `${name} ${e.readme}: node ${e.file}`).toBe(e.output.trimEnd());
     }
   }, 60_000);
+
+  test("ships nothing that points outside the package (links, imports, source maps, paths, notes)", () => {
+    const installed = join(project, "node_modules", name);
+    const paths = new Set(packedFiles.get(name));
+    expect(paths.size, "npm pack listed the tarball's files").toBeGreaterThan(2);
+    const texts = new Map([...paths].filter(isTextFile).map((p) => [p, readFileSync(join(installed, p), "utf8")] as const));
+    const dependencies = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
+    expect(shippedFileProblems({ name, dependencies, paths, texts })).toEqual([]);
+  });
 });
