@@ -93,12 +93,14 @@ describe("micro-bench", () => {
     // lpi: INT (and the driver's SYNC) through the vITS command queue, then the LPI's injection on CPU 1.
     expect(rows.get("lpi")!.avg).toBeGreaterThan(rows.get("ipi")!.avg);
     expect(rows.get("lpi")!.avg).toBeLessThan(5000);
-    // timer_10ms: the virtual timer 10 ms ahead, the vCPU blocked in WFI until it expires; what is left
-    // after timer_post takes the 10 ms off is the wake-up and the PPI's injection, then the handler.
+    // timer_10ms: the virtual timer 10 ms ahead, the vCPU spinning until its handler runs; what is left
+    // after timer_post takes the 10 ms off is the path the cost model's timerInterrupt is derived from:
+    // micro-bench's published 902 ns. Each expiry falls on a tick of the 25 MHz counter and the next
+    // CNTVCT_EL0 read a fixed time after it, so the figure is 902 rounded down to a 40 ns tick.
     const timer = /^timer_10ms\s+(\d+)\.(\d)\s+(\d+)\.(\d)\s+$/.exec(out[11]!);
     expect(timer, out[11]).not.toBeNull();
-    expect(Number(timer![3])).toBeGreaterThanOrEqual(902 + 1620);
-    expect(Number(timer![3])).toBeLessThan(902 + 1620 + 306);
+    expect(Number(timer![3])).toBeLessThanOrEqual(902);
+    expect(Number(timer![3]) + 40).toBeGreaterThan(902);
     expect(out.slice(12)).toEqual(["", "EXIT: STATUS=1", ""]);
   }, 30_000);
 
@@ -119,9 +121,9 @@ describe("micro-bench", () => {
       row("ipi", "1705000.0", "1665.0"),
       "ipi_hw test skipped",
       row("lpi", "3085320.0", "3013.0"),
-      row("timer_10ms", "2625240.0", "2563.0"),
+      row("timer_10ms", "901160.0", "880.0"),
     ]);
-    expect(m.queue.now).toBe(10_253_380_820);
+    expect(m.queue.now).toBe(10_251_658_423);
     const counters = m.tracer.counters.toJSON();
     expect(counters["kvm.exit.KVM_EXIT_MMIO"]).toBe(2917);
     expect(counters["kvm.exit.KVM_EXIT_SYSTEM_EVENT"]).toBe(1);

@@ -38,7 +38,7 @@ import {
   PSCI_0_2_FN_SYSTEM_OFF,
   PSCI_RET_ALREADY_ON,
   PSCI_RET_SUCCESS,
-  PSCI_VERSION_1_1,
+  PSCI_VERSION_1_3,
   SBI_ERR_NOT_SUPPORTED,
   SBI_EXT_0_1_CONSOLE_PUTCHAR,
   SBI_EXT_BASE,
@@ -52,6 +52,7 @@ import {
   IRQ_S_SOFT,
   SBI_EXT_SRST,
   SMCCC_RET_NOT_SUPPORTED,
+  mpidrHwid,
   type Vcpu,
 } from "./index.js";
 
@@ -134,7 +135,7 @@ describe("KVM_EXIT_MMIO", () => {
 });
 
 describe("arm64 HVC: PSCI in the kernel, SYSTEM_OFF as a system event, the SMCCC filter", () => {
-  test("PSCI_VERSION is 1.1 and an unknown function gets SMCCC_RET_NOT_SUPPORTED without an exit", () => {
+  test("PSCI_VERSION is 1.3 and an unknown function gets SMCCC_RET_NOT_SUPPORTED without an exit", () => {
     const v = armVcpu(function* (seen) {
       seen.push((yield op.hvc([PSCI_0_2_FN_PSCI_VERSION])).regs[0]!);
       seen.push((yield op.hvc([0xc200_0001])).regs[0]!);
@@ -144,7 +145,7 @@ describe("arm64 HVC: PSCI in the kernel, SYSTEM_OFF as a system event, the SMCCC
     const e = v.run();
     expect(e.reason).toBe(KVM_EXIT_SYSTEM_EVENT);
     if (e.reason === KVM_EXIT_SYSTEM_EVENT) expect([e.type, e.ndata, e.data[0]]).toEqual([KVM_SYSTEM_EVENT_SHUTDOWN, 1, 0]);
-    expect(seenOf(v)).toEqual([PSCI_VERSION_1_1, SMCCC_RET_NOT_SUPPORTED]);
+    expect(seenOf(v)).toEqual([PSCI_VERSION_1_3, SMCCC_RET_NOT_SUPPORTED]);
     // kvm_prepare_system_event powered every vCPU off: running again sleeps (nothing can wake it).
     expect(v.getMpState()).toBe(KVM_MP_STATE_STOPPED);
     const again = v.run();
@@ -162,8 +163,9 @@ describe("arm64 HVC: PSCI in the kernel, SYSTEM_OFF as a system event, the SMCCC
     const seen: number[] = [];
     boot.loadGuest({
       main: function* () {
-        seen.push((yield op.hvc([PSCI_0_2_FN64_CPU_ON, sec.mpidr, 0x8000, 42])).regs[0]!);
-        seen.push((yield op.hvc([PSCI_0_2_FN64_CPU_ON, sec.mpidr, 0x8000, 42])).regs[0]!);
+        // The target is MPIDR & MPIDR_HWID_BITMASK: RES1 bit 31 would be INVALID_PARAMS (kvm_psci_valid_affinity).
+        seen.push((yield op.hvc([PSCI_0_2_FN64_CPU_ON, mpidrHwid(sec.mpidr), 0x8000, 42])).regs[0]!);
+        seen.push((yield op.hvc([PSCI_0_2_FN64_CPU_ON, mpidrHwid(sec.mpidr), 0x8000, 42])).regs[0]!);
         yield op.read(0x0900_0000, 4);
       },
     });

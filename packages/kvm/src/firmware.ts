@@ -13,6 +13,12 @@ export const FW_WFI = 2;
 export const FW_EXIT_USER = 3;
 /** The calling vCPU powered itself off (PSCI CPU_OFF, SBI HSM hart_stop). */
 export const FW_STOPPED = 4;
+/**
+ * PSCI SYSTEM_SUSPEND with KVM_CAP_ARM_SYSTEM_SUSPEND: KVM_EXIT_SYSTEM_EVENT
+ * of type SUSPEND with ndata 0, no vCPU powered off and the caller's
+ * registers left as they were (psci.c kvm_psci_system_suspend).
+ */
+export const FW_SYSTEM_SUSPEND = 5;
 
 /** A vCPU as the firmware handlers see it. */
 export interface FirmwareVcpu {
@@ -46,6 +52,10 @@ export interface FirmwareOutcome {
 export interface FirmwareVm {
   /** The vCPUs. */
   readonly firmwareVcpus: readonly FirmwareVcpu[];
+  /** arm64 kvm->arch.psci_version: the PSCI version the guest is offered (psci.ts). */
+  readonly psciVersion: number;
+  /** arm64 KVM_ARCH_FLAG_SYSTEM_SUSPEND_ENABLED: KVM_CAP_ARM_SYSTEM_SUSPEND was enabled. */
+  readonly systemSuspendEnabled: boolean;
 }
 
 /** Affinity bits of an MPIDR (MPIDR_HWID_BITMASK = 0xff00ffffff), as a number. */

@@ -193,6 +193,7 @@ export class Kvm {
       case CAP.KVM_CAP_IRQFD_RESAMPLE:
       case CAP.KVM_CAP_ARM_PSCI:
       case CAP.KVM_CAP_ARM_PSCI_0_2:
+      case CAP.KVM_CAP_ARM_SYSTEM_SUSPEND:
       case CAP.KVM_CAP_ARM_PMU_V3:
       case CAP.KVM_CAP_VM_ATTRIBUTES:
       case CAP.KVM_CAP_VCPU_ATTRIBUTES:

@@ -163,7 +163,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#cHaltWakeup = c.counter("kvm.halt_wakeup");
     this.#cWakeIgnored = c.counter("kvm.wake_ignored");
     this.chip = chip;
-    this.#runnableInputs = { chip, stopped: false, paused: false, irqPendingRequest: false };
+    this.#runnableInputs = { chip, stopped: false, paused: false, irqPendingRequest: false, userspaceNotify: false };
     chip.attach(this);
   }
 
@@ -319,7 +319,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   /** A line was lowered: see {@link IrqChipVcpu.irqLowered}. */
   irqLowered(): void {
-    this.makeRequest(this.policy === "irq-lines" ? KVM_REQ_IRQ_PENDING : IRQLAB_REQ_IRQ_DEASSERT);
+    this.makeRequest(this.policy === "irq-pending-request" ? IRQLAB_REQ_IRQ_DEASSERT : KVM_REQ_IRQ_PENDING);
   }
 
   // ---- for the run loop -----------------------------------------------------
@@ -332,7 +332,18 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     v.stopped = this.mpState === KVM_MP_STATE_STOPPED;
     v.paused = this.paused;
     v.irqPendingRequest = (this.requests & BIT_IRQ_PENDING) !== 0;
+    v.userspaceNotify = this.policy === "irq-lines" && this.shouldNotifyUser();
     return kvmArchVcpuRunnable(this.policy, v);
+  }
+
+  /**
+   * Without an in-kernel irqchip: whether a device output level differs from
+   * what kvm_run's device_irq_level last told userspace
+   * (kvm_timer_should_notify_user || kvm_pmu_should_notify_user). The base
+   * vCPU has no such device.
+   */
+  protected shouldNotifyUser(): boolean {
+    return false;
   }
 
   /** vcpu_load(): ask the placement policy where the vCPU thread runs now. */

@@ -53,6 +53,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
   protected abstract get initialized(): boolean;
 
+  /** kvm_timer_should_notify_user (the model has no vPMU output in device_irq_level). */
+  protected override shouldNotifyUser(): boolean {
+    return this.archTimer?.shouldNotifyUser(this.kvmRun) === true;
+  }
+
+  /**
+   * @internal ArchTimerVcpu: the vCPU's own timer rose with an in-kernel vgic.
+   * If the vCPU is in the guest, the host's timer interrupt takes it out
+   * (kvm_arch_timer_handler) on its own CPU: no kick from elsewhere.
+   */
+  hostTimerInterrupt(): void {
+    if (this.mode === IN_GUEST_MODE) this.timerExit = true;
+  }
+
   /**
    * KVM_RUN. Returns the exit (the vCPU's kvm_run member, valid until the
    * next run). `arg` must be 0. Throws KvmError as the ioctl fails: EINVAL
@@ -279,6 +293,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.frames.length = 0;
     this.masked = true;
     this.computeLeft = 0;
+    this.computeUntilIrq = false;
+    this.timerExit = false;
     this.replay = undefined;
     this.booted = true;
     const img = this.image;
@@ -300,12 +316,14 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     for (;;) {
       if (this.debt > 0 || q.now >= q.limit) return this.#budget();
       if (this.requests !== 0 || this.signalPending) {
-        this.spend(costs.worldSwitch);
+        // Out and back in; when the vCPU's own timer took it out, the interrupt it takes at re-entry pays the round trip.
+        if (!this.timerExit || this.masked || !this.chip.hasPendingIrq()) this.spend(costs.worldSwitch);
         return undefined;
       }
       if (this.irqCheck) {
         this.irqCheck = false;
         if (!this.masked && this.chip.hasPendingIrq()) this.takeInterrupt();
+        this.timerExit = false;
       }
       if (this.computeLeft > 0) {
         // A kick (interrupt, request, signal) ends the computation early, so
@@ -486,6 +504,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         }
         case "compute":
           this.computeLeft = Math.max(0, Math.round(op.ns));
+          this.computeUntilIrq = op.untilInterrupt === true;
           break;
         case "irq-mask":
         case "irq-unmask":

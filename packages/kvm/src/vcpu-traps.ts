@@ -14,6 +14,7 @@ import {
   FW_EXIT_USER,
   FW_STOPPED,
   FW_SYSTEM_EVENT,
+  FW_SYSTEM_SUSPEND,
   FW_WFI,
   type FirmwareOutcome,
   type FirmwareVcpu,
@@ -30,6 +31,7 @@ import {
 } from "./uapi/device-types.js";
 import { KVM_EXIT_INTR, KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
 import { SMCCC_RET_NOT_SUPPORTED } from "./uapi/psci.js";
+import { KVM_SYSTEM_EVENT_SUSPEND } from "./uapi/system-event.js";
 import { CSR_SCAUSE, CSR_SEED, CSR_SSTATUS, SR_SIE } from "./uapi/sbi.js";
 import { CSR_STIMECMP, CSR_TIME, readTimeCsr } from "./riscv-time.js";
 import { VcpuCore, type GuestImage } from "./vcpu-core.js";
@@ -77,6 +79,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected replay: GuestOp | undefined;
   /** Nanoseconds of a compute op still to run. */
   protected computeLeft = 0;
+  /** The compute op under way is a spin the first interrupt taken ends (ComputeOp.untilInterrupt). */
+  protected computeUntilIrq = false;
+  /**
+   * The vCPU's own timer fired while it ran in the guest (with an in-kernel
+   * vgic): the interrupt taken at re-entry is that one, its exit, injection
+   * and re-entry costing `timerInterrupt` (cost-model.ts). Cleared at that
+   * re-entry's interrupt check.
+   */
+  protected timerExit = false;
   /** Something may have changed that makes an interrupt takeable. */
   protected irqCheck = true;
   protected readonly wide: WideValue = { hi: 0 };
@@ -94,7 +105,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.frames.push({
       gen: this.gen,
       masked: this.masked,
-      computeLeft: this.computeLeft,
+      // A spin ends with the interrupt: the handler's return finds it done.
+      computeLeft: this.computeUntilIrq ? 0 : this.computeLeft,
       replay: this.replay?.kind === "wfi" ? undefined : this.replay,
       value: r.value,
       hi: r.hi,
@@ -108,9 +120,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     this.masked = true;
     this.computeLeft = 0;
+    this.computeUntilIrq = false;
     this.replay = undefined;
     this.gen = vec(cause);
-    this.spend(this.costs.interruptInjection);
+    this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
+    this.timerExit = false;
     if (this.tracer.enabled) {
       const flow = this.takeRaise();
       if (flow !== 0) this.tracer.endFlow(this.track, "irq", "irq-taken", flow, { cause, chip: this.chip.name });
@@ -201,6 +215,14 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
         return undefined;
       case FW_STOPPED:
         return undefined;
+      case FW_SYSTEM_SUSPEND: {
+        // kvm_psci_system_suspend: no vCPU is powered off and no data.
+        const s = this.kvmRun.systemEvent;
+        s.type = KVM_SYSTEM_EVENT_SUSPEND;
+        s.ndata = 0;
+        s.data[0] = 0;
+        return this.exit(s, this.costs.exitToUserspace);
+      }
       case FW_SYSTEM_EVENT: {
         this.vm.prepareSystemEvent();
         const s = this.kvmRun.systemEvent;

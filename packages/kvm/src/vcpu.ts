@@ -100,6 +100,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.masked = true;
     this.replay = undefined;
     this.computeLeft = 0;
+    this.computeUntilIrq = false;
+    this.timerExit = false;
     this.resetTarget = undefined;
   }
 

@@ -36,7 +36,9 @@ import {
   KVM_SMCCC_FILTER_FWD_TO_USER,
   KVM_SMCCC_FILTER_HANDLE,
 } from "./uapi/device-types.js";
-import { KVM_CAP_HALT_POLL, KVM_CAP_MSI_DEVID } from "./uapi/capabilities.js";
+import { KVM_CAP_ARM_SYSTEM_SUSPEND, KVM_CAP_HALT_POLL, KVM_CAP_MSI_DEVID } from "./uapi/capabilities.js";
+import { PSCI_VERSIONS } from "./psci.js";
+import { KVM_ARM_PSCI_LATEST } from "./uapi/psci.js";
 import { ArchTimerVmData, type KvmArmCounterOffset } from "./arch-timer/timer-vm-data.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { Vcpu } from "./vcpu.js";
@@ -118,6 +120,10 @@ export class Vm implements FirmwareVm {
   readonly counterEpoch: number;
   /** KVM_CAP_HALT_POLL's value: the maximum halt-polling window (0 = off). */
   haltPollMaxNs = 0;
+  /** FirmwareVm: arm64 kvm->arch.psci_version, KVM_ARM_PSCI_LATEST until {@link Vm.setPsciVersion}. */
+  psciVersion = KVM_ARM_PSCI_LATEST;
+  /** FirmwareVm: KVM_CAP_ARM_SYSTEM_SUSPEND was enabled (PSCI SYSTEM_SUSPEND exits to the VMM). */
+  systemSuspendEnabled = false;
   /** arm64 kvm->arch.timer_data: the timers' PPIs (arch-timer/timer-vm-data.ts). */
   readonly timerData = new ArchTimerVmData();
   /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
@@ -379,12 +385,30 @@ export class Vm implements FirmwareVm {
     return this.kvm.checkExtension(cap);
   }
 
-  /** KVM_ENABLE_CAP on the VM: KVM_CAP_HALT_POLL (args[0] = max ns); anything else EINVAL. */
+  /**
+   * KVM_ENABLE_CAP on the VM: KVM_CAP_HALT_POLL (args[0] = max ns), arm64
+   * KVM_CAP_ARM_SYSTEM_SUSPEND (arm.c kvm_vm_ioctl_enable_cap); anything else EINVAL.
+   */
   enableCap(cap: number, args: readonly number[] = []): void {
+    if (cap === KVM_CAP_ARM_SYSTEM_SUSPEND && this.arch === "arm64") {
+      this.systemSuspendEnabled = true;
+      return;
+    }
     if (cap !== KVM_CAP_HALT_POLL) this.fail("EINVAL", "KVM_ENABLE_CAP", `capability ${cap} cannot be enabled on this VM`);
     const ns = args[0] ?? 0;
     if (!Number.isSafeInteger(ns) || ns < 0) this.fail("EINVAL", "KVM_ENABLE_CAP", `halt-poll window ${ns} ns`);
     this.haltPollMaxNs = ns;
+  }
+
+  /**
+   * KVM_SET_ONE_REG(KVM_REG_ARM_PSCI_VERSION) on any arm64 vCPU: the version
+   * is per VM (kvm->arch.psci_version). A vCPU with KVM_ARM_VCPU_PSCI_0_2
+   * accepts 0.2 and 1.0 to 1.3 (hypercalls.c kvm_arm_set_fw_reg); anything
+   * else, or a RISC-V VM, is EINVAL.
+   */
+  setPsciVersion(version: number): void {
+    if (this.arch !== "arm64" || !PSCI_VERSIONS.includes(version)) this.fail("EINVAL", "KVM_SET_ONE_REG", `PSCI version 0x${version.toString(16)}`);
+    this.psciVersion = version;
   }
 
   /**

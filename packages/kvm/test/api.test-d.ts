@@ -145,6 +145,10 @@ type ValueExports =
   | "PSCI_1_1_FN_SYSTEM_RESET2" | "PSCI_RET_ALREADY_ON" | "PSCI_RET_DENIED" | "PSCI_RET_DISABLED"
   | "PSCI_RET_INTERNAL_FAILURE" | "PSCI_RET_INVALID_ADDRESS" | "PSCI_RET_INVALID_PARAMS"
   | "PSCI_RET_NOT_PRESENT" | "PSCI_RET_NOT_SUPPORTED" | "PSCI_RET_ON_PENDING" | "PSCI_RET_SUCCESS"
+  | "PSCI_VERSION_0_2" | "PSCI_VERSION_1_0" | "PSCI_VERSION_1_2" | "PSCI_VERSION_1_3" | "KVM_ARM_PSCI_LATEST"
+  | "PSCI_1_3_FN_SYSTEM_OFF2" | "PSCI_1_3_FN64_SYSTEM_OFF2" | "PSCI_0_2_64BIT" | "PSCI_1_3_OFF_TYPE_HIBERNATE_OFF"
+  | "PSCI_1_1_RESET_TYPE_SYSTEM_WARM_RESET" | "PSCI_1_1_RESET_TYPE_VENDOR_START" | "psciVersion"
+  | "KVM_SYSTEM_EVENT_SHUTDOWN_FLAG_PSCI_OFF2"
   | "PSCI_VERSION_1_1" | "REG_DIRECT" | "REG_NOT_HANDLED" | "REG_TRAP" | "RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS"
   | "RISCV_IRQCHIP_NUM_PINS" | "RUNNABLE_POLICIES" | "RiscvAiaDevice" | "RiscvAiaHost" | "RiscvCsrExit"
   | "RiscvSbiExit" | "SBI_ERR_ALREADY_AVAILABLE" | "SBI_ERR_ALREADY_STARTED" | "SBI_ERR_ALREADY_STOPPED"
@@ -201,7 +205,7 @@ describe("@irqlab/kvm public API", () => {
     expectTypeOf<Kvm["checkExtension"]>().toEqualTypeOf<(cap: number) => number>();
     expectTypeOf<Kvm["createVm"]>().toEqualTypeOf<(type?: number, options?: VmOptions) => Vm>();
     expectTypeOf<VmOptions["runnablePolicy"]>().toEqualTypeOf<RunnablePolicy | undefined>();
-    expectTypeOf<RunnablePolicy>().toEqualTypeOf<"irq-lines" | "irq-pending-request">();
+    expectTypeOf<RunnablePolicy>().toEqualTypeOf<"irq-lines" | "linux-7.0" | "irq-pending-request">();
     expectTypeOf(RUNNABLE_POLICIES).toEqualTypeOf<readonly RunnablePolicy[]>();
     // @ts-expect-error -- the architectures are "arm64" and "riscv64" (Linux's arch names), not "aarch64"
     new Kvm({ arch: "aarch64" });
@@ -209,7 +213,7 @@ describe("@irqlab/kvm public API", () => {
     new Kvm({ arch: "x86_64" });
     // @ts-expect-error -- the option is maxVcpus (KVM_CAP_MAX_VCPUS)
     new Kvm({ maxCpus: 8 });
-    // @ts-expect-error -- the runnable policies are "irq-lines" and "irq-pending-request"
+    // @ts-expect-error -- the runnable policies are "irq-lines", "linux-7.0" and "irq-pending-request"
     new Kvm().createVm(0, { runnablePolicy: "always" });
   });
 

@@ -106,10 +106,18 @@ export interface SbiCallOp {
   readonly args: readonly number[];
 }
 
-/** The guest computes for `ns` virtual nanoseconds without touching devices. */
+/**
+ * The guest computes for `ns` virtual nanoseconds without touching devices.
+ * An interrupt taken meanwhile runs between two of its instructions and the
+ * computation then goes on for what is left of it — unless `untilInterrupt`
+ * is set: then it is a wait on a flag the handler sets (`while (!flag)
+ * cpu_relax();`), which the first interrupt taken ends; what is left is
+ * dropped. `ns` bounds it as the loop's `tries` do.
+ */
 export interface ComputeOp {
   readonly kind: "compute";
   readonly ns: Nanoseconds;
+  readonly untilInterrupt?: boolean;
 }
 
 /** Masks (PSTATE.I / sstatus.SIE cleared) or unmasks interrupts on this CPU. */
@@ -222,6 +230,10 @@ export const op = {
   /** Compute for `ns` nanoseconds. */
   compute(ns: Nanoseconds): ComputeOp {
     return { kind: "compute", ns };
+  },
+  /** Spin for at most `ns` nanoseconds, until an interrupt is taken (a poll of a flag the handler sets). */
+  spin(ns: Nanoseconds): ComputeOp {
+    return { kind: "compute", ns, untilInterrupt: true };
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {

@@ -37,17 +37,18 @@
  *   on CPU 0, interrupts unmasked there, the PPI enabled in CPU 0's
  *   GICR_ISENABLER0, CNTV_CTL_EL0 = IMASK | ENABLE; each iteration
  *   (timer_exec) clears `irq_received`, reads CNTVCT_EL0, sets CNTV_CVAL_EL0
- *   10 ms (CNTFRQ / 100 ticks) ahead, CNTV_CTL_EL0 = ENABLE, and waits for
- *   the handler, which masks the timer (IMASK | ENABLE); timer_post then
- *   takes the 10 ms of every iteration off the total, leaving the latency
- *   from expiry to the handler. Two departures from the source: it waits
- *   with WFI between polls of `irq_received` where the source spins with
- *   cpu_relax() (a 10 ms spin would be ~900 000 guest operations per
- *   iteration; with WFI the figure includes the blocked vCPU's wake-up
- *   instead of a running vCPU's exit on the host timer interrupt), and the
- *   GIC layer's flow handler sends the EOI after the handler's IMASK write,
- *   where the source's handler EOIs first. "timer_10ms test skipped" when
- *   the tree has no timer node.
+ *   10 ms (CNTFRQ / 100 ticks) ahead, CNTV_CTL_EL0 = ENABLE, and spins on
+ *   `irq_received` until the handler, which masks the timer (IMASK |
+ *   ENABLE), sets it; timer_post then takes the 10 ms of every iteration
+ *   off the total, leaving the latency from expiry to the handler: the
+ *   running vCPU's exit on the host timer interrupt, the PPI's injection
+ *   and the handler. The spin is one `op.spin` (a computation the
+ *   interrupt ends, bounded by the source's 1 << 28 turns of a poll and
+ *   cpu_relax()) followed by the poll that sees the flag, not ~900 000
+ *   polls per iteration. One departure from the source: the GIC layer's
+ *   flow handler sends the EOI after the handler's IMASK write, where the
+ *   source's handler EOIs first. "timer_10ms test skipped" when the tree
+ *   has no timer node.
  *
  * With fewer than 2 CPUs it prints "At least two cpus required, skipping
  * tests..." and exits with 1. Otherwise main returns 0: "EXIT: STATUS=1",
@@ -57,6 +58,7 @@
 import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICD_CTLR_nASSGIreq, GICD_IIDR, GICD_TYPER2, GICD_TYPER2_nASSGIcap, ICC_EOIR1_EL1, INTID_SPURIOUS } from "@irqlab/gic";
 import { op, type GuestOp } from "@irqlab/sim";
 import { panic } from "../boot/panic.js";
+import { CPU_RELAX_NS } from "../cpu.js";
 import type { GuestCode, GuestImage } from "../guest-image.js";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, readCntvct, writeCntvCtl, writeCntvCval } from "../arm/arm-timer.js";
 import { gicHandleIrq, gicSgiWrites } from "../arm/gicv3-cpu.js";
@@ -200,7 +202,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
 
   /**
    * timer_prep / timer_exec / timer_post: the virtual timer 10 ms ahead each
-   * iteration, waited for in WFI; undefined ("skipped") without a timer node.
+   * iteration, spun for; undefined ("skipped") without a timer node.
    */
   function* timerPrep(s: BenchState): GuestCode<BenchExec | undefined> {
     const g = s.g;
@@ -222,18 +224,17 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
     const clear: GuestOp = op.write(s.irqReceived, 4, 0);
     const received: GuestOp = op.read(s.irqReceived, 4);
     const enable = writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
-    const wfi: GuestOp = op.wfi();
+    // while (!irq_received && tries--) cpu_relax(): each turn a 1 ns load and a cpu_relax().
+    const spin: GuestOp = op.spin(MICRO_BENCH_TRIES * (CPU_RELAX_NS + 1));
     return {
       run: function* () {
         yield clear;
         const before = yield* readCntvct();
         yield writeCntvCval(before + ticks);
         yield enable;
-        for (let n = 0; n < MICRO_BENCH_TRIES; n++) {
-          if ((yield received).value !== 0) return true;
-          yield wfi;
-        }
-        return false;
+        if ((yield received).value !== 0) return true;
+        yield spin;
+        return (yield received).value !== 0;
       },
       post: (n) => n * ticks,
       what: "PPI",

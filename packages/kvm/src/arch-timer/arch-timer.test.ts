@@ -294,6 +294,35 @@ describe("KVM_ARM_VCPU_TIMER_CTRL", () => {
   });
 });
 
+describe("a running vCPU's own timer (micro-bench timer_10ms's path)", () => {
+  test("the host's timer interrupt takes the vCPU out and the PPI is taken at re-entry for timerInterrupt alone; a spin ends there, a computation resumes for the rest", () => {
+    for (const spin of [true, false]) {
+      const { vcpus, kvm, vm } = armVm();
+      const seen = { ticks: 0, start: 0, after: 0 };
+      const log = timerGuest(vcpus[0]!, function* () {
+        yield* gicUp(27);
+        seen.ticks = (yield* mrs(CNTVCT_EL0)) + 250;
+        yield msr64(CNTV_CVAL_EL0, seen.ticks);
+        yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE);
+        seen.start = kvm.queue.now;
+        yield spin ? op.spin(100_000) : op.compute(100_000);
+        seen.after = kvm.queue.now;
+        for (;;) yield op.wfi();
+      });
+      vcpus[0]!.run(0, { until: 1_000_000 });
+      const c = vm.costs;
+      expect(log.acks.map((a) => a[0])).toEqual([27]);
+      // The expiry (the VM was created at time 0), the path, then the vector's IAR read.
+      const ackAt = log.acks[0]![1];
+      expect(ackAt).toBe(seen.ticks * NS_PER_TICK + c.timerInterrupt + c.sysregNoTrap);
+      expect(c.timerInterrupt).toBeLessThan(c.worldSwitch + c.interruptInjection);
+      // The handler's CTL and EOIR writes; then the spin is over, or the computation has its rest to run.
+      const handled = ackAt + 2 * c.sysregNoTrap;
+      expect(seen.after).toBe(spin ? handled : seen.start + 100_000 + (handled - seen.ticks * NS_PER_TICK));
+    }
+  });
+});
+
 describe("userspace irqchip: kvm_run.s.regs.device_irq_level", () => {
   test("an expiring vtimer gets a spinning vCPU out with KVM_EXIT_INTR and KVM_ARM_DEV_EL1_VTIMER set; with nothing changed the next run goes on", () => {
     const kvm = new Kvm();
@@ -320,6 +349,58 @@ describe("userspace irqchip: kvm_run.s.regs.device_irq_level", () => {
     const again = v.run(0, { until: kvm.queue.now + 10_000 });
     expect(again.reason === KVM_EXIT_INTR && again.cause).toBe("budget");
     expect(v.kvmRun.deviceIrqLevel & KVM_ARM_DEV_EL1_PTIMER).toBe(0);
+  });
+});
+
+describe("userspace irqchip: WFI wake-up by the vCPU's own timer (4ce98bf0865c)", () => {
+  const WOKE_ADDR = 0x1000;
+  const BUDGET = 1_000_000;
+
+  /** A vCPU without an in-kernel irqchip that arms its vtimer 250 ticks ahead and waits in WFI. */
+  function wfiOnTimer(policy: "irq-lines" | "linux-7.0") {
+    const kvm = new Kvm();
+    const v = kvm.createVm(0, { runnablePolicy: policy }).createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const seen = { cval: 0, wfiAt: -1 };
+    v.loadGuest({
+      main: function* () {
+        yield op.msr(CNTV_TVAL_EL0, 250);
+        yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE);
+        seen.cval = (yield op.mrs(CNTV_CVAL_EL0)).value;
+        seen.wfiAt = kvm.queue.now;
+        yield op.wfi();
+        yield op.write(WOKE_ADDR, 4, 1);
+      },
+    });
+    return { kvm, v, seen };
+  }
+
+  test("mainline (irq-lines): the blocked vCPU wakes at the expiry and KVM_RUN returns KVM_EXIT_INTR with KVM_ARM_DEV_EL1_VTIMER in device_irq_level; the WFI is done", () => {
+    const { kvm, v, seen } = wfiOnTimer("irq-lines");
+    const e = v.run(0, { until: BUDGET });
+    expect(e.reason === KVM_EXIT_INTR && e.cause).toBe("device-irq-level");
+    expect(v.kvmRun.deviceIrqLevel).toBe(KVM_ARM_DEV_EL1_VTIMER);
+    // The VM's counter started at 0: the expiry is CVAL × 40 ns; then the wake-up and the exit to the VMM.
+    const expiry = seen.cval * NS_PER_TICK;
+    expect(expiry).toBeGreaterThan(seen.wfiAt);
+    expect(kvm.queue.now).toBe(expiry + v.vm.costs.wakeup + v.vm.costs.exitToUserspace);
+    expect(kvm.tracer.counters.get("kvm.wake_ignored")).toBe(0);
+    // Userspace has seen the level: the next KVM_RUN enters and the guest goes on after its WFI.
+    const next = v.run(0, { until: BUDGET });
+    expect(next.reason).toBe(KVM_EXIT_MMIO);
+    expect(next.reason === KVM_EXIT_MMIO && next.physAddr).toBe(WOKE_ADDR);
+  });
+
+  test("linux-7.0: the expiry's wake-up is refused (irq_lines low, no vgic) and the vCPU sleeps until the budget", () => {
+    const { kvm, v } = wfiOnTimer("linux-7.0");
+    const e = v.run(0, { until: BUDGET });
+    expect(e.reason === KVM_EXIT_INTR && e.cause).toBe("budget");
+    expect(kvm.queue.now).toBe(BUDGET);
+    expect(kvm.tracer.counters.get("kvm.wake_ignored")).toBe(1);
+    // kvm_timer_update_run at the return still reports the level; the WFI is re-executed, not completed.
+    expect(v.kvmRun.deviceIrqLevel).toBe(KVM_ARM_DEV_EL1_VTIMER);
+    const next = v.run(0, { until: 2 * BUDGET });
+    expect(next.reason === KVM_EXIT_INTR && next.cause).toBe("budget");
   });
 });
 

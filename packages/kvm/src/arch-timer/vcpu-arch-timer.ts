@@ -22,7 +22,9 @@
  * KVM_ARM_DEV_EL1_VTIMER / _PTIMER, and KVM_RUN returns KVM_EXIT_INTR before
  * entering the guest whenever they differ from the timers' outputs
  * (kvm_vcpu_exit_request → kvm_timer_should_notify_user); the bits are
- * refreshed at every return from KVM_RUN (kvm_timer_update_run). A rising
+ * refreshed at every return from KVM_RUN (kvm_timer_update_run). Since
+ * 4ce98bf0865c the same difference also makes a vCPU blocked in WFI
+ * runnable (runnable.ts, policy "irq-lines"; not under "linux-7.0"). A rising
  * output gets the running vCPU out of the guest, as the host timer interrupt
  * does (here KVM_REQ_IRQ_PENDING).
  *
@@ -58,6 +60,8 @@ export interface ArchTimerVcpu {
   readonly vm: Vm;
   readonly track: TrackId;
   makeRequest(req: number): void;
+  /** The timer's output rose with an in-kernel vgic: the host's timer interrupt, on the vCPU's own CPU. */
+  hostTimerInterrupt(): void;
 }
 
 /** The vtimer and ptimer of one vCPU. */
@@ -132,15 +136,23 @@ export class VcpuArchTimer implements ArchTimerClock {
   }
 
   /**
-   * kvm_timer_should_notify_user, then kvm_timer_update_run: with a userspace
-   * irqchip, whether the outputs differ from what kvm_run last reported; if
-   * so the bits are brought up to date for the KVM_EXIT_INTR that follows.
+   * kvm_timer_should_notify_user: with a userspace irqchip, whether the
+   * outputs differ from what kvm_run's device_irq_level last reported. Asked
+   * before each entry (kvm_vcpu_exit_request) and, since 4ce98bf0865c, by
+   * kvm_arch_vcpu_runnable for a vCPU blocked in WFI (runnable.ts).
+   */
+  shouldNotifyUser(run: KvmRun): boolean {
+    return this.vcpu.vm.irqchip === undefined && (run.deviceIrqLevel & TIMER_BITS) !== this.levelBits();
+  }
+
+  /**
+   * kvm_timer_should_notify_user, then kvm_timer_update_run: if the outputs
+   * differ from what kvm_run last reported, the bits are brought up to date
+   * for the KVM_EXIT_INTR that follows.
    */
   notifyUser(run: KvmRun): boolean {
-    if (this.vcpu.vm.irqchip !== undefined) return false;
-    const bits = this.levelBits();
-    if ((run.deviceIrqLevel & TIMER_BITS) === bits) return false;
-    run.deviceIrqLevel = (run.deviceIrqLevel & ~TIMER_BITS) | bits;
+    if (!this.shouldNotifyUser(run)) return false;
+    this.updateRun(run);
     return true;
   }
 
@@ -169,6 +181,7 @@ export class VcpuArchTimer implements ArchTimerClock {
       if (level) v.makeRequest(KVM_REQ_IRQ_PENDING);
       return;
     }
+    if (level) v.hostTimerInterrupt();
     if (!level) {
       const vgic = VgicV3.of(vm);
       const gic = vgic?.gic;

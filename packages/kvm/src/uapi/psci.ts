@@ -35,6 +35,8 @@ export const PSCI_1_0_FN_PSCI_FEATURES = 0x8400_000a;
 export const PSCI_1_0_FN_SYSTEM_SUSPEND = 0x8400_000e;
 /** SYSTEM_RESET2 (SMC32, PSCI 1.1). */
 export const PSCI_1_1_FN_SYSTEM_RESET2 = 0x8400_0012;
+/** SYSTEM_OFF2 (SMC32, PSCI 1.3). */
+export const PSCI_1_3_FN_SYSTEM_OFF2 = 0x8400_0015;
 /** CPU_SUSPEND (SMC64). */
 export const PSCI_0_2_FN64_CPU_SUSPEND = 0xc400_0001;
 /** CPU_ON (SMC64). */
@@ -45,9 +47,34 @@ export const PSCI_0_2_FN64_AFFINITY_INFO = 0xc400_0004;
 export const PSCI_1_0_FN64_SYSTEM_SUSPEND = 0xc400_000e;
 /** SYSTEM_RESET2 (SMC64). */
 export const PSCI_1_1_FN64_SYSTEM_RESET2 = 0xc400_0012;
+/** SYSTEM_OFF2 (SMC64, PSCI 1.3). */
+export const PSCI_1_3_FN64_SYSTEM_OFF2 = 0xc400_0015;
+/** Function-id bit that marks the SMC64 calling convention (PSCI_0_2_64BIT). */
+export const PSCI_0_2_64BIT = 0x4000_0000;
 
-/** PSCI version 1.1 (major << 16 | minor), KVM's default (KVM_ARM_PSCI_LATEST). */
+/** SYSTEM_RESET2 reset type: architectural warm reset. */
+export const PSCI_1_1_RESET_TYPE_SYSTEM_WARM_RESET = 0;
+/** SYSTEM_RESET2 reset types from here up are vendor specific. */
+export const PSCI_1_1_RESET_TYPE_VENDOR_START = 0x8000_0000;
+/** SYSTEM_OFF2 type HIBERNATE_OFF; also the bit PSCI_FEATURES(SYSTEM_OFF2) sets for it. */
+export const PSCI_1_3_OFF_TYPE_HIBERNATE_OFF = 1;
+
+/** PSCI version encoding (include/uapi/linux/psci.h PSCI_VERSION()): major << 16 | minor. */
+export function psciVersion(major: number, minor: number): number {
+  return ((major & 0xffff) * 0x1_0000 + (minor & 0xffff)) >>> 0;
+}
+/** PSCI version 0.2 (KVM_ARM_PSCI_0_2). */
+export const PSCI_VERSION_0_2 = 0x0_0002;
+/** PSCI version 1.0 (KVM_ARM_PSCI_1_0). */
+export const PSCI_VERSION_1_0 = 0x1_0000;
+/** PSCI version 1.1 (KVM_ARM_PSCI_1_1). */
 export const PSCI_VERSION_1_1 = 0x1_0001;
+/** PSCI version 1.2 (KVM_ARM_PSCI_1_2). */
+export const PSCI_VERSION_1_2 = 0x1_0002;
+/** PSCI version 1.3 (KVM_ARM_PSCI_1_3). */
+export const PSCI_VERSION_1_3 = 0x1_0003;
+/** KVM's default PSCI version since Linux 6.13 (include/kvm/arm_psci.h KVM_ARM_PSCI_LATEST). */
+export const KVM_ARM_PSCI_LATEST = PSCI_VERSION_1_3;
 /** MIGRATE_INFO_TYPE answer: no Trusted OS needing migration. */
 export const PSCI_0_2_TOS_MP = 2;
 

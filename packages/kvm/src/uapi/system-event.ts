@@ -1,6 +1,6 @@
 /**
  * KVM_EXIT_SYSTEM_EVENT types (include/uapi/linux/kvm.h; Documentation/virt/kvm/api.rst)
- * and the flag arm64 puts in data[0] for PSCI SYSTEM_RESET2.
+ * and the flags arm64 puts in data[0] for PSCI SYSTEM_RESET2 and SYSTEM_OFF2.
  */
 
 /** Power off (PSCI SYSTEM_OFF, SBI SRST shutdown). */
@@ -19,3 +19,5 @@ export const KVM_SYSTEM_EVENT_SEV_TERM = 6;
 export const KVM_SYSTEM_EVENT_TDX_FATAL = 7;
 /** arm64 data[0] flag: the reset came from PSCI SYSTEM_RESET2. */
 export const KVM_SYSTEM_EVENT_RESET_FLAG_PSCI_RESET2 = 1;
+/** arm64 data[0] flag of a SHUTDOWN event: it came from PSCI 1.3 SYSTEM_OFF2 (arch/arm64/include/uapi/asm/kvm.h, Linux 6.13). */
+export const KVM_SYSTEM_EVENT_SHUTDOWN_FLAG_PSCI_OFF2 = 1;
