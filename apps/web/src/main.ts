@@ -1,8 +1,9 @@
 /**
  * The page: pick a scenario, its remedies and a seed, run it in the worker
  * (progress per remedy), then show the outcome table, any detail tables, the
- * timeline of its trace and, when the scenario measures one, the occupancy
- * heat maps. A
+ * step-by-step schedules when it has any (seed 004's counterexamples, seed
+ * 003's interrupt paths), the timeline of its trace and, when the scenario
+ * measures one, the occupancy heat maps. A
  * trace file exported by the CLI (`--trace FILE`) opens in the same
  * timeline.
  */
@@ -12,6 +13,7 @@ import { ScenarioClient } from "./scenario-client.js";
 import { renderDetailTables } from "./views/detail-tables.js";
 import { renderOccupancy } from "./views/occupancy-heatmap.js";
 import { renderOutcomeTable } from "./views/outcome-table.js";
+import { StepView } from "./views/step-view.js";
 import { TimelineView } from "./views/timeline-view.js";
 import type { CatalogueScenario, WorkerMessage } from "./worker/protocol.js";
 
@@ -28,6 +30,8 @@ const detailsSection = byId("details", HTMLElement);
 const details = detailsSection.querySelector<HTMLElement>(".body")!;
 const occupancySection = byId("occupancy", HTMLElement);
 const occupancy = occupancySection.querySelector<HTMLElement>(".body")!;
+const stepsSection = byId("steps", HTMLElement);
+const steps = new StepView(stepsSection.querySelector<HTMLElement>(".body")!);
 const timeline = new TimelineView(byId("timeline", HTMLElement).querySelector<HTMLElement>(".body")!);
 
 let catalogue: readonly CatalogueScenario[] = [];
@@ -92,6 +96,7 @@ function onMessage(m: WorkerMessage): void {
       renderOutcomeTable(outcome, m.report, m.wallMs);
       detailsSection.hidden = m.tables.length === 0;
       renderDetailTables(details, m.tables);
+      stepsSection.hidden = steps.show(m.schedules) === 0;
       timeline.show(m.trace, `${m.report.scenario} (seed ${m.report.seed})`);
       occupancySection.hidden = m.occupancy.length === 0;
       if (m.occupancy.length > 0) renderOccupancy(occupancy, m.occupancy);

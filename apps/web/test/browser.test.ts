@@ -4,14 +4,15 @@
 // makes), the detail tables (seed 001's mappings, seed 002's slots) must be the measured ones, the timeline
 // must paint the run's trace and zoom, seed 000's heat maps must mark as many refused entries as the model
 // recorded, and a trace file written like `--trace FILE` must open in the timeline. While the page runs a
-// scenario, the test computes the expected report in node (two cores, two runs at once).
+// scenario, the test computes the expected report in node (two cores, two runs at once). The step view must list
+// the report's schedules (the explorer's counterexamples, seed 003's interrupt paths) and highlight the marked step.
 // Screenshots go to apps/web/test-output/.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { formatValue, reportToJson, reportsToChromeTraceJson, runScenario, scenarios, type ScenarioReport } from "@irqlab/scenarios";
+import { exploreWakeups, formatValue, reportToJson, reportsToChromeTraceJson, runScenario, scenarios, type ScenarioReport, type WakeupCondition } from "@irqlab/scenarios";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -113,6 +114,8 @@ describe("the web app in chromium", () => {
       );
       expect(shownTables).toEqual(tables);
 
+      await checkSteps(s.name, report);
+
       const occupancy = report.rows.filter((r) => r.occupancy !== undefined).map((r) => ({ remedy: r.remedy, marks: String(r.occupancy!.marks.length) }));
       expect(await page.isHidden("#occupancy")).toBe(occupancy.length === 0);
       if (occupancy.length > 0) {
@@ -138,6 +141,56 @@ describe("the web app in chromium", () => {
     await page.locator("#timeline").screenshot({ path: join(OUTPUT, "trace-file-003.png") });
   }, 30_000);
 });
+
+/**
+ * The step view: one entry per schedule the report carries (for the explorer, one per counterexample of a
+ * separate search, with as many steps as its trace), and stepping to the marked step highlights it.
+ */
+async function checkSteps(name: string, report: ScenarioReport): Promise<void> {
+  const want = report.rows.flatMap((r) => (r.schedules ?? []).map((x) => ({ remedy: r.remedy, title: x.title, steps: String(x.steps.length) })));
+  if (name === "wakeup-explorer") {
+    const direct = report.rows.flatMap((r) => exploreWakeups(r.remedy as WakeupCondition).violations.map((v) => ({ remedy: r.remedy, title: `${v.kind}: vcpu${v.vcpu}`, steps: String(v.trace.length) })));
+    expect(want).toEqual(direct);
+    expect(direct.length).toBeGreaterThan(0);
+  }
+  expect(await page.isHidden("#steps")).toBe(want.length === 0);
+  const shown = await page.$$eval("#steps select.step-pick option", (options) => options.map((o) => ({ remedy: o.dataset.remedy, title: o.dataset.title, steps: o.dataset.steps })));
+  expect(shown).toEqual(want);
+  if (want.length === 0) return;
+
+  // The first schedule whose marked step is not the first: step to it with Next (the explorer) or a click on it in the list.
+  const rows = report.rows.flatMap((r) => (r.schedules ?? []).map((x) => ({ remedy: r.remedy, schedule: x })));
+  const pick = rows.findIndex((x) => (x.schedule.mark ?? 0) > 0);
+  expect(pick).toBeGreaterThanOrEqual(0);
+  const { schedule } = rows[pick]!;
+  const mark = schedule.mark!;
+  await page.selectOption("#steps select.step-pick", String(pick));
+  const body = page.locator("#steps .body");
+  expect(await page.locator("#steps ol.step-list li").count()).toBe(schedule.steps.length);
+  expect(await body.getAttribute("data-current")).toBe("0");
+  expect(await body.getAttribute("data-at-mark")).toBe("false");
+  if (mark <= 40) for (let i = 0; i < mark; i++) await page.click('#steps button[data-step="next"]');
+  else await page.click(`#steps ol.step-list li[data-index="${mark}"]`);
+  expect(await body.getAttribute("data-current")).toBe(String(mark));
+  expect(await body.getAttribute("data-at-mark")).toBe("true");
+  expect(await page.getAttribute("#steps li.current", "class")).toBe(`marked ${schedule.markKind} current`);
+  expect(await page.textContent("#steps li.current")).toContain(schedule.steps[mark]!.label);
+  // The state table is the schedule's state after the marked step, cell for cell.
+  const cells = await page.$$eval("#steps table.step-table td", (tds) => tds.map((td) => [td.dataset.subject, td.dataset.field, td.textContent]));
+  const state = schedule.steps[mark]!.state;
+  expect(cells.sort()).toEqual(state.flatMap((x) => x.fields.map(([f, v]) => [x.subject, f, v])).sort());
+  if (schedule.markKind === "breaks") expect(cells.some(([, f, v]) => f === "invariant" && v!.startsWith("broken"))).toBe(true);
+  await page.locator("#steps").screenshot({ path: join(OUTPUT, `${report.scenario.seed ?? "xxx"}-${name}-steps.png`) });
+  await page.click('#steps button[data-step="prev"]');
+  expect(await body.getAttribute("data-at-mark")).toBe("false");
+  // Play advances on its own, back onto the marked step; Pause (or the last step) stops it.
+  await page.click('#steps button[data-step="play"]');
+  expect(await page.textContent('#steps button[data-step="play"]')).toBe("Pause");
+  await page.waitForFunction((m) => document.querySelector<HTMLElement>("#steps .body")!.dataset.current === m, String(mark), { timeout: 5_000 });
+  expect(await body.getAttribute("data-at-mark")).toBe("true");
+  if ((await page.textContent('#steps button[data-step="play"]')) === "Pause") await page.click('#steps button[data-step="play"]');
+  expect(await page.textContent('#steps button[data-step="play"]')).toBe("Play");
+}
 
 function byCell(a: { remedy: string | null; key: string | null }, b: { remedy: string | null; key: string | null }): number {
   return `${a.remedy}\u0000${a.key}`.localeCompare(`${b.remedy}\u0000${b.key}`);

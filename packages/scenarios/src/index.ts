@@ -37,6 +37,8 @@ export { runBounded, type BoundedClock, type RunBoundsOptions, type RunBoundsEnd
 export type { OccupancySeries, OccupancyMark } from "./framework/occupancy-series.js";
 /** A measured table carried in a remedy row (seed 001's vLPI ↔ host irq mappings over time, seed 002's CPU slots and GICR_TYPER per slot). */
 export type { DetailTable } from "./framework/detail-table.js";
+/** A step-by-step schedule carried in a remedy row (seed 004's counterexamples, seed 003's interrupt paths). */
+export type { StepSchedule, ScheduleStep, StepSubjectState, ScheduleMarkKind } from "./framework/step-schedule.js";
 /** Latency samples with nearest-rank percentiles. */
 export { LatencySamples } from "./framework/latency-stats.js";
 

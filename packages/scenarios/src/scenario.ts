@@ -11,6 +11,7 @@
 import type { Tracer } from "@irqlab/sim";
 import type { DetailTable } from "./framework/detail-table.js";
 import type { OccupancySeries } from "./framework/occupancy-series.js";
+import type { StepSchedule } from "./framework/step-schedule.js";
 
 /** One measured quantity a scenario reports, as a table column. */
 export interface ScenarioColumn {
@@ -53,6 +54,8 @@ export interface RemedyRow {
   readonly occupancy?: OccupancySeries;
   /** Measured tables of state that is a grid (seed 001: vLPI ↔ host irq mappings over time; seed 002: CPU slots and their GICR_TYPER), when the scenario has any (not part of the JSON output). */
   readonly tables?: readonly DetailTable[];
+  /** Step-by-step schedules (seed 004's counterexamples with the model's state after each step; seed 003's interrupt paths, when traced) (not part of the JSON output). */
+  readonly schedules?: readonly StepSchedule[];
 }
 
 /** Options every scenario run takes. */

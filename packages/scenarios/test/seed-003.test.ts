@@ -44,3 +44,32 @@ test("eagain-retry: KVM refused the irqfd until the first KVM_RUN and the VMM re
 test("the run is deterministic", () => {
   expect(reportsToJsonText([runScenario(irqfdBeforeVgicInit)])).toBe(reportsToJsonText([report]));
 });
+
+test("traced, each remedy carries the interrupt's path per trigger, read from its trace: lost where the vgic dropped it, taken where the guest took it", () => {
+  const traced = runScenario(irqfdBeforeVgicInit, { trace: true });
+  const path = (remedy: string, part: "edge" | "level") => traced.rows.find((r) => r.remedy === remedy)!.schedules!.find((s) => s.title === part)!;
+  const field = (s: ReturnType<typeof path>, n: number, name: string) => new Map(s.steps[n]!.state[0]!.fields).get(name);
+  const at = (remedy: string, part: "edge" | "level") => traced.rows.find((r) => r.remedy === remedy)!.values[`${part}_at`];
+
+  const lostEdge = path("lazy-init", "edge");
+  expect([lostEdge.markKind, lostEdge.steps[lostEdge.mark!]!.label]).toEqual(["lost", "vm0/vgic-v3: irq-dropped-before-init (intid=144)"]);
+  expect(field(lostEdge, lostEdge.mark!, "vgic")).toBe("not initialised");
+  expect(lostEdge.steps.some((s) => s.label.includes("irq-taken"))).toBe(false);
+
+  const level = path("lazy-init", "level");
+  expect(level.markKind).toBe("taken");
+  expect(Number(field(level, level.mark!, "dropped before init"))).toBe(values("lazy-init").level_dropped);
+  for (const [remedy, part] of [["lazy-init", "level"], ["ctrl-init", "edge"], ["ctrl-init", "level"]] as const) {
+    const s = path(remedy, part);
+    expect(s.steps[s.mark!]!.label, `${remedy} ${part}`).toMatch(/vcpu0: irq-taken/);
+    // The take's trace time is cont + the scenario's first-taken time (50 us paused, rounded to 10 ns).
+    expect(Number.parseFloat(s.steps[s.mark!]!.at!) - 50, `${remedy} ${part}`).toBeCloseTo(at(remedy, part) as number, 1);
+    expect(field(s, s.mark!, "taken by the guest")).toBe("1");
+  }
+  // eagain-retry's edge: injected after vgic init, never dropped, never taken: the mark is the last injection.
+  const retry = path("eagain-retry", "edge");
+  expect([retry.markKind, retry.steps[retry.mark!]!.label]).toEqual(["lost", "vm0/irqfd: kvm_set_irq (gsi=112, level=1, irq_source_id=0, fd=100)"]);
+  expect(field(retry, retry.mark!, "vgic")).toMatch(/^initialised/);
+  // Untraced runs carry none.
+  expect(report.rows.every((r) => r.schedules === undefined)).toBe(true);
+});

@@ -2,10 +2,11 @@
  * The messages between the page and the scenario worker. Everything that
  * crosses is structured-cloneable data: the catalogue of scenarios, the
  * report as the CLI's `--json` prints it, the trace already read into a
- * {@link TraceModel}, and seed 000's occupancy series.
+ * {@link TraceModel}, seed 000's occupancy series, the detail tables and the
+ * step-by-step schedules.
  */
 
-import type { DetailTable, OccupancySeries, ScenarioReportJson } from "@irqlab/scenarios";
+import type { DetailTable, OccupancySeries, ScenarioReportJson, StepSchedule } from "@irqlab/scenarios";
 import type { TraceModel } from "../trace/trace-model.js";
 
 /** A remedy as the picker shows it. */
@@ -41,6 +42,12 @@ export interface RemedyTables {
   readonly tables: readonly DetailTable[];
 }
 
+/** One remedy's step-by-step schedules (seed 004's counterexamples, seed 003's interrupt paths), in row order. */
+export interface RemedySchedules {
+  readonly remedy: string;
+  readonly schedules: readonly StepSchedule[];
+}
+
 /** Worker → page. */
 export type WorkerMessage =
   | { readonly type: "catalogue"; readonly scenarios: readonly CatalogueScenario[] }
@@ -51,6 +58,7 @@ export type WorkerMessage =
       readonly trace: TraceModel;
       readonly occupancy: readonly RemedyOccupancy[];
       readonly tables: readonly RemedyTables[];
+      readonly schedules: readonly RemedySchedules[];
       readonly wallMs: readonly number[];
     }
   | { readonly type: "trace"; readonly label: string; readonly trace: TraceModel }

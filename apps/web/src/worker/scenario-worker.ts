@@ -2,7 +2,8 @@
  * The scenario worker: runs a scenario's remedies one at a time (posting a
  * progress message before and after each), then sends the report as the
  * CLI's `--json` has it, the merged Chrome trace read into a TraceModel (the
- * same export as `--trace FILE`), and any occupancy series and detail tables. It also reads
+ * same export as `--trace FILE`), and any occupancy series, detail tables and step-by-step
+ * schedules. It also reads
  * trace files the page opens, so large JSON is parsed off the page's thread.
  */
 
@@ -49,7 +50,8 @@ function run(name: string, remedies: readonly string[], seed: number): void {
   const trace = buildTraceModel(reportsToChromeTrace([report]));
   const occupancy = rows.flatMap((r) => (r.occupancy === undefined ? [] : [{ remedy: r.remedy, series: r.occupancy }]));
   const tables = rows.flatMap((r) => (r.tables === undefined ? [] : [{ remedy: r.remedy, tables: r.tables }]));
-  post({ type: "result", report: reportToJson(report), trace, occupancy, tables, wallMs }, transferables(trace, occupancy));
+  const schedules = rows.flatMap((r) => (r.schedules === undefined || r.schedules.length === 0 ? [] : [{ remedy: r.remedy, schedules: r.schedules }]));
+  post({ type: "result", report: reportToJson(report), trace, occupancy, tables, schedules, wallMs }, transferables(trace, occupancy));
 }
 
 async function openTrace(file: Blob, label: string): Promise<void> {

@@ -14,6 +14,7 @@
 import type { RemedyRow, Scenario, ScenarioColumn, ScenarioRemedy, ScenarioRunOptions } from "../scenario.js";
 import { ScenarioError } from "../framework/scenario-error.js";
 import { IRQFD_RETRY_NS } from "./retrying-vfio-platform.js";
+import { interruptPath } from "./interrupt-path.js";
 import { earlyIrqCommandLine, runEarlyIrq, type EarlyIrqRemedyConfig, type EarlyIrqResult } from "./early-irq-run.js";
 
 const CONFIG: Readonly<Record<string, EarlyIrqRemedyConfig>> = {
@@ -87,7 +88,12 @@ function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
     values: { ...values("edge", edge), ...values("level", level) },
     verdict: verdict(edge, level),
     notes,
-    ...(trace ? { traces: { edge: edge.machine.tracer, level: level.machine.tracer } } : {}),
+    ...(trace
+      ? {
+          traces: { edge: edge.machine.tracer, level: level.machine.tracer },
+          schedules: [interruptPath("edge", edge.machine.tracer), interruptPath("level", level.machine.tracer)],
+        }
+      : {}),
   };
 }
 

@@ -7,8 +7,9 @@
 
 import { ScenarioError } from "../framework/scenario-error.js";
 import type { RemedyRow, Scenario, ScenarioColumn, ScenarioRemedy, ScenarioRunOptions } from "../scenario.js";
-import { exploreWakeups, formatExplorerReport, type WakeupExplorerReport } from "./wakeup-explorer.js";
-import { WAKEUP_CONDITIONS, type WakeupCondition } from "./wakeup-model.js";
+import type { StepSchedule } from "../framework/step-schedule.js";
+import { exploreWakeups, formatExplorerReport, type WakeupExplorerReport, type WakeupViolation } from "./wakeup-explorer.js";
+import { DEFAULT_MODEL_CONFIG, MODEL_VCPUS, WAKEUP_CONDITIONS, describeVcpu, type WakeupCondition } from "./wakeup-model.js";
 
 const DEFAULT_DEPTH = 40;
 
@@ -58,6 +59,20 @@ function verdict(r: WakeupExplorerReport): string {
   return `found ${r.violations.map((v) => `${v.kind} (vcpu${v.vcpu}, ${v.trace.length} steps)`).join(", ")}`;
 }
 
+/** A counterexample as a step-by-step schedule: each step with both vCPUs' decoded state after it. */
+function schedule(cond: WakeupCondition, v: WakeupViolation): StepSchedule {
+  return {
+    title: `${v.kind}: vcpu${v.vcpu}`,
+    outcome: `vcpu${v.vcpu} sleeps with ${v.pending.join(", ")} pending and no wake-up coming (${v.trace.length} steps; breaks at step ${v.breaksAt + 1})`,
+    steps: v.trace.map((label, n) => ({
+      label,
+      state: Array.from({ length: MODEL_VCPUS }, (_, i) => ({ subject: `vcpu${i}`, fields: describeVcpu(cond, DEFAULT_MODEL_CONFIG, v.states[n]!, i) })),
+    })),
+    mark: v.breaksAt,
+    markKind: "breaks",
+  };
+}
+
 /** The missed-wake-up explorer, one row per runnable() condition. */
 export const wakeupExplorerScenario: Scenario = {
   name: "wakeup-explorer",
@@ -91,6 +106,7 @@ export const wakeupExplorerScenario: Scenario = {
       },
       verdict: verdict(r),
       notes: formatExplorerReport(r).split("\n"),
+      schedules: r.violations.map((v) => schedule(remedy as WakeupCondition, v)),
     };
   },
 };

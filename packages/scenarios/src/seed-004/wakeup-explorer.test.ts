@@ -10,6 +10,7 @@ import { exploreWakeups, formatExplorerReport, type WakeupViolation } from "./wa
 import {
   DEFAULT_MODEL_CONFIG,
   asleep,
+  describeVcpu,
   deliverable,
   initialState,
   stateKey,
@@ -89,6 +90,31 @@ describe("the explorer", () => {
     expect(exploreWakeups("proposed", { config: noPmu }).violations.map((v) => v.kind)).toContain("masked-pending");
   });
 
+  it("each counterexample carries the state after every step, and marks the first step that breaks the invariant", () => {
+    for (const cond of ["old", "proposed"] as const) {
+      for (const v of reports[cond].violations) {
+        expect(v.states).toHaveLength(v.trace.length);
+        let s = initialState();
+        v.trace.forEach((label, n) => {
+          s = successors(cond, DEFAULT_MODEL_CONFIG, s).find((st) => st.label === label)!.next;
+          expect(stateKey(v.states[n]!)).toBe(stateKey(s));
+        });
+        const broken = v.states.map((st) => asleep(st, v.vcpu) && deliverable(st, v.vcpu) && !wakeupPending(st, v.vcpu));
+        expect(v.breaksAt).toBe(broken.indexOf(true));
+        expect(v.breaksAt).toBeGreaterThanOrEqual(0);
+        // The decoded view agrees with the model: the vCPU sleeps there and the invariant is shown broken.
+        const shown = new Map(describeVcpu(cond, DEFAULT_MODEL_CONFIG, v.states[v.breaksAt]!, v.vcpu));
+        expect(shown.get("vCPU")).toBe("sleeping");
+        expect(shown.get("invariant")).toMatch(/^broken/);
+        if (v.breaksAt > 0) expect(new Map(describeVcpu(cond, DEFAULT_MODEL_CONFIG, v.states[v.breaksAt - 1]!, v.vcpu)).get("invariant")).toBe("holds");
+      }
+    }
+    // The vPMU miss: the overflow is set and no flush turned it into a vgic PPI.
+    const miss = reports.old.violations[0]!;
+    const at = new Map(describeVcpu("old", DEFAULT_MODEL_CONFIG, miss.states[miss.breaksAt]!, miss.vcpu));
+    expect([at.get("vPMU overflow (PMOVSSET_EL0)"), at.get("vgic: PMU PPI pending"), at.get("runnable() (old)")]).toEqual(["yes", "no", "false"]);
+  });
+
   it("a state key is exact: every field of every vCPU changes it", () => {
     const s = initialState();
     const keys = new Set([stateKey(s)]);
@@ -113,6 +139,12 @@ describe("the wakeup-explorer scenario", () => {
     expect(fixed.values.shortest).toBeNull();
     expect(fixed.verdict).toMatch(/invariant holds/);
     for (const r of [old, fixed]) expect(Object.keys(r.values).sort()).toEqual(wakeupExplorerScenario.columns.map((c) => c.key).sort());
+    // One step-by-step schedule per counterexample, its steps the counterexample's, the breaking step marked.
+    const v = reports.old.violations[0]!;
+    expect(old.schedules?.map((x) => [x.steps.length, x.mark, x.markKind])).toEqual([[v.trace.length, v.breaksAt, "breaks"]]);
+    expect(old.schedules![0]!.steps.map((x) => x.label)).toEqual(v.trace);
+    expect(old.schedules![0]!.steps[0]!.state.map((x) => x.subject)).toEqual(["vcpu0", "vcpu1"]);
+    expect(fixed.schedules).toEqual([]);
   });
 
   it("validates its depth size and its remedy", () => {

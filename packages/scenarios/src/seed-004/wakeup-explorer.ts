@@ -45,6 +45,10 @@ export interface WakeupViolation {
   readonly pending: readonly string[];
   /** The schedule from the initial state, one step per line; its length is the shortest for this kind and vCPU. */
   readonly trace: readonly string[];
+  /** The model's state after each step of {@link trace} (same length), as the search reached it. */
+  readonly states: readonly ModelState[];
+  /** Index in {@link trace} of the first step after which this vCPU breaks the invariant. */
+  readonly breaksAt: number;
 }
 
 /** Options of {@link exploreWakeups}. */
@@ -101,13 +105,21 @@ export function exploreWakeups(condition: WakeupCondition, options: ExploreOptio
   for (let at = 0; at < states.length; at++) {
     const s = states[at]!;
     for (let i = 0; i < MODEL_VCPUS; i++) {
-      if (!asleep(s, i) || !deliverable(s, i) || wakeupPending(s, i)) continue;
+      if (!violates(s, i)) continue;
       violatingStates++;
       const kind = classify(config, s, i);
       const id = `${kind}/${i}`;
       if (found.has(id)) continue;
       found.add(id);
-      violations.push({ kind, vcpu: i, pending: pendingSources(s, i), trace: traceTo(at, parent, label) });
+      const path = pathTo(at, parent);
+      violations.push({
+        kind,
+        vcpu: i,
+        pending: pendingSources(s, i),
+        trace: path.map((n) => label[n]!),
+        states: path.map((n) => states[n]!),
+        breaksAt: path.findIndex((n) => violates(states[n]!, i)),
+      });
     }
     const next = successors(condition, config, s);
     if (depth[at]! >= maxDepth) {
@@ -152,8 +164,14 @@ function classify(config: ModelConfig, s: ModelState, i: number): ViolationKind 
   return "other";
 }
 
-function traceTo(at: number, parent: readonly number[], label: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let n = at; parent[n]! >= 0; n = parent[n]!) out.push(label[n]!);
+/** The invariant, broken: vCPU `i` sleeps with a deliverable interrupt and no wake-up pending. */
+function violates(s: ModelState, i: number): boolean {
+  return asleep(s, i) && deliverable(s, i) && !wakeupPending(s, i);
+}
+
+/** The states from the initial one (excluded) to `at`, in order, by index. */
+function pathTo(at: number, parent: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let n = at; parent[n]! >= 0; n = parent[n]!) out.push(n);
   return out.reverse();
 }

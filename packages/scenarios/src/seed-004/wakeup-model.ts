@@ -370,3 +370,58 @@ function producerSteps(cond: WakeupCondition, c: ModelVcpuConfig, s: ModelState,
     });
   }
 }
+
+/** Names of the vCPU thread's program counters, for step-by-step views. */
+const PC_NAMES = [
+  "run loop: check_vcpu_requests()",
+  "run loop: kvm_pmu_flush_hwstate()",
+  "run loop: IN_GUEST_MODE, kvm_vcpu_exit_request()",
+  "guest",
+  "kvm_vcpu_block(): set_current_state()",
+  "kvm_vcpu_block(): kvm_vcpu_check_block()",
+  "kvm_vcpu_block(): schedule()",
+];
+
+const yesNo = (v: number | undefined): string => (v === 1 ? "yes" : "no");
+
+/** What the hardware was given at vCPU `i`'s last entry (HCR_EL2.VI, list registers), by name. */
+function loadedNames(s: ModelState, i: number): string {
+  const v = s[i * VCPU_FIELDS + F_VISIBLE]!;
+  const out: string[] = [];
+  if ((v & 1) !== 0) out.push("HCR_EL2.VI");
+  if ((v & 2) !== 0) out.push("LR: PMU PPI");
+  if ((v & 4) !== 0) out.push("LR: SGI");
+  return out.length === 0 ? "nothing" : out.join(", ");
+}
+
+/**
+ * vCPU `i`'s slice of state `s`, decoded field by field for a step-by-step view: where its
+ * thread is, what is pending where (the vPMU, the vgic, the line, the loaded list registers),
+ * whether runnable() under `cond` would say so, and whether the explorer's invariant holds.
+ */
+export function describeVcpu(cond: WakeupCondition, config: ModelConfig, s: ModelState, i: number): [string, string][] {
+  const b = i * VCPU_FIELDS;
+  const pc = s[b + F_PC]!;
+  const sleeping = asleep(s, i);
+  const vcpu = sleeping ? "sleeping" : pc >= PC_BLOCK ? "in WFI (blocking)" : pc === PC_GUEST ? "running in the guest" : "running in KVM";
+  const broken = sleeping && deliverable(s, i) && !wakeupPending(s, i);
+  const pending = pendingSources(s, i);
+  return [
+    ["vCPU", vcpu],
+    ["thread at", PC_NAMES[pc] ?? String(pc)],
+    ["task", s[b + F_TASK] === 1 ? "TASK_INTERRUPTIBLE" : "TASK_RUNNING"],
+    ["vcpu->mode", s[b + F_MODE] === 1 ? "IN_GUEST_MODE" : "OUTSIDE_GUEST_MODE"],
+    ["guest masked (PSTATE.I)", config[i]!.masked ? "yes" : "no"],
+    ["KVM_REQ_IRQ_PENDING", yesNo(s[b + F_REQ_IRQ])],
+    ["deassert request (NO_WAKEUP)", yesNo(s[b + F_REQ_DEASSERT])],
+    ["IRQ line (HCR_EL2.VI source)", s[b + F_LINE] === 1 ? "high" : "low"],
+    ["vPMU overflow (PMOVSSET_EL0)", yesNo(s[b + F_OVF])],
+    ["vgic: PMU PPI pending", yesNo(s[b + F_PMU_LEVEL])],
+    ["vgic: SGI pending", yesNo(s[b + F_SGI])],
+    ["loaded at last entry", loadedNames(s, i)],
+    ["WFI completed", yesNo(s[b + F_WFI_DONE])],
+    ["kicks in flight", String(s[b + F_KICKS]! + s[b + F_KICKS_NO_WAKE]!)],
+    [`runnable() (${cond})`, runnable(cond, s, i) ? "true" : "false"],
+    ["invariant", broken ? `broken: sleeps with ${pending.join(", ")} pending, no wake-up coming` : "holds"],
+  ];
+}
