@@ -28,6 +28,7 @@ import {
   KVM_INTERNAL_ERROR_EMULATION,
   KVM_MP_STATE_RUNNABLE,
   KVM_MP_STATE_STOPPED,
+  KVM_SMCCC_FILTER_DENY,
   KVM_SMCCC_FILTER_FWD_TO_USER,
   KVM_SYSTEM_EVENT_RESET,
   KVM_SYSTEM_EVENT_SHUTDOWN,
@@ -206,6 +207,25 @@ describe("arm64 HVC: PSCI in the kernel, SYSTEM_OFF as a system event, the SMCCC
     e.regs[1] = 99;
     v.run();
     expect(seen).toEqual([0, 99, 0, 0]);
+  });
+
+  test("DENY: SMCCC_RET_NOT_SUPPORTED in x0 and zeros in x1..x3, without an exit (kvm_smccc_call_handler)", () => {
+    const kvm = new Kvm();
+    const vm = kvm.createVm();
+    vm.setDeviceAttr({ group: KVM_ARM_VM_SMCCC_CTRL, attr: KVM_ARM_VM_SMCCC_FILTER, value: { base: 0xc600_0000, nrFunctions: 1, action: KVM_SMCCC_FILTER_DENY } });
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const seen: number[] = [];
+    v.loadGuest({
+      main: function* () {
+        const r: GuestResult = yield op.hvc([0xc600_0000, 7, 8, 9]);
+        seen.push(...r.regs);
+        yield op.read(0x0900_0000, 4);
+      },
+    });
+    expect(v.run().reason).toBe(KVM_EXIT_MMIO);
+    // val[4] = {SMCCC_RET_NOT_SUPPORTED}: the arguments are not echoed back.
+    expect(seen).toEqual([SMCCC_RET_NOT_SUPPORTED, 0, 0, 0]);
   });
 
   test("an op of the other architecture is KVM_EXIT_INTERNAL_ERROR (emulation) and a guest error", () => {

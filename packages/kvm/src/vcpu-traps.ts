@@ -173,8 +173,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     let out = FW_DONE;
     if (action === KVM_SMCCC_FILTER_DENY) {
+      // kvm_smccc_call_handler: DENY goes to `out` with val[4] = {SMCCC_RET_NOT_SUPPORTED}, so x1..x3 read 0.
       regs[0] = SMCCC_RET_NOT_SUPPORTED;
-      for (let i = 1; i < 4; i++) regs[i] = args[i] ?? 0;
+      for (let i = 1; i < 4; i++) regs[i] = 0;
     } else {
       out = handleSmccc(this.firmwareSelf, this.vm, args, regs, this.#fw);
     }

@@ -4,9 +4,12 @@
  * model — a vCPU, its guest's WFI, the irqchip and a vPMU overflow — under
  * the two kvm_arch_vcpu_runnable() conditions of @irqlab/kvm:
  *
- * - `irq-lines`, the old (and current) arm64 condition
- *   (arch/arm64/kvm/arm.c kvm_arch_vcpu_runnable): `(irq_lines ||
- *   kvm_vgic_vcpu_pending_irq(v)) && !stopped && !pause`;
+ * - `irq-lines`, the arm64 condition (arch/arm64/kvm/arm.c
+ *   kvm_arch_vcpu_runnable): `(irq_lines || kvm_vgic_vcpu_pending_irq(v)) &&
+ *   !stopped && !pause`. 4ce98bf0865c (after v7.0) added a term for vCPUs
+ *   whose irqchip is in userspace (a timer level userspace has not seen);
+ *   every case here has an in-kernel irqchip, so for them the condition is
+ *   the thread's (the kvm package keeps the older one as `linux-7.0`);
  * - `irq-pending-request`, the ode's proposal: runnable when
  *   KVM_REQ_IRQ_PENDING is pending; deasserts use a KVM_REQUEST_NO_WAKEUP
  *   request.
