@@ -27,7 +27,7 @@ import {
   type ScenarioValue,
   type UserScenarioFile,
 } from "@irqlab/scenarios";
-import type { Tracer } from "@irqlab/sim";
+import type { IrqlabError, Tracer } from "@irqlab/sim";
 import { describe, expectTypeOf, test } from "vitest";
 
 /** Every value export: adding or removing one fails here until this list is updated. */
@@ -79,7 +79,7 @@ describe("@irqlab/scenarios public API", () => {
   });
 
   test("ScenarioError names what was wrong; user files parse to a scenario", () => {
-    expectTypeOf<ScenarioError>().toExtend<Error>();
+    expectTypeOf<ScenarioError>().toExtend<IrqlabError>();
     expectTypeOf<ScenarioError["code"]>().toEqualTypeOf<ScenarioErrorCode>();
     expectTypeOf<ScenarioErrorCode>().toEqualTypeOf<"unknown-scenario" | "unknown-remedy" | "bad-size" | "bad-file">();
     expectTypeOf(parseUserScenario).toEqualTypeOf<(text: string, file: string) => UserScenarioFile>();

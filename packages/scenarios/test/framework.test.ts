@@ -1,6 +1,6 @@
 // The scenario framework on a small hand-made scenario: remedy and size checks, the side-by-side table, JSON
 // against its schema, the merged trace, run bounds (limit, idle, stall) and nearest-rank percentiles.
-import { EventQueue, Tracer, checkChromeTrace } from "@irqlab/sim";
+import { EventQueue, IrqlabError, Tracer, checkChromeTrace } from "@irqlab/sim";
 import * as v from "valibot";
 import { describe, expect, test } from "vitest";
 import { renderCompare, renderRow } from "../src/framework/compare-table.js";
@@ -56,6 +56,17 @@ describe("runScenario", () => {
     expect(() => runScenario(counting, { remedies: ["medium"] })).toThrow(new ScenarioError("unknown-remedy", "scenario 'counting' has no remedy 'medium' (remedies: slow, fast-remedy)"));
     expect(() => runScenario(counting, { sizes: { harts: 2 } })).toThrow("scenario 'counting' has no size 'harts' (sizes: us)");
     expect(() => runScenario(counting, { sizes: { us: 1.5 } })).toThrow("size 'us' must be a non-negative integer, not 1.5");
+  });
+
+  test("a ScenarioError is an IrqlabError carrying its code, under its own name", () => {
+    let caught: unknown;
+    try {
+      runScenario(counting, { remedies: ["medium"] });
+    } catch (e) {
+      caught = e;
+    }
+    expect(IrqlabError.isInstance(caught)).toBe(true);
+    expect(caught).toMatchObject({ name: "ScenarioError", code: "unknown-remedy" });
   });
 });
 
