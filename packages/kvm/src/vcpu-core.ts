@@ -114,6 +114,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected readonly vcpuState: TraceState;
   /** The thread name on host CPU tracks (`vm/vcpuN`). */
   protected readonly threadName: string;
+  /** Trace only: the name of this vCPU's "pending interrupts" counter track, built once. */
+  readonly #pendingCounter: string;
   // Trace only: the flow of the oldest interrupt raised for this vCPU and not yet taken, and how many were raised.
   #flowIn = 0;
   #raised = 0;
@@ -157,6 +159,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.track = vm.tracer.track(vm.name, `vcpu${vcpuId}`, "vcpu");
     this.vcpuState = new TraceState(vm.tracer, this.track, "vcpu-state");
     this.threadName = `${vm.name}/vcpu${vcpuId}`;
+    this.#pendingCounter = `${this.threadName} pending interrupts`;
     const c = vm.tracer.counters;
     this.#cHaltAttempted = c.counter("kvm.halt_attempted_poll");
     this.#cHaltSuccess = c.counter("kvm.halt_successful_poll");
@@ -303,7 +306,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#lastCause = cause;
     if (this.#flowIn === 0) this.#flowIn = cause;
     this.#raised++;
-    this.tracer.sample(this.track, "irq", `${this.threadName} pending interrupts`, this.#raised);
+    this.tracer.sample(this.track, "irq", this.#pendingCounter, this.#raised);
   }
 
   /** Trace only: the flow the interrupt taken now ends (0: none); resets the pending count. */
@@ -312,7 +315,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#flowIn = 0;
     if (this.#raised !== 0) {
       this.#raised = 0;
-      this.tracer.sample(this.track, "irq", `${this.threadName} pending interrupts`, 0);
+      this.tracer.sample(this.track, "irq", this.#pendingCounter, 0);
     }
     return f;
   }

@@ -160,6 +160,16 @@ export class ItsCommandExecutor {
         return ITS_MSI_DELIVERED;
       }
     }
+    return this.translateUncached(devId, eventId);
+  }
+
+  /**
+   * {@link translate} without asking the translation cache, for a caller
+   * that has just missed in it (KVM_SIGNAL_MSI: vgic_its_inject_msi tries the
+   * cache, then vgic_its_trigger_msi walks the tables once). Fills the cache
+   * as translate does.
+   */
+  translateUncached(devId: number, eventId: number): number {
     try {
       return this.#translateSlow(devId, eventId);
     } catch (e) {

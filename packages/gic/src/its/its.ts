@@ -171,6 +171,13 @@ export class Its implements MmioDevice {
     return r;
   }
 
+  /** {@link translate} for a caller that has already missed in the translation cache (see ItsCommandExecutor.translateUncached). */
+  translateAfterCacheMiss(deviceId: number, eventId: number): number {
+    const r = this.#enabled ? this.executor.translateUncached(deviceId, eventId) : ITS_MSI_DISABLED;
+    if (r < 0) this.#msiDropped(deviceId, eventId, r);
+    return r;
+  }
+
   #msiDropped(deviceId: number, eventId: number, reason: number): void {
     this.tracer.guestError(this.track, "its:translate", `MSI ${deviceId}:${eventId} not translated (${reason})`);
   }

@@ -58,11 +58,12 @@ function triggerMsi(ctx: VitsVmContext, dev: VitsDeviceLike, devId: number, even
   if (!its.enabled) return fail("EBUSY", IOCTL, `${ctx.vm.name}: the vITS is disabled (GITS_CTLR.Enabled = 0)`);
   const rd = resolveTarget(dev, devId, eventId);
   if (rd < 0) {
-    its.translate(devId, eventId); // counted as a dropped MSI
+    its.translateAfterCacheMiss(devId, eventId); // counted as a dropped MSI
     return 0;
   }
   if (!ctx.lpisEnabled(rd)) return fail("EBUSY", IOCTL, `${ctx.vm.name}: LPIs are disabled on redistributor ${rd} (GICR_CTLR.EnableLPIs = 0)`);
-  const r = its.translate(devId, eventId);
+  // injectMsi asked the cache already: one miss, one walk of the tables.
+  const r = its.translateAfterCacheMiss(devId, eventId);
   return r === ITS_MSI_DELIVERED || r === ITS_MSI_DELIVERED_VIRTUAL ? 1 : 0;
 }
 

@@ -75,4 +75,17 @@ describe("vITS translation cache invalidation through KVM_SIGNAL_MSI", () => {
     expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1);
     expect([gic.isLpiPending(0, 8200), gic.isLpiPending(1, 8200)]).toEqual([false, true]);
   });
+
+  it("a cold MSI is one cache miss and fills the cache; the next is a hit", () => {
+    const t = vmWithVits(1);
+    t.driver.enable();
+    t.driver.submit(cmd.mapd(DEV, ITT + 0x10000, 3), cmd.mapc(0, 0), cmd.mapti(DEV, 0, 8200, 0));
+    const cache = t.dev.its.cache!;
+    const [hits, misses] = [cache.hits, cache.misses];
+    expect(vgicItsInjectMsi(t.vm, msi(DEV, 0))).toBe(1);
+    // vgic_its_inject_msi asks the cache once; vgic_its_trigger_msi then walks the tables, not the cache again.
+    expect([cache.hits - hits, cache.misses - misses]).toEqual([0, 1]);
+    expect(vgicItsInjectMsi(t.vm, msi(DEV, 0))).toBe(1);
+    expect([cache.hits - hits, cache.misses - misses]).toEqual([1, 1]);
+  });
 });
