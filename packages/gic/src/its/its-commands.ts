@@ -58,6 +58,12 @@ export interface ItsCommandContext {
   isRam(addr: number): boolean;
   /** Reports a command error: counted and traced by the ITS. */
   error(cmd: number, code: number, detail: string): void;
+  /**
+   * After a MOVALL that retargets LPIs (KVM): KVM walks every LPI of the VM
+   * (lpi_xa), so the other ITSs of the VM retarget theirs too
+   * ({@link ItsCommandExecutor.retargetLpis}).
+   */
+  readonly onMovall?: ((rd1: number, rd2: number) => void) | undefined;
 }
 
 /** Error code of `cause` for command `cmd`, on the scheme of the E_ITS_* values (0x01 | cmd << 8 | cause). */
@@ -197,8 +203,10 @@ export class ItsCommandExecutor {
     }
     const rd = ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);
     if (rd < 0 || !this.isRd(rd)) return ITS_MSI_UNMAPPED;
-    this.ctx.target.setLpiPending(rd, ite.intid);
-    this.ctx.cache?.insert(devId, eventId, rd, ite.intid);
+    // vgic_its_resolve_lpi() checks the collection; vgic_its_trigger_msi() pends the LPI on irq->target_vcpu.
+    const to = ite.affinity >= 0 ? ite.affinity : rd;
+    this.ctx.target.setLpiPending(to, ite.intid);
+    this.ctx.cache?.insert(devId, eventId, to, ite.intid);
     return ITS_MSI_DELIVERED;
   }
 
@@ -266,11 +274,14 @@ export class ItsCommandExecutor {
       }
       return CMD_OK;
     }
-    const old = ctx.store.readCte(icid);
-    if (kvm && this.#model !== undefined && old >= 0 && old !== rd) {
-      // update_affinity_collection(): the collection's LPIs follow it with their pending state.
+    if (kvm && this.#model !== undefined && ctx.store.collectionExists(icid)) {
+      // update_affinity_collection(): every LPI of an existing collection now targets its vCPU,
+      // with its pending state, also one that MOVALL had moved elsewhere.
       this.#model.forEachPhysicalIte((_d, _e, ite) => {
-        if (ite.icid === icid) this.movePending(old, rd, ite.intid);
+        if (ite.icid !== icid) return;
+        const from = this.targetRd(ite);
+        if (from >= 0) this.movePending(from, rd, ite.intid);
+        ite.affinity = -1;
       });
     }
     ctx.store.writeCte(icid, rd);
@@ -311,6 +322,7 @@ export class ItsCommandExecutor {
     ite.icid = icid;
     ite.vpeid = 0;
     ite.doorbell = C.INTID_SPURIOUS;
+    ite.affinity = -1; // vgic_add_lpi(): a new LPI targets the collection's vCPU
     ctx.store.writeIte(devId, this.dte, eventId, ite);
     const rd = ctx.store.readCte(icid);
     if (rd >= 0 && this.isRd(rd)) ctx.target.invalidateLpi(rd, intid); // vgic_add_lpi() reads the config byte
@@ -330,9 +342,12 @@ export class ItsCommandExecutor {
     if (oldRd < 0 || newRd < 0) {
       return this.fail(C.GITS_CMD_MOVI, C.E_ITS_MOVI_UNMAPPED_COLLECTION, `collection unmapped (ICID ${this.ite.icid} → ${icid})`);
     }
+    // update_affinity(ite->irq, vcpu): the LPI leaves wherever it was, also an RDbase MOVALL chose.
+    const from = this.targetRd(this.ite);
     this.ite.icid = icid;
+    this.ite.affinity = -1;
     ctx.store.writeIte(devId, this.dte, eventId, this.ite);
-    this.movePending(oldRd, newRd, this.ite.intid);
+    this.movePending(from, newRd, this.ite.intid);
     ctx.cache?.invalidateAll();
     return CMD_OK;
   }
@@ -344,10 +359,45 @@ export class ItsCommandExecutor {
       return this.fail(C.GITS_CMD_MOVALL, C.E_ITS_MOVALL_PROCNUM_OOR, `RDbase ${rd1} or ${rd2} is not a redistributor`);
     }
     if (rd1 === rd2) return CMD_OK;
-    const end = 2 ** this.ctx.lpiIdBits;
-    for (let intid = C.LPI_INTID_BASE; intid < end; intid++) this.movePending(rd1, rd2, intid);
-    this.ctx.cache?.invalidateAll();
+    if (this.ctx.profile.movall === "pending-only") {
+      // QEMU gicv3_redist_movall_lpis(): the pending bits move; translations keep using the collections.
+      const end = 2 ** this.ctx.lpiIdBits;
+      for (let intid = C.LPI_INTID_BASE; intid < end; intid++) this.movePending(rd1, rd2, intid);
+      this.ctx.cache?.invalidateAll();
+      return CMD_OK;
+    }
+    this.retargetLpis(rd1, rd2);
+    this.ctx.onMovall?.(rd1, rd2);
     return CMD_OK;
+  }
+
+  /**
+   * MOVALL RDbase1, RDbase2 on this ITS's LPIs under KVM (vgic_its_cmd_handle_movall → update_affinity):
+   * each LPI the profile's `movall` selects (mainline every LPI, Linux 6.6 those targeting RDbase1)
+   * now targets RDbase2 with its pending state, and keeps doing so for later MSIs and INTs while its
+   * collection still names its old RDbase, until MAPC of that collection or MOVI retargets it.
+   * The translation cache is invalidated (vgic_its_invalidate_cache).
+   */
+  retargetLpis(rd1: number, rd2: number): void {
+    const model = this.#model;
+    if (model === undefined || this.ctx.profile.movall === "pending-only") return;
+    const everyLpi = this.ctx.profile.movall === "every-lpi";
+    model.forEachPhysicalIte((_d, _e, ite) => {
+      const from = this.targetRd(ite);
+      if (!everyLpi && from !== rd1) return;
+      if (from >= 0) this.movePending(from, rd2, ite.intid);
+      ite.affinity = rd2;
+    });
+    this.ctx.cache?.invalidateAll();
+  }
+
+  /**
+   * RDbase a physical ITE's LPI targets (KVM's vgic_irq.target_vcpu): the one MOVALL set, else its
+   * collection's; −1 when it has neither.
+   */
+  targetRd(ite: IteRecord): number {
+    if (ite.affinity >= 0) return ite.affinity;
+    return ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);
   }
 
   /** DISCARD, INT, CLEAR, INV: commands naming one (DeviceID, EventID). */
@@ -365,18 +415,23 @@ export class ItsCommandExecutor {
     if (!mapped && (cmd === C.GITS_CMD_INT || cmd === C.GITS_CMD_DISCARD || ctx.profile.family === "qemu")) {
       return this.fail(cmd, unmapped, `collection of ${devId}:${eventId} is unmapped`);
     }
+    // KVM acts on the vgic_irq, wherever it targets (MOVALL may have moved it off the collection's RDbase).
+    const to = ite.affinity >= 0 ? ite.affinity : mapped ? rd : -1;
     switch (cmd) {
       case C.GITS_CMD_INT:
-        ctx.target.setLpiPending(rd, ite.intid);
+        ctx.target.setLpiPending(to, ite.intid);
+        // vgic_its_cmd_handle_int → vgic_its_trigger_msi → vgic_its_resolve_lpi caches the translation,
+        // so later MSIs of this (DeviceID, EventID) hit the cache as after a first MSI.
+        if (to >= 0) ctx.cache?.insert(devId, eventId, to, ite.intid);
         break;
       case C.GITS_CMD_CLEAR:
-        if (mapped) ctx.target.clearLpiPending(rd, ite.intid);
+        if (to >= 0) ctx.target.clearLpiPending(to, ite.intid);
         break;
       case C.GITS_CMD_INV:
-        if (mapped) ctx.target.invalidateLpi(rd, ite.intid);
+        if (to >= 0) ctx.target.invalidateLpi(to, ite.intid);
         break;
       default: // DISCARD
-        ctx.target.clearLpiPending(rd, ite.intid);
+        ctx.target.clearLpiPending(to, ite.intid);
         ctx.store.clearIte(devId, this.dte, eventId);
         ctx.cache?.invalidateAll();
         if (ctx.profile.unmapClearsGuestEntry && this.#model !== undefined) {
@@ -407,7 +462,7 @@ export class ItsCommandExecutor {
   /** Forgets the interrupt of an ITE being freed: clears its pending state. */
   dropIte(ite: IteRecord): void {
     if (ite.physical) {
-      const rd = ite.icid < 0 ? -1 : this.ctx.store.readCte(ite.icid);
+      const rd = this.targetRd(ite);
       if (rd >= 0 && this.isRd(rd)) this.ctx.target.clearLpiPending(rd, ite.intid);
     } else {
       const vpes = this.ctx.vpes;

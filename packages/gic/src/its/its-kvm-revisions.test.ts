@@ -3,8 +3,8 @@
  * mainline ("linux-kvm"), and what both keep: Linux
  * arch/arm64/kvm/vgic/vgic-its.c vgic_its_cmd_handle_mapd,
  * vgic_its_cmd_handle_discard (vgic_its_write_entry_lock, e9649129d33d and
- * 7602ffd1d5e8), vgic_its_check_id, vgic_mmio_write_its_baser and
- * vgic_its_free_collection_list.
+ * 7602ffd1d5e8), vgic_its_check_id, vgic_mmio_write_its_baser,
+ * vgic_its_free_collection_list and vgic_its_cmd_handle_movall.
  */
 
 import { describe, expect, it } from "vitest";
@@ -95,13 +95,37 @@ describe("KVM vITS: GITS_BASER writes (vgic_mmio_write_its_baser)", () => {
     h.its.write(C.GITS_CTLR, 4, C.GITS_CTLR_ENABLE, 0);
   }
 
-  it("a write that keeps Valid = 1 frees nothing, even when it moves the table", () => {
+  it("moving a table with Valid = 1 frees it in mainline (`reg != old`); Linux 6.6 freed nothing then", () => {
+    const main = mapped("linux-kvm");
+    const old = mapped("linux-kvm-6.6");
+    for (const h of [main, old]) {
+      disable(h);
+      h.writeBaser(1, CT_BASE + 0x1_0000);
+      enable(h);
+    }
+    expect(main.its.translate(1, 5)).toBe(ITS_MSI_UNMAPPED);
+    expect(old.its.translate(1, 5)).toBe(ITS_MSI_DELIVERED);
+  });
+
+  it("mainline: rewriting an unchanged GITS_BASER<n> frees nothing (the ITS driver does so on resume)", () => {
     const h = mapped("linux-kvm");
     disable(h);
-    h.writeBaser(0, DT_BASE + 0x1_0000);
-    h.writeBaser(1, CT_BASE + 0x1_0000);
+    for (const n of [0, 1]) {
+      const [lo, hi] = h.read64(C.GITS_BASER + 8 * n);
+      h.write64(C.GITS_BASER + 8 * n, lo, hi);
+    }
     enable(h);
     expect(h.its.translate(1, 5)).toBe(ITS_MSI_DELIVERED);
+  });
+
+  it("mainline: a change frees the devices and drops their cached translations", () => {
+    const h = mapped("linux-kvm");
+    expect(h.its.translate(1, 5)).toBe(ITS_MSI_DELIVERED);
+    expect(h.its.translate(1, 5)).toBe(ITS_MSI_DELIVERED); // now cached
+    disable(h);
+    h.writeBaser(0, DT_BASE, 2);
+    enable(h);
+    expect(h.its.translate(1, 5)).toBe(ITS_MSI_UNMAPPED);
   });
 
   it("BASER1 written with Valid = 0 frees the collections and orphans their ITEs for good", () => {
@@ -143,5 +167,91 @@ describe("LpiTarget.hasRedistributor: processor numbers that are not 0 .. n − 
     expect(h.its.errors().map((e) => e.name)).toEqual(["E_ITS_MAPC_PROCNUM_OOR", "E_ITS_MOVALL_PROCNUM_OOR"]);
     h.msi(1, 5);
     expect(target.pendingList()).toEqual(["9:8197"]);
+  });
+});
+
+describe("KVM vITS: MOVALL retargets LPIs, not just their pending state (vgic_its_cmd_handle_movall → update_affinity)", () => {
+  /** Collections 0 → RD 1 and 1 → RD 3; events 5 (LPI 8197) in collection 0 and 6 (LPI 8198) in collection 1. */
+  function twoCollections(profile: ItsProfileName): ItsHarness {
+    const h = mapped(profile);
+    h.submit(cmd.mapc(1, 3), cmd.mapti(1, 6, 8198, 1));
+    expect(h.its.commandErrors).toBe(0);
+    return h;
+  }
+
+  it("mainline: every LPI of the VM now targets RDbase2, also one that targeted neither RDbase", () => {
+    const h = twoCollections("linux-kvm");
+    h.msi(1, 5);
+    h.msi(1, 6);
+    h.submit(cmd.movall(1, 2));
+    // xa_for_each(&dist->lpi_xa, ...) update_affinity(irq, vcpu2): no check of the source vCPU.
+    expect(h.target.pendingList()).toEqual(["2:8197", "2:8198"]);
+    h.target.clearAll();
+    h.msi(1, 5);
+    h.msi(1, 6);
+    expect(h.target.pendingList()).toEqual(["2:8197", "2:8198"]);
+  });
+
+  it("Linux 6.6: only the LPIs targeting RDbase1 move (vgic_copy_lpi_list(kvm, vcpu1)), and they stay moved", () => {
+    const h = twoCollections("linux-kvm-6.6");
+    h.msi(1, 5);
+    h.submit(cmd.movall(1, 2));
+    expect(h.target.pendingList()).toEqual(["2:8197"]);
+    h.target.clearAll();
+    h.msi(1, 5);
+    h.msi(1, 6);
+    expect(h.target.pendingList()).toEqual(["2:8197", "3:8198"]);
+  });
+
+  it("the translation cache forgets the old RDbase (vgic_its_invalidate_cache)", () => {
+    const h = mapped("linux-kvm");
+    h.msi(1, 5);
+    h.msi(1, 5);
+    const hits = h.its.cache!.hits;
+    expect(hits).toBeGreaterThan(0);
+    h.target.clearAll();
+    h.submit(cmd.movall(1, 2));
+    h.msi(1, 5);
+    expect(h.target.pendingList()).toEqual(["2:8197"]);
+    expect(h.its.cache!.hits).toBe(hits);
+  });
+
+  it("INT, INV and CLEAR act on the LPI where MOVALL put it", () => {
+    const h = mapped("linux-kvm");
+    h.submit(cmd.movall(1, 2), cmd.int(1, 5));
+    expect(h.target.pendingList()).toEqual(["2:8197"]);
+    h.submit(cmd.inv(1, 5));
+    expect(h.target.invalidated.at(-1)).toEqual([2, 8197]);
+    h.submit(cmd.clear(1, 5));
+    expect(h.target.pendingList()).toEqual([]);
+  });
+
+  it("MAPC of the collection, even to the same RDbase, brings its LPIs back with their pending state (update_affinity_collection)", () => {
+    const h = mapped("linux-kvm");
+    h.submit(cmd.movall(1, 2));
+    h.msi(1, 5);
+    h.submit(cmd.mapc(0, 1));
+    expect(h.target.pendingList()).toEqual(["1:8197"]);
+    h.target.clearAll();
+    h.msi(1, 5);
+    expect(h.target.pendingList()).toEqual(["1:8197"]);
+  });
+
+  it("MOVI sets the target from the new collection again (update_affinity)", () => {
+    const h = twoCollections("linux-kvm");
+    h.submit(cmd.movall(1, 2));
+    h.msi(1, 5);
+    h.submit(cmd.movi(1, 5, 1));
+    expect(h.target.pendingList()).toEqual(["3:8197"]);
+  });
+
+  it("QEMU moves the pending state only: later MSIs follow the collection (gicv3_redist_movall_lpis)", () => {
+    const h = mapped("qemu");
+    h.msi(1, 5);
+    h.submit(cmd.movall(1, 2));
+    expect(h.target.pendingList()).toEqual(["2:8197"]);
+    h.target.clearAll();
+    h.msi(1, 5);
+    expect(h.target.pendingList()).toEqual(["1:8197"]);
   });
 });

@@ -87,6 +87,7 @@ export class GuestMemoryTableStore implements ItsTableStore {
     out.icid = hi & 0xffff;
     out.vpeid = hi >>> 16;
     out.doorbell = db & 0x1ff_ffff;
+    out.affinity = -1; // QEMU routes by the collection only
   }
 
   writeIte(_devId: number, dte: DteRecord, eventId: number, ite: IteRecord): void {

@@ -16,7 +16,8 @@
  *   DISCARD leave the guest's tables alone, and MAPC range-checks RDbase
  *   against online_vcpus before looking at the Valid bit (removed by
  *   d455d366c451, Linux 6.7, which also made RDbase a vcpu_id: the LpiTarget's
- *   business, see LpiTarget.hasRedistributor).
+ *   business, see LpiTarget.hasRedistributor); MOVALL retargets only the LPIs
+ *   of RDbase1, and a GITS_BASER write frees tables only when it clears Valid.
  * - "qemu": QEMU's TCG ITS (hw/intc/arm_gicv3_its.c). A parameter error is
  *   logged (LOG_GUEST_ERROR) and the command skipped (CMD_CONTINUE); a failed
  *   guest-memory access while reading a command or a table entry stalls the
@@ -72,6 +73,21 @@ export interface ItsProfile {
   readonly unmapClearsGuestEntry: boolean;
   /** MAPC V=0 still range-checks its RDbase (KVM ≤ 6.6); later KVM and QEMU check it only for V=1. */
   readonly mapcUnmapChecksTarget: boolean;
+  /**
+   * What MOVALL retargets (KVM: every later MSI of a moved LPI goes to RDbase2,
+   * as vgic_irq.target_vcpu changed, until MAPC or MOVI sets it from a collection again):
+   * "every-lpi" — mainline vgic_its_cmd_handle_movall() walks the VM's whole lpi_xa and
+   * calls update_affinity(irq, vcpu2) for each LPI, whatever vCPU it targeted;
+   * "source-lpis" — Linux 6.6 took only the LPIs targeting RDbase1 (vgic_copy_lpi_list(kvm, vcpu1));
+   * "pending-only" — QEMU moves the pending state and nothing else (gicv3_redist_movall_lpis).
+   */
+  readonly movall: "every-lpi" | "source-lpis" | "pending-only";
+  /**
+   * A GITS_BASER<n> write frees KVM's devices (n = 0) or collections (n = 1):
+   * "any-change" — mainline vgic_mmio_write_its_baser() frees them whenever the value changes;
+   * "valid-cleared" — Linux 6.6 only when the write leaves Valid = 0; "never" — QEMU.
+   */
+  readonly baserWriteFrees: "any-change" | "valid-cleared" | "never";
   /** GITS_IIDR value (KVM: ProductID 0x4B, Implementer 0x43B). */
   readonly iidr: number;
 }
@@ -94,12 +110,21 @@ const LINUX_KVM: ItsProfile = {
   maptiAllocatesCollection: true,
   unmapClearsGuestEntry: true,
   mapcUnmapChecksTarget: false,
+  movall: "every-lpi",
+  baserWriteFrees: "any-change",
   // vgic-its.c: PRODUCT_ID_KVM << 24 | IMPLEMENTER_ARM (0x43B), ABI revision 0.
   iidr: (0x4b << 24) | 0x43b,
 };
 
 /** Linux v6.6 as released (before the 6.13 table fixes reached its stable branch). */
-const LINUX_KVM_6_6: ItsProfile = { ...LINUX_KVM, name: "linux-kvm-6.6", unmapClearsGuestEntry: false, mapcUnmapChecksTarget: true };
+const LINUX_KVM_6_6: ItsProfile = {
+  ...LINUX_KVM,
+  name: "linux-kvm-6.6",
+  unmapClearsGuestEntry: false,
+  mapcUnmapChecksTarget: true,
+  movall: "source-lpis",
+  baserWriteFrees: "valid-cleared",
+};
 
 const QEMU: ItsProfile = {
   name: "qemu",
@@ -119,6 +144,8 @@ const QEMU: ItsProfile = {
   maptiAllocatesCollection: false,
   unmapClearsGuestEntry: false,
   mapcUnmapChecksTarget: false,
+  movall: "pending-only",
+  baserWriteFrees: "never",
   // hw/intc/arm_gicv3_its.c: GITS_IIDR implementer ARM (0x43B), product 0.
   iidr: 0x43b,
 };

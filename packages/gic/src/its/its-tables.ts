@@ -37,6 +37,13 @@ export class IteRecord {
   vpeid = 0;
   /** Per-vLPI doorbell pINTID of a virtual ITE (1023 = none). */
   doorbell = C.INTID_SPURIOUS;
+  /**
+   * RDbase a physical LPI is delivered to instead of its collection's, or −1
+   * when it follows the collection. KVM delivers to vgic_irq.target_vcpu, which
+   * MOVALL moves on its own (update_affinity) while the collection stays; MAPC
+   * and MOVI set it from a collection again (update_affinity_collection / _ite).
+   */
+  affinity = -1;
 
   /** Copies `o` into this record. */
   copyFrom(o: IteRecord): void {
@@ -46,6 +53,7 @@ export class IteRecord {
     this.icid = o.icid;
     this.vpeid = o.vpeid;
     this.doorbell = o.doorbell;
+    this.affinity = o.affinity;
   }
 }
 
@@ -241,7 +249,12 @@ export class ModelTableStore implements ItsTableStore {
       id,
       size: d.size,
       ittAddr: d.ittAddr,
-      ites: [...d.ites].map(([ev, i]) => [ev, i.physical ? 1 : 0, i.intid, i.icid, i.vpeid, i.doorbell]),
+      // A seventh element only for an LPI that MOVALL moved off its collection's RDbase.
+      ites: [...d.ites].map(([ev, i]) => {
+        const e = [ev, i.physical ? 1 : 0, i.intid, i.icid, i.vpeid, i.doorbell];
+        if (i.affinity >= 0) e.push(i.affinity);
+        return e;
+      }),
     }));
     return { devices, collections: [...this.#collections] };
   }
@@ -252,7 +265,7 @@ export class ModelTableStore implements ItsTableStore {
     this.#collections.clear();
     for (const d of s.devices) {
       const ites = new Map<number, IteRecord>();
-      for (const [ev, phys, intid, icid, vpeid, db] of d.ites) {
+      for (const [ev, phys, intid, icid, vpeid, db, affinity] of d.ites) {
         const r = new IteRecord();
         r.valid = true;
         r.physical = phys === 1;
@@ -260,6 +273,7 @@ export class ModelTableStore implements ItsTableStore {
         r.icid = icid ?? 0;
         r.vpeid = vpeid ?? 0;
         r.doorbell = db ?? C.INTID_SPURIOUS;
+        r.affinity = affinity ?? -1;
         ites.set(ev ?? 0, r);
       }
       this.#devices.set(d.id, { size: d.size, ittAddr: d.ittAddr, ites });

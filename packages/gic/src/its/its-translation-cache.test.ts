@@ -143,3 +143,29 @@ describe("translation cache invalidation (linux-kvm)", () => {
     expect(h.target.pendingList()).toEqual(["1:8197"]);
   });
 });
+
+describe("the INT command fills the translation cache (linux-kvm)", () => {
+  // vgic_its_cmd_handle_int → vgic_its_trigger_msi → vgic_its_resolve_lpi, which ends with
+  // vgic_its_cache_translation(): after an INT, the first MSI of that event is already a hit.
+  it("an MSI after INT of the same event hits the cache and raises the LPI", () => {
+    const h = new ItsHarness({ profile: "linux-kvm" });
+    h.submit(cmd.mapd(DEV, ittOf(DEV), 3), cmd.mapc(0, 1), cmd.mapti(DEV, EV, 8197, 0));
+    const cache = h.its.cache!;
+    expect([cache.hits, cache.misses]).toEqual([0, 0]);
+    h.submit(cmd.int(DEV, EV));
+    expect(h.target.pendingList()).toEqual(["1:8197"]);
+    h.target.clearAll();
+    h.msi(DEV, EV);
+    expect([cache.hits, cache.misses]).toEqual([1, 0]);
+    expect(h.target.pendingList()).toEqual(["1:8197"]);
+  });
+
+  it("an INT that fails (unmapped collection) caches nothing", () => {
+    const h = new ItsHarness({ profile: "linux-kvm" });
+    h.submit(cmd.mapd(DEV, ittOf(DEV), 3), cmd.mapti(DEV, EV, 8197, 0), cmd.int(DEV, EV));
+    expect(h.its.commandErrors).toBe(1);
+    h.submit(cmd.mapc(0, 1));
+    h.msi(DEV, EV);
+    expect([h.its.cache!.hits, h.its.cache!.misses]).toEqual([0, 1]);
+  });
+});

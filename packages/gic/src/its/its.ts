@@ -42,6 +42,12 @@ export interface ItsOptions {
   readonly idBits?: number;
   /** LPI INTID bits: pINTIDs are 8192 .. 2^lpiIdBits − 1 (default 16, KVM's cap). */
   readonly lpiIdBits?: number;
+  /**
+   * Called after a MOVALL that retargeted this ITS's LPIs (KVM profiles). KVM's
+   * MOVALL acts on every LPI of the VM, so a VM with several ITSs calls
+   * {@link Its.retargetLpis} of the others here.
+   */
+  readonly onMovall?: (rd1: number, rd2: number) => void;
 }
 
 /** One recorded command error. */
@@ -124,6 +130,7 @@ export class Its implements MmioDevice {
       error: (cmd, code, detail) => {
         this.#commandError(cmd, code, detail);
       },
+      onMovall: options.onMovall,
     });
     this.queue = new ItsCommandQueue(this.profile, memory, this.tracer, this.track);
     this.reset();
@@ -190,6 +197,15 @@ export class Its implements MmioDevice {
     if (words.length !== 8) throw new ConfigError(`Its.executeCommand: ${words.length} words, expected 8`);
     const w = Uint32Array.from(words);
     return this.executor.execute(w);
+  }
+
+  /**
+   * What a MOVALL RDbase1, RDbase2 executed by another ITS of the same VM does
+   * to this ITS's LPIs under KVM (vgic_its_cmd_handle_movall walks the VM's
+   * lpi_xa): see ItsCommandExecutor.retargetLpis. No-op under "qemu".
+   */
+  retargetLpis(rd1: number, rd2: number): void {
+    this.executor.retargetLpis(rd1, rd2);
   }
 
   /** GICR_CTLR.EnableLPIs 1 → 0 on `rd`: drops its cached translations (KVM). */
@@ -329,10 +345,12 @@ export class Its implements MmioDevice {
     this.#baser[2 * n] = nlo;
     this.#baser[2 * n + 1] = nhi;
     const type = (nhi >>> C.GITS_BASER_HI_TYPE_SHIFT) & 7;
-    if (this.profile.family === "linux-kvm" && nhi >>> 31 === 0) {
-      // vgic_mmio_write_its_baser(): a write that leaves Valid = 0 frees the devices / collections
-      // (vgic_its_free_device_list / vgic_its_free_collection_list); one that keeps Valid = 1 frees
-      // nothing, whatever else it changes.
+    const rule = this.profile.baserWriteFrees;
+    // vgic_mmio_write_its_baser() frees the devices / collections (vgic_its_free_device_list /
+    // vgic_its_free_collection_list) and invalidates the cache: mainline when the value changes
+    // ("The ITS driver rewrites an unchanged GITS_BASER<n> on resume"), Linux 6.6 when Valid = 0.
+    const frees = rule === "any-change" ? nlo !== old[0] || nhi !== old[1] : rule === "valid-cleared" && nhi >>> 31 === 0;
+    if (frees) {
       if (type === C.GITS_BASER_TYPE_DEVICE) this.#store.clearDevices();
       if (type === C.GITS_BASER_TYPE_COLLECTION) this.#store.clearCollections();
       this.cache?.invalidateAll();

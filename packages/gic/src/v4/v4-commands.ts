@@ -95,6 +95,7 @@ function vmapti(ex: ItsCommandExecutor, vpes: VpeTable, w: Uint32Array, vintid: 
   ite.icid = 0;
   ite.vpeid = vpeid;
   ite.doorbell = doorbell;
+  ite.affinity = -1;
   store.writeIte(devId, ex.dte, eventId, ite);
   if (vpe !== undefined) vpes.reloadConfigOne(vpe, vintid);
   ex.ctx.cache?.invalidateAll();

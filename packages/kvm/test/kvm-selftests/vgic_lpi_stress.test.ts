@@ -52,97 +52,29 @@
  * GUEST_SYNC, GUEST_DONE and a failed GUEST_ASSERT are 8-byte stores to the
  * ucall address, which no device claims (KVM_EXIT_MMIO).
  */
-import {
-  GICD_CTLR,
-  GICD_CTLR_ARE_NS,
-  GICD_CTLR_ENABLE_SS_G1,
-  GICR_CTLR,
-  GICR_CTLR_ENABLE_LPIS,
-  GICR_PENDBASER,
-  GICR_PROPBASER,
-  GITS_BASER,
-  GITS_BASER_NR_REGS,
-  GITS_BASER_TYPE_COLLECTION,
-  GITS_BASER_TYPE_DEVICE,
-  GITS_CBASER,
-  GITS_CMD_INVALL,
-  GITS_CMD_MAPC,
-  GITS_CMD_MAPD,
-  GITS_CMD_MAPTI,
-  GITS_CMD_SYNC,
-  GITS_CREADR,
-  GITS_CTLR,
-  GITS_CTLR_ENABLE,
-  GITS_CWRITER,
-  GITS_TRANSLATER,
-  ICC_EOIR1_EL1,
-  ICC_IAR1_EL1,
-  ICC_IGRPEN1_EL1,
-  ICC_PMR_EL1,
-  LPI_PROP_ENABLED,
-  LPI_PROP_GROUP1,
-} from "@irqlab/gic";
-import { op, type GuestOp, type GuestResult } from "@irqlab/sim";
+import { ICC_EOIR1_EL1, ICC_IAR1_EL1, GITS_TRANSLATER, LPI_PROP_ENABLED, LPI_PROP_GROUP1 } from "@irqlab/gic";
+import { op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
+import { EventFd, KVM_EXIT_INTR, KVM_EXIT_MMIO, KVM_IRQ_ROUTING_MSI, KVM_MSI_VALID_DEVID, type MsiRoute, type Vcpu, type Vm } from "../../src/index.js";
 import {
-  EventFd,
-  KVM_ARM_TARGET_GENERIC_V8,
-  KVM_DEV_ARM_VGIC_CTRL_INIT,
-  KVM_DEV_ARM_VGIC_GRP_ADDR,
-  KVM_DEV_ARM_VGIC_GRP_CTRL,
-  KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
-  KVM_DEV_TYPE_ARM_VGIC_ITS,
-  KVM_DEV_TYPE_ARM_VGIC_V3,
-  KVM_EXIT_INTR,
-  KVM_EXIT_MMIO,
-  KVM_IRQ_ROUTING_MSI,
-  KVM_MSI_VALID_DEVID,
-  KVM_VGIC_ITS_ADDR_TYPE,
-  KVM_VGIC_V3_ADDR_TYPE_DIST,
-  KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
-  Kvm,
-  redistRegionAttr,
-  type MsiRoute,
-  type Vcpu,
-  type Vm,
-} from "../../src/index.js";
+  GITS_BASE_GPA,
+  SZ_64K,
+  gicInit,
+  gicRdistEnableLpis,
+  itsInit,
+  itsSendInvallCmd,
+  itsSendMapcCmd,
+  itsSendMapdCmd,
+  itsSendMaptiCmd,
+  itsSendSyncCmd,
+  type GuestItsState,
+} from "./lib/gic_v3_its.js";
+import { UCALL_ABORT, UCALL_ADDR, UCALL_DONE, UCALL_SYNC, guestAssert, ucall, type Guest } from "./lib/ucall.js";
+import { setupMemslot, vgicItsSetup, vmWithVgicV3 } from "./lib/vgic.js";
 
-/** include/arm64/gic.h: the ITS first, then the distributor, then the redistributors. */
-const GITS_BASE_GPA = 0x0800_0000;
-const GICD_BASE_GPA = GITS_BASE_GPA + 0x2_0000; // + KVM_VGIC_V3_ITS_SIZE
-const GICR_BASE_GPA = GICD_BASE_GPA + 0x1_0000; // + KVM_VGIC_V3_DIST_SIZE
-/** A GICv3 redistributor: RD_base and SGI_base frames. */
-const GICR_STRIDE = 0x2_0000;
-const UCALL_ADDR = 0x2000_0000;
-const UCALL_SYNC = 0x5c;
-const UCALL_DONE = 0xd0e;
-const UCALL_ABORT = 0xab0;
-
-const SZ_4K = 0x1000;
-const SZ_64K = 0x1_0000;
-const TEST_MEMSLOT_INDEX = 1;
-/** The IPA size of a VM created with type 0 (arch/arm64/kvm/mmu.c kvm_init_stage2_mmu: 40 bits). */
-const VM_IPA_BITS = 40;
 const GIC_LPI_OFFSET = 8192;
 const IAR_SPURIOUS = 1023;
 const LPI_PROP_DEFAULT_PRIO = 0xa0;
-/** lib/arm64/gic_v3.c: the priority mask gicv3_cpu_init sets. */
-const DEFAULT_PMR_VALUE = 0xf0;
-
-/** Shareability and cacheability fields (arm-gic-v3.h): Inner Shareable, RaWaWb. */
-const GICR_PROPBASER_INNER_SHAREABLE = 1n << 10n;
-const GICR_PROPBASER_RAWAWB = 7n << 7n;
-const GICR_PROPBASER_IDBITS_MASK = 0x1fn;
-/** GICR_PENDBASER has its shareability and inner cacheability at the same bits. */
-const GICR_PENDBASER_INNER_SHAREABLE = GICR_PROPBASER_INNER_SHAREABLE;
-const GICR_PENDBASER_RAWAWB = GICR_PROPBASER_RAWAWB;
-const GITS_BASER_INNER_SHAREABLE = 1n << 10n;
-const GITS_BASER_RAWAWB = 7n << 59n;
-const GITS_BASER_PAGE_SIZE_64K = 2n << 8n;
-const GITS_BASER_VALID = 1n << 63n;
-const GITS_CBASER_INNER_SHAREABLE = 1n << 10n;
-const GITS_CBASER_RAWAWB = 7n << 59n;
-const GITS_CBASER_VALID = 1n << 63n;
 
 /** How long one vCPU runs before the next takes the clock (upstream: threads on host CPUs). */
 const QUANTUM_NS = 100_000;
@@ -150,8 +82,6 @@ const QUANTUM_NS = 100_000;
 const SIGNAL_INTERVAL_NS = 1_000;
 /** cpu_relax() in the guest's wait loops. */
 const CPU_RELAX_NS = 200;
-
-type Guest<T = void> = Generator<GuestOp, T, GuestResult>;
 
 /** The command-line parameters (-v, -d, -e, -i) and the two variants beyond upstream. */
 interface Params {
@@ -166,7 +96,7 @@ interface Params {
 }
 
 /** struct test_data, the guest's shared counters, and what the host saw. */
-interface TestData {
+interface TestData extends GuestItsState {
   readonly p: Params;
   requestVcpusStop: boolean;
   deviceTable: number;
@@ -190,149 +120,6 @@ interface TestData {
 }
 
 const nrLpis = (p: Params) => p.nrDevices * p.nrEventIds;
-
-// ---- 64-bit accesses --------------------------------------------------------------
-
-const lo32 = (v: bigint) => Number(v & 0xffff_ffffn);
-const hi32 = (v: bigint) => Number((v >> 32n) & 0xffff_ffffn);
-
-function* writeq(addr: number, v: bigint): Guest {
-  yield op.write(addr, 8, lo32(v), hi32(v));
-}
-
-function* readq(addr: number): Guest<bigint> {
-  const r = yield op.read(addr, 8);
-  return (BigInt(r.hi >>> 0) << 32n) | BigInt(r.value >>> 0);
-}
-
-/** GUEST_ASSERT: the failure is recorded and the host sees UCALL_ABORT. */
-function* guestAssert(t: TestData, ok: boolean, what: string): Guest {
-  if (ok) return;
-  t.failures.push(what);
-  yield op.write(UCALL_ADDR, 8, UCALL_ABORT, 0);
-}
-
-// ---- lib/arm64/gic_v3.c -----------------------------------------------------------
-
-/** gic_init(GIC_V3, nr_cpus): the distributor once (ARE, Group 1), then this CPU's interface. */
-function* gicInit(t: TestData): Guest {
-  if (!t.distInitialised) {
-    t.distInitialised = true;
-    yield op.write(GICD_BASE_GPA + GICD_CTLR, 4, GICD_CTLR_ARE_NS | GICD_CTLR_ENABLE_SS_G1);
-  }
-  yield op.msr(ICC_PMR_EL1, DEFAULT_PMR_VALUE);
-  yield op.msr(ICC_IGRPEN1_EL1, 1);
-}
-
-/** gic_rdist_enable_lpis(cfg_table, cfg_table_size, pend_table) on this vCPU's redistributor. */
-function* gicRdistEnableLpis(cpuid: number, cfgTable: number, cfgTableSize: number, pendTable: number): Guest {
-  const rd = GICR_BASE_GPA + cpuid * GICR_STRIDE;
-  const idBits = BigInt(Math.log2(cfgTableSize) - 1) & GICR_PROPBASER_IDBITS_MASK;
-  yield* writeq(rd + GICR_PROPBASER, BigInt(cfgTable) | GICR_PROPBASER_INNER_SHAREABLE | GICR_PROPBASER_RAWAWB | idBits);
-  yield* writeq(rd + GICR_PENDBASER, BigInt(pendTable) | GICR_PENDBASER_INNER_SHAREABLE | GICR_PENDBASER_RAWAWB);
-  const ctlr = (yield op.read(rd + GICR_CTLR, 4)).value;
-  yield op.write(rd + GICR_CTLR, 4, (ctlr | GICR_CTLR_ENABLE_LPIS) >>> 0);
-}
-
-// ---- lib/arm64/gic_v3_its.c -------------------------------------------------------
-
-/** its_find_baser(type): the GITS_BASER<n> whose Type field (bits [58:56]) is `type`. */
-function* itsFindBaser(t: TestData, type: number): Guest<number> {
-  for (let i = 0; i < GITS_BASER_NR_REGS; i++) {
-    const offset = GITS_BASER + 8 * i;
-    if (Number(((yield* readq(GITS_BASE_GPA + offset)) >> 56n) & 7n) === type) return offset;
-  }
-  yield* guestAssert(t, false, `no ITS BASER of type ${type}`);
-  return -1;
-}
-
-/** its_install_table: a flat table of 64 KiB pages. */
-function* itsInstallTable(t: TestData, type: number, base: number, size: number): Guest {
-  const offset = yield* itsFindBaser(t, type);
-  const baser = BigInt(size / SZ_64K - 1) | GITS_BASER_PAGE_SIZE_64K | GITS_BASER_INNER_SHAREABLE | BigInt(base) | GITS_BASER_RAWAWB | GITS_BASER_VALID;
-  yield* writeq(GITS_BASE_GPA + offset, baser);
-}
-
-/** its_init: collection table, device table, command queue, then GITS_CTLR.Enabled. */
-function* itsInit(t: TestData, collTbl: number, collTblSz: number, deviceTbl: number, deviceTblSz: number, cmdq: number, cmdqSize: number): Guest {
-  yield* itsInstallTable(t, GITS_BASER_TYPE_COLLECTION, collTbl, collTblSz);
-  yield* itsInstallTable(t, GITS_BASER_TYPE_DEVICE, deviceTbl, deviceTblSz);
-  yield* writeq(GITS_BASE_GPA + GITS_CBASER, BigInt(cmdqSize / SZ_4K - 1) | GITS_CBASER_INNER_SHAREABLE | BigInt(cmdq) | GITS_CBASER_RAWAWB | GITS_CBASER_VALID);
-  const ctlr = (yield op.read(GITS_BASE_GPA + GITS_CTLR, 4)).value;
-  yield op.write(GITS_BASE_GPA + GITS_CTLR, 4, (ctlr | GITS_CTLR_ENABLE) >>> 0);
-}
-
-/** struct its_cmd_block: four little-endian doublewords. */
-type ItsCmd = [bigint, bigint, bigint, bigint];
-
-/** its_mask_encode(raw_cmd, val, h, l): the field [h:l] of one doubleword. */
-function encode(cmd: ItsCmd, dw: 0 | 1 | 2 | 3, val: bigint, h: bigint, l: bigint): void {
-  const mask = ((1n << (h - l + 1n)) - 1n) << l;
-  cmd[dw] = (cmd[dw] & ~mask) | ((val << l) & mask);
-}
-
-/** procnum_to_rdbase(vcpu_id), as its_encode_target stores it: RDbase = the processor number. */
-const procnumToRdbase = (vcpuId: number) => BigInt(vcpuId) << 16n;
-
-/**
- * its_send_cmd: store the command at GITS_CWRITER, advance CWRITER modulo
- * the queue size from GITS_CBASER, and assert that GITS_CREADR has reached
- * it at the first read (GITS_CMDQ_POLL_ITERATIONS = 0: KVM runs the queue
- * synchronously on the CWRITER write).
- */
-function* itsSendCmd(t: TestData, cmd: ItsCmd): Guest {
-  const cwriter = Number(yield* readq(GITS_BASE_GPA + GITS_CWRITER));
-  const cbaser = yield* readq(GITS_BASE_GPA + GITS_CBASER);
-  const cmdqSize = (Number(cbaser & 0xffn) + 1) * SZ_4K;
-  for (let i = 0; i < 4; i++) yield* writeq(t.cmdqBase + cwriter + 8 * i, cmd[i]!);
-  const next = (cwriter + 32) % cmdqSize;
-  yield* writeq(GITS_BASE_GPA + GITS_CWRITER, BigInt(next));
-  const creadr = Number(yield* readq(GITS_BASE_GPA + GITS_CREADR));
-  yield* guestAssert(t, creadr === next, `ITS didn't process command at offset ${cwriter} after 0 iterations (GITS_CREADR 0x${creadr.toString(16)})`);
-}
-
-function* itsSendMapdCmd(t: TestData, deviceId: number, ittBase: number, ittSize: number, valid: boolean): Guest {
-  const cmd: ItsCmd = [0n, 0n, 0n, 0n];
-  encode(cmd, 0, BigInt(GITS_CMD_MAPD), 7n, 0n);
-  encode(cmd, 0, BigInt(deviceId), 63n, 32n);
-  encode(cmd, 1, BigInt(Math.log2(ittSize) - 1), 4n, 0n);
-  encode(cmd, 2, BigInt(ittBase) >> 8n, 51n, 8n);
-  encode(cmd, 2, valid ? 1n : 0n, 63n, 63n);
-  yield* itsSendCmd(t, cmd);
-}
-
-function* itsSendMapcCmd(t: TestData, vcpuId: number, collectionId: number, valid: boolean): Guest {
-  const cmd: ItsCmd = [0n, 0n, 0n, 0n];
-  encode(cmd, 0, BigInt(GITS_CMD_MAPC), 7n, 0n);
-  encode(cmd, 2, BigInt(collectionId), 15n, 0n);
-  encode(cmd, 2, procnumToRdbase(vcpuId) >> 16n, 51n, 16n);
-  encode(cmd, 2, valid ? 1n : 0n, 63n, 63n);
-  yield* itsSendCmd(t, cmd);
-}
-
-function* itsSendMaptiCmd(t: TestData, deviceId: number, eventId: number, collectionId: number, intid: number): Guest {
-  const cmd: ItsCmd = [0n, 0n, 0n, 0n];
-  encode(cmd, 0, BigInt(GITS_CMD_MAPTI), 7n, 0n);
-  encode(cmd, 0, BigInt(deviceId), 63n, 32n);
-  encode(cmd, 1, BigInt(eventId), 31n, 0n);
-  encode(cmd, 1, BigInt(intid), 63n, 32n);
-  encode(cmd, 2, BigInt(collectionId), 15n, 0n);
-  yield* itsSendCmd(t, cmd);
-}
-
-function* itsSendInvallCmd(t: TestData, collectionId: number): Guest {
-  const cmd: ItsCmd = [0n, 0n, 0n, 0n];
-  encode(cmd, 0, BigInt(GITS_CMD_INVALL), 7n, 0n);
-  encode(cmd, 2, BigInt(collectionId), 15n, 0n);
-  yield* itsSendCmd(t, cmd);
-}
-
-function* itsSendSyncCmd(t: TestData, vcpuId: number): Guest {
-  const cmd: ItsCmd = [0n, 0n, 0n, 0n];
-  encode(cmd, 0, BigInt(GITS_CMD_SYNC), 7n, 0n);
-  encode(cmd, 2, procnumToRdbase(vcpuId) >> 16n, 51n, 16n);
-  yield* itsSendCmd(t, cmd);
-}
 
 // ---- vgic_lpi_stress.c guest code -------------------------------------------------
 
@@ -386,7 +173,7 @@ function* guestSetupGic(t: TestData, cpuid: number): Guest {
  */
 function* guestCode(t: TestData, cpuid: number): Guest {
   yield* guestSetupGic(t, cpuid);
-  yield op.write(UCALL_ADDR, 8, UCALL_SYNC, 0);
+  yield* ucall(UCALL_SYNC);
   if (t.p.unmaskedSpin === true) yield op.unmask();
   while (!t.requestVcpusStop) yield op.compute(CPU_RELAX_NS);
   yield op.unmask(); // every pending LPI is taken here, at the next instruction boundary
@@ -394,7 +181,7 @@ function* guestCode(t: TestData, cpuid: number): Guest {
   yield op.mask();
   const left = (yield op.mrs(ICC_IAR1_EL1)).value & 0xffffff; // GUEST_ASSERT_IAR_EMPTY
   yield* guestAssert(t, left === IAR_SPURIOUS, `vCPU ${cpuid}: IAR gave ${left} after the drain`);
-  yield op.write(UCALL_ADDR, 8, UCALL_DONE, 0);
+  yield* ucall(UCALL_DONE);
 }
 
 // ---- host side -----------------------------------------------------------------------
@@ -416,37 +203,12 @@ function ucallOf(vcpu: Vcpu, t: TestData): number | undefined {
  * vgic_its_setup, setup_test_data with configure_lpis.
  */
 function setupVm(p: Params) {
-  const kvm = new Kvm({ arch: "arm64" });
-  const vm = kvm.createVm();
-  const vcpus = Array.from({ length: p.nrCpus }, (_, i) => {
-    const v = vm.createVcpu(i);
-    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-    return v;
-  });
-  const gic = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 64 });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: GICD_BASE_GPA });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, GICR_BASE_GPA, p.nrCpus) });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
-
-  // setup_memslot: 3 ITS tables + an ITT per device, the LPI property table + a pending table per vCPU, at the top of the IPA space.
-  const sz = (3 + p.nrDevices) * SZ_64K + (1 + p.nrCpus) * SZ_64K;
-  // vm_compute_max_gfn: a VM of type 0 has a 40-bit IPA space (KVM_VM_TYPE_ARM_IPA_SIZE 0 → 40 bits).
-  const gpaBase = 2 ** VM_IPA_BITS - sz;
-  vm.setUserMemoryRegion({ slot: TEST_MEMSLOT_INDEX, guestPhysAddr: gpaBase, memorySize: sz });
-
-  // vgic_its_setup
-  const its = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
-  its.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: GITS_BASE_GPA });
-  its.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
-
-  // setup_test_data: vm_phy_pages_alloc hands out the memslot from its base upwards.
-  let next = gpaBase;
-  const alloc = (bytes: number) => {
-    const at = next;
-    next += bytes;
-    return at;
-  };
+  const { kvm, vm, vcpus } = vmWithVgicV3(p.nrCpus);
+  // setup_memslot: 3 ITS tables + an ITT per device, the LPI property table + a pending table per vCPU.
+  const slot = setupMemslot(vm, (3 + p.nrDevices) * SZ_64K + (1 + p.nrCpus) * SZ_64K);
+  vgicItsSetup(vm);
+  // setup_test_data
+  const alloc = (bytes: number) => slot.alloc(bytes);
   const n = nrLpis(p);
   const t: TestData = {
     p,

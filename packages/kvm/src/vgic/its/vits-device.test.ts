@@ -183,19 +183,95 @@ describe("KVM_DEV_ARM_ITS_SAVE_TABLES / RESTORE_TABLES (ABI rev 0, Documentation
     expect(vgicItsInjectMsi(vm, msi(2, 3))).toBe(1);
   });
 
-  it("restore fails EINVAL for a bad ITE and EEXIST for a duplicate ICID, leaving nothing behind", () => {
+  it("restore into a reset ITS fails EINVAL for a bad ITE and EEXIST for a duplicate ICID, leaving nothing behind", () => {
     const { vm, fd, driver, dev } = vmWithVits();
     driver.enable();
     driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapc(0, 1), cmd.mapti(2, 3, 8300, 0));
     fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
     vm.memory.writeU64(ITT + 0x20000 + 3 * 8, (100n << 16n) | 0n); // pINTID 100 < 8192
-    const restore = () => outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }));
-    expect(restore()).toBe("EINVAL");
+    // As a migration target: reset, the registers back, then the tables (arm-vgic-its.rst).
+    const restore = () => {
+      fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+      driver.enable();
+      return outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }));
+    };
+    expect(restore()).toBe("EINVAL"); // vgic_its_restore_ite: lpi_id < VGIC_MIN_LPI
     expect(dev.its.state().tables).toEqual({ devices: [], collections: [] });
     vm.memory.writeU64(CT + 8, vm.memory.readU64(CT)); // the same ICID twice
     expect(restore()).toBe("EEXIST");
+    expect(dev.its.state().tables).toEqual({ devices: [], collections: [] });
     vm.memory.writeU64(CT + 8, 0n);
     vm.memory.writeU64(CT, (1n << 63n) | (9n << 16n)); // target vCPU 9 does not exist
     expect(restore()).toBe("EINVAL");
+  });
+});
+
+describe("RESTORE_TABLES adds to what the ITS holds (vgic_its_restore_tables_v0)", () => {
+  it("a CTE whose ICID the ITS holds is EEXIST (vgic_its_restore_cte → find_collection), and every collection is freed", () => {
+    const { vm, fd, driver, dev } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapc(0, 1), cmd.mapti(2, 3, 8300, 0));
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }))).toBe("EEXIST");
+    // vgic_its_free_collection_list(): the device stays, its ITE has lost its collection for good.
+    const tables = dev.its.state().tables!;
+    expect(tables.collections).toEqual([]);
+    expect(tables.devices.map((d) => [d.id, d.ites.map((i) => i[3])])).toEqual([[2, [-1]]]);
+    driver.submit(cmd.mapc(0, 1));
+    expect(vgicItsInjectMsi(vm, msi(2, 3))).toBe(0);
+  });
+
+  it("restored collections and devices join those held; a DTE of a DeviceID held already changes nothing", () => {
+    const { vm, fd, driver, dev } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapc(0, 1), cmd.mapti(2, 3, 8300, 0));
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES }); // CTE 0 → vCPU 1, DTE 2, ITE (2, 3)
+    // Collection 0 freed (device 2's ITE orphaned); device 7 and collection 1 → vCPU 0 mapped.
+    driver.submit(cmd.mapc(0, 0, false), cmd.mapc(1, 0), cmd.mapd(7, ITT + 0x70000, 3), cmd.mapti(7, 1, 8310, 1));
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }))).toBe("ok");
+    expect(new Map(dev.its.state().tables!.collections)).toEqual(new Map([[1, 0], [0, 1]]));
+    expect(vgicItsInjectMsi(vm, msi(7, 1))).toBe(1);
+    // find_its_device() finds the device held first: its orphaned ITE, not the restored twin.
+    expect(vgicItsInjectMsi(vm, msi(2, 3))).toBe(0);
+  });
+
+  it("an ICID the collection table cannot hold is EINVAL (vgic_its_check_id on the flat table)", () => {
+    const { vm, fd, driver } = vmWithVits();
+    driver.enable();
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    driver.enable();
+    vm.memory.writeU64(CT, (1n << 63n) | 0xffffn); // one 64 KiB page holds ICIDs 0..8191
+    vm.memory.writeU64(CT + 8, 0n);
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }))).toBe("EINVAL");
+  });
+
+  it.each([
+    ["linux-6.16", "EINVAL"],
+    ["linux-6.6", "ok"],
+  ] as const)("%s: a DTE with more than 16 EventID bits restores %s (vgic_its_restore_dte)", (behaviour, expected) => {
+    const { vm, fd, driver } = vmWithVits(2, true, behaviour);
+    driver.enable();
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    driver.enable();
+    vm.memory.writeU64(CT, 0n);
+    // DTE of DeviceID 0: V, last, ITT at ITT, Size 16 (17 bits); its ITT is all zero (no ITE).
+    vm.memory.writeU64(DT, (1n << 63n) | (BigInt(ITT / 256) << 5n) | 16n);
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }))).toBe(expected);
+  });
+
+  it("linux-6.16: an ITE whose collection MAPC V=0 freed is saved as a zero entry the chain skips (vgic_its_save_ite)", () => {
+    const { vm, fd, driver } = vmWithVits();
+    driver.enable();
+    driver.submit(cmd.mapd(2, ITT + 0x20000, 3), cmd.mapc(0, 1), cmd.mapc(1, 0), cmd.mapti(2, 1, 8300, 1), cmd.mapti(2, 3, 8301, 0), cmd.mapti(2, 5, 8302, 1));
+    driver.submit(cmd.mapc(0, 0, false));
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
+    // ITE 1 → next valid ITE is 5 (offset 4), ITE 3 zero, ITE 5 last.
+    expect(vm.memory.readU64(ITT + 0x20000 + 8)).toBe((4n << 48n) | (8300n << 16n) | 1n);
+    expect(vm.memory.readU64(ITT + 0x20000 + 3 * 8)).toBe(0n);
+    expect(vm.memory.readU64(ITT + 0x20000 + 5 * 8)).toBe((8302n << 16n) | 1n);
+    fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    driver.enable();
+    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES }))).toBe("ok");
+    expect([vgicItsInjectMsi(vm, msi(2, 1)), vgicItsInjectMsi(vm, msi(2, 3)), vgicItsInjectMsi(vm, msi(2, 5))]).toEqual([1, 0, 1]);
   });
 });

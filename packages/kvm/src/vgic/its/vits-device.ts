@@ -91,7 +91,17 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
     const index = this.#ctx.devices.length;
     if (index === 0) this.#ctx.behaviour = behaviour;
     const profile = this.#ctx.behaviour === "linux-6.6" ? "linux-kvm-6.6" : "linux-kvm";
-    this.its = new Its({ profile, target: this.#ctx.target, memory: vm.memory, tracer: vm.tracer, name: `${vm.name}-its${index}` });
+    this.its = new Its({
+      profile,
+      target: this.#ctx.target,
+      memory: vm.memory,
+      tracer: vm.tracer,
+      name: `${vm.name}-its${index}`,
+      // vgic_its_cmd_handle_movall() walks the VM's LPIs (dist->lpi_xa), those of the other vITSs too.
+      onMovall: (rd1, rd2) => {
+        for (const d of this.#ctx.devices) if (d !== this) d.its.retargetLpis(rd1, rd2);
+      },
+    });
     this.#ctx.devices.push(this);
     const vgic = VgicV3.of(vm);
     if (vgic !== undefined && this.#ctx.devices.length === 1) {
@@ -236,8 +246,12 @@ export class VgicItsDevice implements KvmDeviceOps, VitsDeviceLike, MmioDevice {
         return;
       case KVM_DEV_ARM_ITS_RESTORE_TABLES:
         // vgic_its_restore_cte(): a mapped collection's RDbase must name a vCPU (by id; by index in 6.6).
-        restoreItsTables(this.its, this.vm.memory, (id) => this.#ctx.peOfRdbase(id) >= 0, io);
-        this.notifyTablesChanged();
+        // A failed restore frees tables too, so the forwarding re-checks its vLPIs either way.
+        try {
+          restoreItsTables(this.its, this.vm.memory, (id) => this.#ctx.peOfRdbase(id) >= 0, io);
+        } finally {
+          this.notifyTablesChanged();
+        }
         return;
       default:
         fail("ENXIO", io, `vgic-its: unknown control attribute ${attr}`);

@@ -5,13 +5,25 @@
  * collection_to_vcpu → kvm_get_vcpu_by_id, d455d366c451), and what MAPD V=0
  * leaves in guest memory for the next KVM_DEV_ARM_ITS_SAVE/RESTORE_TABLES
  * (vgic_its_cmd_handle_mapd → vgic_its_write_entry_lock, e9649129d33d); plus
- * what both keep: SAVE_TABLES fails EINVAL for a device whose level-1 entry
- * is invalid (vgic_its_save_device_tables → vgic_its_check_id), RESTORE skips
- * invalid level-1 entries (handle_l1_dte).
+ * what SAVE_TABLES does with a device whose level-1 entry is invalid (mainline
+ * skips it, 6.6 failed EINVAL: vgic_its_save_device_tables → vgic_its_check_id);
+ * both skip invalid level-1 entries on RESTORE (handle_l1_dte).
  */
 
-import { GICR_CTLR, GICR_PENDBASER, GICR_PROPBASER, GITS_BASER, GITS_BASER_HI_VALID, itsCommand as cmd } from "@irqlab/gic";
+import {
+  GICR_CTLR,
+  GICR_PENDBASER,
+  GICR_PROPBASER,
+  GITS_BASER,
+  GITS_BASER_HI_VALID,
+  GITS_CBASER,
+  GITS_CBASER_HI_VALID,
+  GITS_CTLR,
+  GITS_CTLR_ENABLE,
+  itsCommand as cmd,
+} from "@irqlab/gic";
 import { describe, expect, it } from "vitest";
+import { KVM_MSI_VALID_DEVID } from "../../irqfd/gsi-routing.js";
 import { Kvm } from "../../kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8, KVM_DEV_TYPE_ARM_VGIC_ITS, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../../uapi/device-types.js";
 import {
@@ -143,8 +155,8 @@ describe("MAPD V=0 and the next save/restore (e9649129d33d)", () => {
 describe("two-level device table and SAVE/RESTORE (vgic_its_save_device_tables, handle_l1_dte)", () => {
   const L2 = RAM + 0x40_0000;
   /** BASER0 two-level (Indirect), one L1 page at DT; L1[0] → L2, L1[1] → L2 + 64 KiB. */
-  function indirect() {
-    const t = vmWithVits(2);
+  function indirect(behaviour?: VitsBehaviour) {
+    const t = vmWithVits(2, true, behaviour);
     t.driver.enable();
     const bus = t.vm.kernelBus;
     bus.write(ITS_BASE + 0x0000, 4, 0, 0); // disable to write BASER0
@@ -159,10 +171,16 @@ describe("two-level device table and SAVE/RESTORE (vgic_its_save_device_tables, 
     return t;
   }
 
-  it("SAVE fails EINVAL when a mapped device sits behind a level-1 entry the guest cleared", () => {
-    const { vm, fd } = indirect();
-    vm.memory.writeU64(DT, 0n);
-    expect(outcome(() => fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES }))).toBe("EINVAL");
+  it("linux-6.16: SAVE skips a mapped device behind a level-1 entry the guest cleared; linux-6.6 failed EINVAL", () => {
+    const main = indirect();
+    const old = indirect("linux-6.6");
+    for (const t of [main, old]) t.vm.memory.writeU64(DT, 0n);
+    const save = (t: typeof main) => outcome(() => t.fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES }));
+    expect(save(old)).toBe("EINVAL");
+    // vgic_its_save_device_tables(): "Don't fail a save that userspace must be able to issue."
+    expect(save(main)).toBe("ok");
+    expect(main.vm.memory.readU64(L2 + 3 * 8)).toBe(0n); // DeviceID 3's entry is not written
+    expect(main.vm.memory.readU64(L2 + 0x10000 + 3 * 8) >> 63n).toBe(1n); // DeviceID 8195's is
   });
 
   it("RESTORE skips an invalid level-1 entry and restores the devices behind the valid ones", () => {
@@ -180,5 +198,35 @@ describe("two-level device table and SAVE/RESTORE (vgic_its_save_device_tables, 
     fd.setDeviceAttr({ group: CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES });
     expect(vgicItsInjectMsi(vm, msi(8195, 0))).toBe(1);
     expect(vgicItsInjectMsi(vm, msi(3, 0))).toBe(0);
+  });
+});
+
+describe("MOVALL acts on every LPI of the VM (vgic_its_cmd_handle_movall walks dist->lpi_xa)", () => {
+  it("a MOVALL on one vITS retargets an LPI another vITS maps, past that vITS's cached translation", () => {
+    const { vm, gic, driver } = vmWithVits(2);
+    driver.enable();
+    const fd2 = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_ITS);
+    const base2 = ITS_BASE + 0x2_0000;
+    fd2.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_ITS_ADDR_TYPE, value: base2 });
+    const dev2 = fd2.ops;
+    if (!(dev2 instanceof VgicItsDevice)) throw new Error("KVM_CREATE_DEVICE did not make a VgicItsDevice");
+    const its2 = dev2.its;
+    // The second vITS's queue and tables, programmed as the guest driver does for the first.
+    its2.write(GITS_CBASER, 8, RAM + 0x30_0000 + 15, GITS_CBASER_HI_VALID);
+    for (const [n, base] of [RAM + 0x31_0000, RAM + 0x32_0000].entries()) {
+      const lo = its2.read(GITS_BASER + 8 * n, 4, { hi: 0 });
+      const hi = its2.read(GITS_BASER + 8 * n + 4, 4, { hi: 0 });
+      its2.write(GITS_BASER + 8 * n, 8, ((lo & 0xf00) | base) >>> 0, (hi | GITS_BASER_HI_VALID) >>> 0);
+    }
+    its2.write(GITS_CTLR, 4, GITS_CTLR_ENABLE, 0);
+    for (const c of [cmd.mapd(3, ITT + 0x30000, 3), cmd.mapc(0, 0), cmd.mapti(3, 0, 8300, 0)]) its2.executeCommand(c);
+    expect(its2.commandErrors).toBe(0);
+    const viaSecond = msi(3, 0, KVM_MSI_VALID_DEVID, base2 + 0x10040);
+    expect(vgicItsInjectMsi(vm, viaSecond)).toBe(1);
+    expect(vgicItsInjectMsi(vm, viaSecond)).toBe(1); // now a cache hit
+    gic.clearLpiPending(0, 8300);
+    driver.submit(cmd.movall(0, 1)); // on the first vITS, which maps no LPI at all
+    expect(vgicItsInjectMsi(vm, viaSecond)).toBe(1);
+    expect([gic.isLpiPending(0, 8300), gic.isLpiPending(1, 8300)]).toEqual([false, true]);
   });
 });

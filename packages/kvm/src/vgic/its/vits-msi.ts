@@ -86,8 +86,18 @@ export function resolveTarget(dev: VitsDeviceLike, devId: number, eventId: numbe
   return rd < target.redistributorCount ? rd : -1;
 }
 
-/** resolveTarget plus the LPI INTID: [rd, intid], or undefined (vgic_its_resolve_lpi without side effects). */
+/**
+ * vgic_its_resolve_lpi without side effects: [redistributor, LPI INTID] of a
+ * mapped ITE whose collection resolves (as {@link resolveTarget}), where the
+ * redistributor is the LPI's own target (irq->target_vcpu): the collection's
+ * vCPU unless a MOVALL moved the LPI elsewhere. Undefined otherwise.
+ */
 export function resolveLpi(dev: VitsDeviceLike, devId: number, eventId: number): readonly [number, number] | undefined {
   const rd = resolveTarget(dev, devId, eventId);
-  return rd < 0 ? undefined : [rd, dev.its.executor.ite.intid];
+  if (rd < 0) return undefined;
+  const ite = dev.its.executor.ite;
+  const target = dev.its.executor.ctx.target;
+  if (ite.affinity < 0) return [rd, ite.intid];
+  const moved = target instanceof VitsLpiTarget ? target.ctx.peOfRdbase(ite.affinity) : ite.affinity;
+  return moved < 0 ? undefined : [moved, ite.intid];
 }

@@ -14,12 +14,28 @@
  *   pINTID[47:16] (0 = invalid) | ICID[15:0].
  * - CTE (packed, unordered, ended by an invalid entry if not full): V[63] |
  *   RDbase[51:16] | ICID[15:0].
- * Errors: save → EINVAL when a DeviceID has no slot in the device table,
- * EFAULT on a write outside RAM; restore → EINVAL (pINTID < 8192, next offset
- * beyond the ITT, unknown collection, collection target that is no vCPU, ID not
- * storable), EEXIST (ICID twice), EFAULT (unreadable table). A failed restore
- * leaves no devices or collections, as Linux frees them. The GICv4.0 EACCES case
- * (a hardware-backed ITE) does not arise: the modelled host is GICv4.1.
+ * Save (vgic_its_save_tables_v0: devices and their ITTs, then collections):
+ * EFAULT on a write outside RAM. Mainline skips a device the device table can no
+ * longer address (vgic_its_check_id fails: "Don't fail a save that userspace must
+ * be able to issue") and chains the saved DTEs past it (compute_next_devid_offset),
+ * and saves an ITE whose collection MAPC V=0 freed as a zero entry that the ITE
+ * chain skips (vgic_its_save_ite, compute_next_eventid_offset); Linux 6.6 failed
+ * the save with EINVAL for such a device. Every collection is written, even past
+ * the table's end, then an invalid entry unless the table is exactly full
+ * (vgic_its_save_collection_table).
+ *
+ * Restore (vgic_its_restore_tables_v0: collections, then devices) adds to what the
+ * ITS holds, as Linux's lists do: a CTE whose ICID the ITS already has, or one
+ * appearing twice, is EEXIST (vgic_its_restore_cte → find_collection); EINVAL for a
+ * collection target that is no vCPU or an ICID the collection table cannot hold
+ * (vgic_its_check_id), a DTE of more than 16 EventID bits (mainline:
+ * "Mimic the MAPD behaviour") or a DeviceID it cannot hold, an ITE with pINTID <
+ * 8192, a next offset beyond the ITT or an unknown collection; EFAULT for an
+ * unreadable entry. A failure frees every collection (vgic_its_free_collection_list,
+ * also those the ITS held before; their ITEs lose their collection for good) and, if
+ * it came from the device table, every device (vgic_its_free_device_list) too.
+ * The GICv4.0 EACCES case (a hardware-backed ITE) does not arise: the modelled host
+ * is GICv4.1.
  */
 
 import { GITS_BASER, type Its } from "@irqlab/gic";
@@ -94,25 +110,31 @@ function read64(mem: GuestMemory, addr: number, io: string): [number, number] {
   }
 }
 
+/** Whether the ITS follows Linux 6.6 rather than mainline in the save path. */
+function isLinux66(its: Its): boolean {
+  return its.profile.name === "linux-kvm-6.6";
+}
+
 /** KVM_DEV_ARM_ITS_SAVE_TABLES. */
 export function saveItsTables(its: Its, mem: GuestMemory, io: string): void {
   const tables = its.state().tables;
   if (tables === undefined) return;
+  const mainline = !isLinux66(its);
   const dt = baser(its, 0);
   if (dt.valid) {
     const devices = [...tables.devices].sort((a, b) => a.id - b.id);
+    // vgic_its_save_device_tables(): each device's slot comes from vgic_its_check_id().
+    const slots = devices.map((d) => entryAddr(mem, dt, d.id, 2 ** 16));
     devices.forEach((d, i) => {
-      const at = entryAddr(mem, dt, d.id, 2 ** 16);
-      if (at < 0) fail("EINVAL", io, `vgic-its: DeviceID ${d.id} has no slot in the device table`);
-      const ites = [...d.ites].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
-      ites.forEach((ite, j) => {
-        const [ev = 0, , intid = 0, icid = 0] = ite;
-        const next = j + 1 < ites.length ? Math.min((ites[j + 1]![0] ?? 0) - ev, ITE_MAX_NEXT) : 0;
-        // ITE: Next[63:48] | pINTID[47:16] | ICID[15:0]
-        write64(mem, d.ittAddr + ev * ESZ, (((intid & 0xffff) << 16) | (icid & 0xffff)) >>> 0, ((next << 16) | (intid >>> 16)) >>> 0, io);
-      });
-      const nextDev = devices[i + 1];
-      const next = nextDev !== undefined ? Math.min(nextDev.id - d.id, DTE_MAX_NEXT) : 0;
+      const at = slots[i]!;
+      if (at < 0) {
+        if (mainline) return; // skipped, and left out of the DTE chain below
+        fail("EINVAL", io, `vgic-its: DeviceID ${d.id} has no slot in the device table`);
+      }
+      saveItt(mem, d, mainline, io);
+      let nextId = -1;
+      for (let j = i + 1; j < devices.length && nextId < 0; j++) if (!mainline || slots[j]! >= 0) nextId = devices[j]!.id;
+      const next = nextId >= 0 ? Math.min(nextId - d.id, DTE_MAX_NEXT) : 0;
       // DTE: V[63] | Next[62:49] | ITT_addr[51:8] in [48:5] | Size[4:0]
       const itt = Math.floor(d.ittAddr / 256);
       const lo = ((itt % 2 ** 27) * 32 + (d.size & 0x1f)) >>> 0;
@@ -122,44 +144,84 @@ export function saveItsTables(its: Its, mem: GuestMemory, io: string): void {
   }
   const ct = baser(its, 1);
   if (!ct.valid) return;
+  // vgic_its_save_collection_table(): every collection, then an invalid entry unless exactly full.
   let at = ct.base;
   for (const [icid, rd] of tables.collections) {
-    if (at >= ct.base + ct.bytes) break;
     const target = rd < 0 ? COLLECTION_NOT_MAPPED : rd;
     // CTE: V[63] | RDbase[51:16] | ICID[15:0]
     write64(mem, at, (((target & 0xffff) << 16) | (icid & 0xffff)) >>> 0, ((1 << 31) | (target >>> 16)) >>> 0, io);
     at += ESZ;
   }
-  if (at < ct.base + ct.bytes) write64(mem, at, 0, 0, io);
+  if (at !== ct.base + ct.bytes) write64(mem, at, 0, 0, io);
+}
+
+/** vgic_its_save_itt(): the ITEs of one device in EventID order. */
+function saveItt(mem: GuestMemory, d: DeviceEntry, mainline: boolean, io: string): void {
+  const ites = [...d.ites].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+  ites.forEach((ite, j) => {
+    const [ev = 0, , intid = 0, icid = 0] = ite;
+    if (mainline && icid < 0) {
+      // vgic_its_save_ite(): MAPC V=0 left the ITE without a collection: a zero (invalid) entry.
+      write64(mem, d.ittAddr + ev * ESZ, 0, 0, io);
+      return;
+    }
+    // compute_next_eventid_offset(): mainline points at the next ITE saved as valid.
+    let nextEv = -1;
+    for (let k = j + 1; k < ites.length && nextEv < 0; k++) if (!mainline || (ites[k]![3] ?? 0) >= 0) nextEv = ites[k]![0] ?? 0;
+    const next = nextEv >= 0 ? Math.min(nextEv - ev, ITE_MAX_NEXT) : 0;
+    // ITE: Next[63:48] | pINTID[47:16] | ICID[15:0]
+    write64(mem, d.ittAddr + ev * ESZ, (((intid & 0xffff) << 16) | (icid & 0xffff)) >>> 0, ((next << 16) | (intid >>> 16)) >>> 0, io);
+  });
 }
 
 /**
- * KVM_DEV_ARM_ITS_RESTORE_TABLES: collections first, then devices and their ITTs.
- * `isVcpu(id)` says whether a collection target names a vCPU.
+ * KVM_DEV_ARM_ITS_RESTORE_TABLES: collections first, then devices and their ITTs,
+ * added to what the ITS already holds. `isVcpu(id)` says whether a collection
+ * target names a vCPU.
  */
 export function restoreItsTables(its: Its, mem: GuestMemory, isVcpu: (id: number) => boolean, io: string): void {
   const state = its.state();
-  const collections = new Map<number, number>();
-  const devices: DeviceEntry[] = [];
-  const commit = (ok: boolean): void => {
-    its.loadState({ ...state, tables: ok ? { devices, collections: [...collections] } : { devices: [], collections: [] } });
-  };
+  const held = state.tables;
+  if (held === undefined) return;
+  const collections = new Map<number, number>(held.collections);
+  const restored: DeviceEntry[] = [];
   try {
     restoreCollections(its, mem, isVcpu, collections, io);
-    restoreDevices(its, mem, collections, devices, io);
   } catch (e) {
-    commit(false);
+    // vgic_its_restore_collection_table(): vgic_its_free_collection_list() on error, which orphans the
+    // ITEs and, unlike MAPC V=0, leaves the translation cache alone; devices stay.
+    its.executor.ctx.store.clearCollections();
     throw e;
   }
-  commit(true);
+  try {
+    restoreDevices(its, mem, collections, restored, io);
+  } catch (e) {
+    // vgic_its_restore_device_tables() frees every device, vgic_its_restore_tables_v0() every collection.
+    dropPending(its);
+    its.loadState({ ...state, tables: { devices: [], collections: [] } });
+    throw e;
+  }
+  // vgic_its_alloc_device() adds a second its_device for a DeviceID the ITS holds already; find_its_device()
+  // only ever finds the first one, so the model keeps that one and drops the restored twin.
+  const heldIds = new Set(held.devices.map((d) => d.id));
+  const added = restored.filter((d) => !heldIds.has(d.id));
+  its.loadState({ ...state, tables: { devices: [...held.devices, ...added], collections: [...collections] } });
   // vgic_add_lpi() reads each restored LPI's configuration byte (update_lpi_config).
   const ex = its.executor;
-  for (const d of devices) {
+  for (const d of added) {
     for (const [, , intid = 0, icid = 0] of d.ites) {
       const rd = collections.get(icid) ?? -1;
       if (rd >= 0 && ex.isRd(rd)) ex.ctx.target.invalidateLpi(rd, intid);
     }
   }
+}
+
+/** its_free_ite() of every ITE the ITS holds: the freed LPIs' pending state goes with them. */
+function dropPending(its: Its): void {
+  const ex = its.executor;
+  ex.ctx.store.forEachPhysicalIte((_d, _e, ite) => {
+    ex.dropIte(ite);
+  });
 }
 
 function restoreCollections(its: Its, mem: GuestMemory, isVcpu: (id: number) => boolean, out: Map<number, number>, io: string): void {
@@ -172,13 +234,14 @@ function restoreCollections(its: Its, mem: GuestMemory, isVcpu: (id: number) => 
     // (u32)(val >> 16): RDbase bits [47:16].
     const target = ((lo >>> 16) | ((hi & 0xffff) << 16)) >>> 0;
     if (target !== COLLECTION_NOT_MAPPED && !isVcpu(target)) fail("EINVAL", io, `vgic-its: collection ${icid} targets ${target}, which is no vCPU`);
-    if (out.has(icid)) fail("EEXIST", io, `vgic-its: collection ${icid} appears twice`);
-    if (entryAddr(mem, ct, icid, 2 ** 16) < 0 && ct.indirect) fail("EINVAL", io, `vgic-its: ICID ${icid} has no slot`);
+    // find_collection(): the ITS's own collections count, not just those restored so far.
+    if (out.has(icid)) fail("EEXIST", io, `vgic-its: collection ${icid} exists already`);
+    if (entryAddr(mem, ct, icid, 2 ** 16) < 0) fail("EINVAL", io, `vgic-its: ICID ${icid} has no slot in the collection table`);
     out.set(icid, target === COLLECTION_NOT_MAPPED ? -1 : target);
   }
 }
-
 function restoreDevices(its: Its, mem: GuestMemory, collections: Map<number, number>, out: DeviceEntry[], io: string): void {
+  const linux66 = isLinux66(its);
   const dt = baser(its, 0);
   if (!dt.valid) return;
   if (dt.indirect) {
@@ -186,15 +249,24 @@ function restoreDevices(its: Its, mem: GuestMemory, collections: Map<number, num
       const [lo, hi] = read64(mem, dt.base + l1 * 8, io);
       if (hi >>> 31 === 0) continue;
       const page = ((lo & 0xffff_0000) >>> 0) + (hi & 0xfffff) * 2 ** 32;
-      if (scanDevices(mem, page, SZ_64K, l1 * (SZ_64K / ESZ), collections, out, io) === 0) return;
+      if (scanDevices(mem, page, SZ_64K, l1 * (SZ_64K / ESZ), collections, out, io, linux66) === 0) return;
     }
     return;
   }
-  scanDevices(mem, dt.base, dt.bytes, 0, collections, out, io);
+  scanDevices(mem, dt.base, dt.bytes, 0, collections, out, io, linux66);
 }
 
 /** scan_its_table over DTEs: returns 0 when the last DTE was found. */
-function scanDevices(mem: GuestMemory, base: number, bytes: number, firstId: number, collections: Map<number, number>, out: DeviceEntry[], io: string): number {
+function scanDevices(
+  mem: GuestMemory,
+  base: number,
+  bytes: number,
+  firstId: number,
+  collections: Map<number, number>,
+  out: DeviceEntry[],
+  io: string,
+  linux66: boolean,
+): number {
   let id = firstId;
   let at = base;
   let left = bytes;
@@ -205,6 +277,8 @@ function scanDevices(mem: GuestMemory, base: number, bytes: number, firstId: num
       const size = (lo & 0x1f) + 1;
       const itt = (Math.floor(lo / 32) + (hi & 0x1ffff) * 2 ** 27) * 256;
       step = (hi >>> 17) & DTE_MAX_NEXT;
+      // vgic_its_restore_dte(): mainline rejects what MAPD would (num_eventid_bits > VITS_TYPER_IDBITS).
+      if (size > 16 && !linux66) fail("EINVAL", io, `vgic-its: DTE of DeviceID ${id} has ${size} EventID bits`);
       if (id >= 2 ** 16) fail("EINVAL", io, `vgic-its: DeviceID ${id} is out of range`);
       out.push({ id, size: size - 1, ittAddr: itt, ites: restoreItt(mem, itt, size, collections, io) });
       if (step === 0) return 0;

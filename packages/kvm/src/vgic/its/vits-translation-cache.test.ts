@@ -63,7 +63,7 @@ describe("vITS translation cache invalidation through KVM_SIGNAL_MSI", () => {
     expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(0);
   });
 
-  it("RESTORE_TABLES: the restored ITE's collection decides", () => {
+  it("RESET, then RESTORE_TABLES: the restored ITE's collection decides", () => {
     const { vm, gic, fd, driver } = warm();
     driver.submit(cmd.movi(DEV, 0, 1));
     fd.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES }); // event 0 → collection 1
@@ -71,7 +71,27 @@ describe("vITS translation cache invalidation through KVM_SIGNAL_MSI", () => {
     expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1);
     expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1); // cached: collection 0, vCPU 0
     gic.clearLpiPending(0, 8200);
+    // The ITS holds collections 0 and 1: a restore over it would be EEXIST (vgic_its_restore_cte).
+    fd.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_ITS_CTRL_RESET });
+    driver.enable();
     fd.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES });
+    expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1);
+    expect([gic.isLpiPending(0, 8200), gic.isLpiPending(1, 8200)]).toEqual([false, true]);
+  });
+
+  it("RESTORE_TABLES failing EEXIST frees the collections but not the cache (vgic_its_free_collection_list)", () => {
+    const { vm, gic, fd } = warm();
+    fd.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_ITS_SAVE_TABLES });
+    expect(() => fd.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_ITS_RESTORE_TABLES })).toThrow(/EEXIST/);
+    // Nothing invalidated the warm translation of event 0, so it is still injected; an MSI the
+    // cache never saw walks the tables and finds an ITE without a collection.
+    expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1);
+    expect(gic.isLpiPending(0, 8200)).toBe(true);
+  });
+
+  it("MOVALL: the next MSI pends the LPI on the second vCPU, though its collection still names the first", () => {
+    const { vm, gic, driver } = warm();
+    driver.submit(cmd.movall(0, 1));
     expect(vgicItsInjectMsi(vm, msi(DEV, 0))).toBe(1);
     expect([gic.isLpiPending(0, 8200), gic.isLpiPending(1, 8200)]).toEqual([false, true]);
   });
