@@ -60,6 +60,12 @@ export interface IrqChipVcpu {
    */
   irqSignalled?(): void;
   /**
+   * An in-kernel source private to the vCPU (the PMU's overflow) raised its
+   * output: as {@link irqPending}, and in a trace the raise where the flow
+   * to the taken interrupt starts.
+   */
+  irqRaisedBy?(source: string, line: number): void;
+  /**
    * kvm_vcpu_kick() without a request: a blocked vCPU re-checks whether it may
    * run, one in guest mode exits (RISC-V hgei_interrupt, kvm_riscv_aia_disable).
    */
@@ -106,6 +112,13 @@ export interface VcpuIrqChip {
    * the VMM.
    */
   csr(op: CsrOp["op"], csr: number, value: number, hi: number, wide: WideValue): number;
+  /**
+   * Trace only: the flow (Tracer.beginCause id) of the raise behind the
+   * interrupt the vCPU takes now — its highest pending one — when the
+   * interrupt was latched pending by that raise and signalled later (an SPI
+   * enabled after it was raised). Forgets it; 0 when none was recorded.
+   */
+  takeFlow?(): number;
   /** The vCPU is about to block in WFI (kvm_arch_vcpu_blocking). */
   blocking?(): void;
   /** The vCPU stopped blocking (kvm_arch_vcpu_unblocking). */
@@ -205,7 +218,7 @@ export class FlushedIrqSource {
   raise(): void {
     if (this.#level) return;
     this.#level = true;
-    this.#chip?.sourceChanged();
+    this.#chip?.sourceChanged(this);
   }
 
   /** Lowers the output; the controller line follows at the next flush. */
@@ -319,8 +332,10 @@ export class BasicIrqChip implements VcpuIrqChip {
   }
 
   /** @internal A {@link FlushedIrqSource} was raised. */
-  sourceChanged(): void {
-    this.#vcpu?.irqPending();
+  sourceChanged(source: FlushedIrqSource): void {
+    const v = this.#vcpu;
+    if (v?.irqRaisedBy !== undefined) v.irqRaisedBy(source.name, source.line);
+    else v?.irqPending();
   }
 
   #enabled(): number {

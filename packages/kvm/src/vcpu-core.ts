@@ -293,6 +293,21 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.makeRequest(KVM_REQ_IRQ_PENDING);
   }
 
+  /** See {@link IrqChipVcpu.irqRaisedBy}. */
+  irqRaisedBy(source: string, line: number): void {
+    const tr = this.tracer;
+    if (!tr.enabled) {
+      this.irqPending();
+      return;
+    }
+    const prev = tr.beginCause(this.track, "irq", "source-raise", { source, line });
+    try {
+      this.irqPending();
+    } finally {
+      tr.endCause(prev);
+    }
+  }
+
   /**
    * Trace only: an interrupt was signalled to this vCPU while one is being
    * raised (Tracer.cause). The oldest such raise not yet taken is the flow

@@ -126,7 +126,10 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
     this.timerExit = false;
     if (this.tracer.enabled) {
-      const flow = this.takeRaise();
+      // The raise that signalled the vCPU, else the one that latched the interrupt pending before it could be signalled.
+      const chipFlow = this.chip.takeFlow?.() ?? 0;
+      const raised = this.takeRaise();
+      const flow = raised !== 0 ? raised : chipFlow;
       if (flow !== 0) this.tracer.endFlow(this.track, "irq", "irq-taken", flow, { cause, chip: this.chip.name });
       else this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
     }

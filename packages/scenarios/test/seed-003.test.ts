@@ -1,6 +1,7 @@
 // Seed 003 (irqfd before the vgic is ready): lazy init always loses the early edge and re-fires a level line
 // until the vgic exists; CTRL_INIT latches both; a VMM retrying KVM_IRQFD after EAGAIN keeps the edge only if the
 // retry lands before the guest's gic_dist_init makes the SPI level-triggered.
+import type { InstantEvent } from "@irqlab/sim";
 import { expect, test } from "vitest";
 import { runScenario } from "../src/framework/run-scenario.js";
 import { reportsToJsonText } from "../src/framework/report-json.js";
@@ -70,6 +71,19 @@ test("traced, each remedy carries the interrupt's path per trigger, read from it
   const retry = path("eagain-retry", "edge");
   expect([retry.markKind, retry.steps[retry.mark!]!.label]).toEqual(["lost", "vm0/irqfd: kvm_set_irq (gsi=112, level=1, irq_source_id=0, fd=100)"]);
   expect(field(retry, retry.mark!, "vgic")).toMatch(/^initialised/);
+  // Each take ends the flow of the kvm_set_irq that latched the SPI pending before the driver enabled it.
+  let takes = 0;
+  for (const row of traced.rows) {
+    for (const [part, tracer] of Object.entries(row.traces ?? {})) {
+      const instants = tracer.events().filter((e): e is InstantEvent => e.phase === "instant");
+      const raises = new Set(instants.filter((e) => e.name === "kvm_set_irq" && e.flowOut !== undefined).map((e) => e.flowOut));
+      for (const take of instants.filter((e) => e.name === "irq-taken")) {
+        takes++;
+        expect(raises.has(take.flowIn), `${row.remedy} ${part}`).toBe(true);
+      }
+    }
+  }
+  expect(takes).toBe(4); // lazy-init's level, ctrl-init's edge and level, eagain-retry's level
   // Untraced runs carry none.
   expect(report.rows.every((r) => r.schedules === undefined)).toBe(true);
 });

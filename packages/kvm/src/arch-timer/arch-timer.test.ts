@@ -17,7 +17,7 @@ import {
   ICC_IGRPEN1_EL1,
   ICC_PMR_EL1,
 } from "@irqlab/gic";
-import { EventQueue, op, Tracer, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
+import { EventQueue, op, Tracer, type GuestOp, type InstantEvent, type GuestProgram, type GuestResult } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { counterTicks, CNTPCT_EL0, CNTVCT_EL0, DEFAULT_COUNTER_HZ } from "../arch-counter.js";
 import { KvmError } from "../errno.js";
@@ -187,6 +187,24 @@ describe("vtimer and ptimer PPIs", () => {
     // so after the acknowledge the handler's two no-trap accesses (CTL, EOIR) are all it costs.
     expect(pend.back - ackAt).toBe(2 * vm.costs.sysregNoTrap);
     expect(kvm.tracer.counters.toJSON()["kvm.timer.vtimer_expired"]).toBe(1);
+  });
+
+  test("traced, the expiry's timer-level rise begins the flow the PPI's take ends (kvm_timer_update_irq)", () => {
+    const { vcpus, kvm } = armVm({ trace: true });
+    const log = timerGuest(vcpus[0]!, function* () {
+      yield* gicUp(27);
+      yield msr64(CNTV_CVAL_EL0, (yield* mrs(CNTVCT_EL0)) + 250);
+      yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE);
+      for (;;) yield op.wfi();
+    });
+    vcpus[0]!.run(0, { until: kvm.queue.now + 1_000_000 });
+    expect(log.acks.map((a) => a[0])).toEqual([27]);
+    const events = kvm.tracer.events().filter((e): e is InstantEvent => e.phase === "instant");
+    const rises = events.filter((e) => e.name === "timer-level" && e.flowOut !== undefined);
+    expect(rises.map((e) => e.args)).toEqual([{ timer: "vtimer", intid: 27, level: 1 }]);
+    expect(events.filter((e) => e.name === "irq-taken").map((e) => e.flowIn)).toEqual([rises[0]!.flowOut]);
+    // The handler's IMASK lowers the line: an instant, no flow.
+    expect(events.filter((e) => e.name === "timer-level" && e.flowOut === undefined).map((e) => e.args?.level)).toEqual([0]);
   });
 
   test("the ptimer compares against the physical counter and raises PPI 30", () => {

@@ -173,10 +173,31 @@ export class VcpuArchTimer implements ArchTimerClock {
   outputChanged(timer: ArchTimerContext, level: boolean): void {
     const v = this.vcpu;
     const vm = v.vm;
-    const chip = vm.irqchip;
     const tracer = vm.tracer;
     const ppi = vm.timerData.ppi[timer.index]!;
-    if (tracer.enabled) tracer.instant(v.track, "timer", "timer-level", { timer: timer.index === TIMER_VTIMER ? "vtimer" : "ptimer", intid: ppi, level: level ? 1 : 0 });
+    if (!tracer.enabled) {
+      this.#drive(ppi, level);
+      return;
+    }
+    const args = { timer: timer.index === TIMER_VTIMER ? "vtimer" : "ptimer", intid: ppi, level: level ? 1 : 0 };
+    if (!level) {
+      tracer.instant(v.track, "timer", "timer-level", args);
+      this.#drive(ppi, level);
+      return;
+    }
+    // kvm_timer_update_irq raising the PPI: the raise the flow to the taken interrupt starts at.
+    const prev = tracer.beginCause(v.track, "timer", "timer-level", args);
+    try {
+      this.#drive(ppi, level);
+    } finally {
+      tracer.endCause(prev);
+    }
+  }
+
+  #drive(ppi: number, level: boolean): void {
+    const v = this.vcpu;
+    const vm = v.vm;
+    const chip = vm.irqchip;
     if (chip === undefined) {
       if (level) v.makeRequest(KVM_REQ_IRQ_PENDING);
       return;

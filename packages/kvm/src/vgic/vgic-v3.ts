@@ -47,6 +47,9 @@ import { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 /** How the vgic gets initialised. */
 export type VgicInitMode = "explicit" | "lazy-init" | "lazy-init-irqfd-eagain";
 
+/** The last SPI INTID (1020-1023 are special, LPIs start at 8192). */
+const GIC_LAST_SPI = 1019;
+
 /** The vgic init behaviours. */
 export const VGIC_INIT_MODES: readonly VgicInitMode[] = ["explicit", "lazy-init", "lazy-init-irqfd-eagain"];
 
@@ -91,6 +94,8 @@ export class VgicV3 implements VmIrqChip {
   #msi: VgicMsiController | undefined;
   #v4: VgicV4Residency | undefined;
   readonly #initListeners: ((gic: Gicv3) => void)[] = [];
+  // Trace only: the flow of the raise that asserted an SGI/PPI/SPI, by interrupt index, until a vCPU takes it.
+  readonly #pendingFlows = new Map<number, number>();
 
   constructor(
     /** The VM. */
@@ -321,6 +326,7 @@ export class VgicV3 implements VmIrqChip {
       const gic = this.#lazyInit(io);
       const pe = this.#chips.get(vcpu.vcpuId)!.pe;
       const valid = this.#validInjection(gic, pe, irqId, level);
+      if (this.vm.tracer.enabled) this.#notePendingFlow(gic, pe, irqId, level);
       gic.setPpiLevel(pe, irqId, level);
       if (valid) this.#kickIfActive(gic, pe, irqId);
     } else if (irqType === KVM_ARM_IRQ_TYPE_SPI) {
@@ -328,6 +334,7 @@ export class VgicV3 implements VmIrqChip {
       const gic = this.#lazyInit(io);
       if (irqId >= gic.nrIrqs || irqId > 1019) fail("EINVAL", io, `SPI ${irqId} is not below NR_IRQS (${gic.nrIrqs})`);
       const valid = this.#validInjection(gic, 0, irqId, level);
+      if (this.vm.tracer.enabled) this.#notePendingFlow(gic, 0, irqId, level);
       gic.setSpiLevel(irqId, level);
       if (valid) this.#kickIfActive(gic, 0, irqId);
     } else {
@@ -377,6 +384,7 @@ export class VgicV3 implements VmIrqChip {
     }
     if (spi >= gic.nrIrqs || spi > 1019) fail("EINVAL", "KVM_IRQFD", `pin ${pin} (SPI ${spi}) is not below NR_IRQS (${gic.nrIrqs})`);
     const valid = this.#validInjection(gic, 0, spi, level);
+    if (this.vm.tracer.enabled) this.#notePendingFlow(gic, 0, spi, level);
     gic.setSpiLevel(spi, level);
     if (valid) this.#kickIfActive(gic, 0, spi);
   }
@@ -402,6 +410,31 @@ export class VgicV3 implements VmIrqChip {
   levelEoi(pe: number, intid: number): void {
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "level-eoi", { pe, intid });
     this.#ack?.(0, intid - VGIC_NR_PRIVATE_IRQS);
+  }
+
+  /**
+   * Trace only: remembers the raise (Tracer.cause) that asserts `intid`, so
+   * that a vCPU taking it later — after the guest enabled it, unmasked it or
+   * raised its priority — ends that raise's flow. An assertion outside any
+   * raise, or the fall of a level interrupt's line, forgets it.
+   */
+  #notePendingFlow(gic: Gicv3, pe: number, intid: number, level: boolean): void {
+    const s = gic.irqs.core.irqs;
+    const i = s.index(pe, intid);
+    const cause = this.vm.tracer.cause;
+    if (level && cause !== 0) this.#pendingFlows.set(i, cause);
+    // An edge interrupt stays pending when its line falls; a level one does not.
+    else if (level || ((s.edge[i >>> 5]! >>> (i & 31)) & 1) === 0) this.#pendingFlows.delete(i);
+  }
+
+  /** @internal Trace only: the flow recorded for `intid` of PE `pe` (0: none), forgotten. */
+  takePendingFlow(pe: number, intid: number): number {
+    const flows = this.#pendingFlows;
+    if (flows.size === 0 || this.#gic === undefined || intid > GIC_LAST_SPI) return 0;
+    const i = this.#gic.irqs.core.irqs.index(pe, intid);
+    const f = flows.get(i) ?? 0;
+    flows.delete(i);
+    return f;
   }
 
   /**

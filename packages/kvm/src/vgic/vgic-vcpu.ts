@@ -182,6 +182,13 @@ export class VgicVcpu implements VcpuIrqChip {
     else vcpu?.irqPending();
   }
 
+  takeFlow(): number {
+    const g = this.vgic.gic;
+    if (g === undefined || this.pe < 0) return 0;
+    const intid = g.irqs.core.best(this.pe);
+    return intid < 0 ? 0 : this.vgic.takePendingFlow(this.pe, intid);
+  }
+
   setIrqLine(_line: number, _level: boolean): void {
     // KVM_ARM_IRQ_TYPE_CPU is refused with ENXIO by the VM once an in-kernel vgic exists.
   }
@@ -224,7 +231,18 @@ export class VgicVcpu implements VcpuIrqChip {
       if ((s.active[w]! & bit) !== 0 && (s.edge[w]! & bit) === 0) levelActive = i;
     }
     this.#inAccess = true;
-    g.writeSysReg(pe, reg, value, hi);
+    const tr = this.vgic.vm.tracer;
+    if (tr.enabled && (reg === SGI1R || reg === ASGI1R || reg === SGI0R)) {
+      // vgic_v3_dispatch_sgi: the raise of the SGIs, where their flows to the targets' takes start.
+      // ICC_SGI1R_EL1: TargetList [15:0], Aff1 [23:16], INTID [27:24], Aff2 [39:32], IRM [40].
+      const args = { sgi: (value >>> 24) & 0xf, irm: (hi >>> 8) & 1, aff2: hi & 0xff, aff1: (value >>> 16) & 0xff, targets: `0x${(value & 0xffff).toString(16)}` };
+      const prev = tr.beginCause(this.vgic.track, "irq", "vgic_v3_dispatch_sgi", args);
+      try {
+        g.writeSysReg(pe, reg, value, hi);
+      } finally {
+        tr.endCause(prev);
+      }
+    } else g.writeSysReg(pe, reg, value, hi);
     this.#inAccess = false;
     if (levelActive >= 0 && (g.irqs.core.irqs.active[levelActive >>> 5]! & (1 << (levelActive & 31))) === 0) this.vgic.levelEoi(pe, intid);
   }

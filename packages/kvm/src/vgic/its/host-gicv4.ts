@@ -93,6 +93,7 @@ export class HostGicv4 {
   readonly #handlers = new Map<number, () => void>();
   /** Vectors by Linux irq number − FIRST_HOST_IRQ. */
   readonly #vectors: HostMsiVector[] = [];
+  readonly #tracer: Tracer;
   #nextLpi = FIRST_HOST_LPI;
   #nextIrq = FIRST_HOST_IRQ;
 
@@ -101,6 +102,7 @@ export class HostGicv4 {
     if (!Number.isInteger(n) || n < 1 || n > 4096) throw new ConfigError(`HostGicv4: vpes ${n} is not in 1..4096`);
     this.memory.addRam(HOST_RAM, HOST_RAM_SIZE, "host");
     const tracer = options.tracer ?? new Tracer();
+    this.#tracer = tracer;
     this.vpes = new VpeTable({
       memory: this.memory,
       doorbell: (vpeId) => {
@@ -205,7 +207,15 @@ export class HostGicv4 {
   /** The device raises vector `irq`: its MSI write reaches the ITS. Returns the ITS_MSI_* outcome. */
   fire(irq: number): number {
     const v = this.vector(irq);
-    return this.its.translate(v.deviceId, v.eventId);
+    const tr = this.#tracer;
+    if (!tr.enabled) return this.its.translate(v.deviceId, v.eventId);
+    // The raise of the flow that ends where a vCPU takes the vLPI (directly injected or through the host handler).
+    const prev = tr.beginCause(this.its.track, "irq", "msi-write", { irq, devid: v.deviceId, eventid: v.eventId });
+    try {
+      return this.its.translate(v.deviceId, v.eventId);
+    } finally {
+      tr.endCause(prev);
+    }
   }
 
   /** irq_set_irqchip_state(irq, PENDING, true): an INT on the physical ITS. */
