@@ -198,6 +198,10 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
       case "csr":
       case "sbi":
         faults.push(`${op.kind} on aarch64`);
+        return;
+      case "brk":
+      case "ebreak":
+        faults.push(`unexpected op ${op.kind}`);
     }
   }
 

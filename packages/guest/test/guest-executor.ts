@@ -340,6 +340,10 @@ export function runGuest(o: RunOptions): RunResult {
       case "irq-mask":
       case "irq-unmask":
         return;
+      case "brk":
+      case "ebreak":
+        faults.push(`${op.kind} at ${hex(op.pc)}: no debugger in this executor`);
+        return;
     }
   }
 

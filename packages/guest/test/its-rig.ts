@@ -130,6 +130,8 @@ export class ItsRig {
       case "wfi":
       case "irq-mask":
       case "irq-unmask":
+      case "brk":
+      case "ebreak":
         this.faults.push(`unexpected op ${op.kind}`);
     }
   }

@@ -4,12 +4,17 @@
  * kvm_riscv_vcpu_sbi_return / kvm_riscv_vcpu_csr_return): before executing
  * anything, KVM_RUN hands the guest what the VMM wrote into kvm_run — the
  * MMIO read data, the SBI return pair, the CSR's old value, x0..x3 after a
- * forwarded hypercall. This happens even when immediate_exit is set, which
- * is how a VMM flushes a pending completion before pausing a vCPU.
+ * forwarded hypercall or an SMCCC call that exited (what kvm_run.hypercall
+ * or KVM_SET_ONE_REG left in them). This happens even when immediate_exit is
+ * set, which is how a VMM flushes a pending completion before pausing a vCPU.
  */
 
 import type { AccessSize, GuestResult } from "@irqlab/sim";
 import type { KvmRun } from "./kvm-run.js";
+import { gprHi, gprLo, gprNumber, setGprNumber, syncHypercallRegs, type GprFile } from "./gpr-file.js";
+
+/** RISC-V a0 (x10) in the register file. */
+const RISCV_A0 = 10;
 
 /** No completion pending. */
 export const PENDING_NONE = 0;
@@ -21,6 +26,8 @@ export const PENDING_SBI = 2;
 export const PENDING_CSR = 3;
 /** A forwarded hypercall waits for x0..x3. */
 export const PENDING_HYPERCALL = 4;
+/** An arm64 SMCCC call that exited (SYSTEM_SUSPEND, a system event) returns x0..x3 as they are then. */
+export const PENDING_SMCCC_REGS = 5;
 
 /** The run-loop state a completion writes. */
 export interface ExitCompletion {
@@ -30,6 +37,8 @@ export interface ExitCompletion {
   readonly result: GuestResult;
   /** For a pending MMIO read: the register width a sign-extending load fills (32, 64), 0 to zero-extend. */
   mmioSignExtend: number;
+  /** The general-purpose registers (gpr-file.ts): a forwarded hypercall's x0..x3 land there. */
+  readonly gprs: GprFile;
 }
 
 /**
@@ -72,6 +81,9 @@ export function completeExit(target: ExitCompletion, run: KvmRun): void {
       r.error = run.riscvSbi.ret[0] ?? 0;
       r.value = run.riscvSbi.ret[1] ?? 0;
       r.hi = 0;
+      // kvm_riscv_vcpu_sbi_return: a0/a1 := ret[0]/ret[1], over whatever KVM_SET_ONE_REG wrote meanwhile.
+      setGprNumber(target.gprs, RISCV_A0, r.error);
+      setGprNumber(target.gprs, RISCV_A0 + 1, r.value);
       break;
     case PENDING_CSR: {
       const v = BigInt.asUintN(64, run.riscvCsr.retValue);
@@ -81,11 +93,21 @@ export function completeExit(target: ExitCompletion, run: KvmRun): void {
       break;
     }
     case PENDING_HYPERCALL: {
+      // The VMM answered through kvm_run.hypercall.regs or KVM_SET_ONE_REG of x0..x3: both end up in the registers.
       const regs = run.hypercall.regs;
+      const g = target.gprs;
+      syncHypercallRegs(g, regs);
       r.regs = [regs[0] ?? 0, regs[1] ?? 0, regs[2] ?? 0, regs[3] ?? 0];
-      const x0 = regs[0] ?? 0;
-      r.value = x0 >>> 0;
-      r.hi = x0 < 0 ? 0xffff_ffff : Math.floor(x0 / 2 ** 32) >>> 0;
+      r.value = gprLo(g, 0);
+      r.hi = gprHi(g, 0);
+      r.error = 0;
+      break;
+    }
+    case PENDING_SMCCC_REGS: {
+      const g = target.gprs;
+      r.regs = [gprNumber(g, 0), gprNumber(g, 1), gprNumber(g, 2), gprNumber(g, 3)];
+      r.value = gprLo(g, 0);
+      r.hi = gprHi(g, 0);
       r.error = 0;
       break;
     }

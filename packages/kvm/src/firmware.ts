@@ -38,6 +38,14 @@ export interface FirmwareVcpu {
   raiseLine(line: number): void;
   /** Programs the vCPU's timer (SBI set_timer), in timebase ticks. */
   setTimer(ticks: number): void;
+  /**
+   * RISC-V: the SBI extensions the guest may not call, a bit per
+   * KVM_RISCV_SBI_EXT_* id (unavailable, or disabled with KVM_SET_ONE_REG
+   * or by default).
+   */
+  readonly sbiExtOff: number;
+  /** RISC-V mvendorid (0), marchid (1), mimpid (2) as the vCPU's CONFIG registers hold them. */
+  sbiMachineId(which: number): number;
 }
 
 /** Results of a firmware call besides `ret`. */

@@ -14,6 +14,7 @@
 
 import type { AccessSize } from "@irqlab/sim";
 import {
+  KVM_EXIT_DEBUG,
   KVM_EXIT_FAIL_ENTRY,
   KVM_EXIT_HYPERCALL,
   KVM_EXIT_INTERNAL_ERROR,
@@ -125,6 +126,31 @@ export class RiscvCsrExit {
   retValue = 0n;
 }
 
+/** kvm_run.flags of an arm64 debug exit: `hsrHigh` holds ESR_EL2[63:32] (KVM_DEBUG_ARCH_HSR_HIGH_VALID). */
+export const KVM_DEBUG_ARCH_HSR_HIGH_VALID = 1;
+
+/**
+ * KVM_EXIT_DEBUG: `debug.arch` (struct kvm_debug_exit_arch). A guest debug
+ * event the VMM asked for with KVM_SET_GUEST_DEBUG stopped the vCPU, PC (its
+ * ONE_REG register) pointing at the instruction. arm64
+ * (handle_exit.c kvm_handle_guest_debug): `hsr`/`hsrHigh` are the two halves
+ * of the exception's ESR_EL2, `far` the faulting address of a watchpoint, and
+ * `flags` (kvm_run.flags) says `hsrHigh` is valid. RISC-V's struct is empty:
+ * the fields stay 0. Resuming with PC unchanged executes the instruction
+ * again; the VMM steps over a breakpoint by moving PC past it.
+ */
+export class DebugExit {
+  readonly reason: typeof KVM_EXIT_DEBUG = KVM_EXIT_DEBUG;
+  /** ESR_EL2[31:0] (arm64). */
+  hsr = 0;
+  /** ESR_EL2[63:32] (arm64). */
+  hsrHigh = 0;
+  /** FAR_EL2 for a watchpoint (arm64); 0 otherwise. */
+  far = 0;
+  /** kvm_run.flags at this exit: KVM_DEBUG_ARCH_HSR_HIGH_VALID on arm64. */
+  flags = 0;
+}
+
 /** Why KVM_RUN returned KVM_EXIT_INTR. */
 export type IntrCause =
   /** `immediate_exit` was set: KVM_RUN returned before entering the guest. */
@@ -223,6 +249,7 @@ export class InternalErrorExit {
 export type VcpuExit =
   | MmioExit
   | HypercallExit
+  | DebugExit
   | SystemEventExit
   | FailEntryExit
   | RiscvSbiExit
@@ -240,6 +267,8 @@ export class KvmRun {
   readonly mmio = new MmioExit();
   /** The `hypercall` member. */
   readonly hypercall = new HypercallExit();
+  /** The `debug` member. */
+  readonly debug = new DebugExit();
   /** The `system_event` member. */
   readonly systemEvent = new SystemEventExit();
   /** The `fail_entry` member. */

@@ -7,6 +7,7 @@
  * registry of device models that KVM_CREATE_DEVICE instantiates.
  */
 
+import { KVM_GUESTDBG_VALID_MASK_ARM64 } from "./uapi/guest-debug.js";
 import { ConfigError, EventQueue, Tracer } from "@irqlab/sim";
 import { makeCostModel, type CostModel } from "./cost-model.js";
 import type { KvmDeviceFactory } from "./device.js";
@@ -154,9 +155,8 @@ export class Kvm {
    * Linux's for what the model implements: virt/kvm/kvm_main.c
    * kvm_vm_ioctl_check_extension_generic (IRQFD, SIGNAL_MSI, IRQ_ROUTING =
    * KVM_MAX_IRQ_ROUTES, NR_MEMSLOTS, ...), then arch/arm64/kvm/arm.c or
-   * arch/riscv/kvm/vm.c kvm_vm_ioctl_check_extension. KVM_CAP_IOEVENTFD and
-   * KVM_CAP_ONE_REG are 1 on both in Linux but 0 here: the model has no
-   * ioeventfd and no KVM_GET/SET_ONE_REG.
+   * arch/riscv/kvm/vm.c kvm_vm_ioctl_check_extension. KVM_CAP_IOEVENTFD is
+   * 1 on both in Linux but 0 here: the model has no ioeventfd.
    * @throws KvmError EINVAL for KVM_CAP_MSI_DEVID on arm64 (arm.c answers
    *   -EINVAL without a VM; ask the VM fd, {@link Vm.checkExtension}).
    */
@@ -178,6 +178,7 @@ export class Kvm {
       case CAP.KVM_CAP_IMMEDIATE_EXIT:
       case CAP.KVM_CAP_DEVICE_CTRL:
       case CAP.KVM_CAP_READONLY_MEM:
+      case CAP.KVM_CAP_ONE_REG:
         return 1;
       case CAP.KVM_CAP_IRQ_ROUTING: // CONFIG_HAVE_KVM_IRQ_ROUTING
         return KVM_MAX_IRQ_ROUTES;
@@ -199,6 +200,11 @@ export class Kvm {
       case CAP.KVM_CAP_VCPU_ATTRIBUTES:
       case CAP.KVM_CAP_COUNTER_OFFSET:
         return arm ? 1 : 0;
+      // Both: arm.c, and riscv vm.c since guest debugging came (EBREAK → KVM_EXIT_DEBUG); only arm64 has SET_GUEST_DEBUG2.
+      case CAP.KVM_CAP_SET_GUEST_DEBUG:
+        return 1;
+      case CAP.KVM_CAP_SET_GUEST_DEBUG2:
+        return arm ? KVM_GUESTDBG_VALID_MASK_ARM64 : 0;
       case CAP.KVM_CAP_MSI_DEVID:
         if (arm) fail("EINVAL", "KVM_CHECK_EXTENSION", "KVM_CAP_MSI_DEVID is a VM capability on arm64 (kvm is NULL on the system fd)");
         return 0;

@@ -72,10 +72,24 @@ describe("KVM_CHECK_EXTENSION (virt/kvm/kvm_main.c kvm_vm_ioctl_check_extension_
       expect(kvm.checkExtension(CAP.KVM_CAP_SIGNAL_MSI)).toBe(1);
       expect(kvm.checkExtension(CAP.KVM_CAP_IRQ_ROUTING)).toBe(KVM_MAX_IRQ_ROUTES);
       expect(KVM_MAX_IRQ_ROUTES).toBe(4096);
-      // Linux answers 1 on both (arm.c, vm.c); the model has no ioeventfd and no KVM_GET/SET_ONE_REG, so it says 0.
+      // Linux answers 1 on both (arm.c, vm.c); the model has no ioeventfd, so it says 0.
       expect(kvm.checkExtension(CAP.KVM_CAP_IOEVENTFD)).toBe(0);
-      expect(kvm.checkExtension(CAP.KVM_CAP_ONE_REG)).toBe(0);
+      // KVM_GET/SET_ONE_REG: 1 on both (arm.c and vm.c list KVM_CAP_ONE_REG).
+      expect(kvm.checkExtension(CAP.KVM_CAP_ONE_REG)).toBe(1);
     }
+  });
+
+  test("KVM_CAP_SET_GUEST_DEBUG 1 and KVM_CAP_SET_GUEST_DEBUG2 KVM_GUESTDBG_VALID_MASK on arm64 (arm.c kvm_vm_ioctl_check_extension)", () => {
+    const kvm = new Kvm({ arch: "arm64" });
+    expect(kvm.checkExtension(CAP.KVM_CAP_SET_GUEST_DEBUG)).toBe(1);
+    // ENABLE | SINGLESTEP | USE_SW_BP (1 << 16) | USE_HW (1 << 17).
+    expect(kvm.checkExtension(CAP.KVM_CAP_SET_GUEST_DEBUG2)).toBe(0x3_0003);
+  });
+
+  test("RISC-V: KVM_CAP_SET_GUEST_DEBUG 1 (vm.c kvm_vm_ioctl_check_extension, with EBREAK → KVM_EXIT_DEBUG), no KVM_CAP_SET_GUEST_DEBUG2", () => {
+    const kvm = new Kvm({ arch: "riscv64" });
+    expect(kvm.checkExtension(CAP.KVM_CAP_SET_GUEST_DEBUG)).toBe(1);
+    expect(kvm.checkExtension(CAP.KVM_CAP_SET_GUEST_DEBUG2)).toBe(0);
   });
 
   test("KVM_CAP_IRQFD_RESAMPLE: per architecture since Linux 6.4 — arm64 (arm.c) 1, RISC-V (vm.c) 0", () => {

@@ -78,6 +78,7 @@ import {
   KVM_SYSTEM_EVENT_SHUTDOWN,
   KVM_SYSTEM_EVENT_SHUTDOWN_FLAG_PSCI_OFF2,
 } from "./uapi/system-event.js";
+import { workaroundFeature } from "./arm64-spectre.js";
 
 /**
  * The versions KVM_SET_ONE_REG(KVM_REG_ARM_PSCI_VERSION) accepts for a vCPU
@@ -137,7 +138,8 @@ export function handleSmccc(
       ret[0] = ARM_SMCCC_VERSION_1_1;
       return FW_DONE;
     case ARM_SMCCC_ARCH_FEATURES_FUNC_ID:
-      ret[0] = SMCCC_RET_NOT_SUPPORTED;
+      // The Spectre workarounds answer from the host's mitigation state (arm64-spectre.ts); nothing else is advertised.
+      ret[0] = workaroundFeature((args[1] ?? 0) >>> 0) ?? SMCCC_RET_NOT_SUPPORTED;
       return FW_DONE;
   }
   const version = vm.psciVersion;

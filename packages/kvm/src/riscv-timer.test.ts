@@ -9,7 +9,7 @@
  * (kvm_riscv_delta_cycles2ns gives 0). The deadline is exact at any
  * timebase: the hrtimer is re-armed until the time has got there.
  */
-import { op } from "@irqlab/sim";
+import { EventQueue, op, Tracer, type InstantEvent } from "@irqlab/sim";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { counterDeadlineNs, counterTicks } from "./arch-counter.js";
@@ -73,6 +73,29 @@ describe("SBI set_timer (vcpu_timer.c kvm_riscv_vcpu_timer_next_event)", () => {
     expect(seen.entered).toBe(deadline + costs.wakeup + costs.interruptInjection);
     expect(seen.timeAtVector).toBeGreaterThanOrEqual(seen.target);
     expect(h.irqChip.hasPendingIrq()).toBe(false);
+  });
+
+  test("traced, the expiry's timer-level rise begins the flow the timer interrupt's take ends", () => {
+    const queue = new EventQueue();
+    const kvm = new Kvm({ arch: "riscv64", queue, tracer: new Tracer(queue, { enabled: true }) });
+    const h = kvm.createVm(0).createVcpu(0);
+    h.loadGuest({
+      main: function* () {
+        yield op.csrSet(CSR_SIE, STIP);
+        yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [1000]);
+        yield op.unmask();
+        yield op.wfi();
+        yield op.read(DONE_ADDR, 4);
+      },
+      vector: function* () {
+        yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [0xffff_ffff, 0xffff_ffff]);
+      },
+    });
+    expect(h.run().reason).toBe(KVM_EXIT_MMIO);
+    const events = kvm.tracer.events().filter((e): e is InstantEvent => e.phase === "instant");
+    const rises = events.filter((e) => e.name === "timer-level" && e.flowOut !== undefined);
+    expect(rises.map((e) => e.args)).toEqual([{ timer: "sbi", line: IRQ_S_TIMER, level: 1 }]);
+    expect(events.filter((e) => e.name === "irq-taken").map((e) => e.flowIn)).toEqual([rises[0]!.flowOut]);
   });
 
   test("a new set_timer clears a pending timer interrupt; one in the past raises it at once", () => {

@@ -6,10 +6,11 @@
  * console putchar/getchar, DBCN and the experimental and vendor ranges are
  * forwarded to userspace with KVM_EXIT_RISCV_SBI (kvm_riscv_vcpu_sbi_forward,
  * which pre-sets ret = { SBI_ERR_NOT_SUPPORTED, 0 }). Any other extension
- * returns SBI_ERR_NOT_SUPPORTED to the guest without an exit. SRST ends in
- * KVM_EXIT_SYSTEM_EVENT with the reset reason in data[0]. RFENCE succeeds
- * without effect: the model has no TLBs. Linux enables DBCN only when
- * userspace asks (ONE_REG); here it is always forwarded.
+ * returns SBI_ERR_NOT_SUPPORTED to the guest without an exit, and so does
+ * an extension the vCPU has not enabled (kvm_vcpu_sbi_find_ext; DBCN is off
+ * until the VMM enables it with KVM_SET_ONE_REG, one-reg/riscv-sbi-ext.ts).
+ * SRST ends in KVM_EXIT_SYSTEM_EVENT with the reset reason in data[0].
+ * RFENCE succeeds without effect: the model has no TLBs.
  */
 
 import {
@@ -66,6 +67,7 @@ import {
   SBI_SUCCESS,
 } from "./uapi/sbi.js";
 import { KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_SHUTDOWN } from "./uapi/system-event.js";
+import { kvmSbiExtIndex } from "./one-reg/riscv-sbi-ext.js";
 
 
 /** Whether KVM forwards extension `ext` to userspace. */
@@ -79,7 +81,16 @@ export function sbiForwarded(ext: number): boolean {
   );
 }
 
-const IN_KERNEL = new Set([SBI_EXT_BASE, SBI_EXT_TIME, SBI_EXT_IPI, SBI_EXT_RFENCE, SBI_EXT_HSM, SBI_EXT_SRST]);
+/**
+ * BASE probe_extension (kvm_sbi_ext_base_probe): 1 when an enabled extension
+ * of the vCPU claims `ext`, BASE included; none of the model's has a probe
+ * callback of its own.
+ */
+function probe(vcpu: FirmwareVcpu, ext: number): number {
+  if (ext === SBI_EXT_BASE) return 1;
+  const idx = kvmSbiExtIndex(ext);
+  return idx >= 0 && (vcpu.sbiExtOff & (1 << idx)) === 0 ? 1 : 0;
+}
 
 /**
  * Handles an ecall. `args` are a0..a5; `ret` receives [error, value].
@@ -99,10 +110,15 @@ export function handleSbi(
   const a2 = args[2] ?? 0;
   ret[0] = SBI_SUCCESS;
   ret[1] = 0;
+  const idx = kvmSbiExtIndex(ext);
+  if (idx >= 0 && (vcpu.sbiExtOff & (1 << idx)) !== 0) {
+    ret[0] = SBI_ERR_NOT_SUPPORTED; // kvm_riscv_vcpu_sbi_ecall: no enabled extension claims it
+    return FW_DONE;
+  }
   if (sbiForwarded(ext)) return FW_EXIT_USER;
   switch (ext) {
     case SBI_EXT_BASE:
-      return base(fid, a0, ret);
+      return base(vcpu, fid, a0, ret);
     case SBI_EXT_0_1_SET_TIMER:
     case SBI_EXT_TIME:
       if (ext === SBI_EXT_TIME && fid !== SBI_EXT_TIME_SET_TIMER) {
@@ -137,7 +153,7 @@ export function handleSbi(
   return FW_DONE;
 }
 
-function base(fid: number, a0: number, ret: number[]): number {
+function base(vcpu: FirmwareVcpu, fid: number, a0: number, ret: number[]): number {
   switch (fid) {
     case SBI_EXT_BASE_GET_SPEC_VERSION:
       ret[1] = KVM_SBI_SPEC_VERSION;
@@ -150,12 +166,13 @@ function base(fid: number, a0: number, ret: number[]): number {
       ret[1] = (6 << 16) | (19 << 8);
       break;
     case SBI_EXT_BASE_PROBE_EXT:
-      ret[1] = IN_KERNEL.has(a0) || sbiForwarded(a0) ? 1 : 0;
+      ret[1] = probe(vcpu, a0);
       break;
     case SBI_EXT_BASE_GET_MVENDORID:
     case SBI_EXT_BASE_GET_MARCHID:
     case SBI_EXT_BASE_GET_MIMPID:
-      ret[1] = 0;
+      // vcpu_sbi_base.c: vcpu->arch.mvendorid / marchid / mimpid (KVM_REG_RISCV_CONFIG).
+      ret[1] = vcpu.sbiMachineId(fid - SBI_EXT_BASE_GET_MVENDORID);
       break;
     default:
       ret[0] = SBI_ERR_NOT_SUPPORTED;

@@ -26,10 +26,11 @@ import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
 import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
-import { CNTPCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
+import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
-import { isArchTimerReg } from "./arch-timer/timer-uapi.js";
+import { isArchTimerReg, TIMER_PTIMER, TIMER_VTIMER } from "./arch-timer/timer-uapi.js";
 import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
+import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
@@ -286,10 +287,25 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return undefined;
   }
 
+  /**
+   * arm64 KVM_GET/SET_ONE_REG first handle a reset PSCI CPU_ON left pending,
+   * "to ensure userspace register accesses are ordered after the reset"
+   * (arch/arm64/kvm/arm.c kvm_arch_vcpu_ioctl: kvm_check_request(KVM_REQ_VCPU_RESET)
+   * → kvm_reset_vcpu).
+   */
+  protected resetIfPending(): void {
+    if ((this.requests & BIT_RESET) === 0) return;
+    this.requests &= ~BIT_RESET;
+    this.#reset();
+  }
+
   /** KVM_REQ_VCPU_RESET: restart at the CPU_ON / hart_start entry point. */
   #reset(): void {
     const t = this.resetTarget;
     this.resetTarget = undefined;
+    // kvm_reset_vcpu with reset_state.reset: PC = entry, x0 = context id. RISC-V after hart_start
+    // (kvm_riscv_vcpu_sbi_load_reset_state): PC = entry, a0 (x10) = hart id, a1 = opaque.
+    if (t !== undefined) this.resetGprs(t.entry, this.vm.arch === "arm64" ? [t.context] : [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, this.vcpuId, t.context]);
     this.frames.length = 0;
     this.masked = true;
     this.computeLeft = 0;
@@ -460,7 +476,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           }
           // The counter and MPIDR_EL1: read without a trap, values KVM set up (arch-counter.ts).
           if (op.kind === "sysreg-read" && isArchCounterReg(op.reg)) {
-            const offset = vm.timerData.counterOffset;
+            const offset = vm.timerData.offset(op.reg === CNTVCT_EL0 ? TIMER_VTIMER : TIMER_PTIMER);
             result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
             result.hi = this.wide.hi;
             if (offset !== undefined && op.reg === CNTPCT_EL0 && vm.timerData.physicalTraps) {
@@ -512,6 +528,19 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (!this.masked) this.irqCheck = true;
           this.spend(costs.instruction);
           break;
+        // Rare ops last: the cases above are compared first.
+        case "brk": {
+          if (riscv) return this.internal(op, "BRK on a RISC-V vCPU");
+          const e = this.softwareBreakpoint(op, op.pc, brkEsr(op.imm), brkEsr(op.imm));
+          if (e !== undefined) return e;
+          break;
+        }
+        case "ebreak": {
+          if (!riscv) return this.internal(op, "EBREAK on an arm64 vCPU");
+          const e = this.softwareBreakpoint(op, op.pc, 0, EXC_BREAKPOINT);
+          if (e !== undefined) return e;
+          break;
+        }
         default:
           return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);
       }

@@ -20,7 +20,7 @@ import {
   type FirmwareVcpu,
 } from "./firmware.js";
 import { CSR_EXIT_TO_USER, REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { IntrCause, VcpuExit } from "./kvm-run.js";
+import { KVM_DEBUG_ARCH_HSR_HIGH_VALID, type IntrCause, type VcpuExit } from "./kvm-run.js";
 import { handleSmccc } from "./psci.js";
 import { handleSbi } from "./sbi.js";
 import {
@@ -32,10 +32,12 @@ import {
 import { KVM_EXIT_INTR, KVM_INTERNAL_ERROR_EMULATION, exitReasonName } from "./uapi/exit-reasons.js";
 import { SMCCC_RET_NOT_SUPPORTED } from "./uapi/psci.js";
 import { KVM_SYSTEM_EVENT_SUSPEND } from "./uapi/system-event.js";
-import { CSR_SCAUSE, CSR_SEED, CSR_SSTATUS, SR_SIE } from "./uapi/sbi.js";
+import { CSR_SCAUSE, CSR_SEED, CSR_SEPC, CSR_SSTATUS, CSR_STVAL, SR_SIE } from "./uapi/sbi.js";
 import { CSR_STIMECMP, CSR_TIME, readTimeCsr } from "./riscv-time.js";
+import { EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { VcpuCore, type GuestImage } from "./vcpu-core.js";
-import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, type ExitCompletion } from "./exit-completion.js";
+import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, PENDING_SMCCC_REGS, type ExitCompletion } from "./exit-completion.js";
+import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRegs } from "./gpr-file.js";
 
 
 /** A saved guest context: the interrupted program while a vector runs. */
@@ -57,6 +59,12 @@ export const WFI_OP: GuestOp = Object.freeze({ kind: "wfi" });
 export const NO_REGS: number[] = [];
 const WFI = WFI_OP;
 const EMPTY = NO_REGS;
+/** RISC-V a0 is x10. */
+const RISCV_A0 = 10;
+/** The last legacy SBI extension id (SBI_EXT_0_1_SHUTDOWN): their calls leave a1 alone. */
+const SBI_EXT_0_1_LAST = 8;
+/** SMCCC 1.2 passes arguments in x0..x17. */
+const SMCCC_ARG_REGS = 18;
 
 /** Guest-program state and trap handling of a vCPU. */
 export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
@@ -91,6 +99,26 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** Something may have changed that makes an interrupt takeable. */
   protected irqCheck = true;
   protected readonly wide: WideValue = { hi: 0 };
+  /** vcpu->guest_debug: KVM_SET_GUEST_DEBUG's control bits, 0 when off. */
+  protected guestDebug = 0;
+  /**
+   * PC as KVM_GET/SET_ONE_REG see it (arm64 `regs.pc`, RISC-V `regs.pc`).
+   * Guests have no instruction stream, so it holds what KVM knows: the entry
+   * of the last PSCI CPU_ON / SBI hart_start reset, the address of the
+   * breakpoint a debug exit stopped at, or what the VMM last wrote. It does
+   * not advance as the guest's ops execute.
+   */
+  protected pc = 0n;
+  /**
+   * The general-purpose registers (gpr-file.ts; arm64 x0..x30 and SP, RISC-V
+   * x0..x31). The model's guests keep their values in JS variables, so only
+   * what crosses KVM lives here: an HVC/SMC's x0..x17 arguments and x0..x3
+   * results, the context id of a PSCI CPU_ON reset, and the VMM's writes.
+   */
+  /** @internal */
+  readonly gprs = newGprFile();
+  /** The breakpoint op a debug exit stopped at: executed again at re-entry unless the VMM moved PC. */
+  #debugOp: GuestOp | undefined;
   readonly #hvcRegs: number[] = [0, 0, 0, 0];
   readonly #fw: FirmwareOutcome = { type: 0, data0: 0 };
   readonly #exitCounters: { value: number }[] = [];
@@ -164,6 +192,10 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const r = this.result;
     const regs = this.#hvcRegs;
     const fid = (args[0] ?? 0) >>> 0;
+    const g = this.gprs;
+    const n = Math.min(args.length, SMCCC_ARG_REGS);
+    for (let i = 0; i < n; i++) g.num[i] = args[i]!;
+    if (g.exactMask !== 0) g.exactMask &= ~((1 << n) - 1);
     const action = this.vm.smcccFilterCount === 0 ? 0 : this.vm.smcccFilterAction(fid);
     if (action === KVM_SMCCC_FILTER_FWD_TO_USER) {
       const h = this.kvmRun.hypercall;
@@ -183,16 +215,32 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       out = handleSmccc(this.firmwareSelf, this.vm, args, regs, this.#fw);
     }
     this.spend(this.costs.hypercall);
+    // x0..x3 := the results (setGprNumber, unrolled: this runs on every HVC/SMC).
+    const num = g.num;
+    num[0] = regs[0]!;
+    num[1] = regs[1]!;
+    num[2] = regs[2]!;
+    num[3] = regs[3]!;
+    if (g.exactMask !== 0) g.exactMask &= ~0xf;
     r.regs = regs;
     r.value = regs[0]! >>> 0;
     r.hi = regs[0]! < 0 ? 0xffff_ffff : Math.floor(regs[0]! / 2 ** 32) >>> 0;
     r.error = 0;
-    return out === FW_DONE ? undefined : this.firmwareOutcome(out);
+    if (out === FW_DONE) return undefined;
+    // A call that exits (SYSTEM_SUSPEND, SYSTEM_OFF/RESET...) returns what x0..x3 hold when the
+    // vCPU runs again: the VMM may answer with KVM_SET_ONE_REG (QEMU: x0 = DENIED for SYSTEM_SUSPEND).
+    if (out === FW_SYSTEM_SUSPEND || out === FW_SYSTEM_EVENT) this.pending = PENDING_SMCCC_REGS;
+    return this.firmwareOutcome(out);
   }
 
   protected sbi(ext: number, fid: number, args: readonly number[]): VcpuExit | undefined {
     const r = this.result;
     const ret = this.#hvcRegs;
+    // The ecall's registers: a0..a5 the arguments, a6 the function, a7 the extension (x10..x17).
+    const g = this.gprs;
+    for (let i = 0; i < 6; i++) setGprNumber(g, RISCV_A0 + i, args[i] ?? 0);
+    setGprNumber(g, RISCV_A0 + 6, fid >>> 0);
+    setGprNumber(g, RISCV_A0 + 7, ext >>> 0);
     const out = handleSbi(this.firmwareSelf, this.vm, ext >>> 0, fid >>> 0, args, ret, this.#fw);
     if (out === FW_EXIT_USER) {
       const s = this.kvmRun.riscvSbi;
@@ -209,6 +257,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     r.error = ret[0]!;
     r.value = ret[1]!;
     r.hi = 0;
+    // kvm_riscv_vcpu_sbi_ecall: a0 = error and, except for legacy calls, a1 = value; SRST's exit leaves both.
+    if (out !== FW_SYSTEM_EVENT) {
+      setGprNumber(g, RISCV_A0, ret[0]!);
+      if (ext >>> 0 > SBI_EXT_0_1_LAST) setGprNumber(g, RISCV_A0 + 1, ret[1]!);
+    }
     return out === FW_DONE ? undefined : this.firmwareOutcome(out);
   }
 
@@ -272,9 +325,10 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     if (csr === CSR_STIMECMP) {
       // Sstc: the deadline in guest time; a write re-arms the timer as SBI set_timer does (riscv-time.ts).
+      // Reset value all ones (kvm_riscv_vcpu_timer_reset: next_cycles = -1, restored into vstimecmp).
       const key = -csr * 2;
-      const lo = this.sysregs.get(key) ?? 0;
-      const oldHi = this.sysregs.get(key + 1) ?? 0;
+      const lo = this.sysregs.get(key) ?? 0xffff_ffff;
+      const oldHi = this.sysregs.get(key + 1) ?? 0xffff_ffff;
       r.value = lo >>> 0;
       r.hi = oldHi >>> 0;
       const nlo = (op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value) >>> 0;
@@ -315,6 +369,108 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     this.spend(this.costs.sysregNoTrap);
     return undefined;
+  }
+
+  /**
+   * General-purpose register `i` as KVM_GET_ONE_REG reads it. While a
+   * forwarded hypercall waits for its answer, x0..x3 are also
+   * kvm_run.hypercall.regs: whichever the VMM wrote last counts.
+   */
+  protected readGpr(i: number): bigint {
+    if (i < 4 && this.pending === PENDING_HYPERCALL) syncHypercallRegs(this.gprs, this.kvmRun.hypercall.regs);
+    return gprBig(this.gprs, i);
+  }
+
+  /** KVM_SET_ONE_REG of general-purpose register `i` (kept in step with a pending hypercall's `regs`). */
+  protected writeGpr(i: number, v: bigint): void {
+    setGprBig(this.gprs, i, v);
+    if (i < 4 && this.pending === PENDING_HYPERCALL) this.kvmRun.hypercall.regs[i] = gprNumber(this.gprs, i);
+  }
+
+  /**
+   * The core-register part of kvm_reset_vcpu (arch/arm64/kvm/reset.c;
+   * RISC-V kvm_riscv_vcpu_reset): general-purpose registers zeroed, PC =
+   * `entry`, x0 / a0.. as the reset's caller gave them (PSCI CPU_ON's context
+   * id).
+   */
+  protected resetGprs(entry: number, firstRegs: readonly number[]): void {
+    this.gprs.clear();
+    this.pc = BigInt.asUintN(64, BigInt(entry));
+    for (let i = 0; i < firstRegs.length; i++) setGprNumber(this.gprs, i, firstRegs[i]!);
+    this.resetArchRegs();
+  }
+
+  /** The rest of the reset: the architecture's other ONE_REG state (arm64 PSTATE, SPSRs...). */
+  protected resetArchRegs(): void {
+    // Nothing beyond the general-purpose registers unless the architecture's bank keeps more.
+  }
+
+  /**
+   * A software breakpoint at guest address `pc` (arm64 BRK, RISC-V EBREAK).
+   * While guest debugging is on (KVM_GUESTDBG_ENABLE, whatever the other
+   * bits) the exception goes to the host — arm64: kvm_arm_setup_mdcr_el2
+   * sets MDCR_EL2.TDE whenever vcpu->guest_debug is non-zero ("Route all
+   * software debug exceptions to EL2"), then handle_exit.c
+   * kvm_handle_guest_debug; RISC-V: EXC_BREAKPOINT is no longer delegated
+   * (vcpu.c kvm_arch_vcpu_ioctl_set_guest_debug) — and KVM_RUN returns
+   * KVM_EXIT_DEBUG with PC = `pc` and, on arm64,
+   * ESR_EL2 = `hsr` in `debug.hsr`/`hsrHigh`. At the next KVM_RUN the
+   * breakpoint executes again if PC still holds `pc` (the debugger resumes
+   * without stepping over it); any other PC resumes the guest after it (the
+   * model's guests cannot branch: PC + 4 and any other address both go on
+   * with the next op). Without guest debugging the guest takes its own
+   * exception and handles it: the op returns `guestValue` (the ESR its
+   * handler reads) and the program goes on.
+   */
+  protected softwareBreakpoint(op: GuestOp, pc: number, hsr: number, guestValue: number): VcpuExit | undefined {
+    const r = this.result;
+    r.regs = EMPTY;
+    r.hi = 0;
+    r.error = 0;
+    if (this.#debugOp === op) {
+      this.#debugOp = undefined;
+      if (this.pc !== BigInt(pc)) {
+        // Stepped over by the debugger: the guest never saw the breakpoint.
+        r.value = 0;
+        return undefined;
+      }
+    }
+    const arm = this.vm.arch === "arm64";
+    // guestDebug is 0 unless KVM_GUESTDBG_ENABLE is set; on both architectures that alone routes the breakpoint to the host.
+    if (this.guestDebug !== 0) {
+      this.pc = BigInt(pc);
+      const d = this.kvmRun.debug;
+      d.hsr = arm ? hsr >>> 0 : 0;
+      d.hsrHigh = 0;
+      d.far = 0;
+      d.flags = arm ? KVM_DEBUG_ARCH_HSR_HIGH_VALID : 0;
+      this.#debugOp = op;
+      this.replay = op;
+      return this.exit(d, this.costs.exitToUserspace);
+    }
+    if (!arm) this.#delegatedBreakpoint(pc);
+    r.value = guestValue >>> 0;
+    this.spend(this.costs.instruction);
+    return undefined;
+  }
+
+  /**
+   * RISC-V: EBREAK delegated to the guest (hedeleg.EXC_BREAKPOINT) sets its
+   * trap CSRs as the hart does: scause = 3, sepc = the address, stval = the
+   * address (QEMU's choice; the privileged spec also allows 0). The model's
+   * guest handles it within the op and goes on after it (its handler's
+   * sepc += 4).
+   */
+  #delegatedBreakpoint(pc: number): void {
+    const s = this.sysregs;
+    const lo = pc >>> 0;
+    const hi = Math.floor(pc / 2 ** 32) >>> 0;
+    s.set(-CSR_SCAUSE * 2, EXC_BREAKPOINT);
+    s.set(-CSR_SCAUSE * 2 + 1, 0);
+    s.set(-CSR_SEPC * 2, lo);
+    s.set(-CSR_SEPC * 2 + 1, hi);
+    s.set(-CSR_STVAL * 2, lo);
+    s.set(-CSR_STVAL * 2 + 1, hi);
   }
 
   /** The vCPU as the firmware handlers see it. */
@@ -360,6 +516,8 @@ function exitArgs(e: VcpuExit): Record<string, string | number | boolean> {
       return { addr: `0x${e.physAddr.toString(16)}`, len: e.len, write: e.isWrite };
     case 3:
       return { nr: `0x${e.nr.toString(16)}`, flags: e.flags };
+    case 4:
+      return { hsr: `0x${e.hsr.toString(16)}` };
     case 24:
       return { type: e.type, data0: e.data[0] ?? 0 };
     case 9:

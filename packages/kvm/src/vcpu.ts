@@ -31,10 +31,19 @@ import {
   MP_STATES_ARM64,
   MP_STATES_RISCV,
 } from "./uapi/mp-state.js";
-import { IRQ_S_EXT, IRQ_S_TIMER } from "./uapi/sbi.js";
+import { CSR_SIP, CSR_SSTATUS, IRQ_S_EXT, IRQ_S_TIMER, SR_SIE } from "./uapi/sbi.js";
 import type { GuestImage } from "./vcpu-core.js";
 import { VcpuRunLoop } from "./vcpu-run-loop.js";
-import { timeDeadlineNs } from "./riscv-time.js";
+import { CSR_STIMECMP, readTimeCsr, timeDeadlineNs } from "./riscv-time.js";
+import { createRiscvRegs, type RiscvOneRegVcpu } from "./one-reg/riscv-regs.js";
+import { RISCV_SBI_EXT_OFF_AT_RESET } from "./one-reg/riscv-sbi-ext.js";
+import { REG_NOT_HANDLED } from "./irqchip.js";
+import type { RunOptions, VcpuExit } from "./kvm-run.js";
+import { createArm64Regs, type Arm64RegVcpu, type Arm64Regs } from "./one-reg/arm64-regs.js";
+import type { OneRegBank } from "./one-reg/one-reg-bank.js";
+import { KVM_REG_ARCH_MASK, KVM_REG_ARM64, formatRegId, kvmRegMax } from "./one-reg/one-reg-id.js";
+import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
+import { KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_VALID_MASK_ARM64 } from "./uapi/guest-debug.js";
 
 /** struct kvm_vcpu_init: the target and the feature bitmap. */
 export interface KvmVcpuInit {
@@ -62,9 +71,26 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #pmuIrq = -1;
   #pmuInit = false;
   #timerEvent = -1;
+  #ranAtLeastOnce = false;
+  #sbiExtOff = RISCV_SBI_EXT_OFF_AT_RESET;
+  /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them. */
+  readonly #machineIds = [0n, 0n, 0n];
+  #regs: OneRegBank | undefined;
+  #arm64Regs: Arm64Regs | undefined;
   readonly #timerFire = (): void => {
     this.#timerEvent = -1;
-    this.chip.setIrqLine(IRQ_S_TIMER, true);
+    const tr = this.tracer;
+    if (!tr.enabled) {
+      this.chip.setIrqLine(IRQ_S_TIMER, true);
+      return;
+    }
+    // kvm_riscv_vcpu_hrtimer_expired → kvm_riscv_vcpu_set_interrupt(IRQ_VS_TIMER): the raise its flow starts at.
+    const prev = tr.beginCause(this.track, "timer", "timer-level", { timer: "sbi", line: IRQ_S_TIMER, level: 1 });
+    try {
+      this.chip.setIrqLine(IRQ_S_TIMER, true);
+    } finally {
+      tr.endCause(prev);
+    }
   };
 
   /** arm64 MPIDR_EL1 of this vCPU (Linux's reset_mpidr). */
@@ -90,6 +116,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   loadGuest(image: GuestImage, bootRegs: readonly number[] = []): void {
     this.image = image;
     this.bootRegs = Object.freeze([...bootRegs]);
+    // RISC-V: the VMM's KVM_SET_ONE_REG of a0.. (x10..), which KVM_GET_ONE_REG then reads back.
+    if (this.vm.arch === "riscv64") bootRegs.forEach((v, i) => { this.writeGpr(10 + i, BigInt.asUintN(64, BigInt(v))); });
     this.#resetProgram();
   }
 
@@ -152,6 +180,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     // kvm_reset_vcpu(): architectural reset; the guest restarts from its image.
     this.#resetProgram();
     this.sysregs.clear();
+    this.resetGprs(0, []);
     this.archTimer?.reset();
     this.requests = 0;
     this.pending = 0;
@@ -175,6 +204,211 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       if (unknown !== 0) this.vm.fail("ENOENT", io, `unknown feature bits 0x${(unknown >>> 0).toString(16)} in features[${i}]`);
     });
     return words[0] ?? 0;
+  }
+
+  // ---- KVM_GET/SET_ONE_REG, KVM_GET_REG_LIST, KVM_SET_GUEST_DEBUG -----------
+
+  /**
+   * KVM_GET_ONE_REG: the register `id` names (ids: one-reg/one-reg-id.ts and
+   * the architecture's bank). ENOEXEC on an arm64 vCPU before
+   * KVM_ARM_VCPU_INIT, EINVAL for an id of another architecture, then the
+   * bank's errnos (ENOENT for a register it does not have).
+   */
+  getOneReg(id: bigint): bigint {
+    return this.#oneRegs("KVM_GET_ONE_REG", id).get(id);
+  }
+
+  /** KVM_SET_ONE_REG: as {@link Vcpu.getOneReg}; EINVAL for a value wider than the id's size. */
+  setOneReg(id: bigint, value: bigint): void {
+    const bank = this.#oneRegs("KVM_SET_ONE_REG", id);
+    if (value < 0n || value > kvmRegMax(id)) this.vm.fail("EINVAL", "KVM_SET_ONE_REG", `value 0x${value.toString(16)} does not fit ${formatRegId(id)}`);
+    bank.set(id, value);
+  }
+
+  /**
+   * KVM_GET_REG_LIST: the ids of every register, in Linux's order. `n` is
+   * struct kvm_reg_list's n: fewer than the registers is E2BIG (Linux then
+   * reports the count in n; here the error names it). ENOEXEC on an arm64
+   * vCPU before KVM_ARM_VCPU_INIT.
+   */
+  getRegList(n?: number): bigint[] {
+    const io = "KVM_GET_REG_LIST";
+    if (!this.initialized) this.vm.fail("ENOEXEC", io, `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
+    const ids = this.#bank().list();
+    if (n !== undefined && n < ids.length) this.vm.fail("E2BIG", io, `n = ${n}, but the vCPU has ${ids.length} registers`);
+    return [...ids];
+  }
+
+  /**
+   * KVM_SET_GUEST_DEBUG with `control` (KVM_GUESTDBG_*). Without
+   * KVM_GUESTDBG_ENABLE debugging is off and the other bits are dropped.
+   * arm64 (guest.c kvm_arch_vcpu_ioctl_set_guest_debug): a bit outside
+   * KVM_GUESTDBG_VALID_MASK is EINVAL. RISC-V (vcpu.c) checks no bits.
+   * While debugging is on, a software breakpoint (BrkOp) stops the vCPU with
+   * KVM_EXIT_DEBUG (VcpuTraps.softwareBreakpoint). SINGLESTEP and USE_HW
+   * are accepted as Linux accepts them but have no effect: the model's
+   * guests have no instruction addresses to step through or to match
+   * against `kvm_guest_debug.arch`'s hardware breakpoints.
+   */
+  setGuestDebug(control: number): void {
+    const io = "KVM_SET_GUEST_DEBUG";
+    if (!Number.isInteger(control) || control < 0 || control > 0xffff_ffff) this.vm.fail("EINVAL", io, `control ${control} is not a u32`);
+    if (this.vm.arch === "arm64" && (control & ~KVM_GUESTDBG_VALID_MASK_ARM64) !== 0) {
+      this.vm.fail("EINVAL", io, `control bits 0x${((control & ~KVM_GUESTDBG_VALID_MASK_ARM64) >>> 0).toString(16)} are not valid on arm64`);
+    }
+    this.guestDebug = (control & KVM_GUESTDBG_ENABLE) !== 0 ? control >>> 0 : 0;
+  }
+
+  /** The bank for a ONE_REG access to `id`, after the ioctl's own checks (arm.c / vcpu.c kvm_arch_vcpu_ioctl). */
+  #oneRegs(io: string, id: bigint): OneRegBank {
+    const arm = this.vm.arch === "arm64";
+    if (!this.initialized) this.vm.fail("ENOEXEC", io, `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
+    // arm64 kvm_arm_get_reg checks the architecture; RISC-V's handlers only look at the type (an alien id is ENOENT).
+    if (arm && (id & KVM_REG_ARCH_MASK) !== KVM_REG_ARM64) this.vm.fail("EINVAL", io, `${formatRegId(id)} is not a ${this.vm.arch} register id`);
+    if (arm) this.resetIfPending();
+    return this.#bank();
+  }
+
+  #bank(): OneRegBank {
+    if (this.#regs !== undefined) return this.#regs;
+    if (this.vm.arch === "riscv64") {
+      this.#regs = this.#riscvBank();
+      return this.#regs;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's PC accessors forward to this vCPU
+    const self = this;
+    const view: Arm64RegVcpu = {
+      vm: this.vm,
+      get pc() {
+        return self.pc;
+      },
+      set pc(v: bigint) {
+        self.pc = v;
+      },
+      readGpr: (i) => this.readGpr(i),
+      writeGpr: (i, v) => { this.writeGpr(i, v); },
+      archTimers: () => (this.archTimer ??= new VcpuArchTimer(this)),
+      fail: (code, io, detail) => this.vm.fail(code, io, detail),
+    };
+    this.#arm64Regs = createArm64Regs(view);
+    this.#regs = this.#arm64Regs;
+    return this.#regs;
+  }
+
+  /** The RISC-V bank (one-reg/riscv-regs.ts) with its view of this vCPU's vcpu->arch state. */
+  #riscvBank(): OneRegBank {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the view's accessors forward to this vCPU
+    const self = this;
+    const view: RiscvOneRegVcpu = {
+      fail: (code, io, detail) => this.vm.fail(code, io, detail),
+      get ranAtLeastOnce() {
+        return self.#ranAtLeastOnce;
+      },
+      get pc() {
+        return self.pc;
+      },
+      set pc(v: bigint) {
+        self.pc = v;
+      },
+      readGpr: (i) => this.readGpr(i),
+      writeGpr: (i, v) => {
+        this.writeGpr(i, v);
+      },
+      readCsr: (csr) => this.#readVsCsr(csr),
+      writeCsr: (csr, v) => {
+        this.#writeVsCsr(csr, v);
+      },
+      // hvip: what KVM injected — not VSTIP, which Sstc's vstimecmp drives.
+      get injectedIrqs() {
+        return Number(self.#readVsCsr(CSR_SIP)) & ~(1 << IRQ_S_TIMER);
+      },
+      setInjectedIrq: (cause, level) => {
+        this.chip.setIrqLine(cause, level);
+      },
+      timebaseHz: this.vm.timebaseHz,
+      get guestTime() {
+        const lo = readTimeCsr(self.queue.now, self.vm.counterEpoch, self.vm.timebaseHz, self.wide);
+        return (BigInt(self.wide.hi) << 32n) | BigInt(lo);
+      },
+      setGuestTime: (t) => {
+        this.vm.setRiscvGuestTime(t);
+      },
+      get timerCompare() {
+        const key = -CSR_STIMECMP * 2;
+        return (BigInt(self.sysregs.get(key + 1) ?? 0xffff_ffff) << 32n) | BigInt(self.sysregs.get(key) ?? 0xffff_ffff);
+      },
+      setTimerCompare: (v) => {
+        const lo = Number(v & 0xffff_ffffn);
+        const hi = Number(v >> 32n);
+        this.sysregs.set(-CSR_STIMECMP * 2, lo);
+        this.sysregs.set(-CSR_STIMECMP * 2 + 1, hi);
+        this.setTimer(hi * 2 ** 32 + lo);
+      },
+      get sbiExtOff() {
+        return self.#sbiExtOff;
+      },
+      set sbiExtOff(v: number) {
+        self.#sbiExtOff = v;
+      },
+      machineIds: this.#machineIds,
+    };
+    return createRiscvRegs(view);
+  }
+
+  /** A VS-level CSR as the guest's csrr reads it: the irqchip's (sie, sip, siselect...) or the vCPU's own. */
+  #readVsCsr(csr: number): bigint {
+    const c = this.chip;
+    let lo: number;
+    let hi: number;
+    if (c.handlesCsr(csr) !== REG_NOT_HANDLED) {
+      lo = c.csr("csrrs", csr, 0, 0, this.wide);
+      hi = this.wide.hi;
+    } else {
+      lo = this.sysregs.get(-csr * 2) ?? 0;
+      hi = this.sysregs.get(-csr * 2 + 1) ?? 0;
+      if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
+    }
+    return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+  }
+
+  /** A VS-level CSR written as the guest's csrw would (KVM loads guest_csr at the next entry). */
+  #writeVsCsr(csr: number, v: bigint): void {
+    const lo = Number(v & 0xffff_ffffn);
+    const hi = Number(v >> 32n);
+    if (this.chip.handlesCsr(csr) !== REG_NOT_HANDLED) {
+      this.chip.csr("csrrw", csr, lo, hi, this.wide);
+      return;
+    }
+    this.sysregs.set(-csr * 2, lo);
+    this.sysregs.set(-csr * 2 + 1, hi);
+    if (csr === CSR_SSTATUS) {
+      this.masked = (lo & SR_SIE) === 0;
+      if (!this.masked) this.irqCheck = true;
+    }
+  }
+
+  /**
+   * KVM_RUN. RISC-V first marks the vCPU as having run
+   * (kvm_arch_vcpu_ioctl_run: vcpu->arch.ran_atleast_once), which freezes
+   * its ISA and SBI extensions and machine ids for KVM_SET_ONE_REG.
+   */
+  override run(arg = 0, options?: RunOptions): VcpuExit {
+    if (arg === 0 && !this.vm.dead) this.#ranAtLeastOnce = true;
+    return super.run(arg, options);
+  }
+
+  /** FirmwareVcpu: the SBI extensions the guest may not call (KVM_REG_RISCV_SBI_EXT writes change it). */
+  get sbiExtOff(): number {
+    return this.#sbiExtOff;
+  }
+
+  /** @internal FirmwareVcpu: SBI BASE get_mvendorid (0), get_marchid (1), get_mimpid (2): the CONFIG registers' values. */
+  sbiMachineId(which: number): number {
+    return Number(this.#machineIds[which] ?? 0n);
+  }
+
+  protected override resetArchRegs(): void {
+    this.#arm64Regs?.reset();
   }
 
   /**
@@ -276,9 +510,15 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.powerOff();
   }
 
-  /** @internal The VM's counter offset changed (KVM_ARM_SET_COUNTER_OFFSET): re-evaluate the timers. */
+  /**
+   * @internal The VM's counter offset changed (KVM_ARM_SET_COUNTER_OFFSET, RISC-V TIMER `time`):
+   * re-evaluate the timers. RISC-V: vstimecmp now compares against the new time.
+   */
   countersChanged(): void {
     this.archTimer?.countersChanged();
+    const key = -CSR_STIMECMP * 2;
+    const lo = this.sysregs.get(key);
+    if (this.vm.arch === "riscv64" && lo !== undefined) this.setTimer((this.sysregs.get(key + 1) ?? 0) * 2 ** 32 + lo);
   }
 
   /** @internal Asserts a line of this vCPU's irqchip (SBI IPI). */
@@ -291,12 +531,21 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
    * the next one at `ticks` of the VM's timebase (kvm_riscv_vcpu_timer_next_event).
    */
   setTimer(ticks: number): void {
+    // Sstc host: SBI set_timer writes vstimecmp too (kvm_riscv_vcpu_update_vstimecmp), which the
+    // guest's stimecmp and ONE_REG's TIMER compare read. A stimecmp write stored its exact value already.
+    const key = -CSR_STIMECMP * 2;
+    const s = this.sysregs;
+    if ((s.get(key + 1) ?? -1) * 2 ** 32 + (s.get(key) ?? -1) !== ticks) {
+      s.set(key, ticks >>> 0);
+      s.set(key + 1, Math.floor(ticks / 2 ** 32) >>> 0);
+    }
     const q = this.queue;
     if (this.#timerEvent >= 0) q.cancel(this.#timerEvent);
     this.#timerEvent = -1;
     this.chip.setIrqLine(IRQ_S_TIMER, false);
-    // The deadline is in guest time, which starts at the VM's creation (riscv-time.ts).
-    const t = timeDeadlineNs(ticks, this.vm.counterEpoch, this.vm.timebaseHz);
+    // The deadline is in guest time, which starts at the VM's creation (riscv-time.ts) unless TIMER
+    // `time` moved it; measured from the epoch, as that can lie before 0 and give a deadline in the past.
+    const t = timeDeadlineNs(ticks, 0, this.vm.timebaseHz) + this.vm.counterEpoch;
     if (ticks < 0 || !Number.isSafeInteger(t)) return;
     this.#timerEvent = q.schedule(Math.max(q.now, t), this.#timerFire, undefined);
   }

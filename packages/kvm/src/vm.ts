@@ -12,6 +12,7 @@
  * exit to the VMM), the cost model and the runnable policy.
  */
 
+import { SmcccFeatures } from "./smccc-features.js";
 import { ConfigError, GuestMemory, MmioBus, type EventQueue, type Tracer, type TrackId } from "@irqlab/sim";
 import type { CostModel } from "./cost-model.js";
 import { Device, type DeviceAttr } from "./device.js";
@@ -39,6 +40,7 @@ import {
 import { KVM_CAP_ARM_SYSTEM_SUSPEND, KVM_CAP_HALT_POLL, KVM_CAP_MSI_DEVID } from "./uapi/capabilities.js";
 import { PSCI_VERSIONS } from "./psci.js";
 import { KVM_ARM_PSCI_LATEST } from "./uapi/psci.js";
+import { counterDeadlineNs } from "./arch-counter.js";
 import { ArchTimerVmData, type KvmArmCounterOffset } from "./arch-timer/timer-vm-data.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { Vcpu } from "./vcpu.js";
@@ -116,14 +118,23 @@ export class Vm implements FirmwareVm {
   readonly timebaseHz: number;
   /** arm64 CNTFRQ_EL0 in Hz (arch-counter.ts). */
   readonly counterHz: number;
-  /** Virtual time of KVM_CREATE_VM: the guest's CNTVCT_EL0 counts from here (kvm_timer_init_vm's offset). */
-  readonly counterEpoch: number;
+  /**
+   * Virtual time of KVM_CREATE_VM: the guest's CNTVCT_EL0 / RISC-V `time`
+   * counts from here (kvm_timer_init_vm's offset; RISC-V
+   * kvm_riscv_guest_timer_init's time_delta). RISC-V's TIMER `time` register
+   * moves it ({@link Vm.setRiscvGuestTime}).
+   */
+  get counterEpoch(): number {
+    return this.#counterEpoch;
+  }
   /** KVM_CAP_HALT_POLL's value: the maximum halt-polling window (0 = off). */
   haltPollMaxNs = 0;
   /** FirmwareVm: arm64 kvm->arch.psci_version, KVM_ARM_PSCI_LATEST until {@link Vm.setPsciVersion}. */
   psciVersion = KVM_ARM_PSCI_LATEST;
   /** FirmwareVm: KVM_CAP_ARM_SYSTEM_SUSPEND was enabled (PSCI SYSTEM_SUSPEND exits to the VMM). */
   systemSuspendEnabled = false;
+  /** arm64 kvm->arch.smccc_feat: the firmware feature bitmaps (smccc-features.ts). */
+  readonly smcccFeatures = new SmcccFeatures();
   /** arm64 kvm->arch.timer_data: the timers' PPIs (arch-timer/timer-vm-data.ts). */
   readonly timerData = new ArchTimerVmData();
   /** Set by KVM_REQ_VM_DEAD; every KVM_RUN then fails with EIO. */
@@ -136,6 +147,7 @@ export class Vm implements FirmwareVm {
   readonly #filters: { base: number; end: number; action: number }[] = [];
   #supportedPmu = -1;
   #ran = false;
+  #counterEpoch: number;
   #irqchip: VmIrqChip | undefined;
   readonly #irqfds: VmIrqfds;
 
@@ -152,7 +164,7 @@ export class Vm implements FirmwareVm {
     this.runnablePolicy = setup.runnablePolicy;
     this.timebaseHz = setup.timebaseHz;
     this.counterHz = setup.counterHz;
-    this.counterEpoch = kvm.queue.now;
+    this.#counterEpoch = kvm.queue.now;
     this.#irqfds = new VmIrqfds(this);
   }
 
@@ -445,6 +457,21 @@ export class Vm implements FirmwareVm {
   armPreferredTarget(): { target: number; features: number } {
     if (this.arch !== "arm64") this.fail("ENOTTY", "KVM_ARM_PREFERRED_TARGET", "an arm64 ioctl");
     return { target: KVM_ARM_TARGET_GENERIC_V8, features: 0 };
+  }
+
+  /**
+   * @internal RISC-V KVM_SET_ONE_REG of TIMER `time`: kvm->arch.timer.time_delta
+   * := ticks − the host's count, for every vCPU of the VM — the guest's
+   * `time` reads `ticks` now and counts on from there; each vCPU's timer is
+   * re-evaluated against it (vstimecmp compares with the new time). EINVAL
+   * where the offset leaves the model's 2^53 ns clock, which Linux's u64
+   * arithmetic has no counterpart of.
+   */
+  setRiscvGuestTime(ticks: bigint): void {
+    const ns = ticks > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : counterDeadlineNs(Number(ticks), 0, this.timebaseHz);
+    if (ns < 0) this.fail("EINVAL", "KVM_SET_ONE_REG", `time ${ticks} is beyond the model's clock range`);
+    this.#counterEpoch = this.queue.now - ns;
+    for (const v of this.#vcpus) v.countersChanged();
   }
 
   // ---- for the run loop -----------------------------------------------------

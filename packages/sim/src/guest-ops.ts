@@ -125,6 +125,32 @@ export interface IrqMaskOp {
   readonly kind: "irq-mask" | "irq-unmask";
 }
 
+/**
+ * An Arm BRK #imm (a software breakpoint) at guest address `pc`. Guests have
+ * no instruction stream, so the op names the address the instruction would
+ * sit at: that is what a debugger sees as PC when the breakpoint stops the
+ * vCPU, and what it compares against its breakpoint table. `imm` is the
+ * 16-bit comment field (ESR_ELx.ISS of the exception). The result's `value`
+ * is the ESR of the breakpoint exception when the guest takes it itself.
+ */
+export interface BrkOp {
+  readonly kind: "brk";
+  readonly imm: number;
+  readonly pc: number;
+}
+
+/**
+ * A RISC-V EBREAK (a software breakpoint) at guest address `pc`, named as
+ * {@link BrkOp} names its address. The 4-byte encoding: a debugger steps
+ * over it with PC + 4 (C.EBREAK is not modelled). The result's `value` is
+ * the exception cause (scause 3, breakpoint) when the guest takes the
+ * breakpoint itself.
+ */
+export interface EbreakOp {
+  readonly kind: "ebreak";
+  readonly pc: number;
+}
+
 /** Any architectural operation a guest can yield. */
 export type GuestOp =
   | MmioReadOp
@@ -136,14 +162,20 @@ export type GuestOp =
   | HypercallOp
   | SbiCallOp
   | ComputeOp
-  | IrqMaskOp;
+  | IrqMaskOp
+  | BrkOp
+  | EbreakOp;
 
 /**
  * What an op returns to the guest. One object, reused between ops by the
  * executor: copy out what you need before yielding again.
  */
 export interface GuestResult {
-  /** A read's value (low 32 bits for 64-bit reads); x0 of an HVC/SMC; sbiret.value of an SBI call. */
+  /**
+   * A read's value (low 32 bits for 64-bit reads); x0 of an HVC/SMC;
+   * sbiret.value of an SBI call; the ESR (arm64) or scause (RISC-V) of a
+   * breakpoint the guest took itself.
+   */
   value: number;
   /** High 32 bits of a 64-bit read; 0 otherwise. */
   hi: number;
@@ -234,6 +266,14 @@ export const op = {
   /** Spin for at most `ns` nanoseconds, until an interrupt is taken (a poll of a flag the handler sets). */
   spin(ns: Nanoseconds): ComputeOp {
     return { kind: "compute", ns, untilInterrupt: true };
+  },
+  /** BRK #imm at guest address `pc` (a software breakpoint; `imm` is 16 bits). */
+  brk(imm: number, pc: number): BrkOp {
+    return { kind: "brk", imm: imm & 0xffff, pc };
+  },
+  /** EBREAK at guest address `pc` (RISC-V software breakpoint). */
+  ebreak(pc: number): EbreakOp {
+    return { kind: "ebreak", pc };
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {

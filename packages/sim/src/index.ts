@@ -58,4 +58,6 @@ export {
   type SbiCallOp,
   type ComputeOp,
   type IrqMaskOp,
+  type BrkOp,
+  type EbreakOp,
 } from "./guest-ops.js";

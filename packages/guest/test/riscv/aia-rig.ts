@@ -217,6 +217,8 @@ export class AiaRig {
       case "smc":
       case "sysreg-read":
       case "sysreg-write":
+      case "brk":
+      case "ebreak":
         throw new Error(`cpu${cpu}: ${op.kind} is not handled by the AIA rig`);
     }
   }

@@ -7,14 +7,17 @@
  * has reached the compare value (kvm_timer_should_fire: ENABLE set, IMASK
  * clear, CVAL ≤ counter). The counter is the guest's virtual count
  * (CNTVCT_EL0, starting at VM creation: arch-counter.ts) for the vtimer and
- * the host's physical count (CNTPCT_EL0, offset 0) for the ptimer. Once
- * KVM_ARM_SET_COUNTER_OFFSET has set a VM-wide offset, both count the host's
- * ticks minus it, modulo 2^64, and are compared in 64-bit arithmetic.
+ * the host's physical count (CNTPCT_EL0, offset 0) for the ptimer. Once an
+ * offset other than KVM's default has been set for a counter (a write of
+ * KVM_REG_ARM_TIMER_CNT / _PTIMER_CNT, KVM_ARM_SET_COUNTER_OFFSET), it
+ * counts the host's ticks minus that offset, modulo 2^64, compared in 64-bit
+ * arithmetic.
  *
  * Each change of CTL or CVAL re-evaluates the output at once, as
  * timer_emulate() does for an emulated timer; while the timer can fire but
  * the counter has not got there, one event waits on the VM's event queue at
- * the first nanosecond the counter reaches CVAL. That event plays the part
+ * the first nanosecond the counter reaches CVAL (and, while it fires on an
+ * offset counter close to 2^64, one at the wrap that lowers it again). That event plays the part
  * of the host's timer interrupt for a running vCPU (kvm_arch_timer_handler)
  * and of the background hrtimer for a blocked one (kvm_timer_blocking →
  * kvm_bg_timer_expire): either way the output rises at that instant and
@@ -35,8 +38,8 @@ export interface ArchTimerClock {
   readonly counterEpoch: number;
   /** The counter frequency (CNTFRQ_EL0). */
   readonly counterHz: number;
-  /** The VM-wide offset KVM_ARM_SET_COUNTER_OFFSET set, or undefined. */
-  readonly counterOffset: bigint | undefined;
+  /** The VM-wide offset of timer `index`'s counter (voffset, poffset), or undefined while it is KVM's default. */
+  offsetOf(index: number): bigint | undefined;
   /** The timer's output changed to `level`. */
   outputChanged(timer: ArchTimerContext, level: boolean): void;
   /** The timer's event fired (for traces). */
@@ -54,7 +57,8 @@ export class ArchTimerContext {
   #event = -1;
   readonly #fire = (): void => {
     this.#event = -1;
-    this.clock.fired(this);
+    // An expiry, unless this is the wrap of a firing timer's counter.
+    if (!this.#level) this.clock.fired(this);
     this.update();
   };
 
@@ -74,7 +78,7 @@ export class ArchTimerContext {
     return this.#event >= 0;
   }
 
-  /** The counter this timer compares against at virtual time `now`, while the VM has no counter offset. */
+  /** The counter this timer compares against at virtual time `now`, while its offset is KVM's default. */
   counter(now: number): number {
     const c = this.clock;
     return this.index === TIMER_VTIMER ? counterTicks(now - c.counterEpoch, c.counterHz) : counterTicks(now, c.counterHz);
@@ -93,7 +97,7 @@ export class ArchTimerContext {
   /** The timer condition: counter ≥ CVAL (unsigned 64-bit). */
   met(now: number): boolean {
     const c = this.clock;
-    const off = c.counterOffset;
+    const off = c.offsetOf(this.index);
     if (off === undefined) return this.counter(now) >= this.cval;
     return offsetCounter(now, c.counterHz, off) >= this.cvalBig;
   }
@@ -112,7 +116,8 @@ export class ArchTimerContext {
   /** TVAL as the guest reads it: CVAL − counter, low 32 bits (the upper half of the register is RES0). */
   readTval(now: number): number {
     const c = this.clock;
-    if (c.counterOffset !== undefined) return Number(BigInt.asUintN(32, this.cvalBig - offsetCounter(now, c.counterHz, c.counterOffset)));
+    const off = c.offsetOf(this.index);
+    if (off !== undefined) return Number(BigInt.asUintN(32, this.cvalBig - offsetCounter(now, c.counterHz, off)));
     return (this.cvalLo - (this.counter(now) % TWO_32)) >>> 0;
   }
 
@@ -132,8 +137,9 @@ export class ArchTimerContext {
   /** TVAL write: CVAL = counter + the value sign-extended from 32 bits (kvm_arm_timer_write TIMER_REG_TVAL). */
   writeTval(now: number, value: number): void {
     const c = this.clock;
-    if (c.counterOffset !== undefined) {
-      const u = BigInt.asUintN(64, offsetCounter(now, c.counterHz, c.counterOffset) + BigInt(value | 0));
+    const off = c.offsetOf(this.index);
+    if (off !== undefined) {
+      const u = BigInt.asUintN(64, offsetCounter(now, c.counterHz, off) + BigInt(value | 0));
       this.writeCval(Number(u & 0xffff_ffffn), Number(u >> 32n));
       return;
     }
@@ -167,8 +173,9 @@ export class ArchTimerContext {
       this.#level = fire;
       this.clock.outputChanged(this, fire);
     }
-    if (!can || fire) return;
-    const t = this.#deadline();
+    if (!can) return;
+    // Firing: the condition holds until the counter wraps past 2^64 (only an offset counter gets there).
+    const t = fire ? this.#wrapDeadline() : this.#deadline();
     if (t >= 0) this.#event = q.schedule(Math.max(now, t), this.#fire, undefined);
   }
 
@@ -178,10 +185,25 @@ export class ArchTimerContext {
     this.update();
   }
 
+  /**
+   * While the condition holds: the first virtual nanosecond at which the
+   * counter wraps to 0 and drops below CVAL again (the comparison is
+   * unsigned: Arm ARM D11.2.4), or -1 if that is beyond 2^53 ns or never
+   * (CVAL 0, or KVM's default offsets, which start the counters near 0).
+   */
+  #wrapDeadline(): number {
+    const c = this.clock;
+    const off = c.offsetOf(this.index);
+    if (off === undefined || this.cvalBig === 0n) return -1;
+    const now = c.queue.now;
+    const target = BigInt(counterTicks(now, c.counterHz)) + ((1n << 64n) - offsetCounter(now, c.counterHz, off));
+    return target > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : counterDeadlineNs(Number(target), 0, c.counterHz);
+  }
+
   /** The first virtual nanosecond at which the counter reaches CVAL, or -1 if never (beyond 2^53 ns). */
   #deadline(): number {
     const c = this.clock;
-    const off = c.counterOffset;
+    const off = c.offsetOf(this.index);
     if (off === undefined) return counterDeadlineNs(this.cval, this.index === TIMER_VTIMER ? c.counterEpoch : 0, c.counterHz);
     // The counter is below CVAL (else the timer would have fired): it gets there after CVAL − count more host ticks.
     const now = c.queue.now;

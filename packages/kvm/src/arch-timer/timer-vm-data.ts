@@ -11,6 +11,10 @@
  *   validate the IRQ unicity before we run, so take it at face value".
  * - KVM_GET_DEVICE_ATTR returns it (ENXIO for an unknown attribute);
  *   KVM_HAS_DEVICE_ATTR answers 0 for the four timer attributes.
+ * - KVM_SET_ONE_REG of KVM_REG_ARM_TIMER_CNT / _PTIMER_CNT (arch_timer.c
+ *   kvm_arm_timer_set_reg → timer_set_offset) sets voffset / poffset to the
+ *   host count minus the value, for the whole VM, unless
+ *   KVM_ARM_SET_COUNTER_OFFSET was used: then the write is ignored.
  * - KVM_ARM_SET_COUNTER_OFFSET (kvm_vm_ioctl_set_counter_offset, Linux
  *   6.4+, KVM_CAP_COUNTER_OFFSET): EINVAL unless `reserved` is 0; then the
  *   offset applies to both views — CNTVCT_EL0 and CNTPCT_EL0 read the host
@@ -51,9 +55,22 @@ export interface KvmArmCounterOffset {
 export class ArchTimerVmData {
   /** kvm->arch.timer_data.ppi[], by enum kvm_arch_timers. */
   readonly ppi: number[] = [...DEFAULT_TIMER_PPIS];
-  /** The offset KVM_ARM_SET_COUNTER_OFFSET set (voffset = poffset), or undefined: KVM's default offsets. */
-  counterOffset: bigint | undefined;
+  /**
+   * kvm->arch.timer_data.voffset: the virtual counter is the host count minus
+   * it. Undefined while it is KVM's default, the host count at KVM_CREATE_VM
+   * (kvm_timer_init_vm), so that the virtual counter starts at 0 then.
+   */
+  voffset: bigint | undefined;
+  /** kvm->arch.timer_data.poffset: the physical counter's offset; undefined while it is 0, the default. */
+  poffset: bigint | undefined;
+  /** KVM_ARCH_FLAG_VM_COUNTER_OFFSET: KVM_ARM_SET_COUNTER_OFFSET set both offsets; counter writes are ignored since. */
+  vmCounterOffset = false;
   #immutable = false;
+
+  /** The offset of timer `index`'s counter (TIMER_VTIMER: voffset, else poffset), undefined while it is the default. */
+  offset(index: number): bigint | undefined {
+    return index === TIMER_VTIMER ? this.voffset : this.poffset;
+  }
 
   /** kvm_vm_ioctl_set_counter_offset: EINVAL for a non-zero `reserved` or an offset that is not a u64. */
   setCounterOffset(o: KvmArmCounterOffset): void {
@@ -61,7 +78,19 @@ export class ArchTimerVmData {
     if (BigInt(o.reserved ?? 0) !== 0n) fail("EINVAL", io, "reserved must be 0");
     const off = BigInt(o.counterOffset);
     if (off < 0n || off >= 1n << 64n) fail("EINVAL", io, `counter_offset ${off} is not a u64`);
-    this.counterOffset = off;
+    this.voffset = off;
+    this.poffset = off;
+    this.vmCounterOffset = true;
+  }
+
+  /**
+   * timer_set_offset for timer `index`'s counter: the VM-wide voffset or
+   * poffset (timer_context_init points every vCPU's timers at them).
+   */
+  setTimerOffset(index: number, offset: bigint): void {
+    const off = BigInt.asUintN(64, offset);
+    if (index === TIMER_VTIMER) this.voffset = off;
+    else this.poffset = off;
   }
 
   /**
@@ -72,7 +101,7 @@ export class ArchTimerVmData {
    * cost model, an Armv8.2 core without FEAT_ECV.
    */
   get physicalTraps(): boolean {
-    return this.counterOffset !== undefined && this.counterOffset !== 0n;
+    return this.poffset !== undefined && this.poffset !== 0n;
   }
 
   /** KVM_ARCH_FLAG_TIMER_PPIS_IMMUTABLE. */

@@ -88,8 +88,8 @@ export class VcpuArchTimer implements ArchTimerClock {
     return this.vcpu.vm.counterHz;
   }
 
-  get counterOffset(): bigint | undefined {
-    return this.vcpu.vm.timerData.counterOffset;
+  offsetOf(index: number): bigint | undefined {
+    return this.vcpu.vm.timerData.offset(index);
   }
 
   /** Whether an access to timer register `reg` traps: CNTP_* under a non-zero counter offset (ArchTimerVmData.physicalTraps). */
@@ -97,7 +97,7 @@ export class VcpuArchTimer implements ArchTimerClock {
     return (reg === CNTP_CTL_EL0 || reg === CNTP_CVAL_EL0 || reg === CNTP_TVAL_EL0) && this.vcpu.vm.timerData.physicalTraps;
   }
 
-  /** Re-evaluates both timers after the counters moved (KVM_ARM_SET_COUNTER_OFFSET). */
+  /** Re-evaluates both timers after the counters moved (KVM_ARM_SET_COUNTER_OFFSET, a counter write). */
   countersChanged(): void {
     this.vtimer.update();
     this.ptimer.update();

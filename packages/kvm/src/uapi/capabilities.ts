@@ -15,6 +15,8 @@ export const KVM_CAP_NR_VCPUS = 9;
 export const KVM_CAP_NR_MEMSLOTS = 10;
 /** KVM_GET/SET_MP_STATE. */
 export const KVM_CAP_MP_STATE = 14;
+/** KVM_SET_GUEST_DEBUG. */
+export const KVM_CAP_SET_GUEST_DEBUG = 23;
 /** KVM_SET_GSI_ROUTING. */
 export const KVM_CAP_IRQ_ROUTING = 25;
 /** KVM_IRQFD. */
@@ -68,3 +70,5 @@ export const KVM_CAP_COUNTER_OFFSET = 227;
 
 /** KVM_GET_API_VERSION's answer. */
 export const KVM_API_VERSION = 12;
+/** KVM_SET_GUEST_DEBUG's control bits the architecture accepts (KVM_GUESTDBG_VALID_MASK). */
+export const KVM_CAP_SET_GUEST_DEBUG2 = 195;

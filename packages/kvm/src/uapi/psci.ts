@@ -12,6 +12,18 @@ export const ARM_SMCCC_ARCH_FEATURES_FUNC_ID = 0x8000_0001;
 export const ARM_SMCCC_VERSION_1_1 = 0x1_0001;
 /** SMCCC: the function is not supported. */
 export const SMCCC_RET_NOT_SUPPORTED = -1;
+/** SMCCC: success (ARCH_FEATURES: the workaround is implemented). */
+export const SMCCC_RET_SUCCESS = 0;
+/** SMCCC: the call is not required on this system. */
+export const SMCCC_RET_NOT_REQUIRED = -2;
+/** ARCH_FEATURES of a workaround on a CPU the vulnerability does not affect (include/linux/arm-smccc.h). */
+export const SMCCC_ARCH_WORKAROUND_RET_UNAFFECTED = 1;
+/** SMCCC_ARCH_WORKAROUND_1: Spectre-v2 branch-predictor invalidation. */
+export const ARM_SMCCC_ARCH_WORKAROUND_1 = 0x8000_8000;
+/** SMCCC_ARCH_WORKAROUND_2: Spectre-v4 (speculative store bypass) mitigation. */
+export const ARM_SMCCC_ARCH_WORKAROUND_2 = 0x8000_7fff;
+/** SMCCC_ARCH_WORKAROUND_3: Spectre-BHB mitigation. */
+export const ARM_SMCCC_ARCH_WORKAROUND_3 = 0x8000_3fff;
 
 /** PSCI_VERSION. */
 export const PSCI_0_2_FN_PSCI_VERSION = 0x8400_0000;

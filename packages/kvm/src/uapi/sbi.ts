@@ -115,6 +115,10 @@ export const CSR_SSTATUS = 0x100;
 export const CSR_SIE = 0x104;
 /** CSR number of `scause`. */
 export const CSR_SCAUSE = 0x142;
+/** CSR number of `sepc`. */
+export const CSR_SEPC = 0x141;
+/** CSR number of `stval`. */
+export const CSR_STVAL = 0x143;
 /** CSR number of `sip`. */
 export const CSR_SIP = 0x144;
 /** sstatus.SIE, the supervisor interrupt enable bit. */

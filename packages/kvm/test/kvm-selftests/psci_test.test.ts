@@ -10,13 +10,11 @@
  * arm64; the value stored is the ucall command and the argument travels in
  * the test's shared record.
  *
- * Upstream reads registers with KVM_GET_ONE_REG, which irqlab does not have:
- * - MPIDR_EL1 of the target is `Vcpu.mpidr` (reset_mpidr), masked with
- *   MPIDR_HWID_BITMASK as upstream does;
- * - assert_vcpu_reset (PC = entry, x0 = context id after CPU_ON) becomes the
- *   target's secondary entry being called with (entry, context) when it runs;
- * - KVM_REG_ARM_PSCI_VERSION is `Vm.psciVersion` (and `Vm.setPsciVersion`
- *   for the write).
+ * Registers are read with KVM_GET_ONE_REG as upstream does: PC and x0 in
+ * assert_vcpu_reset, KVM_REG_ARM_PSCI_VERSION (and KVM_SET_ONE_REG of it to
+ * lower the version). MPIDR_EL1 is not a ONE_REG register of the model: the
+ * target's is `Vcpu.mpidr` (reset_mpidr), masked with MPIDR_HWID_BITMASK as
+ * upstream does.
  * The VM has no vgic: upstream's vm_create(2) gets one from
  * kvm_arch_vm_finalize_vcpus, but nothing here takes an interrupt.
  */
@@ -31,6 +29,7 @@ import {
   KVM_EXIT_SYSTEM_EVENT,
   KVM_MP_STATE_RUNNABLE,
   KVM_MP_STATE_STOPPED,
+  KVM_REG_ARM_PSCI_VERSION,
   KVM_SYSTEM_EVENT_SHUTDOWN,
   KVM_SYSTEM_EVENT_SHUTDOWN_FLAG_PSCI_OFF2,
   KVM_SYSTEM_EVENT_SUSPEND,
@@ -49,6 +48,8 @@ import {
   PSCI_RET_INVALID_PARAMS,
   PSCI_RET_NOT_SUPPORTED,
   PSCI_VERSION_1_2,
+  arm64CoreReg,
+  CORE_OFF,
   mpidrHwid,
   psciVersion,
   type Vcpu,
@@ -126,6 +127,18 @@ function enterGuest(vcpu: Vcpu, shared: Shared): VcpuExit {
 
 const newShared = (): Shared => ({ failure: undefined, syncArg: undefined });
 
+/**
+ * assert_vcpu_reset: PC and x0 read with KVM_GET_ONE_REG. The target has
+ * not run: the read itself handles the reset CPU_ON left pending
+ * (arm.c kvm_arch_vcpu_ioctl, KVM_GET_ONE_REG → kvm_reset_vcpu).
+ */
+function assertVcpuReset(vcpu: Vcpu): void {
+  const obsPc = vcpu.getOneReg(arm64CoreReg(CORE_OFF.pc));
+  const obsX0 = vcpu.getOneReg(arm64CoreReg(CORE_OFF.regs(0)));
+  expect(obsPc).toBe(BigInt(CPU_ON_ENTRY_ADDR));
+  expect(obsX0).toBe(BigInt(CPU_ON_CONTEXT_ID));
+}
+
 describe("host_test_cpu_on", () => {
   function guestTestCpuOn(shared: Shared) {
     return function* ([targetCpu]: readonly number[]): Guest<void> {
@@ -151,10 +164,13 @@ describe("host_test_cpu_on", () => {
     source.loadGuest({ main: guestTestCpuOn(shared) }, [mpidrHwid(target.mpidr)]);
 
     expect(getUcall(enterGuest(source, shared))).toBe(UCALL_DONE);
+    assertVcpuReset(target);
     // The reset is visible to userspace before the target ever runs.
     expect(target.getMpState()).toBe(KVM_MP_STATE_RUNNABLE);
+    // And the target starts at its secondary entry with what PC and x0 hold.
     expect(getUcall(enterGuest(target, shared))).toBe(UCALL_DONE);
     expect(reset).toEqual([CPU_ON_ENTRY_ADDR, CPU_ON_CONTEXT_ID]);
+    assertVcpuReset(target);
   });
 
   test("AFFINITY_INFO says OFF for the stopped target; a bad target or level is INVALID_PARAMS", () => {
@@ -263,9 +279,10 @@ describe("host_test_system_off2", () => {
   test("HIBERNATE_OFF (and its alias 0) is a SHUTDOWN event flagged PSCI_OFF2, twice; a cookie is INVALID_PARAMS", () => {
     const shared = newShared();
     const { vm, source, target } = setupVm(guestTestSystemOff2(shared));
-    const version = vm.psciVersion; // KVM_REG_ARM_PSCI_VERSION
-    expect(version).toBeGreaterThanOrEqual(psciVersion(1, 3));
-    expect(version).toBe(KVM_ARM_PSCI_LATEST);
+    const version = target.getOneReg(KVM_REG_ARM_PSCI_VERSION);
+    expect(version).toBeGreaterThanOrEqual(BigInt(psciVersion(1, 3)));
+    expect(version).toBe(BigInt(KVM_ARM_PSCI_LATEST));
+    expect(vm.psciVersion).toBe(KVM_ARM_PSCI_LATEST);
     target.setMpState(KVM_MP_STATE_STOPPED);
     let nrShutdowns = 0;
     let e = enterGuest(source, shared);
@@ -306,7 +323,10 @@ describe("host_test_system_off2", () => {
       seen.push(yield* psciSystemOff2(PSCI_1_3_OFF_TYPE_HIBERNATE_OFF, 0));
       yield* guestDone();
     });
-    vm.setPsciVersion(PSCI_VERSION_1_2);
+    // The version is the VM's: written through one vCPU, read through the other.
+    target.setOneReg(KVM_REG_ARM_PSCI_VERSION, BigInt(PSCI_VERSION_1_2));
+    expect(source.getOneReg(KVM_REG_ARM_PSCI_VERSION)).toBe(BigInt(PSCI_VERSION_1_2));
+    expect(vm.psciVersion).toBe(PSCI_VERSION_1_2);
     target.setMpState(KVM_MP_STATE_STOPPED);
     expect(getUcall(enterGuest(source, shared))).toBe(UCALL_DONE);
     expect(seen).toEqual([PSCI_RET_NOT_SUPPORTED, PSCI_RET_NOT_SUPPORTED, PSCI_RET_NOT_SUPPORTED]);

@@ -41,6 +41,8 @@ import {
   KVM_DEV_TYPE_RISCV_AIA,
   KVM_MP_STATE_RUNNABLE,
   KVM_MP_STATE_STOPPED,
+  KVM_RISCV_SBI_EXT_DBCN,
+  riscvSbiExtReg,
   type Device,
   type Vcpu,
   type Vm,
@@ -130,7 +132,11 @@ export class RiscvVirtBoard implements Board {
   createVcpu(slot: BoardCpuSlot): Vcpu {
     const existing = this.vm.vcpuById(slot.vcpuId);
     if (existing !== undefined) return existing;
-    return this.#ctx.calls.call("KVM_CREATE_VCPU", `id=${slot.vcpuId}`, () => this.vm.createVcpu(slot.vcpuId));
+    const vcpu = this.#ctx.calls.call("KVM_CREATE_VCPU", `id=${slot.vcpuId}`, () => this.vm.createVcpu(slot.vcpuId));
+    // target/riscv/kvm/kvm-cpu.c kvm_arch_init_vcpu → kvm_vcpu_enable_sbi_dbcn: KVM offers DBCN only
+    // once the VMM says it handles the forwarded calls (ONE_REG traffic is not in the call log).
+    vcpu.setOneReg(riscvSbiExtReg(KVM_RISCV_SBI_EXT_DBCN), 1n);
+    return vcpu;
   }
 
   bootRegs(slot: BoardCpuSlot): readonly number[] {

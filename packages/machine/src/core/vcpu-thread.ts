@@ -26,6 +26,7 @@
 
 import {
   KVM_EXIT_FAIL_ENTRY,
+  KVM_EXIT_DEBUG,
   KVM_EXIT_HYPERCALL,
   KVM_EXIT_RISCV_CSR,
   KVM_EXIT_INTERNAL_ERROR,
@@ -190,7 +191,10 @@ export class VcpuThread {
           return;
         case KVM_EXIT_HYPERCALL:
         case KVM_EXIT_RISCV_CSR:
-          // Neither the arm nor the riscv kvm_arch_handle_exit handles these: "un-handled exit", ret -1.
+        case KVM_EXIT_DEBUG:
+          // Neither the arm nor the riscv kvm_arch_handle_exit handles the first two: "un-handled exit", ret -1.
+          // KVM_EXIT_DEBUG follows only KVM_SET_GUEST_DEBUG, which QEMU issues for its gdbstub; the machine
+          // has none and never enables guest debugging, so it is as unexpected.
           this.exits++;
           m.internalError(this, `un-handled exit reason ${e.reason} (${exitReasonName(e.reason)})`);
           return;
