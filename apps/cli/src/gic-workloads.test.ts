@@ -129,6 +129,27 @@ describe("micro-bench", () => {
     expect(counters["kvm.exit.KVM_EXIT_SYSTEM_EVENT"]).toBe(1);
   }, 30_000);
 
+  test("op.repeat for the one-operation tests: the same table, virtual time, exits and trace as the loop of yields", () => {
+    // The equivalence the repeat is built on (RepeatOp): the guest measures the same figures and
+    // the VMM and a trace reader see the same run; only the simulator's wall time differs.
+    const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
+    if (cl.kind !== "run") throw new Error(cl.kind);
+    const run = (repeat: boolean) => {
+      let out = "";
+      const tests = ["hyp_call", "mmio_read_user", "mmio_read_vgic", "eoi"];
+      const m = Machine.create({ config: cl.config, kernel: microBenchImage({ times: 512, tests, repeat }), console: (s) => (out += s), trace: true });
+      expect(m.run(60_000_000_000)).toBe("shutdown");
+      return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: m.tracer.toText() };
+    };
+    const loop = run(false);
+    const repeated = run(true);
+    expect(repeated.out).toBe(loop.out);
+    expect(repeated.now).toBe(loop.now);
+    expect(repeated.counters).toEqual(loop.counters);
+    expect(repeated.trace).toBe(loop.trace);
+    expect(loop.counters["kvm.exit.KVM_EXIT_MMIO"]).toBeGreaterThan(512); // mmio_read_user's exits are in both
+  }, 60_000);
+
   test("-M virt,its=off: lpi test skipped", () => {
     const r = microBench(2, { times: 4, tests: ["lpi"] }, "virt,its=off");
     expect(r.out.split("\n").slice(4)).toEqual(["lpi test skipped", "", "EXIT: STATUS=1", ""]);

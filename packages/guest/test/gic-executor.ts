@@ -128,6 +128,11 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
   }
 
   function execute(cpu: Cpu, op: GuestOp): void {
+    if (op.kind === "repeat") {
+      // The op again and again, each costing what it costs alone; this executor takes interrupts only between program steps.
+      for (let i = 0; i < op.count; i++) execute(cpu, op.op);
+      return;
+    }
     const r = cpu.result;
     r.value = 0;
     r.hi = 0;

@@ -344,6 +344,10 @@ export function runGuest(o: RunOptions): RunResult {
       case "ebreak":
         faults.push(`${op.kind} at ${hex(op.pc)}: no debugger in this executor`);
         return;
+      case "repeat":
+        // The op again and again; this executor takes interrupts only between program steps.
+        for (let i = 0; i < op.count; i++) execute(cpu, op.op);
+        return;
     }
   }
 

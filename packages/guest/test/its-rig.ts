@@ -132,6 +132,7 @@ export class ItsRig {
       case "irq-unmask":
       case "brk":
       case "ebreak":
+      case "repeat":
         this.faults.push(`unexpected op ${op.kind}`);
     }
   }

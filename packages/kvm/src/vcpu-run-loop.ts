@@ -312,6 +312,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.computeUntilIrq = false;
     this.timerExit = false;
     this.replay = undefined;
+    this.repeatOp = undefined;
+    this.repeatLeft = 0;
     this.booted = true;
     const img = this.image;
     if (img === undefined) {
@@ -353,6 +355,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (this.replay !== undefined) {
         op = this.replay;
         this.replay = undefined;
+      } else if (this.repeatLeft > 0) {
+        // RepeatOp: the next execution of the repeated op, without resuming the program.
+        op = this.repeatOp!;
+        if (--this.repeatLeft === 0) this.repeatOp = undefined;
       } else if (this.gen === undefined) {
         op = WFI_OP;
       } else {
@@ -528,6 +534,15 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (!this.masked) this.irqCheck = true;
           this.spend(costs.instruction);
           break;
+        case "repeat": {
+          const n = op.count;
+          // The builder checks both; a hand-made op may not have been through it.
+          if (!Number.isSafeInteger(n) || n < 1 || (op.op.kind as string) === "repeat") return this.internal(op, `repeat of ${String(n)} × '${op.op.kind}'`);
+          // Costs nothing itself: its executions are fetched above, one per turn of this loop.
+          this.repeatOp = op.op;
+          this.repeatLeft = n;
+          continue;
+        }
         // Rare ops last: the cases above are compared first.
         case "brk": {
           if (riscv) return this.internal(op, "BRK on a RISC-V vCPU");

@@ -8,7 +8,7 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type WideValue } from "@irqlab/sim";
+import { newGuestResult, type GuestOp, type GuestProgram, type RepeatableOp, type WideValue } from "@irqlab/sim";
 import {
   FW_DONE,
   FW_EXIT_USER,
@@ -47,6 +47,9 @@ interface Frame {
   readonly computeLeft: number;
   /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
   readonly replay: GuestOp | undefined;
+  /** A repeat under way (RepeatOp): the op and how many executions are left. */
+  readonly repeatOp: RepeatableOp | undefined;
+  readonly repeatLeft: number;
   readonly value: number;
   readonly hi: number;
   readonly error: number;
@@ -85,6 +88,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   mmioSignExtend = 0;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
   protected replay: GuestOp | undefined;
+  /** The op of a repeat under way (RepeatOp), executed `repeatLeft` more times before the program resumes. */
+  protected repeatOp: RepeatableOp | undefined;
+  protected repeatLeft = 0;
   /** Nanoseconds of a compute op still to run. */
   protected computeLeft = 0;
   /** The compute op under way is a spin the first interrupt taken ends (ComputeOp.untilInterrupt). */
@@ -136,6 +142,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       // A spin ends with the interrupt: the handler's return finds it done.
       computeLeft: this.computeUntilIrq ? 0 : this.computeLeft,
       replay: this.replay?.kind === "wfi" ? undefined : this.replay,
+      repeatOp: this.repeatOp,
+      repeatLeft: this.repeatLeft,
       value: r.value,
       hi: r.hi,
       error: r.error,
@@ -150,6 +158,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.computeLeft = 0;
     this.computeUntilIrq = false;
     this.replay = undefined;
+    this.repeatOp = undefined;
+    this.repeatLeft = 0;
     this.gen = vec(cause);
     this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
     this.timerExit = false;
@@ -173,6 +183,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.masked = f.masked;
     this.computeLeft = f.computeLeft;
     this.replay = f.replay;
+    this.repeatOp = f.repeatOp;
+    this.repeatLeft = f.repeatLeft;
     const r = this.result;
     r.value = f.value;
     r.hi = f.hi;

@@ -151,8 +151,8 @@ export interface EbreakOp {
   readonly pc: number;
 }
 
-/** Any architectural operation a guest can yield. */
-export type GuestOp =
+/** An operation {@link RepeatOp} can repeat: any but a repeat. */
+export type RepeatableOp =
   | MmioReadOp
   | MmioWriteOp
   | SysRegReadOp
@@ -165,6 +165,23 @@ export type GuestOp =
   | IrqMaskOp
   | BrkOp
   | EbreakOp;
+
+/**
+ * `op` executed `count` times in a row, as a loop of `count` yields of `op`
+ * would execute it — the same costs, exits, interrupts taken between two of
+ * its executions, and trace — without resuming the guest program between
+ * them: a guest's hot loop whose body ignores what the op returns (a
+ * benchmark's timed loop). The guest is resumed once, after the last, with
+ * that execution's result.
+ */
+export interface RepeatOp {
+  readonly kind: "repeat";
+  readonly count: number;
+  readonly op: RepeatableOp;
+}
+
+/** Any architectural operation a guest can yield. */
+export type GuestOp = RepeatableOp | RepeatOp;
 
 /**
  * What an op returns to the guest. One object, reused between ops by the
@@ -274,6 +291,16 @@ export const op = {
   /** EBREAK at guest address `pc` (RISC-V software breakpoint). */
   ebreak(pc: number): EbreakOp {
     return { kind: "ebreak", pc };
+  },
+  /**
+   * `op` `count` times in a row (see {@link RepeatOp}). @throws RangeError
+   * unless `count` is a positive safe integer and `op` is not itself a
+   * repeat.
+   */
+  repeat(count: number, op: GuestOp): RepeatOp {
+    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`op.repeat: count ${count} is not a positive integer`);
+    if (op.kind === "repeat") throw new RangeError("op.repeat: a repeat cannot repeat another repeat");
+    return { kind: "repeat", count, op };
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {

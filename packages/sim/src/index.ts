@@ -60,4 +60,6 @@ export {
   type IrqMaskOp,
   type BrkOp,
   type EbreakOp,
+  type RepeatOp,
+  type RepeatableOp,
 } from "./guest-ops.js";

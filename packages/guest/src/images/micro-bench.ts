@@ -114,6 +114,13 @@ export interface MicroBenchOptions {
   readonly times?: number;
   /** The address mmio_read_user reads (the source's `mmio-addr=`); default the console PL011's UARTPeriphID0. */
   readonly mmioAddr?: number;
+  /**
+   * Run the timed loop of a test whose body is one operation (hyp_call,
+   * mmio_read_user, mmio_read_vgic, eoi) as one `op.repeat` rather than a
+   * loop of yields (default true). The guest measures the same figures
+   * either way; the repeat runs faster in the simulator.
+   */
+  readonly repeat?: boolean;
 }
 
 /** ticks_to_ns_time(): [ns, tenths of a ns] for `ticks` at `hz`. */
@@ -139,6 +146,8 @@ export const MICRO_BENCH_HEADER = `\n${"name".padEnd(30)}${"total ns".padStart(1
 /** One test's body and what timer_post-like hooks take off its total ticks. */
 interface BenchExec {
   readonly run: () => GuestCode<boolean>;
+  /** The body's only operation, when it is one (the loop can then be an `op.repeat`). */
+  readonly op?: GuestOp;
   /** Ticks to subtract from the total after `n` iterations (the source's `post`). */
   readonly post?: (n: number) => number;
   /** What the failed assert names ("IPI", "PPI"). */
@@ -241,39 +250,34 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
     };
   }
 
+  /** A test whose body is one operation, its result unused (hvc_exec, mmio_read_*_exec, eoi_exec). */
+  function oneOp(o: GuestOp): BenchExec {
+    return {
+      run: function* () {
+        yield o;
+        return true;
+      },
+      op: o,
+    };
+  }
+
   /** One test body, or undefined when its prep says "skipped". */
   function* prep(s: BenchState, name: string): GuestCode<(() => GuestCode<boolean>) | BenchExec | undefined> {
     const g = s.g;
     switch (name) {
       case "hyp_call": {
-        const hvc: GuestOp = op.hvc([HYP_CALL_FID]);
-        return function* () {
-          yield hvc;
-          return true;
-        };
+        return oneOp(op.hvc([HYP_CALL_FID]));
       }
       case "mmio_read_user": {
         const uart = g.sys.platform.console;
         const addr = options.mmioAddr ?? (uart?.kind === "pl011" ? uart.region.base + UART_PERIPH_ID0 : QEMU_MMIO_ADDR);
-        const read: GuestOp = op.read(addr, 4);
-        return function* () {
-          yield read;
-          return true;
-        };
+        return oneOp(op.read(addr, 4));
       }
       case "mmio_read_vgic": {
-        const read: GuestOp = op.read(g.gic.dist + GICD_IIDR, 4);
-        return function* () {
-          yield read;
-          return true;
-        };
+        return oneOp(op.read(g.gic.dist + GICD_IIDR, 4));
       }
       case "eoi": {
-        const eoi: GuestOp = op.msr(ICC_EOIR1_EL1, INTID_SPURIOUS);
-        return function* () {
-          yield eoi;
-          return true;
-        };
+        return oneOp(op.msr(ICC_EOIR1_EL1, INTID_SPURIOUS));
       }
       case "ipi":
       case "ipi_hw": {
@@ -338,10 +342,15 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         const exec = bench.run;
         const times = options.times ?? t.times;
         const start = yield* readCntvct();
-        for (let n = 0; n < times; n++) {
-          if (!(yield* exec())) {
-            yield* report.print(`micro-bench.c: assert failed: irq_received: failed to receive ${bench.what ?? "IPI"} in time, but received ${n} successfully\n`);
-            return yield* unitTestExit(g.sys, 63, 0);
+        if (bench.op !== undefined && (options.repeat ?? true) && times > 0) {
+          // The same executions as the loop below, without resuming this program between them.
+          yield op.repeat(times, bench.op);
+        } else {
+          for (let n = 0; n < times; n++) {
+            if (!(yield* exec())) {
+              yield* report.print(`micro-bench.c: assert failed: irq_received: failed to receive ${bench.what ?? "IPI"} in time, but received ${n} successfully\n`);
+              return yield* unitTestExit(g.sys, 63, 0);
+            }
           }
         }
         const end = yield* readCntvct();

@@ -219,6 +219,7 @@ export class AiaRig {
       case "sysreg-write":
       case "brk":
       case "ebreak":
+      case "repeat":
         throw new Error(`cpu${cpu}: ${op.kind} is not handled by the AIA rig`);
     }
   }
