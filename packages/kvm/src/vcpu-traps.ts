@@ -37,7 +37,7 @@ import { CSR_STIMECMP, CSR_TIME, readTimeCsr } from "./riscv-time.js";
 import { EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { VcpuCore, type GuestImage } from "./vcpu-core.js";
 import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, PENDING_SMCCC_REGS, type ExitCompletion } from "./exit-completion.js";
-import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRegs } from "./gpr-file.js";
+import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRegs, type GprFile } from "./gpr-file.js";
 
 
 /** A saved guest context: the interrupted program while a vector runs. */
@@ -121,8 +121,48 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
    * what crosses KVM lives here: an HVC/SMC's x0..x17 arguments and x0..x3
    * results, the context id of a PSCI CPU_ON reset, and the VMM's writes.
    */
-  /** @internal */
-  readonly gprs = newGprFile();
+  readonly #gprs = newGprFile();
+  // The last ecall's registers, written into #gprs only when something reads or writes them
+  // (ONE_REG, exit completion): copying eight registers on every ecall cost more than the ecall.
+  #ecallPending = false;
+  #ecallResults = false;
+  #a0 = 0;
+  #a1 = 0;
+  #a2 = 0;
+  #a3 = 0;
+  #a4 = 0;
+  #a5 = 0;
+  #a6 = 0;
+  #a7 = 0;
+  #ret0 = 0;
+  #ret1 = 0;
+
+  /** @internal The register file, with the last ecall's registers in place. */
+  get gprs(): GprFile {
+    if (this.#ecallPending) this.#syncEcall();
+    return this.#gprs;
+  }
+
+  /**
+   * kvm_riscv_vcpu_sbi_ecall's effect on the registers: a0..a5 the
+   * arguments, a6 the function, a7 the extension (x10..x17), then a0 = the
+   * error and, except for legacy calls, a1 = the value (not when the call
+   * exited, SRST's system event included).
+   */
+  #syncEcall(): void {
+    this.#ecallPending = false;
+    const g = this.#gprs;
+    const num = g.num;
+    num[RISCV_A0] = this.#ecallResults ? this.#ret0 : this.#a0;
+    num[RISCV_A0 + 1] = this.#ecallResults && this.#a7 > SBI_EXT_0_1_LAST ? this.#ret1 : this.#a1;
+    num[RISCV_A0 + 2] = this.#a2;
+    num[RISCV_A0 + 3] = this.#a3;
+    num[RISCV_A0 + 4] = this.#a4;
+    num[RISCV_A0 + 5] = this.#a5;
+    num[RISCV_A0 + 6] = this.#a6;
+    num[RISCV_A0 + 7] = this.#a7;
+    if (g.exactMask !== 0) g.exactMask &= ~(0xff << RISCV_A0);
+  }
   /** The breakpoint op a debug exit stopped at: executed again at re-entry unless the VMM moved PC. */
   #debugOp: GuestOp | undefined;
   readonly #hvcRegs: number[] = [0, 0, 0, 0];
@@ -204,7 +244,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const r = this.result;
     const regs = this.#hvcRegs;
     const fid = (args[0] ?? 0) >>> 0;
-    const g = this.gprs;
+    const g = this.#gprs;
     const n = Math.min(args.length, SMCCC_ARG_REGS);
     for (let i = 0; i < n; i++) g.num[i] = args[i]!;
     if (g.exactMask !== 0) g.exactMask &= ~((1 << n) - 1);
@@ -248,11 +288,19 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected sbi(ext: number, fid: number, args: readonly number[]): VcpuExit | undefined {
     const r = this.result;
     const ret = this.#hvcRegs;
-    // The ecall's registers: a0..a5 the arguments, a6 the function, a7 the extension (x10..x17).
-    const g = this.gprs;
-    for (let i = 0; i < 6; i++) setGprNumber(g, RISCV_A0 + i, args[i] ?? 0);
-    setGprNumber(g, RISCV_A0 + 6, fid >>> 0);
-    setGprNumber(g, RISCV_A0 + 7, ext >>> 0);
+    // The ecall's registers, kept aside until something looks at them (#syncEcall). Without
+    // reads past the end of `args`: this runs on every ecall.
+    const n = args.length;
+    this.#a0 = n > 0 ? args[0]! : 0;
+    this.#a1 = n > 1 ? args[1]! : 0;
+    this.#a2 = n > 2 ? args[2]! : 0;
+    this.#a3 = n > 3 ? args[3]! : 0;
+    this.#a4 = n > 4 ? args[4]! : 0;
+    this.#a5 = n > 5 ? args[5]! : 0;
+    this.#a6 = fid >>> 0;
+    this.#a7 = ext >>> 0;
+    this.#ecallResults = false;
+    this.#ecallPending = true;
     const out = handleSbi(this.firmwareSelf, this.vm, ext >>> 0, fid >>> 0, args, ret, this.#fw);
     if (out === FW_EXIT_USER) {
       const s = this.kvmRun.riscvSbi;
@@ -271,8 +319,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     r.hi = 0;
     // kvm_riscv_vcpu_sbi_ecall: a0 = error and, except for legacy calls, a1 = value; SRST's exit leaves both.
     if (out !== FW_SYSTEM_EVENT) {
-      setGprNumber(g, RISCV_A0, ret[0]!);
-      if (ext >>> 0 > SBI_EXT_0_1_LAST) setGprNumber(g, RISCV_A0 + 1, ret[1]!);
+      this.#ret0 = ret[0]!;
+      this.#ret1 = ret[1]!;
+      this.#ecallResults = true;
     }
     return out === FW_DONE ? undefined : this.firmwareOutcome(out);
   }
@@ -406,7 +455,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
    * id).
    */
   protected resetGprs(entry: number, firstRegs: readonly number[]): void {
-    this.gprs.clear();
+    this.#ecallPending = false;
+    this.#gprs.clear();
     this.pc = BigInt.asUintN(64, BigInt(entry));
     for (let i = 0; i < firstRegs.length; i++) setGprNumber(this.gprs, i, firstRegs[i]!);
     this.resetArchRegs();
