@@ -20,7 +20,6 @@ import {
 import { EventQueue, op, Tracer, type GuestOp, type InstantEvent, type GuestProgram, type GuestResult } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { counterTicks, CNTPCT_EL0, CNTVCT_EL0, DEFAULT_COUNTER_HZ } from "../arch-counter.js";
-import { KvmError } from "../errno.js";
 import { Kvm } from "../kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8, KVM_ARM_VCPU_TIMER_CTRL, KVM_DEV_TYPE_ARM_VGIC_V3 } from "../uapi/device-types.js";
 import {
@@ -50,6 +49,7 @@ import {
   KVM_ARM_VCPU_TIMER_IRQ_VTIMER,
   isArchTimerReg,
 } from "./timer-uapi.js";
+import { errnoOf } from "../../test/errno-of.js";
 
 /** GICv3 redistributor stride (RD_base + SGI_base frames). */
 const GICR_STRIDE = 0x2_0000;
@@ -255,15 +255,6 @@ describe("vtimer and ptimer PPIs", () => {
 
 describe("KVM_ARM_VCPU_TIMER_CTRL", () => {
   const attr = (a: number, value?: unknown) => ({ group: KVM_ARM_VCPU_TIMER_CTRL, attr: a, value });
-  const errno = (f: () => unknown): string | undefined => {
-    try {
-      f();
-      return undefined;
-    } catch (e) {
-      if (e instanceof KvmError) return e.code;
-      throw e;
-    }
-  };
 
   test("defaults 27 and 30; a PPI set on one vCPU is the VM's; errnos as kvm_arm_timer_set_attr", () => {
     const { vcpus } = armVm({ vcpus: 2 });
@@ -273,22 +264,22 @@ describe("KVM_ARM_VCPU_TIMER_CTRL", () => {
     expect(a.getDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_HPTIMER))).toBe(26);
     a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 20));
     expect(b.getDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER))).toBe(20);
-    expect(errno(() => a.hasDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_PTIMER)))).toBeUndefined();
-    expect(errno(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 15)))).toBe("EINVAL");
-    expect(errno(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 32)))).toBe("EINVAL");
-    expect(errno(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER)))).toBe("EFAULT");
-    expect(errno(() => a.setDeviceAttr(attr(7, 20)))).toBe("ENXIO");
-    expect(errno(() => a.getDeviceAttr(attr(7)))).toBe("ENXIO");
-    expect(errno(() => a.hasDeviceAttr(attr(7)))).toBe("ENXIO");
+    expect(errnoOf(() => a.hasDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_PTIMER)))).toBeUndefined();
+    expect(errnoOf(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 15)))).toBe("EINVAL");
+    expect(errnoOf(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 32)))).toBe("EINVAL");
+    expect(errnoOf(() => a.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER)))).toBe("EFAULT");
+    expect(errnoOf(() => a.setDeviceAttr(attr(7, 20)))).toBe("ENXIO");
+    expect(errnoOf(() => a.getDeviceAttr(attr(7)))).toBe("ENXIO");
+    expect(errnoOf(() => a.hasDeviceAttr(attr(7)))).toBe("ENXIO");
   });
 
   test("the first KVM_RUN freezes the PPIs (EBUSY after); equal vtimer and ptimer PPIs fail KVM_RUN with EINVAL", () => {
     const same = armVm();
     same.vcpus[0]!.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_PTIMER, 27));
-    expect(errno(() => same.vcpus[0]!.run(0, { until: 1000 }))).toBe("EINVAL");
+    expect(errnoOf(() => same.vcpus[0]!.run(0, { until: 1000 }))).toBe("EINVAL");
     same.vcpus[0]!.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_PTIMER, 30));
     expect(same.vcpus[0]!.run(0, { until: 1000 }).reason).toBe(KVM_EXIT_INTR);
-    expect(errno(() => same.vcpus[0]!.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 20)))).toBe("EBUSY");
+    expect(errnoOf(() => same.vcpus[0]!.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 20)))).toBe("EBUSY");
   });
 
   test("a vtimer moved to PPI 20 interrupts with INTID 20", () => {
@@ -308,7 +299,7 @@ describe("KVM_ARM_VCPU_TIMER_CTRL", () => {
     const kvm = new Kvm();
     const v = kvm.createVm().createVcpu(0);
     v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-    expect(errno(() => v.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 20)))).toBe("EINVAL");
+    expect(errnoOf(() => v.setDeviceAttr(attr(KVM_ARM_VCPU_TIMER_IRQ_VTIMER, 20)))).toBe("EINVAL");
   });
 });
 
@@ -435,26 +426,17 @@ function armVmOn(kvm: Kvm): Vcpu {
 }
 
 describe("KVM_ARM_SET_COUNTER_OFFSET", () => {
-  const errno = (f: () => unknown): string | undefined => {
-    try {
-      f();
-      return undefined;
-    } catch (e) {
-      if (e instanceof KvmError) return e.code;
-      throw e;
-    }
-  };
 
   test("KVM_CAP_COUNTER_OFFSET is 1 on arm64; reserved ≠ 0 or a value outside u64 is EINVAL; RISC-V has no such ioctl", () => {
     const { kvm, vm } = armVm();
     expect(kvm.checkExtension(KVM_CAP_COUNTER_OFFSET)).toBe(1);
     expect(vm.checkExtension(KVM_CAP_COUNTER_OFFSET)).toBe(1);
-    expect(errno(() => vm.armSetCounterOffset({ counterOffset: 5, reserved: 1 }))).toBe("EINVAL");
-    expect(errno(() => vm.armSetCounterOffset({ counterOffset: -1 }))).toBe("EINVAL");
-    expect(errno(() => vm.armSetCounterOffset({ counterOffset: 1n << 64n }))).toBe("EINVAL");
+    expect(errnoOf(() => vm.armSetCounterOffset({ counterOffset: 5, reserved: 1 }))).toBe("EINVAL");
+    expect(errnoOf(() => vm.armSetCounterOffset({ counterOffset: -1 }))).toBe("EINVAL");
+    expect(errnoOf(() => vm.armSetCounterOffset({ counterOffset: 1n << 64n }))).toBe("EINVAL");
     const riscv = new Kvm({ arch: "riscv64" });
     expect(riscv.checkExtension(KVM_CAP_COUNTER_OFFSET)).toBe(0);
-    expect(errno(() => riscv.createVm().armSetCounterOffset({ counterOffset: 0 }))).toBe("ENOTTY");
+    expect(errnoOf(() => riscv.createVm().armSetCounterOffset({ counterOffset: 0 }))).toBe("ENOTTY");
   });
 
   test("both counters read the host count minus the offset, mod 2^64; CNTP_* and CNTPCT_EL0 then trap, CNTV_* do not", () => {

@@ -324,19 +324,12 @@ export class VgicV3 implements VmIrqChip {
       if (vcpu === undefined) fail("EINVAL", io, `no vCPU with id ${vcpuIndex}`);
       if (irqId < GIC_FIRST_PPI || irqId >= GIC_FIRST_SPI) fail("EINVAL", io, `PPI ${irqId} is not in 16..31`);
       const gic = this.#lazyInit(io);
-      const pe = this.#chips.get(vcpu.vcpuId)!.pe;
-      const valid = this.#validInjection(gic, pe, irqId, level);
-      if (this.vm.tracer.enabled) this.#notePendingFlow(gic, pe, irqId, level);
-      gic.setPpiLevel(pe, irqId, level);
-      if (valid) this.#kickIfActive(gic, pe, irqId);
+      this.#inject(gic, this.#chips.get(vcpu.vcpuId)!.pe, irqId, level);
     } else if (irqType === KVM_ARM_IRQ_TYPE_SPI) {
       if (irqId < GIC_FIRST_SPI) fail("EINVAL", io, `SPI ${irqId} is below 32`);
       const gic = this.#lazyInit(io);
       if (irqId >= gic.nrIrqs || irqId > 1019) fail("EINVAL", io, `SPI ${irqId} is not below NR_IRQS (${gic.nrIrqs})`);
-      const valid = this.#validInjection(gic, 0, irqId, level);
-      if (this.vm.tracer.enabled) this.#notePendingFlow(gic, 0, irqId, level);
-      gic.setSpiLevel(irqId, level);
-      if (valid) this.#kickIfActive(gic, 0, irqId);
+      this.#inject(gic, 0, irqId, level);
     } else {
       fail("EINVAL", io, `unknown irq_type ${irqType}`);
     }
@@ -383,10 +376,7 @@ export class VgicV3 implements VmIrqChip {
       return;
     }
     if (spi >= gic.nrIrqs || spi > 1019) fail("EINVAL", "KVM_IRQFD", `pin ${pin} (SPI ${spi}) is not below NR_IRQS (${gic.nrIrqs})`);
-    const valid = this.#validInjection(gic, 0, spi, level);
-    if (this.vm.tracer.enabled) this.#notePendingFlow(gic, 0, spi, level);
-    gic.setSpiLevel(spi, level);
-    if (valid) this.#kickIfActive(gic, 0, spi);
+    this.#inject(gic, 0, spi, level);
   }
 
   injectMsi(msi: KvmMsi): number {
@@ -410,6 +400,18 @@ export class VgicV3 implements VmIrqChip {
   levelEoi(pe: number, intid: number): void {
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.track, "irq", "level-eoi", { pe, intid });
     this.#ack?.(0, intid - VGIC_NR_PRIVATE_IRQS);
+  }
+
+  /**
+   * kvm_vgic_inject_irq for a PPI of PE `pe` or an SPI (`pe` 0): the line's
+   * new level, and a kick when an active interrupt is asserted again.
+   */
+  #inject(gic: Gicv3, pe: number, intid: number, level: boolean): void {
+    const valid = this.#validInjection(gic, pe, intid, level);
+    if (this.vm.tracer.enabled) this.#notePendingFlow(gic, pe, intid, level);
+    if (intid < GIC_FIRST_SPI) gic.setPpiLevel(pe, intid, level);
+    else gic.setSpiLevel(intid, level);
+    if (valid) this.#kickIfActive(gic, pe, intid);
   }
 
   /**

@@ -40,6 +40,7 @@ import {
   type Vcpu,
   type Vm,
 } from "../../src/index.js";
+import { errnoOf } from "../errno-of.js";
 
 const NR_VCPUS = 4;
 /** 1 << pa_bits of the default guest mode (40-bit IPA). */
@@ -56,16 +57,6 @@ const regOffset = (vcpu: number, offset: number): bigint => (BigInt(vcpu) << 32n
 const redistRegionAttrAddr = (count: number, base: number, flags: number, index: number): bigint =>
   (BigInt(count) << 52n) | ((BigInt(base) >> 16n) << 16n) | (BigInt(flags) << 12n) | BigInt(index);
 
-/** The errno name a call fails with, or undefined when it succeeds. */
-function errnoOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof KvmError) return e.code;
-    throw e;
-  }
-}
 
 /** The selftests' guest_code: GUEST_SYNC(0..2) then GUEST_DONE, each an MMIO write that exits to userspace. */
 function loadGuestCode(vcpu: Vcpu): void {

@@ -67,11 +67,11 @@ import {
   KVM_VGIC_V3_ADDR_TYPE_DIST,
   KVM_VGIC_V3_ADDR_TYPE_REDIST,
   Kvm,
-  KvmError,
   type Device,
   type IrqchipRoute,
   type Vm,
 } from "../../src/index.js";
+import { errnoOf } from "../errno-of.js";
 
 /** lib/arm64 defaults of __vgic_v3_setup, and the ucall address. */
 const GICD_BASE_GPA = 0x0800_0000;
@@ -368,16 +368,6 @@ function* guestCode(s: Shared): Guest {
 
 // ---- host side -------------------------------------------------------------------
 
-/** The errno name of a failing call, or undefined. */
-function errnoOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (e) {
-    if (e instanceof KvmError) return e.code;
-    throw e;
-  }
-}
 
 /** _kvm_arm_irq_line(vm, intid, level): PPIs of vCPU 0, else SPIs. */
 function kvmArmIrqLine(vm: Vm, intid: number, level: number): string | undefined {
