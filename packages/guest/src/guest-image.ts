@@ -7,7 +7,7 @@
  * runs, because guest code never imports @irqlab/kvm (DESIGN.md, layering).
  */
 
-import type { GuestOp, GuestProgram, GuestResult } from "@irqlab/sim";
+import { loopForm, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
 
 /** The architectures irqlab guests run on, named as QEMU names its system emulators. */
 export type GuestArch = "aarch64" | "riscv64";
@@ -34,3 +34,18 @@ export interface GuestImage {
  * run with `yield*` from a GuestProgram.
  */
 export type GuestCode<T = void> = Generator<GuestOp, T, GuestResult>;
+
+/**
+ * `image` with every op.repeat and op.pollWhile its programs yield executed
+ * as the loop of yields it stands for (sim's loopForm): the same guest for
+ * an executor that runs one op at a time, and the reference its fast form
+ * is compared against.
+ */
+export function loopFormImage(image: GuestImage): GuestImage {
+  const { main, vector, secondary } = image;
+  return {
+    main: (bootRegs) => loopForm(main(bootRegs)),
+    ...(vector !== undefined ? { vector: (cause: number) => loopForm(vector(cause)) } : {}),
+    ...(secondary !== undefined ? { secondary: (entry: number, context: number) => loopForm(secondary(entry, context)) } : {}),
+  };
+}

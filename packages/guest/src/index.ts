@@ -40,6 +40,7 @@
 
 // ---- Images and their type ----
 export type { GuestArch, GuestCode, GuestImage } from "./guest-image.js";
+export { loopFormImage } from "./guest-image.js";
 export {
   guestImages,
   lookupGuestImage,

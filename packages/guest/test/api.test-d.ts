@@ -90,7 +90,7 @@ type ValueExports =
   | "firmwareLine" | "formatSize" | "gicCpuInit" | "gicCpuSysRegInit" | "gicHandleIrq" | "gicSendSgi"
   | "gicSendSgiBroadcast" | "gicSgiWrites" | "gicv3ActiveImage" | "gicv3IpiImage" | "guestImages" | "halt"
   | "hasSstc" | "helloImage" | "hotplugImage" | "idleImage" | "imsicCsrRead" | "imsicCsrWrite"
-  | "imsicEixReadClear" | "imsicEixUpdate" | "imsicIpiImage" | "isLevelType" | "itsTriggerImage" | "loadFdt"
+  | "imsicEixReadClear" | "imsicEixUpdate" | "imsicIpiImage" | "isLevelType" | "itsTriggerImage" | "loadFdt" | "loopFormImage"
   | "lookupGuestImage" | "mdelay" | "microBenchImage" | "microBenchRow" | "mpidrToTyperAffinity" | "msiMapId"
   | "nodeName" | "ns16550Write" | "onlineLine" | "openConsole" | "openSbiConsole" | "panic" | "panicEndLine"
   | "panicLine" | "panicTestImage" | "parseItsTyper" | "parsePlatformInfo" | "pciDevfn" | "pciName"

@@ -20,7 +20,7 @@
  */
 
 import { Gicv3, GICD_SIZE } from "@irqlab/gic";
-import { MmioBus, MMIO_UNHANDLED, newGuestResult, sysReg, type GuestOp, type GuestProgram, type GuestResult, type WideValue } from "@irqlab/sim";
+import { MmioBus, MMIO_UNHANDLED, loopForm, newGuestResult, sysReg, type GuestOp, type GuestProgram, type GuestResult, type WideValue } from "@irqlab/sim";
 import { CNTFRQ_EL0, CNTVCT_EL0, MPIDR_EL1, TPIDR_EL1, type GuestImage } from "../src/index.js";
 import { SparseRam } from "./guest-executor.js";
 
@@ -103,7 +103,7 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
     frames: [],
     result: newGuestResult(),
   }));
-  cpus[0]!.gen = o.image.main([RAM_BASE, 0, 0, 0]);
+  cpus[0]!.gen = loopForm(o.image.main([RAM_BASE, 0, 0, 0]));
   cpus[0]!.state = "running";
   const taken = cpus.map(() => 0);
 
@@ -119,7 +119,7 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
       if (t === undefined) return -2;
       if (t.state !== "off") return -4;
       if (o.image.secondary === undefined) return -1;
-      t.gen = o.image.secondary(args[2] ?? 0, args[3] ?? 0);
+      t.gen = loopForm(o.image.secondary(args[2] ?? 0, args[3] ?? 0));
       t.state = "running";
       return 0;
     }
@@ -128,11 +128,8 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
   }
 
   function execute(cpu: Cpu, op: GuestOp): void {
-    if (op.kind === "repeat") {
-      // The op again and again, each costing what it costs alone; this executor takes interrupts only between program steps.
-      for (let i = 0; i < op.count; i++) execute(cpu, op.op);
-      return;
-    }
+    // Programs run in their loop form (loopForm): a repeat or poll arrives as the ops it stands for.
+    if (op.kind === "repeat" || op.kind === "poll") throw new Error(`${op.kind} reached the executor unexpanded`);
     const r = cpu.result;
     r.value = 0;
     r.hi = 0;
@@ -228,7 +225,7 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
     for (let n = 0; n < quantum && cpu.state === "running"; n++) {
       if (!cpu.masked && gic.irqLevel(cpu.pe) && o.image.vector !== undefined) {
         cpu.frames.push({ gen: cpu.gen!, masked: cpu.masked, value: cpu.result.value, hi: cpu.result.hi });
-        cpu.gen = o.image.vector(0);
+        cpu.gen = loopForm(o.image.vector(0));
         cpu.masked = true;
         taken[cpu.pe]!++;
       }

@@ -17,7 +17,7 @@
  * @irqlab/kvm's, which this package must not import.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
+import { loopForm, newGuestResult, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
 import { MPIDR_EL1, type GuestArch, type GuestImage } from "../src/index.js";
 
 /** A UART the executor emulates. */
@@ -171,13 +171,13 @@ export function runGuest(o: RunOptions): RunResult {
   const hwids = o.cpus ?? [0];
   const cpus: Cpu[] = hwids.map((hwid) => ({ hwid, gen: undefined, state: "off", result: newGuestResult(), computeNs: 0 }));
   const bootRegs = o.bootRegs ?? (o.arch === "aarch64" ? [fdtAddress, 0, 0, 0] : [hwids[0]!, fdtAddress]);
-  cpus[0]!.gen = o.image.main(bootRegs);
+  cpus[0]!.gen = loopForm(o.image.main(bootRegs));
   cpus[0]!.state = "running";
 
   const inRam = (addr: number, size: number): boolean => ram.contains(addr, size);
   const start = (target: Cpu, entry: number, context: number): void => {
     if (o.image.secondary === undefined) throw new Error("image has no secondary entry");
-    target.gen = o.image.secondary(entry, context);
+    target.gen = loopForm(o.image.secondary(entry, context));
     target.state = o.neverRun?.has(target.hwid) === true ? "parked" : "running";
   };
 
@@ -345,9 +345,9 @@ export function runGuest(o: RunOptions): RunResult {
         faults.push(`${op.kind} at ${hex(op.pc)}: no debugger in this executor`);
         return;
       case "repeat":
-        // The op again and again; this executor takes interrupts only between program steps.
-        for (let i = 0; i < op.count; i++) execute(cpu, op.op);
-        return;
+      case "poll":
+        // Programs run in their loop form (loopForm): these arrive as the ops they stand for.
+        throw new Error(`${op.kind} reached the executor unexpanded`);
     }
   }
 

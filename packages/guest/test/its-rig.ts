@@ -133,6 +133,7 @@ export class ItsRig {
       case "brk":
       case "ebreak":
       case "repeat":
+      case "poll":
         this.faults.push(`unexpected op ${op.kind}`);
     }
   }

@@ -113,10 +113,11 @@ describe("op.repeat executes as a loop of yields does", () => {
 });
 
 describe("op.repeat itself", () => {
-  test("the builder takes a positive count and no nested repeat", () => {
+  test("the builder takes a positive count and no nested repeat or poll", () => {
     expect(() => op.repeat(0, op.wfi())).toThrow(RangeError);
     expect(() => op.repeat(1.5, op.wfi())).toThrow(RangeError);
-    expect(() => op.repeat(2, op.repeat(2, op.wfi()))).toThrow(/cannot repeat another repeat/);
+    expect(() => op.repeat(2, op.repeat(2, op.wfi()))).toThrow(/cannot repeat a repeat/);
+    expect(() => op.repeat(2, op.pollWhile(op.read(0x1000, 4), 1, 0, op.compute(10), 5))).toThrow(/cannot repeat a poll/);
   });
 
   test("a hand-made repeat with no count is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", () => {

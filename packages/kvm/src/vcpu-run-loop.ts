@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, type AccessSize, type GuestOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, type AccessSize, type GuestOp, type PollOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -312,8 +312,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.computeUntilIrq = false;
     this.timerExit = false;
     this.replay = undefined;
-    this.repeatOp = undefined;
-    this.repeatLeft = 0;
+    this.clearLoops();
     this.booted = true;
     const img = this.image;
     if (img === undefined) {
@@ -351,7 +350,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         this.computeLeft = end - q.now;
         continue;
       }
-      let op: GuestOp;
+      let op: GuestOp | undefined;
       if (this.replay !== undefined) {
         op = this.replay;
         this.replay = undefined;
@@ -359,15 +358,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         // RepeatOp: the next execution of the repeated op, without resuming the program.
         op = this.repeatOp!;
         if (--this.repeatLeft === 0) this.repeatOp = undefined;
-      } else if (this.gen === undefined) {
-        op = WFI_OP;
       } else {
-        const it = this.gen.next(result);
-        if (it.done === true) {
-          this.returnFromFrame();
-          continue;
+        // PollOp: its next load or relax, until the poll is over.
+        if (this.pollOp !== undefined) op = this.#pollNext();
+        if (op === undefined) {
+          if (this.gen === undefined) op = WFI_OP;
+          else {
+            const it = this.gen.next(result);
+            if (it.done === true) {
+              this.returnFromFrame();
+              continue;
+            }
+            op = it.value;
+          }
         }
-        op = it.value;
       }
       switch (op.kind) {
         case "hvc":
@@ -537,10 +541,23 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         case "repeat": {
           const n = op.count;
           // The builder checks both; a hand-made op may not have been through it.
-          if (!Number.isSafeInteger(n) || n < 1 || (op.op.kind as string) === "repeat") return this.internal(op, `repeat of ${String(n)} × '${op.op.kind}'`);
+          const kind = op.op.kind as string;
+          if (!Number.isSafeInteger(n) || n < 1 || kind === "repeat" || kind === "poll") return this.internal(op, `repeat of ${String(n)} × '${kind}'`);
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeatOp = op.op;
           this.repeatLeft = n;
+          continue;
+        }
+        case "poll": {
+          // The builder checks these; a hand-made op may not have been through it.
+          const shape = op as { tries: unknown; read?: { kind?: unknown; size?: unknown }; relax?: { kind?: unknown; untilInterrupt?: unknown } };
+          if (!Number.isSafeInteger(shape.tries) || op.tries < 1 || shape.read?.kind !== "mmio-read" || shape.read.size === 8 || shape.relax?.kind !== "compute" || shape.relax.untilInterrupt === true) {
+            return this.internal(op, `poll of ${String(shape.tries)} × '${String(shape.read?.kind)}' relaxed by '${String(shape.relax?.kind)}'`);
+          }
+          // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
+          this.pollOp = op;
+          this.pollLeft = op.tries;
+          this.pollCheck = false;
           continue;
         }
         // Rare ops last: the cases above are compared first.
@@ -560,6 +577,45 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           return this.internal(op, `unknown guest operation '${String((op as { kind: unknown }).kind)}'`);
       }
     }
+  }
+
+  /**
+   * The next op of the poll under way, or undefined when it is over (the
+   * program resumes with the last load's result, which a relax leaves alone).
+   * Each turn is the load, then — while the value matches — the relax.
+   */
+  #pollNext(): GuestOp | undefined {
+    const p = this.pollOp!;
+    if (this.pollCheck) {
+      this.pollCheck = false;
+      if (((this.result.value & p.mask) >>> 0) === p.equals) {
+        if (this.pollLeft > 0) this.#pollSkip(p);
+        return p.relax;
+      }
+    } else if (this.pollLeft > 0) {
+      this.pollLeft--;
+      this.pollCheck = true;
+      return p.read;
+    }
+    this.pollOp = undefined;
+    return undefined;
+  }
+
+  /**
+   * Between a load of RAM that matched and its relax: skips the turns
+   * (relax, load) that nothing could make load anything else. Only a
+   * handler of the event queue can write the RAM or raise an interrupt, so
+   * while the queue can let the time of those turns pass without running
+   * one (EventQueue.idleSteps), each of them would load the same value at
+   * its time: the clock moves over them and the poll counts their loads.
+   */
+  #pollSkip(p: PollOp): void {
+    if (this.irqCheck || this.debt > 0) return;
+    const read = p.read;
+    if (this.vm.ramFor(read.addr, read.size, false) === undefined) return;
+    const relaxNs = Math.max(0, Math.round(p.relax.ns));
+    const k = this.queue.idleSteps(this.costs.instruction + relaxNs, this.pollLeft);
+    this.pollLeft -= k;
   }
 
   /** trace_kvm_mmio(KVM_TRACE_MMIO_READ / _WRITE, len, gpa, val) for an access an in-kernel device handled. */

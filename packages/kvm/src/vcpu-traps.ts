@@ -8,7 +8,7 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type RepeatableOp, type WideValue } from "@irqlab/sim";
+import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatableOp, type WideValue } from "@irqlab/sim";
 import {
   FW_DONE,
   FW_EXIT_USER,
@@ -50,6 +50,10 @@ interface Frame {
   /** A repeat under way (RepeatOp): the op and how many executions are left. */
   readonly repeatOp: RepeatableOp | undefined;
   readonly repeatLeft: number;
+  /** A poll under way (PollOp): its loads left, and whether the last load's value is still to be looked at. */
+  readonly pollOp: PollOp | undefined;
+  readonly pollLeft: number;
+  readonly pollCheck: boolean;
   readonly value: number;
   readonly hi: number;
   readonly error: number;
@@ -91,6 +95,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** The op of a repeat under way (RepeatOp), executed `repeatLeft` more times before the program resumes. */
   protected repeatOp: RepeatableOp | undefined;
   protected repeatLeft = 0;
+  /** A poll under way (PollOp): `pollLeft` more loads at most before the program resumes. */
+  protected pollOp: PollOp | undefined;
+  protected pollLeft = 0;
+  /** The poll's last load has executed and its value is still to be compared. */
+  protected pollCheck = false;
   /** Nanoseconds of a compute op still to run. */
   protected computeLeft = 0;
   /** The compute op under way is a spin the first interrupt taken ends (ComputeOp.untilInterrupt). */
@@ -184,6 +193,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       replay: this.replay?.kind === "wfi" ? undefined : this.replay,
       repeatOp: this.repeatOp,
       repeatLeft: this.repeatLeft,
+      pollOp: this.pollOp,
+      pollLeft: this.pollLeft,
+      pollCheck: this.pollCheck,
       value: r.value,
       hi: r.hi,
       error: r.error,
@@ -198,8 +210,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.computeLeft = 0;
     this.computeUntilIrq = false;
     this.replay = undefined;
-    this.repeatOp = undefined;
-    this.repeatLeft = 0;
+    this.clearLoops();
     this.gen = vec(cause);
     this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
     this.timerExit = false;
@@ -211,6 +222,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       if (flow !== 0) this.tracer.endFlow(this.track, "irq", "irq-taken", flow, { cause, chip: this.chip.name });
       else this.tracer.instant(this.track, "irq", "irq-taken", { cause, chip: this.chip.name });
     }
+  }
+
+  /** Drops a repeat or poll under way (the program they belong to is gone or saved). */
+  protected clearLoops(): void {
+    this.repeatOp = undefined;
+    this.repeatLeft = 0;
+    this.pollOp = undefined;
+    this.pollLeft = 0;
+    this.pollCheck = false;
   }
 
   protected returnFromFrame(): void {
@@ -225,6 +245,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.replay = f.replay;
     this.repeatOp = f.repeatOp;
     this.repeatLeft = f.repeatLeft;
+    this.pollOp = f.pollOp;
+    this.pollLeft = f.pollLeft;
+    this.pollCheck = f.pollCheck;
     const r = this.result;
     r.value = f.value;
     r.hi = f.hi;

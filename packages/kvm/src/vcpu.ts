@@ -127,8 +127,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.frames.length = 0;
     this.masked = true;
     this.replay = undefined;
-    this.repeatOp = undefined;
-    this.repeatLeft = 0;
+    this.clearLoops();
     this.computeLeft = 0;
     this.computeUntilIrq = false;
     this.timerExit = false;
@@ -507,8 +506,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   /** @internal PSCI CPU_OFF / SBI hart_stop by this vCPU. */
   stopSelf(): void {
     this.gen = undefined;
-    this.repeatOp = undefined;
-    this.repeatLeft = 0;
+    this.clearLoops();
     this.frames.length = 0;
     this.booted = true;
     this.powerOff();

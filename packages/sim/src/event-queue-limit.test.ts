@@ -175,3 +175,87 @@ describe("scheduleWhenUnlimited with an idle check", () => {
     );
   });
 });
+
+describe("idleSteps", () => {
+  test("steps up to, never onto, the earliest event and the limit", () => {
+    const q = new EventQueue();
+    q.schedule(100, () => undefined);
+    expect(q.idleSteps(7, 1000)).toBe(14); // 98 < 100; a 15th step would reach 105
+    expect(q.now).toBe(98);
+    expect(q.idleSteps(2, 1)).toBe(0); // onto the event at 100: it must run
+    q.runUntil(100);
+    expect(q.idleSteps(7, 5)).toBe(5); // nothing left to run: as many as asked
+    expect(q.now).toBe(135);
+    q.schedule(140, () => {
+      const outer = q.setLimit(150);
+      expect(q.idleSteps(3, 100)).toBe(3); // limited to 150: 149 is the last time short of it
+      expect(q.now).toBe(149);
+      q.restoreLimit(outer);
+    });
+    q.runUntil(200);
+    expect(q.idleSteps(0, 5)).toBe(0);
+    expect(q.idleSteps(1.5, 5)).toBe(0);
+    expect(q.idleSteps(5, 0)).toBe(0);
+  });
+
+  // H polls for a number of steps of `step` ns, each a costed look at a counter only events change;
+  // X computes inside H's steps as in the test above. Skipping the steps idleSteps allows must not
+  // change what H sees, when, or anything else that happens.
+  function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean): string[] {
+    const q = new EventQueue();
+    const log: string[] = [];
+    let counter = 0;
+    let span = 0;
+    let end = xSpans[0]!;
+    const stepX = (): void => {
+      for (;;) {
+        q.runUntil(end);
+        if (q.now < end) {
+          q.scheduleWhenUnlimited(stepX, undefined, (t) => t < end);
+          return;
+        }
+        log.push(`X span ${span} ends at ${q.now}`);
+        if (++span === xSpans.length) return;
+        end = q.now + xSpans[span]!;
+      }
+    };
+    events.forEach((t, k) => q.schedule(t, () => void (counter = k + 1)));
+    q.schedule(0, () => {
+      let seen = -1;
+      const look = (): void => {
+        if (counter !== seen) log.push(`H sees ${(seen = counter)} at ${q.now}`);
+      };
+      look();
+      for (let left = steps; left > 0; ) {
+        // Each step is a run of `step` ns and a look; a skipped one would have seen what H just saw.
+        if (skip) {
+          left -= q.idleSteps(step, left);
+          expect(counter).toBe(seen);
+          if (left === 0) break;
+        }
+        q.runUntil(q.now + step);
+        left--;
+        look();
+      }
+      log.push(`H done at ${q.now} seeing ${counter}`);
+    });
+    q.schedule(0, stepX);
+    q.runUntilIdle();
+    return log;
+  }
+
+  test("skipping the steps it allows changes nothing anyone observes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 13 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.integer({ min: 0, max: 1500 }), { maxLength: 8 }),
+        (step, steps, xSpans, events) => {
+          expect(poll(step, steps, xSpans, events, true)).toEqual(poll(step, steps, xSpans, events, false));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

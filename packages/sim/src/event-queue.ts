@@ -39,6 +39,8 @@ export type EventHandler<A> = (arg: A) => void;
  * Whether a process may be left off the queue while the clock moves to `time`
  * (see {@link EventQueue.scheduleWhenUnlimited}): true when running it there
  * would do nothing but let that time pass. It then counts the time as run.
+ * A check true for a time is true for every earlier one (the state it looks
+ * at unchanged).
  */
 export type IdleCheck = (time: Nanoseconds) => boolean;
 
@@ -155,19 +157,79 @@ export class EventQueue implements Clock {
   /** Time of the next event, or `undefined` when the queue is empty. */
   peekTime(): Nanoseconds | undefined {
     if (this.#standingIdle !== undefined) return this.#now;
+    const t = this.#earliestPending();
+    return t === Number.POSITIVE_INFINITY ? undefined : t;
+  }
+
+  /** The time of the earliest pending event (the standing handler aside), or infinity. */
+  #earliestPending(): Nanoseconds {
     // Settle only up to now (the reference must not pass `now` without a
     // dispatch), then find the minimum of the lowest non-empty slot.
     if (this.#settle(this.#now) >= 0) return this.#now;
-    for (let b = 0; b < BUCKETS; b++) {
-      let min = Number.POSITIVE_INFINITY;
-      const items = this.#bucket[b]!;
-      const times = this.#bucketTime[b]!;
-      for (let i = this.#head[b]!; i < this.#bucketLen[b]!; i++) {
-        if (this.#state[items[i]!] === SLOT_PENDING && times[i]! < min) min = times[i]!;
+    // Lower levels, and lower slots of a level, hold earlier times: the first slot with a live event has the earliest.
+    for (let levels = this.#levelMask; levels !== 0; levels &= levels - 1) {
+      const level = 31 - Math.clz32(levels & -levels);
+      for (let slots = this.#slotMask[level]!; slots !== 0; slots &= slots - 1) {
+        const b = level * 16 + (31 - Math.clz32(slots & -slots));
+        let min = Number.POSITIVE_INFINITY;
+        const items = this.#bucket[b]!;
+        const times = this.#bucketTime[b]!;
+        const len = this.#bucketLen[b]!;
+        for (let i = this.#head[b]!; i < len; i++) {
+          if (this.#state[items[i]!] === SLOT_PENDING && times[i]! < min) min = times[i]!;
+        }
+        if (min !== Number.POSITIVE_INFINITY) {
+          this.#quietUntil = min; // exact, so a lower bound
+          return min;
+        }
       }
-      if (min !== Number.POSITIVE_INFINITY) return min; // lower slots hold earlier times
     }
-    return undefined;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Moves the clock over as many of `count` steps of `step` nanoseconds as
+   * it can take with nothing to run — no event due, the limit still ahead
+   * (the clock stays short of it), a standing handler (see
+   * {@link scheduleWhenUnlimited}) idle all along — and returns how many it
+   * took. Taking k steps leaves the queue as k calls of `runUntil(now +
+   * step)` that ran no handler would: for a model repeating a costed action
+   * whose outcome only a handler could change (a CPU polling memory), which
+   * may then skip the repetitions without changing what anyone observes.
+   * `step` is a positive integer.
+   */
+  idleSteps(step: Nanoseconds, count: number): number {
+    if (!(count >= 1) || !(step >= 1) || Math.floor(step) !== step) return 0;
+    const now = this.#now;
+    // Strictly before the limit (a run that reaches it ends there) and before the earliest event.
+    let k = Math.min(Math.floor(count), Math.floor((this.#limit - now - 1) / step));
+    if (k > 0 && now + k * step >= this.#quietUntil) k = Math.min(k, Math.floor((this.#earliestPending() - now - 1) / step));
+    const idle = this.#standingIdle;
+    if (k > 0 && idle !== undefined) {
+      // Idle up to some time: the largest number of steps it accepts, found by doubling and then halving
+      // (few checks when it is few steps). A check that says yes counts the time as run, and the yeses come
+      // in increasing order, so the last one is the time the clock takes.
+      let lo = 0;
+      let hi = 1;
+      while (hi < k && idle(now + hi * step)) {
+        lo = hi;
+        hi *= 2;
+      }
+      if (hi >= k) {
+        if (idle(now + k * step)) lo = k;
+        hi = k;
+      }
+      while (hi - lo > 1) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        if (idle(now + mid * step)) lo = mid;
+        else hi = mid;
+      }
+      k = lo;
+    }
+    if (k <= 0) return 0;
+    this.#stopRequested = false;
+    this.#now = now + k * step;
+    return k;
   }
 
   /**

@@ -151,7 +151,7 @@ export interface EbreakOp {
   readonly pc: number;
 }
 
-/** An operation {@link RepeatOp} can repeat: any but a repeat. */
+/** An operation {@link RepeatOp} can repeat: any but a repeat or a poll. */
 export type RepeatableOp =
   | MmioReadOp
   | MmioWriteOp
@@ -180,8 +180,43 @@ export interface RepeatOp {
   readonly op: RepeatableOp;
 }
 
+/**
+ * A wait loop on one location, executed as this loop of yields would be —
+ * the same loads at the same times, the same exits, the same interrupts
+ * taken between two of its steps, the same trace — without resuming the
+ * guest program between turns:
+ *
+ * ```ts
+ * for (let n = 0; n < tries; n++) {
+ *   if ((((yield read).value & mask) >>> 0) !== equals) break;
+ *   yield relax;
+ * }
+ * ```
+ *
+ * (`while ((readl(addr) & mask) == equals && tries--) cpu_relax();`.) The
+ * guest is resumed once, with the last load's result: the wait timed out if
+ * that value still matches. {@link pollLoop} is this loop as code.
+ *
+ * An executor may run the turns of a poll on guest RAM faster than one by
+ * one when it knows nothing can write the location meanwhile; what the
+ * guest and the VMM observe stays that of the loop.
+ */
+export interface PollOp {
+  readonly kind: "poll";
+  /** The load of each turn (1, 2 or 4 bytes). */
+  readonly read: MmioReadOp;
+  /** The bits of the loaded value compared with `equals`. */
+  readonly mask: number;
+  /** The loop goes on while `(value & mask) === equals`. */
+  readonly equals: number;
+  /** What each turn does after a load that matched (cpu_relax()). */
+  readonly relax: ComputeOp;
+  /** The most loads (a positive integer). */
+  readonly tries: number;
+}
+
 /** Any architectural operation a guest can yield. */
-export type GuestOp = RepeatableOp | RepeatOp;
+export type GuestOp = RepeatableOp | RepeatOp | PollOp;
 
 /**
  * What an op returns to the guest. One object, reused between ops by the
@@ -294,13 +329,29 @@ export const op = {
   },
   /**
    * `op` `count` times in a row (see {@link RepeatOp}). @throws RangeError
-   * unless `count` is a positive safe integer and `op` is not itself a
-   * repeat.
+   * unless `count` is a positive safe integer and `op` is neither a repeat
+   * nor a poll.
    */
   repeat(count: number, op: GuestOp): RepeatOp {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`op.repeat: count ${count} is not a positive integer`);
-    if (op.kind === "repeat") throw new RangeError("op.repeat: a repeat cannot repeat another repeat");
+    if (op.kind === "repeat" || op.kind === "poll") throw new RangeError(`op.repeat: a repeat cannot repeat a ${op.kind}`);
     return { kind: "repeat", count, op };
+  },
+  /**
+   * A wait loop on `read`'s location (see {@link PollOp}): loads while
+   * `(value & mask) === equals`, `relax` after each, at most `tries` loads.
+   * @throws RangeError unless `tries` is a positive safe integer, the load
+   * is 1, 2 or 4 bytes, `equals` has no bit outside `mask`, and `relax` is a
+   * plain computation (not a spin).
+   */
+  pollWhile(read: MmioReadOp, mask: number, equals: number, relax: ComputeOp, tries: number): PollOp {
+    if (!Number.isSafeInteger(tries) || tries < 1) throw new RangeError(`op.pollWhile: tries ${tries} is not a positive integer`);
+    if (read.size === 8) throw new RangeError("op.pollWhile: the load must be 1, 2 or 4 bytes");
+    const m = mask >>> 0;
+    const eq = equals >>> 0;
+    if ((eq & ~m) !== 0) throw new RangeError(`op.pollWhile: equals 0x${eq.toString(16)} has bits outside mask 0x${m.toString(16)}: the loop would never turn`);
+    if (relax.untilInterrupt === true) throw new RangeError("op.pollWhile: relax must be a computation, not a spin");
+    return { kind: "poll", read, mask: m, equals: eq, relax, tries };
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {
@@ -311,6 +362,38 @@ export const op = {
     return { kind: "irq-unmask" };
   },
 } as const;
+
+/** A {@link PollOp} as the loop of yields it stands for; returns the last load's result. */
+export function* pollLoop(p: PollOp): Generator<GuestOp, GuestResult, GuestResult> {
+  let r: GuestResult | undefined;
+  for (let n = 0; n < p.tries; n++) {
+    r = yield p.read;
+    if (((r.value & p.mask) >>> 0) !== p.equals) return r;
+    r = yield p.relax;
+  }
+  return r!;
+}
+
+/**
+ * `program` with every {@link RepeatOp} and {@link PollOp} it yields
+ * replaced by the loop of yields it stands for: the form an executor that
+ * runs one op at a time needs, and the reference the fast forms are tested
+ * against.
+ */
+export function* loopForm<T>(program: Generator<GuestOp, T, GuestResult>): Generator<GuestOp, T, GuestResult> {
+  let it = program.next(undefined as unknown as GuestResult);
+  while (it.done !== true) {
+    const o = it.value;
+    let r: GuestResult;
+    if (o.kind === "poll") r = yield* pollLoop(o);
+    else if (o.kind === "repeat") {
+      r = yield o.op;
+      for (let i = 1; i < o.count; i++) r = yield o.op;
+    } else r = yield o;
+    it = program.next(r);
+  }
+  return it.value;
+}
 
 /** `const v = yield* read32(addr)`: a 32-bit load returning its value. */
 export function* read32(addr: number): Generator<GuestOp, number, GuestResult> {

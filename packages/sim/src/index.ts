@@ -45,6 +45,8 @@ export {
   write32,
   sysReg,
   newGuestResult,
+  pollLoop,
+  loopForm,
   type GuestOp,
   type GuestResult,
   type GuestProgram,
@@ -62,4 +64,5 @@ export {
   type EbreakOp,
   type RepeatOp,
   type RepeatableOp,
+  type PollOp,
 } from "./guest-ops.js";

@@ -33,8 +33,8 @@ import { assertType, describe, expectTypeOf, test } from "vitest";
 type ValueExports =
   | "Bitmap" | "ConfigError" | "Counters" | "EventQueue" | "GUEST_ERROR" | "GuestMemory" | "GuestMemoryFault"
   | "IrqlabError" | "MMIO_UNHANDLED" | "MmioBus" | "PAGE_SIZE" | "RegionOverlapError" | "Rng" | "RngStreams"
-  | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "lowestSetBit" | "ms"
-  | "newGuestResult" | "op" | "read32" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
+  | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "loopForm" | "lowestSetBit" | "ms"
+  | "newGuestResult" | "op" | "pollLoop" | "read32" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
   | "toChromeTraceJson" | "us" | "write32";
 
 describe("@irqlab/sim public API", () => {
@@ -65,6 +65,7 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<EventQueue["runUntilIdle"]>().returns.toEqualTypeOf<number>();
     expectTypeOf<EventQueue["runUntilCondition"]>().parameter(0).toEqualTypeOf<() => boolean>();
     expectTypeOf<EventQueue["peekTime"]>().returns.toEqualTypeOf<number | undefined>();
+    expectTypeOf<EventQueue["idleSteps"]>().toEqualTypeOf<(step: number, count: number) => number>();
     // @ts-expect-error -- time is a number of nanoseconds, not a bigint
     queue.schedule(10n, () => undefined);
   });
@@ -84,7 +85,7 @@ describe("@irqlab/sim public API", () => {
 
   test("guest ops: a discriminated union the executor switches on", () => {
     expectTypeOf<GuestOp["kind"]>().toEqualTypeOf<
-      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat"
+      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat" | "poll"
     >();
     expectTypeOf<Extract<GuestOp, { kind: "mmio-read" }>["signExtend"]>().toEqualTypeOf<32 | 64 | undefined>();
     expectTypeOf<Extract<GuestOp, { kind: "csr" }>["op"]>().toEqualTypeOf<"csrrw" | "csrrs" | "csrrc">();

@@ -121,12 +121,11 @@ export function* wfiForever(): GuestCode<never> {
   for (;;) yield wfi;
 }
 
-/** Polls the 32-bit word at `addr` with cpu_relax() until it is non-zero or `tries` run out; returns whether it was seen set. */
+/**
+ * Polls the 32-bit word at `addr` with cpu_relax() until it is non-zero or
+ * `tries` run out (`while (!word && tries--) cpu_relax();`, one
+ * op.pollWhile); returns whether it was seen set.
+ */
 export function* pollWord(addr: number, tries: number): GuestCode<boolean> {
-  const read = op.read(addr, 4);
-  for (let n = 0; n < tries; n++) {
-    if ((yield read).value !== 0) return true;
-    yield cpuRelax();
-  }
-  return false;
+  return (yield op.pollWhile(op.read(addr, 4), 0xffff_ffff, 0, cpuRelax(), tries)).value !== 0;
 }

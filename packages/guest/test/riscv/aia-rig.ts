@@ -220,6 +220,7 @@ export class AiaRig {
       case "brk":
       case "ebreak":
       case "repeat":
+      case "poll":
         throw new Error(`cpu${cpu}: ${op.kind} is not handled by the AIA rig`);
     }
   }

@@ -1,0 +1,186 @@
+/**
+ * PollOp: `op.pollWhile(read, mask, equals, relax, tries)` must execute
+ * exactly as its loop of yields (`pollLoop`) does — the same loads at the
+ * same virtual times, the same exits, the same interrupts taken between two
+ * turns, the same trace — whether the run loop executes its turns one by one
+ * or moves the clock over turns nothing could change (a load of guest RAM
+ * while no event is due). Each case runs one guest written both ways and
+ * compares everything the VMM and a trace reader can observe.
+ */
+import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram, type PollOp } from "@irqlab/sim";
+import { describe, expect, test } from "vitest";
+import { Kvm } from "./kvm.js";
+import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
+import { KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
+
+const RAM = 0x4000_0000;
+/** The word the guest polls, in RAM. */
+const FLAG = RAM + 0x100;
+const DONE = 0x1000;
+const ACK = 0x2000;
+/** No device and no RAM here: every access exits to the VMM. */
+const USER_REG = 0x0900_0fe0;
+/** cpu_relax() as the guest package models it. */
+const RELAX = op.compute(10);
+
+interface Run {
+  /** Every exit the VMM saw, with its virtual time. */
+  readonly exits: string[];
+  /** When the guest said it was done. */
+  readonly end: number;
+  /** The trace as text. */
+  readonly trace: string;
+  /** The value of the poll's last load. */
+  readonly last: number;
+  /** Interrupts the guest's vector took. */
+  readonly taken: number;
+}
+
+interface Setup {
+  /** Host writes of the flag word: [virtual time, value]. */
+  readonly writes?: readonly (readonly [number, number])[];
+  /** Times an interrupt line rises; the vector acknowledges to the VMM, which lowers it. */
+  readonly irqsAt?: readonly number[];
+  /** The vector stores this to the flag word (the IPI handler of a benchmark). */
+  readonly vectorSets?: number;
+  /** KVM_RUN's deadline for each call (RunOptions.until = now + slice): returns mid-poll. */
+  readonly slice?: number;
+  /** What the VMM answers to a load that exits, by load number (1, 2, ...). */
+  readonly answer?: (n: number) => number;
+}
+
+/** Runs a guest that unmasks, runs `poll` (as the op, or as its loop of yields), then reports done. */
+function run(poll: PollOp, form: "op" | "loop", s: Setup = {}): Run {
+  const queue = new EventQueue();
+  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: true }) });
+  const vm = kvm.createVm();
+  vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: 0x1_0000 });
+  const v = vm.createVcpu(0);
+  v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+  let last = -1;
+  let taken = 0;
+  const main = function* (): GuestProgram {
+    yield op.unmask();
+    last = (yield poll).value;
+    yield op.write(DONE, 4, 0);
+  };
+  v.loadGuest({
+    main: form === "op" ? main : () => loopForm(main()),
+    vector: function* (): GuestProgram {
+      taken++;
+      if (s.vectorSets !== undefined) yield op.write(FLAG, 4, s.vectorSets);
+      yield op.write(ACK, 4, 0);
+    },
+  });
+  for (const [t, value] of s.writes ?? []) queue.schedule(t, () => vm.memory.writeU32(FLAG, value), undefined);
+  for (const t of s.irqsAt ?? []) queue.schedule(t, () => vm.irqLine(0, 1), undefined);
+  const exits: string[] = [];
+  let loads = 0;
+  for (let calls = 0; calls < 1_000_000; calls++) {
+    const e = v.run(0, s.slice === undefined ? undefined : { until: queue.now + s.slice });
+    if (e.reason === KVM_EXIT_INTR) {
+      exits.push(`intr:${e.cause}@${queue.now}`);
+      continue;
+    }
+    expect(e.reason).toBe(KVM_EXIT_MMIO);
+    if (e.reason !== KVM_EXIT_MMIO) break;
+    exits.push(`${e.isWrite ? "w" : "r"}@0x${e.physAddr.toString(16)}@${queue.now}`);
+    if (e.physAddr === DONE) break;
+    if (e.physAddr === ACK) vm.irqLine(0, 0);
+    else if (!e.isWrite) e.data.set([s.answer?.(++loads) ?? 0, 0, 0, 0]);
+  }
+  return { exits, end: queue.now, trace: kvm.tracer.toText(), last, taken };
+}
+
+function expectSame(poll: PollOp, s: Setup = {}): Run {
+  const loop = run(poll, "loop", s);
+  const fast = run(poll, "op", s);
+  expect(fast.exits).toEqual(loop.exits);
+  expect(fast.end).toBe(loop.end);
+  expect(fast.last).toBe(loop.last);
+  expect(fast.taken).toBe(loop.taken);
+  expect(fast.trace).toBe(loop.trace);
+  return fast;
+}
+
+/** `while (!flag && tries--) cpu_relax();` */
+const waitSet = (tries: number): PollOp => op.pollWhile(op.read(FLAG, 4), 0xffff_ffff, 0, RELAX, tries);
+
+describe("op.pollWhile executes as its loop of yields does", () => {
+  test("a RAM flag the host sets at an odd time, and at a turn's load time exactly", () => {
+    // A turn is a 1 ns load (cost-model instruction) and a 10 ns relax: loads at 0, 11, 22, ...
+    for (const at of [5_000, 5_005, 5_006, 4_994, 11, 12]) {
+      const r = expectSame(waitSet(1 << 20), { writes: [[at, 7]] });
+      expect(r.last).toBe(7);
+    }
+  });
+
+  test("tries running out: the last load still matches, after tries turns", () => {
+    const r = expectSame(waitSet(1000));
+    expect(r.last).toBe(0);
+    const writtenLate = expectSame(waitSet(1000), { writes: [[1_000_000, 1]] });
+    expect(writtenLate.last).toBe(0);
+    expect(writtenLate.end).toBe(r.end);
+  });
+
+  test("a mask and a value to wait on: while ((v & 0x3) == 0x2), the host clearing bit 1", () => {
+    const p = op.pollWhile(op.read(FLAG, 4), 0x3, 0x2, RELAX, 1 << 20);
+    const r = expectSame(p, { writes: [[0, 0x6], [3_000, 0x4], [7_777, 0x5]] });
+    expect(r.last).toBe(0x4);
+  });
+
+  test("interrupts taken between turns; the vector sets the flag at the last of them", () => {
+    const r = expectSame(waitSet(1 << 20), { irqsAt: [2_000, 9_000] });
+    expect(r.taken).toBe(2);
+    expect(r.last).toBe(0);
+    const set = expectSame(waitSet(1 << 20), { irqsAt: [3_333], vectorSets: 1 });
+    expect(set.taken).toBe(1);
+    expect(set.last).toBe(1);
+  });
+
+  test("KVM_RUN deadlines that fall inside the poll return at the same times", () => {
+    expectSame(waitSet(1 << 16), { slice: 997, writes: [[50_000, 3]] });
+    expectSame(waitSet(1 << 16), { slice: 11, writes: [[5_000, 3]] });
+  });
+
+  test("a load that exits to the VMM each turn: every exit, and the value the VMM answered", () => {
+    const p = op.pollWhile(op.read(USER_REG, 4), 0xff, 0, RELAX, 100);
+    const r = expectSame(p, { answer: (n) => (n === 40 ? 9 : 0) });
+    expect(r.exits.filter((x) => x.startsWith("r@"))).toHaveLength(40);
+    expect(r.last).toBe(9);
+    const interrupted = expectSame(p, { answer: (n) => (n === 60 ? 9 : 0), irqsAt: [20_000] });
+    expect(interrupted.taken).toBe(1);
+  });
+});
+
+describe("op.pollWhile itself", () => {
+  test("a wait of 2^40 turns on a flag set a virtual second later ends without running them one by one", () => {
+    // Nothing but the host's event can change the flag: the run loop moves the clock over the turns.
+    const r = run(waitSet(2 ** 40), "op", { writes: [[1_000_000_000, 1]] });
+    expect(r.last).toBe(1);
+    // The first load at or after the write: loads at 11 ns steps from the unmask's 1 ns.
+    expect(r.end).toBeGreaterThanOrEqual(1_000_000_000);
+    expect(r.end).toBeLessThan(1_000_000_000 + 100_000);
+  });
+
+  test("the builder refuses what the loop could not be", () => {
+    expect(() => op.pollWhile(op.read(FLAG, 4), 1, 0, RELAX, 0)).toThrow(RangeError);
+    expect(() => op.pollWhile(op.read(FLAG, 4), 1, 0, RELAX, 2.5)).toThrow(RangeError);
+    expect(() => op.pollWhile(op.read(FLAG, 8), 1, 0, RELAX, 5)).toThrow(/1, 2 or 4 bytes/);
+    expect(() => op.pollWhile(op.read(FLAG, 4), 0x1, 0x2, RELAX, 5)).toThrow(/outside mask/);
+    expect(() => op.pollWhile(op.read(FLAG, 4), 1, 0, op.spin(10), 5)).toThrow(/not a spin/);
+  });
+
+  test("a hand-made poll with no load is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", () => {
+    const kvm = new Kvm({ queue: new EventQueue() });
+    const v = kvm.createVm().createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const bad = { kind: "poll", read: op.write(FLAG, 4, 0), mask: 1, equals: 0, relax: RELAX, tries: 3 } as unknown as GuestOp;
+    v.loadGuest({
+      main: function* () {
+        yield bad;
+      },
+    });
+    expect(v.run().reason).toBe(KVM_EXIT_INTERNAL_ERROR);
+  });
+});
