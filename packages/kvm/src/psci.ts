@@ -142,6 +142,12 @@ export function handleSmccc(
       ret[0] = workaroundFeature((args[1] ?? 0) >>> 0) ?? SMCCC_RET_NOT_SUPPORTED;
       return FW_DONE;
   }
+  // Every PSCI function is 0x8400_00xx or 0xc400_00xx below 0x20; anything else reaches the default
+  // of kvm_psci_0_2_call, NOT_SUPPORTED, whatever the version (checked first: the switches compare one by one).
+  if ((fid & 0xbfff_ffe0) >>> 0 !== PSCI_0_2_FN_PSCI_VERSION) {
+    ret[0] = PSCI_RET_NOT_SUPPORTED;
+    return FW_DONE;
+  }
   const version = vm.psciVersion;
   if (version >= PSCI_VERSION_1_0) return psci1x(vcpu, vm, version & 0xffff, fid, args, ret, out);
   return psci02(vcpu, vm, fid, args, ret, out);
