@@ -6,7 +6,7 @@
  * system emulator exits 0, as QEMU does (the test's own status is the EXIT
  * line: 1 = pass, 3 = fail).
  */
-import { loopFormImage, microBenchImage, type MicroBenchOptions } from "@irqlab/guest";
+import { itsTriggerImage, loopFormImage, microBenchImage, type MicroBenchOptions } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { describe, expect, test } from "vitest";
 import { runSystem } from "./system/run-system.js";
@@ -171,6 +171,25 @@ describe("micro-bench", () => {
     expect(fast.trace).toBe(loop.trace);
     expect(fast.out).toMatch(/^ipi\s+\d+/m);
     expect(fast.out).toMatch(/^lpi\s+\d+/m);
+  }, 60_000);
+
+  test("its-trigger, whose waits are delays on the counter (op.pollBelow): the same output, virtual time, exits and trace as its loop form", () => {
+    const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic"]);
+    if (cl.kind !== "run") throw new Error(cl.kind);
+    const run = (loop: boolean) => {
+      let out = "";
+      const image = itsTriggerImage();
+      const m = Machine.create({ config: cl.config, kernel: loop ? loopFormImage(image) : image, console: (s) => (out += s), trace: true });
+      expect(m.run(60_000_000_000)).toBe("shutdown");
+      return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: m.tracer.toText() };
+    };
+    const loop = run(true);
+    const fast = run(false);
+    expect(fast.out).toBe(loop.out);
+    expect(fast.now).toBe(loop.now);
+    expect(fast.counters).toEqual(loop.counters);
+    expect(fast.trace).toBe(loop.trace);
+    expect(fast.out.replaceAll("\r\n", "\n")).toMatch(/SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/);
   }, 60_000);
 
   test("-M virt,its=off: lpi test skipped", () => {

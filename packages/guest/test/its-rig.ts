@@ -11,7 +11,7 @@ import {
   Its,
   type ItsProfileName,
 } from "@irqlab/gic";
-import { GuestMemory, MMIO_UNHANDLED, MmioBus, newGuestResult, type GuestOp, type GuestResult } from "@irqlab/sim";
+import { GuestMemory, loopForm, MMIO_UNHANDLED, MmioBus, newGuestResult, type GuestOp, type GuestResult } from "@irqlab/sim";
 import type { CpuInfo, Gicv3Info, PlatformInfo } from "../src/index.js";
 
 export const GICD_BASE = 0x0800_0000;
@@ -63,11 +63,12 @@ export class ItsRig {
     this.platform = { memory: [{ base: RAM_BASE, size: RAM_SIZE }], reserved: [] };
   }
 
-  /** Runs `code` to completion on PE `pe` and returns its value. */
+  /** Runs `code` to completion on PE `pe` (its repeats and polls as loops of yields) and returns its value. */
   run<T>(code: Generator<GuestOp, T, GuestResult>, pe = 0): T {
     const r = this.#result;
+    const prog = loopForm(code);
     for (;;) {
-      const it = code.next(r);
+      const it = prog.next(r);
       if (it.done === true) return it.value;
       this.#execute(it.value, pe);
       this.ops++;

@@ -10,6 +10,7 @@
 import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram, type PollOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { Kvm } from "./kvm.js";
+import { CNTVCT_EL0 } from "./arch-counter.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import { KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
 
@@ -61,7 +62,8 @@ function run(poll: PollOp, form: "op" | "loop", s: Setup = {}): Run {
   let taken = 0;
   const main = function* (): GuestProgram {
     yield op.unmask();
-    last = (yield poll).value;
+    const r = yield poll;
+    last = r.hi * 2 ** 32 + r.value;
     yield op.write(DONE, 4, 0);
   };
   v.loadGuest({
@@ -153,6 +155,36 @@ describe("op.pollWhile executes as its loop of yields does", () => {
   });
 });
 
+describe("op.pollBelow on the arch counter executes as its loop of yields does", () => {
+  // CNTVCT_EL0 at the model's 25 MHz default ticks every 40 ns; a turn is an MRS and a 10 ns relax.
+  const cntvct = op.mrs(CNTVCT_EL0);
+  const until = (ticks: number, relax = RELAX, tries = 2 ** 40): PollOp => op.pollBelow(cntvct, ticks, relax, tries);
+
+  test("a wait for a counter value: the first read at or past it ends the wait", () => {
+    for (const ticks of [0, 1, 2, 25_000, 25_001, 250_003]) {
+      const r = expectSame(until(ticks));
+      expect(r.last).toBeGreaterThanOrEqual(ticks);
+    }
+  });
+
+  test("WFE-sized relaxes, interrupts between turns, KVM_RUN deadlines inside the wait", () => {
+    expectSame(until(2_500_000, op.compute(100_000)), { irqsAt: [7_000_000, 33_333_333] });
+    expectSame(until(40_000), { irqsAt: [1_000, 400_007], slice: 77_777 });
+    expectSame(until(25_000), { slice: 13 });
+  });
+
+  test("tries running out first: the last read is still below, and is the value the loop's last read returned", () => {
+    for (const tries of [1, 2, 3, 7, 1000, 5001, 7919]) {
+      const r = expectSame(until(250_000, RELAX, tries));
+      expect(r.last).toBeLessThan(250_000);
+    }
+  });
+
+  test("every target across a few hundred ticks: no turn skipped that would have ended the wait", () => {
+    for (let ticks = 1; ticks < 400; ticks += 7) expectSame(until(ticks, op.compute(3)));
+  });
+});
+
 describe("op.pollWhile itself", () => {
   test("a wait of 2^40 turns on a flag set a virtual second later ends without running them one by one", () => {
     // Nothing but the host's event can change the flag: the run loop moves the clock over the turns.
@@ -169,6 +201,9 @@ describe("op.pollWhile itself", () => {
     expect(() => op.pollWhile(op.read(FLAG, 8), 1, 0, RELAX, 5)).toThrow(/1, 2 or 4 bytes/);
     expect(() => op.pollWhile(op.read(FLAG, 4), 0x1, 0x2, RELAX, 5)).toThrow(/outside mask/);
     expect(() => op.pollWhile(op.read(FLAG, 4), 1, 0, op.spin(10), 5)).toThrow(/not a spin/);
+    expect(() => op.pollBelow(op.read(FLAG, 8), -1, RELAX, 5)).toThrow(RangeError);
+    expect(() => op.pollBelow(op.read(FLAG, 8), 2 ** 60, RELAX, 5)).toThrow(RangeError);
+    expect(() => op.pollBelow(op.read(FLAG, 8), 10, RELAX, 0)).toThrow(RangeError);
   });
 
   test("a hand-made poll with no load is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", () => {

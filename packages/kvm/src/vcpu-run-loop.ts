@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, type AccessSize, type GuestOp, type PollOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, pollGoesOn, type AccessSize, type GuestOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -49,6 +49,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #owedEnd = 0;
   // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
   #ranTo = 0;
+  // The op of one execution of a repeated load or store with a stride (RepeatOp.stride), reused.
+  readonly #strideStore: { kind: "mmio-write"; addr: number; size: AccessSize; value: number; hi: number } = { kind: "mmio-write", addr: 0, size: 4, value: 0, hi: 0 };
+  readonly #strideLoad: { kind: "mmio-read"; addr: number; size: AccessSize } = { kind: "mmio-read", addr: 0, size: 4 };
+  readonly #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } = { kind: "mmio-read", addr: 0, size: 4, signExtend: 64 };
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -356,8 +360,14 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         this.replay = undefined;
       } else if (this.repeatLeft > 0) {
         // RepeatOp: the next execution of the repeated op, without resuming the program.
-        op = this.repeatOp!;
-        if (--this.repeatLeft === 0) this.repeatOp = undefined;
+        const rp = this.repeat!;
+        if (rp.stride === undefined) op = rp.op;
+        else {
+          const i = rp.count - this.repeatLeft;
+          if (this.repeatLeft > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride, i)) continue;
+          op = this.#stridedOp(rp.op, rp.stride, i);
+        }
+        if (--this.repeatLeft === 0) this.repeat = undefined;
       } else {
         // PollOp: its next load or relax, until the poll is over.
         if (this.pollOp !== undefined) op = this.#pollNext();
@@ -542,16 +552,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           const n = op.count;
           // The builder checks both; a hand-made op may not have been through it.
           const kind = op.op.kind as string;
-          if (!Number.isSafeInteger(n) || n < 1 || kind === "repeat" || kind === "poll") return this.internal(op, `repeat of ${String(n)} × '${kind}'`);
+          const stride = op.stride;
+          if (!Number.isSafeInteger(n) || n < 1 || kind === "repeat" || kind === "poll" || (stride !== undefined && (!Number.isSafeInteger(stride) || stride < 1 || (kind !== "mmio-read" && kind !== "mmio-write")))) {
+            return this.internal(op, `repeat of ${String(n)} × '${kind}'${stride !== undefined ? ` with stride ${String(stride)}` : ""}`);
+          }
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
-          this.repeatOp = op.op;
+          this.repeat = op;
           this.repeatLeft = n;
           continue;
         }
         case "poll": {
           // The builder checks these; a hand-made op may not have been through it.
-          const shape = op as { tries: unknown; read?: { kind?: unknown; size?: unknown }; relax?: { kind?: unknown; untilInterrupt?: unknown } };
-          if (!Number.isSafeInteger(shape.tries) || op.tries < 1 || shape.read?.kind !== "mmio-read" || shape.read.size === 8 || shape.relax?.kind !== "compute" || shape.relax.untilInterrupt === true) {
+          const shape = op as { tries: unknown; read?: { kind?: unknown }; relax?: { kind?: unknown; untilInterrupt?: unknown } };
+          const load = shape.read?.kind;
+          if (!Number.isSafeInteger(shape.tries) || op.tries < 1 || (load !== "mmio-read" && load !== "sysreg-read") || shape.relax?.kind !== "compute" || shape.relax.untilInterrupt === true) {
             return this.internal(op, `poll of ${String(shape.tries)} × '${String(shape.read?.kind)}' relaxed by '${String(shape.relax?.kind)}'`);
           }
           // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
@@ -579,6 +593,64 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
   }
 
+  /** Execution `i` of a repeated load or store with a stride: the op at its address (one reused object per kind). */
+  #stridedOp(o: RepeatableOp, stride: number, i: number): GuestOp {
+    if (o.kind === "mmio-write") {
+      const w = this.#strideStore;
+      w.addr = o.addr + i * stride;
+      w.size = o.size;
+      w.value = o.value;
+      w.hi = o.hi;
+      return w;
+    }
+    if (o.kind !== "mmio-read") return o;
+    if (o.signExtend !== undefined) {
+      const r = this.#strideLoadSigned;
+      r.addr = o.addr + i * stride;
+      r.size = o.size;
+      r.signExtend = o.signExtend;
+      return r;
+    }
+    const r = this.#strideLoad;
+    r.addr = o.addr + i * stride;
+    r.size = o.size;
+    return r;
+  }
+
+  /**
+   * Executions `i` on of a repeated store with a stride, into RAM, as many
+   * at once as the event queue can let their time pass without running a
+   * handler (EventQueue.idleSteps): nothing can look at the memory or raise
+   * an interrupt meanwhile, so storing them together and moving the clock
+   * over them is what executing them one by one would leave. Returns false
+   * to execute the next one alone.
+   */
+  #bulkStores(w: MmioWriteOp, stride: number, i: number): boolean {
+    if (this.irqCheck || this.debt > 0) return false;
+    const n = this.repeatLeft;
+    const addr = w.addr + i * stride;
+    const mem = this.vm.ramFor(addr, (n - 1) * stride + w.size, true);
+    if (mem === undefined) return false;
+    const k = this.queue.idleSteps(this.costs.instruction, n);
+    if (k === 0) return false;
+    for (let j = 0, a = addr; j < k; j++, a += stride) {
+      if (w.size === 8) {
+        mem.writeU32(a, w.value);
+        mem.writeU32(a + 4, w.hi);
+      } else if (w.size === 4) mem.writeU32(a, w.value);
+      else if (w.size === 2) mem.writeU16(a, w.value);
+      else mem.writeU8(a, w.value);
+    }
+    this.repeatLeft = n - k;
+    if (this.repeatLeft === 0) this.repeat = undefined;
+    const r = this.result;
+    r.regs = NO_REGS;
+    r.value = 0;
+    r.hi = 0;
+    r.error = 0;
+    return true;
+  }
+
   /**
    * The next op of the poll under way, or undefined when it is over (the
    * program resumes with the last load's result, which a relax leaves alone).
@@ -588,7 +660,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const p = this.pollOp!;
     if (this.pollCheck) {
       this.pollCheck = false;
-      if (((this.result.value & p.mask) >>> 0) === p.equals) {
+      if (pollGoesOn(p, this.result)) {
         if (this.pollLeft > 0) this.#pollSkip(p);
         return p.relax;
       }
@@ -602,20 +674,70 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /**
-   * Between a load of RAM that matched and its relax: skips the turns
-   * (relax, load) that nothing could make load anything else. Only a
-   * handler of the event queue can write the RAM or raise an interrupt, so
-   * while the queue can let the time of those turns pass without running
-   * one (EventQueue.idleSteps), each of them would load the same value at
-   * its time: the clock moves over them and the poll counts their loads.
+   * Between a load that matched and its relax: skips the turns (relax, load)
+   * whose loads can only return what the loop then goes on with. Only a
+   * handler of the event queue can write guest RAM, change a counter's
+   * offset or raise an interrupt, so while the queue can let the time of
+   * those turns pass without running one (EventQueue.idleSteps), a load of
+   * RAM returns the same value at each, and a load of the arch counter the
+   * value time gives it: the clock moves over them, the poll counts their
+   * loads, and the result is the last one's.
    */
   #pollSkip(p: PollOp): void {
     if (this.irqCheck || this.debt > 0) return;
     const read = p.read;
-    if (this.vm.ramFor(read.addr, read.size, false) === undefined) return;
     const relaxNs = Math.max(0, Math.round(p.relax.ns));
-    const k = this.queue.idleSteps(this.costs.instruction + relaxNs, this.pollLeft);
+    if (read.kind === "mmio-read") {
+      if (this.vm.ramFor(read.addr, read.size, false) === undefined) return;
+      this.pollLeft -= this.queue.idleSteps(this.costs.instruction + relaxNs, this.pollLeft);
+      return;
+    }
+    if (p.below !== undefined) this.#pollSkipCounter(p.below, read.reg, relaxNs);
+  }
+
+  /**
+   * #pollSkip for a counter (CNTVCT_EL0, CNTPCT_EL0) read by an MRS that the
+   * run loop answers itself: the turns whose reads stay below `below`.
+   */
+  #pollSkipCounter(below: number, reg: number, relaxNs: number): void {
+    if (!isArchCounterReg(reg) || this.chip.handlesSysReg(reg) !== REG_NOT_HANDLED) return;
+    const vm = this.vm;
+    const offset = vm.timerData.offset(reg === CNTVCT_EL0 ? TIMER_VTIMER : TIMER_PTIMER);
+    const readNs = offset !== undefined && reg === CNTPCT_EL0 && vm.timerData.physicalTraps ? this.costs.sysregTrap : this.costs.sysregNoTrap;
+    const step = readNs + relaxNs;
+    // The read of turn j happens `readNs` before that turn ends.
+    const first = this.queue.now + step - readNs;
+    // The turns whose reads still go on: the counter only moves forward, so double, then halve.
+    const left = this.pollLeft;
+    let lo = 0;
+    let hi = 1;
+    while (hi < left && this.#counterAt(reg, first + (hi - 1) * step, offset) < below) {
+      lo = hi;
+      hi *= 2;
+    }
+    if (hi >= left) {
+      if (this.#counterAt(reg, first + (left - 1) * step, offset) < below) lo = left;
+      hi = left;
+    }
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (this.#counterAt(reg, first + (mid - 1) * step, offset) < below) lo = mid;
+      else hi = mid;
+    }
+    if (lo === 0) return;
+    const k = this.queue.idleSteps(step, lo);
+    if (k === 0) return;
     this.pollLeft -= k;
+    const r = this.result;
+    r.value = readArchCounterReg(reg, first + (k - 1) * step, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
+    r.hi = this.wide.hi;
+  }
+
+  /** The 64-bit value an MRS of the counter `reg` reads at `time`, as a number. */
+  #counterAt(reg: number, time: number, offset: bigint | undefined): number {
+    const vm = this.vm;
+    const lo = readArchCounterReg(reg, time, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
+    return this.wide.hi * 4294967296 + lo;
   }
 
   /** trace_kvm_mmio(KVM_TRACE_MMIO_READ / _WRITE, len, gpa, val) for an access an in-kernel device handled. */

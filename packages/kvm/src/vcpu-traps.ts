@@ -8,7 +8,7 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatableOp, type WideValue } from "@irqlab/sim";
+import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatOp, type WideValue } from "@irqlab/sim";
 import {
   FW_DONE,
   FW_EXIT_USER,
@@ -47,8 +47,8 @@ interface Frame {
   readonly computeLeft: number;
   /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
   readonly replay: GuestOp | undefined;
-  /** A repeat under way (RepeatOp): the op and how many executions are left. */
-  readonly repeatOp: RepeatableOp | undefined;
+  /** A repeat under way (RepeatOp) and how many executions are left. */
+  readonly repeat: RepeatOp | undefined;
   readonly repeatLeft: number;
   /** A poll under way (PollOp): its loads left, and whether the last load's value is still to be looked at. */
   readonly pollOp: PollOp | undefined;
@@ -92,8 +92,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   mmioSignExtend = 0;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
   protected replay: GuestOp | undefined;
-  /** The op of a repeat under way (RepeatOp), executed `repeatLeft` more times before the program resumes. */
-  protected repeatOp: RepeatableOp | undefined;
+  /** A repeat under way (RepeatOp), its op executed `repeatLeft` more times before the program resumes. */
+  protected repeat: RepeatOp | undefined;
   protected repeatLeft = 0;
   /** A poll under way (PollOp): `pollLeft` more loads at most before the program resumes. */
   protected pollOp: PollOp | undefined;
@@ -191,7 +191,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       // A spin ends with the interrupt: the handler's return finds it done.
       computeLeft: this.computeUntilIrq ? 0 : this.computeLeft,
       replay: this.replay?.kind === "wfi" ? undefined : this.replay,
-      repeatOp: this.repeatOp,
+      repeat: this.repeat,
       repeatLeft: this.repeatLeft,
       pollOp: this.pollOp,
       pollLeft: this.pollLeft,
@@ -226,7 +226,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
 
   /** Drops a repeat or poll under way (the program they belong to is gone or saved). */
   protected clearLoops(): void {
-    this.repeatOp = undefined;
+    this.repeat = undefined;
     this.repeatLeft = 0;
     this.pollOp = undefined;
     this.pollLeft = 0;
@@ -243,7 +243,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.masked = f.masked;
     this.computeLeft = f.computeLeft;
     this.replay = f.replay;
-    this.repeatOp = f.repeatOp;
+    this.repeat = f.repeat;
     this.repeatLeft = f.repeatLeft;
     this.pollOp = f.pollOp;
     this.pollLeft = f.pollLeft;

@@ -172,12 +172,23 @@ export type RepeatableOp =
  * its executions, and trace — without resuming the guest program between
  * them: a guest's hot loop whose body ignores what the op returns (a
  * benchmark's timed loop). The guest is resumed once, after the last, with
- * that execution's result.
+ * that execution's result. With `stride`, the op is a load or store whose
+ * address advances by `stride` bytes from one execution to the next (a
+ * memset: execution i accesses `op.addr + i * stride`).
  */
 export interface RepeatOp {
   readonly kind: "repeat";
   readonly count: number;
   readonly op: RepeatableOp;
+  /** Bytes the address of a load or store advances by between executions. */
+  readonly stride?: number;
+}
+
+/** Execution `i` of a repeat: its op, at its address when the repeat has a stride (a new op then). */
+export function repeatedOp(r: RepeatOp, i: number): RepeatableOp {
+  const o = r.op;
+  if (r.stride === undefined || (o.kind !== "mmio-read" && o.kind !== "mmio-write")) return o;
+  return { ...o, addr: o.addr + i * r.stride };
 }
 
 /**
@@ -188,31 +199,42 @@ export interface RepeatOp {
  *
  * ```ts
  * for (let n = 0; n < tries; n++) {
- *   if ((((yield read).value & mask) >>> 0) !== equals) break;
+ *   if (!pollGoesOn(p, yield read)) break;
  *   yield relax;
  * }
  * ```
  *
- * (`while ((readl(addr) & mask) == equals && tries--) cpu_relax();`.) The
- * guest is resumed once, with the last load's result: the wait timed out if
- * that value still matches. {@link pollLoop} is this loop as code.
+ * where the loop goes on while `(value & mask) === equals` (`while
+ * ((readl(addr) & mask) == equals && tries--) cpu_relax();`), or, with
+ * `below`, while the 64-bit value read is below it (`while (get_cycles() <
+ * end) cpu_relax();`). The guest is resumed once, with the last load's
+ * result: the wait timed out if that value still satisfies the condition.
+ * {@link pollLoop} is this loop as code.
  *
- * An executor may run the turns of a poll on guest RAM faster than one by
- * one when it knows nothing can write the location meanwhile; what the
- * guest and the VMM observe stays that of the loop.
+ * An executor may run turns faster than one by one when it knows what each
+ * load would return — guest RAM that nothing can write meanwhile, a counter
+ * that only time moves; what the guest and the VMM observe stays that of
+ * the loop.
  */
 export interface PollOp {
   readonly kind: "poll";
-  /** The load of each turn (1, 2 or 4 bytes). */
-  readonly read: MmioReadOp;
-  /** The bits of the loaded value compared with `equals`. */
+  /** The load of each turn: memory (1, 2 or 4 bytes), or a system register (a counter). */
+  readonly read: MmioReadOp | SysRegReadOp;
+  /** The bits of the loaded value compared with `equals` (0 with `below`). */
   readonly mask: number;
-  /** The loop goes on while `(value & mask) === equals`. */
+  /** The loop goes on while `(value & mask) === equals` (0 with `below`). */
   readonly equals: number;
+  /** When set, the loop goes on while `hi * 2^32 + value` is below it instead. */
+  readonly below?: number;
   /** What each turn does after a load that matched (cpu_relax()). */
   readonly relax: ComputeOp;
   /** The most loads (a positive integer). */
   readonly tries: number;
+}
+
+/** Whether a poll goes on after a load returned `r` (its condition still holds). */
+export function pollGoesOn(p: PollOp, r: GuestResult): boolean {
+  return p.below !== undefined ? r.hi * 4294967296 + r.value < p.below : ((r.value & p.mask) >>> 0) === p.equals;
 }
 
 /** Any architectural operation a guest can yield. */
@@ -328,14 +350,19 @@ export const op = {
     return { kind: "ebreak", pc };
   },
   /**
-   * `op` `count` times in a row (see {@link RepeatOp}). @throws RangeError
-   * unless `count` is a positive safe integer and `op` is neither a repeat
-   * nor a poll.
+   * `op` `count` times in a row (see {@link RepeatOp}); with `stride`, a
+   * load or store at an address advancing by `stride` bytes each time.
+   * @throws RangeError unless `count` is a positive safe integer, `op` is
+   * neither a repeat nor a poll, and a stride is a positive safe integer
+   * given with a load or store.
    */
-  repeat(count: number, op: GuestOp): RepeatOp {
+  repeat(count: number, op: GuestOp, stride?: number): RepeatOp {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`op.repeat: count ${count} is not a positive integer`);
     if (op.kind === "repeat" || op.kind === "poll") throw new RangeError(`op.repeat: a repeat cannot repeat a ${op.kind}`);
-    return { kind: "repeat", count, op };
+    if (stride === undefined) return { kind: "repeat", count, op };
+    if (!Number.isSafeInteger(stride) || stride < 1) throw new RangeError(`op.repeat: stride ${stride} is not a positive integer`);
+    if (op.kind !== "mmio-read" && op.kind !== "mmio-write") throw new RangeError(`op.repeat: a stride needs a load or store, not ${op.kind}`);
+    return { kind: "repeat", count, op, stride };
   },
   /**
    * A wait loop on `read`'s location (see {@link PollOp}): loads while
@@ -353,6 +380,20 @@ export const op = {
     if (relax.untilInterrupt === true) throw new RangeError("op.pollWhile: relax must be a computation, not a spin");
     return { kind: "poll", read, mask: m, equals: eq, relax, tries };
   },
+  /**
+   * A wait loop until a 64-bit value — a counter read from a system
+   * register, or 8 bytes of memory — reaches `below` (see {@link PollOp}):
+   * loads while `hi * 2^32 + value < below`, `relax` after each, at most
+   * `tries` loads.
+   * @throws RangeError unless `tries` is a positive safe integer, `below` a
+   * non-negative safe integer, and `relax` a plain computation.
+   */
+  pollBelow(read: MmioReadOp | SysRegReadOp, below: number, relax: ComputeOp, tries: number): PollOp {
+    if (!Number.isSafeInteger(tries) || tries < 1) throw new RangeError(`op.pollBelow: tries ${tries} is not a positive integer`);
+    if (!Number.isSafeInteger(below) || below < 0) throw new RangeError(`op.pollBelow: below ${below} is not a non-negative integer`);
+    if (relax.untilInterrupt === true) throw new RangeError("op.pollBelow: relax must be a computation, not a spin");
+    return { kind: "poll", read, mask: 0, equals: 0, below, relax, tries };
+  },
   /** Mask interrupts. */
   mask(): IrqMaskOp {
     return { kind: "irq-mask" };
@@ -368,7 +409,7 @@ export function* pollLoop(p: PollOp): Generator<GuestOp, GuestResult, GuestResul
   let r: GuestResult | undefined;
   for (let n = 0; n < p.tries; n++) {
     r = yield p.read;
-    if (((r.value & p.mask) >>> 0) !== p.equals) return r;
+    if (!pollGoesOn(p, r)) return r;
     r = yield p.relax;
   }
   return r!;
@@ -387,8 +428,8 @@ export function* loopForm<T>(program: Generator<GuestOp, T, GuestResult>): Gener
     let r: GuestResult;
     if (o.kind === "poll") r = yield* pollLoop(o);
     else if (o.kind === "repeat") {
-      r = yield o.op;
-      for (let i = 1; i < o.count; i++) r = yield o.op;
+      r = yield repeatedOp(o, 0);
+      for (let i = 1; i < o.count; i++) r = yield repeatedOp(o, i);
     } else r = yield o;
     it = program.next(r);
   }

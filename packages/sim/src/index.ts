@@ -46,6 +46,8 @@ export {
   sysReg,
   newGuestResult,
   pollLoop,
+  pollGoesOn,
+  repeatedOp,
   loopForm,
   type GuestOp,
   type GuestResult,

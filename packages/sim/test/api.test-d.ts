@@ -34,7 +34,7 @@ type ValueExports =
   | "Bitmap" | "ConfigError" | "Counters" | "EventQueue" | "GUEST_ERROR" | "GuestMemory" | "GuestMemoryFault"
   | "IrqlabError" | "MMIO_UNHANDLED" | "MmioBus" | "PAGE_SIZE" | "RegionOverlapError" | "Rng" | "RngStreams"
   | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "loopForm" | "lowestSetBit" | "ms"
-  | "newGuestResult" | "op" | "pollLoop" | "read32" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
+  | "newGuestResult" | "op" | "pollGoesOn" | "pollLoop" | "read32" | "repeatedOp" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
   | "toChromeTraceJson" | "us" | "write32";
 
 describe("@irqlab/sim public API", () => {

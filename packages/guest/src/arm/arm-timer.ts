@@ -11,7 +11,7 @@
  * smp_processor_id() does.
  */
 
-import { op, sysReg, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
+import { op, sysReg, type ComputeOp, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 
@@ -63,11 +63,23 @@ export const EVT_STREAM_PERIOD_US = 100;
 export function* delayTicks(ticks: number, hz: number): GuestCode {
   const start = yield* readCntvct();
   const period = Math.ceil((EVT_STREAM_PERIOD_US * hz) / 1_000_000);
+  const end = start + ticks;
+  // while ((get_cycles() - start + timer_evt_period) < cycles) wfe();
+  if ((yield* cntvctPollBelow(Math.max(0, end - period), WFE_STEP)) >= end) return;
+  // while ((get_cycles() - start) < cycles) cpu_relax();
+  yield cpuRelax();
+  yield* cntvctPollBelow(end, cpuRelax());
+}
+
+/** One event-stream period of WFE, as the model's delay sleeps it. */
+const WFE_STEP: ComputeOp = op.compute(EVT_STREAM_PERIOD_US * 1000);
+
+/** `while (CNTVCT_EL0 < end) relax;` as op.pollBelow (unbounded, as the source's loop); returns the last value read. */
+function* cntvctPollBelow(end: number, relax: ComputeOp): GuestCode<number> {
   for (;;) {
-    const elapsed = (yield* readCntvct()) - start;
-    if (elapsed >= ticks) return;
-    if (ticks - elapsed > period) yield op.compute(EVT_STREAM_PERIOD_US * 1000);
-    else yield cpuRelax();
+    const r = yield op.pollBelow(READ_CNTVCT, end, relax, Number.MAX_SAFE_INTEGER);
+    const v = r.hi * 2 ** 32 + r.value;
+    if (v >= end) return v;
   }
 }
 

@@ -12,7 +12,7 @@
  * previous boot's contents after a system reset.
  */
 
-import type { MmioWriteOp } from "@irqlab/sim";
+import { op } from "@irqlab/sim";
 import { allocateBootMemory } from "../boot/boot-memory.js";
 import type { PlatformInfo, Region } from "../boot/platform-info.js";
 import type { GuestCode } from "../guest-image.js";
@@ -20,20 +20,10 @@ import type { GuestCode } from "../guest-image.js";
 /** 64 KiB: the ITS page size and the alignment of GICR_PENDBASER / the command queue. */
 export const SZ_64K = 0x1_0000;
 
-/** A store op the zeroing loop reuses (the executor does not keep ops). */
-interface MutableWrite {
-  kind: "mmio-write";
-  addr: number;
-  size: 8;
-  value: number;
-  hi: number;
-}
-
 /** The kernel's page allocator for driver tables: first-fit, aligned, zeroed. */
 export class KernelPages {
   readonly #platform: Pick<PlatformInfo, "memory" | "reserved">;
   readonly #taken: Region[];
-  readonly #store: MutableWrite = { kind: "mmio-write", addr: 0, size: 8, value: 0, hi: 0 };
 
   /** `taken`: memory other parts of the kernel already use (shared, appended to). */
   constructor(platform: Pick<PlatformInfo, "memory" | "reserved">, taken: Region[] = []) {
@@ -63,16 +53,10 @@ export class KernelPages {
     return at;
   }
 
-  /** Stores `byte` into `size` bytes at `addr` (a multiple of 8), eight bytes at a time. */
+  /** Stores `byte` into `size` bytes at `addr` (a multiple of 8), eight bytes at a time (one strided op.repeat). */
   *fill(addr: number, size: number, byte: number): GuestCode {
-    const b = byte & 0xff;
-    const word = (b * 0x0101_0101) >>> 0;
-    const w = this.#store;
-    for (let off = 0; off < size; off += 8) {
-      w.addr = addr + off;
-      w.value = word;
-      w.hi = word;
-      yield w satisfies MmioWriteOp;
-    }
+    const word = ((byte & 0xff) * 0x0101_0101) >>> 0;
+    const n = Math.ceil(size / 8);
+    if (n > 0) yield op.repeat(n, op.write(addr, 8, word, word), 8);
   }
 }

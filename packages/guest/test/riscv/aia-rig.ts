@@ -30,7 +30,7 @@ import {
   type IregValue,
 } from "@irqlab/aia";
 import { parseFdt } from "@irqlab/fdt";
-import { MmioBus, newGuestResult, type GuestOp, type GuestResult } from "@irqlab/sim";
+import { loopForm, MmioBus, newGuestResult, type GuestOp, type GuestResult } from "@irqlab/sim";
 import { parsePlatformInfo, type GuestCode, type PlatformInfo } from "../../src/index.js";
 import { CSR_SIE, CSR_SIP, CSR_TIME } from "../../src/riscv/hart-csr.js";
 import { riscvVirtTree } from "../trees.js";
@@ -119,11 +119,12 @@ export class AiaRig {
     return this.harts[cpu]!.csrs.get(csr) ?? 0;
   }
 
-  /** Runs `code` to its end on hart `cpu`, taking interrupts between ops. Returns its value. */
+  /** Runs `code` to its end on hart `cpu` (its repeats and polls as loops of yields), taking interrupts between ops. Returns its value. */
   run<T>(cpu: number, code: GuestCode<T>): T {
     const r = newGuestResult();
+    const prog = loopForm(code);
     for (;;) {
-      const it = code.next(r);
+      const it = prog.next(r);
       if (it.done === true) return it.value;
       this.#execute(cpu, it.value, r);
       // Every hart samples its interrupt lines: an MSI or IPI from this hart reaches the others now.
