@@ -67,6 +67,8 @@ async function main(filter, sampleMs) {
       target: "node20",
       conditions: ["@irqlab/source"],
       alias: { vitest: join(root, "scripts", "bench-shim.mjs") },
+      // A bench that bundles a command itself (its-trigger-process) loads esbuild as it is installed.
+      external: ["esbuild"],
       logLevel: "error",
     });
     process.stdout.write(`\n${pkg}  ${relative(root, file)}\n`);

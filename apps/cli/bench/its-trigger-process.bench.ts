@@ -1,0 +1,97 @@
+/**
+ * The whole its-trigger process, as a user runs it: `irqlab-system-aarch64
+ * -M virt -accel kvm -smp 4 -nographic -kernel irqlab:its-trigger` — Node's
+ * start, loading the command, building the machine (4 vCPUs, the in-kernel
+ * vgic-v3 and vITS), kvm-unit-tests' its-trigger guest (the ITS set-up,
+ * MAPD/MAPC/MAPTI, INT, INV, INVALL, MAPD V=0, its checks and delays) and
+ * power-off. The command is bundled from the sources into one ESM file, as
+ * tsup ships it, and each call runs it in a child process; the call checks
+ * that the guest printed its SUMMARY and EXIT lines.
+ *
+ * `meta.nodeStartNs` is `node -e 0` measured in the same run: the part no
+ * change to irqlab can remove. `meta.simulationNs` is the command's own
+ * accounting of the rest: the median wall time of a run of the same machine
+ * inside this process (after a warm-up run), boot to power-off.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+import { itsTriggerImage } from "@irqlab/guest";
+import { Machine, parseSystemCommandLine } from "@irqlab/machine";
+import { bench, describe } from "vitest";
+
+const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
+/** What its-trigger prints last when every check passed. */
+const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
+
+/** Finds the repository root (the directory holding apps/cli) from this file's location, bundled or not. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (dir.endsWith("/apps/cli") || dir.endsWith("\\apps\\cli")) return join(dir, "..", "..");
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return process.cwd();
+}
+
+const root = repoRoot();
+const outDir = join(root, ".bench-raw");
+mkdirSync(outDir, { recursive: true });
+const cli = join(outDir, "irqlab-system-aarch64.mjs");
+buildSync({
+  entryPoints: [join(root, "apps", "cli", "src", "system-aarch64.ts")],
+  outfile: cli,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  conditions: ["@irqlab/source"],
+  logLevel: "error",
+});
+
+function runProcess(args: readonly string[]): string {
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`node ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function median(xs: number[]): number {
+  return xs.sort((a, b) => a - b)[xs.length >> 1]!;
+}
+
+/** Wall ns of `f`, median of `runs` after one warm-up call. */
+function timeIt(f: () => void, runs: number): number {
+  f();
+  const ns: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    ns.push(Number(process.hrtime.bigint() - t0));
+  }
+  return median(ns);
+}
+
+const out = runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n");
+if (!PASSED.test(out)) throw new Error(`its-trigger did not pass:\n${out}`);
+const nodeStartNs = timeIt(() => void runProcess(["-e", "0"]), 9);
+const parsed = parseSystemCommandLine("aarch64", ARGV.slice(0, -2));
+if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
+const config = parsed.config;
+const simulationNs = timeIt(() => {
+  const m = Machine.create({ config, kernel: itsTriggerImage(), console: () => undefined });
+  if (m.run(600_000_000_000) !== "shutdown") throw new Error("its-trigger did not power off");
+}, 9);
+
+describe("irqlab-system-aarch64 -M virt -accel kvm -smp 4 -kernel irqlab:its-trigger", () => {
+  bench(
+    "the whole process: node, the command, the machine, the guest, power-off",
+    () => {
+      if (!PASSED.test(runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n"))) throw new Error("its-trigger did not pass");
+    },
+    { meta: { nodeStartNs, simulationNs } } as object,
+  );
+});
