@@ -346,6 +346,7 @@ export function runGuest(o: RunOptions): RunResult {
         return;
       case "repeat":
       case "poll":
+      case "seq":
         // Programs run in their loop form (loopForm): these arrive as the ops they stand for.
         throw new Error(`${op.kind} reached the executor unexpanded`);
     }

@@ -135,6 +135,7 @@ export class ItsRig {
       case "ebreak":
       case "repeat":
       case "poll":
+      case "seq":
         this.faults.push(`unexpected op ${op.kind}`);
     }
   }

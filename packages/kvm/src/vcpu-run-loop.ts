@@ -368,6 +368,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           op = this.#stridedOp(rp.op, rp.stride, i);
         }
         if (--this.repeatLeft === 0) this.repeat = undefined;
+      } else if (this.seq !== undefined) {
+        // SeqOp: its next op, without resuming the program.
+        const sq = this.seq;
+        op = sq.ops[this.seqNext++]!;
+        if (this.seqNext === sq.ops.length) this.seq = undefined;
       } else {
         // PollOp: its next load or relax, until the poll is over.
         if (this.pollOp !== undefined) op = this.#pollNext();
@@ -559,6 +564,17 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
           this.repeatLeft = n;
+          continue;
+        }
+        case "seq": {
+          // The builder checks these; a hand-made op may not have been through it.
+          const ops = (op as { ops?: unknown }).ops;
+          if (!Array.isArray(ops) || ops.length === 0 || ops.some((o: { kind?: unknown } | undefined) => o?.kind === undefined || o.kind === "repeat" || o.kind === "poll" || o.kind === "seq")) {
+            return this.internal(op, "a sequence of no ops, or holding a repeat, poll or sequence");
+          }
+          // Costs nothing itself: its ops are fetched above, one per turn of this loop.
+          this.seq = op;
+          this.seqNext = 0;
           continue;
         }
         case "poll": {

@@ -8,7 +8,7 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatOp, type WideValue } from "@irqlab/sim";
+import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatOp, type SeqOp, type WideValue } from "@irqlab/sim";
 import {
   FW_DONE,
   FW_EXIT_USER,
@@ -50,6 +50,9 @@ interface Frame {
   /** A repeat under way (RepeatOp) and how many executions are left. */
   readonly repeat: RepeatOp | undefined;
   readonly repeatLeft: number;
+  /** A sequence under way (SeqOp) and the index of its next op. */
+  readonly seq: SeqOp | undefined;
+  readonly seqNext: number;
   /** A poll under way (PollOp): its loads left, and whether the last load's value is still to be looked at. */
   readonly pollOp: PollOp | undefined;
   readonly pollLeft: number;
@@ -95,6 +98,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** A repeat under way (RepeatOp), its op executed `repeatLeft` more times before the program resumes. */
   protected repeat: RepeatOp | undefined;
   protected repeatLeft = 0;
+  /** A sequence under way (SeqOp): `seqNext` is the index of its next op. */
+  protected seq: SeqOp | undefined;
+  protected seqNext = 0;
   /** A poll under way (PollOp): `pollLeft` more loads at most before the program resumes. */
   protected pollOp: PollOp | undefined;
   protected pollLeft = 0;
@@ -192,6 +198,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       computeLeft: this.computeUntilIrq ? 0 : this.computeLeft,
       replay: this.replay?.kind === "wfi" ? undefined : this.replay,
       repeat: this.repeat,
+      seq: this.seq,
+      seqNext: this.seqNext,
       repeatLeft: this.repeatLeft,
       pollOp: this.pollOp,
       pollLeft: this.pollLeft,
@@ -224,10 +232,12 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
   }
 
-  /** Drops a repeat or poll under way (the program they belong to is gone or saved). */
+  /** Drops a repeat, sequence or poll under way (the program they belong to is gone or saved). */
   protected clearLoops(): void {
     this.repeat = undefined;
     this.repeatLeft = 0;
+    this.seq = undefined;
+    this.seqNext = 0;
     this.pollOp = undefined;
     this.pollLeft = 0;
     this.pollCheck = false;
@@ -244,6 +254,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.computeLeft = f.computeLeft;
     this.replay = f.replay;
     this.repeat = f.repeat;
+    this.seq = f.seq;
+    this.seqNext = f.seqNext;
     this.repeatLeft = f.repeatLeft;
     this.pollOp = f.pollOp;
     this.pollLeft = f.pollLeft;

@@ -151,7 +151,7 @@ export interface EbreakOp {
   readonly pc: number;
 }
 
-/** An operation {@link RepeatOp} can repeat: any but a repeat or a poll. */
+/** An operation {@link RepeatOp} can repeat (and {@link SeqOp} hold): any but a repeat, a poll or a sequence. */
 export type RepeatableOp =
   | MmioReadOp
   | MmioWriteOp
@@ -237,8 +237,21 @@ export function pollGoesOn(p: PollOp, r: GuestResult): boolean {
   return p.below !== undefined ? r.hi * 4294967296 + r.value < p.below : ((r.value & p.mask) >>> 0) === p.equals;
 }
 
+/**
+ * `ops` executed one after the other, as yielding each in turn would execute
+ * them — the same costs, exits, interrupts taken between two of them, and
+ * trace — without resuming the guest program between them: straight-line
+ * code whose intermediate results the program does not look at (the four
+ * stores that write an ITS command). The guest is resumed once, after the
+ * last, with its result.
+ */
+export interface SeqOp {
+  readonly kind: "seq";
+  readonly ops: readonly RepeatableOp[];
+}
+
 /** Any architectural operation a guest can yield. */
-export type GuestOp = RepeatableOp | RepeatOp | PollOp;
+export type GuestOp = RepeatableOp | RepeatOp | PollOp | SeqOp;
 
 /**
  * What an op returns to the guest. One object, reused between ops by the
@@ -353,12 +366,12 @@ export const op = {
    * `op` `count` times in a row (see {@link RepeatOp}); with `stride`, a
    * load or store at an address advancing by `stride` bytes each time.
    * @throws RangeError unless `count` is a positive safe integer, `op` is
-   * neither a repeat nor a poll, and a stride is a positive safe integer
+   * not a repeat, poll or sequence, and a stride is a positive safe integer
    * given with a load or store.
    */
   repeat(count: number, op: GuestOp, stride?: number): RepeatOp {
     if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`op.repeat: count ${count} is not a positive integer`);
-    if (op.kind === "repeat" || op.kind === "poll") throw new RangeError(`op.repeat: a repeat cannot repeat a ${op.kind}`);
+    if (op.kind === "repeat" || op.kind === "poll" || op.kind === "seq") throw new RangeError(`op.repeat: a repeat cannot repeat a ${op.kind}`);
     if (stride === undefined) return { kind: "repeat", count, op };
     if (!Number.isSafeInteger(stride) || stride < 1) throw new RangeError(`op.repeat: stride ${stride} is not a positive integer`);
     if (op.kind !== "mmio-read" && op.kind !== "mmio-write") throw new RangeError(`op.repeat: a stride needs a load or store, not ${op.kind}`);
@@ -394,6 +407,16 @@ export const op = {
     if (relax.untilInterrupt === true) throw new RangeError("op.pollBelow: relax must be a computation, not a spin");
     return { kind: "poll", read, mask: 0, equals: 0, below, relax, tries };
   },
+  /**
+   * `ops` one after the other, the program resumed once after the last (see
+   * {@link SeqOp}). @throws RangeError for no ops, or for a repeat, poll or
+   * sequence among them.
+   */
+  seq(ops: readonly GuestOp[]): SeqOp {
+    if (ops.length === 0) throw new RangeError("op.seq: no ops");
+    for (const o of ops) if (o.kind === "repeat" || o.kind === "poll" || o.kind === "seq") throw new RangeError(`op.seq: a sequence cannot hold a ${o.kind}`);
+    return { kind: "seq", ops: ops as readonly RepeatableOp[] };
+  },
   /** Mask interrupts. */
   mask(): IrqMaskOp {
     return { kind: "irq-mask" };
@@ -416,7 +439,7 @@ export function* pollLoop(p: PollOp): Generator<GuestOp, GuestResult, GuestResul
 }
 
 /**
- * `program` with every {@link RepeatOp} and {@link PollOp} it yields
+ * `program` with every {@link RepeatOp}, {@link PollOp} and {@link SeqOp} it yields
  * replaced by the loop of yields it stands for: the form an executor that
  * runs one op at a time needs, and the reference the fast forms are tested
  * against.
@@ -430,6 +453,9 @@ export function* loopForm<T>(program: Generator<GuestOp, T, GuestResult>): Gener
     else if (o.kind === "repeat") {
       r = yield repeatedOp(o, 0);
       for (let i = 1; i < o.count; i++) r = yield repeatedOp(o, i);
+    } else if (o.kind === "seq") {
+      r = yield o.ops[0]!;
+      for (let i = 1; i < o.ops.length; i++) r = yield o.ops[i]!;
     } else r = yield o;
     it = program.next(r);
   }

@@ -67,4 +67,5 @@ export {
   type RepeatOp,
   type RepeatableOp,
   type PollOp,
+  type SeqOp,
 } from "./guest-ops.js";

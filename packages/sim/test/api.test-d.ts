@@ -85,7 +85,7 @@ describe("@irqlab/sim public API", () => {
 
   test("guest ops: a discriminated union the executor switches on", () => {
     expectTypeOf<GuestOp["kind"]>().toEqualTypeOf<
-      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat" | "poll"
+      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat" | "poll" | "seq"
     >();
     expectTypeOf<Extract<GuestOp, { kind: "mmio-read" }>["signExtend"]>().toEqualTypeOf<32 | 64 | undefined>();
     expectTypeOf<Extract<GuestOp, { kind: "csr" }>["op"]>().toEqualTypeOf<"csrrw" | "csrrs" | "csrrc">();

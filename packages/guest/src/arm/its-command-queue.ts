@@ -72,7 +72,7 @@ export class ItsCommandQueue {
 
   /**
    * its_allocate_entry() + the copy into the slot (four 8-byte stores, as
-   * its_fixup_cmd leaves them): false when the ring never drains.
+   * its_fixup_cmd leaves them, one op.seq): false when the ring never drains.
    */
   *push(c: ItsCommandBuffer): GuestCode<boolean> {
     let polls = ITS_QUEUE_POLLS;
@@ -84,7 +84,12 @@ export class ItsCommandQueue {
       yield POLL_DELAY;
     }
     const slot = this.base + this.write;
-    for (let i = 0; i < 4; i++) yield op.write(slot + 8 * i, 8, c[2 * i] ?? 0, c[2 * i + 1] ?? 0);
+    yield op.seq([
+      op.write(slot, 8, c[0] ?? 0, c[1] ?? 0),
+      op.write(slot + 8, 8, c[2] ?? 0, c[3] ?? 0),
+      op.write(slot + 16, 8, c[4] ?? 0, c[5] ?? 0),
+      op.write(slot + 24, 8, c[6] ?? 0, c[7] ?? 0),
+    ]);
     this.write = (this.write + ITS_CMD_SIZE) % ITS_CMD_QUEUE_SZ;
     this.commands++;
     return true;

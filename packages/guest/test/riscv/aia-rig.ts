@@ -222,6 +222,7 @@ export class AiaRig {
       case "ebreak":
       case "repeat":
       case "poll":
+      case "seq":
         throw new Error(`cpu${cpu}: ${op.kind} is not handled by the AIA rig`);
     }
   }
