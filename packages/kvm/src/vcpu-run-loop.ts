@@ -310,7 +310,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // kvm_reset_vcpu with reset_state.reset: PC = entry, x0 = context id. RISC-V after hart_start
     // (kvm_riscv_vcpu_sbi_load_reset_state): PC = entry, a0 (x10) = hart id, a1 = opaque.
     if (t !== undefined) this.resetGprs(t.entry, this.vm.arch === "arm64" ? [t.context] : [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, this.vcpuId, t.context]);
-    this.frames.length = 0;
+    this.dropFrames();
     this.masked = true;
     this.computeLeft = 0;
     this.computeUntilIrq = false;

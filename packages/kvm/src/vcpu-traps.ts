@@ -40,27 +40,54 @@ import { PENDING_CSR, PENDING_HYPERCALL, PENDING_NONE, PENDING_SBI, PENDING_SMCC
 import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRegs, type GprFile } from "./gpr-file.js";
 
 
-/** A saved guest context: the interrupted program while a vector runs. */
+/**
+ * A saved guest context: the interrupted program while a vector runs. The
+ * records are kept and reused (VcpuTraps.frames), so taking an interrupt
+ * allocates none once the vCPU has nested as deep before.
+ */
 interface Frame {
-  readonly gen: GuestProgram | undefined;
-  readonly masked: boolean;
-  readonly computeLeft: number;
+  gen: GuestProgram | undefined;
+  masked: boolean;
+  computeLeft: number;
   /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
-  readonly replay: GuestOp | undefined;
+  replay: GuestOp | undefined;
   /** A repeat under way (RepeatOp) and how many executions are left. */
-  readonly repeat: RepeatOp | undefined;
-  readonly repeatLeft: number;
+  repeat: RepeatOp | undefined;
+  repeatLeft: number;
   /** A sequence under way (SeqOp) and the index of its next op. */
-  readonly seq: SeqOp | undefined;
-  readonly seqNext: number;
+  seq: SeqOp | undefined;
+  seqNext: number;
   /** A poll under way (PollOp): its loads left, and whether the last load's value is still to be looked at. */
-  readonly pollOp: PollOp | undefined;
-  readonly pollLeft: number;
-  readonly pollCheck: boolean;
-  readonly value: number;
-  readonly hi: number;
-  readonly error: number;
-  readonly regs: number[];
+  pollOp: PollOp | undefined;
+  pollLeft: number;
+  pollCheck: boolean;
+  value: number;
+  hi: number;
+  error: number;
+  /** The interrupted op's x0..x3 (an HVC's), copied into this record's own array; `NO_REGS` otherwise. */
+  regs: number[];
+  readonly regsCopy: number[];
+}
+
+function newFrame(): Frame {
+  return {
+    gen: undefined,
+    masked: true,
+    computeLeft: 0,
+    replay: undefined,
+    repeat: undefined,
+    repeatLeft: 0,
+    seq: undefined,
+    seqNext: 0,
+    pollOp: undefined,
+    pollLeft: 0,
+    pollCheck: false,
+    value: 0,
+    hi: 0,
+    error: 0,
+    regs: NO_REGS,
+    regsCopy: [],
+  };
 }
 
 /** The WFI op the run loop executes for a guest with no program left (an idle loop). */
@@ -85,7 +112,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected booted = false;
   protected masked = true;
   protected resetTarget: { entry: number; context: number } | undefined;
-  protected readonly frames: Frame[] = [];
+  // The saved contexts of the interrupts being handled, innermost last: the first `frameDepth` records.
+  readonly #frames: Frame[] = [];
+  #frameDepth = 0;
   protected readonly sysregs = new Map<number, number>();
   /** The result the guest program is resumed with (reused). */
   readonly result = newGuestResult();
@@ -191,24 +220,30 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       return;
     }
     const r = this.result;
-    this.frames.push({
-      gen: this.gen,
-      masked: this.masked,
-      // A spin ends with the interrupt: the handler's return finds it done.
-      computeLeft: this.computeUntilIrq ? 0 : this.computeLeft,
-      replay: this.replay?.kind === "wfi" ? undefined : this.replay,
-      repeat: this.repeat,
-      seq: this.seq,
-      seqNext: this.seqNext,
-      repeatLeft: this.repeatLeft,
-      pollOp: this.pollOp,
-      pollLeft: this.pollLeft,
-      pollCheck: this.pollCheck,
-      value: r.value,
-      hi: r.hi,
-      error: r.error,
-      regs: r.regs === EMPTY ? EMPTY : [...r.regs],
-    });
+    const f = (this.#frames[this.#frameDepth++] ??= newFrame());
+    f.gen = this.gen;
+    f.masked = this.masked;
+    // A spin ends with the interrupt: the handler's return finds it done.
+    f.computeLeft = this.computeUntilIrq ? 0 : this.computeLeft;
+    f.replay = this.replay?.kind === "wfi" ? undefined : this.replay;
+    f.repeat = this.repeat;
+    f.repeatLeft = this.repeatLeft;
+    f.seq = this.seq;
+    f.seqNext = this.seqNext;
+    f.pollOp = this.pollOp;
+    f.pollLeft = this.pollLeft;
+    f.pollCheck = this.pollCheck;
+    f.value = r.value;
+    f.hi = r.hi;
+    f.error = r.error;
+    if (r.regs === EMPTY) f.regs = EMPTY;
+    else {
+      // The handler's own HVCs reuse the run loop's result array: keep the interrupted op's copy here.
+      const copy = f.regsCopy;
+      copy.length = r.regs.length;
+      for (let i = 0; i < copy.length; i++) copy[i] = r.regs[i]!;
+      f.regs = copy;
+    }
     const cause = this.chip.pendingCause();
     if (this.vm.arch === "riscv64") {
       this.sysregs.set(-CSR_SCAUSE * 2, cause);
@@ -243,12 +278,26 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.pollCheck = false;
   }
 
+  /** Drops every saved context (a reset or power-off of the program). */
+  protected dropFrames(): void {
+    while (this.#frameDepth > 0) this.#release(this.#frames[--this.#frameDepth]!);
+  }
+
+  /** Lets a record that is no longer in use hold nothing the collector should keep. */
+  #release(f: Frame): void {
+    f.gen = undefined;
+    f.replay = undefined;
+    f.repeat = undefined;
+    f.seq = undefined;
+    f.pollOp = undefined;
+  }
+
   protected returnFromFrame(): void {
-    const f = this.frames.pop();
-    if (f === undefined) {
+    if (this.#frameDepth === 0) {
       this.gen = undefined;
       return;
     }
+    const f = this.#frames[--this.#frameDepth]!;
     this.gen = f.gen;
     this.masked = f.masked;
     this.computeLeft = f.computeLeft;

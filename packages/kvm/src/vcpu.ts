@@ -124,7 +124,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #resetProgram(): void {
     this.gen = undefined;
     this.booted = false;
-    this.frames.length = 0;
+    this.dropFrames();
     this.masked = true;
     this.replay = undefined;
     this.clearLoops();
@@ -507,7 +507,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   stopSelf(): void {
     this.gen = undefined;
     this.clearLoops();
-    this.frames.length = 0;
+    this.dropFrames();
     this.booted = true;
     this.powerOff();
   }

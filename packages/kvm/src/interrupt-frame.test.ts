@@ -1,0 +1,61 @@
+/**
+ * Taking an interrupt saves the interrupted program's context and returning
+ * from the vector restores it: the last op's result — x0..x3 of an HVC
+ * included — comes back to the program as the op left it, even when the
+ * vector made HVCs of its own, and the saved records are reused from one
+ * interrupt to the next.
+ */
+import { EventQueue, op, type GuestProgram } from "@irqlab/sim";
+import { describe, expect, test } from "vitest";
+import { Kvm } from "./kvm.js";
+import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
+import { KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
+import { PSCI_0_2_FN_PSCI_VERSION } from "./uapi/psci.js";
+
+const DONE = 0x1000;
+const ACK = 0x2000;
+/** SMCCC_VERSION: KVM answers 1.1 (0x10001) in x0. */
+const SMCCC_VERSION = 0x8000_0000;
+
+describe("interrupt frames", () => {
+  test("an HVC's x0..x3 reach the program intact across interrupts whose vectors make HVCs, again and again", () => {
+    const queue = new EventQueue();
+    const kvm = new Kvm({ queue });
+    const vm = kvm.createVm();
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const seen: number[][] = [];
+    let vectors = 0;
+    v.loadGuest({
+      main: function* (): GuestProgram {
+        yield op.unmask();
+        for (let i = 0; i < 20; i++) {
+          const r = yield op.hvc([PSCI_0_2_FN_PSCI_VERSION]);
+          seen.push([...r.regs]);
+          yield op.compute(1_000);
+        }
+        yield op.write(DONE, 4, 0);
+      },
+      vector: function* (): GuestProgram {
+        vectors++;
+        const r = yield op.hvc([SMCCC_VERSION]);
+        expect(r.regs[0]).toBe(0x1_0001);
+        yield op.write(ACK, 4, 0);
+      },
+    });
+    // A line rising during each HVC: the interrupt is taken before the program sees the HVC's result.
+    const first = 1; // the unmask's instruction
+    for (let i = 0; i < 20; i++) queue.schedule(first + i * 2_989 + 100, () => vm.irqLine(0, 1), undefined);
+    for (;;) {
+      const e = v.run();
+      expect(e.reason).toBe(KVM_EXIT_MMIO);
+      if (e.reason !== KVM_EXIT_MMIO || e.physAddr === DONE) break;
+      if (e.physAddr === ACK) vm.irqLine(0, 0);
+    }
+    expect(vectors).toBeGreaterThan(5);
+    // PSCI_VERSION: x0 the VM's PSCI version (major 1), x1..x3 zero (smccc_set_retval).
+    expect(seen).toHaveLength(20);
+    for (const regs of seen) expect(regs).toEqual([seen[0]![0], 0, 0, 0]);
+    expect(seen[0]![0]! >>> 16).toBe(1);
+  });
+});
