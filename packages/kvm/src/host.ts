@@ -33,6 +33,13 @@ export interface PlacedVcpu {
   readonly hostCpu: number;
   /** CPUs its thread may run on (all when empty). */
   readonly affinity: readonly number[];
+  /**
+   * Storage for the placement policy, one value per vCPU: a policy keeps its
+   * record of the vCPU here so that placing it at every KVM_RUN looks
+   * nothing up. Another policy may have left its own record: check whose it
+   * is. Undefined at first.
+   */
+  placementSlot: unknown;
 }
 
 /** Chooses the host CPU a vCPU runs on when it enters KVM_RUN. */

@@ -170,6 +170,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     chip.attach(this);
   }
 
+  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
+  placementSlot: unknown = undefined;
+
   /** VM index on the host (PlacedVcpu). */
   get vmIndex(): number {
     return this.vm.index;

@@ -32,8 +32,9 @@ export interface SchedulerPlacementOptions {
   readonly kernelMigrate?: boolean;
 }
 
-/** A vCPU's host thread and the affinity last given to the scheduler for it. */
+/** A vCPU's host thread and the affinity last given to the scheduler for it (kept in PlacedVcpu.placementSlot). */
 interface VcpuEntry {
+  readonly owner: SchedulerPlacement;
   readonly thread: HostThread;
   affinity: readonly number[] | undefined;
 }
@@ -44,7 +45,6 @@ export class SchedulerPlacement implements PlacementPolicy {
   /** Migrations done by the kernel-migrate remedy. */
   remedyMigrations = 0;
   readonly #threads = new Map<string, VcpuEntry>();
-  readonly #byVcpu = new WeakMap<PlacedVcpu, VcpuEntry>();
 
   constructor(
     /** The scheduler that owns the vCPU threads. */
@@ -64,20 +64,26 @@ export class SchedulerPlacement implements PlacementPolicy {
     return this.#entry(vcpu).thread;
   }
 
+  /** This policy's record of `vcpu` when the vCPU's slot holds it. */
+  #own(vcpu: PlacedVcpu): VcpuEntry | undefined {
+    const e = vcpu.placementSlot as VcpuEntry | undefined;
+    return e?.owner === this ? e : undefined;
+  }
+
   /**
-   * The vCPU's thread and last applied affinity, by `vm<i>/vcpu<id>`; looked
-   * up by the vCPU object first, since select() runs at every KVM_RUN.
+   * The vCPU's thread and last applied affinity, by `vm<i>/vcpu<id>`; taken
+   * from the vCPU's placement slot first, since select() runs at every KVM_RUN.
    */
   #entry(vcpu: PlacedVcpu): VcpuEntry {
-    let e = this.#byVcpu.get(vcpu);
+    let e = this.#own(vcpu);
     if (e !== undefined) return e;
     const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
     e = this.#threads.get(key);
     if (e === undefined) {
-      e = { thread: this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`), affinity: undefined };
+      e = { owner: this, thread: this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`), affinity: undefined };
       this.#threads.set(key, e);
     }
-    this.#byVcpu.set(vcpu, e);
+    vcpu.placementSlot = e;
     return e;
   }
 
@@ -103,7 +109,7 @@ export class SchedulerPlacement implements PlacementPolicy {
   }
 
   keeps(vcpu: PlacedVcpu): boolean {
-    const e = this.#byVcpu.get(vcpu);
+    const e = this.#own(vcpu);
     if (e?.affinity !== vcpu.affinity || e.thread.state === "sleeping") return false;
     // With kernelMigrate, select() looks at the VS-files on every entry.
     return e.thread.hart === vcpu.hostCpu && (this.options.kernelMigrate !== true || this.options.aia === undefined);
