@@ -49,10 +49,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #owedEnd = 0;
   // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
   #ranTo = 0;
-  // The op of one execution of a repeated load or store with a stride (RepeatOp.stride), reused.
-  readonly #strideStore: { kind: "mmio-write"; addr: number; size: AccessSize; value: number; hi: number } = { kind: "mmio-write", addr: 0, size: 4, value: 0, hi: 0 };
-  readonly #strideLoad: { kind: "mmio-read"; addr: number; size: AccessSize } = { kind: "mmio-read", addr: 0, size: 4 };
-  readonly #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } = { kind: "mmio-read", addr: 0, size: 4, signExtend: 64 };
+  // The op of one execution of a repeated load or store with a stride (RepeatOp.stride), made at first use and reused.
+  #strideStore: { kind: "mmio-write"; addr: number; size: AccessSize; value: number; hi: number } | undefined;
+  #strideLoad: { kind: "mmio-read"; addr: number; size: AccessSize } | undefined;
+  #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } | undefined;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -612,7 +612,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   /** Execution `i` of a repeated load or store with a stride: the op at its address (one reused object per kind). */
   #stridedOp(o: RepeatableOp, stride: number, i: number): GuestOp {
     if (o.kind === "mmio-write") {
-      const w = this.#strideStore;
+      const w = (this.#strideStore ??= { kind: "mmio-write", addr: 0, size: 4, value: 0, hi: 0 });
       w.addr = o.addr + i * stride;
       w.size = o.size;
       w.value = o.value;
@@ -621,13 +621,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
     if (o.kind !== "mmio-read") return o;
     if (o.signExtend !== undefined) {
-      const r = this.#strideLoadSigned;
+      const r = (this.#strideLoadSigned ??= { kind: "mmio-read", addr: 0, size: 4, signExtend: 64 });
       r.addr = o.addr + i * stride;
       r.size = o.size;
       r.signExtend = o.signExtend;
       return r;
     }
-    const r = this.#strideLoad;
+    const r = (this.#strideLoad ??= { kind: "mmio-read", addr: 0, size: 4 });
     r.addr = o.addr + i * stride;
     r.size = o.size;
     return r;
