@@ -6,7 +6,7 @@
  * system emulator exits 0, as QEMU does (the test's own status is the EXIT
  * line: 1 = pass, 3 = fail).
  */
-import { itsTriggerImage, loopFormImage, microBenchImage, type MicroBenchOptions } from "@irqlab/guest";
+import { itsTriggerImage, loopFormImage, microBenchImage, type GuestImage, type MicroBenchOptions } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { describe, expect, test } from "vitest";
 import { runSystem } from "./system/run-system.js";
@@ -22,6 +22,30 @@ function microBench(smp: number, options: MicroBenchOptions, machine = "virt"): 
   const m = Machine.create({ config: cl.config, kernel: microBenchImage(options), console: (s) => (out += s) });
   const end = m.run(60_000_000_000);
   return { end, out: out.replaceAll("\r\n", "\n") };
+}
+
+/**
+ * Runs an image on `-M virt -accel kvm -smp N` as written and in its loop
+ * form (loopFormImage: every repeat, sequence and poll as the yields it
+ * stands for), traced, and expects the same console output, virtual time at
+ * power-off, counters and trace. Returns the output.
+ */
+function expectSameAsLoopForm(smp: number, image: () => GuestImage): string {
+  const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", String(smp), "-nographic"]);
+  if (cl.kind !== "run") throw new Error(cl.kind);
+  const run = (loop: boolean) => {
+    let out = "";
+    const m = Machine.create({ config: cl.config, kernel: loop ? loopFormImage(image()) : image(), console: (s) => (out += s), trace: true });
+    expect(m.run(60_000_000_000)).toBe("shutdown");
+    return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: m.tracer.toText() };
+  };
+  const loop = run(true);
+  const fast = run(false);
+  expect(fast.out).toBe(loop.out);
+  expect(fast.now).toBe(loop.now);
+  expect(fast.counters).toEqual(loop.counters);
+  expect(fast.trace).toBe(loop.trace);
+  return fast.out;
 }
 
 async function sys(argv: readonly string[]) {
@@ -154,42 +178,14 @@ describe("micro-bench", () => {
     // The waits on irq_ready and irq_received are op.pollWhile (gic-test-base pollWord), which the run
     // loop may move the clock across while nothing can set the word; loopFormImage runs them (and the
     // one-operation repeats) turn by turn. The timer test is in, so its spin and the timer's exits are.
-    const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
-    if (cl.kind !== "run") throw new Error(cl.kind);
-    const run = (loop: boolean) => {
-      let out = "";
-      const image = microBenchImage({ times: 256 });
-      const m = Machine.create({ config: cl.config, kernel: loop ? loopFormImage(image) : image, console: (s) => (out += s), trace: true });
-      expect(m.run(60_000_000_000)).toBe("shutdown");
-      return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: m.tracer.toText() };
-    };
-    const loop = run(true);
-    const fast = run(false);
-    expect(fast.out).toBe(loop.out);
-    expect(fast.now).toBe(loop.now);
-    expect(fast.counters).toEqual(loop.counters);
-    expect(fast.trace).toBe(loop.trace);
-    expect(fast.out).toMatch(/^ipi\s+\d+/m);
-    expect(fast.out).toMatch(/^lpi\s+\d+/m);
+    const out = expectSameAsLoopForm(2, () => microBenchImage({ times: 256 }));
+    expect(out).toMatch(/^ipi\s+\d+/m);
+    expect(out).toMatch(/^lpi\s+\d+/m);
   }, 60_000);
 
   test("its-trigger, whose waits are delays on the counter (op.pollBelow): the same output, virtual time, exits and trace as its loop form", () => {
-    const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic"]);
-    if (cl.kind !== "run") throw new Error(cl.kind);
-    const run = (loop: boolean) => {
-      let out = "";
-      const image = itsTriggerImage();
-      const m = Machine.create({ config: cl.config, kernel: loop ? loopFormImage(image) : image, console: (s) => (out += s), trace: true });
-      expect(m.run(60_000_000_000)).toBe("shutdown");
-      return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: m.tracer.toText() };
-    };
-    const loop = run(true);
-    const fast = run(false);
-    expect(fast.out).toBe(loop.out);
-    expect(fast.now).toBe(loop.now);
-    expect(fast.counters).toEqual(loop.counters);
-    expect(fast.trace).toBe(loop.trace);
-    expect(fast.out.replaceAll("\r\n", "\n")).toMatch(/SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/);
+    const out = expectSameAsLoopForm(4, itsTriggerImage);
+    expect(out.replaceAll("\r\n", "\n")).toMatch(/SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/);
   }, 60_000);
 
   test("-M virt,its=off: lpi test skipped", () => {

@@ -7,35 +7,19 @@
  * while no event is due). Each case runs one guest written both ways and
  * compares everything the VMM and a trace reader can observe.
  */
-import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram, type PollOp } from "@irqlab/sim";
+import { EventQueue, op, type GuestOp, type PollOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { Kvm } from "./kvm.js";
+import { ACK, DONE, RAM, USER, expectLoopFormEqual, runLoopForm, type LoopFormSetup } from "../test/loop-form-rig.js";
 import { CNTVCT_EL0 } from "./arch-counter.js";
+import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
-import { KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
+import type { Vm } from "./vm.js";
+import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
 
-const RAM = 0x4000_0000;
 /** The word the guest polls, in RAM. */
 const FLAG = RAM + 0x100;
-const DONE = 0x1000;
-const ACK = 0x2000;
-/** No device and no RAM here: every access exits to the VMM. */
-const USER_REG = 0x0900_0fe0;
 /** cpu_relax() as the guest package models it. */
 const RELAX = op.compute(10);
-
-interface Run {
-  /** Every exit the VMM saw, with its virtual time. */
-  readonly exits: string[];
-  /** When the guest said it was done. */
-  readonly end: number;
-  /** The trace as text. */
-  readonly trace: string;
-  /** The value of the poll's last load. */
-  readonly last: number;
-  /** Interrupts the guest's vector took. */
-  readonly taken: number;
-}
 
 interface Setup {
   /** Host writes of the flag word: [virtual time, value]. */
@@ -44,65 +28,51 @@ interface Setup {
   readonly irqsAt?: readonly number[];
   /** The vector stores this to the flag word (the IPI handler of a benchmark). */
   readonly vectorSets?: number;
-  /** KVM_RUN's deadline for each call (RunOptions.until = now + slice): returns mid-poll. */
+  /** KVM_RUN's deadline for each call: returns mid-poll. */
   readonly slice?: number;
   /** What the VMM answers to a load that exits, by load number (1, 2, ...). */
   readonly answer?: (n: number) => number;
 }
 
-/** Runs a guest that unmasks, runs `poll` (as the op, or as its loop of yields), then reports done. */
-function run(poll: PollOp, form: "op" | "loop", s: Setup = {}): Run {
-  const queue = new EventQueue();
-  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: true }) });
-  const vm = kvm.createVm();
-  vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: 0x1_0000 });
-  const v = vm.createVcpu(0);
-  v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-  let last = -1;
-  let taken = 0;
-  const main = function* (): GuestProgram {
-    yield op.unmask();
-    const r = yield poll;
-    last = r.hi * 2 ** 32 + r.value;
-    yield op.write(DONE, 4, 0);
-  };
-  v.loadGuest({
-    main: form === "op" ? main : () => loopForm(main()),
-    vector: function* (): GuestProgram {
-      taken++;
-      if (s.vectorSets !== undefined) yield op.write(FLAG, 4, s.vectorSets);
+/** A guest that unmasks, runs `poll`, notes the last load's 64-bit value, then reports done. */
+function setup(poll: PollOp, s: Setup): LoopFormSetup {
+  const vectorSets = s.vectorSets;
+  return {
+    main: function* (note) {
+      yield op.unmask();
+      const r = yield poll;
+      note(`last=${r.hi * 2 ** 32 + r.value}`);
+      yield op.write(DONE, 4, 0);
+    },
+    vector: function* (note) {
+      note("taken");
+      if (vectorSets !== undefined) yield op.write(FLAG, 4, vectorSets);
       yield op.write(ACK, 4, 0);
     },
-  });
-  for (const [t, value] of s.writes ?? []) queue.schedule(t, () => vm.memory.writeU32(FLAG, value), undefined);
-  for (const t of s.irqsAt ?? []) queue.schedule(t, () => vm.irqLine(0, 1), undefined);
-  const exits: string[] = [];
-  let loads = 0;
-  for (let calls = 0; calls < 1_000_000; calls++) {
-    const e = v.run(0, s.slice === undefined ? undefined : { until: queue.now + s.slice });
-    if (e.reason === KVM_EXIT_INTR) {
-      exits.push(`intr:${e.cause}@${queue.now}`);
-      continue;
-    }
-    expect(e.reason).toBe(KVM_EXIT_MMIO);
-    if (e.reason !== KVM_EXIT_MMIO) break;
-    exits.push(`${e.isWrite ? "w" : "r"}@0x${e.physAddr.toString(16)}@${queue.now}`);
-    if (e.physAddr === DONE) break;
-    if (e.physAddr === ACK) vm.irqLine(0, 0);
-    else if (!e.isWrite) e.data.set([s.answer?.(++loads) ?? 0, 0, 0, 0]);
-  }
-  return { exits, end: queue.now, trace: kvm.tracer.toText(), last, taken };
+    events: [
+      ...(s.writes ?? []).map(([t, value]) => [t, (vm: Vm) => vm.memory.writeU32(FLAG, value)] as const),
+      ...(s.irqsAt ?? []).map((t) => [t, (vm: Vm) => vm.irqLine(0, 1)] as const),
+    ],
+    ...(s.slice !== undefined ? { slice: s.slice } : {}),
+    answer: s.answer ?? (() => 0),
+  };
 }
 
+interface Run {
+  readonly exits: string[];
+  readonly end: number;
+  readonly last: number;
+  readonly taken: number;
+}
+
+function summary(r: { log: string[]; end: number }): Run {
+  const last = r.log.find((l) => l.startsWith("last="));
+  return { exits: r.log.filter((l) => /^[rw]@/.test(l)), end: r.end, last: Number(/^last=(\d+)/.exec(last ?? "")?.[1] ?? -1), taken: r.log.filter((l) => l.startsWith("taken")).length };
+}
+
+/** The poll as written and as its loop of yields: the same run. */
 function expectSame(poll: PollOp, s: Setup = {}): Run {
-  const loop = run(poll, "loop", s);
-  const fast = run(poll, "op", s);
-  expect(fast.exits).toEqual(loop.exits);
-  expect(fast.end).toBe(loop.end);
-  expect(fast.last).toBe(loop.last);
-  expect(fast.taken).toBe(loop.taken);
-  expect(fast.trace).toBe(loop.trace);
-  return fast;
+  return summary(expectLoopFormEqual(setup(poll, s)));
 }
 
 /** `while (!flag && tries--) cpu_relax();` */
@@ -146,7 +116,7 @@ describe("op.pollWhile executes as its loop of yields does", () => {
   });
 
   test("a load that exits to the VMM each turn: every exit, and the value the VMM answered", () => {
-    const p = op.pollWhile(op.read(USER_REG, 4), 0xff, 0, RELAX, 100);
+    const p = op.pollWhile(op.read(USER, 4), 0xff, 0, RELAX, 100);
     const r = expectSame(p, { answer: (n) => (n === 40 ? 9 : 0) });
     expect(r.exits.filter((x) => x.startsWith("r@"))).toHaveLength(40);
     expect(r.last).toBe(9);
@@ -188,7 +158,7 @@ describe("op.pollBelow on the arch counter executes as its loop of yields does",
 describe("op.pollWhile itself", () => {
   test("a wait of 2^40 turns on a flag set a virtual second later ends without running them one by one", () => {
     // Nothing but the host's event can change the flag: the run loop moves the clock over the turns.
-    const r = run(waitSet(2 ** 40), "op", { writes: [[1_000_000_000, 1]] });
+    const r = summary(runLoopForm(setup(waitSet(2 ** 40), { writes: [[1_000_000_000, 1]] }), "op"));
     expect(r.last).toBe(1);
     // The first load at or after the write: loads at 11 ns steps from the unmask's 1 ns.
     expect(r.end).toBeGreaterThanOrEqual(1_000_000_000);

@@ -5,83 +5,39 @@
  * the guest program once. Each case runs one guest written both ways and
  * compares everything the VMM and a trace reader can observe.
  */
-import { EventQueue, op, Tracer, type GuestOp, type GuestProgram } from "@irqlab/sim";
+import { EventQueue, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
+import { ACK, DONE, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
-import { KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
+import type { Vm } from "./vm.js";
+import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
 
-const DONE = 0x1000;
-const ACK = 0x2000;
-/** No device and no RAM here: every access exits to the VMM. */
-const USER_REG = 0x0900_0fe0;
 /** An SMCCC function id KVM answers NOT_SUPPORTED without an exit. */
 const UNKNOWN_FID = 0x4b00_0000;
 
-interface Run {
-  /** Every exit the VMM saw, with its virtual time. */
-  readonly exits: string[];
-  /** When the guest said it was done. */
-  readonly end: number;
-  /** The trace as text. */
-  readonly trace: string;
-  /** What the guest's loop saw from its last execution. */
-  readonly last: number;
-  /** Interrupts the guest's vector took. */
-  readonly taken: number;
-}
-
 /**
- * Runs a guest that unmasks, executes `body` `n` times (as a loop of yields,
- * or as one repeat), then reports done. An interrupt line rises at each time
- * in `irqsAt`; the vector acknowledges it to the VMM, which lowers the line.
+ * A guest that unmasks, executes `body` `n` times as one repeat, notes what
+ * the last execution returned, then reports done — run as written and as its
+ * loop of yields, which must match. An interrupt line rises at each time in
+ * `irqsAt`; the vector notes it and acknowledges it to the VMM, which lowers
+ * the line.
  */
-function run(body: GuestOp, n: number, form: "loop" | "repeat", irqsAt: readonly number[] = []): Run {
-  const queue = new EventQueue();
-  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: true }) });
-  const vm = kvm.createVm();
-  const v = vm.createVcpu(0);
-  v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-  let last = -1;
-  let taken = 0;
-  v.loadGuest({
-    main: function* (): GuestProgram {
+function expectSame(body: GuestOp, n: number, irqsAt: readonly number[] = []): { exits: string[]; last: number; taken: number } {
+  const r = expectLoopFormEqual({
+    main: function* (note) {
       yield op.unmask();
-      let r = -1;
-      if (form === "repeat") r = (yield op.repeat(n, body)).value;
-      else for (let i = 0; i < n; i++) r = (yield body).value;
-      last = r;
+      note(`last=${(yield op.repeat(n, body)).value}`);
       yield op.write(DONE, 4, 0);
     },
-    vector: function* (): GuestProgram {
-      taken++;
+    vector: function* (note) {
+      note("taken");
       yield op.write(ACK, 4, 0);
     },
+    events: irqsAt.map((t) => [t, (vm: Vm) => vm.irqLine(0, 1)] as const),
   });
-  for (const t of irqsAt) queue.schedule(t, () => vm.irqLine(0, 1), undefined);
-  const exits: string[] = [];
-  let reads = 0;
-  for (;;) {
-    const e = v.run();
-    expect(e.reason).toBe(KVM_EXIT_MMIO);
-    if (e.reason !== KVM_EXIT_MMIO) break;
-    exits.push(`${e.isWrite ? "w" : "r"}@0x${e.physAddr.toString(16)}@${queue.now}`);
-    if (e.physAddr === DONE) break;
-    if (e.physAddr === ACK) vm.irqLine(0, 0);
-    else if (!e.isWrite) e.data.set([++reads & 0xff, 0, 0, 0]);
-  }
-  return { exits, end: queue.now, trace: kvm.tracer.toText(), last, taken };
-}
-
-function expectSame(body: GuestOp, n: number, irqsAt: readonly number[] = []): Run {
-  const loop = run(body, n, "loop", irqsAt);
-  const repeat = run(body, n, "repeat", irqsAt);
-  expect(repeat.exits).toEqual(loop.exits);
-  expect(repeat.end).toBe(loop.end);
-  expect(repeat.last).toBe(loop.last);
-  expect(repeat.taken).toBe(loop.taken);
-  expect(repeat.trace).toBe(loop.trace);
-  return repeat;
+  const last = r.log.find((l) => l.startsWith("last="));
+  return { exits: r.log.filter((l) => /^[rw]@/.test(l)), last: Number(/^last=(\d+)/.exec(last ?? "")?.[1] ?? -1), taken: r.log.filter((l) => l.startsWith("taken")).length };
 }
 
 describe("op.repeat executes as a loop of yields does", () => {
@@ -92,7 +48,7 @@ describe("op.repeat executes as a loop of yields does", () => {
   });
 
   test("a load that exits to the VMM each time, 40 times: every exit, and the last value read", () => {
-    const r = expectSame(op.read(USER_REG, 4), 40);
+    const r = expectSame(op.read(USER, 4), 40);
     expect(r.exits.filter((x) => x.startsWith("r@"))).toHaveLength(40);
     expect(r.last).toBe(40);
   });
@@ -100,7 +56,7 @@ describe("op.repeat executes as a loop of yields does", () => {
   test("interrupts taken between executions, in the kernel and at exits, resume the repeat where it was", () => {
     const hvc = expectSame(op.hvc([UNKNOWN_FID]), 2000, [10_000, 150_000, 300_000]);
     expect(hvc.taken).toBe(3);
-    const reads = expectSame(op.read(USER_REG, 4), 200, [20_000, 90_000]);
+    const reads = expectSame(op.read(USER, 4), 200, [20_000, 90_000]);
     expect(reads.taken).toBe(2);
     expect(reads.exits.filter((x) => x.startsWith("r@"))).toHaveLength(200);
   });

@@ -4,67 +4,37 @@
  * them and trace — while resuming the guest program once, with the last
  * op's result.
  */
-import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram } from "@irqlab/sim";
+import { EventQueue, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
+import { ACK, DONE, RAM, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
-import { KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
+import type { Vm } from "./vm.js";
+import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
 
-const RAM = 0x4000_0000;
-const DONE = 0x1000;
-const ACK = 0x2000;
-/** No device and no RAM: every access exits to the VMM. */
-const USER = 0x0900_0000;
 /** An SMCCC function id KVM answers NOT_SUPPORTED in the kernel. */
 const UNKNOWN_FID = 0x4b00_0000;
 
-function run(seq: GuestOp, rounds: number, form: "op" | "loop", irqsAt: readonly number[], slice?: number): { log: string[]; end: number; trace: string; last: number[] } {
-  const queue = new EventQueue();
-  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: true }) });
-  const vm = kvm.createVm();
-  vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: 0x1_0000 });
-  const v = vm.createVcpu(0);
-  v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-  const last: number[] = [];
-  const main = function* (): GuestProgram {
-    yield op.unmask();
-    for (let i = 0; i < rounds; i++) last.push((yield seq).value);
-    yield op.write(DONE, 4, 0);
-  };
-  v.loadGuest({
-    main: form === "op" ? main : () => loopForm(main()),
-    vector: function* (): GuestProgram {
-      const r = yield op.read(RAM + 8, 4);
-      yield op.write(ACK, 4, r.value);
+/**
+ * A guest that unmasks, runs `seq` `rounds` times noting each result, then
+ * reports done — as written and as its yields, which must match. The vector
+ * reads RAM and acknowledges with what it read.
+ */
+function expectSame(seq: GuestOp, rounds: number, irqsAt: readonly number[] = [], slice?: number): { log: string[]; last: number[] } {
+  const r = expectLoopFormEqual({
+    main: function* (note) {
+      yield op.unmask();
+      for (let i = 0; i < rounds; i++) note(`last=${(yield seq).value}`);
+      yield op.write(DONE, 4, 0);
     },
+    vector: function* () {
+      const v = yield op.read(RAM + 8, 4);
+      yield op.write(ACK, 4, v.value);
+    },
+    events: irqsAt.map((t) => [t, (vm: Vm) => vm.irqLine(0, 1)] as const),
+    ...(slice !== undefined ? { slice } : {}),
   });
-  for (const t of irqsAt) queue.schedule(t, () => vm.irqLine(0, 1), undefined);
-  const log: string[] = [];
-  let loads = 0;
-  for (let calls = 0; calls < 100_000; calls++) {
-    const e = v.run(0, slice === undefined ? undefined : { until: queue.now + slice });
-    if (e.reason === KVM_EXIT_INTR) {
-      log.push(`intr:${e.cause}@${queue.now}`);
-      continue;
-    }
-    expect(e.reason).toBe(KVM_EXIT_MMIO);
-    if (e.reason !== KVM_EXIT_MMIO) break;
-    log.push(`${e.isWrite ? "w" : "r"}@0x${e.physAddr.toString(16)}@${queue.now}${e.isWrite ? `=${e.data[0]}` : ""}`);
-    if (e.physAddr === DONE) break;
-    if (e.physAddr === ACK) vm.irqLine(0, 0);
-    else if (!e.isWrite) e.data.set([++loads & 0xff, 0, 0, 0]);
-  }
-  return { log, end: queue.now, trace: kvm.tracer.toText(), last };
-}
-
-function expectSame(seq: GuestOp, rounds: number, irqsAt: readonly number[] = [], slice?: number): ReturnType<typeof run> {
-  const loop = run(seq, rounds, "loop", irqsAt, slice);
-  const fast = run(seq, rounds, "op", irqsAt, slice);
-  expect(fast.log).toEqual(loop.log);
-  expect(fast.end).toBe(loop.end);
-  expect(fast.last).toEqual(loop.last);
-  expect(fast.trace).toBe(loop.trace);
-  return fast;
+  return { log: r.log, last: r.log.filter((l) => l.startsWith("last=")).map((l) => Number(/^last=(\d+)/.exec(l)![1])) };
 }
 
 // RAM stores, an in-kernel HVC, a load that exits to the VMM, a store that exits: the sequence's result is the last op's.
