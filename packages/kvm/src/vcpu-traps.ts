@@ -314,6 +314,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     r.hi = f.hi;
     r.error = f.error;
     r.regs = f.regs;
+    this.#release(f);
     this.irqCheck = true;
   }
 
