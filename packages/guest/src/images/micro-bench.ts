@@ -219,11 +219,9 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
     if (ppi === undefined) return undefined;
     const masked = writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE);
     // gic_irq_handler for the timer: the bookkeeping, then the timer masked so its level drops.
+    const timerHandler = op.seq([op.write(s.irqReady, 4, 0), op.write(s.irqReceived, 4, 1), masked, op.write(s.irqReady, 4, 1)]);
     g.gic.irqs.register(ppi, function* (): GuestCode {
-      yield op.write(s.irqReady, 4, 0);
-      yield op.write(s.irqReceived, 4, 1);
-      yield masked;
-      yield op.write(s.irqReady, 4, 1);
+      yield timerHandler;
     });
     yield op.unmask();
     yield* g.gic.enableIrq(ppi, 0);
@@ -282,11 +280,10 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
       case "ipi":
       case "ipi_hw": {
         if (!(yield* ipiPrep(s, name === "ipi_hw"))) return undefined;
-        const clear: GuestOp = op.write(s.irqReceived, 4, 0);
-        const sgi = gicSgiWrites(g.gic, MICRO_BENCH_SGI, [1]);
+        // irq_received = 0, then the SGI: one op.seq.
+        const send = op.seq([op.write(s.irqReceived, 4, 0), ...gicSgiWrites(g.gic, MICRO_BENCH_SGI, [1])]);
         return function* () {
-          yield clear;
-          for (const w of sgi) yield w;
+          yield send;
           return yield* pollWord(s.irqReceived, MICRO_BENCH_TRIES);
         };
       }
@@ -319,10 +316,10 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         return yield* unitTestExit(g.sys, 1, 0);
       }
       // gic_irq_handler's bookkeeping around the flow handler's acknowledge and EOI.
+      // The handler's three stores, straight-line code: one op.seq.
+      const bookkeeping = op.seq([op.write(s.irqReady, 4, 0), op.write(s.irqReceived, 4, 1), op.write(s.irqReady, 4, 1)]);
       const handler = function* (): GuestCode {
-        yield op.write(s.irqReady, 4, 0);
-        yield op.write(s.irqReceived, 4, 1);
-        yield op.write(s.irqReady, 4, 1);
+        yield bookkeeping;
       };
       g.gic.irqs.register(MICRO_BENCH_SGI, handler);
       g.gic.irqs.register(MICRO_BENCH_LPI.lpi, handler);
