@@ -12,7 +12,7 @@
  * hw/intc/riscv_imsic.c (riscv_imsic_topei, riscv_imsic_eix_rmw); Linux
  * arch/riscv/kvm/aia_imsic.c (imsic_mrif_topei, imsic_vsfile_local_update).
  *
- * Kept here: the words of eip ∧ eie, a two-word summary of the non-zero ones
+ * Kept here, in one word array with eip and eie: the words of eip ∧ eie, a two-word summary of the non-zero ones
  * (≤ 64 words for N ≤ 2047), the lowest pending∧enabled identity (`eixTop`,
  * threshold not applied), and a summary of the words that may be non-zero
  * in `eip` or `eie`, so that a clear or a move visits only those. Methods
@@ -22,17 +22,19 @@
  * →claim benchmark; inherited, the fields stay on one object.
  */
 
-import { Bitmap, lowestSetBit } from "@irqlab/sim";
+import { lowestSetBit } from "@irqlab/sim";
 
 /** The `eip`/`eie` words of one file with their summaries (internal base of ImsicFile; members are `eix`-prefixed). */
 export abstract class ImsicEix {
-  readonly #eip: Bitmap;
-  readonly #eie: Bitmap;
-  readonly #eipW: Uint32Array;
-  readonly #eieW: Uint32Array;
-  /** Words of eip & eie. */
-  readonly #pe: Uint32Array;
-  /** Non-zero words of `#pe` (bit w of lo for w < 32, of hi for w − 32). */
+  /**
+   * Every word of the file in one array, so that a delivery touches one
+   * object: `eip` at [0, W), `eie` at [W, 2W), `eip & eie` at [2W, 3W),
+   * W = (N + 1) / 32 (identity i is bit i % 32 of word i / 32).
+   */
+  readonly #w: Uint32Array;
+  /** W. */
+  readonly #n: number;
+  /** Non-zero words of eip & eie (bit w of lo for w < 32, of hi for w − 32). */
   #sumLo = 0;
   #sumHi = 0;
   /** Words that may be non-zero in `eip` or `eie` (same layout): clears and moves visit only these. */
@@ -43,28 +45,27 @@ export abstract class ImsicEix {
 
   /** @param nrIds number of identities N (already validated: 64k − 1, ≤ 2047). */
   protected constructor(nrIds: number) {
-    this.#eip = new Bitmap(nrIds + 1);
-    this.#eie = new Bitmap(nrIds + 1);
-    this.#eipW = this.#eip.words;
-    this.#eieW = this.#eie.words;
-    this.#pe = new Uint32Array(this.#eipW.length);
+    this.#n = (nrIds + 1) >>> 5;
+    this.#w = new Uint32Array(3 * this.#n);
   }
 
   /** Number of 32-bit words, (N + 1) / 32. */
   protected get eixCount(): number {
-    return this.#eipW.length;
+    return this.#n;
   }
 
   /** Sets the pending bit of the valid identity `id`; returns whether `eixTop` changed. */
   protected eixSetPending(id: number): boolean {
+    const words = this.#w;
+    const n = this.#n;
     const w = id >>> 5;
     const b = 1 << (id & 31);
-    const old = this.#eipW[w]!;
+    const old = words[w]!;
     if ((old & b) !== 0) return false;
-    this.#eipW[w] = old | b;
+    words[w] = old | b;
     this.#markDirty(w);
-    if ((this.#eieW[w]! & b) === 0) return false;
-    this.#pe[w]! |= b;
+    if ((words[n + w]! & b) === 0) return false;
+    words[2 * n + w]! |= b;
     if (w < 32) this.#sumLo |= 1 << w;
     else this.#sumHi |= 1 << (w - 32);
     if (this.eixTop !== 0 && id >= this.eixTop) return false;
@@ -74,62 +75,63 @@ export abstract class ImsicEix {
 
   /** Clears the pending bit of the valid identity `id`; `eixTop` follows. */
   protected eixClearPending(id: number): void {
-    this.#eipW[id >>> 5]! &= ~(1 << (id & 31));
+    this.#w[id >>> 5]! &= ~(1 << (id & 31));
     this.#refreshWord(id >>> 5);
   }
 
   /** Sets or clears the enable bit of the valid identity `id`; `eixTop` follows. */
   protected eixSetEnabled(id: number, on: boolean): void {
-    this.#eie.assign(id, on);
+    const k = this.#n + (id >>> 5);
+    const b = 1 << (id & 31);
+    this.#w[k] = on ? this.#w[k]! | b : this.#w[k]! & ~b;
     if (on) this.#markDirty(id >>> 5);
     this.#refreshWord(id >>> 5);
   }
 
-  /** Pending bit of `id`. */
+  /** Pending bit of `id` (false outside 0..N). */
   protected eixIsPending(id: number): boolean {
-    return this.#eip.get(id);
+    return this.#bit(0, id);
   }
 
-  /** Enable bit of `id`. */
+  /** Enable bit of `id` (false outside 0..N). */
   protected eixIsEnabled(id: number): boolean {
-    return this.#eie.get(id);
+    return this.#bit(this.#n, id);
   }
 
   /** Word `k` of `eip` (or `eie` when `enable`); 0 beyond N. */
   protected eixRead(enable: boolean, k: number): number {
-    return (enable ? this.#eieW : this.#eipW)[k] ?? 0;
+    return k >= 0 && k < this.#n ? (this.#w[(enable ? this.#n : 0) + k] ?? 0) : 0;
   }
 
   /** Stores word `k` of `eip` (or `eie`): bit 0 of word 0 and words beyond N are read-only zero; `eixTop` follows. */
   protected eixWrite(enable: boolean, k: number, value: number): void {
-    const words = enable ? this.#eieW : this.#eipW;
-    if (!(k >= 0 && k < words.length)) return;
-    words[k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
+    if (!(k >= 0 && k < this.#n)) return;
+    this.#w[(enable ? this.#n : 0) + k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
     this.#markDirty(k);
     this.#refreshAll();
   }
 
   /** `eip` as a plain array of words. */
   protected eixEipArray(): number[] {
-    return this.#eip.toArray();
+    return Array.from(this.#w.subarray(0, this.#n));
   }
 
   /** `eie` as a plain array of words. */
   protected eixEieArray(): number[] {
-    return this.#eie.toArray();
+    return Array.from(this.#w.subarray(this.#n, 2 * this.#n));
   }
 
   /** Loads (or with `merge` ORs in) snapshot words; missing words are zero, extra ones ignored; `eixTop` follows. */
   protected eixLoad(eip: readonly number[], eie: readonly number[], merge: boolean): void {
-    const p = this.#eipW;
-    const e = this.#eieW;
-    for (let i = 0; i < p.length; i++) {
-      p[i] = (merge ? p[i]! : 0) | ((eip[i] ?? 0) >>> 0);
-      e[i] = (merge ? e[i]! : 0) | ((eie[i] ?? 0) >>> 0);
-      if ((p[i]! | e[i]!) !== 0) this.#markDirty(i);
+    const words = this.#w;
+    const n = this.#n;
+    for (let i = 0; i < n; i++) {
+      words[i] = (merge ? words[i]! : 0) | ((eip[i] ?? 0) >>> 0);
+      words[n + i] = (merge ? words[n + i]! : 0) | ((eie[i] ?? 0) >>> 0);
+      if ((words[i]! | words[n + i]!) !== 0) this.#markDirty(i);
     }
-    p[0]! &= ~1; // identity 0 is never valid
-    e[0]! &= ~1;
+    words[0]! &= ~1; // identity 0 is never valid
+    words[n]! &= ~1;
     this.#refreshAll();
   }
 
@@ -164,44 +166,49 @@ export abstract class ImsicEix {
       this.eixTop = 0;
       return;
     }
-    this.eixTop = (w << 5) + lowestSetBit(this.#pe[w]!);
+    this.eixTop = (w << 5) + lowestSetBit(this.#w[2 * this.#n + w]!);
   }
 
   // ---- helpers ----
 
+  /** Bit `id` of the word array at `base` (eip 0, eie W); false outside 0..N. */
+  #bit(base: number, id: number): boolean {
+    return id >= 0 && id < this.#n * 32 && ((this.#w[base + (id >>> 5)]! >>> (id & 31)) & 1) === 1;
+  }
+
   /** Zeroes the words `bits` names (word base + bit). */
   #zeroWords(base: number, bits: number): void {
+    const words = this.#w;
+    const n = this.#n;
     for (; bits !== 0; bits &= bits - 1) {
       const w = base + lowestSetBit(bits);
-      this.#eipW[w] = this.#eieW[w] = this.#pe[w] = 0;
+      words[w] = words[n + w] = words[2 * n + w] = 0;
     }
   }
 
   /** moveInto's pass over the words `bits` names (word base + bit): zeroes each here and ORs it into `target`. */
   #moveWords(target: ImsicEix, base: number, bits: number): void {
-    const p = this.#eipW;
-    const e = this.#eieW;
-    const tp = target.#eipW;
-    const te = target.#eieW;
-    const tpe = target.#pe;
-    const m = tp.length;
+    const words = this.#w;
+    const n = this.#n;
+    const tw = target.#w;
+    const m = target.#n;
     let moved = 0;
     let nonzero = 0;
     while (bits !== 0) {
       const bit = bits & -bits;
       bits ^= bit;
       const w = base + lowestSetBit(bit);
-      const pw = p[w]!;
-      const ew = e[w]!;
-      p[w] = 0; // before the OR: a move into itself keeps the words
-      e[w] = 0;
-      this.#pe[w] = 0;
+      const pw = words[w]!;
+      const ew = words[n + w]!;
+      words[w] = 0; // before the OR: a move into itself keeps the words
+      words[n + w] = 0;
+      words[2 * n + w] = 0;
       if (w < m) { // beyond target's identities: dropped
-        const np = tp[w]! | pw;
-        const ne = te[w]! | ew;
-        tp[w] = np;
-        te[w] = ne;
-        tpe[w] = np & ne;
+        const np = tw[w]! | pw;
+        const ne = tw[m + w]! | ew;
+        tw[w] = np;
+        tw[m + w] = ne;
+        tw[2 * m + w] = np & ne;
         moved |= bit;
         if ((np & ne) !== 0) nonzero |= bit;
       }
@@ -221,8 +228,10 @@ export abstract class ImsicEix {
   }
 
   #refreshWord(w: number): void {
-    const v = (this.#eipW[w]! & this.#eieW[w]!) >>> 0;
-    this.#pe[w] = v;
+    const words = this.#w;
+    const n = this.#n;
+    const v = (words[w]! & words[n + w]!) >>> 0;
+    words[2 * n + w] = v;
     if (w < 32) this.#sumLo = v !== 0 ? this.#sumLo | (1 << w) : this.#sumLo & ~(1 << w);
     else this.#sumHi = v !== 0 ? this.#sumHi | (1 << (w - 32)) : this.#sumHi & ~(1 << (w - 32));
     this.eixFindTop();
@@ -231,9 +240,11 @@ export abstract class ImsicEix {
   #refreshAll(): void {
     let lo = 0;
     let hi = 0;
-    for (let w = 0; w < this.#pe.length; w++) {
-      const v = (this.#eipW[w]! & this.#eieW[w]!) >>> 0;
-      this.#pe[w] = v;
+    const words = this.#w;
+    const n = this.#n;
+    for (let w = 0; w < n; w++) {
+      const v = (words[w]! & words[n + w]!) >>> 0;
+      words[2 * n + w] = v;
       if (v !== 0) {
         if (w < 32) lo |= 1 << w;
         else hi |= 1 << (w - 32);
