@@ -26,19 +26,8 @@ const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel
 /** What its-trigger prints last when every check passed. */
 const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 
-/** Finds the repository root (the directory holding apps/cli) from this file's location, bundled or not. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (dir.endsWith("/apps/cli") || dir.endsWith("\\apps\\cli")) return join(dir, "..", "..");
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return process.cwd();
-}
-
-const root = repoRoot();
+// scripts/bench.mjs runs this file bundled into <repository>/.bench-raw/.
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, ".bench-raw");
 mkdirSync(outDir, { recursive: true });
 const cli = join(outDir, "irqlab-system-aarch64.mjs");

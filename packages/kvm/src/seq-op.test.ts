@@ -66,11 +66,15 @@ describe("op.seq itself", () => {
     expect(() => op.repeat(2, op.seq([op.wfi()]))).toThrow(/cannot repeat a seq/);
   });
 
-  test("a hand-made empty sequence is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", () => {
+  test.each([
+    ["an empty sequence", { kind: "seq", ops: [] }],
+    ["a repeat of a sequence", { kind: "repeat", count: 2, op: { kind: "seq", ops: [op.wfi()] } }],
+    ["a sequence holding a poll", { kind: "seq", ops: [op.pollWhile(op.read(RAM, 4), 1, 0, op.compute(10), 2)] }],
+  ])("a hand-made op the builders refuse, %s, is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", (_what, made) => {
     const kvm = new Kvm({ queue: new EventQueue() });
     const v = kvm.createVm().createVcpu(0);
     v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-    const bad = { kind: "seq", ops: [] } as unknown as GuestOp;
+    const bad = made as unknown as GuestOp;
     v.loadGuest({
       main: function* () {
         yield bad;

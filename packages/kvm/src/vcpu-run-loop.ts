@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, pollGoesOn, type AccessSize, type GuestOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, pollGoesOn, type AccessSize, type GuestOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -554,36 +554,25 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.spend(costs.instruction);
           break;
         case "repeat": {
-          const n = op.count;
-          // The builder checks both; a hand-made op may not have been through it.
-          const kind = op.op.kind as string;
-          const stride = op.stride;
-          if (!Number.isSafeInteger(n) || n < 1 || kind === "repeat" || kind === "poll" || (stride !== undefined && (!Number.isSafeInteger(stride) || stride < 1 || (kind !== "mmio-read" && kind !== "mmio-write")))) {
-            return this.internal(op, `repeat of ${String(n)} × '${kind}'${stride !== undefined ? ` with stride ${String(stride)}` : ""}`);
-          }
+          // The builder checks its shape; a hand-made op may not have been through it.
+          const why = guestOpProblem(op);
+          if (why !== undefined) return this.internal(op, `repeat: ${why}`);
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
-          this.repeatLeft = n;
+          this.repeatLeft = op.count;
           continue;
         }
         case "seq": {
-          // The builder checks these; a hand-made op may not have been through it.
-          const ops = (op as { ops?: unknown }).ops;
-          if (!Array.isArray(ops) || ops.length === 0 || ops.some((o: { kind?: unknown } | undefined) => o?.kind === undefined || o.kind === "repeat" || o.kind === "poll" || o.kind === "seq")) {
-            return this.internal(op, "a sequence of no ops, or holding a repeat, poll or sequence");
-          }
+          const why = guestOpProblem(op);
+          if (why !== undefined) return this.internal(op, `seq: ${why}`);
           // Costs nothing itself: its ops are fetched above, one per turn of this loop.
           this.seq = op;
           this.seqNext = 0;
           continue;
         }
         case "poll": {
-          // The builder checks these; a hand-made op may not have been through it.
-          const shape = op as { tries: unknown; read?: { kind?: unknown }; relax?: { kind?: unknown; untilInterrupt?: unknown } };
-          const load = shape.read?.kind;
-          if (!Number.isSafeInteger(shape.tries) || op.tries < 1 || (load !== "mmio-read" && load !== "sysreg-read") || shape.relax?.kind !== "compute" || shape.relax.untilInterrupt === true) {
-            return this.internal(op, `poll of ${String(shape.tries)} × '${String(shape.read?.kind)}' relaxed by '${String(shape.relax?.kind)}'`);
-          }
+          const why = guestOpProblem(op);
+          if (why !== undefined) return this.internal(op, `poll: ${why}`);
           // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
           this.pollOp = op;
           this.pollLeft = op.tries;
@@ -723,23 +712,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const step = readNs + relaxNs;
     // The read of turn j happens `readNs` before that turn ends.
     const first = this.queue.now + step - readNs;
-    // The turns whose reads still go on: the counter only moves forward, so double, then halve.
-    const left = this.pollLeft;
-    let lo = 0;
-    let hi = 1;
-    while (hi < left && this.#counterAt(reg, first + (hi - 1) * step, offset) < below) {
-      lo = hi;
-      hi *= 2;
-    }
-    if (hi >= left) {
-      if (this.#counterAt(reg, first + (left - 1) * step, offset) < below) lo = left;
-      hi = left;
-    }
-    while (hi - lo > 1) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (this.#counterAt(reg, first + (mid - 1) * step, offset) < below) lo = mid;
-      else hi = mid;
-    }
+    // The turns whose reads still go on (the counter only moves forward). A closure per skip: delays skip rarely.
+    const lo = largestHolding(this.pollLeft, (j) => this.#counterAt(reg, first + (j - 1) * step, offset) < below);
     if (lo === 0) return;
     const k = this.queue.idleSteps(step, lo);
     if (k === 0) return;

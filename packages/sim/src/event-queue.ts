@@ -27,6 +27,7 @@
  */
 
 import { ConfigError } from "./errors.js";
+import { largestHolding } from "./search.js";
 import type { Nanoseconds } from "./time.js";
 
 /** Handle of a scheduled event; pass it to {@link EventQueue.cancel}. */
@@ -102,6 +103,10 @@ export class EventQueue implements Clock {
   #standingHandler: EventHandler<unknown> = noop;
   #standingArg: unknown = undefined;
   #standingIdle: IdleCheck | undefined;
+  // idleSteps' question to a standing handler: idle until #probeFrom + k steps of #probeStep? (bound once: no closure per call)
+  #probeFrom = 0;
+  #probeStep = 0;
+  readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!(this.#probeFrom + k * this.#probeStep);
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
   #stopRequested = false;
@@ -204,27 +209,12 @@ export class EventQueue implements Clock {
     // Strictly before the limit (a run that reaches it ends there) and before the earliest event.
     let k = Math.min(Math.floor(count), Math.floor((this.#limit - now - 1) / step));
     if (k > 0 && now + k * step >= this.#quietUntil) k = Math.min(k, Math.floor((this.#earliestPending() - now - 1) / step));
-    const idle = this.#standingIdle;
-    if (k > 0 && idle !== undefined) {
-      // Idle up to some time: the largest number of steps it accepts, found by doubling and then halving
-      // (few checks when it is few steps). A check that says yes counts the time as run, and the yeses come
-      // in increasing order, so the last one is the time the clock takes.
-      let lo = 0;
-      let hi = 1;
-      while (hi < k && idle(now + hi * step)) {
-        lo = hi;
-        hi *= 2;
-      }
-      if (hi >= k) {
-        if (idle(now + k * step)) lo = k;
-        hi = k;
-      }
-      while (hi - lo > 1) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        if (idle(now + mid * step)) lo = mid;
-        else hi = mid;
-      }
-      k = lo;
+    if (k > 0 && this.#standingIdle !== undefined) {
+      // Idle up to some time: the most steps it accepts. A check that says yes counts the time as run;
+      // largestHolding's yeses come in increasing order, so the last is the time the clock takes.
+      this.#probeFrom = now;
+      this.#probeStep = step;
+      k = largestHolding(k, this.#standingIdleAfter);
     }
     if (k <= 0) return 0;
     this.#stopRequested = false;

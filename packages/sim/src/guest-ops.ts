@@ -237,6 +237,70 @@ export function pollGoesOn(p: PollOp, r: GuestResult): boolean {
   return p.below !== undefined ? r.hi * 4294967296 + r.value < p.below : ((r.value & p.mask) >>> 0) === p.equals;
 }
 
+/** Whether `kind` names an op that stands for several (a repeat, a poll, a sequence): none may hold another. */
+function isCompound(kind: unknown): boolean {
+  return kind === "repeat" || kind === "poll" || kind === "seq";
+}
+
+/**
+ * What makes a repeat, poll or sequence one an executor cannot run as its
+ * loop of yields, or undefined when it can (and for every other op): the
+ * rules the `op` builders enforce, checked again by an executor for an op
+ * made by hand. Reads the op's fields as untrusted.
+ */
+export function guestOpProblem(op: GuestOp): string | undefined {
+  const o = op as unknown as Record<string, unknown>;
+  if (op.kind === "repeat") {
+    const count = o.count;
+    const inner = kindOf(o.op);
+    if (!Number.isSafeInteger(count) || (count as number) < 1) return `count ${show(count)} is not a positive integer`;
+    if (inner === undefined) return "a repeat needs an op";
+    if (isCompound(inner)) return `a repeat cannot repeat a ${show(inner)}`;
+    const stride = o.stride;
+    if (stride === undefined) return undefined;
+    if (!Number.isSafeInteger(stride) || (stride as number) < 1) return `stride ${show(stride)} is not a positive integer`;
+    if (inner !== "mmio-read" && inner !== "mmio-write") return `a stride needs a load or store, not ${show(inner)}`;
+    return undefined;
+  }
+  if (op.kind === "seq") {
+    const ops = o.ops;
+    if (!Array.isArray(ops) || ops.length === 0) return "no ops";
+    for (const x of ops as unknown[]) {
+      const k = kindOf(x);
+      if (k === undefined) return "a sequence of something that is not an op";
+      if (isCompound(k)) return `a sequence cannot hold a ${show(k)}`;
+    }
+    return undefined;
+  }
+  if (op.kind === "poll") {
+    const tries = o.tries;
+    const read = kindOf(o.read);
+    if (!Number.isSafeInteger(tries) || (tries as number) < 1) return `tries ${show(tries)} is not a positive integer`;
+    if (read !== "mmio-read" && read !== "sysreg-read") return `the load must be a memory or system-register read, not ${show(read)}`;
+    if (kindOf(o.relax) !== "compute" || (o.relax as { untilInterrupt?: unknown }).untilInterrupt === true) return "relax must be a computation, not a spin";
+    const below = o.below;
+    if (below !== undefined && (!Number.isSafeInteger(below) || (below as number) < 0)) return `below ${show(below)} is not a non-negative integer`;
+  }
+  return undefined;
+}
+
+/** The `kind` of something that may be an op. */
+function kindOf(v: unknown): unknown {
+  return typeof v === "object" && v !== null ? (v as { kind?: unknown }).kind : undefined;
+}
+
+/** A field's value for a message: numbers and strings as they are, anything else by its type. */
+function show(v: unknown): string {
+  return typeof v === "number" || typeof v === "string" ? String(v) : typeof v;
+}
+
+/** `made`, or a RangeError naming the builder and what {@link guestOpProblem} found. */
+function checked<T extends GuestOp>(builder: string, made: T): T {
+  const why = guestOpProblem(made);
+  if (why !== undefined) throw new RangeError(`op.${builder}: ${why}`);
+  return made;
+}
+
 /**
  * `ops` executed one after the other, as yielding each in turn would execute
  * them — the same costs, exits, interrupts taken between two of them, and
@@ -370,12 +434,8 @@ export const op = {
    * given with a load or store.
    */
   repeat(count: number, op: GuestOp, stride?: number): RepeatOp {
-    if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`op.repeat: count ${count} is not a positive integer`);
-    if (op.kind === "repeat" || op.kind === "poll" || op.kind === "seq") throw new RangeError(`op.repeat: a repeat cannot repeat a ${op.kind}`);
-    if (stride === undefined) return { kind: "repeat", count, op };
-    if (!Number.isSafeInteger(stride) || stride < 1) throw new RangeError(`op.repeat: stride ${stride} is not a positive integer`);
-    if (op.kind !== "mmio-read" && op.kind !== "mmio-write") throw new RangeError(`op.repeat: a stride needs a load or store, not ${op.kind}`);
-    return { kind: "repeat", count, op, stride };
+    const made = stride === undefined ? { kind: "repeat", count, op } : { kind: "repeat", count, op, stride };
+    return checked("repeat", made as RepeatOp);
   },
   /**
    * A wait loop on `read`'s location (see {@link PollOp}): loads while
@@ -385,13 +445,11 @@ export const op = {
    * plain computation (not a spin).
    */
   pollWhile(read: MmioReadOp, mask: number, equals: number, relax: ComputeOp, tries: number): PollOp {
-    if (!Number.isSafeInteger(tries) || tries < 1) throw new RangeError(`op.pollWhile: tries ${tries} is not a positive integer`);
     if (read.size === 8) throw new RangeError("op.pollWhile: the load must be 1, 2 or 4 bytes");
     const m = mask >>> 0;
     const eq = equals >>> 0;
     if ((eq & ~m) !== 0) throw new RangeError(`op.pollWhile: equals 0x${eq.toString(16)} has bits outside mask 0x${m.toString(16)}: the loop would never turn`);
-    if (relax.untilInterrupt === true) throw new RangeError("op.pollWhile: relax must be a computation, not a spin");
-    return { kind: "poll", read, mask: m, equals: eq, relax, tries };
+    return checked("pollWhile", { kind: "poll", read, mask: m, equals: eq, relax, tries });
   },
   /**
    * A wait loop until a 64-bit value — a counter read from a system
@@ -402,10 +460,7 @@ export const op = {
    * non-negative safe integer, and `relax` a plain computation.
    */
   pollBelow(read: MmioReadOp | SysRegReadOp, below: number, relax: ComputeOp, tries: number): PollOp {
-    if (!Number.isSafeInteger(tries) || tries < 1) throw new RangeError(`op.pollBelow: tries ${tries} is not a positive integer`);
-    if (!Number.isSafeInteger(below) || below < 0) throw new RangeError(`op.pollBelow: below ${below} is not a non-negative integer`);
-    if (relax.untilInterrupt === true) throw new RangeError("op.pollBelow: relax must be a computation, not a spin");
-    return { kind: "poll", read, mask: 0, equals: 0, below, relax, tries };
+    return checked("pollBelow", { kind: "poll", read, mask: 0, equals: 0, below, relax, tries });
   },
   /**
    * `ops` one after the other, the program resumed once after the last (see
@@ -413,9 +468,7 @@ export const op = {
    * sequence among them.
    */
   seq(ops: readonly GuestOp[]): SeqOp {
-    if (ops.length === 0) throw new RangeError("op.seq: no ops");
-    for (const o of ops) if (o.kind === "repeat" || o.kind === "poll" || o.kind === "seq") throw new RangeError(`op.seq: a sequence cannot hold a ${o.kind}`);
-    return { kind: "seq", ops: ops as readonly RepeatableOp[] };
+    return checked("seq", { kind: "seq", ops: ops as readonly RepeatableOp[] });
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {

@@ -39,6 +39,7 @@ export { TraceState, type OpenState } from "./trace-state.js";
 export { toChromeTrace, toChromeTraceJson, sortByStart, type ChromeTrace, type ChromeTraceEvent } from "./chrome-trace.js";
 export { checkChromeTrace } from "./chrome-trace-check.js";
 export { Bitmap, lowestSetBit } from "./bitmap.js";
+export { largestHolding } from "./search.js";
 export {
   op,
   read32,
@@ -47,6 +48,7 @@ export {
   newGuestResult,
   pollLoop,
   pollGoesOn,
+  guestOpProblem,
   repeatedOp,
   loopForm,
   type GuestOp,

@@ -12,7 +12,7 @@
  * kvm-unit-tests' smp_boot_secondary waits for cpu_online().
  */
 
-import { op, type ComputeOp } from "@irqlab/sim";
+import { op, type ComputeOp, type PollOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import { allocateBootMemory } from "../boot/boot-memory.js";
 import { boot, type BootedGuest } from "../boot/boot.js";
@@ -127,5 +127,15 @@ export function* wfiForever(): GuestCode<never> {
  * op.pollWhile); returns whether it was seen set.
  */
 export function* pollWord(addr: number, tries: number): GuestCode<boolean> {
-  return (yield op.pollWhile(op.read(addr, 4), 0xffff_ffff, 0, cpuRelax(), tries)).value !== 0;
+  return yield* pollWordWith(pollWordOp(addr, tries));
+}
+
+/** pollWord's op, for a loop that waits on the same word again and again (built once). */
+export function pollWordOp(addr: number, tries: number): PollOp {
+  return op.pollWhile(op.read(addr, 4), 0xffff_ffff, 0, cpuRelax(), tries);
+}
+
+/** pollWord with its op built by {@link pollWordOp}. */
+export function* pollWordWith(wait: PollOp): GuestCode<boolean> {
+  return (yield wait).value !== 0;
 }

@@ -65,7 +65,7 @@ import { gicHandleIrq, gicSgiWrites } from "../arm/gicv3-cpu.js";
 import { ItsDriver, type ItsDevice } from "../arm/its-driver.js";
 import { LPI_PROP_DEFAULT } from "../arm/its-lpi-tables.js";
 import { KernelPages } from "../arm/its-pages.js";
-import { gicBoot, pollWord, secondaryStart, spinForever, startSecondary, type GicSystem } from "./gic-test-base.js";
+import { gicBoot, pollWord, pollWordOp, pollWordWith, secondaryStart, spinForever, startSecondary, type GicSystem } from "./gic-test-base.js";
 import { unitTestExit, UnitTestReport } from "./unit-test-report.js";
 
 /** The source's QEMU_MMIO_ADDR: virtio-mmio transport 0, DeviceID. */
@@ -282,9 +282,10 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         if (!(yield* ipiPrep(s, name === "ipi_hw"))) return undefined;
         // irq_received = 0, then the SGI: one op.seq.
         const send = op.seq([op.write(s.irqReceived, 4, 0), ...gicSgiWrites(g.gic, MICRO_BENCH_SGI, [1])]);
+        const wait = pollWordOp(s.irqReceived, MICRO_BENCH_TRIES);
         return function* () {
           yield send;
-          return yield* pollWord(s.irqReceived, MICRO_BENCH_TRIES);
+          return yield* pollWordWith(wait);
         };
       }
       case "lpi": {
@@ -292,10 +293,11 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         if (its === undefined) return undefined;
         const { driver, dev } = its;
         const clear: GuestOp = op.write(s.irqReceived, 4, 0);
+        const wait = pollWordOp(s.irqReceived, MICRO_BENCH_TRIES);
         return function* () {
           yield clear;
           yield* driver.int(dev, MICRO_BENCH_LPI.event);
-          return yield* pollWord(s.irqReceived, MICRO_BENCH_TRIES);
+          return yield* pollWordWith(wait);
         };
       }
       case "timer_10ms":
