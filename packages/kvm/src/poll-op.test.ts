@@ -87,6 +87,14 @@ describe("op.pollWhile executes as its loop of yields does", () => {
     }
   });
 
+  test("a host write at every nanosecond of nine turns: one during a load's own cost ends the poll at the next load", () => {
+    // The write runs while the clock passes the load that still read 0; the next turn's load must see it.
+    for (let at = 1_000; at < 1_100; at++) {
+      const r = expectSame(waitSet(1 << 20), { writes: [[at, 7]] });
+      expect(r.last).toBe(7);
+    }
+  });
+
   test("tries running out: the last load still matches, after tries turns", () => {
     const r = expectSame(waitSet(1000));
     expect(r.last).toBe(0);

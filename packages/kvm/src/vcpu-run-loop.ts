@@ -334,6 +334,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const result = this.result;
     const vm = this.vm;
     const riscv = vm.arch === "riscv64";
+    // Entered anew: whatever the last op of a repeat or poll read may have changed since (an exit's completion, the flush).
+    this.loopMark = -1;
     for (;;) {
       if (this.debt > 0 || q.now >= q.limit) return this.#budget();
       if (this.requests !== 0 || this.signalPending) {
@@ -358,6 +360,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (this.replay !== undefined) {
         op = this.replay;
         this.replay = undefined;
+        this.loopMark = -1;
       } else if (this.repeatLeft > 0) {
         // RepeatOp: the next execution of the repeated op, without resuming the program.
         const rp = this.repeat!;
@@ -672,6 +675,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     } else if (this.pollLeft > 0) {
       this.pollLeft--;
       this.pollCheck = true;
+      this.loopMark = this.queue.dispatched;
       return p.read;
     }
     this.pollOp = undefined;
@@ -686,10 +690,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * those turns pass without running one (EventQueue.idleSteps), a load of
    * RAM returns the same value at each, and a load of the arch counter the
    * value time gives it: the clock moves over them, the poll counts their
-   * loads, and the result is the last one's.
+   * loads, and the result is the last one's. Only if no handler has run
+   * since the load that matched began (loopMark): one that ran during its
+   * cost may have written the word after the load read it.
    */
   #pollSkip(p: PollOp): void {
-    if (this.irqCheck || this.debt > 0) return;
+    if (this.irqCheck || this.debt > 0 || this.loopMark !== this.queue.dispatched) return;
     const read = p.read;
     const relaxNs = Math.max(0, Math.round(p.relax.ns));
     if (read.kind === "mmio-read") {

@@ -135,6 +135,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected pollLeft = 0;
   /** The poll's last load has executed and its value is still to be compared. */
   protected pollCheck = false;
+  /**
+   * The event queue's dispatch count (EventQueue.dispatched) when the last
+   * load of the poll or execution of the repeat under way began, or -1 when
+   * the program's flow has been left since (an interrupt frame pushed or
+   * popped, a re-entry, another op). The run loop takes turns of a poll or
+   * repeat in bulk only while it still holds: no handler has run since that
+   * op began, so its result is what executing it again would give.
+   */
+  protected loopMark = -1;
   /** Nanoseconds of a compute op still to run. */
   protected computeLeft = 0;
   /** The compute op under way is a spin the first interrupt taken ends (ComputeOp.untilInterrupt). */
@@ -276,6 +285,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.pollOp = undefined;
     this.pollLeft = 0;
     this.pollCheck = false;
+    this.loopMark = -1;
   }
 
   /** Drops every saved context (a reset or power-off of the program). */
@@ -309,6 +319,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.pollOp = f.pollOp;
     this.pollLeft = f.pollLeft;
     this.pollCheck = f.pollCheck;
+    this.loopMark = -1;
     const r = this.result;
     r.value = f.value;
     r.hi = f.hi;
