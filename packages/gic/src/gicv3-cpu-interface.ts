@@ -121,6 +121,17 @@ export class Gicv3CpuInterface {
     return 0;
   }
 
+  /**
+   * Whether an MRS of `reg` (`write` false) or an MSR of `value` changes
+   * nothing but, at most, the guest-error count: every read but the
+   * acknowledges (ICC_IAR0/1_EL1), and an EOIR of an INTID the GIC ignores
+   * (the special INTIDs 1020..1023, unimplemented ones).
+   */
+  quiet(reg: number, write: boolean, value: number): boolean {
+    if (write) return (reg === ICC_EOIR1_EL1 || reg === ICC_EOIR0_EL1) && this.#eoiIgnored(value & 0xffffff);
+    return reg !== ICC_IAR1_EL1 && reg !== ICC_IAR0_EL1;
+  }
+
   /** MSR of `reg` on PE `pe`; `hi` is the upper word (ICC_SGI*R). */
   write(pe: number, reg: number, value: number, hi = 0): void {
     const c = this.core;
@@ -219,8 +230,7 @@ export class Gicv3CpuInterface {
   eoi(pe: number, g: number, value: number): void {
     const c = this.core;
     const intid = value & 0xffffff;
-    // Special INTIDs (1020..1023) and INTIDs the GIC does not implement are ignored (QEMU icc_eoir_write).
-    if (intid < GIC_FIRST_LPI && (intid >= c.nrIrqs || intid > GIC_MAX_SPI)) return;
+    if (this.#eoiIgnored(intid)) return;
     const rpr = c.prio.dropHighest(c.apr, pe * 8, g);
     if (rpr < 0) {
       c.guestError("gicv3-cpuif", `EOIR${g} of INTID ${intid} with no active group-${g} priority`);
@@ -229,6 +239,12 @@ export class Gicv3CpuInterface {
     c.rpr[pe] = rpr;
     if ((c.ctlr[pe]! & ICC_CTLR_EL1_EOImode_drop) === 0) this.deactivate(pe, intid);
     else c.update(pe);
+  }
+
+  /** Special INTIDs (1020..1023) and INTIDs the GIC does not implement: an EOIR of them is ignored (QEMU icc_eoir_write). */
+  #eoiIgnored(intid: number): boolean {
+    const c = this.core;
+    return intid < GIC_FIRST_LPI && (intid >= c.nrIrqs || intid > GIC_MAX_SPI);
   }
 
   /** ICC_DIR_EL1: deactivation, effective only with EOImode = 1. */

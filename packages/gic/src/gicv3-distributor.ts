@@ -40,6 +40,8 @@ export interface DistributorSnapshot {
 
 /** The GICD frame as an MMIO device. */
 export class Gicv3Distributor implements MmioDevice {
+  /** No GICD register has a read side effect. */
+  readonly quietReads = true;
   /** GICD_IIDR.Revision (KVM implementation revision; userspace may choose 2 or 3). */
   iidrRevision = 3;
   #nassgi = false;

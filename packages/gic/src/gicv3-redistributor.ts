@@ -39,6 +39,8 @@ export interface RedistributorSnapshot {
 
 /** All redistributors of a GIC as one MMIO region. */
 export class Gicv3Redistributors implements MmioDevice {
+  /** No GICR register (RD_base, SGI_base, the GICv4.1 vLPI frame) has a read side effect. */
+  readonly quietReads = true;
   /**
    * Called with the redistributor's processor number when the guest clears
    * GICR_CTLR.EnableLPIs; the VM wires it to each ITS's invalidateRedistributor().

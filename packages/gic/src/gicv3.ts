@@ -249,6 +249,15 @@ export class Gicv3 implements LpiTarget {
     return this.cpuInterface.read(p, reg, wide);
   }
 
+  /**
+   * Whether a system-register access from a PE changes nothing but, at most,
+   * the guest-error count (Gicv3CpuInterface.quiet); ICH_*_EL2 accesses are
+   * not counted as quiet.
+   */
+  quietSysReg(reg: number, write: boolean, value: number): boolean {
+    return ((reg >>> 16) & 7) !== 4 && this.cpuInterface.quiet(reg, write, value);
+  }
+
   /** A system-register write from PE `pe` (ICC_* or ICH_*_EL2). */
   writeSysReg(pe: number, reg: number, value: number, hi = 0): void {
     const p = this.#pe(pe);

@@ -104,6 +104,13 @@ export interface VcpuIrqChip {
   readSysReg(reg: number, wide: WideValue): number;
   /** MSR of an owned register. */
   writeSysReg(reg: number, value: number, hi: number): void;
+  /**
+   * Whether an MRS (`write` false) or MSR of `value` to the owned register
+   * `reg` changes nothing but, at most, the guest-error count: the same
+   * access again, with nothing else happening between, has the same result.
+   * The run loop then lets a repeat of it pass in bulk. Absent: never.
+   */
+  quietSysReg?(reg: number, write: boolean, value: number): boolean;
   /** Whether CSR `csr` is this controller's: REG_NOT_HANDLED, REG_DIRECT or REG_TRAP. */
   handlesCsr(csr: number): number;
   /**

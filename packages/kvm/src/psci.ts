@@ -153,6 +153,17 @@ export function handleSmccc(
   return psci02(vcpu, vm, fid, args, ret, out);
 }
 
+/**
+ * Whether KVM answers SMCCC function `fid` from the VM's configuration alone,
+ * changing nothing, so that the same call again gives the same answer: the
+ * calls kvm_smccc_call_handler answers before PSCI (SMCCC_VERSION,
+ * SMCCC_ARCH_FEATURES) and every id outside PSCI's range (NOT_SUPPORTED, the
+ * default of kvm_psci_0_2_call). Without an SMCCC filter.
+ */
+export function smcccQuery(fid: number): boolean {
+  return fid === ARM_SMCCC_VERSION_FUNC_ID || fid === ARM_SMCCC_ARCH_FEATURES_FUNC_ID || (fid & 0xbfff_ffe0) >>> 0 !== PSCI_0_2_FN_PSCI_VERSION;
+}
+
 /** Argument `i` of an SMC32 call keeps its low 32 bits (kvm_psci_narrow_to_32bit). */
 function arg(args: readonly number[], i: number, smc64: boolean): number {
   const a = args[i] ?? 0;

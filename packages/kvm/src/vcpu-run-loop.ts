@@ -31,6 +31,7 @@ import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
 import { isArchTimerReg, TIMER_PTIMER, TIMER_VTIMER } from "./arch-timer/timer-uapi.js";
 import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
 import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
+import { smcccQuery } from "./psci.js";
 
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
@@ -53,6 +54,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #strideStore: { kind: "mmio-write"; addr: number; size: AccessSize; value: number; hi: number } | undefined;
   #strideLoad: { kind: "mmio-read"; addr: number; size: AccessSize } | undefined;
   #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } | undefined;
+  // The tracer's guest-error count when the repeat's last execution began (with loopMark).
+  #loopErrors = 0;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -364,8 +367,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       } else if (this.repeatLeft > 0) {
         // RepeatOp: the next execution of the repeated op, without resuming the program.
         const rp = this.repeat!;
-        if (rp.stride === undefined) op = rp.op;
-        else {
+        if (rp.stride === undefined) {
+          op = rp.op;
+          // The last execution was this op's, nothing ran since it began and it logged no guest error: the rest may go in bulk.
+          if (this.loopMark === q.dispatched && this.tracer.guestErrors === this.#loopErrors && this.#bulkQuiet(op)) continue;
+          this.loopMark = q.dispatched;
+          this.#loopErrors = this.tracer.guestErrors;
+        } else {
           const i = rp.count - this.repeatLeft;
           if (this.repeatLeft > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride, i)) continue;
           op = this.#stridedOp(rp.op, rp.stride, i);
@@ -563,6 +571,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
           this.repeatLeft = op.count;
+          this.loopMark = -1;
           continue;
         }
         case "seq": {
@@ -657,6 +666,68 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     r.hi = 0;
     r.error = 0;
     return true;
+  }
+
+  /**
+   * Executions of a repeated op that changes nothing but the clock, as many
+   * at once as the event queue can let their time pass without running a
+   * handler (EventQueue.idleSteps). The caller has checked that the op's
+   * last execution was the one before, that no handler has run since it
+   * began and that it logged no guest error: with nothing else running, the
+   * next executions read what it read, leave the result it left and find no
+   * interrupt it did not, so the clock moves over their cost and the repeat
+   * counts them. Returns false to execute the next one alone.
+   */
+  #bulkQuiet(o: GuestOp): boolean {
+    const ns = this.#quietCost(o);
+    if (ns <= 0) return false;
+    const k = this.queue.idleSteps(ns, this.repeatLeft);
+    if (k === 0) return false;
+    this.repeatLeft -= k;
+    if (this.repeatLeft === 0) this.repeat = undefined;
+    // The last of them asks for the interrupt check an in-kernel device or irqchip register access asks for.
+    if (this.#asksIrqCheck(o)) this.irqCheck = true;
+    return true;
+  }
+
+  /** Whether executing `o` asks for an interrupt check (an in-kernel device or irqchip register access). */
+  #asksIrqCheck(o: GuestOp): boolean {
+    if (o.kind === "mmio-read") return this.vm.ramFor(o.addr, o.size, false) === undefined;
+    if (o.kind === "sysreg-read" || o.kind === "sysreg-write") return this.chip.handlesSysReg(o.reg) !== REG_NOT_HANDLED;
+    return false;
+  }
+
+  /**
+   * The virtual time one execution of `o` costs if executing it again
+   * changes nothing but the clock, else 0:
+   * - an HVC/SMC that KVM answers from the VM's configuration alone
+   *   (smcccQuery), with no SMCCC filter;
+   * - a load of guest RAM;
+   * - a load an in-kernel device answers without side effects
+   *   (MmioDevice.quietReads);
+   * - an irqchip system-register access that changes nothing
+   *   (IrqChipVcpu.quietSysReg), and an access to an EL1 register held for
+   *   the guest (not the timers or the counter, which time changes).
+   * With tracing on, an access that traces per execution (in-kernel MMIO, a
+   * trapped register) is executed one by one.
+   */
+  #quietCost(o: GuestOp): number {
+    const vm = this.vm;
+    const costs = this.costs;
+    if (o.kind === "hvc" || o.kind === "smc") {
+      return vm.arch === "arm64" && vm.smcccFilterCount === 0 && smcccQuery((o.args[0] ?? 0) >>> 0) ? costs.hypercall : 0;
+    }
+    if (o.kind === "mmio-read") {
+      if (vm.ramFor(o.addr, o.size, false) !== undefined) return costs.instruction;
+      return !this.tracer.enabled && vm.kernelBus.quietRead(o.addr, o.size) ? costs.mmioInKernel : 0;
+    }
+    if ((o.kind !== "sysreg-read" && o.kind !== "sysreg-write") || vm.arch !== "arm64") return 0;
+    const how = this.chip.handlesSysReg(o.reg);
+    // An EL1 register held for the guest reads what was written, and the same write again changes nothing.
+    if (how === REG_NOT_HANDLED) return !isArchTimerReg(o.reg) && !isArchCounterReg(o.reg) ? costs.sysregNoTrap : 0;
+    if (how !== REG_DIRECT && this.tracer.enabled) return 0;
+    if (this.chip.quietSysReg?.(o.reg, o.kind === "sysreg-write", o.kind === "sysreg-write" ? o.value : 0) !== true) return 0;
+    return how === REG_DIRECT ? costs.sysregNoTrap : costs.sysregTrap;
   }
 
   /**

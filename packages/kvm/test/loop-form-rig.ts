@@ -14,7 +14,18 @@
 import { EventQueue, loopForm, Tracer, type GuestProgram } from "@irqlab/sim";
 import { expect } from "vitest";
 import { Kvm } from "../src/kvm.js";
-import { KVM_ARM_TARGET_GENERIC_V8 } from "../src/uapi/device-types.js";
+import {
+  KVM_ARM_TARGET_GENERIC_V8,
+  KVM_DEV_ARM_VGIC_CTRL_INIT,
+  KVM_DEV_ARM_VGIC_GRP_ADDR,
+  KVM_DEV_ARM_VGIC_GRP_CTRL,
+  KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+  KVM_DEV_TYPE_ARM_VGIC_V3,
+  KVM_VGIC_V3_ADDR_TYPE_DIST,
+  KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
+  redistRegionAttr,
+  type Device,
+} from "../src/index.js";
 import { KVM_EXIT_INTR, KVM_EXIT_MMIO } from "../src/uapi/exit-reasons.js";
 import type { Vm } from "../src/vm.js";
 
@@ -26,6 +37,9 @@ export const DONE = 0x1000;
 export const ACK = 0x2000;
 /** No device and no RAM: every access here exits to the VMM. */
 export const USER = 0x0900_0000;
+/** With `vgic`: the distributor and the redistributor (QEMU virt's addresses). */
+export const GICD = 0x0800_0000;
+export const GICR = 0x080a_0000;
 
 /** Adds a line to the run's log (host-side bookkeeping of a guest: what its program saw). */
 export type Note = (line: string) => void;
@@ -38,13 +52,19 @@ export interface LoopFormSetup {
   /** Bytes of RAM at {@link RAM} (default 64 KiB). */
   readonly ramBytes?: number;
   /** Host events at virtual times; a string an event returns is logged. */
-  readonly events?: readonly (readonly [time: number, event: (vm: Vm) => unknown])[];
+  readonly events?: readonly (readonly [time: number, event: (vm: Vm, gic: Device | undefined) => unknown])[];
   /** KVM_RUN's deadline for each call (RunOptions.until = now + slice): runs that return mid-op. */
   readonly slice?: number;
   /** The VMM's answer to the n-th load that exits (default n & 0xff). */
   readonly answer?: (n: number) => number;
   /** Logged after the run: what the test wants compared about the end state (memory, say). */
   readonly after?: (vm: Vm) => readonly string[];
+  /** An in-kernel vgic-v3 of 64 IRQs at {@link GICD} / {@link GICR}, initialised before the run; events get it. */
+  readonly vgic?: boolean;
+  /** Trace the run (default true); off, the runs take the paths an untraced run takes. */
+  readonly trace?: boolean;
+  /** What the VMM does at the vector's {@link ACK} store (default: lower interrupt line 0). */
+  readonly ack?: (vm: Vm) => void;
 }
 
 export interface LoopFormRun {
@@ -59,11 +79,19 @@ export interface LoopFormRun {
 /** Runs the setup's guest in one form. */
 export function runLoopForm(s: LoopFormSetup, form: "op" | "loop"): LoopFormRun {
   const queue = new EventQueue();
-  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: true }) });
+  const kvm = new Kvm({ queue, tracer: new Tracer(queue, { enabled: s.trace ?? true }) });
   const vm = kvm.createVm();
   vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: RAM, memorySize: s.ramBytes ?? 0x1_0000 });
   const v = vm.createVcpu(0);
   v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+  let gic: Device | undefined;
+  if (s.vgic === true) {
+    gic = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 64 });
+    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: GICD });
+    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, GICR, 1) });
+    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+  }
   const log: string[] = [];
   const note: Note = (line) => void log.push(`${line}@${queue.now}`);
   const vector = s.vector;
@@ -73,7 +101,7 @@ export function runLoopForm(s: LoopFormSetup, form: "op" | "loop"): LoopFormRun 
   });
   for (const [t, event] of s.events ?? []) {
     queue.schedule(t, () => {
-      const line = event(vm);
+      const line = event(vm, gic);
       if (typeof line === "string") log.push(`${line}@${queue.now}`);
     }, undefined);
   }
@@ -88,7 +116,10 @@ export function runLoopForm(s: LoopFormSetup, form: "op" | "loop"): LoopFormRun 
     if (e.reason !== KVM_EXIT_MMIO) break;
     log.push(`${e.isWrite ? "w" : "r"}@0x${e.physAddr.toString(16)}@${queue.now}${e.isWrite ? `=${e.data[0]}` : ""}`);
     if (e.physAddr === DONE) break;
-    if (e.physAddr === ACK) vm.irqLine(0, 0);
+    if (e.physAddr === ACK) {
+      if (s.ack !== undefined) s.ack(vm);
+      else vm.irqLine(0, 0);
+    }
     else if (!e.isWrite) e.data.set([(s.answer ?? ((n: number) => n & 0xff))(++loads) & 0xff, 0, 0, 0]);
   }
   log.push(...(s.after?.(vm) ?? []));

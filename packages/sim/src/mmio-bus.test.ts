@@ -52,6 +52,16 @@ describe("MmioBus", () => {
     expect(bus.read(0x10fc, 4)).toBe(0);
   });
 
+  test("quietRead: only a whole access to a device that declares quiet loads", () => {
+    const bus = new MmioBus();
+    bus.map(0x1000, 0x100, new Reg64(), "plain");
+    bus.map(0x2000, 0x100, Object.assign(new Reg64(), { quietReads: true }), "quiet");
+    expect(bus.quietRead(0x1000, 4)).toBe(false);
+    expect(bus.quietRead(0x2000, 4)).toBe(true);
+    expect(bus.quietRead(0x20fc, 8)).toBe(false); // crosses the region's end: no device claims it
+    expect(bus.quietRead(0x3000, 4)).toBe(false);
+  });
+
   test("a device read of 0xffffffff is not confused with unhandled", () => {
     const bus = new MmioBus();
     bus.map(0, 4, { read: () => -1, write: () => undefined }, "ones");

@@ -40,6 +40,14 @@ export interface MmioDevice {
    * for size 8; `hi` is the high 32 bits of an 8-byte store and 0 otherwise.
    */
   write(offset: number, size: AccessSize, value: number, hi: number): void;
+  /**
+   * True when no load changes the device's state (a guest error it logs
+   * aside): the same load again, with no store or event in between, returns
+   * the same value. A model executing a load over and over may then skip the
+   * repetitions. Absent: loads may have side effects (an acknowledge, a
+   * read-to-clear register).
+   */
+  readonly quietReads?: boolean;
 }
 
 /** Returned by {@link MmioBus.read} when no region claims the access. */
@@ -147,6 +155,11 @@ export class MmioBus {
     const v = r.device.read(addr - r.base, size, wide) >>> 0;
     wide.hi >>>= 0;
     return v;
+  }
+
+  /** Whether a load of [addr, addr + size) goes to a device whose loads are quiet ({@link MmioDevice.quietReads}). */
+  quietRead(addr: number, size: AccessSize): boolean {
+    return this.find(addr, size)?.device.quietReads === true;
   }
 
   /** Dispatches a store. Returns false if no device claims the whole access. */

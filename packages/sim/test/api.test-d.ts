@@ -76,6 +76,8 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<MmioBus["map"]>().toEqualTypeOf<(base: number, size: number, device: MmioDevice, name: string) => MmioRegion>();
     expectTypeOf<MmioBus["read"]>().toEqualTypeOf<(addr: number, size: AccessSize) => number>();
     expectTypeOf<MmioBus["write"]>().toEqualTypeOf<(addr: number, size: AccessSize, value: number, hi?: number) => boolean>();
+    expectTypeOf<MmioBus["quietRead"]>().toEqualTypeOf<(addr: number, size: AccessSize) => boolean>();
+    expectTypeOf<MmioDevice["quietReads"]>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<MmioDevice["read"]>().returns.toEqualTypeOf<number>();
     // @ts-expect-error -- there is no 3-byte access
     bus.read(0x1000, 3);

@@ -40,6 +40,8 @@ export interface VgicFrameInfo {
 
 /** Redistributor `pe` as an MMIO device, with KVM's GICR_TYPER. */
 export class VgicRedistFrame implements MmioDevice {
+  /** Gicv3Redistributors.quietReads: no GICR register has a read side effect. */
+  readonly quietReads = true;
   constructor(
     readonly gic: Gicv3,
     readonly pe: number,

@@ -216,6 +216,11 @@ export class VgicVcpu implements VcpuIrqChip {
     return v;
   }
 
+  quietSysReg(reg: number, write: boolean, value: number): boolean {
+    const g = this.vgic.gic;
+    return g !== undefined && this.pe >= 0 && g.quietSysReg(reg, write, value);
+  }
+
   writeSysReg(reg: number, value: number, hi: number): void {
     const g = this.vgic.gic;
     if (g === undefined || this.pe < 0) return;
