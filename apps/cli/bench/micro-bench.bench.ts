@@ -13,7 +13,7 @@
  *
  * `meta.wallNsPerOpExclBoot` leaves boot and power-off out: the wall time
  * from the guest's table header reaching the console to its row for the test
- * starting to, over N (the median of five runs after a warm-up run). That span is the test's
+ * starting to, over N (the median of nine runs after three warm-up runs). That span is the test's
  * prep (for lpi the ITS set-up, a few dozen commands) and its timed loop,
  * CNTVCT_EL0 read to read: what the guest's own "total ns" covers in virtual
  * time. The image runs the loop of a one-operation test (hyp_call,
@@ -63,15 +63,17 @@ function runOnce(tests: readonly string[], times: number, timed = false, loop = 
 
 /**
  * The wall ns per operation, boot excluded, of the fast form and of the loop
- * form (`loopFormImage`): after a warm-up run of each (the first runs of a
+ * form (`loopFormImage`): after `warmUps` runs of each (the first runs of a
  * process measure the JIT compiling the model), the median of `runs` runs of
  * each, the two forms alternating.
  */
-function wallNsPerOpExclBoot(name: string, times: number, runs = 5): { fast: number; loop: number } {
+function wallNsPerOpExclBoot(name: string, times: number, runs = 9, warmUps = 3): { fast: number; loop: number } {
   const fast: number[] = [];
   const loop: number[] = [];
-  runOnce([name], times, true, false);
-  runOnce([name], times, true, true);
+  for (let i = 0; i < warmUps; i++) {
+    runOnce([name], times, true, false);
+    runOnce([name], times, true, true);
+  }
   for (let i = 0; i < runs; i++) {
     fast.push(runOnce([name], times, true, false).spanNs);
     loop.push(runOnce([name], times, true, true).spanNs);
