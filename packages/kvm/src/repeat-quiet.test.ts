@@ -21,10 +21,12 @@ import {
   ICC_PMR_EL1,
   INTID_SPURIOUS,
 } from "@irqlab/gic";
-import { op, type GuestOp } from "@irqlab/sim";
+import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { ACK, DONE, GICD, expectLoopFormEqual, type LoopFormSetup } from "../test/loop-form-rig.js";
 import { DEFAULT_COSTS } from "./cost-model.js";
+import { CSR_SIE, IRQ_S_TIMER, KVM_EXIT_MMIO, Kvm, SBI_EXT_BASE, SBI_EXT_BASE_PROBE_EXT, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER } from "./index.js";
+import { CSR_TIME } from "./riscv-time.js";
 import { KVM_ARM_IRQ_TYPE_SHIFT, KVM_ARM_IRQ_TYPE_SPI } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
 
@@ -134,4 +136,46 @@ describe("a repeat of an op that changes nothing but the clock executes as its l
       expect(r.taken).toHaveLength(2);
     }
   });
+});
+
+/**
+ * A RISC-V vCPU that arms its timer `ticks` ahead each time it fires (four
+ * times), then runs `n` SBI BASE probe_extension calls as one repeat; the log
+ * has the virtual times of the vector's entries, the last answer and the end.
+ */
+function riscvRun(form: "op" | "loop", n: number, ticks: number, trace: boolean): string[] {
+  const queue = new EventQueue();
+  const kvm = new Kvm({ arch: "riscv64", queue, tracer: new Tracer(queue, { enabled: trace }) });
+  const h = kvm.createVm(0, { timebaseHz: 10_000_000 }).createVcpu(0);
+  const log: string[] = [];
+  let fired = 0;
+  const main = function* (): GuestProgram {
+    yield op.csrSet(CSR_SIE, 1 << IRQ_S_TIMER);
+    const t = (yield op.csrRead(CSR_TIME)).value;
+    yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [t + ticks]);
+    yield op.unmask();
+    log.push(`last=${(yield op.repeat(n, op.sbi(SBI_EXT_BASE, SBI_EXT_BASE_PROBE_EXT, [SBI_EXT_TIME]))).value}`);
+    yield op.read(0x1000_0000, 4);
+  };
+  h.loadGuest({
+    main: form === "op" ? main : () => loopForm(main()),
+    vector: function* () {
+      log.push(`timer@${queue.now}`);
+      const t = (yield op.csrRead(CSR_TIME)).value;
+      // Four interrupts, then a deadline far away (STIP drops either way).
+      yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, ++fired < 4 ? [t + ticks] : [0xffff_ffff, 0xffff_ffff]);
+    },
+  });
+  expect(h.run().reason).toBe(KVM_EXIT_MMIO);
+  log.push(`end@${queue.now}`, kvm.tracer.toText());
+  return log;
+}
+
+test("RISC-V: an SBI BASE call 10 000 times, timer interrupts taken between executions, as its loop of yields", () => {
+  for (const trace of [false, true]) {
+    const fast = riscvRun("op", 10_000, 777, trace);
+    expect(fast).toEqual(riscvRun("loop", 10_000, 777, trace));
+    expect(fast.filter((l) => l.startsWith("timer@"))).toHaveLength(4);
+    expect(fast).toContain("last=1"); // probe_extension(TIME): available
+  }
 });

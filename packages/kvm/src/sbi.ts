@@ -82,6 +82,16 @@ export function sbiForwarded(ext: number): boolean {
 }
 
 /**
+ * Whether KVM answers an SBI call of extension `ext` from the vCPU's configuration
+ * alone, changing nothing, so that the same call again gives the same
+ * answer: the BASE extension (kvm_sbi_ext_base_handler: the spec, implementation
+ * and machine ids, probe_extension; an unknown function is NOT_SUPPORTED).
+ */
+export function sbiQuery(ext: number): boolean {
+  return ext === SBI_EXT_BASE;
+}
+
+/**
  * BASE probe_extension (kvm_sbi_ext_base_probe): 1 when an enabled extension
  * of the vCPU claims `ext`, BASE included; none of the model's has a probe
  * callback of its own.

@@ -32,6 +32,7 @@ import { isArchTimerReg, TIMER_PTIMER, TIMER_VTIMER } from "./arch-timer/timer-u
 import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
 import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { smcccQuery } from "./psci.js";
+import { sbiQuery } from "./sbi.js";
 
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
@@ -701,7 +702,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * The virtual time one execution of `o` costs if executing it again
    * changes nothing but the clock, else 0:
    * - an HVC/SMC that KVM answers from the VM's configuration alone
-   *   (smcccQuery), with no SMCCC filter;
+   *   (smcccQuery), with no SMCCC filter, and an SBI call of the BASE
+   *   extension (sbiQuery);
    * - a load of guest RAM;
    * - a load an in-kernel device answers without side effects
    *   (MmioDevice.quietReads);
@@ -717,6 +719,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (o.kind === "hvc" || o.kind === "smc") {
       return vm.arch === "arm64" && vm.smcccFilterCount === 0 && smcccQuery((o.args[0] ?? 0) >>> 0) ? costs.hypercall : 0;
     }
+    if (o.kind === "sbi") return vm.arch === "riscv64" && sbiQuery(o.ext >>> 0) ? costs.hypercall : 0;
     if (o.kind === "mmio-read") {
       if (vm.ramFor(o.addr, o.size, false) !== undefined) return costs.instruction;
       return !this.tracer.enabled && vm.kernelBus.quietRead(o.addr, o.size) ? costs.mmioInKernel : 0;
