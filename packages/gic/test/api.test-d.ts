@@ -126,6 +126,8 @@ describe("@irqlab/gic public API", () => {
     expectTypeOf<Gicv3>().toExtend<LpiTarget>();
     expectTypeOf<Gicv3["readSysReg"]>().toEqualTypeOf<(pe: number, reg: number, wide?: WideValue) => number>();
     expectTypeOf<Gicv3["writeSysReg"]>().toEqualTypeOf<(pe: number, reg: number, value: number, hi?: number) => void>();
+    expectTypeOf<Gicv3["quietSysReg"]>().toEqualTypeOf<(reg: number, write: boolean, value: number) => boolean>();
+    expectTypeOf<Gicv3Distributor["quietReads"]>().toEqualTypeOf<true>();
     expectTypeOf<Gicv3["setSpiLevel"]>().toEqualTypeOf<(intid: number, level: boolean) => void>();
     expectTypeOf<Gicv3["setPpiLevel"]>().toEqualTypeOf<(pe: number, intid: number, level: boolean) => void>();
     expectTypeOf<PeLineCallback>().toEqualTypeOf<(pe: number, level: boolean) => void>();
