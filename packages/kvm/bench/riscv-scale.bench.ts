@@ -15,7 +15,8 @@
  * (sched_setaffinity), so its KVM_RUN migrates it and, in HWACCEL or AUTO, moves
  * its VS-file (kvm_riscv_vcpu_aia_imsic_update). hz is delivered interrupts per
  * wall second on one core (target ≥ 1 M/s); `meta.heapBytesPerVcpu` is the heap
- * the 4096 vCPUs took to build and boot (after a GC when run with --expose-gc).
+ * the 4096 vCPUs took to build and boot (after a GC when run with --expose-gc),
+ * `meta.bytesPerOp` what one delivery allocates (alloc-meter.ts).
  */
 import { EventQueue, op, type GuestOp, type GuestProgram } from "@irqlab/sim";
 import { bench, describe } from "vitest";
@@ -34,6 +35,7 @@ import { KVM_MP_STATE_RUNNABLE } from "../src/uapi/mp-state.js";
 import type { Vcpu } from "../src/vcpu.js";
 import { SchedulerPlacement } from "../src/vsfile/vsfile-placement.js";
 import { VIRT_IMSIC_S, createAiaVm } from "../test/aia-test-kit.js";
+import { bytesAllocatedPerOp } from "./alloc-meter.js";
 
 const HARTS = 1024;
 const GEILEN = 63;
@@ -150,12 +152,13 @@ describe("@irqlab/kvm RISC-V at scale: 1024 harts, GEILEN 63, 64 VMs x 64 vCPUs"
   for (let i = 0; i < VCPUS; i++) deliver();
   if (count.n - start !== VCPUS) throw new Error(`bench setup: ${count.n - start} of ${VCPUS} interrupts delivered`);
   if (s.aia.allocator.totalFree > HARTS * GEILEN - VCPUS / 2) throw new Error("bench setup: the HWACCEL vCPUs hold no VS-files");
+  const bytesPerOp = bytesAllocatedPerOp(deliver, VCPUS);
   bench(
     `MSI (KVM_SIGNAL_MSI / irqfd) → VS-file → KVM_RUN → guest claims, 4096 vCPUs, a migration every ${MIGRATE_EVERY} [x${PER_CALL}]`,
     () => {
       for (let i = 0; i < PER_CALL; i++) deliver();
     },
-    { meta: { harts: HARTS, geilen: GEILEN, vcpus: VCPUS, heapBytesPerVcpu: s.heapBytesPerVcpu, hostHeapBytes: s.hostHeapBytes, gcExposed: typeof gc === "function" } } as object,
+    { meta: { harts: HARTS, geilen: GEILEN, vcpus: VCPUS, heapBytesPerVcpu: s.heapBytesPerVcpu, hostHeapBytes: s.hostHeapBytes, gcExposed: typeof gc === "function", bytesPerOp } } as object,
   );
   process.on("exit", () => {
     if (process.env.IRQLAB_SCALE_REPORT !== undefined) {

@@ -7,13 +7,15 @@
  * LPI pending on the vCPU's redistributor → the guest acknowledges it with
  * ICC_IAR1_EL1 and completes it with ICC_EOIR1_EL1. The MSIs walk all N
  * (DeviceID, EventID) pairs in turn, so every mapped translation is used.
- * The wall time per delivered LPI should not grow with N.
+ * The wall time per delivered LPI should not grow with N. `meta.bytesPerOp`
+ * is what one delivery allocates on the heap (alloc-meter.ts).
  */
 import { GICR_PROPBASER, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1, itsCommand as cmd } from "@irqlab/gic";
 import { bench, describe } from "vitest";
 import type { KvmMsi } from "../src/irqchip.js";
 import { vgicItsInjectMsi } from "../src/vgic/its/vits-msi.js";
 import { ITT, PROP, msi, vmWithVits } from "../src/vgic/its/vits-rig.js";
+import { bytesAllocatedPerOp } from "./alloc-meter.js";
 
 const PER_CALL = 1000;
 const EVENTS_PER_DEVICE = 32;
@@ -60,16 +62,18 @@ describe("@irqlab/kvm vITS LPI delivery at scale", () => {
   for (const n of [64, 1024, 8192, 57344]) {
     const { vm, gic, msis } = setup(n);
     let k = 0;
+    const deliver = (): void => {
+      vgicItsInjectMsi(vm, msis[k]!);
+      gic.writeSysReg(0, ICC_EOIR1_EL1, gic.readSysReg(0, ICC_IAR1_EL1));
+      k = k + 1 === n ? 0 : k + 1;
+    };
+    const bytesPerOp = bytesAllocatedPerOp(deliver, 20_000);
     bench(
       `vgic_its_inject_msi → vITS → LPI → ICC_IAR1/EOIR1 on the vCPU, ${n} mapped LPIs [x${PER_CALL}]`,
       () => {
-        for (let i = 0; i < PER_CALL; i++) {
-          vgicItsInjectMsi(vm, msis[k]!);
-          gic.writeSysReg(0, ICC_EOIR1_EL1, gic.readSysReg(0, ICC_IAR1_EL1));
-          k = k + 1 === n ? 0 : k + 1;
-        }
+        for (let i = 0; i < PER_CALL; i++) deliver();
       },
-      { meta: { mappedLpis: n } } as object,
+      { meta: { mappedLpis: n, bytesPerOp } } as object,
     );
   }
 });
