@@ -149,8 +149,9 @@ export function handleSmccc(
     return FW_DONE;
   }
   const version = vm.psciVersion;
-  if (version >= PSCI_VERSION_1_0) return psci1x(vcpu, vm, version & 0xffff, fid, args, ret, out);
-  return psci02(vcpu, vm, fid, args, ret, out);
+  // The id is read again inside rather than passed: an id of 2^30 or more crosses a call boxed, on every HVC.
+  if (version >= PSCI_VERSION_1_0) return psci1x(vcpu, vm, version & 0xffff, args, ret, out);
+  return psci02(vcpu, vm, args, ret, out);
 }
 
 /**
@@ -175,11 +176,11 @@ function psci1x(
   vcpu: FirmwareVcpu,
   vm: FirmwareVm,
   minor: number,
-  fid: number,
   args: readonly number[],
   ret: number[],
   out: FirmwareOutcome,
 ): number {
+  const fid = (args[0] ?? 0) >>> 0;
   switch (fid) {
     case PSCI_0_2_FN_PSCI_VERSION:
       ret[0] = psciVersion(1, minor);
@@ -196,7 +197,7 @@ function psci1x(
       return FW_SYSTEM_SUSPEND;
     case PSCI_1_1_FN_SYSTEM_RESET2:
     case PSCI_1_1_FN64_SYSTEM_RESET2: {
-      if (minor < 1) return psci02(vcpu, vm, fid, args, ret, out);
+      if (minor < 1) return psci02(vcpu, vm, args, ret, out);
       const smc64 = fid === PSCI_1_1_FN64_SYSTEM_RESET2;
       const type = arg(args, 1, smc64);
       if (type <= PSCI_1_1_RESET_TYPE_SYSTEM_WARM_RESET || type >= PSCI_1_1_RESET_TYPE_VENDOR_START) {
@@ -220,7 +221,7 @@ function psci1x(
       return systemEvent(ret, out, KVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_SHUTDOWN_FLAG_PSCI_OFF2);
     }
     default:
-      return psci02(vcpu, vm, fid, args, ret, out);
+      return psci02(vcpu, vm, args, ret, out);
   }
   ret[0] = PSCI_RET_NOT_SUPPORTED;
   return FW_DONE;
@@ -253,11 +254,11 @@ export function psciFeatures(vm: FirmwareVm, minor: number, fn: number): number 
 function psci02(
   vcpu: FirmwareVcpu,
   vm: FirmwareVm,
-  fid: number,
   args: readonly number[],
   ret: number[],
   out: FirmwareOutcome,
 ): number {
+  const fid = (args[0] ?? 0) >>> 0;
   const smc64 = (fid & 0x4000_0000) !== 0;
   let r: number;
   switch (fid) {
