@@ -461,6 +461,8 @@ export {
   type RoutingEntry,
   type IrqchipRoute,
   type MsiRoute,
+  type StoredRoute,
+  type StoredMsiRoute,
 } from "./irqfd/gsi-routing.js";
 
 // ---- In-kernel irqchip devices ----

@@ -13,6 +13,7 @@
  */
 
 import { fail } from "../errno.js";
+import type { KvmMsi } from "../irqchip.js";
 
 /** KVM_IRQ_ROUTING_IRQCHIP (include/uapi/linux/kvm.h). */
 export const KVM_IRQ_ROUTING_IRQCHIP = 1;
@@ -52,9 +53,18 @@ export interface MsiRoute {
 /** One entry of struct kvm_irq_routing. */
 export type RoutingEntry = IrqchipRoute | MsiRoute;
 
+/**
+ * An MSI route as the table keeps it: a frozen copy with flags and devid
+ * filled in, which is the KvmMsi it delivers, as kvm_set_routing_entry copies
+ * the message into the kernel's entry (so an injection builds nothing).
+ */
+export type StoredMsiRoute = Readonly<MsiRoute & KvmMsi>;
+/** An entry as the table keeps it. */
+export type StoredRoute = IrqchipRoute | StoredMsiRoute;
+
 /** A validated, immutable routing table. */
 export class GsiRoutingTable {
-  readonly #byGsi = new Map<number, readonly RoutingEntry[]>();
+  readonly #byGsi = new Map<number, readonly StoredRoute[]>();
   /** The entries as given. */
   readonly entries: readonly RoutingEntry[];
 
@@ -89,13 +99,14 @@ export class GsiRoutingTable {
           fail("EINVAL", ioctl, `${where}: gsi already routed (only distinct irqchips may share a GSI)`);
         }
       }
-      this.#byGsi.set(e.gsi, [...existing, e]);
+      const stored: StoredRoute = e.type === KVM_IRQ_ROUTING_MSI ? Object.freeze({ ...e, flags, devid: e.devid ?? 0 }) : e;
+      this.#byGsi.set(e.gsi, [...existing, stored]);
     }
     this.entries = entries;
   }
 
   /** The routes of `gsi` (empty when unrouted). */
-  routes(gsi: number): readonly RoutingEntry[] {
+  routes(gsi: number): readonly StoredRoute[] {
     return this.#byGsi.get(gsi) ?? [];
   }
 

@@ -32,6 +32,8 @@ import {
   KVM_MSI_VALID_DEVID,
   type MsiRoute,
   type RoutingEntry,
+  type StoredMsiRoute,
+  type StoredRoute,
 } from "./gsi-routing.js";
 import { KvmError } from "../errno.js";
 import type { KvmMsi } from "../irqchip.js";
@@ -64,9 +66,9 @@ interface Resampler {
 /** One assigned irqfd (struct kvm_kernel_irqfd). */
 export class Irqfd implements IrqBypassConsumer {
   /** The MSI route cached for bypass (irqfd->irq_entry), if the GSI has one. */
-  msiRoute: MsiRoute | undefined;
+  msiRoute: StoredMsiRoute | undefined;
   /** The routes of the GSI (irqfd_update: re-resolved at each KVM_SET_GSI_ROUTING). */
-  routes: readonly RoutingEntry[] = [];
+  routes: readonly StoredRoute[] = [];
   /** The connected bypass producer (VFIO vector), if any. */
   producer: IrqBypassProducer | undefined;
   /** Injections done. */
@@ -92,17 +94,13 @@ export class Irqfd implements IrqBypassConsumer {
 
   addProducer(producer: IrqBypassProducer): void {
     this.producer = producer;
-    if (this.msiRoute) this.owner.vm.irqchip?.setForwarding?.(producer.irq, toMsi(this.msiRoute));
+    if (this.msiRoute) this.owner.vm.irqchip?.setForwarding?.(producer.irq, this.msiRoute);
   }
 
   delProducer(producer: IrqBypassProducer): void {
     if (this.msiRoute) this.owner.vm.irqchip?.unsetForwarding?.(producer.irq);
     this.producer = undefined;
   }
-}
-
-function toMsi(r: MsiRoute): KvmMsi {
-  return { addressLo: r.addressLo, addressHi: r.addressHi, data: r.data, flags: r.flags ?? 0, devid: r.devid ?? 0 };
 }
 
 function sameMsi(a: MsiRoute, b: RoutingEntry | undefined): boolean {
@@ -276,13 +274,13 @@ export class VmIrqfds {
     this.#setRoutes(this.#routing.routes(gsi), gsi, level);
   }
 
-  #setRoutes(routes: readonly RoutingEntry[], gsi: number, level: boolean): void {
+  #setRoutes(routes: readonly StoredRoute[], gsi: number, level: boolean): void {
     const chip = this.vm.irqchip;
     if (chip === undefined) return;
     for (const e of routes) {
       try {
         if (e.type === KVM_IRQ_ROUTING_IRQCHIP) chip.setIrqchipPin?.(e.irqchip, e.pin, level);
-        else if (level) chip.injectMsi?.(toMsi(e)); // kvm_set_msi: only on level 1
+        else if (level) chip.injectMsi?.(e); // kvm_set_msi: only on level 1
       } catch (err) {
         if (!(err instanceof KvmError)) throw err;
         this.vm.tracer.counters.add("irqfd.inject_failed");
@@ -291,7 +289,7 @@ export class VmIrqfds {
     }
   }
 
-  #msiRoute(gsi: number): MsiRoute | undefined {
+  #msiRoute(gsi: number): StoredMsiRoute | undefined {
     const rs = this.#routing.routes(gsi);
     const r = rs.length === 1 ? rs[0] : undefined;
     return r?.type === KVM_IRQ_ROUTING_MSI ? r : undefined;
