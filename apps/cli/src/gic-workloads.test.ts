@@ -24,33 +24,52 @@ function microBench(smp: number, options: MicroBenchOptions, machine = "virt"): 
   return { end, out: out.replaceAll("\r\n", "\n") };
 }
 
+/** What a comparison looks at in a run: the console, the virtual time at power-off, the counters, the trace. */
+interface RunOutcome {
+  readonly out: string;
+  readonly now: number;
+  readonly counters: Record<string, number>;
+  readonly trace: string;
+}
+
 /**
- * Runs an image on `-M virt -accel kvm -smp N` as written and in its loop
- * form (loopFormImage: every repeat, sequence and poll as the yields it
- * stands for), untraced and traced (a trace keeps the run loop from taking
- * repeated in-kernel accesses in bulk), and expects the same console output,
- * virtual time at power-off, counters and trace. Returns the output.
+ * Boots `image()` on `-M virt -accel kvm -smp N` to power-off, traced or not
+ * (a trace keeps the run loop from taking repeated in-kernel accesses in bulk).
  */
-function expectSameAsLoopForm(smp: number, image: () => GuestImage): string {
+function runImage(smp: number, image: GuestImage, trace: boolean): RunOutcome {
   const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", String(smp), "-nographic"]);
   if (cl.kind !== "run") throw new Error(cl.kind);
-  const run = (loop: boolean, trace: boolean) => {
-    let out = "";
-    const m = Machine.create({ config: cl.config, kernel: loop ? loopFormImage(image()) : image(), console: (s) => (out += s), trace });
-    expect(m.run(60_000_000_000)).toBe("shutdown");
-    return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: trace ? m.tracer.toText() : "" };
-  };
   let out = "";
+  const m = Machine.create({ config: cl.config, kernel: image, console: (s) => (out += s), trace });
+  expect(m.run(60_000_000_000)).toBe("shutdown");
+  return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: trace ? m.tracer.toText() : "" };
+}
+
+/**
+ * Runs the reference form and the fast form of a guest, untraced and traced,
+ * and expects the same console output, virtual time, counters and trace.
+ * Returns the fast form's untraced run.
+ */
+function expectSameRuns(run: (fast: boolean, trace: boolean) => RunOutcome): RunOutcome {
+  let first: RunOutcome | undefined;
   for (const trace of [false, true]) {
-    const loop = run(true, trace);
-    const fast = run(false, trace);
-    expect(fast.out).toBe(loop.out);
-    expect(fast.now).toBe(loop.now);
-    expect(fast.counters).toEqual(loop.counters);
-    expect(fast.trace).toBe(loop.trace);
-    out = fast.out;
+    const reference = run(false, trace);
+    const fast = run(true, trace);
+    expect(fast.out).toBe(reference.out);
+    expect(fast.now).toBe(reference.now);
+    expect(fast.counters).toEqual(reference.counters);
+    expect(fast.trace).toBe(reference.trace);
+    first ??= fast;
   }
-  return out;
+  return first!;
+}
+
+/**
+ * An image as written against its loop form (loopFormImage: every repeat,
+ * sequence and poll as the yields it stands for). Returns the output.
+ */
+function expectSameAsLoopForm(smp: number, image: () => GuestImage): string {
+  return expectSameRuns((fast, trace) => runImage(smp, fast ? image() : loopFormImage(image()), trace)).out;
 }
 
 async function sys(argv: readonly string[]) {
@@ -161,25 +180,10 @@ describe("micro-bench", () => {
   test("op.repeat for the one-operation tests: the same table, virtual time, exits and trace as the loop of yields", () => {
     // The equivalence the repeat is built on (RepeatOp): the guest measures the same figures and
     // the VMM and a trace reader see the same run; only the simulator's wall time differs.
-    const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
-    if (cl.kind !== "run") throw new Error(cl.kind);
-    const run = (repeat: boolean, trace: boolean) => {
-      let out = "";
-      const tests = ["hyp_call", "mmio_read_user", "mmio_read_vgic", "eoi"];
-      const m = Machine.create({ config: cl.config, kernel: microBenchImage({ times: 512, tests, repeat }), console: (s) => (out += s), trace });
-      expect(m.run(60_000_000_000)).toBe("shutdown");
-      return { out, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: trace ? m.tracer.toText() : "" };
-    };
     // Untraced, the repeats of the in-kernel read and the EOI pass in bulk; traced, one by one.
-    for (const trace of [false, true]) {
-      const loop = run(false, trace);
-      const repeated = run(true, trace);
-      expect(repeated.out).toBe(loop.out);
-      expect(repeated.now).toBe(loop.now);
-      expect(repeated.counters).toEqual(loop.counters);
-      expect(repeated.trace).toBe(loop.trace);
-      expect(loop.counters["kvm.exit.KVM_EXIT_MMIO"]).toBeGreaterThan(512); // mmio_read_user's exits are in both
-    }
+    const tests = ["hyp_call", "mmio_read_user", "mmio_read_vgic", "eoi"];
+    const r = expectSameRuns((repeat, trace) => runImage(2, microBenchImage({ times: 512, tests, repeat }), trace));
+    expect(r.counters["kvm.exit.KVM_EXIT_MMIO"]).toBeGreaterThan(512); // mmio_read_user's exits are in both
   }, 60_000);
 
   test("every wait and repeat as the loop of yields it stands for: the same table, virtual time, exits and trace", () => {
