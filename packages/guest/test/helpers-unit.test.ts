@@ -1,6 +1,7 @@
 // Small pure helpers of the public API.
+import { op } from "@irqlab/sim";
 import { expect, test } from "vitest";
-import { bootProtocol, consoleBytes, cpuCount, firmwareError, formatSize, onlineLine, signedX0, swab32 } from "../src/index.js";
+import { bootProtocol, consoleBytes, cpuCount, firmwareError, formatSize, IrqTable, onlineLine, signedX0, swab32, type GuestCode } from "../src/index.js";
 
 test("bootProtocol: x1 = 0 is arm64, a non-zero second register is riscv64's a1", () => {
   expect(bootProtocol([0x4000_0000, 0, 0, 0])).toEqual({ arch: "aarch64", fdtAddress: 0x4000_0000, hartId: undefined });
@@ -44,4 +45,18 @@ test("formatSize, cpuCount, onlineLine, firmwareError", () => {
     "SBI_ERR_ALREADY_AVAILABLE (-6)",
     "-99",
   ]);
+});
+
+test("IrqTable: take() hands back the handler or counts the interrupt as unhandled, as dispatch() does", () => {
+  const t = new IrqTable();
+  const handler = function* (): GuestCode {
+    yield op.wfi();
+  };
+  t.register(40, handler);
+  expect(t.take(40)).toBe(handler);
+  expect(t.unhandled).toBe(0);
+  expect(t.take(41)).toBeUndefined();
+  expect(t.unhandled).toBe(1);
+  expect(t.dispatch(41, 0).next()).toEqual({ value: false, done: true });
+  expect(t.unhandled).toBe(2);
 });

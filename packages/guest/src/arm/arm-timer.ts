@@ -35,7 +35,8 @@ export const ARCH_TIMER_CTRL_IT_MASK = 1 << 1;
 export const ARCH_TIMER_CTRL_IT_STAT = 1 << 2;
 
 const READ_CNTVCT: SysRegReadOp = op.mrs(CNTVCT_EL0);
-const READ_TPIDR: SysRegReadOp = op.mrs(TPIDR_EL1);
+/** smp_processor_id()'s read (see {@link cpuId}), for a hot path that reads it without a generator of its own. */
+export const READ_TPIDR: SysRegReadOp = op.mrs(TPIDR_EL1);
 
 /** `const hz = yield* readCntfrq()`: CNTFRQ_EL0. */
 export function* readCntfrq(): GuestCode<number> {

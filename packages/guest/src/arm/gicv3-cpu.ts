@@ -47,7 +47,7 @@ import {
 import { op, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
-import { cpuId } from "./arm-timer.js";
+import { READ_TPIDR } from "./arm-timer.js";
 import { GIC_SPECIAL_FIRST, GICD_INT_DEF_PRI_X4, RWP_POLLS, type Gicv3Driver } from "./gicv3-driver.js";
 
 /** DEFAULT_PMR_VALUE (irq-gic-v3.c): interrupts of priority 0xf0 and below are masked. */
@@ -181,13 +181,15 @@ function sgi1rWrite(sgi: number, tlist: number, cluster: number, irm: boolean): 
  */
 export function* gicHandleIrq(drv: Gicv3Driver): GuestCode<number> {
   const irqnr = (yield READ_IAR1).value & 0xff_ffff;
-  const cpu = yield* cpuId();
+  // cpuId() and dispatch() written out: each is a generator of its own, created and resumed on every interrupt.
+  const cpu = (yield READ_TPIDR).value;
   if (irqnr >= GIC_SPECIAL_FIRST && irqnr <= 1023) {
     if (cpu < drv.spurious.length) drv.spurious[cpu] = (drv.spurious[cpu] ?? 0) + 1;
     return irqnr;
   }
   // Handled or not ("Unexpected interrupt", gic_deactivate_unhandled), EOImode 0 completes it with EOIR.
-  yield* drv.irqs.dispatch(irqnr, cpu);
+  const handler = drv.irqs.take(irqnr);
+  if (handler !== undefined) yield* handler(irqnr, cpu);
   yield op.msr(ICC_EOIR1_EL1, irqnr);
   return irqnr;
 }

@@ -37,13 +37,21 @@ export class IrqTable {
     return this.#handlers.get(hwirq);
   }
 
+  /**
+   * The handler to run for a taken `hwirq`, or undefined — counted as
+   * unhandled — when there is none: {@link dispatch} without a generator of
+   * its own around the handler, for a flow handler on the interrupt path.
+   */
+  take(hwirq: number): IrqHandler | undefined {
+    const h = this.#handlers.get(hwirq);
+    if (h === undefined) this.unhandled++;
+    return h;
+  }
+
   /** Runs the handler of `hwirq` on `cpu`; counts it as unhandled when there is none. */
   *dispatch(hwirq: number, cpu: number): GuestCode<boolean> {
-    const h = this.#handlers.get(hwirq);
-    if (h === undefined) {
-      this.unhandled++;
-      return false;
-    }
+    const h = this.take(hwirq);
+    if (h === undefined) return false;
     yield* h(hwirq, cpu);
     return true;
   }
