@@ -18,6 +18,7 @@ import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, ".bench-raw");
@@ -59,17 +60,12 @@ async function main(filter, sampleMs) {
   for (const { pkg, file } of files) {
     const out = join(outDir, relative(root, file).replace(/[\\/]/g, "__").replace(/\.ts$/, ".mjs"));
     await build({
+      ...SOURCE_BUNDLE,
       entryPoints: [file],
       outfile: out,
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      conditions: ["@irqlab/source"],
       alias: { vitest: join(root, "scripts", "bench-shim.mjs") },
       // A bench that bundles a command itself (its-trigger-process) loads esbuild as it is installed.
       external: ["esbuild"],
-      logLevel: "error",
     });
     process.stdout.write(`\n${pkg}  ${relative(root, file)}\n`);
     // --expose-gc lets a bench that reports heap use collect first (global.gc); it changes nothing else.

@@ -6,17 +6,9 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, ".bench-raw", "fuzz-main.mjs");
-await build({
-  entryPoints: [join(root, "fuzz", "main.ts")],
-  outfile: out,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  conditions: ["@irqlab/source"],
-  logLevel: "error",
-});
+await build({ ...SOURCE_BUNDLE, entryPoints: [join(root, "fuzz", "main.ts")], outfile: out });
 await import(pathToFileURL(out).href);

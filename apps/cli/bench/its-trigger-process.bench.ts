@@ -21,6 +21,7 @@ import { buildSync } from "esbuild";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
+import { SOURCE_BUNDLE } from "../../../scripts/source-bundle.mjs";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
 /** What its-trigger prints last when every check passed. */
@@ -31,16 +32,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, ".bench-raw");
 mkdirSync(outDir, { recursive: true });
 const cli = join(outDir, "irqlab-system-aarch64.mjs");
-buildSync({
-  entryPoints: [join(root, "apps", "cli", "src", "system-aarch64.ts")],
-  outfile: cli,
-  bundle: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  conditions: ["@irqlab/source"],
-  logLevel: "error",
-});
+buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, "apps", "cli", "src", "system-aarch64.ts")], outfile: cli });
 
 function runProcess(args: readonly string[]): string {
   const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

@@ -36,7 +36,7 @@ export interface GuestImage {
 export type GuestCode<T = void> = Generator<GuestOp, T, GuestResult>;
 
 /**
- * `image` with every op.repeat and op.pollWhile its programs yield executed
+ * `image` with every repeat, sequence and poll its programs yield executed
  * as the loop of yields it stands for (sim's loopForm): the same guest for
  * an executor that runs one op at a time, and the reference its fast form
  * is compared against.

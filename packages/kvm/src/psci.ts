@@ -142,9 +142,9 @@ export function handleSmccc(
       ret[0] = workaroundFeature((args[1] ?? 0) >>> 0) ?? SMCCC_RET_NOT_SUPPORTED;
       return FW_DONE;
   }
-  // Every PSCI function is 0x8400_00xx or 0xc400_00xx below 0x20; anything else reaches the default
-  // of kvm_psci_0_2_call, NOT_SUPPORTED, whatever the version (checked first: the switches compare one by one).
-  if ((fid & 0xbfff_ffe0) >>> 0 !== PSCI_0_2_FN_PSCI_VERSION) {
+  // Anything but a PSCI function reaches the default of kvm_psci_0_2_call, NOT_SUPPORTED, whatever
+  // the version (checked first: the switches compare one by one).
+  if (!isPsciFunction(fid)) {
     ret[0] = PSCI_RET_NOT_SUPPORTED;
     return FW_DONE;
   }
@@ -162,7 +162,18 @@ export function handleSmccc(
  * default of kvm_psci_0_2_call). Without an SMCCC filter.
  */
 export function smcccQuery(fid: number): boolean {
-  return fid === ARM_SMCCC_VERSION_FUNC_ID || fid === ARM_SMCCC_ARCH_FEATURES_FUNC_ID || (fid & 0xbfff_ffe0) >>> 0 !== PSCI_0_2_FN_PSCI_VERSION;
+  return fid === ARM_SMCCC_VERSION_FUNC_ID || fid === ARM_SMCCC_ARCH_FEATURES_FUNC_ID || !isPsciFunction(fid);
+}
+
+/**
+ * Whether `fid` lies in PSCI's function range: function numbers 0x00–0x1F of
+ * the Standard Secure Service calls, 0x8400_0000–0x8400_001F (SMC32) and
+ * 0xC400_0000–0xC400_001F (SMC64) — Trusted Firmware-A's is_psci_fid
+ * (include/bl31/services/std_svc.h, PSCI_FID_MASK 0xffe0); the last id
+ * Linux defines is 0x15, PSCI 1.3's SYSTEM_OFF2 (include/uapi/linux/psci.h).
+ */
+function isPsciFunction(fid: number): boolean {
+  return (fid & 0xbfff_ffe0) >>> 0 === PSCI_0_2_FN_PSCI_VERSION;
 }
 
 /** Argument `i` of an SMC32 call keeps its low 32 bits (kvm_psci_narrow_to_32bit). */

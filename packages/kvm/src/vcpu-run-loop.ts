@@ -57,6 +57,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } | undefined;
   // The tracer's guest-error count when the repeat's last execution began (with loopMark).
   #loopErrors = 0;
+  // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
+  #notQuiet: GuestOp | undefined;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -371,7 +373,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         if (rp.stride === undefined) {
           op = rp.op;
           // The last execution was this op's, nothing ran since it began and it logged no guest error: the rest may go in bulk.
-          if (this.loopMark === q.dispatched && this.tracer.guestErrors === this.#loopErrors && this.#bulkQuiet(op)) continue;
+          if (rp !== this.#notQuiet && this.loopMark === q.dispatched && this.tracer.guestErrors === this.#loopErrors && this.#bulkQuiet(op)) continue;
           this.loopMark = q.dispatched;
           this.#loopErrors = this.tracer.guestErrors;
         } else {
@@ -573,6 +575,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.repeat = op;
           this.repeatLeft = op.count;
           this.loopMark = -1;
+          this.#notQuiet = undefined;
           continue;
         }
         case "seq": {
@@ -681,7 +684,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    */
   #bulkQuiet(o: GuestOp): boolean {
     const ns = this.#quietCost(o);
-    if (ns <= 0) return false;
+    if (ns <= 0) {
+      // Asked again only when a repeat starts: a later answer could only be yes (a trace switched off),
+      // which costs this repeat its bulk, never its equivalence.
+      this.#notQuiet = this.repeat;
+      return false;
+    }
     const k = this.queue.idleSteps(ns, this.repeatLeft);
     if (k === 0) return false;
     this.repeatLeft -= k;

@@ -68,6 +68,8 @@ export function* delayTicks(ticks: number, hz: number): GuestCode {
   // while ((get_cycles() - start + timer_evt_period) < cycles) wfe();
   if ((yield* cntvctPollBelow(Math.max(0, end - period), WFE_STEP)) >= end) return;
   // while ((get_cycles() - start) < cycles) cpu_relax();
+  // A departure from delay.c: a cpu_relax() (CPU_RELAX_NS) comes between the two loops, where the
+  // source's second loop reads the counter at once.
   yield cpuRelax();
   yield* cntvctPollBelow(end, cpuRelax());
 }
