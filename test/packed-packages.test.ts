@@ -20,7 +20,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { checkPackage, createPackageFromTarballData } from "@arethetypeswrong/core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -76,6 +76,15 @@ function readmesUnder(dir: string, rel = ""): string[] {
   return out;
 }
 
+/** Where Node's resolution finds package `name` from directory `from`: the nearest node_modules holding it. */
+function installedDir(name: string, from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+    if (dir === dirname(dir)) throw new Error(`${name} is not installed (looked upward from ${from})`);
+  }
+}
+
 let work = "";
 let project = "";
 const tarballs = new Map<string, string>();
@@ -95,18 +104,21 @@ beforeAll(async () => {
     packedFiles.set(p.name, p.files.map((f) => f.path));
   }
 
-  // Registry dependencies (and theirs), packed from the repository's install.
-  const external = new Set<string>();
-  const visit = (deps: Record<string, string> | undefined) => {
+  // Registry dependencies (and theirs), packed from the repository's install:
+  // each from where Node resolves it for the package that depends on it, as
+  // a workspace's own node_modules may hold another version than the root's.
+  const external = new Map<string, string>();
+  const visit = (deps: Record<string, string> | undefined, from: string) => {
     for (const name of Object.keys(deps ?? {})) {
       if (workspaceNames.has(name) || external.has(name)) continue;
-      external.add(name);
-      visit(readJson(join(root, "node_modules", name, "package.json")).dependencies);
+      const dir = installedDir(name, from);
+      external.set(name, dir);
+      visit(readJson(join(dir, "package.json")).dependencies, dir);
     }
   };
-  for (const w of workspaces) visit(w.manifest.dependencies);
-  for (const name of external) {
-    const { stdout: out } = await run("npm", ["pack", join(root, "node_modules", name), "--json", "--ignore-scripts", "--pack-destination", packs], { cwd: work });
+  for (const w of workspaces) visit(w.manifest.dependencies, w.dir);
+  for (const [name, dir] of external) {
+    const { stdout: out } = await run("npm", ["pack", dir, "--json", "--ignore-scripts", "--pack-destination", packs], { cwd: work });
     tarballs.set(name, join(packs, (JSON.parse(out) as { filename: string }[])[0]!.filename));
   }
 
