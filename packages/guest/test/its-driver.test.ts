@@ -9,8 +9,10 @@ import {
   GICR_PROPBASER,
   GITS_BASER,
   GITS_CBASER,
+  GITS_CMD_INT,
   GITS_CREADR,
   GITS_CTLR,
+  GITS_CWRITER,
   ICC_EOIR1_EL1,
   ICC_IAR1_EL1,
   ICC_IGRPEN1_EL1,
@@ -207,5 +209,33 @@ describe("the command queue", () => {
     // Byte offsets, as Linux prints them: INT + SYNC were posted, CREADR never moved.
     expect(its.errors).toEqual([`ITS queue timeout (${at + 64} ${at})`, "ITS cmd its_build_int_cmd failed"]);
     expect(rig.computeNs).toBe(999_999 * 1000);
+  });
+
+  test("a full ring: its_allocate_entry waits one second; the command fails unposted, a SYNC without room is dropped and the command posted alone ('goto post')", () => {
+    const { rig, its } = boot({ cpus: 1 });
+    const dev = rig.run(its.mapDevice(1, 1))!;
+    rig.its.write(GITS_CTLR, 4, 0, 0);
+    const c = B.newItsCommandBuffer();
+    B.buildEventCommand(c, GITS_CMD_INT, dev.devId, 0);
+    // CREADR stays where it is: the ring holds NR_ENTRIES − 1 commands (its_queue_full keeps one slot free).
+    const first = its.queue.write;
+    for (let i = 0; i < ITS_CMD_QUEUE_NR_ENTRIES - 2; i++) expect(rig.run(its.queue.push(c))).toBe(true);
+    const sync = B.newItsCommandBuffer();
+    B.buildSync(sync, 0);
+    rig.computeNs = 0;
+    // One slot left: the INT takes it, the SYNC finds no room, the INT alone is posted and never completes.
+    expect(rig.run(its.queue.send(c, sync, "its_build_int_cmd"))).toBe(false);
+    const last = (first + (ITS_CMD_QUEUE_NR_ENTRIES - 1) * 32) % (ITS_CMD_QUEUE_NR_ENTRIES * 32);
+    expect(its.queue.write).toBe(last);
+    expect(rig.its.read(GITS_CWRITER, 4, { hi: 0 })).toBe(last);
+    const to = last < first ? last + ITS_CMD_QUEUE_NR_ENTRIES * 32 : last;
+    expect(its.errors).toEqual(["ITS queue not draining", `ITS queue timeout (${to} ${first})`, "ITS cmd its_build_int_cmd failed"]);
+    // 999 999 udelay(1) for the allocation, as many for the wait.
+    expect(rig.computeNs).toBe(2 * 999_999 * 1000);
+    // Full: the next command is not written and nothing is posted.
+    const commands = its.queue.commands;
+    expect(rig.run(its.queue.send(c, undefined, "its_build_int_cmd"))).toBe(false);
+    expect(its.queue.commands).toBe(commands);
+    expect(its.errors.slice(3)).toEqual(["ITS queue not draining"]);
   });
 });

@@ -10,7 +10,7 @@
  */
 
 import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE } from "@irqlab/gic";
-import { op, type ComputeOp } from "@irqlab/sim";
+import { op, type ComputeOp, type MmioReadOp, type SeqOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import type { ItsCommandBuffer } from "./its-command-builders.js";
 import { SZ_64K, type KernelPages } from "./its-pages.js";
@@ -44,7 +44,12 @@ export class ItsCommandQueue {
   /** Timeouts seen ("ITS queue timeout", "ITS queue not draining"). */
   readonly errors: string[] = [];
 
-  constructor(private readonly its: number) {}
+  /** The load of GITS_CREADR (one op, reused: the queue reads it before every command and while waiting). */
+  readonly #creadr: MmioReadOp;
+
+  constructor(private readonly its: number) {
+    this.#creadr = op.read(its + GITS_CREADR, 4);
+  }
 
   /**
    * its_probe_one(): allocates the ring, programs GITS_CBASER (Valid,
@@ -63,36 +68,26 @@ export class ItsCommandQueue {
     return true;
   }
 
-  /** its_queue_full(): the slot after the write pointer is the one the ITS reads next. */
-  *#full(): GuestCode<boolean> {
-    const ridx = ((yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK) / ITS_CMD_SIZE;
-    const widx = this.write / ITS_CMD_SIZE;
-    return (widx + 1) % ITS_CMD_QUEUE_NR_ENTRIES === ridx;
+  /** its_queue_full() on a GITS_CREADR value: the slot after the write pointer is the one the ITS reads next. */
+  #full(creadr: number): boolean {
+    return (this.write / ITS_CMD_SIZE + 1) % ITS_CMD_QUEUE_NR_ENTRIES === (creadr & OFFSET_MASK) / ITS_CMD_SIZE;
   }
 
   /**
    * its_allocate_entry() + the copy into the slot (four 8-byte stores, as
    * its_fixup_cmd leaves them, one op.seq): false when the ring never drains.
    */
-  *push(c: ItsCommandBuffer): GuestCode<boolean> {
-    let polls = ITS_QUEUE_POLLS;
-    while (yield* this.#full()) {
-      if (--polls === 0) {
-        this.errors.push("ITS queue not draining");
-        return false;
-      }
-      yield POLL_DELAY;
-    }
-    const slot = this.base + this.write;
-    yield op.seq([
-      op.write(slot, 8, c[0] ?? 0, c[1] ?? 0),
-      op.write(slot + 8, 8, c[2] ?? 0, c[3] ?? 0),
-      op.write(slot + 16, 8, c[4] ?? 0, c[5] ?? 0),
-      op.write(slot + 24, 8, c[6] ?? 0, c[7] ?? 0),
-    ]);
-    this.write = (this.write + ITS_CMD_SIZE) % ITS_CMD_QUEUE_SZ;
-    this.commands++;
-    return true;
+  push(c: ItsCommandBuffer): GuestCode<boolean> {
+    return this.#exchange(c, undefined, undefined);
+  }
+
+  /**
+   * its_send_single_command() once the command is built: the command, then
+   * `sync` when given (a full ring posts the command alone, as Linux's
+   * "goto post"), then {@link post}.
+   */
+  send(c: ItsCommandBuffer, sync: ItsCommandBuffer | undefined, builder: string): GuestCode<boolean> {
+    return this.#exchange(c, sync, builder);
   }
 
   /**
@@ -102,14 +97,37 @@ export class ItsCommandQueue {
    * posted. False on timeout, with Linux's two messages recorded ("ITS
    * queue timeout (to linear)" in byte offsets, then "ITS cmd <builder> failed").
    */
-  *post(builder: string): GuestCode<boolean> {
-    let prev = (yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK;
+  post(builder: string): GuestCode<boolean> {
+    return this.#exchange(undefined, undefined, builder);
+  }
+
+  /**
+   * {@link push} of `c` and then of `sync` (each when given), then {@link post}
+   * when `builder` is given: one generator, so that the driver's commands
+   * (an INT for every LPI a test raises) resume no nested ones.
+   */
+  *#exchange(c: ItsCommandBuffer | undefined, sync: ItsCommandBuffer | undefined, builder: string | undefined): GuestCode<boolean> {
+    for (let next = c ?? sync; next !== undefined; next = next === c ? sync : undefined) {
+      let room = true;
+      for (let polls = ITS_QUEUE_POLLS; this.#full((yield this.#creadr).value); ) {
+        if (--polls === 0) {
+          this.errors.push("ITS queue not draining");
+          room = false;
+          break;
+        }
+        yield POLL_DELAY;
+      }
+      if (room) yield this.#copy(next);
+      else if (next === c) return false;
+    }
+    if (builder === undefined) return true;
+    let prev = (yield this.#creadr).value & OFFSET_MASK;
     const next = this.write;
     yield op.write(this.its + GITS_CWRITER, 4, next);
     const to = next < prev ? next + ITS_CMD_QUEUE_SZ : next;
     let linear = prev;
     for (let polls = ITS_QUEUE_POLLS; ; ) {
-      const rd = (yield op.read(this.its + GITS_CREADR, 4)).value & OFFSET_MASK;
+      const rd = (yield this.#creadr).value & OFFSET_MASK;
       linear += rd < prev ? rd - prev + ITS_CMD_QUEUE_SZ : rd - prev;
       if (linear >= to) return true;
       if (--polls === 0) {
@@ -119,5 +137,18 @@ export class ItsCommandQueue {
       prev = rd;
       yield POLL_DELAY;
     }
+  }
+
+  /** The copy of a command into the slot at the write pointer: the op.seq of its four stores, advancing the pointer. */
+  #copy(c: ItsCommandBuffer): SeqOp {
+    const slot = this.base + this.write;
+    this.write = (this.write + ITS_CMD_SIZE) % ITS_CMD_QUEUE_SZ;
+    this.commands++;
+    return op.seq([
+      op.write(slot, 8, c[0] ?? 0, c[1] ?? 0),
+      op.write(slot + 8, 8, c[2] ?? 0, c[3] ?? 0),
+      op.write(slot + 16, 8, c[4] ?? 0, c[5] ?? 0),
+      op.write(slot + 24, 8, c[6] ?? 0, c[7] ?? 0),
+    ]);
   }
 }

@@ -46,6 +46,17 @@ import type { KernelPages } from "./its-pages.js";
 import { findRedistributor, type RedistributorInfo } from "./its-redistributor.js";
 import { ItsTables } from "./its-tables.js";
 
+/** The commands {@link ItsDriver} sends for one event of a device. */
+type EventCommand = typeof GITS_CMD_INT | typeof GITS_CMD_CLEAR | typeof GITS_CMD_INV | typeof GITS_CMD_DISCARD;
+
+/** The builder Linux names in "ITS cmd <builder> failed" for each event command (its_build_int_cmd, ...), named once. */
+const EVENT_BUILDER: Readonly<Record<EventCommand, string>> = Object.freeze({
+  [GITS_CMD_INT]: `its_build_${itsCommandName(GITS_CMD_INT).toLowerCase()}_cmd`,
+  [GITS_CMD_CLEAR]: `its_build_${itsCommandName(GITS_CMD_CLEAR).toLowerCase()}_cmd`,
+  [GITS_CMD_INV]: `its_build_${itsCommandName(GITS_CMD_INV).toLowerCase()}_cmd`,
+  [GITS_CMD_DISCARD]: `its_build_${itsCommandName(GITS_CMD_DISCARD).toLowerCase()}_cmd`,
+});
+
 /** GITS_TYPER as the driver reads it (IHI 0069H §12.19.16). */
 export interface ItsTyper {
   /** Physical [0]. */
@@ -337,24 +348,20 @@ export class ItsDriver {
   /** SYNC to a collection's target. */
   *sync(col: ItsCollection): GuestCode<boolean> {
     B.buildSync(this.#cmd, col.target);
-    if (!(yield* this.queue.push(this.#cmd))) return false;
-    return yield* this.queue.post("its_build_sync_cmd");
+    return yield* this.queue.send(this.#cmd, undefined, "its_build_sync_cmd");
   }
 
-  *#event(cmd: typeof GITS_CMD_INT | typeof GITS_CMD_CLEAR | typeof GITS_CMD_INV | typeof GITS_CMD_DISCARD, dev: ItsDevice, ev: number): GuestCode<boolean> {
+  /** An event command (INT, CLEAR, INV, DISCARD) built into the command buffer, and the code that sends it with a SYNC to the event's collection. */
+  #event(cmd: EventCommand, dev: ItsDevice, ev: number): GuestCode<boolean> {
     B.buildEventCommand(this.#cmd, cmd, dev.devId, ev);
     const icid = ev < dev.collection.length ? dev.collection[ev]! : -1;
-    return yield* this.#send(icid >= 0 ? this.collections.get(icid) : undefined, `its_build_${itsCommandName(cmd).toLowerCase()}_cmd`);
+    return this.#send(icid >= 0 ? this.collections.get(icid) : undefined, EVENT_BUILDER[cmd]);
   }
 
-  /** its_send_single_command(): the command, a SYNC to `sync` when given, CWRITER, wait. */
-  *#send(sync: ItsCollection | undefined, builder: string): GuestCode<boolean> {
-    if (!(yield* this.queue.push(this.#cmd))) return false;
-    if (sync !== undefined) {
-      B.buildSync(this.#sync, sync.target);
-      // A full ring here posts the command alone, as Linux's "goto post".
-      yield* this.queue.push(this.#sync);
-    }
-    return yield* this.queue.post(builder);
+  /** its_send_single_command() of the built command: it, a SYNC to `sync` when given, CWRITER, wait. */
+  #send(sync: ItsCollection | undefined, builder: string): GuestCode<boolean> {
+    if (sync === undefined) return this.queue.send(this.#cmd, undefined, builder);
+    B.buildSync(this.#sync, sync.target);
+    return this.queue.send(this.#cmd, this.#sync, builder);
   }
 }
