@@ -211,6 +211,28 @@ describe("the command queue", () => {
     expect(rig.computeNs).toBe(999_999 * 1000);
   });
 
+  test("kvm-unit-tests' its_send_single_command: the INT alone (no SYNC), CWRITER by an 8-byte store; 'INT timeout!' when CREADR never moves", () => {
+    const { rig, its } = boot({ cpus: 2 });
+    const dev = rig.run(its.mapDevice(1, 1, 1))!;
+    rig.run(its.enableEvent(dev, 0));
+    const c = B.newItsCommandBuffer();
+    B.buildEventCommand(c, GITS_CMD_INT, dev.devId, 0);
+    const at = its.queue.write;
+    const commands = its.queue.commands;
+    rig.computeNs = 0;
+    expect(rig.run(its.queue.sendUnsynced(c))).toBe(true);
+    expect(its.queue.commands - commands).toBe(1);
+    expect(its.queue.write).toBe(at + 32);
+    expect(rig.its.read(GITS_CREADR, 8, { hi: 0 })).toBe(at + 32);
+    expect(rig.computeNs).toBe(0); // the in-kernel ITS has run the command by the first read
+    expect(takeAll(rig, 1)).toEqual([dev.lpiBase]);
+    // The ITS disabled: a million reads, udelay(1) between them, then the source's assert text.
+    rig.its.write(GITS_CTLR, 4, 0, 0);
+    expect(rig.run(its.queue.sendUnsynced(c))).toBe(false);
+    expect(its.errors).toEqual(["INT timeout!"]);
+    expect(rig.computeNs).toBe(999_999 * 1000);
+  });
+
   test("a full ring: its_allocate_entry waits one second; the command fails unposted, a SYNC without room is dropped and the command posted alone ('goto post')", () => {
     const { rig, its } = boot({ cpus: 1 });
     const dev = rig.run(its.mapDevice(1, 1))!;

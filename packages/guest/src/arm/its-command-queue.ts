@@ -9,7 +9,26 @@
  * "ITS queue timeout"). Architecture: IHI 0069H §6.2, §12.19.4–§12.19.6.
  */
 
-import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE } from "@irqlab/gic";
+import {
+  GITS_CBASER,
+  GITS_CBASER_HI_VALID,
+  GITS_CMD_CLEAR,
+  GITS_CMD_DISCARD,
+  GITS_CMD_INT,
+  GITS_CMD_INV,
+  GITS_CMD_INVALL,
+  GITS_CMD_MAPC,
+  GITS_CMD_MAPD,
+  GITS_CMD_MAPI,
+  GITS_CMD_MAPTI,
+  GITS_CMD_MOVALL,
+  GITS_CMD_MOVI,
+  GITS_CMD_SYNC,
+  GITS_CREADR,
+  GITS_CWRITER,
+  ITS_CMD_SIZE,
+  itsCommandName,
+} from "@irqlab/gic";
 import { op, type ComputeOp, type MmioReadOp, type SeqOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import type { ItsCommandBuffer } from "./its-command-builders.js";
@@ -33,6 +52,19 @@ const OFFSET_MASK = 0x000f_ffe0;
 
 const POLL_DELAY: ComputeOp = op.compute(ITS_POLL_DELAY_NS);
 
+/**
+ * kvm-unit-tests' its_cmd_string[] (lib/arm64/gic-v3-its-cmd.c), by command
+ * number: the names its timeout message uses (a number up to 0xf without
+ * one is a NULL there; "" here).
+ */
+const KUT_COMMAND_NAMES: readonly (string | undefined)[] = (() => {
+  const names: (string | undefined)[] = [];
+  for (const c of [GITS_CMD_MAPD, GITS_CMD_MAPC, GITS_CMD_MAPTI, GITS_CMD_MAPI, GITS_CMD_MOVI, GITS_CMD_DISCARD, GITS_CMD_INV, GITS_CMD_MOVALL, GITS_CMD_INVALL, GITS_CMD_INT, GITS_CMD_CLEAR, GITS_CMD_SYNC]) {
+    names[c] = itsCommandName(c);
+  }
+  return names;
+})();
+
 /** The command ring of one ITS. */
 export class ItsCommandQueue {
   /** Physical address of the ring (0 until {@link init}). */
@@ -47,8 +79,12 @@ export class ItsCommandQueue {
   /** The load of GITS_CREADR (one op, reused: the queue reads it before every command and while waiting). */
   readonly #creadr: MmioReadOp;
 
+  /** The 8-byte load of GITS_CREADR (readq), as kvm-unit-tests' library reads it. */
+  readonly #creadr64: MmioReadOp;
+
   constructor(private readonly its: number) {
     this.#creadr = op.read(its + GITS_CREADR, 4);
+    this.#creadr64 = op.read(its + GITS_CREADR, 8);
   }
 
   /**
@@ -135,6 +171,33 @@ export class ItsCommandQueue {
         return false;
       }
       prev = rd;
+      yield POLL_DELAY;
+    }
+  }
+
+  /**
+   * kvm-unit-tests' its_send_single_command() (lib/arm64/gic-v3-its-cmd.c),
+   * for the tests that use its ITS library rather than Linux's driver: the
+   * command into the next slot with no check that the ring has room
+   * (its_allocate_entry there only advances and wraps), no SYNC after it,
+   * GITS_CWRITER written with an 8-byte store, then GITS_CREADR read with
+   * 8-byte loads until it reaches the command's end or falls below its start
+   * (its_wait_for_range_completion), udelay(1) between reads. False after
+   * 1000000 reads, with the source's "<CMD> timeout!" recorded.
+   */
+  *sendUnsynced(c: ItsCommandBuffer): GuestCode<boolean> {
+    const from = this.write;
+    yield this.#copy(c);
+    const to = this.write;
+    yield op.write(this.its + GITS_CWRITER, 8, to, 0);
+    for (let count = ITS_QUEUE_POLLS; ; ) {
+      const rd = (yield this.#creadr64).value;
+      if (rd >= to || rd < from) return true;
+      if (--count === 0) {
+        const cmd = (c[0] ?? 0) & 0xff;
+        this.errors.push(`${cmd <= 0xf ? (KUT_COMMAND_NAMES[cmd] ?? "") : "Unexpected"} timeout!`);
+        return false;
+      }
       yield POLL_DELAY;
     }
   }
