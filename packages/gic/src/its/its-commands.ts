@@ -80,6 +80,9 @@ export function rdbaseOf(lo: number, hi: number): number {
 }
 
 /** Executes commands and translates MSIs against one ITS's tables. */
+/** 2^(Size + 1) for each DTE Size field (0–31): how many EventIDs a device's ITT holds (a table: `**` is slow on the hot path). */
+const EVENT_ID_LIMIT = Float64Array.from({ length: 32 }, (_, size) => 2 ** (size + 1));
+
 export class ItsCommandExecutor {
   readonly dte = new DteRecord();
   readonly ite = new IteRecord();
@@ -147,10 +150,10 @@ export class ItsCommandExecutor {
   lookup(devId: number, eventId: number): boolean {
     const { store } = this.ctx;
     this.ite.valid = false;
-    if (devId >= 2 ** this.ctx.devBits || !store.deviceIdInRange(devId)) return false;
+    if (devId >= this.#devLimit || !store.deviceIdInRange(devId)) return false;
     store.readDte(devId, this.dte);
     if (!this.dte.valid) return true;
-    if (eventId >= 2 ** (this.dte.size + 1)) return false;
+    if (eventId >= (EVENT_ID_LIMIT[this.dte.size] ?? 2 ** (this.dte.size + 1))) return false;
     store.readIte(devId, this.dte, eventId, this.ite);
     return true;
   }
@@ -216,7 +219,7 @@ export class ItsCommandExecutor {
     const size = w[2]! & 0x1f;
     const itt = ((w[4]! & 0xffff_ff00) >>> 0) + (w[5]! & 0xfffff) * 2 ** 32;
     const valid = w[5]! >>> 31 === 1;
-    if (devId >= 2 ** ctx.devBits || !ctx.store.deviceIdInRange(devId)) {
+    if (devId >= this.#devLimit || !ctx.store.deviceIdInRange(devId)) {
       return this.fail(C.GITS_CMD_MAPD, C.E_ITS_MAPD_DEVICE_OOR, `DeviceID ${devId} out of range`);
     }
     if (valid && size + 1 > ctx.idBits) {
@@ -299,12 +302,12 @@ export class ItsCommandExecutor {
     if (!kvm && !ctx.store.collectionIdInRange(icid)) {
       return this.fail(cmd, itsErrorCode(cmd, 3), `ICID ${icid} out of range`);
     }
-    if (devId >= 2 ** ctx.devBits || !ctx.store.deviceIdInRange(devId)) {
+    if (devId >= this.#devLimit || !ctx.store.deviceIdInRange(devId)) {
       return this.fail(cmd, kvm ? C.E_ITS_MAPTI_UNMAPPED_DEVICE : itsErrorCode(cmd, 1), `DeviceID ${devId} out of range`);
     }
     ctx.store.readDte(devId, this.dte);
     if (!this.dte.valid) return this.fail(cmd, C.E_ITS_MAPTI_UNMAPPED_DEVICE, `DeviceID ${devId} not mapped`);
-    if (eventId >= 2 ** (this.dte.size + 1) || (kvm && !this.#ittEntryInRam(eventId))) {
+    if (eventId >= (EVENT_ID_LIMIT[this.dte.size] ?? 2 ** (this.dte.size + 1)) || (kvm && !this.#ittEntryInRam(eventId))) {
       return this.fail(cmd, C.E_ITS_MAPTI_ID_OOR, `EventID ${eventId} out of range of DeviceID ${devId}`);
     }
     if (!this.isLpi(intid)) return this.fail(cmd, C.E_ITS_MAPTI_PHYSICALID_OOR, `pINTID ${intid} is not an LPI`);
