@@ -28,7 +28,7 @@
  *   `virtio-shared-vector` and `storm` images.
  * - GICv3 driver as Linux's irq-gic-v3.c: {@link Gicv3Driver} (distributor,
  *   redistributor discovery, per-interrupt operations), {@link gicCpuInit},
- *   {@link gicSendSgi}, {@link gicHandleIrq}; the Generic Timer counter
+ *   {@link gicSendSgi}, {@link gicHandleIrq} (as a vector: {@link gicIrqVector}); the Generic Timer counter
  *   ({@link readCntvct}, {@link mdelay}); the arm64 images `gicv3-ipi`,
  *   `gicv3-active` and `micro-bench` (kvm-unit-tests' output and exit).
  * - Images for both architectures on these drivers: `idle` (the UART's
@@ -90,6 +90,7 @@ export {
   gicSgiWrites,
   gicSendSgiBroadcast,
   gicHandleIrq,
+  gicIrqVector,
   DEFAULT_PMR_VALUE,
   ICC_SRE_EL1_SRE,
   ICC_CTLR_EL1_PRI_BITS_MASK,

@@ -87,7 +87,7 @@ type ValueExports =
   | "allocateBootMemory" | "bannerLine" | "barAddress" | "boot" | "bootProtocol" | "bootedLine" | "checkFdt"
   | "consoleBytes" | "cpuCount" | "cpuId" | "cpuOff" | "cpuOn" | "cpuRelax" | "delayTicks" | "eixLocation"
   | "enumeratePciBus" | "findArchTimer" | "findCpuHotplug" | "findRedistributor" | "firmwareError"
-  | "firmwareLine" | "formatSize" | "gicCpuInit" | "gicCpuSysRegInit" | "gicHandleIrq" | "gicSendSgi"
+  | "firmwareLine" | "formatSize" | "gicCpuInit" | "gicCpuSysRegInit" | "gicHandleIrq" | "gicIrqVector" | "gicSendSgi"
   | "gicSendSgiBroadcast" | "gicSgiWrites" | "gicv3ActiveImage" | "gicv3IpiImage" | "guestImages" | "halt"
   | "hasSstc" | "helloImage" | "hotplugImage" | "idleImage" | "imsicCsrRead" | "imsicCsrWrite"
   | "imsicEixReadClear" | "imsicEixUpdate" | "imsicIpiImage" | "isLevelType" | "itsTriggerImage" | "loadFdt" | "loopFormImage"

@@ -17,6 +17,8 @@ import {
   GICR_WAKER,
   Gicv3,
   ICC_CTLR_EL1,
+  ICC_EOIR1_EL1,
+  ICC_IAR1_EL1,
   ICC_IGRPEN1_EL1,
   ICC_PMR_EL1,
   ICC_SGI1R_EL1,
@@ -27,6 +29,7 @@ import {
   boot,
   gicCpuInit,
   gicHandleIrq,
+  gicIrqVector,
   gicSendSgi,
   gicSendSgiBroadcast,
   Gicv3Driver,
@@ -34,6 +37,7 @@ import {
   psciSystemOff,
   setCpuId,
   type CpuInfo,
+  type Gicv3Info,
   type GuestCode,
   type GuestImage,
 } from "../src/index.js";
@@ -197,5 +201,20 @@ describe("gic_handle_irq", () => {
     // Both were deactivated (EOImode 0): nothing active, nothing pending, running priority idle.
     expect(gic.irqs.status(0, 3)).toMatchObject({ active: false, pending: false });
     expect(gic.irqs.status(0, 4)).toMatchObject({ active: false, pending: false });
+  });
+
+  test("gicIrqVector: the vector entry is gic_handle_irq's own program, or nothing before the driver exists; one EOIR op per INTID", () => {
+    const ref: { drv?: Gicv3Driver } = {};
+    const vector = gicIrqVector(() => ref.drv);
+    // No driver yet: the entry returns before any op.
+    expect(vector(0).next().done).toBe(true);
+    const drv = new Gicv3Driver({ distributor: { base: DIST, size: 0x1_0000 }, redistributors: [], its: [] } as unknown as Gicv3Info, []);
+    ref.drv = drv;
+    const entry = vector(0);
+    // Its first op is gic_handle_irq's acknowledge: the read of ICC_IAR1_EL1.
+    expect(entry.next().value).toEqual(op.mrs(ICC_IAR1_EL1));
+    expect(drv.eoir(27)).toBe(drv.eoir(27));
+    expect(drv.eoir(27)).toEqual(op.msr(ICC_EOIR1_EL1, 27));
+    expect(drv.eoir(8192)).toEqual(op.msr(ICC_EOIR1_EL1, 8192));
   });
 });

@@ -37,14 +37,13 @@ import {
   ICC_AP1Rn_EL1,
   ICC_BPR1_EL1,
   ICC_CTLR_EL1,
-  ICC_EOIR1_EL1,
   ICC_IAR1_EL1,
   ICC_IGRPEN1_EL1,
   ICC_PMR_EL1,
   ICC_SGI1R_EL1,
   ICC_SRE_EL1,
 } from "@irqlab/gic";
-import { op, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
+import { op, type GuestProgram, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { READ_TPIDR } from "./arm-timer.js";
@@ -190,6 +189,24 @@ export function* gicHandleIrq(drv: Gicv3Driver): GuestCode<number> {
   // Handled or not ("Unexpected interrupt", gic_deactivate_unhandled), EOImode 0 completes it with EOIR.
   const handler = drv.irqs.take(irqnr);
   if (handler !== undefined) yield* handler(irqnr, cpu);
-  yield op.msr(ICC_EOIR1_EL1, irqnr);
+  yield drv.eoir(irqnr);
   return irqnr;
+}
+
+/**
+ * An interrupt vector that is gic_handle_irq() on the driver `driver()`
+ * returns when the interrupt is taken (the vector entry's generator is
+ * gic_handle_irq's own: no wrapper resumed around every op), or nothing
+ * while that is undefined (an interrupt before the GIC is up).
+ */
+export function gicIrqVector(driver: () => Gicv3Driver | undefined): (cause: number) => GuestProgram {
+  return () => {
+    const drv = driver();
+    // Its INTID is of no use to the vector entry, which returns nothing.
+    return (drv === undefined ? noIrq() : gicHandleIrq(drv)) as GuestProgram;
+  };
+}
+
+function* noIrq(): GuestProgram {
+  // Nothing to acknowledge: the entry returns at once.
 }

@@ -54,8 +54,9 @@ import {
   GICR_TYPER,
   GICR_TYPER_LAST,
   GICR_TYPER_VLPIS,
+  ICC_EOIR1_EL1,
 } from "@irqlab/gic";
-import { op } from "@irqlab/sim";
+import { op, type SysRegWriteOp } from "@irqlab/sim";
 import type { CpuInfo, Gicv3Info, Region } from "../boot/platform-info.js";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
@@ -115,6 +116,8 @@ export class Gicv3Driver {
   readonly spurious: number[];
   /** Per logical CPU: its redistributor, once gic_cpu_init found it. */
   readonly #rd: (RedistributorSlot | undefined)[];
+  /** EOIR writes by INTID (see {@link eoir}); sparse. */
+  readonly #eoir: SysRegWriteOp[] = [];
 
   constructor(info: Gicv3Info, cpus: readonly CpuInfo[], irqs = new IrqTable()) {
     this.info = info;
@@ -123,6 +126,14 @@ export class Gicv3Driver {
     this.dist = info.distributor.base;
     this.spurious = cpus.map(() => 0);
     this.#rd = cpus.map(() => undefined);
+  }
+
+  /**
+   * The ICC_EOIR1_EL1 write that completes `intid`, built at its first
+   * interrupt and kept: gic_handle_irq sends one for every interrupt.
+   */
+  eoir(intid: number): SysRegWriteOp {
+    return (this.#eoir[intid] ??= op.msr(ICC_EOIR1_EL1, intid));
   }
 
   /** The redistributor of logical CPU `cpu`, if found. */

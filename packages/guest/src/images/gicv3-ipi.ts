@@ -36,7 +36,7 @@ import { op } from "@irqlab/sim";
 import { panic } from "../boot/panic.js";
 import type { GuestCode, GuestImage } from "../guest-image.js";
 import { cpuId, mdelay } from "../arm/arm-timer.js";
-import { gicHandleIrq, gicSendSgi, gicSendSgiBroadcast } from "../arm/gicv3-cpu.js";
+import { gicIrqVector, gicSendSgi, gicSendSgiBroadcast } from "../arm/gicv3-cpu.js";
 import { GIC_SPECIAL_FIRST } from "../arm/gicv3-driver.js";
 import { gicBoot, secondaryStart, startSecondary, wfiForever, type GicSystem } from "./gic-test-base.js";
 import { unitTestExit, UnitTestReport } from "./unit-test-report.js";
@@ -207,10 +207,7 @@ export function gicv3IpiImage(): GuestImage {
       }
       return yield* ipiTest(s, 0);
     },
-    vector: function* () {
-      const s = state;
-      if (s !== undefined) yield* gicHandleIrq(s.g.gic);
-    },
+    vector: gicIrqVector(() => state?.g.gic),
     secondary: function* (entry, context) {
       const s = state;
       const cpu = yield* secondaryStart(s?.g, entry, context);

@@ -45,7 +45,7 @@
  */
 
 import { op, type Nanoseconds } from "@irqlab/sim";
-import { gicCpuInit, gicHandleIrq, gicSendSgi } from "../arm/gicv3-cpu.js";
+import { gicCpuInit, gicIrqVector, gicSendSgi } from "../arm/gicv3-cpu.js";
 import { Gicv3Driver } from "../arm/gicv3-driver.js";
 import { setCpuId } from "../arm/arm-timer.js";
 import { allocateBootMemory } from "../boot/boot-memory.js";
@@ -277,10 +277,7 @@ export function hotplugImage(options: ImageOptions = {}): GuestImage {
       }
     },
 
-    vector: function* () {
-      const s = state;
-      if (s !== undefined) yield* gicHandleIrq(s.drv);
-    },
+    vector: gicIrqVector(() => state?.drv),
 
     secondary: function* (entry, context) {
       const s = state;

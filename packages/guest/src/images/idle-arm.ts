@@ -34,7 +34,7 @@ import { panic } from "../boot/panic.js";
 import { putLine } from "../console/console.js";
 import { Pl011Port } from "../console/pl011-port.js";
 import type { GuestImage } from "../guest-image.js";
-import { gicHandleIrq, gicSendSgi } from "../arm/gicv3-cpu.js";
+import { gicIrqVector, gicSendSgi } from "../arm/gicv3-cpu.js";
 import { powerOff } from "../power/power.js";
 import { gicBoot, secondaryStart, startSecondary, type GicSystem } from "./gic-test-base.js";
 import { IdleRecords, IPI_RESCHEDULE, idleForever, idleTxLine, transmitByInterrupts, wakeIdleCpus } from "./idle-common.js";
@@ -119,8 +119,6 @@ export function idleArmImage(): GuestImage {
       yield* idleForever(s!.rec, cpu);
     },
 
-    vector: function* () {
-      if (state !== undefined) yield* gicHandleIrq(state.g.gic);
-    },
+    vector: gicIrqVector(() => state?.g.gic),
   };
 }

@@ -64,12 +64,12 @@ import { panic } from "../boot/panic.js";
 import { CPU_RELAX_NS } from "../cpu.js";
 import type { GuestCode, GuestImage } from "../guest-image.js";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, readCntvct, writeCntvCtl, writeCntvCval } from "../arm/arm-timer.js";
-import { gicHandleIrq, gicSgiWrites } from "../arm/gicv3-cpu.js";
+import { gicIrqVector, gicSgiWrites } from "../arm/gicv3-cpu.js";
 import { buildEventCommand, newItsCommandBuffer } from "../arm/its-command-builders.js";
 import { ItsDriver, type ItsDevice } from "../arm/its-driver.js";
 import { LPI_PROP_DEFAULT } from "../arm/its-lpi-tables.js";
 import { KernelPages } from "../arm/its-pages.js";
-import { gicBoot, pollWord, pollWordOp, pollWordWith, secondaryStart, spinForever, startSecondary, type GicSystem } from "./gic-test-base.js";
+import { gicBoot, pollWord, pollWordOp, secondaryStart, spinForever, startSecondary, type GicSystem } from "./gic-test-base.js";
 import { unitTestExit, UnitTestReport } from "./unit-test-report.js";
 
 /** The source's QEMU_MMIO_ADDR: virtio-mmio transport 0, DeviceID. */
@@ -147,13 +147,20 @@ export function microBenchRow(name: string, ticks: number, ntimes: number, hz: n
 /** The header main() prints: a blank line, the column names, 92 dashes. */
 export const MICRO_BENCH_HEADER = `\n${"name".padEnd(30)}${"total ns".padStart(18)}${"".padStart(13)}${"avg ns".padStart(18)}${"".padStart(13)}\n${"-".repeat(92)}\n`;
 
-/** What one iteration of a test body ends with (see {@link BenchExec.run}). */
-type BenchResult = boolean | string;
+/**
+ * How a test's iterations ended (see {@link BenchExec.loop}): how many
+ * passed (all of them, or up to the one whose interrupt never came), or the
+ * line of another failed assert.
+ */
+type BenchResult = number | string;
 
 /** One test's body and what timer_post-like hooks take off its total ticks. */
 interface BenchExec {
-  /** One iteration: true when it passed, false when its interrupt never came, or the line of another failed assert. */
-  readonly run: () => GuestCode<BenchResult>;
+  /**
+   * loop_test()'s `for` loop over the body: `times` iterations in one
+   * program (no generator made and resumed around each iteration).
+   */
+  readonly loop: (times: number) => GuestCode<BenchResult>;
   /** The body's only operation, when it is one (the loop can then be an `op.repeat`). */
   readonly op?: GuestOp;
   /** Ticks to subtract from the total after `n` iterations (the source's `post`). */
@@ -242,14 +249,17 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
     // while (!irq_received && tries--) cpu_relax(): each turn a 1 ns load and a cpu_relax().
     const spin: GuestOp = op.spin(MICRO_BENCH_TRIES * (CPU_RELAX_NS + 1));
     return {
-      run: function* () {
-        yield clear;
-        const before = yield* readCntvct();
-        yield writeCntvCval(before + ticks);
-        yield enable;
-        if ((yield received).value !== 0) return true;
-        yield spin;
-        return (yield received).value !== 0;
+      loop: function* (times) {
+        for (let n = 0; n < times; n++) {
+          yield clear;
+          const before = yield* readCntvct();
+          yield writeCntvCval(before + ticks);
+          yield enable;
+          if ((yield received).value !== 0) continue;
+          yield spin;
+          if ((yield received).value === 0) return n;
+        }
+        return times;
       },
       post: (n) => n * ticks,
       what: "PPI",
@@ -259,16 +269,16 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
   /** A test whose body is one operation, its result unused (hvc_exec, mmio_read_*_exec, eoi_exec). */
   function oneOp(o: GuestOp): BenchExec {
     return {
-      run: function* () {
-        yield o;
-        return true;
+      loop: function* (times) {
+        for (let n = 0; n < times; n++) yield o;
+        return times;
       },
       op: o,
     };
   }
 
   /** One test body, or undefined when its prep says "skipped". */
-  function* prep(s: BenchState, name: string): GuestCode<(() => GuestCode<BenchResult>) | BenchExec | undefined> {
+  function* prep(s: BenchState, name: string): GuestCode<BenchExec | undefined> {
     const g = s.g;
     switch (name) {
       case "hyp_call": {
@@ -291,9 +301,14 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         // irq_received = 0, then the SGI: one op.seq.
         const send = op.seq([op.write(s.irqReceived, 4, 0), ...gicSgiWrites(g.gic, MICRO_BENCH_SGI, [1])]);
         const wait = pollWordOp(s.irqReceived, MICRO_BENCH_TRIES);
-        return function* () {
-          yield send;
-          return yield* pollWordWith(wait);
+        return {
+          loop: function* (times) {
+            for (let n = 0; n < times; n++) {
+              yield send;
+              if ((yield wait).value === 0) return n;
+            }
+            return times;
+          },
         };
       }
       case "lpi": {
@@ -305,11 +320,17 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         // its_send_int(dev2, 20) through kvm-unit-tests' ITS library: the INT alone, no SYNC.
         const int = newItsCommandBuffer();
         buildEventCommand(int, GITS_CMD_INT, dev.devId, MICRO_BENCH_LPI.event);
-        return function* () {
-          yield clear;
-          // Its wait's assert_msg (lib/arm64/gic-v3-its-cmd.c) when CREADR never moves.
-          if (!(yield* driver.queue.sendUnsynced(int))) return `gic-v3-its-cmd.c: assert failed: false: ${driver.queue.errors.at(-1) ?? ""}\n`;
-          return yield* pollWordWith(wait);
+        return {
+          loop: function* (times) {
+            for (let n = 0; n < times; n++) {
+              yield clear;
+              // Its wait's assert_msg (lib/arm64/gic-v3-its-cmd.c) when CREADR never moves.
+              if (!(yield* driver.queue.sendUnsynced(int))) return `gic-v3-its-cmd.c: assert failed: false: ${driver.queue.errors.at(-1) ?? ""}\n`;
+              if ((yield wait).value === 0) return n;
+            }
+            return times;
+          },
+          what: "LPI",
         };
       }
       case "timer_10ms":
@@ -349,20 +370,17 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
           yield* report.print(`${t.name} test skipped\n`);
           continue;
         }
-        const bench: BenchExec = typeof prepared === "function" ? { run: prepared } : prepared;
-        const exec = bench.run;
+        const bench = prepared;
         const times = options.times ?? t.times;
         const start = yield* readCntvct();
         if (bench.op !== undefined && (options.repeat ?? true) && times > 0) {
-          // The same executions as the loop below, without resuming this program between them.
+          // The same executions as the loop, without resuming this program between them.
           yield op.repeat(times, bench.op);
         } else {
-          for (let n = 0; n < times; n++) {
-            const ok = yield* exec();
-            if (ok !== true) {
-              yield* report.print(ok !== false ? ok : `micro-bench.c: assert failed: irq_received: failed to receive ${bench.what ?? "IPI"} in time, but received ${n} successfully\n`);
-              return yield* unitTestExit(g.sys, 63, 0);
-            }
+          const done = yield* bench.loop(times);
+          if (done !== times) {
+            yield* report.print(typeof done === "string" ? done : `micro-bench.c: assert failed: irq_received: failed to receive ${bench.what ?? "IPI"} in time, but received ${done} successfully\n`);
+            return yield* unitTestExit(g.sys, 63, 0);
           }
         }
         const end = yield* readCntvct();
@@ -370,10 +388,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
       }
       return yield* unitTestExit(g.sys, 0, 0);
     },
-    vector: function* () {
-      const s = state;
-      if (s !== undefined) yield* gicHandleIrq(s.g.gic);
-    },
+    vector: gicIrqVector(() => state?.g.gic),
     secondary: function* (entry, context) {
       const s = state;
       yield* secondaryStart(s?.g, entry, context);

@@ -15,7 +15,7 @@ import { op } from "@irqlab/sim";
 import { panic } from "../boot/panic.js";
 import type { GuestCode, GuestImage } from "../guest-image.js";
 import { readCntvct } from "../arm/arm-timer.js";
-import { gicHandleIrq } from "../arm/gicv3-cpu.js";
+import { gicIrqVector } from "../arm/gicv3-cpu.js";
 import { ItsDriver } from "../arm/its-driver.js";
 import { KernelPages } from "../arm/its-pages.js";
 import { powerOff } from "../power/power.js";
@@ -89,9 +89,7 @@ export function stormItsImage(): GuestImage {
       yield op.mask();
       return yield* powerOff(g.sys);
     },
-    vector: function* () {
-      if (state !== undefined) yield* gicHandleIrq(state.g.gic);
-    },
+    vector: gicIrqVector(() => state?.g.gic),
     secondary: function* (entry, context) {
       yield* secondaryStart(state?.g, entry, context);
       yield op.unmask();
