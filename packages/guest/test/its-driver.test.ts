@@ -231,6 +231,23 @@ describe("the command queue", () => {
     expect(rig.run(its.queue.sendUnsynced(c))).toBe(false);
     expect(its.errors).toEqual(["INT timeout!"]);
     expect(rig.computeNs).toBe(999_999 * 1000);
+    // The source's range check: a CREADR behind the next command's start counts as done.
+    expect(rig.run(its.queue.sendUnsynced(c))).toBe(true);
+    expect(its.errors).toEqual(["INT timeout!"]);
+  });
+
+  test("kvm-unit-tests' timeout names the command from its_cmd_string[]: a number up to 0xf it lacks is a NULL, above 0xf 'Unexpected'", () => {
+    const timeout = (cmd: number): string[] => {
+      const { rig, its } = boot({ cpus: 1 });
+      rig.its.write(GITS_CTLR, 4, 0, 0);
+      const c = B.newItsCommandBuffer();
+      c[0] = cmd;
+      expect(rig.run(its.queue.sendUnsynced(c))).toBe(false);
+      return its.errors;
+    };
+    expect(timeout(0x02)).toEqual([" timeout!"]);
+    expect(timeout(0x2a)).toEqual(["Unexpected timeout!"]); // VMAPTI
+    expect(timeout(0x0f)).toEqual(["DISCARD timeout!"]);
   });
 
   test("a full ring: its_allocate_entry waits one second; the command fails unposted, a SYNC without room is dropped and the command posted alone ('goto post')", () => {
