@@ -237,7 +237,7 @@ describe("the command queue", () => {
   });
 
   test("kvm-unit-tests' timeout names the command from its_cmd_string[]: a number up to 0xf it lacks is a NULL, above 0xf 'Unexpected'", () => {
-    const timeout = (cmd: number): string[] => {
+    const timeout = (cmd: number): readonly string[] => {
       const { rig, its } = boot({ cpus: 1 });
       rig.its.write(GITS_CTLR, 4, 0, 0);
       const c = B.newItsCommandBuffer();
