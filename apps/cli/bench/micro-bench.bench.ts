@@ -13,73 +13,47 @@
  *
  * `meta.wallNsPerOpExclBoot` leaves boot and power-off out: the wall time
  * from the guest's table header reaching the console to its row for the test
- * starting to, over N (the median of nine runs after three warm-up runs). That span is the test's
- * prep (for lpi the ITS set-up, a few dozen commands) and its timed loop,
- * CNTVCT_EL0 read to read: what the guest's own "total ns" covers in virtual
- * time. The image runs the loop of a one-operation test (hyp_call,
- * mmio_read_user, mmio_read_vgic, eoi) as one `op.repeat` and the waits of
- * ipi and lpi as `op.pollWhile`; `meta.wallNsPerOpExclBootLoopOfYields` is
- * the same figure with every repeat and poll as its loop of yields
- * (`loopFormImage`), measured in the same run after checking that both forms
- * print the same row, and `meta.fastToLoopRatio` the ratio of the two.
+ * starting to, over N. That span is the test's prep (for lpi the ITS set-up,
+ * a few dozen commands) and its timed loop, CNTVCT_EL0 read to read: what the
+ * guest's own "total ns" covers in virtual time. The image runs the loop of
+ * a one-operation test (hyp_call, mmio_read_user, mmio_read_vgic, eoi) as one
+ * `op.repeat` and the waits of ipi and lpi as `op.pollWhile`;
+ * `meta.wallNsPerOpExclBootLoopOfYields` is the same figure with every repeat
+ * and poll as its loop of yields (`loopFormImage`), after checking that both
+ * forms print the same row, and `meta.fastToLoopRatio` the ratio of the two.
+ * Each form of each test is measured in a process of its own
+ * (micro-bench-span.ts, bundled from the sources), as a user's run is: the
+ * median of nine runs after ten warm-up runs (fewer leave the JIT still
+ * compiling the model). In one process the figures
+ * would depend on which other tests and forms ran there before.
  */
-import { loopFormImage, microBenchImage } from "@irqlab/guest";
-import { Machine, parseSystemCommandLine } from "@irqlab/machine";
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 import { bench, describe } from "vitest";
+import { SOURCE_BUNDLE } from "../../../scripts/source-bundle.mjs";
+import { runMicroBench } from "./micro-bench-run.js";
 
-const parsed = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
-if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
-const config = parsed.config;
-
-/** The 92 dashes that end the table header. */
-const HEADER_END = `${"-".repeat(92)}\n`;
-
-/**
- * Boots micro-bench with only `tests`, `times` iterations each; returns the
- * console text and the wall nanoseconds between the header's end and the
- * first character after it (the test's row).
- */
-function runOnce(tests: readonly string[], times: number, timed = false, loop = false): { out: string; spanNs: number } {
-  let out = "";
-  let headerAt = -1;
-  let spanNs = 0;
-  const console = timed
-    ? (s: string): void => {
-        if (headerAt < 0) {
-          out += s;
-          if (out.replaceAll("\r\n", "\n").endsWith(HEADER_END)) headerAt = Number(process.hrtime.bigint());
-          return;
-        }
-        if (spanNs === 0) spanNs = Number(process.hrtime.bigint()) - headerAt;
-        out += s;
-      }
-    : (s: string): void => void (out += s);
-  const image = microBenchImage({ tests, times });
-  const m = Machine.create({ config, kernel: loop ? loopFormImage(image) : image, console });
-  const end = m.run(600_000_000_000);
-  if (end !== "shutdown") throw new Error(`micro-bench ended '${end}'`);
-  return { out: out.replaceAll("\r\n", "\n"), spanNs };
-}
+// scripts/bench.mjs runs this file bundled into <repository>/.bench-raw/.
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = join(root, ".bench-raw");
+mkdirSync(outDir, { recursive: true });
+const spanRunner = join(outDir, "micro-bench-span.mjs");
+buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, "apps", "cli", "bench", "micro-bench-span.ts")], outfile: spanRunner });
 
 /**
- * The wall ns per operation, boot excluded, of the fast form and of the loop
- * form (`loopFormImage`): after `warmUps` runs of each (the first runs of a
- * process measure the JIT compiling the model), the median of `runs` runs of
- * each, the two forms alternating.
+ * The wall ns per operation, boot excluded, of one form of test `name` in a
+ * fresh process: the median of `runs` runs after `warmUps` (the first runs
+ * of a process measure the JIT compiling the model). Also the row it printed.
  */
-function wallNsPerOpExclBoot(name: string, times: number, runs = 9, warmUps = 3): { fast: number; loop: number } {
-  const fast: number[] = [];
-  const loop: number[] = [];
-  for (let i = 0; i < warmUps; i++) {
-    runOnce([name], times, true, false);
-    runOnce([name], times, true, true);
-  }
-  for (let i = 0; i < runs; i++) {
-    fast.push(runOnce([name], times, true, false).spanNs);
-    loop.push(runOnce([name], times, true, true).spanNs);
-  }
-  const median = (xs: number[]): number => Math.round((xs.sort((a, b) => a - b)[runs >> 1]! / times) * 10) / 10;
-  return { fast: median(fast), loop: median(loop) };
+function wallNsPerOpExclBoot(name: string, times: number, loop: boolean, runs = 9, warmUps = 10): { ns: number; row: string } {
+  const r = spawnSync(process.execPath, [spanRunner, name, String(times), loop ? "loop" : "fast", String(runs), String(warmUps)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`micro-bench-span ${name}: exit ${r.status}\n${r.stderr}`);
+  const { spans, row } = JSON.parse(r.stdout) as { spans: number[]; row: string };
+  const median = spans.sort((a, b) => a - b)[spans.length >> 1]!;
+  return { ns: Math.round((median / times) * 10) / 10, row };
 }
 
 /** The guest's row and average for `name` in `out`. */
@@ -99,15 +73,15 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
     ["ipi", 4096],
     ["lpi", 4096],
   ];
-  bench("boot and power off, no test [x1]", () => void runOnce([], 1));
+  bench("boot and power off, no test [x1]", () => void runMicroBench([], 1));
   for (const [name, times] of cases) {
-    const { row, avg } = guestRow(runOnce([name], times).out, name);
-    // The same guest with its repeats and polls as loops of yields (the generator form), measured in the same run.
-    const loopRow = guestRow(runOnce([name], times, false, true).out, name).row;
-    if (loopRow !== row) throw new Error(`micro-bench ${name}: the loop of yields measured ${loopRow}, the repeat/poll form ${row}`);
-    const { fast: exclBoot, loop } = wallNsPerOpExclBoot(name, times);
-    bench(`micro-bench ${name} [x${times}]`, () => void runOnce([name], times), {
-      meta: { virtualNsPerOp: avg, guestRow: row, wallNsPerOpExclBoot: exclBoot, wallNsPerOpExclBootLoopOfYields: loop, fastToLoopRatio: Math.round((exclBoot / loop) * 100) / 100 },
+    const { row, avg } = guestRow(runMicroBench([name], times).out, name);
+    const fast = wallNsPerOpExclBoot(name, times, false);
+    // The same guest with its repeats and polls as loops of yields (the generator form).
+    const loop = wallNsPerOpExclBoot(name, times, true);
+    for (const r of [fast.row, loop.row]) if (r !== row) throw new Error(`micro-bench ${name}: a measuring process printed ${r}, this one ${row}`);
+    bench(`micro-bench ${name} [x${times}]`, () => void runMicroBench([name], times), {
+      meta: { virtualNsPerOp: avg, guestRow: row, wallNsPerOpExclBoot: fast.ns, wallNsPerOpExclBootLoopOfYields: loop.ns, fastToLoopRatio: Math.round((fast.ns / loop.ns) * 100) / 100 },
     } as object);
   }
 });
