@@ -7,3 +7,5 @@ export declare const SOURCE_BUNDLE: Readonly<{
   conditions: string[];
   logLevel: "error";
 }>;
+/** Bundles `entry` (a path from the repository root) into <repository>/.bench-raw/`name` for a bench to run as a process; returns its path. */
+export declare function bundleForProcess(entry: string, name: string): string;

@@ -3,6 +3,11 @@
 // files (scripts/bench.mjs), the fuzzer (scripts/fuzz.mjs) and a bench that
 // bundles a command to run it as a process. Spread into esbuild's options
 // next to entryPoints and outfile.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
 export const SOURCE_BUNDLE = Object.freeze({
   bundle: true,
   format: "esm",
@@ -11,3 +16,19 @@ export const SOURCE_BUNDLE = Object.freeze({
   conditions: ["@irqlab/source"],
   logLevel: "error",
 });
+
+/**
+ * For a bench that measures a program as a process of its own: bundles
+ * `entry` (a path from the repository root) into <repository>/.bench-raw/`name`
+ * and returns that file's path. The repository root is this module's parent
+ * directory, here in scripts/ as in .bench-raw/, where scripts/bench.mjs
+ * bundles the bench files that import it.
+ */
+export function bundleForProcess(entry, name) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const outDir = join(root, ".bench-raw");
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, name);
+  buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, entry)], outfile });
+  return outfile;
+}

@@ -14,25 +14,16 @@
  * inside this process (after a warm-up run), boot to power-off.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
-import { SOURCE_BUNDLE } from "../../../scripts/source-bundle.mjs";
+import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
 /** What its-trigger prints last when every check passed. */
 const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 
-// scripts/bench.mjs runs this file bundled into <repository>/.bench-raw/.
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = join(root, ".bench-raw");
-mkdirSync(outDir, { recursive: true });
-const cli = join(outDir, "irqlab-system-aarch64.mjs");
-buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, "apps", "cli", "src", "system-aarch64.ts")], outfile: cli });
+const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.mjs");
 
 function runProcess(args: readonly string[]): string {
   const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

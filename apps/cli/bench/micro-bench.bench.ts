@@ -24,24 +24,15 @@
  * Each form of each test is measured in a process of its own
  * (micro-bench-span.ts, bundled from the sources), as a user's run is: the
  * median of nine runs after ten warm-up runs (fewer leave the JIT still
- * compiling the model). In one process the figures
- * would depend on which other tests and forms ran there before.
+ * compiling the model). In one process the figures would depend on which
+ * other tests and forms ran there before.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
 import { bench, describe } from "vitest";
-import { SOURCE_BUNDLE } from "../../../scripts/source-bundle.mjs";
+import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
 import { runMicroBench } from "./micro-bench-run.js";
 
-// scripts/bench.mjs runs this file bundled into <repository>/.bench-raw/.
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = join(root, ".bench-raw");
-mkdirSync(outDir, { recursive: true });
-const spanRunner = join(outDir, "micro-bench-span.mjs");
-buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, "apps", "cli", "bench", "micro-bench-span.ts")], outfile: spanRunner });
+const spanRunner = bundleForProcess("apps/cli/bench/micro-bench-span.ts", "micro-bench-span.mjs");
 
 /**
  * The wall ns per operation, boot excluded, of one form of test `name` in a

@@ -19,6 +19,7 @@ import {
   ICC_PMR_EL1,
   itsCommand,
 } from "@irqlab/gic";
+import { newGuestResult, type GuestOp, type GuestResult } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import * as B from "../src/arm/its-command-builders.js";
 import { ITS_CMD_QUEUE_NR_ENTRIES } from "../src/arm/its-command-queue.js";
@@ -172,6 +173,18 @@ describe("devices and LPIs", () => {
   });
 });
 
+/** `code`, noting each op it yields (its kind, and a load's or store's size and address) in `ops`. */
+function* recorded<T>(code: Generator<GuestOp, T, GuestResult>, ops: string[]): Generator<GuestOp, T, GuestResult> {
+  // The first next()'s argument goes nowhere.
+  let it = code.next(newGuestResult());
+  while (it.done !== true) {
+    const o = it.value;
+    ops.push(o.kind === "mmio-read" || o.kind === "mmio-write" ? `${o.kind} ${o.size} @0x${o.addr.toString(16)}` : o.kind);
+    it = code.next(yield o);
+  }
+  return it.value;
+}
+
 describe("the command queue", () => {
   test("commands are Linux's encodings (cross-checked against the GIC package's encoders)", () => {
     const c = B.newItsCommandBuffer();
@@ -220,7 +233,10 @@ describe("the command queue", () => {
     const at = its.queue.write;
     const commands = its.queue.commands;
     rig.computeNs = 0;
-    expect(rig.run(its.queue.sendUnsynced(c))).toBe(true);
+    const ops: string[] = [];
+    expect(rig.run(recorded(its.queue.sendUnsynced(c), ops))).toBe(true);
+    // The four stores of the command as one sequence, writeq(CWRITER), readq(CREADR).
+    expect(ops).toEqual(["seq", `mmio-write 8 @0x${(ITS_BASE + GITS_CWRITER).toString(16)}`, `mmio-read 8 @0x${(ITS_BASE + GITS_CREADR).toString(16)}`]);
     expect(its.queue.commands - commands).toBe(1);
     expect(its.queue.write).toBe(at + 32);
     expect(rig.its.read(GITS_CREADR, 8, { hi: 0 })).toBe(at + 32);

@@ -7,11 +7,12 @@
  */
 import { EventQueue, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { ACK, DONE, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
+import { ACK, DONE, TPIDR_EL1, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
 import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
+
 
 /** An SMCCC function id KVM answers NOT_SUPPORTED without an exit. */
 const UNKNOWN_FID = 0x4b00_0000;
@@ -62,7 +63,7 @@ describe("op.repeat executes as a loop of yields does", () => {
   });
 
   test("a system register the irqchip does not own, and a WFI woken by the interrupt", () => {
-    expectSame(op.msr(0xc640, 5), 500, [1_000]);
+    expectSame(op.msr(TPIDR_EL1, 5), 500, [1_000]);
     const wfi = expectSame(op.wfi(), 3, [5_000, 50_000, 70_000]);
     expect(wfi.taken).toBe(3);
   });

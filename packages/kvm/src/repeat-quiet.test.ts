@@ -23,12 +23,13 @@ import {
 } from "@irqlab/gic";
 import { EventQueue, loopForm, op, Tracer, type GuestOp, type GuestProgram } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { ACK, DONE, GICD, expectLoopFormEqual, type LoopFormSetup } from "../test/loop-form-rig.js";
+import { ACK, DONE, GICD, TPIDR_EL1, expectLoopFormEqual, type LoopFormSetup } from "../test/loop-form-rig.js";
 import { DEFAULT_COSTS } from "./cost-model.js";
 import { CSR_SIE, IRQ_S_TIMER, KVM_EXIT_MMIO, Kvm, SBI_EXT_BASE, SBI_EXT_BASE_PROBE_EXT, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER } from "./index.js";
 import { CSR_TIME } from "./riscv-time.js";
 import { KVM_ARM_IRQ_TYPE_SHIFT, KVM_ARM_IRQ_TYPE_SPI } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
+
 
 /** The SPI the host raises; its bit in GICD_ISPENDR1 / ISENABLER1. */
 const SPI = 40;
@@ -128,8 +129,8 @@ describe("a repeat of an op that changes nothing but the clock executes as its l
     // 5000 HVCs of 306 ns, 100 000 accesses of 14 ns: each repeat lasts over 1 ms.
     const cases: [GuestOp, number][] = [
       [op.hvc([0x8000_0000]), 5000],
-      [op.mrs(0xc640), 100_000],
-      [op.msr(0xc640, 5), 100_000],
+      [op.mrs(TPIDR_EL1), 100_000],
+      [op.msr(TPIDR_EL1, 5), 100_000],
     ];
     for (const [body, n] of cases) {
       const r = expectSame({ body, n, unmask: true, raiseAt: [40_000, 400_000] });

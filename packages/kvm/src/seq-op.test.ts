@@ -6,11 +6,12 @@
  */
 import { EventQueue, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { ACK, DONE, RAM, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
+import { ACK, DONE, RAM, TPIDR_EL1, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
 import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
+
 
 /** An SMCCC function id KVM answers NOT_SUPPORTED in the kernel. */
 const UNKNOWN_FID = 0x4b00_0000;
@@ -54,7 +55,7 @@ describe("op.seq executes as its ops yielded in turn do", () => {
 
   test("KVM_RUN deadlines inside the sequence", () => {
     expectSame(mixed, 20, [4_000], 333);
-    expectSame(op.seq([op.write(RAM, 8, 5, 6), op.msr(0xc640, 9), op.mrs(0xc640)]), 100, [], 7);
+    expectSame(op.seq([op.write(RAM, 8, 5, 6), op.msr(TPIDR_EL1, 9), op.mrs(TPIDR_EL1)]), 100, [], 7);
   });
 });
 

@@ -11,23 +11,13 @@
  * {@link ACK} lowers interrupt line 0 (a vector's acknowledgement). A load
  * that exits is answered with `answer(n)` for the n-th such load.
  */
-import { EventQueue, loopForm, Tracer, type GuestProgram } from "@irqlab/sim";
+import { EventQueue, loopForm, sysReg, Tracer, type GuestProgram } from "@irqlab/sim";
 import { expect } from "vitest";
 import { Kvm } from "../src/kvm.js";
-import {
-  KVM_ARM_TARGET_GENERIC_V8,
-  KVM_DEV_ARM_VGIC_CTRL_INIT,
-  KVM_DEV_ARM_VGIC_GRP_ADDR,
-  KVM_DEV_ARM_VGIC_GRP_CTRL,
-  KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
-  KVM_DEV_TYPE_ARM_VGIC_V3,
-  KVM_VGIC_V3_ADDR_TYPE_DIST,
-  KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
-  redistRegionAttr,
-  type Device,
-} from "../src/index.js";
+import { KVM_ARM_TARGET_GENERIC_V8, type Device } from "../src/index.js";
 import { KVM_EXIT_INTR, KVM_EXIT_MMIO } from "../src/uapi/exit-reasons.js";
 import type { Vm } from "../src/vm.js";
+import { vgicV3Setup } from "./kvm-selftests/lib/vgic.js";
 
 /** Guest RAM starts here (a slot of `ramBytes`). */
 export const RAM = 0x4000_0000;
@@ -40,6 +30,11 @@ export const USER = 0x0900_0000;
 /** With `vgic`: the distributor and the redistributor (QEMU virt's addresses). */
 export const GICD = 0x0800_0000;
 export const GICR = 0x080a_0000;
+/**
+ * TPIDR_EL1 in the sys_reg() encoding MRS/MSR ops take (arch/arm64/include/asm/sysreg.h
+ * SYS_TPIDR_EL1 = sys_reg(3, 0, 13, 0, 4)): an EL1 register KVM holds for the guest, without a trap.
+ */
+export const TPIDR_EL1 = sysReg(3, 0, 13, 0, 4);
 
 /** Adds a line to the run's log (host-side bookkeeping of a guest: what its program saw). */
 export type Note = (line: string) => void;
@@ -85,13 +80,7 @@ export function runLoopForm(s: LoopFormSetup, form: "op" | "loop"): LoopFormRun 
   const v = vm.createVcpu(0);
   v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
   let gic: Device | undefined;
-  if (s.vgic === true) {
-    gic = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
-    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 64 });
-    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: GICD });
-    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, GICR, 1) });
-    gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
-  }
+  if (s.vgic === true) gic = vgicV3Setup(vm, 1, 64, GICD, GICR);
   const log: string[] = [];
   const note: Note = (line) => void log.push(`${line}@${queue.now}`);
   const vector = s.vector;

@@ -50,12 +50,9 @@ import { ItsTables } from "./its-tables.js";
 type EventCommand = typeof GITS_CMD_INT | typeof GITS_CMD_CLEAR | typeof GITS_CMD_INV | typeof GITS_CMD_DISCARD;
 
 /** The builder Linux names in "ITS cmd <builder> failed" for each event command (its_build_int_cmd, ...), named once. */
-const EVENT_BUILDER: Readonly<Record<EventCommand, string>> = Object.freeze({
-  [GITS_CMD_INT]: `its_build_${itsCommandName(GITS_CMD_INT).toLowerCase()}_cmd`,
-  [GITS_CMD_CLEAR]: `its_build_${itsCommandName(GITS_CMD_CLEAR).toLowerCase()}_cmd`,
-  [GITS_CMD_INV]: `its_build_${itsCommandName(GITS_CMD_INV).toLowerCase()}_cmd`,
-  [GITS_CMD_DISCARD]: `its_build_${itsCommandName(GITS_CMD_DISCARD).toLowerCase()}_cmd`,
-});
+const EVENT_BUILDER = Object.freeze(
+  Object.fromEntries([GITS_CMD_INT, GITS_CMD_CLEAR, GITS_CMD_INV, GITS_CMD_DISCARD].map((c) => [c, `its_build_${itsCommandName(c).toLowerCase()}_cmd`])),
+) as Readonly<Record<EventCommand, string>>;
 
 /** GITS_TYPER as the driver reads it (IHI 0069H §12.19.16). */
 export interface ItsTyper {

@@ -132,15 +132,10 @@ export function* wfiForever(): GuestCode<never> {
  * op.pollWhile); returns whether it was seen set.
  */
 export function* pollWord(addr: number, tries: number): GuestCode<boolean> {
-  return yield* pollWordWith(pollWordOp(addr, tries));
+  return (yield pollWordOp(addr, tries)).value !== 0;
 }
 
-/** pollWord's op, for a loop that waits on the same word again and again (built once). */
+/** pollWord's op, for a loop that waits on the same word again and again (built once; a result of 0 means never set). */
 export function pollWordOp(addr: number, tries: number): PollOp {
   return op.pollWhile(op.read(addr, 4), 0xffff_ffff, 0, cpuRelax(), tries);
-}
-
-/** pollWord with its op built by {@link pollWordOp}. */
-export function* pollWordWith(wait: PollOp): GuestCode<boolean> {
-  return (yield wait).value !== 0;
 }

@@ -37,12 +37,22 @@ export function vmWithVgicV3(nrCpus: number) {
     v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
     return v;
   });
-  const gic = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: 64 });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: GICD_BASE_GPA });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, GICR_BASE_GPA, nrCpus) });
-  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+  const gic = vgicV3Setup(vm, nrCpus, 64, GICD_BASE_GPA, GICR_BASE_GPA);
   return { kvm, vm, vcpus, gic };
+}
+
+/**
+ * __vgic_v3_setup(vm, nr_vcpus, nr_irqs) with its KVM_DEV_ARM_VGIC_CTRL_INIT:
+ * a vgic-v3 of `nrIrqs` interrupts, the distributor at `gicd`, one
+ * redistributor region of `nrCpus` frames at `gicr`, initialised.
+ */
+export function vgicV3Setup(vm: Vm, nrCpus: number, nrIrqs: number, gicd: number, gicr: number): Device {
+  const gic = vm.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
+  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_NR_IRQS, attr: 0, value: nrIrqs });
+  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_DIST, value: gicd });
+  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_ADDR, attr: KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, value: redistRegionAttr(0, gicr, nrCpus) });
+  gic.setDeviceAttr({ group: KVM_DEV_ARM_VGIC_GRP_CTRL, attr: KVM_DEV_ARM_VGIC_CTRL_INIT });
+  return gic;
 }
 
 /**
