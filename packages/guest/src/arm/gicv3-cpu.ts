@@ -43,7 +43,7 @@ import {
   ICC_SGI1R_EL1,
   ICC_SRE_EL1,
 } from "@irqlab/gic";
-import { op, type GuestProgram, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
+import { op, type GuestOp, type GuestProgram, type GuestResult, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { READ_TPIDR } from "./arm-timer.js";
@@ -195,18 +195,120 @@ export function* gicHandleIrq(drv: Gicv3Driver): GuestCode<number> {
 
 /**
  * An interrupt vector that is gic_handle_irq() on the driver `driver()`
- * returns when the interrupt is taken (the vector entry's generator is
- * gic_handle_irq's own: no wrapper resumed around every op), or nothing
- * while that is undefined (an interrupt before the GIC is up).
+ * returns when the interrupt is taken, or nothing while that is undefined
+ * (an interrupt before the GIC is up). Each entry yields the ops
+ * {@link gicHandleIrq} yields, in its order, and resumes the handler as its
+ * `yield*` would; it is a small state machine rather than a generator, its
+ * records reused once an entry has returned, so taking an interrupt
+ * allocates nothing on the vector's side.
  */
 export function gicIrqVector(driver: () => Gicv3Driver | undefined): (cause: number) => GuestProgram {
+  const free: GicIrqEntry[] = [];
   return () => {
     const drv = driver();
-    // Its INTID is of no use to the vector entry, which returns nothing.
-    return (drv === undefined ? noIrq() : gicHandleIrq(drv)) as GuestProgram;
+    if (drv === undefined) return noIrq();
+    return (free.pop() ?? new GicIrqEntry(free)).start(drv);
   };
 }
 
 function* noIrq(): GuestProgram {
   // Nothing to acknowledge: the entry returns at once.
+}
+
+// Where a GicIrqEntry resumes: the op it yielded last was ...
+const AT_START = 0; // nothing yet
+const AT_IAR = 1; // the ICC_IAR1_EL1 read
+const AT_TPIDR = 2; // the TPIDR_EL1 read (the CPU number)
+const IN_HANDLER = 3; // an op of the handler
+const AT_EOIR = 4; // the ICC_EOIR1_EL1 write
+const RETURNED = 5; // returned, back in the free list
+const ENDED = 6; // ended by return() or throw(): not reused
+
+const ENTRY_DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+
+/** One run of gic_handle_irq(), from the acknowledge to the EOI (see {@link gicIrqVector}). */
+class GicIrqEntry implements GuestProgram {
+  #at = RETURNED;
+  #drv: Gicv3Driver | undefined;
+  #irqnr = 0;
+  #handler: GuestCode | undefined;
+  // The one yield record this entry hands out: its reader takes the op before resuming it.
+  readonly #yielded: IteratorYieldResult<GuestOp> = { done: false, value: READ_IAR1 };
+
+  constructor(readonly free: GicIrqEntry[]) {}
+
+  start(drv: Gicv3Driver): this {
+    this.#drv = drv;
+    this.#at = AT_START;
+    return this;
+  }
+
+  next(r: GuestResult): IteratorResult<GuestOp, void> {
+    switch (this.#at) {
+      case AT_START:
+        return this.#yield(AT_IAR, READ_IAR1);
+      case AT_IAR:
+        this.#irqnr = r.value & 0xff_ffff;
+        return this.#yield(AT_TPIDR, READ_TPIDR);
+      case AT_TPIDR: {
+        const cpu = r.value;
+        const irqnr = this.#irqnr;
+        const drv = this.#drv!;
+        if (irqnr >= GIC_SPECIAL_FIRST && irqnr <= 1023) {
+          if (cpu < drv.spurious.length) drv.spurious[cpu] = (drv.spurious[cpu] ?? 0) + 1;
+          return this.#return();
+        }
+        // Handled or not ("Unexpected interrupt", gic_deactivate_unhandled), EOImode 0 completes it with EOIR.
+        const handler = drv.irqs.take(irqnr);
+        if (handler === undefined) return this.#yield(AT_EOIR, drv.eoir(irqnr));
+        this.#handler = handler(irqnr, cpu);
+        // yield* passes undefined to the delegate's first next().
+        return this.#resumeHandler(undefined as unknown as GuestResult);
+      }
+      case IN_HANDLER:
+        return this.#resumeHandler(r);
+      case AT_EOIR:
+        return this.#return();
+      default:
+        return ENTRY_DONE;
+    }
+  }
+
+  #resumeHandler(r: GuestResult): IteratorResult<GuestOp, void> {
+    const it = this.#handler!.next(r);
+    if (it.done !== true) return this.#yield(IN_HANDLER, it.value);
+    this.#handler = undefined;
+    return this.#yield(AT_EOIR, this.#drv!.eoir(this.#irqnr));
+  }
+
+  #yield(at: number, o: GuestOp): IteratorYieldResult<GuestOp> {
+    this.#at = at;
+    const y = this.#yielded;
+    y.value = o;
+    return y;
+  }
+
+  #return(): IteratorReturnResult<void> {
+    this.#at = RETURNED;
+    this.#drv = undefined;
+    this.free.push(this);
+    return ENTRY_DONE;
+  }
+
+  // Ended from outside: done from now on, and never reused (whoever ended it may still hold it).
+  return(): IteratorResult<GuestOp, void> {
+    this.#handler = undefined;
+    this.#drv = undefined;
+    this.#at = ENDED;
+    return ENTRY_DONE;
+  }
+
+  throw(e: unknown): IteratorResult<GuestOp, void> {
+    this.return();
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
 }
