@@ -237,6 +237,7 @@ export {
   qemuInvalidMessage,
   UNASSIGNED_RULES,
   type QemuAccessRules,
+  type QemuAccessFields,
   type QemuRegionOps,
   type QemuInvalidReason,
 } from "./devices/qemu-memory.js";

@@ -14,7 +14,8 @@ function recorder(rules: QemuAccessRules) {
       calls.push(`r${size}@${offset}`);
       let v = 0;
       for (let i = Math.min(size, 4) - 1; i >= 0; i--) v = (v << 8) | (bytes[offset + i] ?? 0);
-      return v >>> 0;
+      // Bits above the call's size are not the device's to return: 0xee there must not reach the guest.
+      return (size >= 4 ? v : v | (0xeeeeeeee << (8 * size))) >>> 0;
     },
     opsWrite(offset, size, value) {
       calls.push(`w${size}@${offset}=${value.toString(16)}`);
@@ -84,5 +85,51 @@ describe("qemuRead / qemuWrite", () => {
     expect(qemuRead(ops, 0, 8, wide)).toBe(0);
     expect(wide.hi).toBe(0);
     expect(calls).toEqual(["invalid r4@0 rejected", "invalid r4@4 rejected"]);
+  });
+});
+
+describe("whole-size accesses (QemuAccessRules.wholeSizes)", () => {
+  const wide = { hi: 0 };
+  // The rules of the machine's devices, and the corners between them.
+  const ruleSets = [
+    {},
+    { implMin: 4, implMax: 4 }, // PL011
+    { validMax: 8, implMax: 8 }, // serial-mm (ns16550a)
+    { validMin: 1, validMax: 4 }, // CPU hotplug
+    { validMin: 4, validMax: 4 }, // ACPI GED
+    { validMax: 8, implMax: 4 }, // PCI BARs
+    { validMin: 4, validMax: 8, implMax: 4 }, // MSI-X table
+    { validMin: 4, validMax: 4, implMin: 4, implMax: 4 },
+    { validMax: 2 },
+    { implMin: 2 },
+    { implMax: 1 },
+    { validMin: 2, validMax: 4, validUnaligned: true, implUnaligned: true },
+    { rejectAll: true },
+  ];
+
+  test("the sizes an aligned access reaches the device whole at", () => {
+    expect(qemuAccessRules({}).wholeSizes).toBe(1 | 2 | 4);
+    expect(qemuAccessRules({ implMin: 4, implMax: 4 }).wholeSizes).toBe(4);
+    expect(qemuAccessRules({ validMin: 4, validMax: 8, implMax: 4 }).wholeSizes).toBe(4);
+    expect(qemuAccessRules({ validMax: 2 }).wholeSizes).toBe(1 | 2);
+    expect(qemuAccessRules({ rejectAll: true }).wholeSizes).toBe(0);
+  });
+
+  test.each(ruleSets.map((r) => [JSON.stringify(r), r] as const))("%s: every access makes the calls and value of the piece-by-piece path", (_name, fields) => {
+    const rules = qemuAccessRules(fields);
+    const general: QemuAccessRules = { ...rules, wholeSizes: 0 };
+    for (let offset = 0; offset < 8; offset++) {
+      for (const len of [1, 2, 4, 8]) {
+        const a = recorder(rules);
+        const b = recorder(general);
+        const va = qemuRead(a.ops, offset, len, wide);
+        const ha = wide.hi;
+        const vb = qemuRead(b.ops, offset, len, wide);
+        expect([va, ha, a.calls]).toEqual([vb, wide.hi, b.calls]);
+        qemuWrite(a.ops, offset, len, 0x89abcdef, 0x01234567);
+        qemuWrite(b.ops, offset, len, 0x89abcdef, 0x01234567);
+        expect(a.calls).toEqual(b.calls);
+      }
+    }
   });
 });

@@ -49,11 +49,20 @@ export interface QemuAccessRules {
   readonly implMax: number;
   /** impl.unaligned. */
   readonly implUnaligned: boolean;
+  /**
+   * Derived by {@link qemuAccessRules}: bit s (1, 2, 4) set when an aligned
+   * access of s bytes is a single valid piece that reaches the device as
+   * one call of s bytes, so the memory core has nothing to cut or widen.
+   */
+  readonly wholeSizes: number;
 }
 
+/** The fields of {@link QemuAccessRules} a MemoryRegionOps sets. */
+export type QemuAccessFields = Omit<QemuAccessRules, "wholeSizes">;
+
 /** Builds {@link QemuAccessRules}; omitted fields are 0/false as in a C initializer. */
-export function qemuAccessRules(r: Partial<QemuAccessRules>): QemuAccessRules {
-  return {
+export function qemuAccessRules(r: Partial<QemuAccessFields>): QemuAccessRules {
+  const fields: QemuAccessFields = {
     validMin: r.validMin ?? 0,
     validMax: r.validMax ?? 0,
     validUnaligned: r.validUnaligned ?? false,
@@ -62,6 +71,13 @@ export function qemuAccessRules(r: Partial<QemuAccessRules>): QemuAccessRules {
     implMax: r.implMax ?? 0,
     implUnaligned: r.implUnaligned ?? false,
   };
+  let wholeSizes = 0;
+  for (const s of [1, 2, 4]) {
+    // An offset aligned to s: memory_access_size() keeps s whole when it is within the valid maximum.
+    const onePiece = qemuPieceSize(fields, s, s) === s && qemuInvalidReason(fields, 0, s) === undefined;
+    if (onePiece && implSize(fields, s) === s) wholeSizes |= s;
+  }
+  return { ...fields, wholeSizes };
 }
 
 /** Why memory_region_access_valid() refused a piece (QEMU's "reason: …" text). */
@@ -82,7 +98,7 @@ export interface QemuRegionOps {
 export const UNASSIGNED_RULES: QemuAccessRules = qemuAccessRules({ rejectAll: true });
 
 /** memory_access_size(): the size of the next piece of `remaining` bytes at `offset`. */
-export function qemuPieceSize(rules: QemuAccessRules, remaining: number, offset: number): number {
+export function qemuPieceSize(rules: QemuAccessFields, remaining: number, offset: number): number {
   let max = rules.validMax === 0 ? 4 : rules.validMax;
   if (!rules.implUnaligned) {
     const align = offset & -offset;
@@ -95,7 +111,7 @@ export function qemuPieceSize(rules: QemuAccessRules, remaining: number, offset:
 }
 
 /** memory_region_access_valid(): undefined if valid, else the reason. */
-export function qemuInvalidReason(rules: QemuAccessRules, offset: number, size: number): QemuInvalidReason | undefined {
+export function qemuInvalidReason(rules: QemuAccessFields, offset: number, size: number): QemuInvalidReason | undefined {
   if (rules.rejectAll) return "rejected";
   if (!rules.validUnaligned && (offset & (size - 1)) !== 0) return "unaligned";
   if (rules.validMax === 0) return undefined;
@@ -108,7 +124,7 @@ function byteMask(n: number): number {
 }
 
 /** The device call size of access_with_adjusted_size() for a piece of `l` bytes. */
-function implSize(rules: QemuAccessRules, l: number): number {
+function implSize(rules: QemuAccessFields, l: number): number {
   const max = rules.implMax === 0 ? 4 : rules.implMax;
   const min = rules.implMin === 0 ? 1 : rules.implMin;
   const s = l < max ? l : max;
@@ -121,6 +137,11 @@ function implSize(rules: QemuAccessRules, l: number): number {
  */
 export function qemuRead(ops: QemuRegionOps, offset: number, len: number, wide: WideValue): number {
   const rules = ops.rules;
+  if ((rules.wholeSizes & len) !== 0 && (offset & (len - 1)) === 0) {
+    // One piece, one device call: what the loop below does for it, without the loop.
+    wide.hi = 0;
+    return (ops.opsRead(offset, len) & byteMask(len)) >>> 0;
+  }
   let lo = 0;
   let hi = 0;
   let pos = 0;
@@ -165,6 +186,10 @@ function extract(lo: number, hi: number, b: number, n: number): number {
  */
 export function qemuWrite(ops: QemuRegionOps, offset: number, len: number, value: number, hi: number): void {
   const rules = ops.rules;
+  if ((rules.wholeSizes & len) !== 0 && (offset & (len - 1)) === 0) {
+    ops.opsWrite(offset, len, (value & byteMask(len)) >>> 0);
+    return;
+  }
   let pos = 0;
   while (pos < len) {
     const at = offset + pos;
