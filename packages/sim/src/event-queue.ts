@@ -312,7 +312,8 @@ export class EventQueue implements Clock {
         if (this.#depth >= this.#cutDepth || !(outer > target)) this.#deferStanding();
         return 0;
       }
-      this.#materialize();
+      // It runs first, at now (#stepUntil dispatches it from where it stands).
+      return this.#run(target, true, Number.POSITIVE_INFINITY);
     }
     if (target < this.#quietUntil) {
       // Nothing can be due (the common case of a model charging a cost): no handler runs.
@@ -507,7 +508,17 @@ export class EventQueue implements Clock {
 
   /** Dispatches the earliest event if it is due at or before `limit`. */
   #stepUntil(limit: number): boolean {
-    if (this.#standingIdle !== undefined) this.#materialize(); // it is due now, first
+    if (this.#standingIdle !== undefined) {
+      // Due now and first in line: dispatched from where it stands, as it would be from the queue's front.
+      const handler = this.#standingHandler;
+      const arg = this.#standingArg;
+      this.#standingHandler = noop;
+      this.#standingArg = undefined;
+      this.#standingIdle = undefined;
+      this.#dispatched++;
+      handler(arg);
+      return true;
+    }
     if (limit < this.#quietUntil) return false; // nothing can be due yet
     const time = this.#settle(limit);
     if (time < 0) return false;
