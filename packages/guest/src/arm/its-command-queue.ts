@@ -10,7 +10,7 @@
  */
 
 import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE, itsCommandName } from "@irqlab/gic";
-import { op, type ComputeOp, type MmioReadOp, type SeqOp } from "@irqlab/sim";
+import { op, type AccessSize, type ComputeOp, type MmioReadOp, type SeqOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import type { ItsCommandBuffer } from "./its-command-builders.js";
 import { SZ_64K, type KernelPages } from "./its-pages.js";
@@ -41,6 +41,19 @@ const POLL_DELAY: ComputeOp = op.compute(ITS_POLL_DELAY_NS);
  */
 const KUT_NAMED_COMMANDS = 0xff3a;
 
+/** A store the queue fills in again for every command (see ItsCommandQueue's #slotStores). */
+interface ReusedStore {
+  readonly kind: "mmio-write";
+  addr: number;
+  readonly size: AccessSize;
+  value: number;
+  hi: number;
+}
+
+function reusedStore(addr: number, size: AccessSize): ReusedStore {
+  return { kind: "mmio-write", addr, size, value: 0, hi: 0 };
+}
+
 /** The command ring of one ITS. */
 export class ItsCommandQueue {
   /** Physical address of the ring (0 until {@link init}). */
@@ -58,9 +71,24 @@ export class ItsCommandQueue {
   /** The 8-byte load of GITS_CREADR (readq), as kvm-unit-tests' library reads it. */
   readonly #creadr64: MmioReadOp;
 
+  /**
+   * The copy of a command into its slot (four 8-byte stores, one op.seq) and
+   * the GITS_CWRITER stores (4 bytes, Linux's writel_relaxed; 8 bytes,
+   * kvm-unit-tests' writeq): one set of ops per queue, filled in for each
+   * command. Whoever runs a yielded op is done with it before the program
+   * resumes, and the queue yields one command at a time.
+   */
+  readonly #slotStores: readonly ReusedStore[] = [0, 8, 16, 24].map(() => reusedStore(0, 8));
+  readonly #copySeq: SeqOp;
+  readonly #cwriter: ReusedStore;
+  readonly #cwriter64: ReusedStore;
+
   constructor(private readonly its: number) {
     this.#creadr = op.read(its + GITS_CREADR, 4);
     this.#creadr64 = op.read(its + GITS_CREADR, 8);
+    this.#copySeq = op.seq(this.#slotStores);
+    this.#cwriter = reusedStore(its + GITS_CWRITER, 4);
+    this.#cwriter64 = reusedStore(its + GITS_CWRITER, 8);
   }
 
   /**
@@ -135,7 +163,8 @@ export class ItsCommandQueue {
     if (builder === undefined) return true;
     let prev = (yield this.#creadr).value & OFFSET_MASK;
     const next = this.write;
-    yield op.write(this.its + GITS_CWRITER, 4, next);
+    this.#cwriter.value = next;
+    yield this.#cwriter;
     const to = next < prev ? next + ITS_CMD_QUEUE_SZ : next;
     let linear = prev;
     for (let polls = ITS_QUEUE_POLLS; ; ) {
@@ -165,7 +194,8 @@ export class ItsCommandQueue {
     const from = this.write;
     yield this.#copy(c);
     const to = this.write;
-    yield op.write(this.its + GITS_CWRITER, 8, to, 0);
+    this.#cwriter64.value = to;
+    yield this.#cwriter64;
     for (let count = ITS_QUEUE_POLLS; ; ) {
       const rd = (yield this.#creadr64).value;
       if (rd >= to || rd < from) return true;
@@ -184,11 +214,13 @@ export class ItsCommandQueue {
     const slot = this.base + this.write;
     this.write = (this.write + ITS_CMD_SIZE) % ITS_CMD_QUEUE_SZ;
     this.commands++;
-    return op.seq([
-      op.write(slot, 8, c[0] ?? 0, c[1] ?? 0),
-      op.write(slot + 8, 8, c[2] ?? 0, c[3] ?? 0),
-      op.write(slot + 16, 8, c[4] ?? 0, c[5] ?? 0),
-      op.write(slot + 24, 8, c[6] ?? 0, c[7] ?? 0),
-    ]);
+    const stores = this.#slotStores;
+    for (let i = 0; i < 4; i++) {
+      const w = stores[i]!;
+      w.addr = slot + 8 * i;
+      w.value = (c[2 * i] ?? 0) >>> 0;
+      w.hi = (c[2 * i + 1] ?? 0) >>> 0;
+    }
+    return this.#copySeq;
   }
 }
