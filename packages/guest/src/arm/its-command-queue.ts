@@ -54,7 +54,11 @@ function reusedStore(addr: number, size: AccessSize): ReusedStore {
   return { kind: "mmio-write", addr, size, value: 0, hi: 0 };
 }
 
-/** The command ring of one ITS. */
+/**
+ * The command ring of one ITS. One command is in flight at a time, as under
+ * Linux's its->lock (taken with interrupts off): no other CPU and no
+ * interrupt handler sends while a send is under way.
+ */
 export class ItsCommandQueue {
   /** Physical address of the ring (0 until {@link init}). */
   base = 0;
