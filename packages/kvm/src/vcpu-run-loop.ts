@@ -142,7 +142,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
    */
   idleUntil(time: number): boolean {
-    if (!this.#inRun || time >= this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
+    // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
+    if (!this.#inRun || time > this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     if (this.debt === 0) {
       // Owing nothing, the re-entry would look at these before computing on.
       if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
