@@ -157,6 +157,42 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(done.b).toBeLessThan(12_000);
   });
 
+  test("handed back 'running', the vCPU is idle up to the end of what it owes, that end included: continued to it, it starts nothing", () => {
+    /** A vCPU computing 10 ns then storing outside RAM (an MMIO exit), stopped by a limit at 4 ns. */
+    function stopped(): { queue: EventQueue; b: Vcpu } {
+      const { queue, v } = armVm(1);
+      const b = v[0]!;
+      b.loadGuest({
+        main: function* () {
+          yield op.compute(10);
+          yield op.write(0x1000, 4, 2);
+        },
+      });
+      const outer = queue.setLimit(4);
+      expect(cause(b.run(0, { onWakeup: () => undefined }))).toBe("running");
+      queue.restoreLimit(outer);
+      return { queue, b };
+    }
+    const run = stopped();
+    expect(run.queue.now).toBe(4);
+    // (A yes counts the time as run, for a caller that then moves the clock there: asked last, below.)
+    expect(run.b.idleUntil(11)).toBe(false);
+    // Continued with the clock held at 10, the run only gets there: no store, no exit.
+    const outer = run.queue.setLimit(10);
+    expect(cause(run.b.run(0, { onWakeup: () => undefined }))).toBe("running");
+    expect(run.queue.now).toBe(10);
+    run.queue.restoreLimit(outer);
+    const exit = run.b.run(0, { onWakeup: () => undefined });
+    // Left off until then instead (the clock moved to 10 without it), it exits at the same time.
+    const skipped = stopped();
+    expect(skipped.b.idleUntil(10)).toBe(true);
+    skipped.queue.runUntil(10);
+    const exitAfterSkip = skipped.b.run(0, { onWakeup: () => undefined });
+    expect(exit.reason).toBe(KVM_EXIT_MMIO);
+    expect(exitAfterSkip.reason).toBe(KVM_EXIT_MMIO);
+    expect(skipped.queue.now).toBe(run.queue.now);
+  });
+
   test("with onWakeup, catching up with the other vCPU is no exit: one KVM_RUN from entry to the real exit", () => {
     const { queue, kvm, v } = armVm(2);
     const [a, b] = [v[0]!, v[1]!];
