@@ -115,7 +115,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return e;
     }
     const until = options?.until;
-    const outer = until === undefined ? q.limit : q.setLimit(until);
+    const outer = until === undefined ? 0 : q.setLimit(until);
     this.wakeHook = options?.onWakeup;
     this.#bounded = until !== undefined;
     try {
