@@ -516,7 +516,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
         return WAIT_BLOCKED;
       }
       if (!q.runUntilCondition(this.#wokenPredicate)) {
-        outcome = q.now >= q.limit ? WAIT_BUDGET : WAIT_IDLE;
+        outcome = q.atLimit ? WAIT_BUDGET : WAIT_IDLE;
         break;
       }
       if (!this.#waitDone(kind)) {

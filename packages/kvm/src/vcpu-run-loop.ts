@@ -344,7 +344,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // Entered anew: whatever the last op of a repeat or poll read may have changed since (an exit's completion, the flush).
     this.loopMark = -1;
     for (;;) {
-      if (this.debt > 0 || q.now >= q.limit) return this.#budget();
+      if (this.debt > 0 || q.atLimit) return this.#budget();
       if (this.requests !== 0 || this.signalPending) {
         // Out and back in; when the vCPU's own timer took it out, the interrupt it takes at re-entry pays the round trip.
         if (!this.timerExit || this.masked || !this.chip.hasPendingIrq()) this.spend(costs.worldSwitch);

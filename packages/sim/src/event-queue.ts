@@ -340,7 +340,11 @@ export class EventQueue implements Clock {
     } finally {
       this.#depth = depth - 1;
       if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
-      this.restoreLimit(outer);
+      // restoreLimit(outer), written out: a run ends at every continuation of a vCPU, and a double
+      // handed to a call that is not inlined is boxed.
+      const now = this.#now;
+      this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
+      if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
     }
     return n;
   }
@@ -359,6 +363,15 @@ export class EventQueue implements Clock {
     if (depth < 1 || depth > this.#depth) return;
     if (depth < this.#cutDepth) this.#cutDepth = depth;
     this.#limit = this.#now;
+  }
+
+  /**
+   * Whether the clock has reached {@link limit}: no run can move it now. (A
+   * boolean, for hot paths: the limit itself is a double that a caller
+   * which does not inline the getter receives boxed.)
+   */
+  get atLimit(): boolean {
+    return this.#now >= this.#limit;
   }
 
   /**
