@@ -70,7 +70,7 @@ export {
 export { UnitTestReport, unitTestExit, ABORT_EXIT_STATUS, ALL_SKIPPED_STATUS } from "./images/unit-test-report.js";
 
 // ---- arm64 GICv3 driver and counter ----
-export { IrqTable, type IrqHandler } from "./irq/irq-table.js";
+export { IrqTable, type IrqAction, type IrqHandler } from "./irq/irq-table.js";
 export {
   Gicv3Driver,
   mpidrToTyperAffinity,

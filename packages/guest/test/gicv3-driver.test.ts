@@ -23,7 +23,7 @@ import {
   ICC_PMR_EL1,
   ICC_SGI1R_EL1,
 } from "@irqlab/gic";
-import { op, type GuestOp, type GuestResult } from "@irqlab/sim";
+import { op, sysReg, type GuestOp, type GuestResult } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import {
   boot,
@@ -238,8 +238,11 @@ describe("gic_handle_irq", () => {
       // Each yield gets the result of its own op, as inside yield*.
       results.push((yield op.compute(irq)).value, (yield op.compute(cpu)).value);
     });
+    // A handler that is one op (IrqAction): yielded as it is, between the acknowledge and the EOI.
+    drv.irqs.register(28, op.compute(28));
     const vector = gicIrqVector(() => drv);
-    for (const [intid, cpu] of [[27, 1], [30, 0], [1023, 0], [1020, 1]] as const) {
+    expect(opsOf(vector(0), 28, 0)).toEqual([op.mrs(ICC_IAR1_EL1), op.mrs(sysReg(3, 0, 13, 0, 4)), op.compute(28), op.msr(ICC_EOIR1_EL1, 28)]);
+    for (const [intid, cpu] of [[27, 1], [28, 1], [30, 0], [1023, 0], [1020, 1]] as const) {
       expect(opsOf(vector(0), intid, cpu)).toEqual(opsOf(gicHandleIrq(drv), intid, cpu));
     }
     expect(results).toEqual([7, 7, 7, 7]);

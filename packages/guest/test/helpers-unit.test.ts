@@ -60,3 +60,23 @@ test("IrqTable: take() hands back the handler or counts the interrupt as unhandl
   expect(t.dispatch(41, 0).next()).toEqual({ value: false, done: true });
   expect(t.unhandled).toBe(2);
 });
+
+test("IrqTable: a handler that is one op (IrqAction) runs as that op, as the program yielding it would", () => {
+  const t = new IrqTable();
+  const body = op.seq([op.write(0x1000, 4, 0), op.write(0x1004, 4, 1)]);
+  t.register(42, body);
+  t.register(43, function* (): GuestCode {
+    yield body;
+  });
+  const run = (hwirq: number): unknown[] => {
+    const it = t.dispatch(hwirq, 0);
+    const seen: unknown[] = [];
+    for (let r = it.next(); ; r = it.next()) {
+      seen.push(r.value);
+      if (r.done === true) return seen;
+    }
+  };
+  expect(run(42)).toEqual([body, true]);
+  expect(run(42)).toEqual(run(43));
+  expect(t.unhandled).toBe(0);
+});

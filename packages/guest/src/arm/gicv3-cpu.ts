@@ -188,7 +188,8 @@ export function* gicHandleIrq(drv: Gicv3Driver): GuestCode<number> {
   }
   // Handled or not ("Unexpected interrupt", gic_deactivate_unhandled), EOImode 0 completes it with EOIR.
   const handler = drv.irqs.take(irqnr);
-  if (handler !== undefined) yield* handler(irqnr, cpu);
+  if (typeof handler === "function") yield* handler(irqnr, cpu);
+  else if (handler !== undefined) yield handler;
   yield drv.eoir(irqnr);
   return irqnr;
 }
@@ -219,7 +220,8 @@ function* noIrq(): GuestProgram {
 const AT_START = 0; // nothing yet
 const AT_IAR = 1; // the ICC_IAR1_EL1 read
 const AT_TPIDR = 2; // the TPIDR_EL1 read (the CPU number)
-const IN_HANDLER = 3; // an op of the handler
+const IN_HANDLER = 3; // an op of the handler's program
+const AT_ACTION_OP = 7; // the handler's one op (IrqAction)
 const AT_EOIR = 4; // the ICC_EOIR1_EL1 write
 const RETURNED = 5; // returned, back in the free list
 const ENDED = 6; // ended by return() or throw(): not reused
@@ -261,12 +263,15 @@ class GicIrqEntry implements GuestProgram {
         // Handled or not ("Unexpected interrupt", gic_deactivate_unhandled), EOImode 0 completes it with EOIR.
         const handler = drv.irqs.take(irqnr);
         if (handler === undefined) return this.#yield(AT_EOIR, drv.eoir(irqnr));
+        if (typeof handler !== "function") return this.#yield(AT_ACTION_OP, handler);
         this.#handler = handler(irqnr, cpu);
         // yield* passes undefined to the delegate's first next().
         return this.#resumeHandler(undefined as unknown as GuestResult);
       }
       case IN_HANDLER:
         return this.#resumeHandler(r);
+      case AT_ACTION_OP:
+        return this.#yield(AT_EOIR, this.#drv!.eoir(this.#irqnr));
       case AT_EOIR:
         return this.#return();
       default:

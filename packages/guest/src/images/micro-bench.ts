@@ -234,10 +234,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
     if (ppi === undefined) return undefined;
     const masked = writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE);
     // gic_irq_handler for the timer: the bookkeeping, then the timer masked so its level drops.
-    const timerHandler = op.seq([op.write(s.irqReady, 4, 0), op.write(s.irqReceived, 4, 1), masked, op.write(s.irqReady, 4, 1)]);
-    g.gic.irqs.register(ppi, function* (): GuestCode {
-      yield timerHandler;
-    });
+    g.gic.irqs.register(ppi, op.seq([op.write(s.irqReady, 4, 0), op.write(s.irqReceived, 4, 1), masked, op.write(s.irqReady, 4, 1)]));
     yield op.unmask();
     yield* g.gic.enableIrq(ppi, 0);
     yield masked;
@@ -351,13 +348,10 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         return yield* unitTestExit(g.sys, 1, 0);
       }
       // gic_irq_handler's bookkeeping around the flow handler's acknowledge and EOI.
-      // The handler's three stores, straight-line code: one op.seq.
+      // The handler's three stores, straight-line code: one op.seq, the handler's whole body (IrqAction).
       const bookkeeping = op.seq([op.write(s.irqReady, 4, 0), op.write(s.irqReceived, 4, 1), op.write(s.irqReady, 4, 1)]);
-      const handler = function* (): GuestCode {
-        yield bookkeeping;
-      };
-      g.gic.irqs.register(MICRO_BENCH_SGI, handler);
-      g.gic.irqs.register(MICRO_BENCH_LPI.lpi, handler);
+      g.gic.irqs.register(MICRO_BENCH_SGI, bookkeeping);
+      g.gic.irqs.register(MICRO_BENCH_LPI.lpi, bookkeeping);
       state = s;
       const err = yield* startSecondary(g, 1);
       if (err !== undefined) return yield* panic(g.sys, err);

@@ -11,19 +11,27 @@
  * gets the logical number of the CPU it runs on.
  */
 
+import type { GuestOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 
 /** A handler for one hardware interrupt; runs in the vector, interrupts masked. */
 export type IrqHandler = (hwirq: number, cpu: number) => GuestCode;
 
+/**
+ * What runs for a hardware interrupt: a handler, or the one operation a
+ * handler's body comes down to (straight-line stores as one op.seq), run
+ * with no program made around it for each interrupt.
+ */
+export type IrqAction = IrqHandler | GuestOp;
+
 /** Handlers by hardware interrupt number, and counts of interrupts nobody handles. */
 export class IrqTable {
-  readonly #handlers = new Map<number, IrqHandler>();
+  readonly #handlers = new Map<number, IrqAction>();
   /** Interrupts taken that had no handler (Linux's "spurious" / ack_bad_irq count). */
   unhandled = 0;
 
   /** request_irq(): `handler` runs for `hwirq`. A second request replaces the first. */
-  register(hwirq: number, handler: IrqHandler): void {
+  register(hwirq: number, handler: IrqAction): void {
     this.#handlers.set(hwirq, handler);
   }
 
@@ -33,7 +41,7 @@ export class IrqTable {
   }
 
   /** The handler of `hwirq`, if any. */
-  handler(hwirq: number): IrqHandler | undefined {
+  handler(hwirq: number): IrqAction | undefined {
     return this.#handlers.get(hwirq);
   }
 
@@ -42,7 +50,7 @@ export class IrqTable {
    * unhandled — when there is none: {@link dispatch} without a generator of
    * its own around the handler, for a flow handler on the interrupt path.
    */
-  take(hwirq: number): IrqHandler | undefined {
+  take(hwirq: number): IrqAction | undefined {
     const h = this.#handlers.get(hwirq);
     if (h === undefined) this.unhandled++;
     return h;
@@ -52,7 +60,8 @@ export class IrqTable {
   *dispatch(hwirq: number, cpu: number): GuestCode<boolean> {
     const h = this.take(hwirq);
     if (h === undefined) return false;
-    yield* h(hwirq, cpu);
+    if (typeof h === "function") yield* h(hwirq, cpu);
+    else yield h;
     return true;
   }
 }

@@ -269,7 +269,8 @@ export class ImsicDriver {
       }
       // dispatch() written out: one generator fewer per claimed interrupt.
       const handler = this.table.take(vec.irq);
-      if (handler !== undefined) yield* handler(vec.irq, cpu);
+      if (typeof handler === "function") yield* handler(vec.irq, cpu);
+      else if (handler !== undefined) yield handler;
     }
   }
 
