@@ -40,10 +40,13 @@ describe("EventQueue nested runs and the limit", () => {
     expect(q.setLimit(80)).toBe(50); // never widens
     expect(q.limit).toBe(50);
     q.restoreLimit(50);
+    expect(q.atLimit).toBe(false);
     q.runUntil(70);
     expect(q.now).toBe(50);
+    expect(q.atLimit).toBe(true);
     q.restoreLimit(saved);
     expect(q.limit).toBe(Number.POSITIVE_INFINITY);
+    expect(q.atLimit).toBe(false);
   });
 
   test("runUntilCondition stops at the limit and advances the clock to it", () => {
