@@ -10,7 +10,7 @@
  */
 
 import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE, itsCommandName } from "@irqlab/gic";
-import { op, type AccessSize, type ComputeOp, type MmioReadOp, type SeqOp } from "@irqlab/sim";
+import { op, type AccessSize, type ComputeOp, type GuestOp, type GuestResult, type MmioReadOp, type SeqOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import type { ItsCommandBuffer } from "./its-command-builders.js";
 import { SZ_64K, type KernelPages } from "./its-pages.js";
@@ -86,6 +86,7 @@ export class ItsCommandQueue {
   readonly #copySeq: SeqOp;
   readonly #cwriter: ReusedStore;
   readonly #cwriter64: ReusedStore;
+  readonly #unsynced: UnsyncedSend;
 
   constructor(private readonly its: number) {
     this.#creadr = op.read(its + GITS_CREADR, 4);
@@ -93,6 +94,7 @@ export class ItsCommandQueue {
     this.#copySeq = op.seq(this.#slotStores);
     this.#cwriter = reusedStore(its + GITS_CWRITER, 4);
     this.#cwriter64 = reusedStore(its + GITS_CWRITER, 8);
+    this.#unsynced = new UnsyncedSend(this, (c) => this.#copy(c), this.#cwriter64, this.#creadr64);
   }
 
   /**
@@ -194,23 +196,8 @@ export class ItsCommandQueue {
    * (its_wait_for_range_completion), udelay(1) between reads. False after
    * 1000000 reads, with the source's "<CMD> timeout!" recorded.
    */
-  *sendUnsynced(c: ItsCommandBuffer): GuestCode<boolean> {
-    const from = this.write;
-    yield this.#copy(c);
-    const to = this.write;
-    this.#cwriter64.value = to;
-    yield this.#cwriter64;
-    for (let count = ITS_QUEUE_POLLS; ; ) {
-      const rd = (yield this.#creadr64).value;
-      if (rd >= to || rd < from) return true;
-      if (--count === 0) {
-        const cmd = (c[0] ?? 0) & 0xff;
-        const name = cmd > 0xf ? "Unexpected" : ((KUT_NAMED_COMMANDS >>> cmd) & 1) !== 0 ? itsCommandName(cmd) : "";
-        this.errors.push(`${name} timeout!`);
-        return false;
-      }
-      yield POLL_DELAY;
-    }
+  sendUnsynced(c: ItsCommandBuffer): GuestCode<boolean> {
+    return this.#unsynced.start(c);
   }
 
   /** The copy of a command into the slot at the write pointer: the op.seq of its four stores, advancing the pointer. */
@@ -226,5 +213,109 @@ export class ItsCommandQueue {
       w.hi = (c[2 * i + 1] ?? 0) >>> 0;
     }
     return this.#copySeq;
+  }
+}
+
+/** The timeout message of kvm-unit-tests' wait for command `cmd` ("<CMD> timeout!", named from its_cmd_string[]). */
+function kutTimeout(cmd: number): string {
+  const name = cmd > 0xf ? "Unexpected" : ((KUT_NAMED_COMMANDS >>> cmd) & 1) !== 0 ? itsCommandName(cmd) : "";
+  return `${name} timeout!`;
+}
+
+const NO_COMMAND: ItsCommandBuffer = new Uint32Array(8);
+
+// Where an UnsyncedSend resumes: the op it yielded last was ...
+const SEND_START = 0; // nothing yet
+const SEND_AT_COPY = 1; // the command's copy into its slot
+const SEND_AT_CWRITER = 2; // the GITS_CWRITER store
+const SEND_AT_CREADR = 3; // a GITS_CREADR load
+const SEND_AT_DELAY = 4; // udelay(1)
+const SEND_OVER = 5;
+
+/**
+ * {@link ItsCommandQueue.sendUnsynced}'s program: its_send_single_command's
+ * ops in its order — the copy, the CWRITER store, CREADR loads with udelay(1)
+ * between them — as a state machine rather than a generator, one per queue
+ * and started again for each command, so that a command sent in a timed loop
+ * makes no program and no yield record.
+ */
+class UnsyncedSend implements GuestCode<boolean> {
+  #at = SEND_OVER;
+  #command: ItsCommandBuffer = NO_COMMAND;
+  #from = 0;
+  #to = 0;
+  #reads = 0;
+  readonly #yielded: IteratorYieldResult<GuestOp> = { done: false, value: POLL_DELAY };
+  readonly #returned: IteratorReturnResult<boolean> = { done: true, value: false };
+
+  constructor(
+    private readonly queue: ItsCommandQueue,
+    private readonly copy: (c: ItsCommandBuffer) => SeqOp,
+    private readonly cwriter: ReusedStore,
+    private readonly creadr: MmioReadOp,
+  ) {}
+
+  start(c: ItsCommandBuffer): this {
+    this.#command = c;
+    this.#at = SEND_START;
+    return this;
+  }
+
+  next(r: GuestResult): IteratorResult<GuestOp, boolean> {
+    switch (this.#at) {
+      case SEND_START: {
+        this.#from = this.queue.write;
+        const copy = this.copy(this.#command);
+        this.#to = this.queue.write;
+        return this.#yield(SEND_AT_COPY, copy);
+      }
+      case SEND_AT_COPY:
+        this.cwriter.value = this.#to;
+        return this.#yield(SEND_AT_CWRITER, this.cwriter);
+      case SEND_AT_CWRITER:
+        this.#reads = ITS_QUEUE_POLLS;
+        return this.#yield(SEND_AT_CREADR, this.creadr);
+      case SEND_AT_CREADR: {
+        const rd = r.value;
+        if (rd >= this.#to || rd < this.#from) return this.#return(true);
+        if (--this.#reads === 0) {
+          this.queue.errors.push(kutTimeout((this.#command[0] ?? 0) & 0xff));
+          return this.#return(false);
+        }
+        return this.#yield(SEND_AT_DELAY, POLL_DELAY);
+      }
+      case SEND_AT_DELAY:
+        return this.#yield(SEND_AT_CREADR, this.creadr);
+      default:
+        return this.#returned;
+    }
+  }
+
+  #yield(at: number, o: GuestOp): IteratorYieldResult<GuestOp> {
+    this.#at = at;
+    const y = this.#yielded;
+    y.value = o;
+    return y;
+  }
+
+  #return(ok: boolean): IteratorReturnResult<boolean> {
+    this.#at = SEND_OVER;
+    this.#returned.value = ok;
+    return this.#returned;
+  }
+
+  return(value: boolean): IteratorResult<GuestOp, boolean> {
+    this.#at = SEND_OVER;
+    this.#returned.value = value;
+    return this.#returned;
+  }
+
+  throw(e: unknown): IteratorResult<GuestOp, boolean> {
+    this.#at = SEND_OVER;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
   }
 }
