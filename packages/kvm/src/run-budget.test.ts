@@ -177,6 +177,9 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(run.queue.now).toBe(4);
     // (A yes counts the time as run, for a caller that then moves the clock there: asked last, below.)
     expect(run.b.idleUntil(11)).toBe(false);
+    // The bound of a run of equal steps (IdleCheck.steps): those ending by 10, at most as many as asked.
+    expect(run.b.idleSteps(4, 3, 100)).toBe(2);
+    expect(run.b.idleSteps(4, 1, 5)).toBe(5);
     // Continued with the clock held at 10, the run only gets there: no store, no exit.
     const outer = run.queue.setLimit(10);
     expect(cause(run.b.run(0, { onWakeup: () => undefined }))).toBe("running");

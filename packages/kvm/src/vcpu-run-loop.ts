@@ -154,6 +154,18 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return true;
   }
 
+  /**
+   * For {@link idleUntil} asked about a run of equal steps (a poll of the
+   * other vCPU skipping its turns): at most how many steps of `step` after
+   * `from`, up to `max`, it could say yes to — those that end by the end of
+   * what the vCPU owes. An upper bound: idleUntil still decides.
+   */
+  idleSteps(from: number, step: number, max: number): number {
+    if (!this.#inRun) return 0;
+    const n = Math.floor((this.#owedEnd - from) / step);
+    return n < max ? n : max;
+  }
+
   /** The end of a KVM_RUN (possibly continued over several run() calls): out of the guest, traced. */
   #endRun(exit: VcpuExit): void {
     const start = this.#runStart;

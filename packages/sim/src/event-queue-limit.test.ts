@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { EventQueue } from "./event-queue.js";
+import { EventQueue, type IdleCheck } from "./event-queue.js";
 
 describe("EventQueue nested runs and the limit", () => {
   test("the limit is infinite at the top level and the target of the innermost run inside one", () => {
@@ -204,17 +204,22 @@ describe("idleSteps", () => {
   // H polls for a number of steps of `step` ns, each a costed look at a counter only events change;
   // X computes inside H's steps as in the test above. Skipping the steps idleSteps allows must not
   // change what H sees, when, or anything else that happens.
-  function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean): string[] {
+  // With `bound`, X's check also tells idleSteps how many steps it could accept (IdleCheck.steps):
+  // exactly, more than it will (the check then says no), or fewer (fewer are skipped).
+  function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean, bound?: "exact" | "loose" | "tight"): string[] {
     const q = new EventQueue();
     const log: string[] = [];
     let counter = 0;
     let span = 0;
     let end = xSpans[0]!;
+    const slack = bound === "loose" ? 3 : bound === "tight" ? -1 : 0;
+    const check = (t: number): boolean => t < end;
+    const idle: IdleCheck = bound === undefined ? check : Object.assign(check, { steps: (from: number, s: number, max: number) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) });
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
         if (q.now < end) {
-          q.scheduleWhenUnlimited(stepX, undefined, (t) => t < end);
+          q.scheduleWhenUnlimited(stepX, undefined, idle);
           return;
         }
         log.push(`X span ${span} ends at ${q.now}`);
@@ -255,10 +260,35 @@ describe("idleSteps", () => {
         fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
         fc.array(fc.integer({ min: 0, max: 1500 }), { maxLength: 8 }),
         (step, steps, xSpans, events) => {
-          expect(poll(step, steps, xSpans, events, true)).toEqual(poll(step, steps, xSpans, events, false));
+          const plain = poll(step, steps, xSpans, events, false);
+          expect(poll(step, steps, xSpans, events, true)).toEqual(plain);
+          for (const bound of ["exact", "loose", "tight"] as const) expect(poll(step, steps, xSpans, events, true, bound)).toEqual(plain);
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  test("an idle check that bounds its steps is asked once where the bound is the answer", () => {
+    const q = new EventQueue();
+    const asked: number[] = [];
+    const idle: IdleCheck = Object.assign((t: number) => (asked.push(t), t <= 1000), {
+      steps: (from: number, step: number, max: number) => Math.min(max, Math.floor((1000 - from) / step)),
+    });
+    // H runs first; inside its run to 5, X computes towards 1000, stops at H's limit and then stands aside, idle.
+    q.schedule(0, () => {
+      q.runUntil(5);
+      asked.length = 0;
+      expect(q.idleSteps(7, 1 << 20)).toBe(142); // 5 + 142 * 7 = 999: the last step within what X accepts
+      expect(asked).toEqual([999]);
+      expect(q.now).toBe(999);
+    });
+    const stepX = (): void => {
+      q.runUntil(1000);
+      if (q.now < 1000) q.scheduleWhenUnlimited(stepX, undefined, idle);
+    };
+    q.schedule(0, stepX);
+    q.runUntilIdle();
+    expect(asked.length).toBeGreaterThan(0);
   });
 });

@@ -43,7 +43,16 @@ export type EventHandler<A> = (arg: A) => void;
  * A check true for a time is true for every earlier one (the state it looks
  * at unchanged).
  */
-export type IdleCheck = (time: Nanoseconds) => boolean;
+export interface IdleCheck {
+  (time: Nanoseconds): boolean;
+  /**
+   * Optional: at most how many steps of `step` nanoseconds after `from` the
+   * check could say yes to (at most `max`; an upper bound, the check
+   * decides). With it {@link EventQueue.idleSteps} asks the check about the
+   * last of those steps first, instead of searching step by step.
+   */
+  readonly steps?: (from: Nanoseconds, step: Nanoseconds, max: number) => number;
+}
 
 /** Anything that can tell the current virtual time. */
 export interface Clock {
@@ -209,12 +218,16 @@ export class EventQueue implements Clock {
     // Strictly before the limit (a run that reaches it ends there) and before the earliest event.
     let k = Math.min(Math.floor(count), Math.floor((this.#limit - now - 1) / step));
     if (k > 0 && now + k * step >= this.#quietUntil) k = Math.min(k, Math.floor((this.#earliestPending() - now - 1) / step));
-    if (k > 0 && this.#standingIdle !== undefined) {
+    const standing = this.#standingIdle;
+    if (k > 0 && standing !== undefined) {
       // Idle up to some time: the most steps it accepts. A check that says yes counts the time as run;
       // largestHolding's yeses come in increasing order, so the last is the time the clock takes.
       this.#probeFrom = now;
       this.#probeStep = step;
-      k = largestHolding(k, this.#standingIdleAfter);
+      const bound = standing.steps === undefined ? k : standing.steps(now, step, k);
+      if (bound < k) k = bound > 0 ? Math.floor(bound) : 0;
+      // With a bound, its last step first: one question where the bound is the answer.
+      if (k > 0 && (standing.steps === undefined || !this.#standingIdleAfter(k))) k = largestHolding(standing.steps === undefined ? k : k - 1, this.#standingIdleAfter);
     }
     if (k <= 0) return 0;
     this.#stopRequested = false;

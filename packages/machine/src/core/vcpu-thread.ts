@@ -42,7 +42,7 @@ import {
   type SystemEventExit,
   type Vcpu,
 } from "@irqlab/kvm";
-import type { EventQueue } from "@irqlab/sim";
+import type { EventQueue, IdleCheck } from "@irqlab/sim";
 
 /** What a vCPU thread needs from its machine. */
 export interface VcpuThreadMachine {
@@ -81,8 +81,11 @@ export class VcpuThread {
     this.#scheduled = false;
     this.#exec();
   };
-  // Continuing KVM_RUN up to `time` would only let time pass (see EventQueue.scheduleWhenUnlimited).
-  readonly #idle = (time: number): boolean => this.#started && this.machine.vcpusMayRun() && this.vcpu.idleUntil(time);
+  // Continuing KVM_RUN up to `time` would only let time pass (see EventQueue.scheduleWhenUnlimited);
+  // `steps` bounds how far that can be, for a poll skipping many of its turns at once.
+  readonly #idle: IdleCheck = Object.assign((time: number): boolean => this.#started && this.machine.vcpusMayRun() && this.vcpu.idleUntil(time), {
+    steps: (from: number, step: number, max: number): number => this.vcpu.idleSteps(from, step, max),
+  });
 
   constructor(
     readonly machine: VcpuThreadMachine,
