@@ -18,7 +18,7 @@
  * the 4096 vCPUs took to build and boot (after a GC when run with --expose-gc),
  * `meta.bytesPerOp` what one delivery allocates (alloc-meter.ts).
  */
-import { EventQueue, op, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
+import { EventQueue, StateMachineProgram, op, type GuestOp, type GuestProgram, type GuestResult } from "@irqlab/sim";
 import { bench, describe } from "vitest";
 import { Host } from "../src/host.js";
 import { EventFd } from "../src/irqfd/eventfd.js";
@@ -61,42 +61,30 @@ function heapUsed(): number {
  * state machine with one reused yield record rather than a generator made
  * for every interrupt (one per vCPU: its vector runs masked, never nested).
  */
-class ClaimLoop implements GuestProgram {
+class ClaimLoop extends StateMachineProgram {
   #started = false;
-  readonly #yielded: IteratorYieldResult<GuestOp>;
-  readonly #done: IteratorReturnResult<void> = { done: true, value: undefined };
 
   constructor(
     private readonly claim: GuestOp,
     private readonly count: { n: number },
   ) {
-    this.#yielded = { done: false, value: claim };
+    super(claim, undefined);
   }
 
   next(r: GuestResult): IteratorResult<GuestOp, void> {
     if (this.#started) {
       if (r.value >>> 16 === 0) {
         this.#started = false;
-        return this.#done;
+        return this.finish(undefined);
       }
       this.count.n++;
     }
     this.#started = true;
-    return this.#yielded;
+    return this.yieldOp(this.claim);
   }
 
-  return(): IteratorResult<GuestOp, void> {
+  protected ended(): void {
     this.#started = false;
-    return this.#done;
-  }
-
-  throw(e: unknown): IteratorResult<GuestOp, void> {
-    this.#started = false;
-    throw e;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
   }
 }
 

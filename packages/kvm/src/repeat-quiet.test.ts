@@ -30,7 +30,6 @@ import { CSR_TIME } from "./riscv-time.js";
 import { KVM_ARM_IRQ_TYPE_SHIFT, KVM_ARM_IRQ_TYPE_SPI } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
 
-
 /** The SPI the host raises; its bit in GICD_ISPENDR1 / ISENABLER1. */
 const SPI = 40;
 const SPI_BIT = 1 << (SPI - 32);

@@ -12,7 +12,6 @@ import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
 import { KVM_EXIT_INTERNAL_ERROR } from "./uapi/exit-reasons.js";
 
-
 /** An SMCCC function id KVM answers NOT_SUPPORTED in the kernel. */
 const UNKNOWN_FID = 0x4b00_0000;
 

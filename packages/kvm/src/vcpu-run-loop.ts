@@ -115,7 +115,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return e;
     }
     const until = options?.until;
-    const outer = until === undefined ? 0 : q.setLimit(until);
+    // The limit to give back after a budget (without one the limit is not touched, nor read).
+    const outer = until === undefined ? undefined : q.setLimit(until);
     this.wakeHook = options?.onWakeup;
     this.#bounded = until !== undefined;
     try {
@@ -128,7 +129,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return exit;
     } finally {
       this.wakeHook = undefined;
-      if (until !== undefined) q.restoreLimit(outer);
+      if (outer !== undefined) q.restoreLimit(outer);
     }
   }
 

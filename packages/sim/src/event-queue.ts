@@ -224,10 +224,13 @@ export class EventQueue implements Clock {
       // largestHolding's yeses come in increasing order, so the last is the time the clock takes.
       this.#probeFrom = now;
       this.#probeStep = step;
-      const bound = standing.steps === undefined ? k : standing.steps(now, step, k);
-      if (bound < k) k = bound > 0 ? Math.floor(bound) : 0;
-      // With a bound, its last step first: one question where the bound is the answer.
-      if (k > 0 && (standing.steps === undefined || !this.#standingIdleAfter(k))) k = largestHolding(standing.steps === undefined ? k : k - 1, this.#standingIdleAfter);
+      if (standing.steps === undefined) k = largestHolding(k, this.#standingIdleAfter);
+      else {
+        const bound = standing.steps(now, step, k);
+        if (bound < k) k = bound > 0 ? Math.floor(bound) : 0;
+        // The bound's last step first: one question where the bound is the answer.
+        if (k > 0 && !this.#standingIdleAfter(k)) k = largestHolding(k - 1, this.#standingIdleAfter);
+      }
     }
     if (k <= 0) return 0;
     this.#stopRequested = false;

@@ -71,3 +71,4 @@ export {
   type PollOp,
   type SeqOp,
 } from "./guest-ops.js";
+export { StateMachineProgram } from "./state-machine-program.js";

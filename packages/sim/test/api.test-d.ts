@@ -33,7 +33,7 @@ import { assertType, describe, expectTypeOf, test } from "vitest";
 type ValueExports =
   | "Bitmap" | "ConfigError" | "Counters" | "EventQueue" | "GUEST_ERROR" | "GuestMemory" | "GuestMemoryFault"
   | "IrqlabError" | "MMIO_UNHANDLED" | "MmioBus" | "PAGE_SIZE" | "RegionOverlapError" | "Rng" | "RngStreams"
-  | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "guestOpProblem" | "largestHolding" | "loopForm" | "lowestSetBit" | "ms"
+  | "StateMachineProgram" | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "guestOpProblem" | "largestHolding" | "loopForm" | "lowestSetBit" | "ms"
   | "newGuestResult" | "op" | "pollGoesOn" | "pollLoop" | "read32" | "repeatedOp" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
   | "toChromeTraceJson" | "us" | "write32";
 

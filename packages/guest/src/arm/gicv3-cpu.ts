@@ -43,7 +43,7 @@ import {
   ICC_SGI1R_EL1,
   ICC_SRE_EL1,
 } from "@irqlab/gic";
-import { op, type GuestOp, type GuestProgram, type GuestResult, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
+import { op, StateMachineProgram, type GuestOp, type GuestProgram, type GuestResult, type SysRegReadOp, type SysRegWriteOp } from "@irqlab/sim";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { READ_TPIDR } from "./arm-timer.js";
@@ -221,23 +221,21 @@ const AT_START = 0; // nothing yet
 const AT_IAR = 1; // the ICC_IAR1_EL1 read
 const AT_TPIDR = 2; // the TPIDR_EL1 read (the CPU number)
 const IN_HANDLER = 3; // an op of the handler's program
-const AT_ACTION_OP = 7; // the handler's one op (IrqAction)
-const AT_EOIR = 4; // the ICC_EOIR1_EL1 write
-const RETURNED = 5; // returned, back in the free list
-const ENDED = 6; // ended by return() or throw(): not reused
-
-const ENTRY_DONE: IteratorReturnResult<void> = Object.freeze({ done: true, value: undefined });
+const AT_ACTION_OP = 4; // the handler's one op (IrqAction)
+const AT_EOIR = 5; // the ICC_EOIR1_EL1 write
+const RETURNED = 6; // returned, back in the free list
+const ENDED = 7; // ended by return() or throw(): not reused
 
 /** One run of gic_handle_irq(), from the acknowledge to the EOI (see {@link gicIrqVector}). */
-class GicIrqEntry implements GuestProgram {
+class GicIrqEntry extends StateMachineProgram {
   #at = RETURNED;
   #drv: Gicv3Driver | undefined;
   #irqnr = 0;
   #handler: GuestCode | undefined;
-  // The one yield record this entry hands out: its reader takes the op before resuming it.
-  readonly #yielded: IteratorYieldResult<GuestOp> = { done: false, value: READ_IAR1 };
 
-  constructor(readonly free: GicIrqEntry[]) {}
+  constructor(readonly free: GicIrqEntry[]) {
+    super(READ_IAR1, undefined);
+  }
 
   start(drv: Gicv3Driver): this {
     this.#drv = drv;
@@ -275,7 +273,7 @@ class GicIrqEntry implements GuestProgram {
       case AT_EOIR:
         return this.#return();
       default:
-        return ENTRY_DONE;
+        return this.finish(undefined);
     }
   }
 
@@ -288,32 +286,20 @@ class GicIrqEntry implements GuestProgram {
 
   #yield(at: number, o: GuestOp): IteratorYieldResult<GuestOp> {
     this.#at = at;
-    const y = this.#yielded;
-    y.value = o;
-    return y;
+    return this.yieldOp(o);
   }
 
   #return(): IteratorReturnResult<void> {
     this.#at = RETURNED;
     this.#drv = undefined;
     this.free.push(this);
-    return ENTRY_DONE;
+    return this.finish(undefined);
   }
 
   // Ended from outside: done from now on, and never reused (whoever ended it may still hold it).
-  return(): IteratorResult<GuestOp, void> {
+  protected ended(): void {
     this.#handler = undefined;
     this.#drv = undefined;
     this.#at = ENDED;
-    return ENTRY_DONE;
-  }
-
-  throw(e: unknown): IteratorResult<GuestOp, void> {
-    this.return();
-    throw e;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
   }
 }

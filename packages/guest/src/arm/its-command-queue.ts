@@ -10,7 +10,7 @@
  */
 
 import { GITS_CBASER, GITS_CBASER_HI_VALID, GITS_CREADR, GITS_CWRITER, ITS_CMD_SIZE, itsCommandName } from "@irqlab/gic";
-import { op, type AccessSize, type ComputeOp, type GuestOp, type GuestResult, type MmioReadOp, type SeqOp } from "@irqlab/sim";
+import { op, StateMachineProgram, type AccessSize, type ComputeOp, type GuestOp, type GuestResult, type MmioReadOp, type SeqOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import type { ItsCommandBuffer } from "./its-command-builders.js";
 import { SZ_64K, type KernelPages } from "./its-pages.js";
@@ -82,7 +82,7 @@ export class ItsCommandQueue {
    * command. Whoever runs a yielded op is done with it before the program
    * resumes, and the queue yields one command at a time.
    */
-  readonly #slotStores: readonly ReusedStore[] = [0, 8, 16, 24].map(() => reusedStore(0, 8));
+  readonly #slotStores: readonly ReusedStore[] = Array.from({ length: 4 }, () => reusedStore(0, 8));
   readonly #copySeq: SeqOp;
   readonly #cwriter: ReusedStore;
   readonly #cwriter64: ReusedStore;
@@ -239,21 +239,21 @@ const SEND_OVER = 5;
  * and started again for each command, so that a command sent in a timed loop
  * makes no program and no yield record.
  */
-class UnsyncedSend implements GuestCode<boolean> {
+class UnsyncedSend extends StateMachineProgram<boolean> {
   #at = SEND_OVER;
   #command: ItsCommandBuffer = NO_COMMAND;
   #from = 0;
   #to = 0;
   #reads = 0;
-  readonly #yielded: IteratorYieldResult<GuestOp> = { done: false, value: POLL_DELAY };
-  readonly #returned: IteratorReturnResult<boolean> = { done: true, value: false };
 
   constructor(
     private readonly queue: ItsCommandQueue,
     private readonly copy: (c: ItsCommandBuffer) => SeqOp,
     private readonly cwriter: ReusedStore,
     private readonly creadr: MmioReadOp,
-  ) {}
+  ) {
+    super(creadr, false);
+  }
 
   start(c: ItsCommandBuffer): this {
     this.#command = c;
@@ -287,35 +287,21 @@ class UnsyncedSend implements GuestCode<boolean> {
       case SEND_AT_DELAY:
         return this.#yield(SEND_AT_CREADR, this.creadr);
       default:
-        return this.#returned;
+        return this.finish(false);
     }
   }
 
   #yield(at: number, o: GuestOp): IteratorYieldResult<GuestOp> {
     this.#at = at;
-    const y = this.#yielded;
-    y.value = o;
-    return y;
+    return this.yieldOp(o);
   }
 
   #return(ok: boolean): IteratorReturnResult<boolean> {
     this.#at = SEND_OVER;
-    this.#returned.value = ok;
-    return this.#returned;
+    return this.finish(ok);
   }
 
-  return(value: boolean): IteratorResult<GuestOp, boolean> {
+  protected ended(): void {
     this.#at = SEND_OVER;
-    this.#returned.value = value;
-    return this.#returned;
-  }
-
-  throw(e: unknown): IteratorResult<GuestOp, boolean> {
-    this.#at = SEND_OVER;
-    throw e;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
   }
 }
