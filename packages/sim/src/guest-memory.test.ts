@@ -119,4 +119,39 @@ describe("GuestMemory properties", () => {
       }),
     );
   });
+
+  test("agrees with a byte array over accesses that move among several pages, the page cache's every hit and miss", () => {
+    // Three pages and their edges: runs on one page, alternation between two (both cache entries), a third page
+    // (a miss that evicts), writes through either entry read back through the other, accesses straddling pages.
+    const pages = [0, 1, 5];
+    const offset = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: PAGE_SIZE - 8, max: PAGE_SIZE - 1 }));
+    const access = fc.record({
+      page: fc.constantFrom(...pages),
+      offset,
+      size: fc.constantFrom(1, 2, 4),
+      write: fc.boolean(),
+      value: fc.integer({ min: 0, max: 0xffffffff }),
+    });
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 60 }), (accesses) => {
+        const m = mem();
+        const bytes = new Uint8Array(16 * PAGE_SIZE);
+        for (const x of accesses) {
+          const rel = x.page * PAGE_SIZE + x.offset;
+          if (x.write) {
+            if (x.size === 1) m.writeU8(RAM + rel, x.value);
+            else if (x.size === 2) m.writeU16(RAM + rel, x.value);
+            else m.writeU32(RAM + rel, x.value);
+            for (let i = 0; i < x.size; i++) bytes[rel + i] = (x.value >>> (8 * i)) & 0xff;
+          } else {
+            let want = 0;
+            for (let i = x.size - 1; i >= 0; i--) want = want * 256 + bytes[rel + i]!;
+            const got = x.size === 1 ? m.readU8(RAM + rel) : x.size === 2 ? m.readU16(RAM + rel) : m.readU32(RAM + rel);
+            expect(got).toBe(want);
+          }
+        }
+        expect(Buffer.from(m.read(RAM, 16 * PAGE_SIZE)).equals(bytes)).toBe(true);
+      }),
+    );
+  });
 });

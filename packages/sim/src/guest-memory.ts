@@ -7,9 +7,11 @@
  * typed value the caller turns into the architectural outcome (an external
  * abort, an ITS stall); it is never a crash of the model.
  *
- * Speed: the last page touched is cached with its DataView, so a run of
- * accesses within one page is a subtraction, a compare and a DataView load;
- * only a page change pays for the region lookup.
+ * Speed: the last two pages touched are cached with their DataViews, so a
+ * run of accesses within one page, or alternating between two (a lock word
+ * and the data it guards, a command queue and a flag), is a subtraction, a
+ * compare or two and a DataView load; only a third page pays for the region
+ * lookup.
  */
 
 import { ConfigError, GuestMemoryFault, RegionOverlapError, type AccessKind } from "./errors.js";
@@ -37,9 +39,12 @@ export interface RamRegionInfo {
 /** Sparse, little-endian guest physical memory. */
 export class GuestMemory {
   readonly #regions: RamRegion[] = [];
-  // One-page cache: base address of the cached page, or -Infinity when none.
+  // Two-page cache: base address of the page last looked up, or -Infinity when none,
+  // and of the one before it (#back*), each with its DataView.
   #cacheBase = Number.NEGATIVE_INFINITY;
   #cacheView: DataView = new DataView(new ArrayBuffer(PAGE_SIZE));
+  #backBase = Number.NEGATIVE_INFINITY;
+  #backView: DataView = this.#cacheView;
 
   /**
    * Adds a RAM region. `base` and `size` must be page-aligned, positive and
@@ -86,22 +91,28 @@ export class GuestMemory {
 
   /** Reads an unsigned byte. */
   readU8(addr: number): number {
-    const off = addr - this.#cacheBase;
+    let off = addr - this.#cacheBase;
     if (off >= 0 && off < PAGE_SIZE) return this.#cacheView.getUint8(off);
+    off = addr - this.#backBase;
+    if (off >= 0 && off < PAGE_SIZE) return this.#backView.getUint8(off);
     return this.#slowRead(addr, 1);
   }
 
   /** Reads an unsigned little-endian 16-bit value. */
   readU16(addr: number): number {
-    const off = addr - this.#cacheBase;
+    let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 2) return this.#cacheView.getUint16(off, true);
+    off = addr - this.#backBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) return this.#backView.getUint16(off, true);
     return this.#slowRead(addr, 2);
   }
 
   /** Reads an unsigned little-endian 32-bit value. */
   readU32(addr: number): number {
-    const off = addr - this.#cacheBase;
+    let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 4) return this.#cacheView.getUint32(off, true);
+    off = addr - this.#backBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) return this.#backView.getUint32(off, true);
     return this.#slowRead(addr, 4);
   }
 
@@ -114,23 +125,47 @@ export class GuestMemory {
 
   /** Writes a byte (the low 8 bits of `value`). */
   writeU8(addr: number, value: number): void {
-    const off = addr - this.#cacheBase;
-    if (off >= 0 && off < PAGE_SIZE) this.#cacheView.setUint8(off, value);
-    else this.#slowWrite(addr, 1, value);
+    let off = addr - this.#cacheBase;
+    if (off >= 0 && off < PAGE_SIZE) {
+      this.#cacheView.setUint8(off, value);
+      return;
+    }
+    off = addr - this.#backBase;
+    if (off >= 0 && off < PAGE_SIZE) {
+      this.#backView.setUint8(off, value);
+      return;
+    }
+    this.#slowWrite(addr, 1, value);
   }
 
   /** Writes the low 16 bits of `value`, little-endian. */
   writeU16(addr: number, value: number): void {
-    const off = addr - this.#cacheBase;
-    if (off >= 0 && off <= PAGE_SIZE - 2) this.#cacheView.setUint16(off, value, true);
-    else this.#slowWrite(addr, 2, value);
+    let off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) {
+      this.#cacheView.setUint16(off, value, true);
+      return;
+    }
+    off = addr - this.#backBase;
+    if (off >= 0 && off <= PAGE_SIZE - 2) {
+      this.#backView.setUint16(off, value, true);
+      return;
+    }
+    this.#slowWrite(addr, 2, value);
   }
 
   /** Writes the low 32 bits of `value`, little-endian. */
   writeU32(addr: number, value: number): void {
-    const off = addr - this.#cacheBase;
-    if (off >= 0 && off <= PAGE_SIZE - 4) this.#cacheView.setUint32(off, value, true);
-    else this.#slowWrite(addr, 4, value);
+    let off = addr - this.#cacheBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) {
+      this.#cacheView.setUint32(off, value, true);
+      return;
+    }
+    off = addr - this.#backBase;
+    if (off >= 0 && off <= PAGE_SIZE - 4) {
+      this.#backView.setUint32(off, value, true);
+      return;
+    }
+    this.#slowWrite(addr, 4, value);
   }
 
   /** Writes a 64-bit value (taken modulo 2^64), little-endian. */
@@ -196,6 +231,14 @@ export class GuestMemory {
 
   // ---- slow paths -----------------------------------------------------------
 
+  /** Makes `page` (at `base`) the last page looked up; the one before it moves back. */
+  #cache(base: number, page: DataView): void {
+    this.#backBase = this.#cacheBase;
+    this.#backView = this.#cacheView;
+    this.#cacheBase = base;
+    this.#cacheView = page;
+  }
+
   #regionOf(addr: number): RamRegion | undefined {
     for (const r of this.#regions) {
       if (addr >= r.base && addr < r.base + r.size) return r;
@@ -226,8 +269,7 @@ export class GuestMemory {
     if (inPage + size <= PAGE_SIZE) {
       const page = r.pages[idx];
       if (!page) return 0;
-      this.#cacheBase = r.base + idx * PAGE_SIZE;
-      this.#cacheView = page;
+      this.#cache(r.base + idx * PAGE_SIZE, page);
       return size === 1 ? page.getUint8(inPage) : size === 2 ? page.getUint16(inPage, true) : page.getUint32(inPage, true);
     }
     // Straddles two pages: assemble byte by byte, least significant first.
@@ -243,8 +285,7 @@ export class GuestMemory {
     const inPage = rel - idx * PAGE_SIZE;
     if (inPage + size <= PAGE_SIZE) {
       const page = this.#pageForWrite(r, idx);
-      this.#cacheBase = r.base + idx * PAGE_SIZE;
-      this.#cacheView = page;
+      this.#cache(r.base + idx * PAGE_SIZE, page);
       if (size === 1) page.setUint8(inPage, value);
       else if (size === 2) page.setUint16(inPage, value, true);
       else page.setUint32(inPage, value, true);
