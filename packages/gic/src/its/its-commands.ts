@@ -150,7 +150,9 @@ export class ItsCommandExecutor {
   lookup(devId: number, eventId: number): boolean {
     const { store } = this.ctx;
     this.ite.valid = false;
-    if (devId >= this.#devLimit || !store.deviceIdInRange(devId)) return false;
+    // KVM finds an ITE in its own lists (find_ite() → find_its_device()); only MAPD checks a DeviceID
+    // against the guest's device table (vgic_its_check_id()). A table in guest memory is walked.
+    if (devId >= this.#devLimit || (this.#model === undefined && !store.deviceIdInRange(devId))) return false;
     store.readDte(devId, this.dte);
     if (!this.dte.valid) return true;
     if (eventId >= (EVENT_ID_LIMIT[this.dte.size] ?? 2 ** (this.dte.size + 1))) return false;
@@ -408,6 +410,15 @@ export class ItsCommandExecutor {
     const { ctx } = this;
     const devId = w[1]!;
     const eventId = w[2]!;
+    if (cmd === C.GITS_CMD_INT && this.#cache !== undefined) {
+      // A cached translation is what the walk below would find (the cache never outlives an ITE, its
+      // collection's mapping or its target) and what it would cache again: pend it without the walk.
+      const v = this.#cache.peek(devId, eventId);
+      if (v >= 0) {
+        this.#target.setLpiPending(Math.floor(v / 16777216), v % 16777216);
+        return CMD_OK;
+      }
+    }
     this.lookup(devId, eventId);
     const ite = this.ite;
     if (!ite.valid) return this.fail(cmd, unmapped, `no ITE for ${devId}:${eventId}`);

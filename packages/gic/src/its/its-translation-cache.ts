@@ -69,6 +69,22 @@ export class ItsTranslationCache {
     return -1;
   }
 
+  /**
+   * {@link lookup} without counting a hit or a miss: for an INT command, which
+   * KVM executes by walking its tables (vgic_its_cmd_handle_int → find_ite)
+   * and which finds there exactly what a cached translation says.
+   */
+  peek(deviceId: number, eventId: number): number {
+    let slots = this.#lastSlots;
+    if (deviceId !== this.#lastDevice) {
+      slots = this.#devices.get(deviceId);
+      if (slots === undefined) return -1;
+      this.#lastDevice = deviceId;
+      this.#lastSlots = slots;
+    }
+    return slots !== undefined && eventId < slots.length ? slots[eventId]! : -1;
+  }
+
   /** Records a successful physical translation. */
   insert(deviceId: number, eventId: number, rd: number, intid: number): void {
     let slots = this.#devices.get(deviceId);
