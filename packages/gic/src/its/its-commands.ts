@@ -304,7 +304,8 @@ export class ItsCommandExecutor {
     if (!kvm && !ctx.store.collectionIdInRange(icid)) {
       return this.fail(cmd, itsErrorCode(cmd, 3), `ICID ${icid} out of range`);
     }
-    if (devId >= this.#devLimit || !ctx.store.deviceIdInRange(devId)) {
+    // KVM looks the device up in its list (vgic_its_cmd_handle_mapi → find_its_device); QEMU reads the DTE from the table.
+    if (devId >= this.#devLimit || (this.#model === undefined && !ctx.store.deviceIdInRange(devId))) {
       return this.fail(cmd, kvm ? C.E_ITS_MAPTI_UNMAPPED_DEVICE : itsErrorCode(cmd, 1), `DeviceID ${devId} out of range`);
     }
     ctx.store.readDte(devId, this.dte);

@@ -99,9 +99,10 @@ describe.each(KVM_PROFILES)("INT under %s", (profile) => {
     expect(h.its.cache!.stats()).toMatchObject({ hits, misses });
   });
 
-  it("finds an ITE in KVM's own lists: a level-1 device table entry cleared after MAPD does not hide it", () => {
+  it("finds a device and its ITEs in KVM's own lists: a level-1 device table entry cleared after MAPD hides neither", () => {
     // Linux arch/arm64/kvm/vgic/vgic-its.c: only vgic_its_cmd_handle_mapd() checks a DeviceID with
-    // vgic_its_check_id(); INT, CLEAR, INV and DISCARD call find_ite(), a walk of the ITS's device list.
+    // vgic_its_check_id(); INT, CLEAR, INV, DISCARD and MOVI call find_ite(), MAPTI find_its_device(): walks of
+    // the ITS's device list.
     const h = new ItsHarness({ profile, enable: false });
     h.setup();
     h.its.write(C.GITS_CTLR, 4, 0, 0);
@@ -119,6 +120,9 @@ describe.each(KVM_PROFILES)("INT under %s", (profile) => {
     expect(h.target.pendingList()).toEqual(["1:8200"]);
     h.submit(cmd.clear(3, 2));
     expect(h.target.pendingList()).toEqual([]);
+    // vgic_its_cmd_handle_mapi() finds the device in the same list.
+    h.submit(cmd.mapti(3, 4, 8204, 0), cmd.int(3, 4));
+    expect(h.target.pendingList()).toEqual(["1:8204"]);
     expect(h.its.commandErrors).toBe(0);
     // MAPD does check the table: a new device behind the invalid entry is out of range.
     h.submit(cmd.mapd(4, ittOf(4), 3));
