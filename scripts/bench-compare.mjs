@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run bench:compare -- <revision> [options]`: the wall time per operation of micro-bench's
+// tests (the arm64 machine, `-smp 2`, the micro-bench guest) at a git revision against the working
+// tree, measured in one run as ratios.
+//
+// On a shared machine a single figure is only good to about a factor of 1.5: the whole machine has
+// slow phases minutes long, and a process may settle in a slower JIT state than the next. So each
+// side runs in processes of its own (apps/cli/bench/micro-bench-span.ts, bundled from that side's
+// sources), pinned to one CPU where taskset exists, alternating base, work tree, work tree, base,
+// ... so that a phase weighs on both alike. For each test it prints the median over processes of
+// each process's median span and of its fastest span, per side, and the median of the ratios of
+// the pairs of processes run one after the other: below 1 the work tree is faster.
+//
+// It also checks that both sides printed the same micro-bench row (the guest's virtual time): a
+// change meant to make the model faster must not change what it models.
+//
+// Options: --tests a,b (default ipi,lpi,mmio_read_user), --processes N per side (default 6),
+// --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi),
+// --runs N timed runs per process (default 9), --warmups N (default 10), --json.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { buildSync } from "esbuild";
+import { SOURCE_BUNDLE } from "./source-bundle.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SPAN = "apps/cli/bench/micro-bench-span.ts";
+const LONG_TESTS = new Set(["ipi", "ipi_hw", "lpi"]);
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    tests: { type: "string", default: "ipi,lpi,mmio_read_user" },
+    processes: { type: "string", default: "6" },
+    times: { type: "string" },
+    runs: { type: "string", default: "9" },
+    warmups: { type: "string", default: "10" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (values.help || positionals.length !== 1) {
+  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b] [--processes N] [--times N] [--runs N] [--warmups N] [--json]\n");
+  process.exit(values.help ? 0 : 2);
+}
+
+const count = (name, min) => {
+  const n = Number(values[name]);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} ${values[name]}: not an integer of at least ${min}`);
+  return n;
+};
+const processes = count("processes", 1);
+const runs = count("runs", 1);
+const warmUps = count("warmups", 0);
+const tests = values.tests.split(",").filter((t) => t !== "");
+const revision = positionals[0];
+
+const pinned = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0 ? ["taskset", "-c", String(availableParallelism() - 1)] : [];
+const outDir = join(root, ".bench-raw");
+mkdirSync(outDir, { recursive: true });
+const scratch = mkdtempSync(join(tmpdir(), "irqlab-bench-compare-"));
+
+try {
+  const base = bundleRevision(revision, scratch);
+  const work = bundleTree(root, join(outDir, "compare-work-tree.mjs"));
+  const results = tests.map((test) => compare(test, base, work));
+  if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, results })}\n`);
+  else printTable(results);
+  if (results.some((r) => r.baseRow !== r.workRow)) process.exitCode = 1;
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Bundles the span runner of a source tree (its "@irqlab/source" entry points) into `outfile`. */
+function bundleTree(tree, outfile) {
+  if (!existsSync(join(tree, SPAN))) throw new Error(`${SPAN} is not in that tree: it cannot be measured this way`);
+  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, entryPoints: [join(tree, SPAN)], outfile });
+  return outfile;
+}
+
+/**
+ * The span runner of `revision`: its files exported into `dir`, whose node_modules holds the
+ * repository's third-party packages and that tree's own workspace packages, then bundled.
+ */
+function bundleRevision(rev, dir) {
+  const sha = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
+  const tree = join(dir, "tree");
+  mkdirSync(tree);
+  execFileSync("sh", ["-c", `git archive ${sha} | tar -x -C "${tree}"`], { cwd: root });
+  const modules = join(tree, "node_modules");
+  mkdirSync(join(modules, "@irqlab"), { recursive: true });
+  for (const name of readdirSync(join(root, "node_modules"))) {
+    if (name !== "@irqlab" && !name.startsWith(".")) symlinkSync(join(root, "node_modules", name), join(modules, name));
+  }
+  for (const group of ["packages", "apps"]) {
+    if (!existsSync(join(tree, group))) continue;
+    for (const pkg of readdirSync(join(tree, group))) symlinkSync(join(tree, group, pkg), join(modules, "@irqlab", pkg));
+  }
+  return bundleTree(tree, join(outDir, `compare-${sha.slice(0, 12)}.mjs`));
+}
+
+/** One process of `bundle` measuring `test`: the median and fastest span per operation, and the row. */
+function measure(bundle, test, times) {
+  const command = [...pinned, process.execPath, bundle, test, String(times), "fast", String(runs), String(warmUps)];
+  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`${bundle} ${test}: exit ${r.status}\n${r.stderr}`);
+  const { spans, row } = JSON.parse(r.stdout);
+  spans.sort((a, b) => a - b);
+  return { median: spans[spans.length >> 1] / times, fastest: spans[0] / times, row };
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
+function compare(test, base, work) {
+  const times = values.times !== undefined ? count("times", 1) : LONG_TESTS.has(test) ? 4096 : 65536;
+  const b = [];
+  const w = [];
+  for (let i = 0; i < processes; i++) {
+    if (i % 2 === 0) {
+      b.push(measure(base, test, times));
+      w.push(measure(work, test, times));
+    } else {
+      w.push(measure(work, test, times));
+      b.push(measure(base, test, times));
+    }
+  }
+  const round = (x) => Math.round(x * 10) / 10;
+  return {
+    test,
+    times,
+    base: { median: round(median(b.map((x) => x.median))), fastest: round(median(b.map((x) => x.fastest))) },
+    work: { median: round(median(w.map((x) => x.median))), fastest: round(median(w.map((x) => x.fastest))) },
+    ratio: Math.round(median(b.map((x, i) => w[i].median / x.median)) * 1000) / 1000,
+    baseRow: b[0].row,
+    workRow: w[0].row,
+  };
+}
+
+function printTable(results) {
+  process.stdout.write(`wall ns/op without boot, ${revision} against the work tree: median (fastest) over ${processes} processes each\n`);
+  for (const r of results) {
+    const line = `${r.test.padEnd(16)} ${`${r.base.median} (${r.base.fastest})`.padStart(18)} → ${`${r.work.median} (${r.work.fastest})`.padEnd(18)} ratio ${r.ratio.toFixed(3)}`;
+    process.stdout.write(`${line}\n`);
+    if (r.baseRow !== r.workRow) process.stdout.write(`  the guest's row differs:\n    ${r.baseRow}\n    ${r.workRow}\n`);
+  }
+}

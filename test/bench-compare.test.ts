@@ -1,0 +1,55 @@
+/**
+ * `npm run bench:compare`, briefly: the work tree against its own HEAD with a
+ * few short runs, so that the script keeps bundling a revision from its own
+ * sources and keeps reading the span runner's output. The figures themselves
+ * are not checked (a test must not time anything); their shape and the
+ * guest's row are.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+
+const root = join(import.meta.dirname, "..");
+const script = join(root, "scripts", "bench-compare.mjs");
+
+function compare(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("scripts/bench-compare.mjs", () => {
+  test("measures a revision and the work tree in alternating processes and finds the same guest row", () => {
+    const r = compare("HEAD", "--tests", "hyp_call,ipi", "--processes", "2", "--runs", "1", "--warmups", "0", "--times", "64", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      revision: string;
+      processes: number;
+      results: { test: string; times: number; base: { median: number; fastest: number }; work: { median: number }; ratio: number; baseRow: string; workRow: string }[];
+    };
+    expect(out).toMatchObject({ revision: "HEAD", processes: 2 });
+    expect(out.results.map((x) => x.test)).toEqual(["hyp_call", "ipi"]);
+    for (const x of out.results) {
+      expect(x.times).toBe(64);
+      expect(x.base.median).toBeGreaterThan(0);
+      expect(x.base.fastest).toBeLessThanOrEqual(x.base.median);
+      expect(x.work.median).toBeGreaterThan(0);
+      expect(x.ratio).toBeGreaterThan(0);
+      // micro-bench's row: the test's name, then its virtual total and average ns.
+      expect(x.baseRow).toMatch(new RegExp(`^${x.test}\\s+\\d+\\.\\d\\s+\\d+\\.\\d`));
+      expect(x.workRow).toBe(x.baseRow);
+    }
+  }, 120_000);
+
+  test("refuses what it cannot measure: no revision, a revision git does not know, a bad count", () => {
+    const none = compare();
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/^usage: npm run bench:compare -- <revision>/);
+    const unknown = compare("no-such-revision-here", "--tests", "hyp_call");
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toContain("no-such-revision-here");
+    const bad = compare("HEAD", "--processes", "0");
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("--processes 0: not an integer of at least 1");
+  });
+});
