@@ -166,12 +166,16 @@ export class ItsCommandExecutor {
     if (cache !== undefined) {
       const v = cache.lookup(devId, eventId);
       if (v >= 0) {
-        // Inline unpacking of rd × 2^24 + pINTID (see its-translation-cache.ts).
-        this.#target.setLpiPending(Math.floor(v / 16777216), v % 16777216);
+        this.#pendCached(v);
         return ITS_MSI_DELIVERED;
       }
     }
     return this.translateUncached(devId, eventId);
+  }
+
+  /** Pends the LPI of a cached translation, rd × 2^24 + pINTID (its-translation-cache.ts), unpacked inline. */
+  #pendCached(v: number): void {
+    this.#target.setLpiPending(Math.floor(v / 16777216), v % 16777216);
   }
 
   /**
@@ -416,7 +420,7 @@ export class ItsCommandExecutor {
       // collection's mapping or its target) and what it would cache again: pend it without the walk.
       const v = this.#cache.peek(devId, eventId);
       if (v >= 0) {
-        this.#target.setLpiPending(Math.floor(v / 16777216), v % 16777216);
+        this.#pendCached(v);
         return CMD_OK;
       }
     }
