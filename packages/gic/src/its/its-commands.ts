@@ -151,7 +151,7 @@ export class ItsCommandExecutor {
     const { store } = this.ctx;
     this.ite.valid = false;
     // KVM finds an ITE in its own lists (find_ite() → find_its_device()); only MAPD checks a DeviceID
-    // against the guest's device table (vgic_its_check_id()). A table in guest memory is walked.
+    // against the guest's device table (vgic_its_check_id()). QEMU reads the table for every command.
     if (devId >= this.#devLimit || (this.#model === undefined && !store.deviceIdInRange(devId))) return false;
     store.readDte(devId, this.dte);
     if (!this.dte.valid) return true;
