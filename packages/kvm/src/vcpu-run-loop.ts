@@ -115,10 +115,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return e;
     }
     const until = options?.until;
-    // The limit to give back after a budget (without one the limit is not touched, nor read).
-    const outer = until === undefined ? undefined : q.setLimit(until);
+    // A budget narrows the queue's limit until this call returns (without one the limit is not
+    // touched, nor read). The queue keeps the limit to give back: held here, it would be boxed.
+    const bounded = until !== undefined;
+    if (bounded) q.pushLimit(until);
     this.wakeHook = options?.onWakeup;
-    this.#bounded = until !== undefined;
+    this.#bounded = bounded;
     try {
       const cpuBefore = this.hostCpu;
       this.load();
@@ -129,7 +131,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return exit;
     } finally {
       this.wakeHook = undefined;
-      if (outer !== undefined) q.restoreLimit(outer);
+      if (bounded) q.popLimit();
     }
   }
 

@@ -49,6 +49,42 @@ describe("EventQueue nested runs and the limit", () => {
     expect(q.atLimit).toBe(false);
   });
 
+  test("pushLimit narrows as setLimit does and popLimit gives back the limit it narrowed, nested as a stack", () => {
+    const q = new EventQueue();
+    q.pushLimit(3e9); // above 2^31, as a vCPU's run budget soon is
+    expect(q.limit).toBe(3e9);
+    q.pushLimit(4e9); // never widens
+    expect(q.limit).toBe(3e9);
+    // Deeper than the queue's first stack of saved limits.
+    for (let i = 0; i < 20; i++) q.pushLimit(2e9 - i);
+    expect(q.limit).toBe(2e9 - 19);
+    for (let i = 19; i >= 0; i--) {
+      expect(q.limit).toBe(2e9 - i);
+      q.popLimit();
+    }
+    expect(q.limit).toBe(3e9);
+    q.popLimit();
+    expect(q.limit).toBe(3e9);
+    q.runUntil(5e9);
+    expect(q.now).toBe(3e9);
+    q.popLimit();
+    expect(q.limit).toBe(Number.POSITIVE_INFINITY);
+    expect(() => q.popLimit()).toThrow("popLimit without a pushLimit");
+  });
+
+  test("popLimit releases handlers waiting for the limit to move on, as restoreLimit does", () => {
+    const q = new EventQueue();
+    const runs: number[] = [];
+    q.pushLimit(30);
+    q.runUntil(30);
+    q.scheduleWhenUnlimited(() => runs.push(q.now), undefined);
+    q.runUntil(30);
+    expect(runs).toEqual([]); // still at the limit
+    q.popLimit();
+    q.runUntil(40);
+    expect(runs).toEqual([30]);
+  });
+
   test("runUntilCondition stops at the limit and advances the clock to it", () => {
     const q = new EventQueue();
     q.schedule(500, () => undefined);

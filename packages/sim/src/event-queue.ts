@@ -102,6 +102,9 @@ export class EventQueue implements Clock {
   // The time no run may pass: the target of the innermost runUntil, or a
   // limit set with setLimit (see "Nested runs" in the class doc).
   #limit: Nanoseconds = Number.POSITIVE_INFINITY;
+  // The limits pushLimit() narrowed, innermost last.
+  #savedLimits = new Float64Array(8);
+  #savedLimitCount = 0;
   // Handlers waiting for the limit to move past `now` (scheduleWhenUnlimited).
   readonly #deferredHandler: EventHandler<unknown>[] = [];
   readonly #deferredArg: unknown[] = [];
@@ -415,6 +418,36 @@ export class EventQueue implements Clock {
    */
   restoreLimit(outer: Nanoseconds): void {
     // Inside a run that cut() ended, the limit stays at the cut.
+    this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
+    if (this.#limit > this.#now && this.#deferredCount > 0) this.#releaseDeferred();
+  }
+
+  /**
+   * {@link setLimit}, the previous limit kept by the queue rather than handed
+   * back: {@link popLimit} restores it. Pairs nest (a stack). For a hot
+   * caller: a limit is a double, often above 2^31, which a call that is not
+   * inlined would box on the heap when it is returned or passed.
+   */
+  pushLimit(time: Nanoseconds): void {
+    const n = this.#savedLimitCount;
+    if (n === this.#savedLimits.length) {
+      const bigger = new Float64Array(n * 2);
+      bigger.set(this.#savedLimits);
+      this.#savedLimits = bigger;
+    }
+    const outer = this.#limit;
+    this.#savedLimits[n] = outer;
+    this.#savedLimitCount = n + 1;
+    if (time < outer) this.#limit = time < this.#now ? this.#now : time;
+  }
+
+  /**
+   * Restores the limit the last unmatched {@link pushLimit} narrowed, as
+   * {@link restoreLimit} does. @throws ConfigError without one.
+   */
+  popLimit(): void {
+    if (this.#savedLimitCount === 0) throw new ConfigError("popLimit without a pushLimit");
+    const outer = this.#savedLimits[--this.#savedLimitCount]!;
     this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
     if (this.#limit > this.#now && this.#deferredCount > 0) this.#releaseDeferred();
   }
