@@ -1,6 +1,7 @@
 import { EventQueue, RngStreams, Tracer } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { HostScheduler } from "./host-scheduler.js";
+import type { HostThread } from "./host-thread.js";
 
 function setup(harts: number, opts: { timeSlice?: number; balanceInterval?: number } = {}) {
   const queue = new EventQueue();
@@ -141,6 +142,32 @@ describe("HostScheduler affinity changes and hotplug", () => {
     sched.setHartOnline(0, true);
     sched.setAffinity(a, [0]);
     expect(a.hart).toBe(0);
+  });
+
+  test("a refused sched_setaffinity leaves the mask as it was; an accepted one replaces it, however often", () => {
+    const { sched } = setup(4);
+    const allowed = (t: HostThread): number[] => {
+      const r: number[] = [];
+      for (let h = t.affinity.findNextSet(0); h >= 0; h = t.affinity.findNextSet(h + 1)) r.push(h);
+      return r;
+    };
+    const a = sched.createThread("a");
+    const b = sched.createThread("b");
+    sched.wake(a);
+    sched.setAffinity(a, [1, 2]);
+    expect(allowed(a)).toEqual([1, 2]);
+    expect(allowed(b)).toEqual([0, 1, 2, 3]); // other threads keep every hart
+    sched.setHartOnline(3, false);
+    expect(() => sched.setAffinity(a, [3])).toThrow(/no online hart/);
+    expect(() => sched.setAffinity(a, [])).toThrow(/is empty/);
+    expect(() => sched.setAffinity(a, [0, 9])).toThrow();
+    expect(allowed(a)).toEqual([1, 2]);
+    for (const harts of [[0], [2, 3], [0, 1, 2, 3], [1]]) {
+      sched.setAffinity(a, harts);
+      expect(allowed(a)).toEqual(harts);
+      expect(harts).toContain(a.hart); // moved at once when its hart left the mask
+    }
+    expect(allowed(b)).toEqual([0, 1, 2, 3]);
   });
 
   test("the last online hart cannot go offline", () => {

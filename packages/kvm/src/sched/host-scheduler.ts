@@ -77,6 +77,10 @@ export class HostScheduler {
   readonly #idle: Bitmap; // online harts with nothing running
   readonly #all: Bitmap;
   #balanceEvent = -1;
+  // Why #selectHart chose its last hart (a result field: no tuple made per wake-up).
+  #placedBy: PlacementReason = "idle";
+  // setAffinity's mask, built and checked here before the thread's own is changed.
+  readonly #newMask: Bitmap;
   /** Scheduling events handled (wake, sleep, switch, migration), for benchmarks. */
   events = 0;
 
@@ -97,6 +101,7 @@ export class HostScheduler {
     this.#online = new Bitmap(n);
     this.#idle = new Bitmap(n);
     this.#all = new Bitmap(n);
+    this.#newMask = new Bitmap(n);
     for (let h = 0; h < n; h++) {
       this.#online.set(h);
       this.#idle.set(h);
@@ -169,10 +174,10 @@ export class HostScheduler {
     const t = this.#own(thread);
     if (t.state !== "sleeping") return undefined;
     this.events++;
-    const [hart, reason] = this.#selectHart(t);
+    const hart = this.#selectHart(t);
     this.#moveTo(t, hart);
     this.#enqueue(t, hart);
-    return reason;
+    return this.#placedBy;
   }
 
   /** The thread blocks (it was running or waiting): it keeps its hart as the "last ran" hart. */
@@ -203,12 +208,15 @@ export class HostScheduler {
    */
   setAffinity(thread: HostThread, harts: readonly number[]): void {
     const t = this.#own(thread);
-    const mask = this.#mask(harts, t.name);
+    const mask = this.#maskInto(this.#newMask, harts, t.name);
     if (mask.findFirstCommon(this.#online) < 0) {
       throw new ConfigError(`affinity [${harts.join(",")}] of ${t.name} has no online hart (sched_setaffinity: EINVAL)`);
     }
-    t.affinity = mask;
-    if (t.hart < 0 || mask.get(t.hart)) return;
+    // A thread's mask is its own once set (every thread starts on the shared all-harts one): rewritten in place.
+    if (t.affinity === this.#all) t.affinity = new Bitmap(this.hartCount);
+    else t.affinity.clearAll();
+    t.affinity.orWith(mask);
+    if (t.hart < 0 || t.affinity.get(t.hart)) return;
     this.#relocate(t);
   }
 
@@ -280,14 +288,20 @@ export class HostScheduler {
 
   // ---- placement ------------------------------------------------------------
 
-  #selectHart(t: MutableHostThread): [number, PlacementReason] {
+  /** The hart a waking or displaced thread goes to; why, in {@link #placedBy}. */
+  #selectHart(t: MutableHostThread): number {
     const prev = t.hart;
     const allowedPrev = prev >= 0 && this.#online.get(prev) && t.affinity.get(prev);
-    if (allowedPrev && this.#idle.get(prev)) return [prev, "prev-idle"];
+    if (allowedPrev && this.#idle.get(prev)) return this.#placed(prev, "prev-idle");
     const idle = this.#findIdleAllowed(t.affinity, prev < 0 ? 0 : prev);
-    if (idle >= 0) return [idle, "idle"];
-    if (allowedPrev) return [prev, "prev"];
-    return [this.#leastLoaded(t.affinity), "least-loaded"];
+    if (idle >= 0) return this.#placed(idle, "idle");
+    if (allowedPrev) return this.#placed(prev, "prev");
+    return this.#placed(this.#leastLoaded(t.affinity), "least-loaded");
+  }
+
+  #placed(hart: number, why: PlacementReason): number {
+    this.#placedBy = why;
+    return hart;
   }
 
   /** First idle online hart in `mask`, searching upwards from `from` and wrapping. */
@@ -324,7 +338,7 @@ export class HostScheduler {
       this.#trace(t.hart, "affinity-broken", { thread: t.name });
       t.affinity = this.#copyOnline();
     }
-    const [hart] = this.#selectHart(t);
+    const hart = this.#selectHart(t);
     this.#moveTo(t, hart);
     this.#enqueue(t, hart);
   }
@@ -437,8 +451,13 @@ export class HostScheduler {
   }
 
   #mask(harts: readonly number[], who: string): Bitmap {
+    return this.#maskInto(new Bitmap(this.hartCount), harts, who);
+  }
+
+  /** `m` cleared and set to `harts`; throws for an empty list or a hart out of range. */
+  #maskInto(m: Bitmap, harts: readonly number[], who: string): Bitmap {
     if (harts.length === 0) throw new ConfigError(`affinity of ${who} is empty (sched_setaffinity: EINVAL)`);
-    const m = new Bitmap(this.hartCount);
+    m.clearAll();
     for (const h of harts) {
       this.#checkHart(h);
       m.set(h);
