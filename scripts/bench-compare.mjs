@@ -17,18 +17,17 @@
 // Options: --tests a,b (default ipi,lpi,mmio_read_user), --processes N per side (default 6),
 // --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi),
 // --runs N timed runs per process (default 9), --warmups N (default 10), --json.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
+import { MICRO_BENCH_SPAN as SPAN, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SPAN = "apps/cli/bench/micro-bench-span.ts";
-const LONG_TESTS = new Set(["ipi", "ipi_hw", "lpi"]);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -59,7 +58,6 @@ const warmUps = count("warmups", 0);
 const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
 
-const pinned = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0 ? ["taskset", "-c", String(availableParallelism() - 1)] : [];
 const outDir = join(root, ".bench-raw");
 mkdirSync(outDir, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), "irqlab-bench-compare-"));
@@ -105,22 +103,13 @@ function bundleRevision(rev, dir) {
 
 /** One process of `bundle` measuring `test`: the median and fastest span per operation, and the row. */
 function measure(bundle, test, times) {
-  const command = [...pinned, process.execPath, bundle, test, String(times), "fast", String(runs), String(warmUps)];
-  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (r.status !== 0) throw new Error(`${bundle} ${test}: exit ${r.status}\n${r.stderr}`);
-  const { spans, row } = JSON.parse(r.stdout);
-  spans.sort((a, b) => a - b);
-  return { median: spans[spans.length >> 1] / times, fastest: spans[0] / times, row };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+  const { perOp, row } = runSpanProcess(bundle, test, times, false, runs, warmUps);
+  return { median: median(perOp), fastest: perOp[0], row };
 }
 
 /** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
 function compare(test, base, work) {
-  const times = values.times !== undefined ? count("times", 1) : LONG_TESTS.has(test) ? 4096 : 65536;
+  const times = values.times !== undefined ? count("times", 1) : microBenchTimes(test);
   const b = [];
   const w = [];
   for (let i = 0; i < processes; i++) {

@@ -37,16 +37,12 @@
  * of all. To compare two versions of the model, use `npm run bench:compare`,
  * which measures both in one run.
  */
-import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { bench, describe } from "vitest";
+import { MICRO_BENCH_SPAN, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
 import { runMicroBench } from "./micro-bench-run.js";
 
-const spanRunner = bundleForProcess("apps/cli/bench/micro-bench-span.ts", "micro-bench-span.mjs");
-
-/** `taskset -c <the last CPU>` before a command, or nothing where taskset is missing. */
-const pinned: string[] = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0 ? ["taskset", "-c", String(availableParallelism() - 1)] : [];
+const spanRunner = bundleForProcess(MICRO_BENCH_SPAN, "micro-bench-span.mjs");
 
 /** Processes each form of each test is measured in. */
 const PROCESSES = 3;
@@ -58,23 +54,18 @@ const PROCESSES = 3;
  * model), and the median of those. Also the fastest run and the row printed.
  */
 function wallNsPerOpExclBoot(name: string, times: number, loop: boolean, runs = 9, warmUps = 10): { ns: number; fastest: number; row: string } {
-  const command = [...pinned, process.execPath, spanRunner, name, String(times), loop ? "loop" : "fast", String(runs), String(warmUps)];
   const medians: number[] = [];
   let fastest = Number.POSITIVE_INFINITY;
   let row = "";
   for (let p = 0; p < PROCESSES; p++) {
-    const r = spawnSync(command[0]!, command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    if (r.status !== 0) throw new Error(`micro-bench-span ${name}: exit ${r.status}\n${r.stderr}`);
-    const out = JSON.parse(r.stdout) as { spans: number[]; row: string };
+    const out = runSpanProcess(spanRunner, name, times, loop, runs, warmUps);
     if (p > 0 && out.row !== row) throw new Error(`micro-bench ${name}: two measuring processes printed ${row} and ${out.row}`);
     row = out.row;
-    const spans = out.spans.sort((a, b) => a - b);
-    medians.push(spans[spans.length >> 1]!);
-    fastest = Math.min(fastest, spans[0]!);
+    medians.push(median(out.perOp));
+    fastest = Math.min(fastest, out.perOp[0]!);
   }
-  medians.sort((a, b) => a - b);
-  const perOp = (ns: number): number => Math.round((ns / times) * 10) / 10;
-  return { ns: perOp(medians[medians.length >> 1]!), fastest: perOp(fastest), row };
+  const round = (ns: number): number => Math.round(ns * 10) / 10;
+  return { ns: round(median(medians)), fastest: round(fastest), row };
 }
 
 /** The guest's row and average for `name` in `out`. */
@@ -86,16 +77,10 @@ function guestRow(out: string, name: string): { row: string; avg: number } {
 }
 
 describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtual ns the guest measured", () => {
-  const cases: [name: string, times: number][] = [
-    ["hyp_call", 65536],
-    ["mmio_read_user", 65536],
-    ["mmio_read_vgic", 65536],
-    ["eoi", 65536],
-    ["ipi", 4096],
-    ["lpi", 4096],
-  ];
+  const cases = ["hyp_call", "mmio_read_user", "mmio_read_vgic", "eoi", "ipi", "lpi"];
   bench("boot and power off, no test [x1]", () => void runMicroBench([], 1));
-  for (const [name, times] of cases) {
+  for (const name of cases) {
+    const times = microBenchTimes(name);
     const { row, avg } = guestRow(runMicroBench([name], times).out, name);
     const fast = wallNsPerOpExclBoot(name, times, false);
     // The same guest with its repeats and polls as loops of yields (the generator form).

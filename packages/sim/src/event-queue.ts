@@ -359,8 +359,8 @@ export class EventQueue implements Clock {
     } finally {
       this.#depth = depth - 1;
       if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
-      // restoreLimit(outer), written out: a run ends at every continuation of a vCPU, and a double
-      // handed to a call that is not inlined is boxed.
+      // #limitBackTo(outer), written out: a run ends at every continuation of a vCPU, and there the
+      // call was not inlined and boxed the double (16 bytes a continuation, measured).
       const now = this.#now;
       this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
       if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
@@ -417,9 +417,7 @@ export class EventQueue implements Clock {
    * beyond it.
    */
   restoreLimit(outer: Nanoseconds): void {
-    // Inside a run that cut() ended, the limit stays at the cut.
-    this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
-    if (this.#limit > this.#now && this.#deferredCount > 0) this.#releaseDeferred();
+    this.#limitBackTo(outer);
   }
 
   /**
@@ -447,7 +445,12 @@ export class EventQueue implements Clock {
    */
   popLimit(): void {
     if (this.#savedLimitCount === 0) throw new ConfigError("popLimit without a pushLimit");
-    const outer = this.#savedLimits[--this.#savedLimitCount]!;
+    this.#limitBackTo(this.#savedLimits[--this.#savedLimitCount]!);
+  }
+
+  /** The limit back to `outer` once a narrowing is over; deferred handlers released if it moved past now. */
+  #limitBackTo(outer: Nanoseconds): void {
+    // Inside a run that cut() ended, the limit stays at the cut.
     this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
     if (this.#limit > this.#now && this.#deferredCount > 0) this.#releaseDeferred();
   }

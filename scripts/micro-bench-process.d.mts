@@ -1,0 +1,8 @@
+/** The span runner's entry point, from the repository root. */
+export declare const MICRO_BENCH_SPAN: string;
+/** Iterations per run of a micro-bench test: 65536, or 4096 for ipi, ipi_hw and lpi. */
+export declare function microBenchTimes(test: string): number;
+/** One pinned process of the span runner: wall ns per operation of each timed run, fastest first, and the guest's row. */
+export declare function runSpanProcess(bundle: string, test: string, times: number, loop: boolean, runs: number, warmUps: number): { perOp: number[]; row: string };
+/** The median of `xs` (the upper one of an even count). */
+export declare function median(xs: readonly number[]): number;
