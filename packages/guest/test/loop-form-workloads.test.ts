@@ -3,9 +3,10 @@
  * written (its repeats, sequences and polls executed by the run loop's fast
  * paths) and through `loopFormImage` (every one of them as the loop of
  * yields it stands for): the console, how the run ended, the virtual time,
- * every counter and — traced — the trace must be the same. Untraced runs
- * take the fast paths a trace turns off (the bulk of a repeated in-kernel
- * access), so both are compared.
+ * every counter, each vCPU thread's runs and exits and — traced — the trace
+ * must be the same. Untraced runs take the fast paths a trace turns off (the
+ * bulk of a repeated in-kernel access, a repeated quiet load answered inside
+ * KVM_RUN), so both are compared.
  */
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { describe, expect, test } from "vitest";
@@ -42,6 +43,8 @@ interface Outcome {
   readonly end: string;
   readonly now: number;
   readonly counters: unknown;
+  /** Each vCPU thread's KVM_RUN calls and exits, as QEMU's thread counts them. */
+  readonly threads: readonly (readonly [runs: number, exits: number])[];
   readonly trace: string;
 }
 
@@ -52,7 +55,8 @@ function run(arch: Arch, argv: readonly string[], image: GuestImage, trace: bool
   const m = Machine.create({ config: parsed.config, kernel: image, console: (s) => (out += s), trace });
   const end = m.run(ns);
   m.flushConsole();
-  return { out, end, now: m.queue.now, counters: m.tracer.counters.toJSON(), trace: trace ? m.tracer.toText() : "" };
+  const threads = m.cpus.map((c) => [c.thread.runs, c.thread.exits] as const);
+  return { out, end, now: m.queue.now, counters: m.tracer.counters.toJSON(), threads, trace: trace ? m.tracer.toText() : "" };
 }
 
 describe("every registry image runs the same as its loop form", () => {
@@ -73,6 +77,7 @@ describe("every registry image runs the same as its loop form", () => {
       expect(fast.end).toBe(loop.end);
       expect(fast.now).toBe(loop.now);
       expect(fast.counters).toEqual(loop.counters);
+      expect(fast.threads).toEqual(loop.threads);
       expect(fast.trace).toBe(loop.trace);
       expect(fast.out.length).toBeGreaterThan(0);
     }

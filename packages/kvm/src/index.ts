@@ -63,6 +63,7 @@ export {
   KVM_DEBUG_ARCH_HSR_HIGH_VALID,
   KvmRun,
   type IntrCause,
+  type QuietUserLoads,
   type RunOptions,
   type VcpuExit,
 } from "./kvm-run.js";

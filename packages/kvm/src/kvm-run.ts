@@ -218,6 +218,39 @@ export interface RunOptions {
    * event-queue run ends a run with "running" rather than "budget".
    */
   readonly onWakeup?: () => void;
+  /**
+   * The loads the VMM answers without a side effect. A guest repeating such
+   * a load (`op.repeat` of an MMIO read that exits) then returns from
+   * KVM_RUN for the last of a run of its executions only: see
+   * {@link QuietUserLoads}.
+   */
+  readonly quietLoads?: QuietUserLoads;
+}
+
+/**
+ * A VMM's word on the loads that exit to it (KVM_EXIT_MMIO reads), for
+ * {@link RunOptions.quietLoads}. While no event-queue handler is due and
+ * nothing the entry looks at has changed, the executions of a repeated
+ * quiet load before the one KVM_RUN returns for would each exit, be
+ * answered with what the VMM answers every time and re-enter with nothing
+ * else happening: the run moves the clock over their exits, counts them as
+ * the exits they are, and tells the VMM how many it answered. Neither the
+ * guest, nor a counter, nor the clock tells the difference; with tracing on
+ * every execution returns.
+ */
+export interface QuietUserLoads {
+  /**
+   * Whether answering a load of [addr, addr + size) changes nothing in the
+   * VMM and logs nothing, so the same load answered again, with nothing run
+   * in between, gets the same value.
+   */
+  quiet(addr: number, size: AccessSize): boolean;
+  /**
+   * `count` loads were answered this way without the run returning: each
+   * stands for a KVM_RUN that returned KVM_EXIT_MMIO, the VMM's answer and
+   * the next KVM_RUN.
+   */
+  answered(count: number): void;
 }
 
 /**

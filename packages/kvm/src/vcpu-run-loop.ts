@@ -17,11 +17,11 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, pollGoesOn, type AccessSize, type GuestOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, pollGoesOn, type AccessSize, type GuestOp, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { MmioExit, RunOptions, VcpuExit } from "./kvm-run.js";
+import type { MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
-import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, exitReasonName } from "./uapi/exit-reasons.js";
+import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
 import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
@@ -44,6 +44,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #runStart = 0;
   // The current run has RunOptions.until: its budget is the VMM's deadline, not another vCPU's.
   #bounded = false;
+  // The current run's RunOptions.quietLoads.
+  #quietLoads: QuietUserLoads | undefined;
   // The last run() returned "running": the next one continues the same KVM_RUN.
   #inRun = false;
   // At that return: when, and when the operation it was in (a cost owed, a computation) ends.
@@ -120,6 +122,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const bounded = until !== undefined;
     if (bounded) q.pushLimit(until);
     this.wakeHook = options?.onWakeup;
+    this.#quietLoads = options?.quietLoads;
     this.#bounded = bounded;
     try {
       const cpuBefore = this.hostCpu;
@@ -131,6 +134,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return exit;
     } finally {
       this.wakeHook = undefined;
+      this.#quietLoads = undefined;
       if (bounded) q.popLimit();
     }
   }
@@ -463,6 +467,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           }
           this.pending = PENDING_MMIO_READ;
           this.mmioSignExtend = op.signExtend ?? 0;
+          if (this.#quietLoads !== undefined && this.repeatLeft > 0 && this.repeat!.op === op) this.#answerQuietLoads(op);
           return this.exit(this.#mmioExit(op.addr, op.size, false), costs.exitToUserspace);
         }
         case "mmio-write": {
@@ -713,6 +718,31 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // The last of them asks for the interrupt check an in-kernel device or irqchip register access asks for.
     if (this.#asksIrqCheck(o)) this.irqCheck = true;
     return true;
+  }
+
+  /**
+   * A repeated load is about to exit to the VMM: the executions of the
+   * repeat still to come, as many as the event queue can let their exits'
+   * time pass without running a handler (EventQueue.idleSteps), go before
+   * it without returning, if the VMM answers the load quietly
+   * (RunOptions.quietLoads). Each would exit, get the VMM's same answer and
+   * re-enter finding what this entry found — no request, signal or
+   * immediate_exit, no interrupt to take, the same host CPU — since only a
+   * handler or the VMM could change any of it. The clock moves over their
+   * exits, the exit counter and the VMM count them, and this execution's
+   * exit, now the last of them, returns as usual.
+   */
+  #answerQuietLoads(o: MmioReadOp): void {
+    const loads = this.#quietLoads!;
+    if (this.tracer.enabled || this.debt > 0 || this.requests !== 0 || this.signalPending || this.timerExit) return;
+    if (this.kvmRun.immediateExit !== 0 || this.shouldNotifyUser() || (!this.masked && this.chip.hasPendingIrq())) return;
+    if (!this.vm.host.keepsPlacement(this) || !loads.quiet(o.addr, o.size)) return;
+    const k = this.queue.idleSteps(this.costs.exitToUserspace, this.repeatLeft);
+    if (k === 0) return;
+    this.repeatLeft -= k;
+    if (this.repeatLeft === 0) this.repeat = undefined;
+    this.countExits(KVM_EXIT_MMIO, k);
+    loads.answered(k);
   }
 
   /** Whether executing `o` asks for an interrupt check (an in-kernel device or irqchip register access). */

@@ -650,14 +650,19 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     return this.exit(e, cost);
   }
 
+  /** Counts `n` exits of `reason` (the kvm.exit.* counters). */
+  protected countExits(reason: number, n: number): void {
+    let c = this.#exitCounters[reason];
+    if (c === undefined) {
+      c = this.tracer.counters.counter(`kvm.exit.${exitReasonName(reason)}`);
+      this.#exitCounters[reason] = c;
+    }
+    c.value += n;
+  }
+
   protected exit(e: VcpuExit, cost: number): VcpuExit {
     this.kvmRun.exitReason = e.reason;
-    let c = this.#exitCounters[e.reason];
-    if (c === undefined) {
-      c = this.tracer.counters.counter(`kvm.exit.${exitReasonName(e.reason)}`);
-      this.#exitCounters[e.reason] = c;
-    }
-    c.value++;
+    this.countExits(e.reason, 1);
     // The exit-to-VMM state starts with the round trip's cost; a vCPU that returns still blocked stays "blocked".
     const tracing = this.tracer.enabled;
     if (tracing && !(e.reason === KVM_EXIT_INTR && e.cause === "blocked")) this.vcpuState.enter(exitReasonName(e.reason), exitArgs(e));

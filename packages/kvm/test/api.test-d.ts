@@ -44,6 +44,7 @@ import {
   type KvmOptions,
   type KvmVcpuInit,
   type RoutingEntry,
+  type QuietUserLoads,
   type RunOptions,
   type RunnablePolicy,
   type UserspaceMemoryRegion,
@@ -53,7 +54,7 @@ import {
   type Vm,
   type VmOptions,
 } from "@irqlab/kvm";
-import { IrqlabError, op, type GuestProgram } from "@irqlab/sim";
+import { IrqlabError, op, type AccessSize, type GuestProgram } from "@irqlab/sim";
 import { describe, expectTypeOf, test } from "vitest";
 
 /** Every value export: adding or removing one fails here until this list is updated. */
@@ -299,7 +300,8 @@ describe("@irqlab/kvm public API", () => {
     expectTypeOf<Vcpu["loadGuest"]>().toEqualTypeOf<(image: GuestImage, bootRegs?: readonly number[]) => void>();
     expectTypeOf<GuestImage["main"]>().toEqualTypeOf<(bootRegs: readonly number[]) => GuestProgram>();
     expectTypeOf<Vcpu["run"]>().toEqualTypeOf<(arg?: number, options?: RunOptions) => VcpuExit>();
-    expectTypeOf<RunOptions>().toEqualTypeOf<{ readonly until?: number; readonly onWakeup?: () => void }>();
+    expectTypeOf<RunOptions>().toEqualTypeOf<{ readonly until?: number; readonly onWakeup?: () => void; readonly quietLoads?: QuietUserLoads }>();
+    expectTypeOf<QuietUserLoads>().toEqualTypeOf<{ quiet(addr: number, size: AccessSize): boolean; answered(count: number): void }>();
     expectTypeOf<Vcpu["kick"]>().toEqualTypeOf<() => void>();
     expectTypeOf<VcpuExit["reason"]>().toEqualTypeOf<3 | 4 | 6 | 9 | 10 | 17 | 24 | 35 | 36>();
     expectTypeOf<Vcpu["getOneReg"]>().toEqualTypeOf<(id: bigint) => bigint>();

@@ -33,7 +33,7 @@ import {
   type Vcpu,
   type Vm,
 } from "@irqlab/kvm";
-import { ConfigError, MMIO_UNHANDLED, MmioBus, type EventQueue, type Nanoseconds, type Tracer } from "@irqlab/sim";
+import { ConfigError, MMIO_UNHANDLED, MmioBus, type AccessSize, type EventQueue, type Nanoseconds, type Tracer } from "@irqlab/sim";
 import { ArmVirtBoard } from "./boards/arm-virt-board.js";
 import type { Board, BoardCpuSlot } from "./boards/board.js";
 import { RiscvVirtBoard } from "./boards/riscv-virt-board.js";
@@ -448,6 +448,10 @@ export class Machine implements VcpuThreadMachine {
     }
     e.value = v;
     if (e.len === 8) e.hi = bus.readHi;
+  }
+
+  quietLoad(addr: number, size: AccessSize): boolean {
+    return this.bus.quietRead(addr, size);
   }
 
   systemEvent(e: SystemEventExit, _cpu: number): void {

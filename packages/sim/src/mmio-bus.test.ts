@@ -62,6 +62,24 @@ describe("MmioBus", () => {
     expect(bus.quietRead(0x3000, 4)).toBe(false);
   });
 
+  test("quietRead: a device that says per load, asked with the offset inside its region", () => {
+    const bus = new MmioBus();
+    const asked: string[] = [];
+    // Quiet except the word at offset 0 (a FIFO's data register, say).
+    const dev = Object.assign(new Reg64(), {
+      readIsQuiet: (offset: number, size: AccessSize) => {
+        asked.push(`${size}@${offset}`);
+        return offset !== 0;
+      },
+    });
+    bus.map(0x4000, 0x100, dev, "mixed");
+    expect(bus.quietRead(0x4000, 4)).toBe(false);
+    expect(bus.quietRead(0x4004, 4)).toBe(true);
+    expect(bus.quietRead(0x40fe, 4)).toBe(false); // not claimed: the device is not asked
+    expect(asked).toEqual(["4@0", "4@4"]);
+    expect(dev.log).toEqual([]); // asking reads nothing
+  });
+
   test("a device read of 0xffffffff is not confused with unhandled", () => {
     const bus = new MmioBus();
     bus.map(0, 4, { read: () => -1, write: () => undefined }, "ones");

@@ -48,6 +48,12 @@ export interface MmioDevice {
    * read-to-clear register).
    */
   readonly quietReads?: boolean;
+  /**
+   * For a device only some of whose loads are quiet: whether this load of
+   * `size` bytes at `offset` changes nothing and logs nothing, as
+   * {@link quietReads} says of every load.
+   */
+  readIsQuiet?(offset: number, size: AccessSize): boolean;
 }
 
 /** Returned by {@link MmioBus.read} when no region claims the access. */
@@ -157,9 +163,15 @@ export class MmioBus {
     return v;
   }
 
-  /** Whether a load of [addr, addr + size) goes to a device whose loads are quiet ({@link MmioDevice.quietReads}). */
+  /**
+   * Whether a load of [addr, addr + size) goes to a device that answers it
+   * quietly ({@link MmioDevice.quietReads}, {@link MmioDevice.readIsQuiet}).
+   */
   quietRead(addr: number, size: AccessSize): boolean {
-    return this.find(addr, size)?.device.quietReads === true;
+    const r = this.find(addr, size);
+    if (r === undefined) return false;
+    const d = r.device;
+    return d.quietReads === true || d.readIsQuiet?.(addr - r.base, size) === true;
   }
 
   /** Dispatches a store. Returns false if no device claims the whole access. */

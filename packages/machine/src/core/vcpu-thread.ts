@@ -42,7 +42,7 @@ import {
   type SystemEventExit,
   type Vcpu,
 } from "@irqlab/kvm";
-import type { EventQueue, IdleCheck } from "@irqlab/sim";
+import type { AccessSize, EventQueue, IdleCheck } from "@irqlab/sim";
 
 /** What a vCPU thread needs from its machine. */
 export interface VcpuThreadMachine {
@@ -51,6 +51,8 @@ export interface VcpuThreadMachine {
   vcpusMayRun(): boolean;
   /** KVM_EXIT_MMIO: complete the access on the machine's address space. */
   mmio(exit: MmioExit, cpu: number): void;
+  /** Whether {@link mmio} answers a load of [addr, addr + size) without a side effect or a log (RunOptions.quietLoads). */
+  quietLoad(addr: number, size: AccessSize): boolean;
   /** KVM_EXIT_SYSTEM_EVENT. */
   systemEvent(exit: SystemEventExit, cpu: number): void;
   /** KVM_EXIT_RISCV_SBI (console). Returns false for an SBI call QEMU does not handle. */
@@ -97,6 +99,15 @@ export class VcpuThread {
     this.#runOptions = {
       onWakeup: () => {
         this.#schedule();
+      },
+      // Loads of a device register that reads without a side effect: KVM_RUN may answer a repeat
+      // of one for the VMM, and each it answered is counted here as the run and the exit it stands for.
+      quietLoads: {
+        quiet: (addr, size) => machine.quietLoad(addr, size),
+        answered: (count) => {
+          this.runs += count;
+          this.exits += count;
+        },
       },
     };
   }

@@ -246,6 +246,31 @@ describe("PL011 register semantics", () => {
     expect(tracer.guestErrors).toBe(1);
   });
 
+  test("readIsQuiet: every register pl011_read knows but UARTDR, read whole; such a read changes nothing and logs nothing", () => {
+    const { u, wr, rd, tracer } = uart();
+    wr(UARTCR, PL011_CR_UARTEN | PL011_CR_TXE | 0x200);
+    wr(UARTLCR_H, PL011_LCR_FEN);
+    wr(UARTIMSC, PL011_INT_RX | PL011_INT_TX);
+    u.receive([0x41, 0x42, 0x43]);
+    wr(UARTDR, 0x44);
+    const quiet: number[] = [];
+    for (let off = 0; off < PL011_REGION_SIZE; off += 4) if (u.readIsQuiet(off, 4)) quiet.push(off);
+    const ids = Array.from({ length: 8 }, (_, i) => UARTPERIPHID0 + 4 * i);
+    expect(quiet).toEqual([UARTRSR, UARTFR, UARTILPR, UARTIBRD, UARTFBRD, UARTLCR_H, UARTCR, UARTIFLS, UARTIMSC, UARTRIS, UARTMIS, UARTDMACR, ...ids]);
+    // Narrower or unaligned loads are widened or split by the memory core: not counted quiet.
+    expect(u.readIsQuiet(UARTFR, 1)).toBe(false);
+    expect(u.readIsQuiet(UARTFR, 2)).toBe(false);
+    expect(u.readIsQuiet(UARTFR + 1, 4)).toBe(false);
+    expect(u.readIsQuiet(UARTFR, 8)).toBe(false);
+    const state = () => [...quiet.map((off) => rd(off)), u.canReceive(), u.irqLevel, tracer.guestErrors];
+    const before = state();
+    for (const off of quiet) for (let i = 0; i < 3; i++) expect(rd(off)).toBe(before[quiet.indexOf(off)]);
+    expect(state()).toEqual(before);
+    // The one that is not: a read of UARTDR takes a byte from the FIFO.
+    expect(rd(UARTDR)).toBe(0x41);
+    expect(state()).not.toEqual(before);
+  });
+
   test("every offset at every size reads an unsigned value of the access width", () => {
     const { u } = uart();
     const wide = { hi: 0 };

@@ -150,6 +150,34 @@ export class Pl011 implements MmioDevice, QemuRegionOps {
   }
 
   /**
+   * Every register but UARTDR reads without a side effect (pl011_read: only
+   * the data register pops the RX FIFO and updates the interrupt). Counted
+   * quiet: a load the memory core passes whole to a register pl011_read
+   * knows, so that it logs nothing either.
+   */
+  readIsQuiet(offset: number, size: AccessSize): boolean {
+    if ((RULES.wholeSizes & size) === 0 || (offset & (size - 1)) !== 0) return false;
+    const idx = offset >>> 2;
+    switch (idx) {
+      case UARTRSR >>> 2:
+      case UARTFR >>> 2:
+      case UARTILPR >>> 2:
+      case UARTIBRD >>> 2:
+      case UARTFBRD >>> 2:
+      case UARTLCR_H >>> 2:
+      case UARTCR >>> 2:
+      case UARTIFLS >>> 2:
+      case UARTIMSC >>> 2:
+      case UARTRIS >>> 2:
+      case UARTMIS >>> 2:
+      case UARTDMACR >>> 2:
+        return true;
+      default:
+        return idx >= UARTPERIPHID0 >>> 2 && idx < PL011_REGION_SIZE >>> 2;
+    }
+  }
+
+  /**
    * pl011_can_receive(): how many bytes the RX FIFO takes now (its free
    * entries; 16 or 1 deep with LCR_H.FEN).
    */
