@@ -70,6 +70,7 @@ import { ItsDriver, type ItsDevice } from "../arm/its-driver.js";
 import { LPI_PROP_DEFAULT } from "../arm/its-lpi-tables.js";
 import { KernelPages } from "../arm/its-pages.js";
 import { gicBoot, pollWord, pollWordOp, secondaryStart, spinForever, startSecondary, type GicSystem } from "./gic-test-base.js";
+import { RoundTripLoop, type RoundTripResult } from "./round-trip-loop.js";
 import { unitTestExit, UnitTestReport } from "./unit-test-report.js";
 
 /** The source's QEMU_MMIO_ADDR: virtio-mmio transport 0, DeviceID. */
@@ -152,7 +153,7 @@ export const MICRO_BENCH_HEADER = `\n${"name".padEnd(30)}${"total ns".padStart(1
  * passed (all of them, or up to the one whose interrupt never came), or the
  * line of another failed assert.
  */
-type BenchResult = number | string;
+type BenchResult = RoundTripResult;
 
 /** One test's body and what timer_post-like hooks take off its total ticks. */
 interface BenchExec {
@@ -297,38 +298,24 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
         if (!(yield* ipiPrep(s, name === "ipi_hw"))) return undefined;
         // irq_received = 0, then the SGI: one op.seq.
         const send = op.seq([op.write(s.irqReceived, 4, 0), ...gicSgiWrites(g.gic, MICRO_BENCH_SGI, [1])]);
-        const wait = pollWordOp(s.irqReceived, MICRO_BENCH_TRIES);
-        return {
-          loop: function* (times) {
-            for (let n = 0; n < times; n++) {
-              yield send;
-              if ((yield wait).value === 0) return n;
-            }
-            return times;
-          },
-        };
+        const loop = new RoundTripLoop({ send, wait: pollWordOp(s.irqReceived, MICRO_BENCH_TRIES) });
+        return { loop: (times) => loop.start(times) };
       }
       case "lpi": {
         const its = yield* lpiPrep(s);
         if (its === undefined) return undefined;
         const { driver, dev } = its;
-        const clear: GuestOp = op.write(s.irqReceived, 4, 0);
-        const wait = pollWordOp(s.irqReceived, MICRO_BENCH_TRIES);
         // its_send_int(dev2, 20) through kvm-unit-tests' ITS library: the INT alone, no SYNC.
         const int = newItsCommandBuffer();
         buildEventCommand(int, GITS_CMD_INT, dev.devId, MICRO_BENCH_LPI.event);
-        return {
-          loop: function* (times) {
-            for (let n = 0; n < times; n++) {
-              yield clear;
-              // Its wait's assert_msg (lib/arm64/gic-v3-its-cmd.c) when CREADR never moves.
-              if (!(yield* driver.queue.sendUnsynced(int))) return `gic-v3-its-cmd.c: assert failed: false: ${driver.queue.errors.at(-1) ?? ""}\n`;
-              if ((yield wait).value === 0) return n;
-            }
-            return times;
-          },
-          what: "LPI",
-        };
+        const loop = new RoundTripLoop({
+          clear: op.write(s.irqReceived, 4, 0),
+          send: () => driver.queue.sendUnsynced(int),
+          wait: pollWordOp(s.irqReceived, MICRO_BENCH_TRIES),
+          // Its wait's assert_msg (lib/arm64/gic-v3-its-cmd.c) when CREADR never moves.
+          sendFailed: () => `gic-v3-its-cmd.c: assert failed: false: ${driver.queue.errors.at(-1) ?? ""}\n`,
+        });
+        return { loop: (times) => loop.start(times), what: "LPI" };
       }
       case "timer_10ms":
         return yield* timerPrep(s);
