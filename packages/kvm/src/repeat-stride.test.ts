@@ -24,6 +24,8 @@ interface Setup {
   readonly vectorReads?: number;
   /** KVM_RUN's deadline for each call. */
   readonly slice?: number;
+  /** An op the guest executes before `body` (a fill the body then overwrites). */
+  readonly before?: GuestOp;
 }
 
 /** A guest that unmasks, runs `body`, notes its result, reports done; the buffer's non-zero words are compared at the end. */
@@ -32,6 +34,7 @@ function expectSame(body: GuestOp, s: Setup = {}): LoopFormRun {
     ramBytes: 0x10_0000,
     main: function* (note) {
       yield op.unmask();
+      if (s.before !== undefined) yield s.before;
       note(`last=${(yield body).value}`);
       yield op.write(DONE, 4, 0);
     },
@@ -61,6 +64,25 @@ describe("op.repeat with a stride executes as its loop of yields does", () => {
     const fill = op.repeat(512, op.write(BUF, 8, 0x0101_0101, 0x0202_0202), 8);
     const r = expectSame(fill, { peeks: [[0, 0], [100, 0], [101, 400], [250, 800], [251, 800], [300, 4092], [600, 4092]] });
     expect(r.log.filter((l) => l.startsWith("mem "))).toHaveLength(1024);
+  });
+
+  test("memsets whose bytes are all one byte, over a buffer written before, and ones whose bytes differ", () => {
+    // A store of one repeated byte, a stride of its size: the run loop fills the bytes at once.
+    const pattern = op.repeat(1024, op.write(BUF, 4, 0x1234_5678), 4);
+    const peeks: [number, number][] = [[30, 0], [31, 8], [150, 1200], [151, 1204], [700, 4000]];
+    for (const body of [
+      op.repeat(400, op.write(BUF + 8, 8, 0, 0), 8),
+      op.repeat(400, op.write(BUF + 8, 8, 0xa2a2_a2a2, 0xa2a2_a2a2), 8),
+      op.repeat(700, op.write(BUF + 4, 4, 0), 4),
+      op.repeat(900, op.write(BUF + 2, 2, 0x5a5a), 2),
+      op.repeat(2000, op.write(BUF + 1, 1, 0x33), 1),
+      op.repeat(400, op.write(BUF + 8, 8, 0xa2a2_a2a2, 0), 8), // the high word differs
+      op.repeat(700, op.write(BUF + 4, 4, 0x0000_a2a2), 4),
+      op.repeat(400, op.write(BUF + 8, 8, 0, 0), 16), // a stride wider than the store
+    ]) {
+      const r = expectSame(body, { before: pattern, peeks });
+      expect(r.log.filter((l) => l.startsWith("mem ")).length).toBeGreaterThan(0);
+    }
   });
 
   test("stores of 1, 2 and 4 bytes, strides wider than the store", () => {

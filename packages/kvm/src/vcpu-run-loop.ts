@@ -34,6 +34,16 @@ import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { smcccQuery } from "./psci.js";
 import { sbiQuery } from "./sbi.js";
 
+/** The byte every byte of store `w` is (its value repeated), or -1 if they differ. */
+function uniformByte(w: MmioWriteOp): number {
+  const b = w.value & 0xff;
+  const word = (b * 0x0101_0101) >>> 0;
+  if (w.size === 1) return b;
+  if (w.size === 2) return (w.value & 0xffff) === (word & 0xffff) ? b : -1;
+  if (w.size === 4) return w.value >>> 0 === word ? b : -1;
+  return w.value >>> 0 === word && w.hi >>> 0 === word ? b : -1;
+}
+
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
 const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
@@ -675,13 +685,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (mem === undefined) return false;
     const k = this.queue.idleSteps(this.costs.instruction, n);
     if (k === 0) return false;
-    for (let j = 0, a = addr; j < k; j++, a += stride) {
-      if (w.size === 8) {
-        mem.writeU32(a, w.value);
-        mem.writeU32(a + 4, w.hi);
-      } else if (w.size === 4) mem.writeU32(a, w.value);
-      else if (w.size === 2) mem.writeU16(a, w.value);
-      else mem.writeU8(a, w.value);
+    const byte = stride === w.size ? uniformByte(w) : -1;
+    if (byte >= 0) {
+      // A memset (zeroing a table, filling LPI properties): one fill, which leaves a page never written
+      // unallocated when it stores zeros.
+      mem.fill(addr, k * stride, byte);
+    } else {
+      for (let j = 0, a = addr; j < k; j++, a += stride) {
+        if (w.size === 8) {
+          mem.writeU32(a, w.value);
+          mem.writeU32(a + 4, w.hi);
+        } else if (w.size === 4) mem.writeU32(a, w.value);
+        else if (w.size === 2) mem.writeU16(a, w.value);
+        else mem.writeU8(a, w.value);
+      }
     }
     this.repeatLeft = n - k;
     if (this.repeatLeft === 0) this.repeat = undefined;
