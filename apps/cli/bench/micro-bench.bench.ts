@@ -17,8 +17,12 @@
  * a few dozen commands) and its timed loop, CNTVCT_EL0 read to read: what the
  * guest's own "total ns" covers in virtual time. The image runs the loop of
  * a one-operation test (hyp_call, mmio_read_user, mmio_read_vgic, eoi) as one
- * `op.repeat` and the waits of ipi and lpi as `op.pollWhile`;
- * `meta.wallNsPerOpExclBootLoopOfYields` is the same figure with every repeat
+ * `op.repeat` — which the run loop may pass in bulk: an in-kernel access
+ * that changes nothing, and a load QEMU answers without a side effect
+ * (RunOptions.quietLoads: mmio_read_user's UARTPeriphID0, answered inside
+ * KVM_RUN and counted as the exits they are) — and the waits of ipi and lpi
+ * as `op.pollWhile`; `meta.wallNsPerOpExclBootLoopOfYields` is the same
+ * figure with every repeat
  * and poll as its loop of yields (`loopFormImage`), after checking that both
  * forms print the same row, and `meta.fastToLoopRatio` the ratio of the two.
  * Each form of each test is measured in processes of its own

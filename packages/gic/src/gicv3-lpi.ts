@@ -24,6 +24,8 @@ import { GIC_FIRST_LPI, LPI_ID_BITS, LPI_PROP_ENABLED, LPI_PROP_PRIORITY_MASK } 
 /** Number of LPI INTIDs that can exist (8192 .. 2^16 − 1). */
 export const MAX_LPIS = (1 << LPI_ID_BITS) - GIC_FIRST_LPI;
 const WORDS = MAX_LPIS >>> 5;
+/** A pending table's bytes as read by {@link LpiRedistributor.enable} (the model is single-threaded: one buffer serves every redistributor). */
+const PENDING_BYTES = new Uint8Array(WORDS * 4);
 
 /** Snapshot of one redistributor's LPI state. */
 export interface LpiSnapshot {
@@ -72,20 +74,41 @@ export class LpiRedistributor {
     this.limit = 2 ** idBits;
     this.invalidateAll(mem, fault);
     const ptz = (this.pendHi & (1 << 30)) !== 0;
-    if (!ptz && mem && this.limit > GIC_FIRST_LPI) {
-      const pa = this.pendingTableAddress();
-      try {
-        for (let w = 0; w < (this.limit - GIC_FIRST_LPI) >>> 5; w++) {
-          // INTID 8192 + 32w is bit 0 of byte (8192 + 32w) / 8 = 1024 + 4w.
-          const word = mem.readU32(pa + 1024 + 4 * w);
-          if (word !== 0) this.pending[w] = word;
-        }
-      } catch (e) {
-        if (!(e instanceof GuestMemoryFault)) throw e;
-        fault(`pending table read at 0x${e.address.toString(16)} faulted`);
-      }
-    }
+    if (!ptz && mem && this.limit > GIC_FIRST_LPI) this.#readPendingTable(mem, fault);
     this.#rebuild();
+  }
+
+  /**
+   * Takes the pending table's set bits into the cache: word by word, a word
+   * of zeros leaving the cached bits as they are. The table is copied in one
+   * read when it is all in RAM; otherwise the words are read one at a time,
+   * up to the first that faults.
+   */
+  #readPendingTable(mem: GuestMemory, fault: (what: string) => void): void {
+    // INTID 8192 + 32w is bit 0 of byte (8192 + 32w) / 8 = 1024 + 4w.
+    const at = this.pendingTableAddress() + 1024;
+    const words = (this.limit - GIC_FIRST_LPI) >>> 5;
+    const pending = this.pending!;
+    const bytes = PENDING_BYTES.subarray(0, 4 * words);
+    try {
+      mem.readInto(at, bytes);
+    } catch (e) {
+      if (!(e instanceof GuestMemoryFault)) throw e;
+      try {
+        for (let w = 0; w < words; w++) {
+          const word = mem.readU32(at + 4 * w);
+          if (word !== 0) pending[w] = word;
+        }
+      } catch (e2) {
+        if (!(e2 instanceof GuestMemoryFault)) throw e2;
+        fault(`pending table read at 0x${e2.address.toString(16)} faulted`);
+      }
+      return;
+    }
+    for (let w = 0, b = 0; w < words; w++, b += 4) {
+      const word = (bytes[b]! | (bytes[b + 1]! << 8) | (bytes[b + 2]! << 16) | (bytes[b + 3]! << 24)) >>> 0;
+      if (word !== 0) pending[w] = word;
+    }
   }
 
   /** Clears EnableLPIs: pending LPIs are dropped (KVM vgic_flush_pending_lpis). */

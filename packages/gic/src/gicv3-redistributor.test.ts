@@ -203,6 +203,25 @@ describe("LPIs", () => {
     expect(gic.isLpiPending(2, 8192)).toBe(false);
   });
 
+  test("a pending table that runs past the end of RAM: the words before it are loaded, one guest error at the first word that faults", () => {
+    // IDbits = 15 (65536 INTIDs): the bits of INTIDs 8192.. are bytes 1024..8191 of the table, two pages.
+    // RAM ends after the first page, so the read faults at the second.
+    const memory = new GuestMemory();
+    memory.addRam(0, PEND + 0x1000);
+    const tracer = new Tracer(undefined, { enabled: true });
+    const gic = new Gicv3({ cpus: 1, memory, tracer });
+    const r = gic.redistributors;
+    memory.writeU8(PEND + 1024, 1); // INTID 8192
+    memory.writeU8(PEND + 4095, 0x80); // INTID 8192 + 8 * 3071 + 7, the last bit in RAM
+    r.write(GICR_PROPBASER, 8, PROP | 15, 0);
+    r.write(GICR_PENDBASER, 8, PEND, 0);
+    r.write(GICR_CTLR, 4, 1, 0);
+    expect(gic.isLpiPending(0, 8192)).toBe(true);
+    expect(gic.isLpiPending(0, 8192 + 8 * 3071 + 7)).toBe(true);
+    expect(tracer.guestErrors).toBe(1);
+    expect(tracer.toText()).toContain(`RD 0: pending table read at 0x${(PEND + 0x1000).toString(16)} faulted`);
+  });
+
   test("LPI priority orders against SPIs; savePendingTables writes the pending bits back", () => {
     const s = setup();
     const { gic, memory } = s;
