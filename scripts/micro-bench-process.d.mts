@@ -2,7 +2,18 @@
 export declare const MICRO_BENCH_SPAN: string;
 /** Iterations per run of a micro-bench test: 65536, or 4096 for ipi, ipi_hw and lpi. */
 export declare function microBenchTimes(test: string): number;
-/** One pinned process of the span runner: wall ns per operation of each timed run, fastest first, and the guest's row. */
-export declare function runSpanProcess(bundle: string, test: string, times: number, loop: boolean, runs: number, warmUps: number): { perOp: number[]; row: string };
+/**
+ * One pinned process of the span runner: wall ns per operation of each timed run, fastest first, and the guest's row;
+ * with `prep`, also the wall ns per operation with the test's prep left out (median spans of `times` and of 1 iteration).
+ */
+export declare function runSpanProcess(
+  bundle: string,
+  test: string,
+  times: number,
+  loop: boolean,
+  runs: number,
+  warmUps: number,
+  prep?: boolean,
+): { perOp: number[]; perOpExclPrep: number | undefined; row: string };
 /** The median of `xs` (the upper one of an even count). */
 export declare function median(xs: readonly number[]): number;

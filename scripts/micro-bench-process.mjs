@@ -20,14 +20,18 @@ export function microBenchTimes(test) {
 /**
  * One process of the span runner `bundle`: `warmUps` runs of `test` (`times` iterations, its repeats
  * and polls as ops, or with `loop` as loops of yields), then `runs` timed ones. Returns each timed
- * run's wall ns per operation, boot excluded, fastest first, and the guest's micro-bench row.
+ * run's wall ns per operation, boot excluded, fastest first, and the guest's micro-bench row. With
+ * `prep`, each timed run is followed by a run of one iteration, and `perOpExclPrep` is the median
+ * span less the median span of one iteration, over `times` − 1: the wall time of an operation, with
+ * the test's prep (lpi's ITS set-up) left out as the guest's own figure leaves it out.
  */
-export function runSpanProcess(bundle, test, times, loop, runs, warmUps) {
-  const command = [...PINNED, process.execPath, bundle, test, String(times), loop ? "loop" : "fast", String(runs), String(warmUps)];
+export function runSpanProcess(bundle, test, times, loop, runs, warmUps, prep = false) {
+  const command = [...PINNED, process.execPath, bundle, test, String(times), loop ? "loop" : "fast", String(runs), String(warmUps), ...(prep ? ["prep"] : [])];
   const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.status !== 0) throw new Error(`micro-bench-span ${test} (${bundle}): exit ${r.status}\n${r.stderr}`);
-  const { spans, row } = JSON.parse(r.stdout);
-  return { perOp: spans.map((ns) => ns / times).sort((a, b) => a - b), row };
+  const { spans, prepSpans, row } = JSON.parse(r.stdout);
+  const perOpExclPrep = prep && times > 1 ? (median(spans) - median(prepSpans)) / (times - 1) : undefined;
+  return { perOp: spans.map((ns) => ns / times).sort((a, b) => a - b), perOpExclPrep, row };
 }
 
 /** The median of `xs` (the upper one of an even count). */
