@@ -206,6 +206,50 @@ describe("NS16550A other registers", () => {
     expect(tracer.guestErrors).toBe(0);
   });
 
+  test("readIsQuiet: a load it calls quiet changes nothing; the loads with a side effect (RBR, IIR at THRI, LSR with BI or OE) are not", () => {
+    // Register states that give each read side effect a chance: data in RBR and the FIFO, THRI pending,
+    // an overrun in LSR, DLAB set, loopback.
+    const states: [string, (x: ReturnType<typeof uart>) => void][] = [
+      ["reset", () => undefined],
+      ["THRI pending", (x) => x.wr(UART_IER, UART_IER_THRI)],
+      ["a byte in RBR", (x) => x.u.receive([0x61])],
+      ["FIFO with data", (x) => (x.wr(UART_FCR, 0x01), x.u.receive([1, 2, 3]))],
+      ["overrun, in loopback", (x) => (x.wr(UART_MCR, 0x10), x.wr(UART_IER, UART_IER_RLSI | UART_IER_RDI), x.wr(UART_TX, 0x31), x.wr(UART_TX, 0x32))],
+      ["DLAB", (x) => x.wr(UART_LCR, 0x83)],
+    ];
+    const notQuiet: string[] = [];
+    for (const [name, set] of states) {
+      for (let off = 0; off < 8; off++) {
+        const x = uart();
+        set(x);
+        if (!x.u.readIsQuiet(off, 1)) {
+          notQuiet.push(`${name}: ${off}`);
+          continue;
+        }
+        const before = [JSON.stringify(x.u.state()), x.u.irqLevel, x.tracer.guestErrors];
+        const v = x.rd(off);
+        expect(x.rd(off)).toBe(v);
+        expect([JSON.stringify(x.u.state()), x.u.irqLevel, x.tracer.guestErrors]).toEqual(before);
+      }
+    }
+    // RBR is never quiet without DLAB, even empty: its read also tells the chardev it may send more (qemu_chr_fe_accept_input).
+    expect(notQuiet).toEqual([
+      "reset: 0",
+      "THRI pending: 0",
+      "THRI pending: 2",
+      "a byte in RBR: 0",
+      "FIFO with data: 0",
+      "overrun, in loopback: 0",
+      "overrun, in loopback: 5",
+    ]);
+    // The ones it refuses do change something.
+    const x = uart();
+    x.wr(UART_IER, UART_IER_THRI);
+    const before = JSON.stringify(x.u.state());
+    x.rd(UART_IIR);
+    expect(JSON.stringify(x.u.state())).not.toBe(before);
+  });
+
   test("snapshot round trip", () => {
     const a = uart();
     a.wr(UART_FCR, 0xc1);

@@ -240,6 +240,29 @@ export class Ns16550a implements MmioDevice, QemuRegionOps {
     this.#updateIrq();
   }
 
+  /**
+   * Whether a load changes nothing (serial_ioport_read's side effects, as the
+   * registers stand now): RBR pops the FIFO; IIR reporting THRI clears it;
+   * LSR with BI or OE set clears them; MSR with a delta bit set clears it
+   * (not in loopback, where it is computed). With DLAB set, offsets 0 and 1
+   * read the divisor, which is quiet. A load the memory core passes whole.
+   */
+  readIsQuiet(offset: number, size: AccessSize): boolean {
+    if ((RULES.wholeSizes & size) === 0 || (offset & (size - 1)) !== 0) return false;
+    switch ((offset >>> this.#regShift) & 7) {
+      case UART_RX:
+        return (this.#lcr & UART_LCR_DLAB) !== 0;
+      case UART_IIR:
+        return (this.#iir & UART_IIR_ID) !== UART_IIR_THRI;
+      case UART_LSR:
+        return (this.#lsr & (UART_LSR_BI | UART_LSR_OE)) === 0;
+      case UART_MSR:
+        return (this.#mcr & UART_MCR_LOOP) !== 0 || (this.#msr & UART_MSR_ANY_DELTA) === 0;
+      default: // IER (or DLM), LCR, MCR, SCR
+        return true;
+    }
+  }
+
   // ---- MemoryRegionOps (serial_mm_read/write → serial_ioport_read/write) ----
 
   opsRead(offset: number, _size: number): number {
