@@ -70,6 +70,26 @@ describe("GuestMemory", () => {
     expect(m.regions().map((r) => r.name)).toEqual(["ram", "low"]);
   });
 
+  test("a 256 GiB region costs only what is written: pages across the 2 MiB blocks of its index, at its far end, counted", () => {
+    const m = new GuestMemory();
+    const base = 0x40_0000_0000; // 256 GiB at 256 GiB
+    const size = 256 * 2 ** 30;
+    m.addRam(base, size, "big");
+    const block = 512 * PAGE_SIZE; // one block of the page index
+    // A fill and a copy across a block boundary, a straddling word, the last word of the region.
+    m.fill(base + block - PAGE_SIZE, 2 * PAGE_SIZE, 0x5a);
+    m.writeU32(base + 3 * block - 2, 0x1122_3344);
+    m.writeU32(base + size - 4, 0xcafe_f00d);
+    expect(m.readU32(base + block - 4)).toBe(0x5a5a_5a5a);
+    expect(m.readU32(base + block)).toBe(0x5a5a_5a5a);
+    expect(m.readU32(base + block + PAGE_SIZE)).toBe(0);
+    expect(m.readU16(base + 3 * block)).toBe(0x1122);
+    expect(m.readU32(base + size - 4)).toBe(0xcafe_f00d);
+    expect([...m.read(base + block - 2, 4)]).toEqual([0x5a, 0x5a, 0x5a, 0x5a]);
+    expect(m.regions()[0]!.residentPages).toBe(5);
+    expect(() => m.readU32(base + size - 2)).toThrow(GuestMemoryFault);
+  });
+
   test("addresses above 4 GiB", () => {
     const m = new GuestMemory();
     const hi = 0x1_0000_0000 * 0x80; // 512 GiB
