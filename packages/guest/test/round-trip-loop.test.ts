@@ -84,6 +84,32 @@ describe("RoundTripLoop runs as its loop of yields", () => {
     expect(r.result).toBe(4);
   });
 
+  test("the send's sub-program starts as yield* starts it: its first next() gets undefined, not the clear's result", () => {
+    const firsts: unknown[] = [];
+    const send = function* (): GuestCode<boolean> {
+      firsts.push(yield CWRITER);
+      return true;
+    };
+    // Record what each of the sub-program's next() calls receives, the first included.
+    const recording = (): GuestCode<boolean> => {
+      const g = send();
+      const next = g.next.bind(g);
+      g.next = (...args: [] | [GuestResult]) => {
+        firsts.push(args[0]);
+        return next(...args);
+      };
+      return g;
+    };
+    const steps: RoundTripSteps = { clear: CLEAR, send: recording, wait: WAIT };
+    firsts.length = 0;
+    drive(reference(steps, 1), () => 7);
+    const viaYieldStar = [...firsts];
+    firsts.length = 0;
+    drive(new RoundTripLoop(steps).start(1), () => 7);
+    expect(firsts).toEqual(viaYieldStar);
+    expect(firsts[0]).toBeUndefined();
+  });
+
   test("a send that fails ends the loop with sendFailed's line", () => {
     const steps: RoundTripSteps = { clear: CLEAR, send: sender(9, 3), wait: WAIT, sendFailed: () => "CREADR timeout\n" };
     const r = expectSameAsLoop(steps, 4, () => 1);

@@ -46,27 +46,12 @@ export class ItsTranslationCache {
   /** Calls to an invalidation method. */
   invalidations = 0;
 
-  /** Packed (rd × 2^24 + intid) of a cached translation, or −1. */
+  /** Packed (rd × 2^24 + intid) of a cached translation, or −1; counted as a hit or a miss. */
   lookup(deviceId: number, eventId: number): number {
-    let slots = this.#lastSlots;
-    if (deviceId !== this.#lastDevice) {
-      slots = this.#devices.get(deviceId);
-      if (slots === undefined) {
-        this.misses++;
-        return -1;
-      }
-      this.#lastDevice = deviceId;
-      this.#lastSlots = slots;
-    }
-    if (slots !== undefined && eventId < slots.length) {
-      const v = slots[eventId]!;
-      if (v >= 0) {
-        this.hits++;
-        return v;
-      }
-    }
-    this.misses++;
-    return -1;
+    const v = this.peek(deviceId, eventId);
+    if (v >= 0) this.hits++;
+    else this.misses++;
+    return v;
   }
 
   /**

@@ -59,7 +59,7 @@ export class RoundTripLoop extends StateMachineProgram<RoundTripResult> {
       case AT_START:
         return this.#iteration();
       case AT_CLEAR:
-        return this.#send(r);
+        return this.#send();
       case AT_SEND:
         return this.#yield(AT_WAIT, this.steps.wait);
       case IN_SEND:
@@ -77,19 +77,24 @@ export class RoundTripLoop extends StateMachineProgram<RoundTripResult> {
     if (this.#n >= this.#times) return this.#return(this.#times);
     const clear = this.steps.clear;
     // The clear's result is not looked at: the send starts with whatever the clear left.
-    return clear !== undefined ? this.#yield(AT_CLEAR, clear) : this.#send(undefined);
+    return clear !== undefined ? this.#yield(AT_CLEAR, clear) : this.#send();
   }
 
-  #send(r: GuestResult | undefined): IteratorResult<GuestOp, RoundTripResult> {
+  #send(): IteratorResult<GuestOp, RoundTripResult> {
     const send = this.steps.send;
     if (typeof send !== "function") return this.#yield(AT_SEND, send);
-    this.#sending = send();
-    // As yield* does, the sub-program's first next() gets what the delegating program was resumed with.
-    return this.#resumeSend(r!);
+    const sending = send();
+    this.#sending = sending;
+    // As yield* starts a delegate: its first next() gets nothing.
+    return this.#sent(sending.next());
   }
 
   #resumeSend(r: GuestResult): IteratorResult<GuestOp, RoundTripResult> {
-    const it = this.#sending!.next(r);
+    return this.#sent(this.#sending!.next(r));
+  }
+
+  /** Where the send's sub-program is after `it`: an op to pass on, or its end. */
+  #sent(it: IteratorResult<GuestOp, boolean>): IteratorResult<GuestOp, RoundTripResult> {
     if (it.done !== true) return this.#yield(IN_SEND, it.value);
     this.#sending = undefined;
     if (!it.value) return this.#return(this.steps.sendFailed?.() ?? "send failed\n");
