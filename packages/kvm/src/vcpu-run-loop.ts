@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, pollGoesOn, type AccessSize, type GuestOp, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestOp, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -33,6 +33,11 @@ import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
 import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { smcccQuery } from "./psci.js";
 import { sbiQuery } from "./sbi.js";
+
+/** A store the run loop fills in again for each execution of a strided repeat. */
+type StrideStore = { -readonly [K in keyof MmioWriteOp]: MmioWriteOp[K] };
+/** The same for a load: `signExtend` is set or cleared each time. */
+type StrideLoad = { -readonly [K in keyof Omit<MmioReadOp, "signExtend">]: MmioReadOp[K] } & { signExtend: 32 | 64 | undefined };
 
 /** The byte every byte of store `w` is (its value repeated), or -1 if they differ. */
 function uniformByte(w: MmioWriteOp): number {
@@ -64,9 +69,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
   #ranTo = 0;
   // The op of one execution of a repeated load or store with a stride (RepeatOp.stride), made at first use and reused.
-  #strideStore: { kind: "mmio-write"; addr: number; size: AccessSize; value: number; hi: number } | undefined;
-  #strideLoad: { kind: "mmio-read"; addr: number; size: AccessSize } | undefined;
-  #strideLoadSigned: { kind: "mmio-read"; addr: number; size: AccessSize; signExtend: 32 | 64 } | undefined;
+  // (Made by the op builders, so that they have the shape of every other op.)
+  #strideStore: StrideStore | undefined;
+  #strideLoad: StrideLoad | undefined;
   // The tracer's guest-error count when the repeat's last execution began (with loopMark).
   #loopErrors = 0;
   // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
@@ -648,7 +653,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   /** Execution `i` of a repeated load or store with a stride: the op at its address (one reused object per kind). */
   #stridedOp(o: RepeatableOp, stride: number, i: number): GuestOp {
     if (o.kind === "mmio-write") {
-      const w = (this.#strideStore ??= { kind: "mmio-write", addr: 0, size: 4, value: 0, hi: 0 });
+      const w = (this.#strideStore ??= op.write(0, 4, 0) as StrideStore);
       w.addr = o.addr + i * stride;
       w.size = o.size;
       w.value = o.value;
@@ -656,17 +661,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       return w;
     }
     if (o.kind !== "mmio-read") return o;
-    if (o.signExtend !== undefined) {
-      const r = (this.#strideLoadSigned ??= { kind: "mmio-read", addr: 0, size: 4, signExtend: 64 });
-      r.addr = o.addr + i * stride;
-      r.size = o.size;
-      r.signExtend = o.signExtend;
-      return r;
-    }
-    const r = (this.#strideLoad ??= { kind: "mmio-read", addr: 0, size: 4 });
+    const r = (this.#strideLoad ??= op.read(0, 4) as StrideLoad);
     r.addr = o.addr + i * stride;
     r.size = o.size;
-    return r;
+    r.signExtend = o.signExtend;
+    return r as MmioReadOp;
   }
 
   /**

@@ -8,7 +8,7 @@
  * here too; vcpu-run-loop.ts drives it.
  */
 
-import { newGuestResult, type GuestOp, type GuestProgram, type PollOp, type RepeatOp, type SeqOp, type WideValue } from "@irqlab/sim";
+import { newGuestResult, op, type GuestOp, type GuestProgram, type PollOp, type RepeatOp, type SeqOp, type WideValue } from "@irqlab/sim";
 import {
   FW_DONE,
   FW_EXIT_USER,
@@ -91,7 +91,7 @@ function newFrame(): Frame {
 }
 
 /** The WFI op the run loop executes for a guest with no program left (an idle loop). */
-export const WFI_OP: GuestOp = Object.freeze({ kind: "wfi" });
+export const WFI_OP: GuestOp = op.wfi();
 /** `result.regs` for ops that return no registers. */
 export const NO_REGS: number[] = [];
 const WFI = WFI_OP;

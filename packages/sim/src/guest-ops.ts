@@ -353,78 +353,216 @@ export function sysReg(op0: number, op1: number, crn: number, crm: number, op2: 
   return (op0 << 19) | (op1 << 16) | (crn << 12) | (crm << 8) | (op2 << 5);
 }
 
-/** Builders for guest ops, and `yield*` helpers that return just the value. */
+/**
+ * Every field any op has, in one order: what {@link blankOp} gives every op
+ * it makes, so that the ops the builders return share one object shape.
+ */
+interface OpRecord {
+  kind: GuestOp["kind"];
+  addr: number | undefined;
+  size: AccessSize | undefined;
+  signExtend: 32 | 64 | undefined;
+  value: number | undefined;
+  hi: number | undefined;
+  reg: number | undefined;
+  op: CsrOp["op"] | RepeatableOp | undefined;
+  csr: number | undefined;
+  imm: number | undefined;
+  args: readonly number[] | undefined;
+  ext: number | undefined;
+  fid: number | undefined;
+  ns: Nanoseconds | undefined;
+  untilInterrupt: boolean | undefined;
+  pc: number | undefined;
+  count: number | undefined;
+  stride: number | undefined;
+  read: MmioReadOp | SysRegReadOp | undefined;
+  mask: number | undefined;
+  equals: number | undefined;
+  below: number | undefined;
+  relax: ComputeOp | undefined;
+  tries: number | undefined;
+  ops: readonly RepeatableOp[] | undefined;
+}
+
+/**
+ * A new op of `kind` with every field of every kind, those it does not use
+ * undefined. One object literal makes all of them, so every op a builder
+ * returns has the same hidden class: an executor's loads of `kind`, `addr`,
+ * `value`… stay monomorphic whatever mix of ops a guest yields, where one
+ * shape per kind would make them megamorphic lookups at every op.
+ */
+function blankOp(kind: GuestOp["kind"]): OpRecord {
+  return {
+    kind,
+    addr: undefined,
+    size: undefined,
+    signExtend: undefined,
+    value: undefined,
+    hi: undefined,
+    reg: undefined,
+    op: undefined,
+    csr: undefined,
+    imm: undefined,
+    args: undefined,
+    ext: undefined,
+    fid: undefined,
+    ns: undefined,
+    untilInterrupt: undefined,
+    pc: undefined,
+    count: undefined,
+    stride: undefined,
+    read: undefined,
+    mask: undefined,
+    equals: undefined,
+    below: undefined,
+    relax: undefined,
+    tries: undefined,
+    ops: undefined,
+  };
+}
+
+function memOp(kind: "mmio-read" | "mmio-write", addr: number, size: AccessSize): OpRecord {
+  const o = blankOp(kind);
+  o.addr = addr;
+  o.size = size;
+  return o;
+}
+
+function valueOp(kind: "sysreg-write" | "csr", value: number, hi: number): OpRecord {
+  const o = blankOp(kind);
+  o.value = value >>> 0;
+  o.hi = hi >>> 0;
+  return o;
+}
+
+function csrOp(instr: CsrOp["op"], csr: number, value: number, hi: number): CsrOp {
+  const o = valueOp("csr", value, hi);
+  o.op = instr;
+  o.csr = csr;
+  return o as CsrOp;
+}
+
+function callOp(kind: "hvc" | "smc", args: readonly number[], imm: number): HypercallOp {
+  const o = blankOp(kind);
+  o.imm = imm;
+  o.args = args;
+  return o as HypercallOp;
+}
+
+function computeOp(ns: Nanoseconds, untilInterrupt: boolean | undefined): ComputeOp {
+  const o = blankOp("compute");
+  o.ns = ns;
+  o.untilInterrupt = untilInterrupt;
+  return o as ComputeOp;
+}
+
+function pollOp(read: MmioReadOp | SysRegReadOp, mask: number, equals: number, below: number | undefined, relax: ComputeOp, tries: number): PollOp {
+  const o = blankOp("poll");
+  o.read = read;
+  o.mask = mask;
+  o.equals = equals;
+  o.below = below;
+  o.relax = relax;
+  o.tries = tries;
+  return o as PollOp;
+}
+
+/**
+ * Builders for guest ops, and `yield*` helpers that return just the value.
+ * The ops they make all have one object shape (every field of every kind,
+ * the unused ones undefined): an op made by hand works the same, but makes
+ * the executor's field loads slower.
+ */
 export const op = {
   /** An MMIO/RAM load. */
   read(addr: number, size: AccessSize): MmioReadOp {
-    return { kind: "mmio-read", addr, size };
+    return memOp("mmio-read", addr, size) as MmioReadOp;
   },
   /**
    * A sign-extending MMIO/RAM load (LDRSB/LDRSH/LDRSW, LB/LH/LW) into a
    * register of `regBits` bits (Arm Wt = 32, Xt and RISC-V = 64).
    */
   readSigned(addr: number, size: AccessSize, regBits: 32 | 64 = 64): MmioReadOp {
-    return { kind: "mmio-read", addr, size, signExtend: regBits };
+    const o = memOp("mmio-read", addr, size);
+    o.signExtend = regBits;
+    return o as MmioReadOp;
   },
   /** An MMIO/RAM store; pass `hi` for the high word of an 8-byte store. */
   write(addr: number, size: AccessSize, value: number, hi = 0): MmioWriteOp {
-    return { kind: "mmio-write", addr, size, value: value >>> 0, hi: hi >>> 0 };
+    const o = memOp("mmio-write", addr, size);
+    o.value = value >>> 0;
+    o.hi = hi >>> 0;
+    return o as MmioWriteOp;
   },
   /** MRS. */
   mrs(reg: number): SysRegReadOp {
-    return { kind: "sysreg-read", reg };
+    const o = blankOp("sysreg-read");
+    o.reg = reg;
+    return o as SysRegReadOp;
   },
   /** MSR. */
   msr(reg: number, value: number, hi = 0): SysRegWriteOp {
-    return { kind: "sysreg-write", reg, value: value >>> 0, hi: hi >>> 0 };
+    const o = valueOp("sysreg-write", value, hi);
+    o.reg = reg;
+    return o as SysRegWriteOp;
   },
   /** csrr: a CSR read (csrrs with rs1 = x0). */
   csrRead(csr: number): CsrOp {
-    return { kind: "csr", op: "csrrs", csr, value: 0, hi: 0 };
+    return csrOp("csrrs", csr, 0, 0);
   },
-  /** csrw: a CSR write. */
+  /** csrw: a CSR write; pass `hi` for the upper half of a 64-bit CSR. */
   csrWrite(csr: number, value: number, hi = 0): CsrOp {
-    return { kind: "csr", op: "csrrw", csr, value: value >>> 0, hi: hi >>> 0 };
+    return csrOp("csrrw", csr, value, hi);
   },
-  /** csrs: set bits. */
-  csrSet(csr: number, bits: number): CsrOp {
-    return { kind: "csr", op: "csrrs", csr, value: bits >>> 0, hi: 0 };
+  /** csrs: set bits; `hi` holds those of the upper half of a 64-bit CSR. */
+  csrSet(csr: number, bits: number, hi = 0): CsrOp {
+    return csrOp("csrrs", csr, bits, hi);
   },
-  /** csrc: clear bits. */
-  csrClear(csr: number, bits: number): CsrOp {
-    return { kind: "csr", op: "csrrc", csr, value: bits >>> 0, hi: 0 };
+  /** csrc: clear bits; `hi` holds those of the upper half of a 64-bit CSR. */
+  csrClear(csr: number, bits: number, hi = 0): CsrOp {
+    return csrOp("csrrc", csr, bits, hi);
   },
   /** WFI. */
   wfi(): WfiOp {
-    return { kind: "wfi" };
+    return blankOp("wfi") as WfiOp;
   },
   /** HVC #imm with x0..x7. */
   hvc(args: readonly number[], imm = 0): HypercallOp {
-    return { kind: "hvc", imm, args };
+    return callOp("hvc", args, imm);
   },
   /** SMC #imm with x0..x7. */
   smc(args: readonly number[], imm = 0): HypercallOp {
-    return { kind: "smc", imm, args };
+    return callOp("smc", args, imm);
   },
   /** ecall to the SBI. */
   sbi(ext: number, fid: number, args: readonly number[] = []): SbiCallOp {
-    return { kind: "sbi", ext, fid, args };
+    const o = blankOp("sbi");
+    o.ext = ext;
+    o.fid = fid;
+    o.args = args;
+    return o as SbiCallOp;
   },
   /** Compute for `ns` nanoseconds. */
   compute(ns: Nanoseconds): ComputeOp {
-    return { kind: "compute", ns };
+    return computeOp(ns, undefined);
   },
   /** Spin for at most `ns` nanoseconds, until an interrupt is taken (a poll of a flag the handler sets). */
   spin(ns: Nanoseconds): ComputeOp {
-    return { kind: "compute", ns, untilInterrupt: true };
+    return computeOp(ns, true);
   },
   /** BRK #imm at guest address `pc` (a software breakpoint; `imm` is 16 bits). */
   brk(imm: number, pc: number): BrkOp {
-    return { kind: "brk", imm: imm & 0xffff, pc };
+    const o = blankOp("brk");
+    o.imm = imm & 0xffff;
+    o.pc = pc;
+    return o as BrkOp;
   },
   /** EBREAK at guest address `pc` (RISC-V software breakpoint). */
   ebreak(pc: number): EbreakOp {
-    return { kind: "ebreak", pc };
+    const o = blankOp("ebreak");
+    o.pc = pc;
+    return o as EbreakOp;
   },
   /**
    * `op` `count` times in a row (see {@link RepeatOp}); with `stride`, a
@@ -434,7 +572,10 @@ export const op = {
    * given with a load or store.
    */
   repeat(count: number, op: GuestOp, stride?: number): RepeatOp {
-    const made = stride === undefined ? { kind: "repeat", count, op } : { kind: "repeat", count, op, stride };
+    const made = blankOp("repeat");
+    made.count = count;
+    made.op = op as RepeatableOp;
+    made.stride = stride;
     return checked("repeat", made as RepeatOp);
   },
   /**
@@ -449,7 +590,7 @@ export const op = {
     const m = mask >>> 0;
     const eq = equals >>> 0;
     if ((eq & ~m) !== 0) throw new RangeError(`op.pollWhile: equals 0x${eq.toString(16)} has bits outside mask 0x${m.toString(16)}: the loop would never turn`);
-    return checked("pollWhile", { kind: "poll", read, mask: m, equals: eq, relax, tries });
+    return checked("pollWhile", pollOp(read, m, eq, undefined, relax, tries));
   },
   /**
    * A wait loop until a 64-bit value — a counter read from a system
@@ -460,7 +601,7 @@ export const op = {
    * non-negative safe integer, and `relax` a plain computation.
    */
   pollBelow(read: MmioReadOp | SysRegReadOp, below: number, relax: ComputeOp, tries: number): PollOp {
-    return checked("pollBelow", { kind: "poll", read, mask: 0, equals: 0, below, relax, tries });
+    return checked("pollBelow", pollOp(read, 0, 0, below, relax, tries));
   },
   /**
    * `ops` one after the other, the program resumed once after the last (see
@@ -468,15 +609,17 @@ export const op = {
    * sequence among them.
    */
   seq(ops: readonly GuestOp[]): SeqOp {
-    return checked("seq", { kind: "seq", ops: ops as readonly RepeatableOp[] });
+    const made = blankOp("seq");
+    made.ops = ops as readonly RepeatableOp[];
+    return checked("seq", made as SeqOp);
   },
   /** Mask interrupts. */
   mask(): IrqMaskOp {
-    return { kind: "irq-mask" };
+    return blankOp("irq-mask") as IrqMaskOp;
   },
   /** Unmask interrupts. */
   unmask(): IrqMaskOp {
-    return { kind: "irq-unmask" };
+    return blankOp("irq-unmask") as IrqMaskOp;
   },
 } as const;
 

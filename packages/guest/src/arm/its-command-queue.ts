@@ -51,7 +51,8 @@ interface ReusedStore {
 }
 
 function reusedStore(addr: number, size: AccessSize): ReusedStore {
-  return { kind: "mmio-write", addr, size, value: 0, hi: 0 };
+  // Made by the builder, for the shape every other op has.
+  return op.write(addr, size, 0);
 }
 
 /**

@@ -16,7 +16,8 @@ import type { GuestCode } from "../guest-image.js";
 
 /** A 64-bit CSR instruction on `sireg` with both halves. */
 function iregOp(kind: CsrOp["op"], lo: number, hi: number): CsrOp {
-  return { kind: "csr", op: kind, csr: CSR_SIREG, value: lo >>> 0, hi: hi >>> 0 };
+  if (kind === "csrrw") return op.csrWrite(CSR_SIREG, lo, hi);
+  return kind === "csrrs" ? op.csrSet(CSR_SIREG, lo, hi) : op.csrClear(CSR_SIREG, lo, hi);
 }
 
 /** imsic_csr_write(isel, value): a 64-bit write, `hi` the upper half. */

@@ -59,8 +59,8 @@ function* enableFile(hart: number): GuestProgram {
   yield op.csrWrite(CSR_SIREG, 0);
   // eie registers hold 64 identities each on RV64 (even numbers only); ids here are < 32 + 16.
   yield op.csrWrite(CSR_SISELECT, ISELECT_EIE0 + 2 * Math.floor(id / 64));
-  if (id % 64 < 32) yield op.csrSet(CSR_SIREG, (1 << id % 32) >>> 0);
-  else yield { kind: "csr", op: "csrrs", csr: CSR_SIREG, value: 0, hi: (1 << id % 32) >>> 0 };
+  const bit = (1 << id % 32) >>> 0;
+  yield id % 64 < 32 ? op.csrSet(CSR_SIREG, bit) : op.csrSet(CSR_SIREG, 0, bit);
   yield op.csrSet(CSR_SIE, 1 << IRQ_S_EXT);
   yield op.unmask();
   yield op.write(WORKLOAD_ONLINE_BASE + 4 * hart, 4, 1);
