@@ -355,27 +355,25 @@ export function sysReg(op0: number, op1: number, crn: number, crm: number, op2: 
 
 /**
  * Every field any op has, in one order: what {@link blankOp} gives every op
- * it makes, so that the ops the builders return share one object shape.
+ * it makes, so that the ops the builders return share one object shape. The
+ * fields of the ops a run loop executes most (loads, stores, system
+ * registers, CSRs, repeats) come first, so that one of those ops lies in one
+ * or two cache lines.
  */
 interface OpRecord {
   kind: GuestOp["kind"];
   addr: number | undefined;
   size: AccessSize | undefined;
-  signExtend: 32 | 64 | undefined;
   value: number | undefined;
   hi: number | undefined;
   reg: number | undefined;
-  op: CsrOp["op"] | RepeatableOp | undefined;
   csr: number | undefined;
-  imm: number | undefined;
-  args: readonly number[] | undefined;
-  ext: number | undefined;
-  fid: number | undefined;
-  ns: Nanoseconds | undefined;
-  untilInterrupt: boolean | undefined;
-  pc: number | undefined;
+  op: CsrOp["op"] | RepeatableOp | undefined;
   count: number | undefined;
   stride: number | undefined;
+  ns: Nanoseconds | undefined;
+  untilInterrupt: boolean | undefined;
+  signExtend: 32 | 64 | undefined;
   read: MmioReadOp | SysRegReadOp | undefined;
   mask: number | undefined;
   equals: number | undefined;
@@ -383,6 +381,11 @@ interface OpRecord {
   relax: ComputeOp | undefined;
   tries: number | undefined;
   ops: readonly RepeatableOp[] | undefined;
+  imm: number | undefined;
+  args: readonly number[] | undefined;
+  ext: number | undefined;
+  fid: number | undefined;
+  pc: number | undefined;
 }
 
 /**
@@ -397,21 +400,16 @@ function blankOp(kind: GuestOp["kind"]): OpRecord {
     kind,
     addr: undefined,
     size: undefined,
-    signExtend: undefined,
     value: undefined,
     hi: undefined,
     reg: undefined,
-    op: undefined,
     csr: undefined,
-    imm: undefined,
-    args: undefined,
-    ext: undefined,
-    fid: undefined,
-    ns: undefined,
-    untilInterrupt: undefined,
-    pc: undefined,
+    op: undefined,
     count: undefined,
     stride: undefined,
+    ns: undefined,
+    untilInterrupt: undefined,
+    signExtend: undefined,
     read: undefined,
     mask: undefined,
     equals: undefined,
@@ -419,6 +417,11 @@ function blankOp(kind: GuestOp["kind"]): OpRecord {
     relax: undefined,
     tries: undefined,
     ops: undefined,
+    imm: undefined,
+    args: undefined,
+    ext: undefined,
+    fid: undefined,
+    pc: undefined,
   };
 }
 
