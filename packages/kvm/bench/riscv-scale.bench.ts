@@ -4,7 +4,9 @@
  * places (SchedulerPlacement), and 64 VMs of 64 vCPUs (4096 vCPUs) with the
  * in-kernel AIA — half in HWACCEL mode, half in AUTO — set up as QEMU does
  * (aia-test-kit.ts). Every vCPU's guest enables one IMSIC identity and waits
- * in WFI; its vector claims through stopei.
+ * in WFI; its vector claims through stopei. The vCPUs of a VM share the
+ * guest's ops, as they share the guest kernel's text; each has its own
+ * vector state.
  *
  * One operation is one delivered interrupt: an MSI to the next vCPU (round
  * robin over all 4096), every other one by KVM_SIGNAL_MSI and the rest by
@@ -95,9 +97,13 @@ class ClaimLoop extends StateMachineProgram {
   }
 }
 
-/** Claims with `csrrw stopei` until nothing is pending and counts what it took. */
-function countingGuest(count: { n: number }): { main: () => GuestProgram; vector: () => GuestProgram } {
-  // The ops are built once, and the vector is one reused program: no interrupt makes a generator.
+/** The guest's code: its ops, built once per VM and shared by its vCPUs, as they share the guest kernel's text. */
+interface GuestCode {
+  readonly main: () => GuestProgram;
+  readonly claim: GuestOp;
+}
+
+function guestCode(): GuestCode {
   const enable: GuestOp[] = [
     op.csrWrite(CSR_SISELECT, 0x70),
     op.csrWrite(CSR_SIREG, 1), // eidelivery = 1
@@ -109,14 +115,20 @@ function countingGuest(count: { n: number }): { main: () => GuestProgram; vector
   // The idle loop `for (;;) wfi();` as one repeat: the same executions, without resuming main after each
   // interrupt (a resume makes an iterator result, and at 4096 vCPUs every allocation is a cache miss).
   const idle = op.repeat(Number.MAX_SAFE_INTEGER, op.wfi());
-  const claims = new ClaimLoop(op.csrWrite(CSR_STOPEI, 0), count);
   return {
     main: function* () {
       for (const o of enable) yield o;
       for (;;) yield idle;
     },
-    vector: () => claims,
+    claim: op.csrWrite(CSR_STOPEI, 0),
   };
+}
+
+/** A vCPU's guest: the VM's code, and a vector of its own that claims with `csrrw stopei` until nothing is pending, counting the claims. */
+function countingGuest(code: GuestCode, count: { n: number }): { main: () => GuestProgram; vector: () => GuestProgram } {
+  // The vector is one reused program: no interrupt makes a generator.
+  const claims = new ClaimLoop(code.claim, count);
+  return { main: code.main, vector: () => claims };
 }
 
 function build() {
@@ -136,10 +148,11 @@ function build() {
     const mode = m % 2 === 0 ? KVM_DEV_RISCV_AIA_MODE_HWACCEL : KVM_DEV_RISCV_AIA_MODE_AUTO;
     const a = createAiaVm(kvm, { vcpus: VCPUS_PER_VM, mode, ids: 63, name: `vm${m}` });
     const routes: MsiRoute[] = [];
+    const code = guestCode();
     for (let i = 0; i < VCPUS_PER_VM; i++) {
       const v = a.vcpus[i]!;
       v.setMpState(KVM_MP_STATE_RUNNABLE); // secondary harts start stopped (kvm_arch_vcpu_postcreate): the VMM starts them
-      v.loadGuest(countingGuest(count));
+      v.loadGuest(countingGuest(code, count));
       const addr = VIRT_IMSIC_S + i * 0x1000;
       msis.push({ addressLo: addr, addressHi: 0, data: ID, flags: 0, devid: 0 });
       routes.push({ gsi: i, type: KVM_IRQ_ROUTING_MSI, flags: 0, addressLo: addr, addressHi: 0, data: ID, devid: 0 });
