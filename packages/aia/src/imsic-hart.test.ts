@@ -1,4 +1,4 @@
-import { ConfigError, MmioBus, RegionOverlapError } from "@irqlab/sim";
+import { ConfigError, MmioBus, RegionOverlapError, Tracer } from "@irqlab/sim";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ISELECT_EIDELIVERY } from "./imsic-constants.js";
@@ -128,5 +128,59 @@ describe("IMSIC layout (IMSIC.adoc §3.6)", () => {
   });
   test("overlapping M and S ranges throw a RegionOverlapError", () => {
     expect(() => new ImsicLayout({ mBase: 0x2800_0000, sBase: 0x2800_0000, hartBits: 2 })).toThrow(RegionOverlapError);
+  });
+});
+
+describe("guest files made at first use", () => {
+  test("a hart makes no guest file up front; the first use of one makes that one only", () => {
+    const tracer = new Tracer();
+    const h = new ImsicHart({ hartIndex: 7, mIds: 63, sIds: 63, geilen: 63, tracer });
+    // One track per file that exists (ImsicFile registers its own): M and S only.
+    expect(tracer.tracks().map((t) => t.name)).toEqual(["imsic7/m", "imsic7/s"]);
+    const f = h.guestFile(5);
+    expect(h.guestFile(5)).toBe(f);
+    expect(h.vsFile(5)).toBe(f);
+    expect(tracer.tracks().map((t) => t.name)).toEqual(["imsic7/m", "imsic7/s", "imsic7/g5"]);
+    expect(h.guestFiles()).toHaveLength(63);
+    expect(h.guestFiles()[4]).toBe(f);
+    expect(tracer.tracks()).toHaveLength(2 + 63);
+  });
+
+  test("a file made late is in its reset state, and its line reaches hgeip as an early one's does", () => {
+    const h = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen: 63 });
+    expect([h.hgeipLo, h.hgeipHi]).toEqual([0, 0]);
+    const f = h.vsFile(40)!;
+    expect(f.readTopei()).toBe(0);
+    expect(f.isPending(1) || f.isEnabled(1)).toBe(false);
+    armed(h, 40, 9);
+    f.setPending(9);
+    expect(h.hgeip(40)).toBe(true);
+    expect([h.hgeipLo, h.hgeipHi]).toEqual([0, 1 << 8]);
+  });
+
+  test("a bad guest identity count still throws when the hart is made, and a bad index before any file is made", () => {
+    expect(() => new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, guestIds: 100, geilen: 2 })).toThrow(/nrIds 100/);
+    expect(new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, guestIds: 100, geilen: 0 }).geilen).toBe(0);
+    const tracer = new Tracer();
+    const h = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen: 4, tracer });
+    expect(() => h.guestFile(0)).toThrow(/guest file 0 is not within 1..4/);
+    expect(() => h.guestFile(5)).toThrow(ConfigError);
+    expect(() => h.guestFile(1.5)).toThrow(ConfigError);
+    expect(h.vsFile(0)).toBeUndefined();
+    expect(h.vsFile(2.5)).toBeUndefined();
+    expect(tracer.tracks()).toHaveLength(2);
+  });
+
+  test("a snapshot of a hart whose files were never used restores onto one whose files were", () => {
+    const fresh = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen: 8 });
+    const used = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen: 8 });
+    armed(used, 3, 4);
+    used.guestFile(3).setPending(4);
+    expect(used.hgeip(3)).toBe(true);
+    const s = fresh.state();
+    expect(s.guests).toHaveLength(8);
+    used.restore(s);
+    expect(used.hgeip(3)).toBe(false);
+    expect(used.state()).toEqual(s);
   });
 });

@@ -14,7 +14,7 @@
  */
 
 import { ConfigError, Tracer, type MmioBus } from "@irqlab/sim";
-import { GEILEN_MAX_RV32, GEILEN_MAX_RV64, IMSIC_MMIO_PAGE_SIZE, type Xlen } from "./imsic-constants.js";
+import { GEILEN_MAX_RV32, GEILEN_MAX_RV64, IMSIC_MAX_ID, IMSIC_MIN_ID, IMSIC_MMIO_PAGE_SIZE, isValidNrIds, type Xlen } from "./imsic-constants.js";
 import { ImsicFile, type ImsicFileState } from "./imsic-file.js";
 import type { ImsicLayout } from "./imsic-layout.js";
 import { STRICT_PROFILE, type AiaProfile } from "./profiles.js";
@@ -71,7 +71,14 @@ export class ImsicHart {
   readonly m: ImsicFile;
   /** The S-level file, if the hart has S-mode. */
   readonly s: ImsicFile | undefined;
-  readonly #guests: ImsicFile[] = [];
+  /**
+   * Guest file g at g − 1, made at first use: a file nothing has reached is
+   * in its reset state whether it exists or not, and a host of 1024 harts
+   * with GEILEN 63 then holds the few thousand files its vCPUs use rather
+   * than 64,512 (some 50 MB of heap that the files in use were spread over).
+   */
+  readonly #guests: (ImsicFile | undefined)[];
+  readonly #guestFileOptions: { readonly nrIds: number; readonly tracer: Tracer; readonly profile: AiaProfile; readonly base: string };
   readonly #lines: ImsicHartLines;
   #hgeipLo = 0;
   #hgeipHi = 0;
@@ -109,11 +116,26 @@ export class ImsicHart {
       this.s.connect((on) => this.#lines.seip?.(on));
     }
     const gIds = o.guestIds ?? o.sIds ?? 0;
-    for (let g = 1; g <= geilen; g++) {
-      const f = new ImsicFile({ nrIds: gIds, name: `${base}/g${g}`, tracer, profile });
-      f.connect((on) => { this.#guestLine(g, on); });
-      this.#guests.push(f);
+    // Checked now, as making the files would check it, although they are made at first use.
+    if (geilen > 0 && !isValidNrIds(gIds)) {
+      throw new ConfigError(`IMSIC interrupt file: nrIds ${gIds} is not 64k - 1 within ${IMSIC_MIN_ID}..${IMSIC_MAX_ID}`);
     }
+    this.#guests = new Array<ImsicFile | undefined>(geilen).fill(undefined);
+    this.#guestFileOptions = { nrIds: gIds, tracer, profile, base };
+  }
+
+  /** Guest file `g` (1..GEILEN, checked by the caller), made if this is its first use. */
+  #guest(g: number): ImsicFile {
+    let f = this.#guests[g - 1];
+    if (f === undefined) {
+      const { nrIds, tracer, profile, base } = this.#guestFileOptions;
+      f = new ImsicFile({ nrIds, name: `${base}/g${g}`, tracer, profile });
+      f.connect((on) => {
+        this.#guestLine(g, on);
+      });
+      this.#guests[g - 1] = f;
+    }
+    return f;
   }
 
   /**
@@ -121,19 +143,22 @@ export class ImsicHart {
    * @throws ConfigError naming the index when out of range (host misuse).
    */
   guestFile(guest: number): ImsicFile {
-    const f = Number.isInteger(guest) ? this.#guests[guest - 1] : undefined;
-    if (f === undefined) throw new ConfigError(`IMSIC hart ${this.hartIndex}: guest file ${guest} is not within 1..${this.geilen}`);
-    return f;
+    if (!Number.isInteger(guest) || guest < 1 || guest > this.geilen) {
+      throw new ConfigError(`IMSIC hart ${this.hartIndex}: guest file ${guest} is not within 1..${this.geilen}`);
+    }
+    return this.#guest(guest);
   }
 
   /** The file `vsiselect`/`vsireg`/`vstopei` reach for `hstatus.VGEIN` = `vgein`, or undefined if VGEIN is not valid. */
   vsFile(vgein: number): ImsicFile | undefined {
-    return vgein >= 1 && vgein <= this.geilen ? this.#guests[vgein - 1] : undefined;
+    return Number.isInteger(vgein) && vgein >= 1 && vgein <= this.geilen ? this.#guest(vgein) : undefined;
   }
 
-  /** All guest files, index 0 holding guest file 1. */
+  /** All guest files, index 0 holding guest file 1 (those not used yet are made now). */
   guestFiles(): readonly ImsicFile[] {
-    return this.#guests;
+    const all: ImsicFile[] = [];
+    for (let g = 1; g <= this.geilen; g++) all.push(this.#guest(g));
+    return all;
   }
 
   /** `hgeip` bits 31:0 (bit g = delivery signal of guest file g). */
@@ -198,7 +223,7 @@ export class ImsicHart {
       version: 1,
       m: this.m.state(),
       s: this.s?.state() ?? null,
-      guests: this.#guests.map((f) => f.state()),
+      guests: this.guestFiles().map((f) => f.state()),
       hgeieLo: this.hgeieLo,
       hgeieHi: this.hgeieHi,
     };
@@ -216,7 +241,7 @@ export class ImsicHart {
     this.m.restore(state.m);
     if (this.s !== undefined && state.s !== null) this.s.restore(state.s);
     state.guests.forEach((g, i) => {
-      this.#guests[i]!.restore(g);
+      this.#guest(i + 1).restore(g);
     });
     this.writeHgeie(state.hgeieLo, state.hgeieHi);
   }
