@@ -142,7 +142,7 @@ function build() {
   const vcpus: Vcpu[] = [];
   const msis: KvmMsi[] = [];
   const fds: EventFd[] = [];
-  // Before: the host (1024 harts' IMSICs with their 64,512 guest files) and the scheduler exist; after: every VM and vCPU, booted.
+  // Before: the host (1024 harts' IMSICs, whose guest files are made at first use) and the scheduler exist; after: every VM and vCPU, booted.
   const before = heapUsed();
   for (let m = 0; m < VMS; m++) {
     const mode = m % 2 === 0 ? KVM_DEV_RISCV_AIA_MODE_HWACCEL : KVM_DEV_RISCV_AIA_MODE_AUTO;
