@@ -54,6 +54,17 @@ export interface ImsicFileState {
   readonly eie: readonly number[];
 }
 
+/**
+ * @internal Refuses an identity count no file can have (the check an
+ * {@link ImsicFile} makes when it is created).
+ * @throws ConfigError naming N when it is not 64k − 1 within 63..2047.
+ */
+export function checkNrIds(n: number): void {
+  if (!isValidNrIds(n)) {
+    throw new ConfigError(`IMSIC interrupt file: nrIds ${n} is not 64k - 1 within ${IMSIC_MIN_ID}..${IMSIC_MAX_ID}`);
+  }
+}
+
 /** One interrupt file. Implements the MMIO page as an {@link MmioDevice}. */
 export class ImsicFile extends ImsicEix implements MmioDevice {
   /** Number of identities N. */
@@ -71,9 +82,7 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
   /** @throws ConfigError naming N when it is not 64k − 1 within 63..2047. */
   constructor(options: ImsicFileOptions) {
     const n = options.nrIds;
-    if (!isValidNrIds(n)) {
-      throw new ConfigError(`IMSIC interrupt file: nrIds ${n} is not 64k - 1 within ${IMSIC_MIN_ID}..${IMSIC_MAX_ID}`);
-    }
+    checkNrIds(n);
     super(n);
     this.nrIds = n;
     this.name = options.name ?? "imsic-file";

@@ -14,8 +14,8 @@
  */
 
 import { ConfigError, Tracer, type MmioBus } from "@irqlab/sim";
-import { GEILEN_MAX_RV32, GEILEN_MAX_RV64, IMSIC_MAX_ID, IMSIC_MIN_ID, IMSIC_MMIO_PAGE_SIZE, isValidNrIds, type Xlen } from "./imsic-constants.js";
-import { ImsicFile, type ImsicFileState } from "./imsic-file.js";
+import { GEILEN_MAX_RV32, GEILEN_MAX_RV64, IMSIC_MMIO_PAGE_SIZE, type Xlen } from "./imsic-constants.js";
+import { ImsicFile, checkNrIds, type ImsicFileState } from "./imsic-file.js";
 import type { ImsicLayout } from "./imsic-layout.js";
 import { STRICT_PROFILE, type AiaProfile } from "./profiles.js";
 
@@ -117,9 +117,7 @@ export class ImsicHart {
     }
     const gIds = o.guestIds ?? o.sIds ?? 0;
     // Checked now, as making the files would check it, although they are made at first use.
-    if (geilen > 0 && !isValidNrIds(gIds)) {
-      throw new ConfigError(`IMSIC interrupt file: nrIds ${gIds} is not 64k - 1 within ${IMSIC_MIN_ID}..${IMSIC_MAX_ID}`);
-    }
+    if (geilen > 0) checkNrIds(gIds);
     this.#guests = new Array<ImsicFile | undefined>(geilen).fill(undefined);
     this.#guestFileOptions = { nrIds: gIds, tracer, profile, base };
   }

@@ -43,6 +43,8 @@ describe("op builders", () => {
   test("a builder sets only its kind's fields; the others stay undefined", () => {
     const w = op.write(0x1000, 8, 0xffff_ffff, 0x1_0000_0001);
     expect(w).toEqual({ kind: "mmio-write", addr: 0x1000, size: 8, value: 0xffff_ffff, hi: 1 });
+    // The field is there (the shape), and holds nothing: a store has no register.
+    expect(Object.keys(w)).toContain("reg");
     expect((w as unknown as Record<string, unknown>).reg).toBeUndefined();
     expect(op.readSigned(0x10, 1)).toEqual({ kind: "mmio-read", addr: 0x10, size: 1, signExtend: 64 });
     expect(op.repeat(2, op.wfi())).toEqual({ kind: "repeat", count: 2, op: { kind: "wfi" } });
