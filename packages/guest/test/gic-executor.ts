@@ -128,8 +128,8 @@ export function runGicGuest(o: GicRunOptions): GicRunResult {
   }
 
   function execute(cpu: Cpu, op: GuestOp): void {
-    // Programs run in their loop form (loopForm): a repeat or poll arrives as the ops it stands for.
-    if (op.kind === "repeat" || op.kind === "poll" || op.kind === "seq") throw new Error(`${op.kind} reached the executor unexpanded`);
+    // Programs run in their loop form (loopForm): a repeat, poll, sequence or call arrives as the ops it stands for.
+    if (op.kind === "repeat" || op.kind === "poll" || op.kind === "seq" || op.kind === "call") throw new Error(`${op.kind} reached the executor unexpanded`);
     const r = cpu.result;
     r.value = 0;
     r.hi = 0;

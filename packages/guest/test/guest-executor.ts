@@ -347,6 +347,7 @@ export function runGuest(o: RunOptions): RunResult {
       case "repeat":
       case "poll":
       case "seq":
+      case "call":
         // Programs run in their loop form (loopForm): these arrive as the ops they stand for.
         throw new Error(`${op.kind} reached the executor unexpanded`);
     }

@@ -136,6 +136,7 @@ export class ItsRig {
       case "repeat":
       case "poll":
       case "seq":
+      case "call":
         this.faults.push(`unexpected op ${op.kind}`);
     }
   }

@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestOp, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -430,7 +430,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           else {
             const it = this.gen.next(result);
             if (it.done === true) {
-              this.returnFromFrame();
+              this.returnFromProgram(it.value);
               continue;
             }
             op = it.value;
@@ -620,6 +620,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           // Costs nothing itself: its ops are fetched above, one per turn of this loop.
           this.seq = op;
           this.seqNext = 0;
+          continue;
+        }
+        case "call": {
+          const why = guestOpProblem(op);
+          if (why !== undefined) return this.internal(op, `call: ${why}`);
+          // Costs nothing itself, as `yield*` does not: the program's ops are fetched above from now on.
+          this.callProgram(op.program as GuestProgram);
           continue;
         }
         case "poll": {

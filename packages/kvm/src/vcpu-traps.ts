@@ -67,6 +67,8 @@ interface Frame {
   /** The interrupted op's x0..x3 (an HVC's), copied into this record's own array; `NO_REGS` otherwise. */
   regs: number[];
   readonly regsCopy: number[];
+  /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt). */
+  callFloor: number;
 }
 
 function newFrame(): Frame {
@@ -87,6 +89,7 @@ function newFrame(): Frame {
     error: 0,
     regs: NO_REGS,
     regsCopy: [],
+    callFloor: 0,
   };
 }
 
@@ -115,6 +118,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   // The saved contexts of the interrupts being handled, innermost last: the first `frameDepth` records.
   readonly #frames: Frame[] = [];
   #frameDepth = 0;
+  // The programs waiting for the one running to return (CallOp), innermost last: the first `callDepth`
+  // entries. Those from `callFloor` up were called by the program the innermost interrupt is running.
+  readonly #callers: (GuestProgram | undefined)[] = [];
+  #callDepth = 0;
+  #callFloor = 0;
   protected readonly sysregs = new Map<number, number>();
   /** The result the guest program is resumed with (reused). */
   readonly result = newGuestResult();
@@ -231,6 +239,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const r = this.result;
     const f = (this.#frames[this.#frameDepth++] ??= newFrame());
     f.gen = this.gen;
+    f.callFloor = this.#callFloor;
+    this.#callFloor = this.#callDepth;
     f.masked = this.masked;
     // A spin ends with the interrupt: the handler's return finds it done.
     f.computeLeft = this.computeUntilIrq ? 0 : this.computeLeft;
@@ -291,6 +301,31 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** Drops every saved context (a reset or power-off of the program). */
   protected dropFrames(): void {
     while (this.#frameDepth > 0) this.#release(this.#frames[--this.#frameDepth]!);
+    while (this.#callDepth > 0) this.#callers[--this.#callDepth] = undefined;
+    this.#callFloor = 0;
+  }
+
+  /** A CallOp: `program` runs now, its caller (the running program) waits for it to return. */
+  protected callProgram(program: GuestProgram): void {
+    this.#callers[this.#callDepth++] = this.gen;
+    this.gen = program;
+  }
+
+  /**
+   * The running program returned `value`: its caller goes on, resumed with
+   * the result of the program's last op and `returned` = `value`, if a
+   * CallOp ran it; else the interrupted program, if an interrupt's vector
+   * ran it; else the guest has no program left.
+   */
+  protected returnFromProgram(value: unknown): void {
+    if (this.#callDepth > this.#callFloor) {
+      const i = --this.#callDepth;
+      this.gen = this.#callers[i];
+      this.#callers[i] = undefined;
+      this.result.returned = value;
+      return;
+    }
+    this.returnFromFrame();
   }
 
   /** Lets a record that is no longer in use hold nothing the collector should keep. */
@@ -309,6 +344,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     const f = this.#frames[--this.#frameDepth]!;
     this.gen = f.gen;
+    this.#callFloor = f.callFloor;
     this.masked = f.masked;
     this.computeLeft = f.computeLeft;
     this.replay = f.replay;

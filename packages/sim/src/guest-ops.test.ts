@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { guestOpProblem, op, type GuestOp } from "./guest-ops.js";
+import { call, guestOpProblem, loopForm, newGuestResult, op, type GuestOp, type GuestResult } from "./guest-ops.js";
 
 /** One op of every kind, as the builders make them. */
 function everyBuilder(): GuestOp[] {
@@ -27,6 +27,9 @@ function everyBuilder(): GuestOp[] {
     op.pollWhile(read, 1, 0, op.compute(1), 8),
     op.pollBelow(op.mrs(0x1bce40), 100, op.compute(1), 8),
     op.seq([read, op.wfi()]),
+    op.call((function* () {
+      yield read;
+    })()),
     op.mask(),
     op.unmask(),
   ];
@@ -59,5 +62,62 @@ describe("op builders", () => {
   test("an op made by hand is still checked as the builders check theirs", () => {
     expect(guestOpProblem({ kind: "repeat", count: 0, op: { kind: "wfi" } })).toBe("count 0 is not a positive integer");
     expect(guestOpProblem(op.repeat(1, op.wfi()))).toBeUndefined();
+  });
+});
+
+describe("op.call in loopForm (the reference executors run)", () => {
+  /** Runs `program` through loopForm, answering each load with its address; returns the ops' kinds and the return value. */
+  function run<T>(program: Generator<GuestOp, T, GuestResult>): { ops: string[]; value: T } {
+    const r = newGuestResult();
+    const form = loopForm(program);
+    const ops: string[] = [];
+    let it = form.next(r);
+    while (it.done !== true) {
+      const o = it.value;
+      ops.push(o.kind === "mmio-read" ? `r${o.addr}` : o.kind);
+      r.value = o.kind === "mmio-read" ? o.addr : 0;
+      it = form.next(r);
+    }
+    return { ops, value: it.value };
+  }
+
+  test("the called program's ops come in line; the caller gets what it returned and its last op's result", () => {
+    const out = run((function* () {
+      const got = yield* call((function* () {
+        const a = (yield op.read(8, 4)).value;
+        yield op.wfi();
+        return a + (yield op.read(16, 4)).value;
+      })());
+      const inner = yield* call((function* () {
+        return yield* call((function* () {
+          return (yield op.read(4, 4)).value * 10;
+        })());
+      })());
+      return [got, inner];
+    })());
+    expect(out.ops).toEqual(["r8", "wfi", "r16", "r4"]);
+    expect(out.value).toEqual([24, 40]);
+  });
+
+  test("a program that returns before its first op: the caller goes on with the result it had", () => {
+    const out = run((function* () {
+      const before = (yield op.read(12, 4)).value;
+      // eslint-disable-next-line require-yield -- a program that returns before its first op
+      const r = yield op.call((function* () {
+        return "none";
+      })());
+      return [before, r.value, r.returned];
+    })());
+    expect(out.ops).toEqual(["r12"]);
+    expect(out.value).toEqual([12, 12, "none"]);
+  });
+
+  test("op.call refuses what is not an iterator; no compound op holds a call", () => {
+    expect(() => op.call(42 as never)).toThrow("op.call: a call needs a program (an iterator of ops)");
+    expect(guestOpProblem({ kind: "call", program: { next: () => ({ done: true, value: 0 }) } } as never)).toBeUndefined();
+    const c = op.call((function* () {
+      yield op.wfi();
+    })());
+    expect(() => op.seq([op.wfi(), c])).toThrow("op.seq: a sequence cannot hold a call");
   });
 });

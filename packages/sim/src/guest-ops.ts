@@ -237,9 +237,9 @@ export function pollGoesOn(p: PollOp, r: GuestResult): boolean {
   return p.below !== undefined ? r.hi * 4294967296 + r.value < p.below : ((r.value & p.mask) >>> 0) === p.equals;
 }
 
-/** Whether `kind` names an op that stands for several (a repeat, a poll, a sequence): none may hold another. */
+/** Whether `kind` names an op that stands for several (a repeat, a poll, a sequence, a call): none may hold another. */
 function isCompound(kind: unknown): boolean {
-  return kind === "repeat" || kind === "poll" || kind === "seq";
+  return kind === "repeat" || kind === "poll" || kind === "seq" || kind === "call";
 }
 
 /**
@@ -281,6 +281,10 @@ export function guestOpProblem(op: GuestOp): string | undefined {
     const below = o.below;
     if (below !== undefined && (!Number.isSafeInteger(below) || (below as number) < 0)) return `below ${show(below)} is not a non-negative integer`;
   }
+  if (op.kind === "call") {
+    const program = o.program;
+    if (typeof program !== "object" || program === null || typeof (program as { next?: unknown }).next !== "function") return "a call needs a program (an iterator of ops)";
+  }
   return undefined;
 }
 
@@ -314,8 +318,24 @@ export interface SeqOp {
   readonly ops: readonly RepeatableOp[];
 }
 
+/**
+ * `program` run to its end where the op was yielded, as `yield* program`
+ * would run it — the same ops, costs, exits, interrupts and trace; the call
+ * itself costs nothing — but with the executor resuming `program` directly
+ * rather than through the caller at each of its ops. The caller is resumed
+ * once, after `program` returned, with the result of its last op and with
+ * {@link GuestResult.returned} set to what it returned ({@link call} hands
+ * that back). For a hot loop kept as a state machine (StateMachineProgram)
+ * that a generator starts: the generator's own resume at each of the loop's
+ * ops is what this saves.
+ */
+export interface CallOp {
+  readonly kind: "call";
+  readonly program: Generator<GuestOp, unknown, GuestResult>;
+}
+
 /** Any architectural operation a guest can yield. */
-export type GuestOp = RepeatableOp | RepeatOp | PollOp | SeqOp;
+export type GuestOp = RepeatableOp | RepeatOp | PollOp | SeqOp | CallOp;
 
 /**
  * What an op returns to the guest. One object, reused between ops by the
@@ -334,11 +354,13 @@ export interface GuestResult {
   error: number;
   /** x0..x3 after an HVC/SMC; empty otherwise. */
   regs: number[];
+  /** What the program of the last {@link CallOp} returned (other ops leave it as it was). */
+  returned?: unknown;
 }
 
 /** A fresh result record (for executors). */
 export function newGuestResult(): GuestResult {
-  return { value: 0, hi: 0, error: 0, regs: [] };
+  return { value: 0, hi: 0, error: 0, regs: [], returned: undefined };
 }
 
 /** A guest program (or an interrupt vector): yields ops, receives results. */
@@ -386,6 +408,7 @@ interface OpRecord {
   ext: number | undefined;
   fid: number | undefined;
   pc: number | undefined;
+  program: CallOp["program"] | undefined;
 }
 
 /**
@@ -422,6 +445,7 @@ function blankOp(kind: GuestOp["kind"]): OpRecord {
     ext: undefined,
     fid: undefined,
     pc: undefined,
+    program: undefined,
   };
 }
 
@@ -616,6 +640,16 @@ export const op = {
     made.ops = ops as readonly RepeatableOp[];
     return checked("seq", made as SeqOp);
   },
+  /**
+   * `program` run to its end, resumed by the executor directly (see
+   * {@link CallOp}); {@link call} is the `yield*` form that returns what it
+   * returned. @throws RangeError unless `program` is an iterator.
+   */
+  call(program: Generator<GuestOp, unknown, GuestResult>): CallOp {
+    const made = blankOp("call");
+    made.program = program;
+    return checked("call", made as CallOp);
+  },
   /** Mask interrupts. */
   mask(): IrqMaskOp {
     return blankOp("irq-mask") as IrqMaskOp;
@@ -644,6 +678,7 @@ export function* pollLoop(p: PollOp): Generator<GuestOp, GuestResult, GuestResul
  * against.
  */
 export function* loopForm<T>(program: Generator<GuestOp, T, GuestResult>): Generator<GuestOp, T, GuestResult> {
+  let last: GuestResult | undefined;
   let it = program.next(undefined as unknown as GuestResult);
   while (it.done !== true) {
     const o = it.value;
@@ -655,10 +690,40 @@ export function* loopForm<T>(program: Generator<GuestOp, T, GuestResult>): Gener
     } else if (o.kind === "seq") {
       r = yield o.ops[0]!;
       for (let i = 1; i < o.ops.length; i++) r = yield o.ops[i]!;
+    } else if (o.kind === "call") {
+      r = yield* loopFormCall(o.program, last);
     } else r = yield o;
+    last = r;
     it = program.next(r);
   }
   return it.value;
+}
+
+/**
+ * A {@link CallOp}'s program as loopForm runs it: its ops in line, then the
+ * result its caller resumes with — its last op's (or, when it yielded none,
+ * the one the caller had), with `returned` set to what it returned.
+ */
+function* loopFormCall(program: Generator<GuestOp, unknown, GuestResult>, before: GuestResult | undefined): Generator<GuestOp, GuestResult, GuestResult> {
+  let r = before;
+  const called = loopForm(program);
+  let it = called.next(undefined as unknown as GuestResult);
+  while (it.done !== true) {
+    r = yield it.value;
+    it = called.next(r);
+  }
+  r ??= newGuestResult();
+  r.returned = it.value;
+  return r;
+}
+
+/**
+ * `const v = yield* call(code)`: `code` run through an {@link op.call}, so
+ * that the executor resumes it directly at each of its ops; returns what it
+ * returned.
+ */
+export function* call<T>(code: Generator<GuestOp, T, GuestResult>): Generator<GuestOp, T, GuestResult> {
+  return (yield op.call(code)).returned as T;
 }
 
 /** `const v = yield* read32(addr)`: a 32-bit load returning its value. */

@@ -51,6 +51,7 @@ export {
   guestOpProblem,
   repeatedOp,
   loopForm,
+  call,
   type GuestOp,
   type GuestResult,
   type GuestProgram,
@@ -70,5 +71,6 @@ export {
   type RepeatableOp,
   type PollOp,
   type SeqOp,
+  type CallOp,
 } from "./guest-ops.js";
 export { StateMachineProgram } from "./state-machine-program.js";

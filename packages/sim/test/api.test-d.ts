@@ -6,6 +6,7 @@
  */
 import * as sim from "@irqlab/sim";
 import {
+  call,
   ConfigError,
   EventQueue,
   GuestMemory,
@@ -33,7 +34,7 @@ import { assertType, describe, expectTypeOf, test } from "vitest";
 type ValueExports =
   | "Bitmap" | "ConfigError" | "Counters" | "EventQueue" | "GUEST_ERROR" | "GuestMemory" | "GuestMemoryFault"
   | "IrqlabError" | "MMIO_UNHANDLED" | "MmioBus" | "PAGE_SIZE" | "RegionOverlapError" | "Rng" | "RngStreams"
-  | "StateMachineProgram" | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "guestOpProblem" | "largestHolding" | "loopForm" | "lowestSetBit" | "ms"
+  | "StateMachineProgram" | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "guestOpProblem" | "call" | "largestHolding" | "loopForm" | "lowestSetBit" | "ms"
   | "newGuestResult" | "op" | "pollGoesOn" | "pollLoop" | "read32" | "repeatedOp" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
   | "toChromeTraceJson" | "us" | "write32";
 
@@ -87,12 +88,13 @@ describe("@irqlab/sim public API", () => {
 
   test("guest ops: a discriminated union the executor switches on", () => {
     expectTypeOf<GuestOp["kind"]>().toEqualTypeOf<
-      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat" | "poll" | "seq"
+      "mmio-read" | "mmio-write" | "sysreg-read" | "sysreg-write" | "csr" | "wfi" | "hvc" | "smc" | "sbi" | "compute" | "irq-mask" | "irq-unmask" | "brk" | "ebreak" | "repeat" | "poll" | "seq" | "call"
     >();
     expectTypeOf<Extract<GuestOp, { kind: "mmio-read" }>["signExtend"]>().toEqualTypeOf<32 | 64 | undefined>();
     expectTypeOf<Extract<GuestOp, { kind: "csr" }>["op"]>().toEqualTypeOf<"csrrw" | "csrrs" | "csrrc">();
     expectTypeOf<GuestProgram>().toEqualTypeOf<Generator<GuestOp, void, GuestResult>>();
-    expectTypeOf<GuestResult>().toEqualTypeOf<{ value: number; hi: number; error: number; regs: number[] }>();
+    expectTypeOf<GuestResult>().toEqualTypeOf<{ value: number; hi: number; error: number; regs: number[]; returned?: unknown }>();
+    expectTypeOf(call).toEqualTypeOf<<T>(code: Generator<GuestOp, T, GuestResult>) => Generator<GuestOp, T, GuestResult>>();
     expectTypeOf(op.read(0, 4)).toExtend<GuestOp>();
     expectTypeOf<typeof op.hvc>().toEqualTypeOf<(args: readonly number[], imm?: number) => HypercallOp>();
     expectTypeOf(read32).returns.toEqualTypeOf<Generator<GuestOp, number, GuestResult>>();

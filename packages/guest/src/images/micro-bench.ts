@@ -59,7 +59,7 @@
  */
 
 import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICD_CTLR_nASSGIreq, GICD_IIDR, GICD_TYPER2, GICD_TYPER2_nASSGIcap, GITS_CMD_INT, ICC_EOIR1_EL1, INTID_SPURIOUS } from "@irqlab/gic";
-import { op, type GuestOp } from "@irqlab/sim";
+import { call, op, type GuestOp } from "@irqlab/sim";
 import { panic } from "../boot/panic.js";
 import { CPU_RELAX_NS } from "../cpu.js";
 import type { GuestCode, GuestImage } from "../guest-image.js";
@@ -358,7 +358,8 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
           // The same executions as the loop, without resuming this program between them.
           yield op.repeat(times, bench.op);
         } else {
-          const done = yield* bench.loop(times);
+          // Run by the vCPU directly: this program is not resumed at each of the loop's ops.
+          const done = yield* call(bench.loop(times));
           if (done !== times) {
             yield* report.print(typeof done === "string" ? done : `micro-bench.c: assert failed: irq_received: failed to receive ${bench.what ?? "IPI"} in time, but received ${done} successfully\n`);
             return yield* unitTestExit(g.sys, 63, 0);
@@ -377,7 +378,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
       yield* s!.g.gic.enableIrq(MICRO_BENCH_SGI, context);
       yield op.unmask();
       yield op.write(s!.irqReady, 4, 1);
-      yield* spinForever();
+      yield* call(spinForever());
     },
   };
 }

@@ -223,6 +223,7 @@ export class AiaRig {
       case "repeat":
       case "poll":
       case "seq":
+      case "call":
         throw new Error(`cpu${cpu}: ${op.kind} is not handled by the AIA rig`);
     }
   }
