@@ -42,9 +42,20 @@
  * out too, as the guest's own figure does: in each process the median span less the median
  * span of the same test run for one iteration (measured after each timed
  * run), over N − 1; lpi's prep, the ITS set-up, is about a millisecond,
- * a few hundred ns of each of its 4096 iterations. To compare two versions
+ * a few hundred ns of each of its 4096 iterations.
+ *
+ * Every run above boots a fresh machine, so each of ipi's and lpi's 4096
+ * iterations also carries a share of what V8 does per run — collecting the
+ * previous machine (a scavenge inside a run made that run and the next up
+ * to 1.7 times slower), tiering up the new one's code — which the source's
+ * own 65536 iterations (MICRO_BENCH_TESTS) spread sixteen times thinner.
+ * `meta.wallNsPerOpExclBootSourceTimes` and
+ * `meta.wallNsPerOpExclPrepSourceTimes` are the fast form's figures at
+ * those 65536 iterations per run (five runs after two warm-ups in each
+ * process, as a run is then sixteen times longer). To compare two versions
  * of the model, use `npm run bench:compare`, which measures both in one run.
  */
+import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
 import { MICRO_BENCH_SPAN, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
@@ -97,6 +108,10 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
     const fast = wallNsPerOpExclBoot(name, times, false, hasPrep);
     // The same guest with its repeats and polls as loops of yields (the generator form).
     const loop = wallNsPerOpExclBoot(name, times, true, false);
+    // ipi and lpi once more at the source's iteration count (see above).
+    const sourceTimes = MICRO_BENCH_TESTS.find((t) => t.name === name)?.times ?? times;
+    const source = hasPrep && sourceTimes !== times ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2) : undefined;
+    if (source !== undefined && source.row.split(/\s+/)[2] !== row.split(/\s+/)[2]) throw new Error(`micro-bench ${name}: ${source.row} against ${row}`);
     for (const r of [fast.row, loop.row]) if (r !== row) throw new Error(`micro-bench ${name}: a measuring process printed ${r}, this one ${row}`);
     bench(`micro-bench ${name} [x${times}]`, () => void runMicroBench([name], times), {
       meta: {
@@ -106,6 +121,7 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
         wallNsPerOpExclBoot: fast.ns,
         wallNsPerOpExclBootFastest: fast.fastest,
         ...(hasPrep ? { wallNsPerOpExclPrep: fast.exclPrep } : {}),
+        ...(source !== undefined ? { sourceTimes, wallNsPerOpExclBootSourceTimes: source.ns, wallNsPerOpExclPrepSourceTimes: source.exclPrep } : {}),
         wallNsPerOpExclBootLoopOfYields: loop.ns,
         fastToLoopRatio: Math.round((fast.ns / loop.ns) * 100) / 100,
       },
