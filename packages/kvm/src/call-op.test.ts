@@ -30,40 +30,28 @@ function* body(rounds: number, note: Note): Generator<GuestOp, number, GuestResu
   return last;
 }
 
-/** The same loop as a state machine: a store and a load of RAM per turn; returns the turns done. */
+/** A loop as a state machine: `n` ops, loads and stores of RAM in turn (a load first); returns how many it yielded. */
 class Turns extends StateMachineProgram<number> {
-  #left = 0;
-  #done = 0;
-  #atLoad = false;
+  #n = 0;
+  #yielded = 0;
 
   constructor(private readonly store: GuestOp, private readonly load: GuestOp) {
     super(store, 0);
   }
 
   start(n: number): this {
-    this.#left = n;
-    this.#done = 0;
-    this.#atLoad = false;
+    this.#n = n;
+    this.#yielded = 0;
     return this;
   }
 
   next(_r: GuestResult): IteratorResult<GuestOp, number> {
-    if (this.#atLoad) {
-      this.#atLoad = false;
-      this.#done++;
-      this.#left--;
-    }
-    if (this.#left <= 0) return this.finish(this.#done);
-    if (this.#done % 2 === 0) {
-      this.#atLoad = true;
-      return this.yieldOp(this.load);
-    }
-    this.#atLoad = true;
-    return this.yieldOp(this.store);
+    if (this.#yielded >= this.#n) return this.finish(this.#yielded);
+    return this.yieldOp(this.#yielded++ % 2 === 0 ? this.load : this.store);
   }
 
   protected ended(): void {
-    this.#left = 0;
+    this.#n = 0;
   }
 }
 
