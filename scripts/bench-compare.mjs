@@ -14,9 +14,17 @@
 // It also checks that both sides printed the same micro-bench row (the guest's virtual time): a
 // change meant to make the model faster must not change what it models.
 //
+// With --steady, each process runs with V8's concurrent recompilation off, so that the optimising
+// compiler works on the measured thread, at a fixed point, rather than on a background thread that
+// shares the one pinned CPU (its 20-100 ms compiles of the run loop then land inside some spans and
+// not others); and ipi and lpi run micro-bench.c's 65536 iterations too, so that the per-run work
+// of a fresh machine weighs little. Their spans then repeat to within a few per cent, from one
+// process to the next too.
+//
 // Options: --tests a,b (default ipi,lpi,mmio_read_user), --processes N per side (default 6),
-// --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi),
-// --runs N timed runs per process (default 9), --warmups N (default 10), --json.
+// --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi; 65536 for
+// all with --steady), --runs N timed runs per process (default 9), --warmups N (default 10),
+// --steady, --cpu N (the CPU the processes are pinned to; default the last), --json.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,10 +32,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
-import { MICRO_BENCH_SPAN as SPAN, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
+import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** micro-bench.c's iterations per test, which --steady runs for every test. */
+const STEADY_TIMES = 65536;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,26 +45,34 @@ const { values, positionals } = parseArgs({
     tests: { type: "string", default: "ipi,lpi,mmio_read_user" },
     processes: { type: "string", default: "6" },
     times: { type: "string" },
-    runs: { type: "string", default: "9" },
-    warmups: { type: "string", default: "10" },
+    runs: { type: "string" },
+    warmups: { type: "string" },
+    steady: { type: "boolean", default: false },
+    cpu: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help || positionals.length !== 1) {
-  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b] [--processes N] [--times N] [--runs N] [--warmups N] [--json]\n");
+  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--cpu N] [--json]\n");
   process.exit(values.help ? 0 : 2);
 }
 
-const count = (name, min) => {
+const count = (name, min, dflt) => {
+  if (values[name] === undefined) return dflt;
   const n = Number(values[name]);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`--${name} ${values[name]}: not an integer of at least ${min}`);
   return n;
 };
+const steady = values.steady;
 const processes = count("processes", 1);
-const runs = count("runs", 1);
-const warmUps = count("warmups", 0);
+const runs = count("runs", 1, 9);
+const warmUps = count("warmups", 0, 10);
+const cpu = count("cpu", 0, DEFAULT_CPU);
+if (cpu > DEFAULT_CPU) throw new Error(`--cpu ${cpu}: this machine's CPUs are 0..${DEFAULT_CPU}`);
+/** What --steady gives each span process (see above). */
+const nodeFlags = steady ? ["--no-concurrent-recompilation"] : [];
 const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
 
@@ -66,7 +84,7 @@ try {
   const base = bundleRevision(revision, scratch);
   const work = bundleTree(root, join(outDir, "compare-work-tree.mjs"));
   const results = tests.map((test) => compare(test, base, work));
-  if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, results })}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, steady, cpu, nodeFlags, results })}\n`);
   else printTable(results);
   if (results.some((r) => r.baseRow !== r.workRow)) process.exitCode = 1;
 } finally {
@@ -103,13 +121,13 @@ function bundleRevision(rev, dir) {
 
 /** One process of `bundle` measuring `test`: the median and fastest span per operation, and the row. */
 function measure(bundle, test, times) {
-  const { perOp, row } = runSpanProcess(bundle, test, times, false, runs, warmUps);
-  return { median: median(perOp), fastest: perOp[0], row };
+  const { perOp, row, execArgv } = runSpanProcess(bundle, test, times, false, runs, warmUps, { cpu, nodeFlags });
+  return { median: median(perOp), fastest: perOp[0], row, execArgv };
 }
 
 /** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
 function compare(test, base, work) {
-  const times = values.times !== undefined ? count("times", 1) : microBenchTimes(test);
+  const times = count("times", 1, steady ? STEADY_TIMES : microBenchTimes(test));
   const b = [];
   const w = [];
   for (let i = 0; i < processes; i++) {
@@ -130,11 +148,13 @@ function compare(test, base, work) {
     ratio: Math.round(median(b.map((x, i) => w[i].median / x.median)) * 1000) / 1000,
     baseRow: b[0].row,
     workRow: w[0].row,
+    execArgv: [b[0].execArgv, w[0].execArgv],
   };
 }
 
 function printTable(results) {
-  process.stdout.write(`wall ns/op without boot, ${revision} against the work tree: median (fastest) over ${processes} processes each\n`);
+  const how = steady ? `, steady (${nodeFlags.join(" ")})` : "";
+  process.stdout.write(`wall ns/op without boot, ${revision} against the work tree: median (fastest) over ${processes} processes each, on CPU ${cpu}${how}\n`);
   for (const r of results) {
     const line = `${r.test.padEnd(16)} ${`${r.base.median} (${r.base.fastest})`.padStart(18)} → ${`${r.work.median} (${r.work.fastest})`.padEnd(18)} ratio ${r.ratio.toFixed(3)}`;
     process.stdout.write(`${line}\n`);

@@ -2,6 +2,14 @@
 export declare const MICRO_BENCH_SPAN: string;
 /** Iterations per run of a micro-bench test: 65536, or 4096 for ipi, ipi_hw and lpi. */
 export declare function microBenchTimes(test: string): number;
+/** The CPU span processes are pinned to unless told otherwise: the last one. */
+export declare const DEFAULT_CPU: number;
+/** How a span process runs: with the test's prep measured apart, pinned to a CPU, with node flags. */
+export interface SpanProcessOptions {
+  readonly prep?: boolean;
+  readonly cpu?: number;
+  readonly nodeFlags?: readonly string[];
+}
 /**
  * One pinned process of the span runner: wall ns per operation of each timed run, fastest first, and the guest's row;
  * with `prep`, also the wall ns per operation with the test's prep left out (median spans of `times` and of 1 iteration).
@@ -13,7 +21,7 @@ export declare function runSpanProcess(
   loop: boolean,
   runs: number,
   warmUps: number,
-  prep?: boolean,
-): { perOp: number[]; perOpExclPrep: number | undefined; row: string };
+  options?: SpanProcessOptions,
+): { perOp: number[]; perOpExclPrep: number | undefined; row: string; execArgv: string[] | null };
 /** The median of `xs` (the upper one of an even count). */
 export declare function median(xs: readonly number[]): number;

@@ -9,8 +9,16 @@ import { availableParallelism } from "node:os";
 /** The span runner's entry point, from the repository root. */
 export const MICRO_BENCH_SPAN = "apps/cli/bench/micro-bench-span.ts";
 
-/** `taskset -c <the last CPU>` before a command, or nothing where taskset is missing. */
-const PINNED = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0 ? ["taskset", "-c", String(availableParallelism() - 1)] : [];
+/** Whether taskset exists here to pin a process to one CPU. */
+const TASKSET = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0;
+
+/** The CPU span processes are pinned to unless told otherwise: the last one. */
+export const DEFAULT_CPU = availableParallelism() - 1;
+
+/** `taskset -c <cpu>` before a command, or nothing where taskset is missing. */
+function pinnedTo(cpu) {
+  return TASKSET ? ["taskset", "-c", String(cpu)] : [];
+}
 
 /** Iterations per run: the source's 65536, but 4096 for the tests whose operation takes microseconds. */
 export function microBenchTimes(test) {
@@ -21,17 +29,22 @@ export function microBenchTimes(test) {
  * One process of the span runner `bundle`: `warmUps` runs of `test` (`times` iterations, its repeats
  * and polls as ops, or with `loop` as loops of yields), then `runs` timed ones. Returns each timed
  * run's wall ns per operation, boot excluded, fastest first, and the guest's micro-bench row. With
- * `prep`, each timed run is followed by a run of one iteration, and `perOpExclPrep` is the median
- * span less the median span of one iteration, over `times` − 1: the wall time of an operation, with
- * the test's prep (lpi's ITS set-up) left out as the guest's own figure leaves it out.
+ * `options.prep`, each timed run is followed by a run of one iteration, and `perOpExclPrep` is the
+ * median span less the median span of one iteration, over `times` − 1: the wall time of an
+ * operation, with the test's prep (lpi's ITS set-up) left out as the guest's own figure leaves it
+ * out. The process is pinned to `options.cpu` (default {@link DEFAULT_CPU}) and given
+ * `options.nodeFlags` before the bundle; `execArgv` is the node options it reports it ran with (null
+ * from a span runner of a revision that does not report them).
  */
-export function runSpanProcess(bundle, test, times, loop, runs, warmUps, prep = false) {
-  const command = [...PINNED, process.execPath, bundle, test, String(times), loop ? "loop" : "fast", String(runs), String(warmUps), ...(prep ? ["prep"] : [])];
+export function runSpanProcess(bundle, test, times, loop, runs, warmUps, options = {}) {
+  const { prep = false, cpu = DEFAULT_CPU, nodeFlags = [] } = options;
+  const args = [bundle, test, String(times), loop ? "loop" : "fast", String(runs), String(warmUps), ...(prep ? ["prep"] : [])];
+  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, ...args];
   const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   if (r.status !== 0) throw new Error(`micro-bench-span ${test} (${bundle}): exit ${r.status}\n${r.stderr}`);
-  const { spans, prepSpans, row } = JSON.parse(r.stdout);
+  const { spans, prepSpans, row, execArgv } = JSON.parse(r.stdout);
   const perOpExclPrep = prep && times > 1 ? (median(spans) - median(prepSpans)) / (times - 1) : undefined;
-  return { perOp: spans.map((ns) => ns / times).sort((a, b) => a - b), perOpExclPrep, row };
+  return { perOp: spans.map((ns) => ns / times).sort((a, b) => a - b), perOpExclPrep, row, execArgv: execArgv ?? null };
 }
 
 /** The median of `xs` (the upper one of an even count). */

@@ -6,6 +6,7 @@
  * guest's row are.
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 
@@ -41,6 +42,22 @@ describe("scripts/bench-compare.mjs", () => {
     }
   }, 120_000);
 
+  test("--steady runs each process with concurrent recompilation off, pinned to the CPU asked for", () => {
+    const r = compare("HEAD", "--steady", "--cpu", "0", "--tests", "hyp_call", "--processes", "1", "--runs", "1", "--warmups", "0", "--times", "64", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { steady: boolean; cpu: number; nodeFlags: string[]; results: { test: string; times: number; baseRow: string; workRow: string; execArgv: (string[] | null)[] }[] };
+    expect(out).toMatchObject({ steady: true, cpu: 0, nodeFlags: ["--no-concurrent-recompilation"] });
+    expect(out.results).toMatchObject([{ test: "hyp_call", times: 64 }]);
+    // What the work tree's span process says it ran with (a base revision's runner may not say).
+    expect(out.results[0]!.execArgv[1]).toEqual(["--no-concurrent-recompilation"]);
+    expect(out.results[0]!.workRow).toBe(out.results[0]!.baseRow);
+    // Without --steady the processes run with node's defaults, on the last CPU.
+    const plain = compare("HEAD", "--tests", "hyp_call", "--processes", "1", "--runs", "1", "--warmups", "0", "--times", "64", "--json");
+    expect(JSON.parse(plain.stdout)).toMatchObject({ steady: false, cpu: availableParallelism() - 1, nodeFlags: [], });
+    expect((JSON.parse(plain.stdout) as typeof out).results[0]!.execArgv[1]).toEqual([]);
+  }, 120_000);
+
   test("refuses what it cannot measure: no revision, a revision git does not know, a bad count", () => {
     const none = compare();
     expect(none.status).toBe(2);
@@ -51,5 +68,8 @@ describe("scripts/bench-compare.mjs", () => {
     const bad = compare("HEAD", "--processes", "0");
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain("--processes 0: not an integer of at least 1");
+    const cpu = compare("HEAD", "--cpu", String(availableParallelism()));
+    expect(cpu.status).not.toBe(0);
+    expect(cpu.stderr).toContain(`--cpu ${availableParallelism()}: this machine's CPUs are 0..${availableParallelism() - 1}`);
   });
 });

@@ -4,7 +4,8 @@
  * the test WARMUPS times, then RUNS times timed, and prints one JSON line:
  * the wall ns of each timed run's span (runMicroBench) and the guest's table
  * row. With `prep`, each timed run is followed by one of a single iteration,
- * whose span is the test's prep and one operation (`prepSpans`). A process
+ * whose span is the test's prep and one operation (`prepSpans`); `execArgv`
+ * is the node options the process ran with. A process
  * of its own per form, so that neither form's figure is taken in a JIT state
  * the other form's code (or another test's) left behind.
  */
@@ -26,4 +27,4 @@ for (let i = 0; i < Number(runs ?? 1); i++) {
   row = r.out.split("\n").find((l) => l.startsWith(`${test} `))?.trimEnd() ?? "";
   if (prep !== undefined) prepSpans.push(runMicroBench([test], 1, true, loop).spanNs);
 }
-process.stdout.write(`${JSON.stringify({ spans, prepSpans, row })}\n`);
+process.stdout.write(`${JSON.stringify({ spans, prepSpans, row, execArgv: process.execArgv })}\n`);

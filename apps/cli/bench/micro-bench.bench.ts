@@ -78,7 +78,7 @@ function wallNsPerOpExclBoot(name: string, times: number, loop: boolean, prep: b
   let fastest = Number.POSITIVE_INFINITY;
   let row = "";
   for (let p = 0; p < PROCESSES; p++) {
-    const out = runSpanProcess(spanRunner, name, times, loop, runs, warmUps, prep);
+    const out = runSpanProcess(spanRunner, name, times, loop, runs, warmUps, { prep });
     if (p > 0 && out.row !== row) throw new Error(`micro-bench ${name}: two measuring processes printed ${row} and ${out.row}`);
     row = out.row;
     medians.push(median(out.perOp));
