@@ -52,8 +52,19 @@
  * `meta.wallNsPerOpExclBootSourceTimes` and
  * `meta.wallNsPerOpExclPrepSourceTimes` are the fast form's figures at
  * those 65536 iterations per run (five runs after two warm-ups in each
- * process, as a run is then sixteen times longer). To compare two versions
- * of the model, use `npm run bench:compare`, which measures both in one run.
+ * process, as a run is then sixteen times longer).
+ *
+ * Even so, V8's optimising compiler works on a background thread that
+ * shares the one pinned CPU, and its compiles of the run loop (20-100 ms
+ * each, a few per process) land inside some runs and not others: whole
+ * bench runs of ipi and lpi at 65536 iterations differed by a third on this
+ * machine. `meta.wallNsPerOpExclBootSteady` and
+ * `meta.wallNsPerOpExclPrepSteady` are the same figures from processes
+ * with that concurrent recompilation off (node --no-concurrent-recompilation):
+ * the compiles then happen on the measured thread at fixed points, in the
+ * warm-up runs, and the figure is the model's steady cost per operation.
+ * To compare two versions of the model, use `npm run bench:compare` (with
+ * `--steady`, the same processes), which measures both in one run.
  */
 import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
@@ -72,13 +83,21 @@ const PROCESSES = 3;
  * `warmUps` (the first runs of a process measure the JIT compiling the
  * model), and the median of those. Also the fastest run and the row printed.
  */
-function wallNsPerOpExclBoot(name: string, times: number, loop: boolean, prep: boolean, runs = 9, warmUps = 10): { ns: number; fastest: number; exclPrep: number; row: string } {
+function wallNsPerOpExclBoot(
+  name: string,
+  times: number,
+  loop: boolean,
+  prep: boolean,
+  runs = 9,
+  warmUps = 10,
+  nodeFlags: readonly string[] = [],
+): { ns: number; fastest: number; exclPrep: number; row: string } {
   const medians: number[] = [];
   const exclPrep: number[] = [];
   let fastest = Number.POSITIVE_INFINITY;
   let row = "";
   for (let p = 0; p < PROCESSES; p++) {
-    const out = runSpanProcess(spanRunner, name, times, loop, runs, warmUps, { prep });
+    const out = runSpanProcess(spanRunner, name, times, loop, runs, warmUps, { prep, nodeFlags });
     if (p > 0 && out.row !== row) throw new Error(`micro-bench ${name}: two measuring processes printed ${row} and ${out.row}`);
     row = out.row;
     medians.push(median(out.perOp));
@@ -111,8 +130,10 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
     // ipi and lpi once more at the source's iteration count (see above).
     const sourceTimes = MICRO_BENCH_TESTS.find((t) => t.name === name)?.times ?? times;
     const source = hasPrep && sourceTimes !== times ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2) : undefined;
+    // And with the optimising compiler on the measured thread (see above).
+    const steady = source !== undefined ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2, ["--no-concurrent-recompilation"]) : undefined;
     // Sixteen times the iterations: a different total, the same average.
-    if (source !== undefined && guestRow(source.row, name).avg !== avg) throw new Error(`micro-bench ${name}: ${source.row} against ${row}`);
+    for (const r of [source, steady]) if (r !== undefined && guestRow(r.row, name).avg !== avg) throw new Error(`micro-bench ${name}: ${r.row} against ${row}`);
     for (const r of [fast.row, loop.row]) if (r !== row) throw new Error(`micro-bench ${name}: a measuring process printed ${r}, this one ${row}`);
     bench(`micro-bench ${name} [x${times}]`, () => void runMicroBench([name], times), {
       meta: {
@@ -123,6 +144,7 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
         wallNsPerOpExclBootFastest: fast.fastest,
         ...(hasPrep ? { wallNsPerOpExclPrep: fast.exclPrep } : {}),
         ...(source !== undefined ? { sourceTimes, wallNsPerOpExclBootSourceTimes: source.ns, wallNsPerOpExclPrepSourceTimes: source.exclPrep } : {}),
+        ...(steady !== undefined ? { wallNsPerOpExclBootSteady: steady.ns, wallNsPerOpExclPrepSteady: steady.exclPrep } : {}),
         wallNsPerOpExclBootLoopOfYields: loop.ns,
         fastToLoopRatio: Math.round((fast.ns / loop.ns) * 100) / 100,
       },
