@@ -71,6 +71,15 @@ export interface ScenarioRunOptions {
   readonly trace?: boolean;
   /** Scenario-specific sizes ("harts", "geilen", "vms"), validated by the scenario. */
   readonly sizes?: Readonly<Record<string, number>>;
+  /**
+   * Boot every guest in its loop form (`loopFormImage`): each repeat,
+   * sequence, poll and call the guest yields runs as the loop of yields it
+   * stands for, op by op, instead of through the run loop's fast paths. The
+   * row is the same (the fast paths change no virtual time, exit or trace),
+   * only slower to get; a check of that claim on the scenario's own machines.
+   * Scenarios whose runs boot no guest program ignore it.
+   */
+  readonly loopForm?: boolean;
 }
 
 /** A runnable scenario. */

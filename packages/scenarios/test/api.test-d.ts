@@ -55,6 +55,7 @@ describe("@irqlab/scenarios public API", () => {
     expectTypeOf(findScenario).toEqualTypeOf<(nameOrSeed: string) => Scenario | undefined>();
     expectTypeOf<Scenario["run"]>().toEqualTypeOf<(remedy: string, options: ScenarioRunOptions) => RemedyRow>();
     expectTypeOf<ScenarioRunOptions["seed"]>().toEqualTypeOf<number>();
+    expectTypeOf<ScenarioRunOptions["loopForm"]>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<RemedyRow["values"]>().toEqualTypeOf<Readonly<Record<string, ScenarioValue>>>();
     expectTypeOf<ScenarioValue>().toEqualTypeOf<string | number | boolean | null>();
     expectTypeOf<RemedyRow["tracer"]>().toEqualTypeOf<Tracer | undefined>();
@@ -64,6 +65,7 @@ describe("@irqlab/scenarios public API", () => {
     expectTypeOf(runScenario).toEqualTypeOf<(scenario: Scenario, options?: RunScenarioOptions) => ScenarioReport>();
     expectTypeOf<RunScenarioOptions["remedies"]>().toEqualTypeOf<readonly string[] | undefined>();
     expectTypeOf<RunScenarioOptions["sizes"]>().toEqualTypeOf<Readonly<Record<string, number>> | undefined>();
+    expectTypeOf<RunScenarioOptions["loopForm"]>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<ScenarioReport["rows"]>().toEqualTypeOf<readonly RemedyRow[]>();
     expectTypeOf(renderCompare).toEqualTypeOf<(r: ScenarioReport) => string>();
     expectTypeOf(reportToJson).toEqualTypeOf<(r: ScenarioReport) => ScenarioReportJson>();

@@ -63,6 +63,18 @@ describe("irqlab scenario", () => {
     expect(r.out).toMatch(/VMs stopped or refused +vm2 \(last\)/);
   });
 
+  test("--loop-form runs the guests op by op and prints the same values", async () => {
+    const args = ["scenario", "run", "003", "--json"];
+    const fast = await cli(...args);
+    const loop = await cli(...args, "--loop-form");
+    expect(fast.code).toBe(0);
+    expect(loop.code).toBe(0);
+    expect(loop.out).toBe(fast.out);
+    expect(fast.err).toMatch(/^wall time \(irqfd-before-vgic-init\): lazy-init /m);
+    expect(loop.err).toMatch(/^wall time \(irqfd-before-vgic-init, guests in their loop form\): lazy-init /m);
+    expect((await cli("scenario", "run", "--help")).out).toMatch(/--loop-form +boot the guests with each repeat/);
+  });
+
   test("unknown scenario, remedy or size: one line, exit 2", async () => {
     for (const argv of [
       ["scenario", "run", "099"],

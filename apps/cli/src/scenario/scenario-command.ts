@@ -3,10 +3,12 @@
  *
  * - `irqlab scenario list`: the registered scenarios, their remedies and sizes;
  * - `irqlab scenario run <seed|name|FILE> [--remedy R]... [--compare] [--json]
- *   [--trace FILE] [--seed N] [--size K=V]...`, or `--all` instead of a
- *   target: runs the remedies on the same inputs and prints each remedy's
- *   values, the side-by-side table (--compare) or JSON (--json, the schema
- *   in packages/scenarios/README.md);
+ *   [--trace FILE] [--seed N] [--size K=V]... [--loop-form]`, or `--all`
+ *   instead of a target: runs the remedies on the same inputs and prints each
+ *   remedy's values, the side-by-side table (--compare) or JSON (--json, the
+ *   schema in packages/scenarios/README.md); --loop-form boots the guests
+ *   with every repeat, sequence, poll and call as its loop of yields, the
+ *   reference form (the same rows, only slower);
  * - `irqlab scenario explain <seed|name|FILE>`: what the thread argued, the
  *   command lines, the remedies and what every column means.
  *
@@ -51,6 +53,7 @@ interface RunOpts {
   seed: number;
   size?: Record<string, number>;
   all?: boolean;
+  loopForm?: boolean;
 }
 
 function isFile(target: string): boolean {
@@ -107,7 +110,7 @@ export function wallTimeLine(r: ScenarioReport): string {
   const ms = r.wallMs ?? [];
   if (ms.length === 0) return "";
   const each = r.rows.map((row, i) => `${row.remedy} ${formatWall(ms[i] ?? 0)}`).join(", ");
-  return `wall time (${r.scenario.name}): ${each}\n`;
+  return `wall time (${r.scenario.name}${r.loopForm === true ? ", guests in their loop form" : ""}): ${each}\n`;
 }
 
 function formatWall(ms: number): string {
@@ -167,6 +170,7 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
       .addOption(new Option("--seed <n>", "seed of the random streams").argParser(parseSeed).default(0))
       .option("--size <name=n>", "a scenario size (repeatable), e.g. harts=4", sizeArg)
       .option("--all", "run every registered scenario")
+      .option("--loop-form", "boot the guests with each repeat, sequence, poll and call as its loop of yields (the same rows, slower)")
       .action((target: string | undefined, opts: RunOpts) => {
         guard(() => {
           if ((target === undefined) === (opts.all !== true)) {
@@ -183,6 +187,7 @@ export function scenarioCommand(io: ScenarioIo, status: { code: number }, config
               seed: opts.seed,
               ...(opts.size === undefined ? {} : { sizes: opts.size }),
               trace: opts.trace !== undefined,
+              ...(opts.loopForm === true ? { loopForm: true } : {}),
               clock: () => performance.now(),
             }),
           );

@@ -18,6 +18,8 @@ export interface RunScenarioOptions {
   readonly sizes?: Readonly<Record<string, number>>;
   /** Record a trace of each remedy's run. */
   readonly trace?: boolean;
+  /** Boot the guests in their loop form (ScenarioRunOptions.loopForm): the same rows, op by op. */
+  readonly loopForm?: boolean;
   /**
    * A wall clock in milliseconds (such as `performance.now`). When given,
    * the report says how long each remedy took to run in {@link ScenarioReport.wallMs};
@@ -38,6 +40,8 @@ export interface ScenarioReport {
   readonly traces: ReadonlyMap<string, Tracer>;
   /** Wall time each row took, in milliseconds and row order, when a clock was given. */
   readonly wallMs?: readonly number[];
+  /** The guests ran in their loop form (RunScenarioOptions.loopForm). */
+  readonly loopForm?: true;
 }
 
 /** Checks remedy names against the scenario; throws a ScenarioError naming the bad one. */
@@ -75,11 +79,11 @@ export function runScenario(scenario: Scenario, options: RunScenarioOptions = {}
   const wallMs: number[] = [];
   for (const remedy of remedies) {
     const t0 = clock?.() ?? 0;
-    const row = scenario.run(remedy, { seed, sizes, trace: options.trace === true });
+    const row = scenario.run(remedy, { seed, sizes, trace: options.trace === true, ...(options.loopForm === true ? { loopForm: true } : {}) });
     if (clock !== undefined) wallMs.push(clock() - t0);
     rows.push(row);
     if (row.tracer !== undefined) traces.set(remedy, row.tracer);
     for (const [part, t] of Object.entries(row.traces ?? {})) traces.set(`${remedy}/${part}`, t);
   }
-  return { scenario, seed, sizes, columns: scenario.columns, rows, traces, ...(clock === undefined ? {} : { wallMs }) };
+  return { scenario, seed, sizes, columns: scenario.columns, rows, traces, ...(clock === undefined ? {} : { wallMs }), ...(options.loopForm === true ? { loopForm: true } : {}) };
 }

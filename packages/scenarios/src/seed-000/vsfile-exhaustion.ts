@@ -91,7 +91,7 @@ function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
   const cfg = REMEDY_CONFIG[remedy];
   if (cfg === undefined) throw new ScenarioError("unknown-remedy", `scenario 'vsfile-exhaustion' has no remedy '${remedy}'`);
   const s = checkVsFileSizes({ ...vsFileExhaustion.sizes, ...(o.sizes ?? {}) });
-  const r = runVsFile(s, cfg, o.seed, o.trace === true);
+  const r = runVsFile(s, cfg, o.seed, o.trace === true, o.loopForm === true);
   const notes = [
     `command line of vm0: ${r.commandLines[0] ?? ""}`,
     `${r.vcpusWanted} vCPUs wanted, ${s.harts * s.geilen} VS-files; files in use per hart at the end: ${r.filesPerHart.join(" ")}`,

@@ -17,6 +17,7 @@
 import { KVM_MP_STATE_STOPPED } from "@irqlab/kvm";
 import { Machine, MachineHost, parseSystemCommandLine, riscvVirtLayout, type MachineConfig } from "@irqlab/machine";
 import { RngStreams } from "@irqlab/sim";
+import { guestInForm } from "../framework/guest-form.js";
 import { LatencySamples } from "../framework/latency-stats.js";
 import { runBounded, type RunBoundsEnd } from "../framework/run-bounds.js";
 import type { OccupancySeries } from "../framework/occupancy-series.js";
@@ -97,8 +98,8 @@ function configOf(argv: string[]): MachineConfig {
   return p.config;
 }
 
-/** Runs seed 000 under one remedy. Deterministic for a seed. */
-export function runVsFile(s: VsFileSizes, r: VsFileRemedyConfig, seed: number, trace: boolean): VsFileRunResult {
+/** Runs seed 000 under one remedy. Deterministic for a seed. With `loopForm`, the guests run in their loop form (ScenarioRunOptions.loopForm). */
+export function runVsFile(s: VsFileSizes, r: VsFileRemedyConfig, seed: number, trace: boolean, loopForm = false): VsFileRunResult {
   const host = new MachineHost({ arch: "riscv64", harts: s.harts, guestFiles: s.geilen, kernel: r.kernel, kernelMigrate: r.kernelMigrate, trace });
   const rng = new RngStreams(seed).stream("seed-000/msi");
   const manager = r.managerPinning ? new VsFileManager(s.harts, s.geilen) : undefined;
@@ -142,7 +143,7 @@ export function runVsFile(s: VsFileSizes, r: VsFileRemedyConfig, seed: number, t
         (owner !== undefined && owner.vsFileCpu >= 0 ? vsLatency : swLatency).add(ns);
       },
     });
-    const m = Machine.create({ host, config, kernel: image });
+    const m = Machine.create({ host, config, kernel: guestInForm(image, loopForm) });
     ref.machine = m;
     machines.push(m);
     if (decision?.admitted === true) {

@@ -99,7 +99,7 @@ export const sharedVlpiScenario: Scenario = {
     }
     // The run has no random choices: the seed does not change it. The machine records on its own clock.
     const b = remedy as Gicv4Behaviour;
-    const r = runSharedVlpiMachine(b, options.trace === true);
+    const r = runSharedVlpiMachine(b, options.trace === true, options.loopForm === true);
     const replay = runSharedVlpi(b);
     return {
       ...(r.tracer === undefined ? {} : { tracer: r.tracer }),

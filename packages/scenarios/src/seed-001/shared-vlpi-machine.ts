@@ -28,6 +28,7 @@ import type { Gicv4Behaviour } from "@irqlab/kvm";
 import { Machine, parseSystemCommandLine, type MachineRunEnd } from "@irqlab/machine";
 import type { Tracer } from "@irqlab/sim";
 import type { DetailTable } from "../framework/detail-table.js";
+import { guestInForm } from "../framework/guest-form.js";
 
 /** Virtual time allowed for both boots, ns (the guest powers off long before). */
 export const SHARED_VLPI_MACHINE_BUDGET_NS = 2_000_000_000;
@@ -91,13 +92,13 @@ function mappingTable(changes: readonly MappingChange[], firstHostIrq: number): 
   return { title: "vLPI ↔ host IRQ mapping over time", columns: ["time", "host irq", "MSI-X", "call", "vLPI", "host irqs on that vLPI after"], rows };
 }
 
-/** Boots the image under `behaviour` and measures. Deterministic. */
-export function runSharedVlpiMachine(behaviour: Gicv4Behaviour, trace = false): SharedVlpiMachineReport {
+/** Boots the image under `behaviour` and measures. Deterministic. With `loopForm`, the image runs in its loop form (ScenarioRunOptions.loopForm). */
+export function runSharedVlpiMachine(behaviour: Gicv4Behaviour, trace = false, loopForm = false): SharedVlpiMachineReport {
   const argv = sharedVlpiCommandLine(behaviour);
   const p = parseSystemCommandLine("aarch64", argv);
   if (p.kind !== "run") throw new Error(`seed 001: the command line did not parse: ${argv.join(" ")}`);
   let text = "";
-  const m = Machine.create({ config: p.config, kernel: virtioSharedVectorImage(), console: (t) => (text += t), trace });
+  const m = Machine.create({ config: p.config, kernel: guestInForm(virtioSharedVectorImage(), loopForm), console: (t) => (text += t), trace });
   // Every change of the host ITS's vLPI mappings, as the run makes it (property updates of a mapped vLPI are no change).
   const changes: MappingChange[] = [];
   const targets = new Map<number, string>();

@@ -17,6 +17,7 @@ import { hotplugImage } from "@irqlab/guest";
 import { GICR_FRAME_SIZE, GICR_PIDR2, GICR_TYPER, GICR_TYPER_LAST } from "@irqlab/gic";
 import { Machine, parseSystemCommandLine, type MachineEvent } from "@irqlab/machine";
 import type { Tracer } from "@irqlab/sim";
+import { guestInForm } from "../framework/guest-form.js";
 import { hotplugDriver, type HotplugDriver } from "./vcpu-hotplug-driver.js";
 
 /** The CPU slot the run plugs and unplugs. */
@@ -105,14 +106,14 @@ function readTypers(m: Machine): string[] {
   return out;
 }
 
-/** Runs one machine. Deterministic. */
-export function runVcpuHotplug(mode: HotplugMode, trace: boolean): VcpuHotplugResult {
+/** Runs one machine. Deterministic. With `loopForm`, the guest runs in its loop form (ScenarioRunOptions.loopForm). */
+export function runVcpuHotplug(mode: HotplugMode, trace: boolean, loopForm = false): VcpuHotplugResult {
   const argv = vcpuHotplugCommandLine(mode);
   const p = parseSystemCommandLine("aarch64", argv);
   if (p.kind !== "run") throw new Error(`scenario command line did not parse: ${argv.join(" ")}`);
   const console: string[] = [];
   const events: { at: number; e: MachineEvent }[] = [];
-  const m = Machine.create({ config: p.config, kernel: hotplugImage(), console: (t) => console.push(t.replace(/\r?\n$/, "")), trace });
+  const m = Machine.create({ config: p.config, kernel: guestInForm(hotplugImage(), loopForm), console: (t) => console.push(t.replace(/\r?\n$/, "")), trace });
   m.onEvent((e, at) => events.push({ at, e }));
   const calls = m.calls.lines();
   const creates = calls.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith("KVM_CREATE_VCPU"));

@@ -103,7 +103,7 @@ function verdict(v: Record<string, ScenarioValue>, r: VcpuHotplugResult): string
 
 function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
   if (remedy !== "naive" && remedy !== "precreate") throw new ScenarioError("unknown-remedy", `scenario 'arm-vcpu-hotplug' has no remedy '${remedy}'`);
-  const r = runVcpuHotplug(remedy, o.trace === true);
+  const r = runVcpuHotplug(remedy, o.trace === true, o.loopForm === true);
   const values = vcpuHotplugValues(r);
   const notes = [`command line: ${r.commandLine}`, `hotplug driven over ${r.via.toUpperCase()}:`, ...r.transcript.filter((l) => !l.includes('"QMP"')).map((l) => `  ${l}`)];
   notes.push("guest console:", ...r.console.map((l) => `  ${l}`));

@@ -12,6 +12,7 @@
 
 import { Machine, MachineHost, parseSystemCommandLine, plugVfioPlatformDevice, type DeviceContext, type DeviceConfig } from "@irqlab/machine";
 import type { VgicInitMode } from "@irqlab/kvm";
+import { guestInForm } from "../framework/guest-form.js";
 import { gicSpiGuest, type SpiTarget } from "./gic-spi-guest.js";
 import { plugRetryingVfioPlatform, type RetryingVfioPlatform } from "./retrying-vfio-platform.js";
 
@@ -70,8 +71,8 @@ export function earlyIrqCommandLine(edge: boolean, r: EarlyIrqRemedyConfig): str
   ];
 }
 
-/** Runs one machine. Deterministic. */
-export function runEarlyIrq(edge: boolean, r: EarlyIrqRemedyConfig, t: EarlyIrqTiming, trace: boolean): EarlyIrqResult {
+/** Runs one machine. Deterministic. With `loopForm`, the guest runs in its loop form (ScenarioRunOptions.loopForm). */
+export function runEarlyIrq(edge: boolean, r: EarlyIrqRemedyConfig, t: EarlyIrqTiming, trace: boolean, loopForm = false): EarlyIrqResult {
   const argv = earlyIrqCommandLine(edge, r);
   const p = parseSystemCommandLine("aarch64", argv);
   if (p.kind !== "run") throw new Error(`scenario command line did not parse: ${argv.join(" ")}`);
@@ -100,14 +101,17 @@ export function runEarlyIrq(edge: boolean, r: EarlyIrqRemedyConfig, t: EarlyIrqT
   const machine = Machine.create({
     host,
     config: p.config,
-    kernel: gicSpiGuest({
-      target,
-      edge,
-      probeAfterNs: t.probeAfterNs,
-      seen: (intid) => {
-        if (intid === target.intid) taken.push(Math.round((host.queue.now - startedAt) / 10) / 100);
-      },
-    }),
+    kernel: guestInForm(
+      gicSpiGuest({
+        target,
+        edge,
+        probeAfterNs: t.probeAfterNs,
+        seen: (intid) => {
+          if (intid === target.intid) taken.push(Math.round((host.queue.now - startedAt) / 10) / 100);
+        },
+      }),
+      loopForm,
+    ),
     drivers: new Map([["vfio-platform", plug]]),
   });
   host.run(host.queue.now + t.pausedNs);

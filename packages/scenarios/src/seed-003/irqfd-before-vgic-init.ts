@@ -77,8 +77,8 @@ function run(remedy: string, o: ScenarioRunOptions): RemedyRow {
   const retryUs = o.sizes?.["retry-us"] ?? IRQFD_RETRY_NS / 1000;
   if (retryUs < 1 || retryUs > 10_000) throw new ScenarioError("bad-size", `size 'retry-us' must be between 1 and 10000, not ${retryUs}`);
   const timing = { ...TIMING, retryNs: retryUs * 1000 };
-  const edge = runEarlyIrq(true, cfg, timing, trace);
-  const level = runEarlyIrq(false, cfg, timing, trace);
+  const edge = runEarlyIrq(true, cfg, timing, trace, o.loopForm === true);
+  const level = runEarlyIrq(false, cfg, timing, trace, o.loopForm === true);
   const notes = [`command line (edge): ${edge.commandLine}`];
   for (const [p, r] of [["edge", edge], ["level", level]] as const) {
     notes.push(`${p}: injection ${r.injection}, ${r.signalled} host interrupts signalled${r.eagains > 0 ? `, KVM_IRQFD refused with EAGAIN ${r.eagains} times` : ""}`);

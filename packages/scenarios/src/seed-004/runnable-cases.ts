@@ -48,6 +48,7 @@ import {
   type RunnablePolicy,
 } from "@irqlab/kvm";
 import { EventQueue, Tracer, op } from "@irqlab/sim";
+import { guestInForm } from "../framework/guest-form.js";
 
 /** The thread's cases. */
 export type RunnableCase = "vpmu-overflow" | "deassert" | "masked-pending";
@@ -84,8 +85,11 @@ export interface RunnableCaseResult {
 /** A tracer, or how to make one on the run's own clock. */
 export type CaseTracer = Tracer | ((queue: EventQueue) => Tracer);
 
-/** Runs `kase` under `policy`. Deterministic; records into the tracer if given one. */
-export function runRunnableCase(policy: RunnablePolicy, kase: RunnableCase, tracer?: CaseTracer): RunnableCaseResult {
+/**
+ * Runs `kase` under `policy`. Deterministic; records into the tracer if given one. With `loopForm`, the
+ * guest runs in its loop form (ScenarioRunOptions.loopForm; its few plain ops are their own loop form).
+ */
+export function runRunnableCase(policy: RunnablePolicy, kase: RunnableCase, tracer?: CaseTracer, loopForm = false): RunnableCaseResult {
   const queue = new EventQueue();
   const t = tracer === undefined ? new Tracer(queue) : typeof tracer === "function" ? tracer(queue) : tracer;
   const kvm = new Kvm({ arch: kase === "deassert" ? "riscv64" : "arm64", queue, tracer: t });
@@ -95,19 +99,24 @@ export function runRunnableCase(policy: RunnablePolicy, kase: RunnableCase, trac
   let wokeAt = -1;
   let eventAt = CASE_EVENT_AT;
   const masked = kase === "masked-pending";
-  v.loadGuest({
-    main: function* () {
-      if (!masked) yield op.unmask();
-      if (masked) eventAt = queue.now; // the WFI is the event: latency counts from it
-      yield op.wfi();
-      if (wokeAt < 0) wokeAt = queue.now;
-      yield op.write(WOKE_ADDR, 4, 1);
-    },
-    vector: function* (cause) {
-      if (wokeAt < 0) wokeAt = queue.now;
-      yield op.write(ACK_ADDR, 4, cause);
-    },
-  });
+  v.loadGuest(
+    guestInForm(
+      {
+        main: function* () {
+          if (!masked) yield op.unmask();
+          if (masked) eventAt = queue.now; // the WFI is the event: latency counts from it
+          yield op.wfi();
+          if (wokeAt < 0) wokeAt = queue.now;
+          yield op.write(WOKE_ADDR, 4, 1);
+        },
+        vector: function* (cause) {
+          if (wokeAt < 0) wokeAt = queue.now;
+          yield op.write(ACK_ADDR, 4, cause);
+        },
+      },
+      loopForm,
+    ),
+  );
   let pmu: FlushedIrqSource | undefined;
   const chip = v.irqChip;
   if (kase === "vpmu-overflow") {

@@ -101,7 +101,7 @@ export const runnableScenario: Scenario = {
       made.push(t);
       return t;
     };
-    const r = runRunnableCase(cond.policy, kase as RunnableCase, options.tracer ?? (options.trace === true ? ownTracer : undefined));
+    const r = runRunnableCase(cond.policy, kase as RunnableCase, options.tracer ?? (options.trace === true ? ownTracer : undefined), options.loopForm === true);
     return {
       ...(made[0] === undefined ? {} : { tracer: made[0] }),
       remedy,

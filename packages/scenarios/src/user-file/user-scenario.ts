@@ -9,6 +9,7 @@
 import { guestImages } from "@irqlab/guest";
 import { Machine, MachineHost, plugVfioPlatformDevice, type DeviceConfig, type DeviceContext, type MachineConfig, type VfioPlatformPlug } from "@irqlab/machine";
 import type { RemedyRow, Scenario, ScenarioColumn, ScenarioRemedy, ScenarioRunOptions, ScenarioValue } from "../scenario.js";
+import { guestInForm } from "../framework/guest-form.js";
 import { runBounded } from "../framework/run-bounds.js";
 import { ScenarioError } from "../framework/scenario-error.js";
 import { TimelineQmpClient, type QmpReply } from "./qmp-timeline.js";
@@ -99,7 +100,7 @@ function runUserRemedy(f: UserScenarioFile, measures: readonly UserMeasure[], re
       const p = plugVfioPlatformDevice(ctx, d);
       devices.set(d.id ?? p.config.name, p);
     };
-    const kernel = config.kernel === undefined ? undefined : guestImages[config.kernel.slice("irqlab:".length)]!.create();
+    const kernel = config.kernel === undefined ? undefined : guestInForm(guestImages[config.kernel.slice("irqlab:".length)]!.create(), o.loopForm);
     const machine = Machine.create({
       host,
       config: { ...config, name: config.name ?? m.name },
