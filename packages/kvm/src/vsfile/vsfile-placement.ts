@@ -45,6 +45,7 @@ export class SchedulerPlacement implements PlacementPolicy {
   /** Migrations done by the kernel-migrate remedy. */
   remedyMigrations = 0;
   readonly #threads = new Map<string, VcpuEntry>();
+  #allHarts: readonly number[] | undefined;
 
   constructor(
     /** The scheduler that owns the vCPU threads. */
@@ -92,8 +93,11 @@ export class SchedulerPlacement implements PlacementPolicy {
     const t = e.thread;
     const aff = vcpu.affinity;
     if (aff !== e.affinity) {
+      // A thread starts on every hart: an empty affinity changes it only after another was applied.
+      const first = e.affinity === undefined;
       e.affinity = aff;
-      this.sched.setAffinity(t, aff.length > 0 ? aff : allHarts(this.sched.hartCount));
+      if (aff.length > 0) this.sched.setAffinity(t, aff);
+      else if (!first) this.sched.setAffinity(t, (this.#allHarts ??= Object.freeze(Array.from({ length: this.sched.hartCount }, (_, i) => i))));
     }
     if (t.state === "sleeping") this.sched.wake(t);
     const cpu = t.hart;
@@ -135,6 +139,3 @@ export class SchedulerPlacement implements PlacementPolicy {
   }
 }
 
-function allHarts(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
