@@ -32,7 +32,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
-import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
+import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -72,7 +72,7 @@ const warmUps = count("warmups", 0, 10);
 const cpu = count("cpu", 0, DEFAULT_CPU);
 if (cpu > DEFAULT_CPU) throw new Error(`--cpu ${cpu}: this machine's CPUs are 0..${DEFAULT_CPU}`);
 /** What --steady gives each span process (see above). */
-const nodeFlags = steady ? ["--no-concurrent-recompilation"] : [];
+const nodeFlags = steady ? STEADY_NODE_FLAGS : [];
 const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
 

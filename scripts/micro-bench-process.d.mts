@@ -2,6 +2,8 @@
 export declare const MICRO_BENCH_SPAN: string;
 /** Iterations per run of a micro-bench test: 65536, or 4096 for ipi, ipi_hw and lpi. */
 export declare function microBenchTimes(test: string): number;
+/** The node options of a steady measurement (V8's optimising compiler on the measured thread). */
+export declare const STEADY_NODE_FLAGS: readonly string[];
 /** The CPU span processes are pinned to unless told otherwise: the last one. */
 export declare const DEFAULT_CPU: number;
 /** How a span process runs: with the test's prep measured apart, pinned to a CPU, with node flags. */

@@ -12,6 +12,13 @@ export const MICRO_BENCH_SPAN = "apps/cli/bench/micro-bench-span.ts";
 /** Whether taskset exists here to pin a process to one CPU. */
 const TASKSET = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0;
 
+/**
+ * The node options of a steady measurement: V8's optimising compiler on the measured thread, at
+ * fixed points, rather than on a background thread sharing the one pinned CPU (bench-compare's
+ * --steady, micro-bench.bench.ts's `…Steady` figures).
+ */
+export const STEADY_NODE_FLAGS = Object.freeze(["--no-concurrent-recompilation"]);
+
 /** The CPU span processes are pinned to unless told otherwise: the last one. */
 export const DEFAULT_CPU = availableParallelism() - 1;
 

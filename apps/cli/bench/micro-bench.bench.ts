@@ -68,7 +68,7 @@
  */
 import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
-import { MICRO_BENCH_SPAN, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
+import { MICRO_BENCH_SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
 import { runMicroBench } from "./micro-bench-run.js";
 
@@ -131,7 +131,7 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
     const sourceTimes = MICRO_BENCH_TESTS.find((t) => t.name === name)?.times ?? times;
     const source = hasPrep && sourceTimes !== times ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2) : undefined;
     // And with the optimising compiler on the measured thread (see above).
-    const steady = source !== undefined ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2, ["--no-concurrent-recompilation"]) : undefined;
+    const steady = source !== undefined ? wallNsPerOpExclBoot(name, sourceTimes, false, true, 5, 2, STEADY_NODE_FLAGS) : undefined;
     // Sixteen times the iterations: a different total, the same average.
     for (const r of [source, steady]) if (r !== undefined && guestRow(r.row, name).avg !== avg) throw new Error(`micro-bench ${name}: ${r.row} against ${row}`);
     for (const r of [fast.row, loop.row]) if (r !== row) throw new Error(`micro-bench ${name}: a measuring process printed ${r}, this one ${row}`);

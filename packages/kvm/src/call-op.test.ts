@@ -136,16 +136,7 @@ describe("op.call executes its program as yield* does", () => {
   });
 });
 
-describe("op.call itself", () => {
-  test("the builder takes an iterator; no repeat or sequence holds a call", () => {
-    expect(() => op.call({} as never)).toThrow(/a call needs a program/);
-    const c = op.call((function* () {
-      yield op.wfi();
-    })());
-    expect(() => op.seq([c])).toThrow(/cannot hold a call/);
-    expect(() => op.repeat(2, c as never)).toThrow(/cannot repeat a call/);
-  });
-
+describe("a malformed call", () => {
   test("a hand-made call without a program is KVM_EXIT_INTERNAL_ERROR, as an unknown op is", () => {
     const kvm = new Kvm({ queue: new EventQueue() });
     const v = kvm.createVm().createVcpu(0);

@@ -114,10 +114,12 @@ describe("op.call in loopForm (the reference executors run)", () => {
 
   test("op.call refuses what is not an iterator; no compound op holds a call", () => {
     expect(() => op.call(42 as never)).toThrow("op.call: a call needs a program (an iterator of ops)");
+    expect(() => op.call({} as never)).toThrow("op.call: a call needs a program (an iterator of ops)");
     expect(guestOpProblem({ kind: "call", program: { next: () => ({ done: true, value: 0 }) } } as never)).toBeUndefined();
     const c = op.call((function* () {
       yield op.wfi();
     })());
     expect(() => op.seq([op.wfi(), c])).toThrow("op.seq: a sequence cannot hold a call");
+    expect(() => op.repeat(2, c as never)).toThrow("op.repeat: a repeat cannot repeat a call");
   });
 });

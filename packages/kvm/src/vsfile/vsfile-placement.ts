@@ -97,7 +97,7 @@ export class SchedulerPlacement implements PlacementPolicy {
       const first = e.affinity === undefined;
       e.affinity = aff;
       if (aff.length > 0) this.sched.setAffinity(t, aff);
-      else if (!first) this.sched.setAffinity(t, (this.#allHarts ??= Object.freeze(Array.from({ length: this.sched.hartCount }, (_, i) => i))));
+      else if (!first) this.sched.setAffinity(t, this.#everyHart());
     }
     if (t.state === "sleeping") this.sched.wake(t);
     const cpu = t.hart;
@@ -110,6 +110,11 @@ export class SchedulerPlacement implements PlacementPolicy {
     this.#migrate(t, target);
     this.remedyMigrations++;
     return t.hart;
+  }
+
+  /** Every hart's index, made once: the mask an empty affinity stands for. */
+  #everyHart(): readonly number[] {
+    return (this.#allHarts ??= Object.freeze(Array.from({ length: this.sched.hartCount }, (_, i) => i)));
   }
 
   keeps(vcpu: PlacedVcpu): boolean {
