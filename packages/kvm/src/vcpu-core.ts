@@ -285,7 +285,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    */
   setThreadAffinity(cpus: readonly number[]): void {
     this.vm.host.checkAffinity(cpus);
-    this.#affinity = Object.freeze([...cpus]);
+    this.#affinity = Object.freeze(cpus.slice());
   }
 
   // ---- IrqChipVcpu ----------------------------------------------------------

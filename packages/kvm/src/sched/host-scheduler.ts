@@ -274,7 +274,7 @@ export class HostScheduler {
           i++;
           continue;
         }
-        q.splice(i, 1);
+        removeAt(q, i);
         this.#updateSlice(h);
         if (this.#tracer?.enabled) this.#sampleLoad(h);
         this.#moveTo(t, target);
@@ -358,8 +358,7 @@ export class HostScheduler {
 
   #dequeue(t: MutableHostThread): void {
     const q = this.#runq[t.hart]!;
-    const i = q.indexOf(t.tid);
-    if (i >= 0) q.splice(i, 1);
+    removeAt(q, q.indexOf(t.tid));
     this.#updateSlice(t.hart);
     if (this.#tracer?.enabled) this.#sampleLoad(t.hart);
   }
@@ -486,4 +485,11 @@ export class HostScheduler {
     const tr = this.#tracer;
     if (tr?.enabled) tr.instant(this.#tracks[hart]!, "sched", name, args);
   }
+}
+
+/** Removes element `i` of a run queue in place (nothing when `i` < 0): splice would allocate the removed element's array. */
+function removeAt(q: number[], i: number): void {
+  if (i < 0) return;
+  for (let j = i + 1; j < q.length; j++) q[j - 1] = q[j]!;
+  q.length--;
 }
