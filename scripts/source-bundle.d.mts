@@ -7,5 +7,10 @@ export declare const SOURCE_BUNDLE: Readonly<{
   conditions: string[];
   logLevel: "error";
 }>;
-/** Bundles `entry` (a path from the repository root) into <repository>/.bench-raw/`name` for a bench to run as a process; returns its path. */
-export declare function bundleForProcess(entry: string, name: string): string;
+/** How the commands of apps/cli are shipped: esbuild's minifyWhitespace and minifySyntax (see source-bundle.mjs). */
+export declare const SHIPPED_COMMAND: Readonly<{
+  minifyWhitespace: true;
+  minifySyntax: true;
+}>;
+/** Bundles `entry` (a path from the repository root) into <repository>/.bench-raw/`name` for a bench to run as a process, with more esbuild `options`; returns its path. */
+export declare function bundleForProcess(entry: string, name: string, options?: Readonly<Record<string, unknown>>): string;

@@ -18,17 +18,28 @@ export const SOURCE_BUNDLE = Object.freeze({
 });
 
 /**
+ * How the commands of apps/cli are shipped (its tsup.config.ts): the code
+ * without comments and whitespace, names kept. A bench that runs a command as
+ * a process bundles it with these too, so that it measures what a user runs.
+ */
+export const SHIPPED_COMMAND = Object.freeze({
+  minifyWhitespace: true,
+  minifySyntax: true,
+});
+
+/**
  * For a bench that measures a program as a process of its own: bundles
  * `entry` (a path from the repository root) into <repository>/.bench-raw/`name`
- * and returns that file's path. The repository root is this module's parent
+ * and returns that file's path; `options` are more esbuild options (a command
+ * passes SHIPPED_COMMAND). The repository root is this module's parent
  * directory, here in scripts/ as in .bench-raw/, where scripts/bench.mjs
  * bundles the bench files that import it.
  */
-export function bundleForProcess(entry, name) {
+export function bundleForProcess(entry, name, options = {}) {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const outDir = join(root, ".bench-raw");
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, name);
-  buildSync({ ...SOURCE_BUNDLE, entryPoints: [join(root, entry)], outfile });
+  buildSync({ ...SOURCE_BUNDLE, ...options, entryPoints: [join(root, entry)], outfile });
   return outfile;
 }

@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
+import { SHIPPED_COMMAND } from "../../scripts/source-bundle.mjs";
 
 export default defineConfig({
   entry: {
@@ -12,4 +13,9 @@ export default defineConfig({
   clean: true,
   target: "node20",
   banner: { js: "#!/usr/bin/env node" },
+  // The workspace packages go into the commands' own files, without comments and whitespace
+  // (SHIPPED_COMMAND): a command's start then reads and compiles a few files, not one per package
+  // with its doc comments. Names stay, for readable stacks; the source maps have the sources.
+  noExternal: [/^@irqlab\//],
+  ...SHIPPED_COMMAND,
 });

@@ -4,9 +4,10 @@
  * start, loading the command, building the machine (4 vCPUs, the in-kernel
  * vgic-v3 and vITS), kvm-unit-tests' its-trigger guest (the ITS set-up,
  * MAPD/MAPC/MAPTI, INT, INV, INVALL, MAPD V=0, its checks and delays) and
- * power-off. The command is bundled from the sources into one ESM file, as
- * tsup ships it, and each call runs it in a child process; the call checks
- * that the guest printed its SUMMARY and EXIT lines.
+ * power-off. The command is bundled from the sources into one ESM file,
+ * with the packages it uses, without comments and whitespace, as tsup ships
+ * it (SHIPPED_COMMAND), and each call runs it in a child process; the call
+ * checks that the guest printed its SUMMARY and EXIT lines.
  *
  * `meta.nodeStartNs` is `node -e 0` measured in the same run: the part no
  * change to irqlab can remove. `meta.simulationNs` is the command's own
@@ -17,13 +18,13 @@ import { spawnSync } from "node:child_process";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
-import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
+import { SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
 /** What its-trigger prints last when every check passed. */
 const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 
-const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.mjs");
+const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.mjs", SHIPPED_COMMAND);
 
 function runProcess(args: readonly string[]): string {
   const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

@@ -20,7 +20,6 @@
  */
 
 import { parseDuration, type CommandLineExtension, type Machine, type MachineRunEnd } from "@irqlab/machine";
-import { performance } from "node:perf_hooks";
 
 /** The slice of virtual time run between two visits to the event loop, without `--slice`. */
 export const DEFAULT_SLICE_NS = 1_000_000;

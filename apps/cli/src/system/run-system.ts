@@ -49,7 +49,7 @@ import { formatSummary, summaryExtension, type ReportFlags } from "./run-report.
 import { devicePlugs, knownDevices } from "./system-devices.js";
 import { checkWritable, writeTrace } from "./trace-file.js";
 import { qmpExtension, type QmpOptions } from "./qmp-chardev.js";
-import { QmpRun } from "./qmp-run.js";
+import type { QmpRun } from "./qmp-run.js";
 import type { QmpInput } from "./qmp-server.js";
 import { DEFAULT_SLICE_NS, liveRunExtensions, type LiveRunFlags } from "./live-run.js";
 
@@ -139,6 +139,8 @@ async function runCommand(arch: MachineArch, argv: readonly string[], io: System
 
   // The monitors' chardevs (qemu_create_early_backends): before anything else is loaded or built.
   if (qmp.chardevs.length > 0) {
+    // Loaded here, not with the command: only a run with monitors needs sockets (node:net).
+    const { QmpRun } = await import("./qmp-run.js");
     held.qmp = new QmpRun(qmp.chardevs, {
       stdin: () => io.stdin ?? process.stdin,
       stdout: (text) => { io.out(text); },
