@@ -44,6 +44,15 @@
  * run), over N − 1; lpi's prep, the ITS set-up, is about a millisecond,
  * a few hundred ns of each of its 4096 iterations.
  *
+ * `meta.modelWorkPerOp` is what the model does for one operation, counted
+ * by the machine rather than timed: the events its queue dispatched, the
+ * KVM_RUN calls, the run() calls that went on with a KVM_RUN another vCPU's
+ * operation had stopped ("continuations": ipi's CPU 1 re-entering its
+ * guest between CPU 0's poll turns) and the exits to the VMM, over the span
+ * above, less the same for one iteration, over N − 1. Deterministic, as the
+ * virtual time is: a change in it is a change in the work, whatever the
+ * machine's load did to the wall figures.
+ *
  * Every run above boots a fresh machine, so each of ipi's and lpi's 4096
  * iterations also carries a share of what V8 does per run — collecting the
  * previous machine (a scavenge inside a run made that run and the next up
@@ -70,7 +79,7 @@ import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
 import { MICRO_BENCH_SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
-import { runMicroBench } from "./micro-bench-run.js";
+import { runMicroBench, workBetween, type ModelWork } from "./micro-bench-run.js";
 
 const spanRunner = bundleForProcess(MICRO_BENCH_SPAN, "micro-bench-span.mjs");
 
@@ -108,6 +117,12 @@ function wallNsPerOpExclBoot(
   return { ns: round(median(medians)), fastest: round(fastest), exclPrep: exclPrep.length > 0 ? round(median(exclPrep)) : Number.NaN, row };
 }
 
+/** `w` over `n` operations, each count to two decimals. */
+function perOp(w: ModelWork, n: number): ModelWork {
+  const r = (x: number): number => Math.round((x / n) * 100) / 100;
+  return { events: r(w.events), kvmRuns: r(w.kvmRuns), continuations: r(w.continuations), exits: r(w.exits) };
+}
+
 /** The guest's row and average for `name` in `out`. */
 function guestRow(out: string, name: string): { row: string; avg: number } {
   const row = out.split("\n").find((l) => l.startsWith(`${name} `));
@@ -121,7 +136,10 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
   bench("boot and power off, no test [x1]", () => void runMicroBench([], 1));
   for (const name of cases) {
     const times = microBenchTimes(name);
-    const { row, avg } = guestRow(runMicroBench([name], times).out, name);
+    const full = runMicroBench([name], times);
+    const { row, avg } = guestRow(full.out, name);
+    // What the model does per operation, prep excluded (the run of one iteration taken off).
+    const modelWorkPerOp = perOp(workBetween(runMicroBench([name], 1).work, full.work), times - 1);
     // ipi and lpi prepare (the distributor, the ITS) before their loop; the others only build their op.
     const hasPrep = name === "ipi" || name === "lpi";
     const fast = wallNsPerOpExclBoot(name, times, false, hasPrep);
@@ -139,6 +157,7 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
       meta: {
         virtualNsPerOp: avg,
         guestRow: row,
+        modelWorkPerOp,
         processes: PROCESSES,
         wallNsPerOpExclBoot: fast.ns,
         wallNsPerOpExclBootFastest: fast.fastest,

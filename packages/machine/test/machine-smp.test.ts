@@ -65,4 +65,29 @@ describe("vCPU threads in parallel", () => {
     expect(sgiTakenAt - cpu0Done).toBeGreaterThan(0);
     expect(sgiTakenAt - cpu0Done).toBeLessThan(20_000);
   });
+
+  test("a vCPU computing across the other's operations goes on with one KVM_RUN: continuations, not runs", () => {
+    const m = Machine.create({
+      config: armConfig({ cpus: 2 }),
+      kernel: {
+        main: function* (): GuestProgram {
+          yield op.hvc([PSCI_CPU_ON, 1, 0x4008_0000, 0]);
+          for (let i = 0; i < 20; i++) yield op.compute(1_000);
+          yield op.hvc([PSCI_SYSTEM_OFF]);
+        },
+        secondary: function* (): GuestProgram {
+          for (;;) yield op.compute(2_500);
+        },
+      },
+    });
+    expect(m.run(1_000_000)).toBe("shutdown");
+    const [cpu0, cpu1] = m.cpus.map((c) => c.thread);
+    // CPU 0 runs on the outside: its one KVM_RUN never hands back "running".
+    expect([cpu0!.runs, cpu0!.continuations]).toEqual([1, 0]);
+    // CPU 1 computes from its CPU_ON (about 1 us in) to the power-off at 22.3 us in 2.5 us steps: each
+    // step after its first starts while one of CPU 0's 1 us steps is under way, which ends CPU 1's
+    // run() there ("running"); the next call goes on with the same KVM_RUN.
+    expect(m.queue.now).toBe(22_295);
+    expect([cpu1!.runs, cpu1!.continuations]).toEqual([1, 9]);
+  });
 });

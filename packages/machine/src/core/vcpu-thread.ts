@@ -71,6 +71,12 @@ export class VcpuThread {
   readonly name: string;
   /** KVM_RUN calls made. */
   runs = 0;
+  /**
+   * run() calls that went on with a KVM_RUN which had handed back "running":
+   * no exit and no KVM_RUN of their own, the vCPU re-entering the guest once
+   * another vCPU's operation let the clock move on. Not in {@link runs}.
+   */
+  continuations = 0;
   /** Exits handled in userspace (KVM_EXIT_INTR not counted). */
   exits = 0;
   #scheduled = false;
@@ -161,7 +167,8 @@ export class VcpuThread {
     }
     for (;;) {
       if (!this.#started || !m.vcpusMayRun()) return; // qemu_wait_io_event: sleep until resumed
-      if (!this.#inRun) this.runs++;
+      if (this.#inRun) this.continuations++;
+      else this.runs++;
       this.#inRun = false;
       const e = vcpu.run(0, this.#runOptions);
       switch (e.reason) {

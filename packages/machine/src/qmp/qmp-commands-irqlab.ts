@@ -5,7 +5,8 @@
  * - x-irqlab-query-counters: what the model measured so far — the host's
  *   named counters (KVM exits by reason, halt polling, dropped or failed
  *   injections, guest errors; shared by every machine on the host), each
- *   vCPU thread's KVM_RUN calls and userspace exits, each irqfd's
+ *   vCPU thread's KVM_RUN calls, continuations of a KVM_RUN (run() going
+ *   on with one another vCPU's operation stopped) and userspace exits, each irqfd's
  *   injections, and the KVM ioctls the machine issued, by name.
  * - x-irqlab-step {ns}: runs virtual time for `ns` nanoseconds while the
  *   monitor has control (Machine.run: every machine on the host advances;
@@ -34,7 +35,7 @@ export function irqlabCommands(env: QmpCommandEnv): QmpCommand[] {
         return {
           "time-ns": now(),
           counters,
-          vcpus: m.cpus.map((c) => ({ "cpu-index": c.index, runs: c.thread.runs, exits: c.thread.exits })),
+          vcpus: m.cpus.map((c) => ({ "cpu-index": c.index, runs: c.thread.runs, continuations: c.thread.continuations, exits: c.thread.exits })),
           irqfds: m.vm.irqfds.irqfds.map((f) => ({ gsi: f.gsi, injections: f.injections })),
           ioctls: [...ioctls].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([name, count]) => ({ name, count })),
         };

@@ -235,8 +235,10 @@ describe("irqlab commands", () => {
     const out = c.exec({ execute: "x-irqlab-step", arguments: { ns: 1_000_000 } });
     expect(out.map((x) => x.event ?? x.return)).toEqual(["SHUTDOWN", { end: "shutdown", "time-ns": m.queue.now - m.createdAt }]);
     expect(wfis).toBe(1);
-    const k = ret(c, "x-irqlab-query-counters") as { counters: { name: string; value: number }[]; vcpus: { runs: number; exits: number }[]; ioctls: { name: string; count: number }[] };
+    const k = ret(c, "x-irqlab-query-counters") as { counters: { name: string; value: number }[]; vcpus: { runs: number; continuations: number; exits: number }[]; ioctls: { name: string; count: number }[] };
     expect(k.vcpus[0]!.exits).toBeGreaterThanOrEqual(4);
+    // One vCPU: nothing else's operation ever stops its KVM_RUN short.
+    expect(k.vcpus[0]!.continuations).toBe(0);
     expect(k.counters.find((x) => x.name === "kvm.exit.KVM_EXIT_MMIO")?.value).toBe(3);
     expect(k.ioctls.find((x) => x.name === "KVM_CREATE_VCPU")?.count).toBe(1);
     expect(error(c, "x-irqlab-step", { ns: -1 })).toEqual(gen("Parameter 'ns' expects a non-negative number of nanoseconds"));
