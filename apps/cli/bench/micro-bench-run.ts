@@ -1,7 +1,8 @@
 /**
  * One run of the `micro-bench` image on `-M virt -accel kvm -smp 2`, with the
- * wall time of its timed part: shared by micro-bench.bench.ts and the
- * process it measures each form in (micro-bench-span.ts).
+ * wall time of its timed part and the model's work over it: shared by
+ * micro-bench.bench.ts and the process it measures each form in
+ * (micro-bench-span.ts).
  */
 import { loopFormImage, microBenchImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";

@@ -72,9 +72,10 @@ export class VcpuThread {
   /** KVM_RUN calls made. */
   runs = 0;
   /**
-   * run() calls that went on with a KVM_RUN which had handed back "running":
-   * no exit and no KVM_RUN of their own, the vCPU re-entering the guest once
-   * another vCPU's operation let the clock move on. Not in {@link runs}.
+   * run() calls that went on with a KVM_RUN which had handed back "running"
+   * (stopped by the end of another vCPU's operation, or of a run of the
+   * machine): no exit and no KVM_RUN of their own, the vCPU re-entering the
+   * guest once the clock may move on. Not in {@link runs}.
    */
   continuations = 0;
   /** Exits handled in userspace (KVM_EXIT_INTR not counted). */

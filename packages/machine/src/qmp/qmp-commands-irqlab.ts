@@ -6,7 +6,7 @@
  *   named counters (KVM exits by reason, halt polling, dropped or failed
  *   injections, guest errors; shared by every machine on the host), each
  *   vCPU thread's KVM_RUN calls, continuations of a KVM_RUN (run() going
- *   on with one another vCPU's operation stopped) and userspace exits, each irqfd's
+ *   on with one that handed back "running") and userspace exits, each irqfd's
  *   injections, and the KVM ioctls the machine issued, by name.
  * - x-irqlab-step {ns}: runs virtual time for `ns` nanoseconds while the
  *   monitor has control (Machine.run: every machine on the host advances;

@@ -237,7 +237,7 @@ describe("irqlab commands", () => {
     expect(wfis).toBe(1);
     const k = ret(c, "x-irqlab-query-counters") as { counters: { name: string; value: number }[]; vcpus: { runs: number; continuations: number; exits: number }[]; ioctls: { name: string; count: number }[] };
     expect(k.vcpus[0]!.exits).toBeGreaterThanOrEqual(4);
-    // One vCPU: nothing else's operation ever stops its KVM_RUN short.
+    // One vCPU, run to its power-off in one step: no other vCPU's operation nor the step's end stopped a KVM_RUN short.
     expect(k.vcpus[0]!.continuations).toBe(0);
     expect(k.counters.find((x) => x.name === "kvm.exit.KVM_EXIT_MMIO")?.value).toBe(3);
     expect(k.ioctls.find((x) => x.name === "KVM_CREATE_VCPU")?.count).toBe(1);
