@@ -5,8 +5,13 @@
  * in-kernel AIA — half in HWACCEL mode, half in AUTO — set up as QEMU does
  * (aia-test-kit.ts). Every vCPU's guest enables one IMSIC identity and waits
  * in WFI; its vector claims through stopei. The vCPUs of a VM share the
- * guest's ops, as they share the guest kernel's text; each has its own
- * vector state.
+ * guest's ops, as they share the guest kernel's text; each has its own vector
+ * state. KVM_RUN hands a vCPU's wait back to the bench (RunOptions.onWakeup),
+ * which, unlike the machine layer (Machine.threadBlocked), does not put the
+ * thread to sleep: the scheduler keeps all 4096 threads runnable, four a
+ * hart, and time-slices them (about one slice end per delivery). Sleeping
+ * them, each pinned to hart (index mod 1024) so that wake-ups do not gather
+ * them on the first idle hart, took the same wall time per delivery.
  *
  * One operation is one delivered interrupt: an MSI to the next vCPU (round
  * robin over all 4096), every other one by KVM_SIGNAL_MSI and the rest by
