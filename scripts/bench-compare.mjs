@@ -32,18 +32,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
-import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
+import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-/** micro-bench.c's iterations per test, which --steady runs for every test. */
-const STEADY_TIMES = 65536;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     tests: { type: "string", default: "ipi,lpi,mmio_read_user" },
-    processes: { type: "string", default: "6" },
+    processes: { type: "string" },
     times: { type: "string" },
     runs: { type: "string" },
     warmups: { type: "string" },
@@ -66,7 +64,7 @@ const count = (name, min, dflt) => {
   return n;
 };
 const steady = values.steady;
-const processes = count("processes", 1);
+const processes = count("processes", 1, 6);
 const runs = count("runs", 1, 9);
 const warmUps = count("warmups", 0, 10);
 const cpu = count("cpu", 0, DEFAULT_CPU);
@@ -127,7 +125,7 @@ function measure(bundle, test, times) {
 
 /** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
 function compare(test, base, work) {
-  const times = count("times", 1, steady ? STEADY_TIMES : microBenchTimes(test));
+  const times = count("times", 1, steady ? SOURCE_TIMES : microBenchTimes(test));
   const b = [];
   const w = [];
   for (let i = 0; i < processes; i++) {

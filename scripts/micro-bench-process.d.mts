@@ -1,5 +1,7 @@
 /** The span runner's entry point, from the repository root. */
 export declare const MICRO_BENCH_SPAN: string;
+/** micro-bench.c's iterations per test: 65536. */
+export declare const SOURCE_TIMES: number;
 /** Iterations per run of a micro-bench test: 65536, or 4096 for ipi, ipi_hw and lpi. */
 export declare function microBenchTimes(test: string): number;
 /** The node options of a steady measurement (V8's optimising compiler on the measured thread). */

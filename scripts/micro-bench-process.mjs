@@ -27,9 +27,12 @@ function pinnedTo(cpu) {
   return TASKSET ? ["taskset", "-c", String(cpu)] : [];
 }
 
-/** Iterations per run: the source's 65536, but 4096 for the tests whose operation takes microseconds. */
+/** micro-bench.c's iterations per test (NTIMES): what a steady measurement runs for every test. */
+export const SOURCE_TIMES = 65536;
+
+/** Iterations per run: the source's, but 4096 for the tests whose operation takes microseconds. */
 export function microBenchTimes(test) {
-  return test === "ipi" || test === "ipi_hw" || test === "lpi" ? 4096 : 65536;
+  return test === "ipi" || test === "ipi_hw" || test === "lpi" ? 4096 : SOURCE_TIMES;
 }
 
 /**
