@@ -119,6 +119,7 @@ export class EventQueue implements Clock {
   #probeFrom = 0;
   #probeStep = 0;
   readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!(this.#probeFrom + k * this.#probeStep);
+  #dueTarget = 0; // runUntil's target, for #runUntilDue
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
   #stopRequested = false;
@@ -317,11 +318,25 @@ export class EventQueue implements Clock {
    * afterwards to see how far the clock got.
    */
   runUntil(time: Nanoseconds): number {
-    if (!(time >= this.#now)) {
-      throw new ConfigError(`cannot run until ${time} ns: it is before now (${this.#now} ns)`);
-    }
+    if (!(time >= this.#now)) this.#notBefore("run until", time);
     const outer = this.#limit;
     const target = time < outer ? time : outer;
+    if (target < this.#quietUntil && this.#standingIdle === undefined) {
+      // Nothing can be due (the common case of a model charging a cost): no handler runs. This
+      // path is all a caller that TurboFan inlines runUntil into takes in: the rest is a call.
+      this.#stopRequested = false;
+      this.#now = target;
+      return 0;
+    }
+    // The target goes in a field: passed to a call that is not inlined, a double above 2^31 is boxed.
+    this.#dueTarget = target;
+    return this.#runUntilDue();
+  }
+
+  /** {@link runUntil} to {@link #dueTarget} when an event may be due by then, or a standing handler waits. */
+  #runUntilDue(): number {
+    const target = this.#dueTarget;
+    const outer = this.#limit;
     if (this.#standingIdle !== undefined) {
       if (target < this.#quietUntil && this.#standingIdle(target)) {
         // The standing handler would have run to `target` and stopped there, alone: skip it.
@@ -332,15 +347,13 @@ export class EventQueue implements Clock {
         return 0;
       }
       // It runs first, at now (#stepUntil dispatches it from where it stands).
-      return this.#run(target, true, Number.POSITIVE_INFINITY);
-    }
-    if (target < this.#quietUntil) {
-      // Nothing can be due (the common case of a model charging a cost): no handler runs.
-      this.#stopRequested = false;
-      this.#now = target;
-      return 0;
     }
     return this.#run(target, true, Number.POSITIVE_INFINITY);
+  }
+
+  /** The ConfigError of asking the queue to `what` a time before now. */
+  #notBefore(what: string, time: Nanoseconds): never {
+    throw new ConfigError(`cannot ${what} ${time} ns: it is before now (${this.#now} ns)`);
   }
 
   /**
