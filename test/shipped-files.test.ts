@@ -54,6 +54,7 @@ describe("shippedFileProblems", () => {
       "dist/chunk-AB12.js: imports @irqlab/kvm (not a dependency)",
     ]);
     expect(importSpecifiers('import type { A } from "a";\nexport * from "./b.js";\nimport "c";\nconst d = import("d");\nexport const e = "f";\n')).toEqual(["a", "./b.js", "c", "d"]);
+    expect(importSpecifiers('var g=require("g"),h=require( "./h.cjs" );')).toEqual(["g", "./h.cjs"]);
   });
 
   test("a source map must carry its sources", () => {

@@ -5,9 +5,9 @@
  * - relative Markdown links and images (in .md files and in the doc comments
  *   of .js/.d.ts files) whose target is not in the tarball, or whose
  *   `#fragment` names no heading of the Markdown file it points to;
- * - relative imports of the shipped .js/.d.ts files that are not in the
- *   tarball, and package imports that are neither Node built-ins, the package
- *   itself nor one of its dependencies;
+ * - relative imports (and requires) of the shipped .js/.cjs/.d.ts files that
+ *   are not in the tarball, and package imports that are neither Node
+ *   built-ins, the package itself nor one of its dependencies;
  * - source maps that need a source file the tarball lacks (no sourcesContent);
  * - in any text, source maps' sources included: paths into the repository's
  *   reference/ or shared/ folders, absolute paths of the machine that built
@@ -96,12 +96,13 @@ function brokenLinks(pkg: ShippedPackage, file: string, dir: string, text: strin
   return out;
 }
 
-/** The module specifiers a shipped .js or .d.ts file imports or re-exports. */
+/** The module specifiers a shipped .js, .cjs or .d.ts file imports, re-exports or requires. */
 export function importSpecifiers(code: string): string[] {
   const found = [
     ...code.matchAll(/^\s*(?:import|export)\b[^;'"]*?\bfrom\s*["']([^"'\n]+)["']/gm),
     ...code.matchAll(/^\s*import\s*["']([^"'\n]+)["']/gm),
     ...code.matchAll(/\bimport\(\s*["']([^"'\n]+)["']\s*\)/g),
+    ...code.matchAll(/\brequire\(\s*["']([^"'\n]+)["']\s*\)/g),
   ];
   return [...new Set(found.map((m) => m[1]!))];
 }

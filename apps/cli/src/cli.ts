@@ -1,6 +1,6 @@
 /**
  * The `irqlab` command line. `runCli` is pure apart from the injected I/O so
- * tests can drive it; main.ts binds it to the process. Unknown options and bad
+ * tests can drive it; irqlab-command.ts binds it to the process. Unknown options and bad
  * values print one line naming the culprit and return exit code 2, never a
  * stack trace.
  *

@@ -1,7 +1,5 @@
-/** Entry point of the `irqlab` binary. */
-import { runCli } from "./cli.js";
+/** Entry point of the `irqlab` binary: irqlab-command.ts, from dist/irqlab-main.cjs. */
+import type * as IrqlabCommand from "./irqlab-command.js";
+import { launch } from "./launch/launch.js";
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-});
+await (launch("irqlab-main") as typeof IrqlabCommand).runIrqlab();

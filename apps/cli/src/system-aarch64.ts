@@ -1,4 +1,5 @@
 /** Entry point of the `irqlab-system-aarch64` binary: qemu-system-aarch64's command line on irqlab's arm64 virt machine. */
-import { systemMain } from "./system-main.js";
+import { launch } from "./launch/launch.js";
+import type * as SystemMain from "./system-main.js";
 
-await systemMain("aarch64");
+await (launch("irqlab-system") as typeof SystemMain).systemMain("aarch64");

@@ -1,4 +1,5 @@
 /** Entry point of the `irqlab-system-riscv64` binary: qemu-system-riscv64's command line on irqlab's riscv64 virt machine. */
-import { systemMain } from "./system-main.js";
+import { launch } from "./launch/launch.js";
+import type * as SystemMain from "./system-main.js";
 
-await systemMain("riscv64");
+await (launch("irqlab-system") as typeof SystemMain).systemMain("riscv64");

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseFdt } from "@irqlab/fdt";
@@ -9,6 +10,7 @@ import { dtbFileToDts, requireDtc } from "../test/dtc.js";
 import type { GuestImageRegistry } from "./system/guest-kernel.js";
 import { runSystem, type SystemIo } from "./system/run-system.js";
 import { invokedName } from "./system-main.js";
+import { VERSION } from "./version.js";
 
 type Arch = "aarch64" | "riscv64";
 const ARCHS: readonly Arch[] = ["aarch64", "riscv64"];
@@ -339,8 +341,30 @@ describe("the bins", () => {
 
   test("package.json's bins are tsup's entries", async () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { bin: Record<string, string> };
-    const { default: config } = (await import("../tsup.config.js")) as { default: { entry: Record<string, string> } };
-    expect(Object.keys(config.entry).sort()).toEqual(Object.keys(pkg.bin).sort());
+    const { BINS } = await import("../tsup.config.js");
+    expect(Object.keys(BINS).sort()).toEqual(Object.keys(pkg.bin).sort());
     for (const [name, file] of Object.entries(pkg.bin)) expect(file).toBe(`./dist/${name}.js`);
   });
+
+  // The build npm test makes first: each bin loads its bundle through the code cache, in a cache
+  // directory of the test's own, and runs the same from the cache it wrote.
+  test("the built bins run, and run again from the code cache they wrote", () => {
+    const dist = join(import.meta.dirname, "..", "dist");
+    const cache = mkdtempSync(join(tmpdir(), "irqlab-bins-"));
+    const bin = (name: string, args: readonly string[]): string => {
+      const r = spawnSync(process.execPath, [join(dist, `${name}.js`), ...args], { encoding: "utf8", env: { ...process.env, IRQLAB_CODE_CACHE: cache } });
+      expect(r.status, `${name} ${args.join(" ")}: ${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    try {
+      for (let round = 0; round < 2; round++) {
+        expect(bin("irqlab", ["--version"])).toBe(`${VERSION}\n`);
+        for (const arch of ARCHS) expect(bin(`irqlab-system-${arch}`, ["-version"])).toMatch(new RegExp(`^irqlab emulator version ${VERSION.replaceAll(".", "\\.")} `));
+        // One cache per bundle: irqlab's, and the one both system commands share.
+        expect(readdirSync(cache).sort().map((f) => f.replace(/-[0-9a-f]{32}\.v8cache$/, ""))).toEqual(["irqlab-main.cjs", "irqlab-system.cjs"]);
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

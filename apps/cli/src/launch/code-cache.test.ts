@@ -1,0 +1,145 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildSync } from "esbuild";
+import { afterEach, describe, expect, test } from "vitest";
+import { codeCacheDir, loadBundle } from "./code-cache.js";
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "irqlab-code-cache-"));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A CommonJS bundle that requires a builtin, exports a function and counts its loads in a global. */
+function writeBundle(dir: string, answer = 42): string {
+  const file = join(dir, "bundle.cjs");
+  writeFileSync(
+    file,
+    `"use strict";
+const { basename } = require("path");
+globalThis.__loads = (globalThis.__loads ?? 0) + 1;
+function deep(n) { return n <= 1 ? 1 : n * deep(n - 1); }
+${Array.from({ length: 600 }, (_, i) => `function f${i}(x) { let s = x; for (let j = 0; j < 3; j++) { s = (s * 31 + ${i}) % 1000003; if (s === ${i}) s += j; } return s > -1 ? 2 * ${i + 1} : s; }`).join("\n")}
+function big() { let t = 0; ${Array.from({ length: 600 }, (_, i) => `t += f${i}(${i});`).join(" ")} return t; }
+module.exports = { answer: () => ${answer} + deep(1), big, name: basename(__filename), dir: __dirname, self: this === module.exports };
+`,
+  );
+  return file;
+}
+
+function cacheFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith(".v8cache"));
+}
+
+describe("loadBundle", () => {
+  test("runs the bundle as require would: its exports, require, __filename, __dirname, this", () => {
+    const dir = tempDir();
+    const b = loadBundle(writeBundle(dir), undefined);
+    const e = b.exports as { answer: () => number; name: string; dir: string; self: boolean };
+    expect(e.answer()).toBe(43);
+    expect(e.name).toBe("bundle.cjs");
+    expect(e.dir).toBe(dir);
+    expect(e.self).toBe(true);
+    expect(b.cache).toBe("off");
+  });
+
+  test("writes the cache when there is none, in a directory and a file of the user's alone", () => {
+    const dir = tempDir();
+    const cache = join(dir, "cache");
+    const file = writeBundle(dir);
+    const first = loadBundle(file, cache);
+    expect(first.cache).toBe("absent");
+    expect((first.exports as { answer: () => number }).answer()).toBe(43);
+    first.saveCache();
+    const [name] = cacheFiles(cache);
+    expect(name).toMatch(/^bundle\.cjs-[0-9a-f]{32}\.v8cache$/);
+    // The directory and the file are the user's alone: bytecode read from there is run.
+    expect(statSync(cache).mode & 0o777).toBe(0o700);
+    expect(statSync(join(cache, name!)).mode & 0o777).toBe(0o600);
+    // Whether V8 takes the file is the next test's, across processes: in this one it finds the
+    // script in its own compilation cache.
+  });
+
+  test("across processes: absent, then used; a file V8 rejects is written again; a run that compiled much more writes it again", () => {
+    const dir = tempDir();
+    const cache = join(dir, "cache");
+    const file = writeBundle(dir);
+    // A process that loads the bundle as a bin does: it reports what it found and saves at exit.
+    const loader = join(dir, "code-cache.mjs");
+    buildSync({ entryPoints: [join(import.meta.dirname, "code-cache.ts")], bundle: true, format: "esm", platform: "node", outfile: loader, logLevel: "error" });
+    const driver = join(dir, "driver.mjs");
+    writeFileSync(
+      driver,
+      `import { loadBundle } from ${JSON.stringify(loader)};
+const b = loadBundle(${JSON.stringify(file)}, ${JSON.stringify(cache)});
+process.once("exit", () => b.saveCache());
+process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] === "big" ? b.exports.big() : b.exports.answer() }));
+`,
+    );
+    const run = (what = "small"): { cache: string; answer: number } => {
+      const r = spawnSync(process.execPath, [driver, what], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { cache: string; answer: number };
+    };
+    const cached = (): Buffer => readFileSync(join(cache, cacheFiles(cache)[0]!));
+    expect(run()).toEqual({ cache: "absent", answer: 43 });
+    const written = cached();
+    expect(run()).toEqual({ cache: "used", answer: 43 });
+    expect(cached().equals(written), "a cache V8 took is not written again").toBe(true);
+    writeFileSync(join(cache, cacheFiles(cache)[0]!), Buffer.from("not V8 bytecode"));
+    expect(run()).toEqual({ cache: "rejected", answer: 43 });
+    expect(run()).toEqual({ cache: "used", answer: 43 });
+    // big() runs 600 functions the small runs never compiled: far more bytecode than the cache held.
+    const small = cached();
+    expect(run("big")).toEqual({ cache: "used", answer: 600 * 601 });
+    const big = cached();
+    expect(big.length).toBeGreaterThan(small.length);
+    expect(run("big")).toEqual({ cache: "used", answer: 600 * 601 });
+    expect(cached().equals(big), "nothing new compiled: not written again").toBe(true);
+  }, 30_000);
+
+  test("a changed bundle gets a cache of its own and the old one goes", () => {
+    const dir = tempDir();
+    const cache = join(dir, "cache");
+    const file = writeBundle(dir, 1);
+    loadBundle(file, cache).saveCache();
+    const [old] = cacheFiles(cache);
+    writeBundle(dir, 2); // the same length: only the text's hash tells them apart
+    const b = loadBundle(file, cache);
+    expect(b.cache).toBe("absent");
+    expect((b.exports as { answer: () => number }).answer()).toBe(3);
+    b.saveCache();
+    const now = cacheFiles(cache);
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(old);
+  });
+
+  test("a cache directory that cannot be written is skipped without a word", () => {
+    const dir = tempDir();
+    const file = writeBundle(dir);
+    const blocked = join(dir, "a-file");
+    writeFileSync(blocked, "");
+    // Under a file, as under a read-only home: the directory cannot be made.
+    const b = loadBundle(file, join(blocked, "cache"));
+    expect(b.cache).toBe("absent");
+    expect((b.exports as { answer: () => number }).answer()).toBe(43);
+    expect(() => b.saveCache()).not.toThrow();
+    expect(readdirSync(dir).sort()).toEqual(["a-file", "bundle.cjs"]);
+  });
+});
+
+describe("codeCacheDir", () => {
+  test("IRQLAB_CODE_CACHE, else XDG_CACHE_HOME/irqlab, else ~/.cache/irqlab; off or 0 turns it off", () => {
+    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "/c" })).toBe("/c");
+    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "off" })).toBeUndefined();
+    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "0" })).toBeUndefined();
+    expect(codeCacheDir({ XDG_CACHE_HOME: "/x" })).toBe(join("/x", "irqlab"));
+    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "", XDG_CACHE_HOME: "" })).toMatch(/[/\\]\.cache[/\\]irqlab$/);
+  });
+});

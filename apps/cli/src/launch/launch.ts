@@ -1,0 +1,17 @@
+/**
+ * What each bin runs: one of the commands' bundles beside it (dist/*.cjs),
+ * loaded with V8's code cache (code-cache.ts), then its entry. The cache is
+ * written at exit, with the bytecode of whatever the run used.
+ */
+
+import { fileURLToPath } from "node:url";
+import { codeCacheDir, loadBundle } from "./code-cache.js";
+
+/** Loads `dist/<bundle>.cjs` and returns its exports; its code cache is saved at exit. */
+export function launch(bundle: string): unknown {
+  const loaded = loadBundle(fileURLToPath(new URL(`./${bundle}.cjs`, import.meta.url)), codeCacheDir());
+  process.once("exit", () => {
+    loaded.saveCache();
+  });
+  return loaded.exports;
+}
