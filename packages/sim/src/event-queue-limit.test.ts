@@ -167,7 +167,7 @@ describe("scheduleWhenUnlimited with an idle check", () => {
     const log: string[] = [];
     let span = 0;
     let end = xSpans[0]!;
-    const idle = (t: number): boolean => t < end;
+    const idle: IdleCheck = { idleUntil: (t) => t < end };
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
@@ -249,8 +249,8 @@ describe("idleSteps", () => {
     let span = 0;
     let end = xSpans[0]!;
     const slack = bound === "loose" ? 3 : bound === "tight" ? -1 : 0;
-    const check = (t: number): boolean => t < end;
-    const idle: IdleCheck = bound === undefined ? check : Object.assign(check, { steps: (from: number, s: number, max: number) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) });
+    const idleUntil = (t: number): boolean => t < end;
+    const idle: IdleCheck = bound === undefined ? { idleUntil } : { idleUntil, steps: (from, s, max) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) };
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
@@ -309,9 +309,10 @@ describe("idleSteps", () => {
     const q = new EventQueue();
     const asked: number[] = [];
     let checked = false;
-    const idle: IdleCheck = Object.assign((t: number) => (asked.push(t), t <= 1000), {
-      steps: (from: number, step: number, max: number) => Math.min(max, Math.floor((1000 - from) / step)),
-    });
+    const idle: IdleCheck = {
+      idleUntil: (t) => (asked.push(t), t <= 1000),
+      steps: (from, step, max) => Math.min(max, Math.floor((1000 - from) / step)),
+    };
     // H runs first; inside its run to 5, X computes towards 1000, stops at H's limit and then stands aside, idle.
     q.schedule(0, () => {
       q.runUntil(5);

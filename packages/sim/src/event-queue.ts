@@ -37,21 +37,26 @@ export type EventId = number;
 export type EventHandler<A> = (arg: A) => void;
 
 /**
- * Whether a process may be left off the queue while the clock moves to `time`
- * (see {@link EventQueue.scheduleWhenUnlimited}): true when running it there
- * would do nothing but let that time pass. It then counts the time as run.
- * A check true for a time is true for every earlier one (the state it looks
- * at unchanged).
+ * Whether a process may be left off the queue while the clock moves on (see
+ * {@link EventQueue.scheduleWhenUnlimited}). An object with methods rather
+ * than a function: the queue asks it at nearly every run while a vCPU stands
+ * aside, and a method of one class is a call TurboFan inlines where a
+ * closure made per process is not.
  */
 export interface IdleCheck {
-  (time: Nanoseconds): boolean;
   /**
-   * Optional: at most how many steps of `step` nanoseconds after `from` the
-   * check could say yes to (at most `max`; an upper bound, the check
-   * decides). With it {@link EventQueue.idleSteps} asks the check about the
-   * last of those steps first, instead of searching step by step.
+   * True when running the process up to `time` would do nothing but let
+   * that time pass; it then counts the time as run. True for a time means
+   * true for every earlier one (the state it looks at unchanged).
    */
-  readonly steps?: (from: Nanoseconds, step: Nanoseconds, max: number) => number;
+  idleUntil(time: Nanoseconds): boolean;
+  /**
+   * Optional: at most how many steps of `step` nanoseconds after `from`
+   * {@link idleUntil} could say yes to (at most `max`; an upper bound, the
+   * check decides). With it {@link EventQueue.idleSteps} asks about the last
+   * of those steps first, instead of searching step by step.
+   */
+  steps?(from: Nanoseconds, step: Nanoseconds, max: number): number;
 }
 
 /** Anything that can tell the current virtual time. */
@@ -118,7 +123,7 @@ export class EventQueue implements Clock {
   // idleSteps' question to a standing handler: idle until #probeFrom + k steps of #probeStep? (bound once: no closure per call)
   #probeFrom = 0;
   #probeStep = 0;
-  readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!(this.#probeFrom + k * this.#probeStep);
+  readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!.idleUntil(this.#probeFrom + k * this.#probeStep);
   #dueTarget = 0; // runUntil's target, for #runUntilDue
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
@@ -338,7 +343,7 @@ export class EventQueue implements Clock {
     const target = this.#dueTarget;
     const outer = this.#limit;
     if (this.#standingIdle !== undefined) {
-      if (target < this.#quietUntil && this.#standingIdle(target)) {
+      if (target < this.#quietUntil && this.#standingIdle.idleUntil(target)) {
         // The standing handler would have run to `target` and stopped there, alone: skip it.
         this.#stopRequested = false;
         this.#now = target;
@@ -475,10 +480,11 @@ export class EventQueue implements Clock {
    * go on later without running again at the same instant.
    *
    * With `idle`, a handler released alone with nothing else due stays off the
-   * queue: a run that would dispatch it first asks `idle(target)` whether it
-   * would only let the time up to its target pass (a vCPU computing inside
-   * another's operation, stopping at each of its limits); if so the clock moves
-   * there without it, else it is dispatched first, where it would have been.
+   * queue: a run that would dispatch it first asks `idle.idleUntil(target)`
+   * whether it would only let the time up to its target pass (a vCPU
+   * computing inside another's operation, stopping at each of its limits); if
+   * so the clock moves there without it, else it is dispatched first, where it
+   * would have been.
    */
   scheduleWhenUnlimited<A>(handler: EventHandler<A>, arg: A, idle?: IdleCheck): void {
     if (this.#limit > this.#now) {

@@ -90,11 +90,7 @@ export class VcpuThread {
     this.#scheduled = false;
     this.#exec();
   };
-  // Continuing KVM_RUN up to `time` would only let time pass (see EventQueue.scheduleWhenUnlimited);
-  // `steps` bounds how far that can be, for a poll skipping many of its turns at once.
-  readonly #idle: IdleCheck = Object.assign((time: number): boolean => this.#started && this.machine.vcpusMayRun() && this.vcpu.idleUntil(time), {
-    steps: (from: number, step: number, max: number): number => this.vcpu.idleSteps(from, step, max),
-  });
+  readonly #idle: IdleCheck = new StoppedRunIdle(this);
 
   constructor(
     readonly machine: VcpuThreadMachine,
@@ -222,5 +218,25 @@ export class VcpuThread {
           return;
       }
     }
+  }
+}
+
+/**
+ * Whether continuing a thread's stopped KVM_RUN up to a time would only let
+ * time pass (EventQueue.scheduleWhenUnlimited), and `steps`, how far that can
+ * be, for a poll skipping many of its turns at once. One class for every
+ * thread: the queue asks at nearly every run of another vCPU, and a call to
+ * one class's method is one TurboFan inlines.
+ */
+class StoppedRunIdle implements IdleCheck {
+  constructor(private readonly thread: VcpuThread) {}
+
+  idleUntil(time: number): boolean {
+    const t = this.thread;
+    return t.started && t.machine.vcpusMayRun() && t.vcpu.idleUntil(time);
+  }
+
+  steps(from: number, step: number, max: number): number {
+    return this.thread.vcpu.idleSteps(from, step, max);
   }
 }
