@@ -323,7 +323,7 @@ export class EventQueue implements Clock {
    * afterwards to see how far the clock got.
    */
   runUntil(time: Nanoseconds): number {
-    if (!(time >= this.#now)) this.#notBefore("run until", time);
+    if (!(time >= this.#now)) this.#beforeNow(time);
     const outer = this.#limit;
     const target = time < outer ? time : outer;
     if (target < this.#quietUntil && this.#standingIdle === undefined) {
@@ -356,9 +356,9 @@ export class EventQueue implements Clock {
     return this.#run(target, true, Number.POSITIVE_INFINITY);
   }
 
-  /** The ConfigError of asking the queue to `what` a time before now. */
-  #notBefore(what: string, time: Nanoseconds): never {
-    throw new ConfigError(`cannot ${what} ${time} ns: it is before now (${this.#now} ns)`);
+  /** runUntil's ConfigError for a time before now (out of line: its message is bytecode runUntil's callers would inline). */
+  #beforeNow(time: Nanoseconds): never {
+    throw new ConfigError(`cannot run until ${time} ns: it is before now (${this.#now} ns)`);
   }
 
   /**

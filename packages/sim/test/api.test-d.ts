@@ -67,6 +67,12 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<EventQueue["runUntilCondition"]>().parameter(0).toEqualTypeOf<() => boolean>();
     expectTypeOf<EventQueue["peekTime"]>().returns.toEqualTypeOf<number | undefined>();
     expectTypeOf<EventQueue["idleSteps"]>().toEqualTypeOf<(step: number, count: number) => number>();
+    // A process's idle check is an object: its idleUntil, and optionally a bound on steps.
+    expectTypeOf<EventQueue["scheduleWhenUnlimited"]>().parameter(2).toEqualTypeOf<sim.IdleCheck | undefined>();
+    expectTypeOf<sim.IdleCheck["idleUntil"]>().toEqualTypeOf<(time: number) => boolean>();
+    queue.scheduleWhenUnlimited(() => undefined, undefined, { idleUntil: (t) => t < 10, steps: (from, step, max) => Math.min(max, (10 - from) / step) });
+    // @ts-expect-error -- a bare function is not an idle check
+    queue.scheduleWhenUnlimited(() => undefined, undefined, (t: number) => t < 10);
     // @ts-expect-error -- time is a number of nanoseconds, not a bigint
     queue.schedule(10n, () => undefined);
   });
