@@ -119,15 +119,20 @@ function writeCache(file: string, data: Buffer): void {
   const dir = dirname(file);
   const name = basename(file);
   const prefix = name.slice(0, name.lastIndexOf("-") + 1);
+  const partial = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const partial = `${file}.${process.pid}.tmp`;
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
     for (const other of readdirSync(dir)) {
       if (other !== name && other.startsWith(prefix) && other.endsWith(".v8cache")) rmSync(join(dir, other), { force: true });
     }
   } catch {
-    // Unwritable (a read-only home, a full disk): the next run compiles again.
+    // Unwritable (a read-only home, a full disk): the next run compiles again. No half-written file stays.
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // Nothing was written.
+    }
   }
 }
