@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { buildSync } from "esbuild";
 import { afterEach, describe, expect, test } from "vitest";
 import { codeCacheDir, loadBundle } from "./code-cache.js";
@@ -58,7 +59,8 @@ describe("loadBundle", () => {
     expect((first.exports as { answer: () => number }).answer()).toBe(43);
     first.saveCache();
     const [name] = cacheFiles(cache);
-    expect(name).toMatch(/^bundle\.cjs-[0-9a-f]{32}\.v8cache$/);
+    // The bundle's length and CRC, then the Node that wrote it.
+    expect(name).toBe(`bundle.cjs-${readFileSync(file).length.toString(16)}${crc32(readFileSync(file)).toString(16).padStart(8, "0")}-${process.version}-${process.arch}.v8cache`);
     // The directory and the file are the user's alone: bytecode read from there is run.
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     expect(statSync(join(cache, name!)).mode & 0o777).toBe(0o600);
@@ -114,10 +116,14 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
     const b = loadBundle(file, cache);
     expect(b.cache).toBe("absent");
     expect((b.exports as { answer: () => number }).answer()).toBe(3);
+    // Another Node's cache of the bundle stays: a user may run both.
+    const otherNode = `bundle.cjs-0-v0.0.0-${process.arch}.v8cache`;
+    writeFileSync(join(cache, otherNode), "");
     b.saveCache();
     const now = cacheFiles(cache);
-    expect(now).toHaveLength(1);
-    expect(now[0]).not.toBe(old);
+    expect(now).toHaveLength(2);
+    expect(now).toContain(otherNode);
+    expect(now).not.toContain(old);
   });
 
   test("a cache directory that cannot be written is skipped without a word", () => {

@@ -10,7 +10,7 @@
  * 269 in its bench), Node's own start being about 110; pinned to one CPU,
  * 360 and 305.
  *
- * The cache file's name holds a hash of the bundle's text, the Node version
+ * The cache file's name holds the bundle's length and CRC, the Node version
  * and the architecture, so a rebuilt or upgraded bundle never meets bytecode
  * of another; V8 checks the rest (its version and flags) and rejects a cache
  * that does not fit, which is then written again. A cache that cannot be read
@@ -21,13 +21,13 @@
  * user's own, never a shared temporary one: bytecode found there is run.
  */
 
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { getHeapCodeStatistics } from "node:v8";
 import { Script, constants } from "node:vm";
+import { crc32 } from "node:zlib";
 
 /** A CommonJS bundle run in this process, and how to keep its code cache. */
 export interface LoadedBundle {
@@ -72,8 +72,9 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
  * is one there (undefined: no cache; see {@link codeCacheDir}).
  */
 export function loadBundle(file: string, cacheDir: string | undefined): LoadedBundle {
-  const source = readFileSync(file, "utf8");
-  const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, source));
+  const bytes = readFileSync(file);
+  const source = bytes.toString("utf8");
+  const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, bytes));
   let cachedData: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
@@ -103,29 +104,44 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
         const grown = getHeapCodeStatistics().bytecode_and_metadata_size - loadedBytecode;
         if (grown <= REWRITE_MIN_BYTES || grown <= loadedBytecode * REWRITE_GROWTH) return;
       }
-      writeCache(cacheFile, script.createCachedData());
+      writeCache(cacheFile, basename(file), script.createCachedData());
     },
   };
 }
 
-/** `<bundle name>-<hash of its text, the Node version and the architecture>.v8cache`. */
-function cacheFileName(file: string, source: string): string {
-  const hash = createHash("sha256").update(source).update(`\0${process.version}\0${process.arch}`).digest("hex").slice(0, 32);
-  return `${basename(file)}-${hash}.v8cache`;
+/**
+ * `<bundle name>-<its length and CRC-32>-<Node version>-<architecture>.v8cache`.
+ * V8 checks only a source's length against a cache: the CRC tells bundles of
+ * one length apart. (zlib's CRC, not a cryptographic hash: node:crypto alone
+ * takes longer to load than the hash saves, and the directory is the user's.)
+ */
+function cacheFileName(file: string, bytes: Buffer): string {
+  const crc = crc32(bytes).toString(16).padStart(8, "0");
+  return `${basename(file)}-${bytes.length.toString(16)}${crc}${cacheFileTail()}`;
 }
 
-/** Writes `data` to `file` whole (a temporary file renamed over it) and drops the bundle's older caches. */
-function writeCache(file: string, data: Buffer): void {
+/** What the names of a bundle's caches for this Node end with. */
+function cacheFileTail(): string {
+  return `-${process.version}-${process.arch}.v8cache`;
+}
+
+/**
+ * Writes `data` to `file` whole (a temporary file renamed over it) and drops
+ * the caches of the bundle's other builds for this Node (those for another
+ * Node stay: a user may run both).
+ */
+function writeCache(file: string, bundle: string, data: Buffer): void {
   const dir = dirname(file);
   const name = basename(file);
-  const prefix = name.slice(0, name.lastIndexOf("-") + 1);
+  const prefix = `${bundle}-`;
+  const tail = cacheFileTail();
   const partial = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
     for (const other of readdirSync(dir)) {
-      if (other !== name && other.startsWith(prefix) && other.endsWith(".v8cache")) rmSync(join(dir, other), { force: true });
+      if (other !== name && other.startsWith(prefix) && other.endsWith(tail)) rmSync(join(dir, other), { force: true });
     }
   } catch {
     // Unwritable (a read-only home, a full disk): the next run compiles again. No half-written file stays.
