@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { builtinModules } from "node:module";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -344,6 +345,23 @@ describe("the bins", () => {
     const { BINS } = await import("../tsup.config.js");
     expect(Object.keys(BINS).sort()).toEqual(Object.keys(pkg.bin).sort());
     for (const [name, file] of Object.entries(pkg.bin)) expect(file).toBe(`./dist/${name}.js`);
+  });
+
+  // The build npm test makes first: the npm packages bundled into the commands are not required
+  // from node_modules, and their licences ship beside the bundles.
+  test("the built bundles carry the packages they name, with their notices", async () => {
+    const { BUNDLED_PACKAGES, thirdPartyNotices } = await import("../tsup.config.js");
+    const dist = join(import.meta.dirname, "..", "dist");
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    for (const bundle of ["irqlab-main.cjs", "irqlab-system.cjs"]) {
+      const required = [...readFileSync(join(dist, bundle), "utf8").matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+      for (const name of BUNDLED_PACKAGES) expect(required, `${bundle} requires ${name}`).not.toContain(name);
+      // What a bundle still requires is a Node built-in or a dependency of the package.
+      for (const r of required) expect(builtinModules.includes(r) || r in pkg.dependencies, `${bundle}: require("${r}")`).toBe(true);
+    }
+    const notices = readFileSync(join(dist, "THIRD-PARTY-NOTICES.md"), "utf8");
+    expect(notices).toBe(thirdPartyNotices());
+    for (const name of BUNDLED_PACKAGES) expect(notices).toMatch(new RegExp(`^## ${name} \\S+ \\(MIT\\)\\n\\n[^#]*Copyright`, "m"));
   });
 
   // The build npm test makes first: each bin loads its bundle through the code cache, in a cache
