@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { buildSync } from "esbuild";
@@ -141,11 +141,13 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
 });
 
 describe("codeCacheDir", () => {
-  test("IRQLAB_CODE_CACHE, else XDG_CACHE_HOME/irqlab, else ~/.cache/irqlab; off or 0 turns it off", () => {
+  test("IRQLAB_CODE_CACHE, else XDG_CACHE_HOME/irqlab (an absolute one), else ~/.cache/irqlab; off or 0 turns it off", () => {
     expect(codeCacheDir({ IRQLAB_CODE_CACHE: "/c" })).toBe("/c");
     expect(codeCacheDir({ IRQLAB_CODE_CACHE: "off" })).toBeUndefined();
     expect(codeCacheDir({ IRQLAB_CODE_CACHE: "0" })).toBeUndefined();
     expect(codeCacheDir({ XDG_CACHE_HOME: "/x" })).toBe(join("/x", "irqlab"));
-    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "", XDG_CACHE_HOME: "" })).toMatch(/[/\\]\.cache[/\\]irqlab$/);
+    expect(codeCacheDir({ IRQLAB_CODE_CACHE: "", XDG_CACHE_HOME: "" })).toBe(join(homedir(), ".cache", "irqlab"));
+    // The XDG Base Directory Specification: a relative path there is invalid and ignored.
+    expect(codeCacheDir({ XDG_CACHE_HOME: "rel/cache" })).toBe(join(homedir(), ".cache", "irqlab"));
   });
 });

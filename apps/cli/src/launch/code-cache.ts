@@ -24,7 +24,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { getHeapCodeStatistics } from "node:v8";
 import { Script, constants } from "node:vm";
 import { crc32 } from "node:zlib";
@@ -57,12 +57,16 @@ export interface LoadedBundle {
 const REWRITE_GROWTH = 0.25;
 const REWRITE_MIN_BYTES = 64 * 1024;
 
-/** The directory the code cache goes in, or undefined when it is off. */
+/**
+ * The directory the code cache goes in, or undefined when it is off. An
+ * XDG_CACHE_HOME that is not an absolute path is ignored, as the XDG Base
+ * Directory Specification asks.
+ */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const chosen = env.IRQLAB_CODE_CACHE;
   if (chosen !== undefined && chosen !== "") return chosen === "off" || chosen === "0" ? undefined : chosen;
   const xdg = env.XDG_CACHE_HOME;
-  return join(xdg !== undefined && xdg !== "" ? xdg : join(homedir(), ".cache"), "irqlab");
+  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), ".cache"), "irqlab");
 }
 
 /**
