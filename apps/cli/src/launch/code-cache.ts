@@ -84,7 +84,7 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
     try {
       cachedData = readFileSync(cacheFile);
     } catch {
-      cachedData = undefined;
+      // None yet, or unreadable: compiled as without a cache.
     }
   }
   const script = new Script(Module.wrap(source), {
@@ -121,13 +121,11 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
  */
 function cacheFileName(file: string, bytes: Buffer): string {
   const crc = crc32(bytes).toString(16).padStart(8, "0");
-  return `${basename(file)}-${bytes.length.toString(16)}${crc}${cacheFileTail()}`;
+  return `${basename(file)}-${bytes.length.toString(16)}${crc}${CACHE_FILE_TAIL}`;
 }
 
 /** What the names of a bundle's caches for this Node end with. */
-function cacheFileTail(): string {
-  return `-${process.version}-${process.arch}.v8cache`;
-}
+const CACHE_FILE_TAIL = `-${process.version}-${process.arch}.v8cache`;
 
 /**
  * Writes `data` to `file` whole (a temporary file renamed over it) and drops
@@ -138,14 +136,13 @@ function writeCache(file: string, bundle: string, data: Buffer): void {
   const dir = dirname(file);
   const name = basename(file);
   const prefix = `${bundle}-`;
-  const tail = cacheFileTail();
   const partial = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
     for (const other of readdirSync(dir)) {
-      if (other !== name && other.startsWith(prefix) && other.endsWith(tail)) rmSync(join(dir, other), { force: true });
+      if (other !== name && other.startsWith(prefix) && other.endsWith(CACHE_FILE_TAIL)) rmSync(join(dir, other), { force: true });
     }
   } catch {
     // Unwritable (a read-only home, a full disk): the next run compiles again. No half-written file stays.
