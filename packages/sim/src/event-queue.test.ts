@@ -64,6 +64,44 @@ describe("EventQueue", () => {
     expect(q.cancel(-1)).toBe(false);
   });
 
+  test("scheduleAfterInto and cancelAt keep the id in the caller's Float64Array", () => {
+    const q = new EventQueue();
+    const ids = new Float64Array(2).fill(-1);
+    const seen: string[] = [];
+    q.runUntil(100);
+    q.scheduleAfterInto(ids, 0, 10, (s: string) => seen.push(s), "a");
+    q.scheduleAfterInto(ids, 1, 20, (s: string) => seen.push(s), "b");
+    expect(q.isPending(ids[0]!)).toBe(true);
+    expect(q.cancelAt(ids, 0)).toBe(true);
+    expect(ids[0]).toBe(-1);
+    expect(q.cancelAt(ids, 0)).toBe(false); // -1: nothing to cancel
+    const b = ids[1]!;
+    q.runUntilIdle();
+    expect(seen).toEqual(["b"]);
+    expect(q.now).toBe(120);
+    // The id of an event that ran is stale, even once its slot is reused.
+    q.scheduleAfterInto(ids, 0, 5, () => undefined, undefined);
+    ids[1] = b;
+    expect(q.cancelAt(ids, 1)).toBe(false);
+    expect(q.isPending(ids[0]!)).toBe(true);
+    expect(() => q.scheduleAfterInto(ids, 0, -1, () => undefined, undefined)).toThrow(/no earlier than now/);
+    expect(() => q.scheduleAfterInto(ids, 0, 0.5, () => undefined, undefined)).toThrow(/integer/);
+  });
+
+  test("ids stay exact past 2^31 (a slot reused 128 times and more)", () => {
+    const q = new EventQueue();
+    const ids = new Float64Array(1);
+    for (let i = 0; i < 300; i++) {
+      q.scheduleAfterInto(ids, 0, 1, () => undefined, undefined);
+      q.runUntilIdle();
+    }
+    q.scheduleAfterInto(ids, 0, 1, () => undefined, undefined);
+    expect(ids[0]).toBeGreaterThan(2 ** 31);
+    const id = ids[0]!;
+    expect(q.cancel(id)).toBe(true);
+    expect(q.cancel(id)).toBe(false);
+  });
+
   test("runUntil stops at the boundary (inclusive) and sets the clock", () => {
     const q = new EventQueue();
     const seen: number[] = [];

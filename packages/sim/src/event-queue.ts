@@ -254,14 +254,16 @@ export class EventQueue implements Clock {
   schedule<A>(time: Nanoseconds, handler: EventHandler<A>, arg: A): EventId;
   schedule(time: Nanoseconds, handler: EventHandler<undefined>): EventId;
   schedule(time: Nanoseconds, handler: EventHandler<never>, arg?: unknown): EventId {
-    if (!(time >= this.#now) || Math.floor(time) !== time || time >= 9007199254740992) {
-      throw new ConfigError(
-        `cannot schedule an event at ${time} ns: it must be an integer no earlier than now (${this.#now} ns)`,
-      );
-    }
+    // The error is built out of line: small, schedule is inlined where it is called, and the id it
+    // returns (a double once a slot's generation passes 127) goes where it is kept without a HeapNumber.
+    if (!(time >= this.#now) || Math.floor(time) !== time || time >= 9007199254740992) this.#badTime(time);
     const slot = this.#alloc(time, handler as EventHandler<unknown>, arg);
     this.#push(slot, time);
     return this.#generation[slot]! * SLOT_LIMIT + slot;
+  }
+
+  #badTime(time: Nanoseconds): never {
+    throw new ConfigError(`cannot schedule an event at ${time} ns: it must be an integer no earlier than now (${this.#now} ns)`);
   }
 
   #alloc(time: Nanoseconds, handler: EventHandler<unknown>, arg: unknown): number {
@@ -289,15 +291,45 @@ export class EventQueue implements Clock {
     return this.schedule(this.#now + delay, handler as EventHandler<unknown>, arg);
   }
 
+  /**
+   * {@link scheduleAfter}, the id written to `ids[index]` rather than
+   * returned. For a hot caller that keeps its events' ids in a Float64Array:
+   * an id is a double above 2^31 once its slot has been reused 128 times, and
+   * a call that is not inlined boxes the double it returns on the heap.
+   */
+  scheduleAfterInto<A>(ids: Float64Array, index: number, delay: Nanoseconds, handler: EventHandler<A>, arg: A): void {
+    const time = this.#now + delay;
+    if (!(time >= this.#now) || Math.floor(time) !== time || time >= 9007199254740992) this.#badTime(time);
+    const slot = this.#alloc(time, handler as EventHandler<unknown>, arg);
+    this.#push(slot, time);
+    ids[index] = this.#generation[slot]! * SLOT_LIMIT + slot;
+  }
+
+  /**
+   * {@link cancel} of the event whose id is `ids[index]`, which becomes -1
+   * (the id read here, not passed: see {@link scheduleAfterInto}).
+   */
+  cancelAt(ids: Float64Array, index: number): boolean {
+    const id = ids[index]!;
+    ids[index] = -1;
+    if (!this.isPending(id)) return false;
+    this.#cancelSlot(id % SLOT_LIMIT);
+    return true;
+  }
+
   /** Cancels a pending event. Returns false if it already ran or was cancelled. */
   cancel(id: EventId): boolean {
     if (!this.isPending(id)) return false;
-    const slot = id % SLOT_LIMIT;
+    this.#cancelSlot(id % SLOT_LIMIT);
+    return true;
+  }
+
+  /** Cancels the pending event in `slot` (taken off its bucket when the run reaches it). */
+  #cancelSlot(slot: number): void {
     this.#state[slot] = SLOT_CANCELLED;
     this.#handler[slot] = noop; // let the handler and its argument be collected
     this.#arg[slot] = undefined;
     this.#pending--;
-    return true;
   }
 
   /** True if the event is still waiting to run. */
@@ -463,7 +495,12 @@ export class EventQueue implements Clock {
    */
   popLimit(): void {
     if (this.#savedLimitCount === 0) throw new ConfigError("popLimit without a pushLimit");
-    this.#limitBackTo(this.#savedLimits[--this.#savedLimitCount]!);
+    // #limitBackTo(outer), written out as in runUntil: passed to a call that was not inlined, the
+    // double (Infinity when no run encloses the push) was boxed at each KVM_RUN with a budget.
+    const outer = this.#savedLimits[--this.#savedLimitCount]!;
+    const now = this.#now;
+    this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
+    if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
   }
 
   /** The limit back to `outer` once a narrowing is over; deferred handlers released if it moved past now. */

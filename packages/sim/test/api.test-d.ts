@@ -63,6 +63,9 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<EventQueue["schedule"]>().returns.toEqualTypeOf<number>();
     expectTypeOf<EventQueue["schedule"]>().parameter(0).toEqualTypeOf<number>();
     expectTypeOf<EventQueue["cancel"]>().toEqualTypeOf<(id: number) => boolean>();
+    expectTypeOf<EventQueue["cancelAt"]>().toEqualTypeOf<(ids: Float64Array, index: number) => boolean>();
+    expectTypeOf<EventQueue["scheduleAfterInto"]>().parameter(0).toEqualTypeOf<Float64Array>();
+    expectTypeOf<EventQueue["scheduleAfterInto"]>().returns.toBeVoid();
     expectTypeOf<EventQueue["runUntilIdle"]>().returns.toEqualTypeOf<number>();
     expectTypeOf<EventQueue["runUntilCondition"]>().parameter(0).toEqualTypeOf<() => boolean>();
     expectTypeOf<EventQueue["peekTime"]>().returns.toEqualTypeOf<number | undefined>();

@@ -414,12 +414,9 @@ export class HostScheduler {
   #updateSlice(hart: number): void {
     const waiting = this.#runq[hart]!.length > 0 && this.#current[hart]! >= 0;
     const ev = this.#sliceEvent[hart]!;
-    if (waiting && ev < 0) {
-      this.#sliceEvent[hart] = this.#queue.scheduleAfter(this.#timeSlice, HostScheduler.#sliceEnd, this.#sliceArg[hart]!);
-    } else if (!waiting && ev >= 0) {
-      this.#queue.cancel(ev);
-      this.#sliceEvent[hart] = -1;
-    }
+    // The ids stay in the Float64Array: passed or returned through a call, they would be boxed.
+    if (waiting && ev < 0) this.#queue.scheduleAfterInto(this.#sliceEvent, hart, this.#timeSlice, HostScheduler.#sliceEnd, this.#sliceArg[hart]!);
+    else if (!waiting && ev >= 0) this.#queue.cancelAt(this.#sliceEvent, hart);
   }
 
   static #sliceEnd(a: { self: HostScheduler; hart: number }): void {
@@ -457,7 +454,10 @@ export class HostScheduler {
   #maskInto(m: Bitmap, harts: readonly number[], who: string): Bitmap {
     if (harts.length === 0) throw new ConfigError(`affinity of ${who} is empty (sched_setaffinity: EINVAL)`);
     m.clearAll();
-    for (const h of harts) {
+    // Indexed: a mask is set at every sched_setaffinity, and an iterator there is an allocation.
+    // eslint-disable-next-line @typescript-eslint/prefer-for-of -- see above
+    for (let i = 0; i < harts.length; i++) {
+      const h = harts[i]!;
       this.#checkHart(h);
       m.set(h);
     }
