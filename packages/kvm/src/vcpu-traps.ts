@@ -228,7 +228,6 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   #debugOp: GuestOp | undefined;
   readonly #hvcRegs: number[] = [0, 0, 0, 0];
   readonly #fw: FirmwareOutcome = { type: 0, data0: 0 };
-  readonly #exitCounters: { value: number }[] = [];
 
   protected takeInterrupt(): void {
     const vec = this.image?.vector;
@@ -688,10 +687,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
 
   /** Counts `n` exits of `reason` (the kvm.exit.* counters). */
   protected countExits(reason: number, n: number): void {
-    let c = this.#exitCounters[reason];
+    const counters = this.vm.exitCounters;
+    let c = counters[reason];
     if (c === undefined) {
       c = this.tracer.counters.counter(`kvm.exit.${exitReasonName(reason)}`);
-      this.#exitCounters[reason] = c;
+      counters[reason] = c;
     }
     c.value += n;
   }

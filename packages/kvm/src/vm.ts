@@ -112,6 +112,11 @@ export class Vm implements FirmwareVm {
   readonly ipaBits: number;
   /** The cost model. */
   readonly costs: CostModel;
+  /**
+   * @internal The kvm.exit.* counters by exit reason, found once for all the
+   * VM's vCPUs: one table the exits of all of them read, rather than one per vCPU.
+   */
+  readonly exitCounters: ({ value: number } | undefined)[] = [];
   /** kvm_arch_vcpu_runnable() in use. */
   readonly runnablePolicy: RunnablePolicy;
   /** RISC-V timebase frequency for SBI set_timer (QEMU virt: 10 MHz). */
