@@ -245,7 +245,10 @@ export class VmIrqfds {
   }
 
   #inject(f: Irqfd): void {
-    this.#setRoutes(f.routes, f.gsi, true);
+    // irqfd_wakeup injects a GSI of one route from irqfd->irq_entry, the copy irqfd_update keeps, not through the table.
+    const msi = f.msiRoute;
+    if (msi !== undefined) this.#setRoute(msi, f.gsi, true);
+    else this.#setRoutes(f.routes, f.gsi, true);
     // The pulse is irqfd_inject's, taken only when the atomic path would block.
     const atomic = this.vm.irqchip?.intcInitialized?.() ?? true;
     if (!atomic && f.resampler === undefined) this.#setRoutes(f.routes, f.gsi, false);
@@ -275,17 +278,19 @@ export class VmIrqfds {
   }
 
   #setRoutes(routes: readonly StoredRoute[], gsi: number, level: boolean): void {
+    for (const e of routes) this.#setRoute(e, gsi, level);
+  }
+
+  #setRoute(e: StoredRoute, gsi: number, level: boolean): void {
     const chip = this.vm.irqchip;
     if (chip === undefined) return;
-    for (const e of routes) {
-      try {
-        if (e.type === KVM_IRQ_ROUTING_IRQCHIP) chip.setIrqchipPin?.(e.irqchip, e.pin, level);
-        else if (level) chip.injectMsi?.(e); // kvm_set_msi: only on level 1
-      } catch (err) {
-        if (!(err instanceof KvmError)) throw err;
-        this.vm.tracer.counters.add("irqfd.inject_failed");
-        if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "inject-failed", { gsi, errno: err.errno });
-      }
+    try {
+      if (e.type === KVM_IRQ_ROUTING_IRQCHIP) chip.setIrqchipPin?.(e.irqchip, e.pin, level);
+      else if (level) chip.injectMsi?.(e); // kvm_set_msi: only on level 1
+    } catch (err) {
+      if (!(err instanceof KvmError)) throw err;
+      this.vm.tracer.counters.add("irqfd.inject_failed");
+      if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "inject-failed", { gsi, errno: err.errno });
     }
   }
 

@@ -234,6 +234,22 @@ describe("SW-file trap-and-emulate and APLIC in MSI mode", () => {
     expect(aia.chip(0)!.swfile!.isPending(41)).toBe(true);
   });
 
+  it("an irqfd's MSI route that fails inside the injection (identity beyond IDS: EINVAL) is counted, not thrown at the writer; a routing update gives the irqfd its new route", () => {
+    const { kvm } = setup(2);
+    const { vm, aia } = createAiaVm(kvm, { vcpus: 1, ids: 63, mode: U.KVM_DEV_RISCV_AIA_MODE_EMUL });
+    vm.setGsiRouting([{ gsi: 40, type: KVM_IRQ_ROUTING_MSI, addressLo: VIRT_IMSIC_S, addressHi: 0, data: 100 }]);
+    const fd = new EventFd();
+    vm.irqfd({ fd, gsi: 40 });
+    // irqfd_wakeup ignores what kvm_set_msi returns; the model counts the failure (kvm_riscv_aia_inject_msi: -EINVAL).
+    expect(() => fd.write(1)).not.toThrow();
+    expect(vm.tracer.counters.get("irqfd.inject_failed")).toBe(1);
+    // irqfd_update: the irqfd injects the route the new table gives its GSI.
+    vm.setGsiRouting([{ gsi: 40, type: KVM_IRQ_ROUTING_MSI, addressLo: VIRT_IMSIC_S, addressHi: 0, data: 41 }]);
+    fd.write(1);
+    expect(aia.chip(0)!.swfile!.isPending(41)).toBe(true);
+    expect(vm.tracer.counters.get("irqfd.inject_failed")).toBe(1);
+  });
+
   it("a vCPU created after CTRL_INIT gets no IMSIC state: it runs, takes no MSI, and GRP_IMSIC answers ENODEV", () => {
     const { kvm } = setup(2);
     const { vm, device } = createAiaVm(kvm, { vcpus: 1, mode: U.KVM_DEV_RISCV_AIA_MODE_HWACCEL });
