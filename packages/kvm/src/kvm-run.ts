@@ -290,7 +290,12 @@ export type VcpuExit =
   | IntrExit
   | InternalErrorExit;
 
-/** A vCPU's kvm_run: the inputs (immediate_exit) and the exit union. */
+/**
+ * A vCPU's kvm_run: the inputs (immediate_exit) and the exit union. The
+ * members of the exits most vCPUs never make are made at their first use:
+ * made up front, with their arrays, they took about as much memory as the
+ * vCPU object itself.
+ */
 export class KvmRun {
   /** In: non-zero makes the next KVM_RUN return -EINTR without entering the guest. */
   immediateExit = 0;
@@ -298,22 +303,51 @@ export class KvmRun {
   exitReason = KVM_EXIT_UNKNOWN;
   /** The `mmio` member. */
   readonly mmio = new MmioExit();
-  /** The `hypercall` member. */
-  readonly hypercall = new HypercallExit();
-  /** The `debug` member. */
-  readonly debug = new DebugExit();
-  /** The `system_event` member. */
-  readonly systemEvent = new SystemEventExit();
-  /** The `fail_entry` member. */
-  readonly failEntry = new FailEntryExit();
-  /** The `riscv_sbi` member. */
-  readonly riscvSbi = new RiscvSbiExit();
-  /** The `riscv_csr` member. */
-  readonly riscvCsr = new RiscvCsrExit();
   /** KVM_EXIT_INTR (no payload in Linux). */
   readonly intr = new IntrExit();
+  #hypercall: HypercallExit | undefined;
+  #debug: DebugExit | undefined;
+  #systemEvent: SystemEventExit | undefined;
+  #failEntry: FailEntryExit | undefined;
+  #riscvSbi: RiscvSbiExit | undefined;
+  #riscvCsr: RiscvCsrExit | undefined;
+  #internal: InternalErrorExit | undefined;
+
+  /** The `hypercall` member. */
+  get hypercall(): HypercallExit {
+    return (this.#hypercall ??= new HypercallExit());
+  }
+
+  /** The `debug` member. */
+  get debug(): DebugExit {
+    return (this.#debug ??= new DebugExit());
+  }
+
+  /** The `system_event` member. */
+  get systemEvent(): SystemEventExit {
+    return (this.#systemEvent ??= new SystemEventExit());
+  }
+
+  /** The `fail_entry` member. */
+  get failEntry(): FailEntryExit {
+    return (this.#failEntry ??= new FailEntryExit());
+  }
+
+  /** The `riscv_sbi` member. */
+  get riscvSbi(): RiscvSbiExit {
+    return (this.#riscvSbi ??= new RiscvSbiExit());
+  }
+
+  /** The `riscv_csr` member. */
+  get riscvCsr(): RiscvCsrExit {
+    return (this.#riscvCsr ??= new RiscvCsrExit());
+  }
+
   /** The `internal` member. */
-  readonly internal = new InternalErrorExit();
+  get internal(): InternalErrorExit {
+    return (this.#internal ??= new InternalErrorExit());
+  }
+
   /**
    * arm64 `s.regs.device_irq_level` (struct kvm_sync_regs): the output levels
    * of in-kernel devices a userspace irqchip must route (KVM_ARM_DEV_EL1_VTIMER,
