@@ -16,6 +16,7 @@ import {
   KVM_ARM_VCPU_POWER_OFF,
   KVM_ARM_VM_SMCCC_CTRL,
   KVM_ARM_VM_SMCCC_FILTER,
+  KVM_EXIT_DEBUG,
   KVM_EXIT_FAIL_ENTRY,
   KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED,
   KVM_EXIT_HYPERCALL,
@@ -34,6 +35,7 @@ import {
   KVM_SYSTEM_EVENT_SHUTDOWN,
   Host,
   Kvm,
+  KvmRun,
   PSCI_0_2_FN64_CPU_ON,
   PSCI_0_2_FN_PSCI_VERSION,
   PSCI_0_2_FN_SYSTEM_OFF,
@@ -68,6 +70,28 @@ function armVcpu(body: (seen: number[]) => GuestProgram, kvm = new Kvm()): Vcpu 
   return v;
 }
 const seenOf = (v: Vcpu) => (v as unknown as { seen: number[] }).seen;
+
+describe("kvm_run", () => {
+  test("each member of the exit union is one object for the vCPU's life, whether made up front or at its first use", () => {
+    const run = new KvmRun();
+    const members = [
+      [run.mmio, KVM_EXIT_MMIO],
+      [run.intr, KVM_EXIT_INTR],
+      [run.hypercall, KVM_EXIT_HYPERCALL],
+      [run.debug, KVM_EXIT_DEBUG],
+      [run.systemEvent, KVM_EXIT_SYSTEM_EVENT],
+      [run.failEntry, KVM_EXIT_FAIL_ENTRY],
+      [run.riscvSbi, KVM_EXIT_RISCV_SBI],
+      [run.riscvCsr, KVM_EXIT_RISCV_CSR],
+      [run.internal, KVM_EXIT_INTERNAL_ERROR],
+    ] as const;
+    for (const [e, reason] of members) expect(e.reason).toBe(reason);
+    const again = [run.mmio, run.intr, run.hypercall, run.debug, run.systemEvent, run.failEntry, run.riscvSbi, run.riscvCsr, run.internal];
+    again.forEach((e, i) => {
+      expect(e).toBe(members[i]![0]);
+    });
+  });
+});
 
 describe("KVM_EXIT_MMIO", () => {
   test("a read the VMM answers reaches the guest program; a write carries its data", () => {
