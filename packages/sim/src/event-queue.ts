@@ -298,11 +298,8 @@ export class EventQueue implements Clock {
    * a call that is not inlined boxes the double it returns on the heap.
    */
   scheduleAfterInto<A>(ids: Float64Array, index: number, delay: Nanoseconds, handler: EventHandler<A>, arg: A): void {
-    const time = this.#now + delay;
-    if (!(time >= this.#now) || Math.floor(time) !== time || time >= 9007199254740992) this.#badTime(time);
-    const slot = this.#alloc(time, handler as EventHandler<unknown>, arg);
-    this.#push(slot, time);
-    ids[index] = this.#generation[slot]! * SLOT_LIMIT + slot;
+    // schedule is small enough to be inlined here: the id goes from it into `ids` unboxed.
+    ids[index] = this.schedule(this.#now + delay, handler, arg);
   }
 
   /**
@@ -312,24 +309,18 @@ export class EventQueue implements Clock {
   cancelAt(ids: Float64Array, index: number): boolean {
     const id = ids[index]!;
     ids[index] = -1;
-    if (!this.isPending(id)) return false;
-    this.#cancelSlot(id % SLOT_LIMIT);
-    return true;
+    return this.cancel(id);
   }
 
   /** Cancels a pending event. Returns false if it already ran or was cancelled. */
   cancel(id: EventId): boolean {
     if (!this.isPending(id)) return false;
-    this.#cancelSlot(id % SLOT_LIMIT);
-    return true;
-  }
-
-  /** Cancels the pending event in `slot` (taken off its bucket when the run reaches it). */
-  #cancelSlot(slot: number): void {
+    const slot = id % SLOT_LIMIT;
     this.#state[slot] = SLOT_CANCELLED;
     this.#handler[slot] = noop; // let the handler and its argument be collected
     this.#arg[slot] = undefined;
     this.#pending--;
+    return true;
   }
 
   /** True if the event is still waiting to run. */
@@ -409,8 +400,8 @@ export class EventQueue implements Clock {
     } finally {
       this.#depth = depth - 1;
       if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
-      // #limitBackTo(outer), written out: a run ends at every continuation of a vCPU, and there the
-      // call was not inlined and boxed the double (16 bytes a continuation, measured).
+      // #settleLimit, written out: a run ends at every continuation of a vCPU, and there the call
+      // cost about 2 % of an ipi round trip (bench:compare).
       const now = this.#now;
       this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
       if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
@@ -467,7 +458,8 @@ export class EventQueue implements Clock {
    * beyond it.
    */
   restoreLimit(outer: Nanoseconds): void {
-    this.#limitBackTo(outer);
+    this.#limit = outer;
+    this.#settleLimit();
   }
 
   /**
@@ -495,19 +487,21 @@ export class EventQueue implements Clock {
    */
   popLimit(): void {
     if (this.#savedLimitCount === 0) throw new ConfigError("popLimit without a pushLimit");
-    // #limitBackTo(outer), written out as in runUntil: passed to a call that was not inlined, the
-    // double (Infinity when no run encloses the push) was boxed at each KVM_RUN with a budget.
-    const outer = this.#savedLimits[--this.#savedLimitCount]!;
-    const now = this.#now;
-    this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
-    if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
+    this.#limit = this.#savedLimits[--this.#savedLimitCount]!;
+    this.#settleLimit();
   }
 
-  /** The limit back to `outer` once a narrowing is over; deferred handlers released if it moved past now. */
-  #limitBackTo(outer: Nanoseconds): void {
-    // Inside a run that cut() ended, the limit stays at the cut.
-    this.#limit = this.#depth >= this.#cutDepth && outer > this.#now ? this.#now : outer;
-    if (this.#limit > this.#now && this.#deferredCount > 0) this.#releaseDeferred();
+  /**
+   * Once a narrowing is over and #limit holds the limit it narrowed again:
+   * kept at now inside a run that cut() ended, and the deferred handlers
+   * released if it lies past now. The limit is passed in the field, not as an
+   * argument: a double passed to a call that is not inlined is boxed, and
+   * popLimit runs at every KVM_RUN with a budget.
+   */
+  #settleLimit(): void {
+    const now = this.#now;
+    if (this.#depth >= this.#cutDepth && this.#limit > now) this.#limit = now;
+    if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
   }
 
   /**

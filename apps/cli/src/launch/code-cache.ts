@@ -3,12 +3,10 @@
  * dist/irqlab-system.cjs) with V8's code cache, as Node 22's module compile
  * cache does for modules (Node 20 has no such cache for ES modules): a
  * bundle's first run compiles it and, at exit, writes the bytecode of every
- * function it compiled beside the user's other caches; later runs hand that to V8 instead of parsing and compiling again,
- * and a run that compiled much more than the cache held writes it again.
- * `irqlab-system-aarch64 … -kernel irqlab:its-trigger` took about 300 ms
- * as ES modules and about 270 from the cache on a two-CPU machine (285 and
- * 269 in its bench), Node's own start being about 110; pinned to one CPU,
- * 360 and 305.
+ * function it compiled beside the user's other caches; later runs hand that
+ * to V8 instead of parsing and compiling again, and a run that compiled much
+ * more than the cache held writes it again. (The its-trigger process bench
+ * measures a run with the cache and one without.)
  *
  * The cache file's name holds the bundle's length and CRC, the Node version
  * and the architecture, so a rebuilt or upgraded bundle never meets bytecode

@@ -240,7 +240,8 @@ describe("SW-file trap-and-emulate and APLIC in MSI mode", () => {
     vm.setGsiRouting([{ gsi: 40, type: KVM_IRQ_ROUTING_MSI, addressLo: VIRT_IMSIC_S, addressHi: 0, data: 100 }]);
     const fd = new EventFd();
     vm.irqfd({ fd, gsi: 40 });
-    // irqfd_wakeup ignores what kvm_set_msi returns; the model counts the failure (kvm_riscv_aia_inject_msi: -EINVAL).
+    // kvm_riscv_vcpu_aia_imsic_inject (arch/riscv/kvm/aia_imsic.c) returns -EINVAL for an identity
+    // not below nr_msis = nr_ids + 1; irqfd_wakeup does not pass it on, and the model counts it.
     expect(() => fd.write(1)).not.toThrow();
     expect(vm.tracer.counters.get("irqfd.inject_failed")).toBe(1);
     // irqfd_update: the irqfd injects the route the new table gives its GSI.
