@@ -26,6 +26,10 @@ export const MAX_LPIS = (1 << LPI_ID_BITS) - GIC_FIRST_LPI;
 const WORDS = MAX_LPIS >>> 5;
 /** A pending table's bytes as read by {@link LpiRedistributor.enable} (the model is single-threaded: one buffer serves every redistributor). */
 const PENDING_BYTES = new Uint8Array(WORDS * 4);
+/** Bytes of a redistributor's LPI cache: configuration bytes, then pending, eligible and summary words. */
+const CACHE_BYTES = MAX_LPIS + 4 * (2 * WORDS + (WORDS >>> 5));
+/** The eligibility bits of a redistributor whose cache does not exist yet. */
+const NO_WORDS = new Uint32Array(0);
 
 /** Snapshot of one redistributor's LPI state. */
 export interface LpiSnapshot {
@@ -51,9 +55,9 @@ export class LpiRedistributor {
   config: Uint8Array | undefined;
   /** Pending bits (index INTID − 8192). */
   pending: Uint32Array | undefined;
-  /** pending && cached enable, with a one-bit-per-word summary. */
-  readonly #elig = new Uint32Array(WORDS);
-  readonly #summary = new Uint32Array(WORDS >>> 5);
+  /** pending && cached enable, with a one-bit-per-word summary (empty until the cache exists). */
+  #elig = NO_WORDS;
+  #summary = NO_WORDS;
   #eligCount = 0;
 
   /** Number of pending and enabled LPIs. */
@@ -68,11 +72,10 @@ export class LpiRedistributor {
    */
   enable(mem: GuestMemory | undefined, fault: (what: string) => void): void {
     this.enabled = true;
-    this.config ??= new Uint8Array(MAX_LPIS);
-    this.pending ??= new Uint32Array(WORDS);
+    if (this.config === undefined) this.#allocate();
     const idBits = Math.min((this.propLo & 0x1f) + 1, LPI_ID_BITS);
     this.limit = 2 ** idBits;
-    this.invalidateAll(mem, fault);
+    this.#readConfigTable(mem, fault);
     const ptz = (this.pendHi & (1 << 30)) !== 0;
     if (!ptz && mem && this.limit > GIC_FIRST_LPI) this.#readPendingTable(mem, fault);
     this.#rebuild();
@@ -171,20 +174,31 @@ export class LpiRedistributor {
 
   /** INVALL: rereads every configuration byte. */
   invalidateAll(mem: GuestMemory | undefined, fault: (what: string) => void): void {
-    const cfg = this.config;
-    if (cfg === undefined) return;
-    cfg.fill(0);
-    const n = Math.max(0, this.limit - GIC_FIRST_LPI);
-    if (mem && n > 0) {
-      const pa = this.configTableAddress();
-      try {
-        mem.readInto(pa, cfg.subarray(0, n));
-      } catch (e) {
-        if (!(e instanceof GuestMemoryFault)) throw e;
-        fault(`configuration table read at 0x${pa.toString(16)} faulted`);
-      }
-    }
+    if (this.config === undefined) return;
+    this.#readConfigTable(mem, fault);
     this.#rebuild();
+  }
+
+  /** Reads the configuration bytes below the IDbits limit; those above it, and all of them when the read faults, are 0. */
+  #readConfigTable(mem: GuestMemory | undefined, fault: (what: string) => void): void {
+    const cfg = this.config!;
+    const n = Math.max(0, this.limit - GIC_FIRST_LPI);
+    // The read overwrites [0, n) whole (a page not in RAM's index reads as 0), so only the rest is cleared first.
+    cfg.fill(0, n);
+    if (n === 0) return;
+    if (mem === undefined) {
+      cfg.fill(0, 0, n);
+      return;
+    }
+    const pa = this.configTableAddress();
+    try {
+      mem.readInto(pa, cfg.subarray(0, n));
+    } catch (e) {
+      if (!(e instanceof GuestMemoryFault)) throw e;
+      // readInto checks its whole range before copying: nothing was read.
+      cfg.fill(0, 0, n);
+      fault(`configuration table read at 0x${pa.toString(16)} faulted`);
+    }
   }
 
   /** Writes the pending bits back to the pending table (SAVE_PENDING_TABLES). */
@@ -250,9 +264,12 @@ export class LpiRedistributor {
   }
 
   #rebuild(): void {
-    this.#elig.fill(0);
-    this.#summary.fill(0);
-    this.#eligCount = 0;
+    // #refresh keeps the count exact, so with none eligible the bits are all 0 already (a new cache's untouched pages stay so).
+    if (this.#eligCount !== 0) {
+      this.#elig.fill(0);
+      this.#summary.fill(0);
+      this.#eligCount = 0;
+    }
     if (!this.enabled || this.pending === undefined || this.config === undefined) return;
     const n = Math.max(0, this.limit - GIC_FIRST_LPI);
     for (let w = 0; w < n >>> 5; w++) {
@@ -282,12 +299,25 @@ export class LpiRedistributor {
     this.config = undefined;
     this.pending = undefined;
     if (s.enabled || s.config.length > 0) {
-      this.config = new Uint8Array(MAX_LPIS);
-      this.config.set(s.config.slice(0, MAX_LPIS));
-      this.pending = new Uint32Array(WORDS);
-      this.pending.set(s.pending.slice(0, WORDS));
+      this.#allocate();
+      this.config!.set(s.config.slice(0, MAX_LPIS));
+      this.pending!.set(s.pending.slice(0, WORDS));
     }
     this.#rebuild();
+  }
+
+  /**
+   * Makes the cache, zeroed: one buffer for the configuration bytes and the
+   * pending and eligibility words, made when LPIs are first enabled (a
+   * redistributor whose LPIs stay off takes none of it).
+   */
+  #allocate(): void {
+    const buffer = new ArrayBuffer(CACHE_BYTES);
+    this.config = new Uint8Array(buffer, 0, MAX_LPIS);
+    this.pending = new Uint32Array(buffer, MAX_LPIS, WORDS);
+    this.#elig = new Uint32Array(buffer, MAX_LPIS + 4 * WORDS, WORDS);
+    this.#summary = new Uint32Array(buffer, MAX_LPIS + 8 * WORDS, WORDS >>> 5);
+    this.#eligCount = 0;
   }
 
   #span(): number {
