@@ -20,6 +20,12 @@
  * script. `meta.simulationNs` is the command's own
  * accounting of the rest: the median wall time of a run of the same machine
  * inside this process (after a warm-up run), boot to power-off.
+ *
+ * `meta.processMinorFaults` and `meta.nodeStartMinorFaults` are the minor
+ * page faults the whole process and `node -e 0` take (medians; absent
+ * without /proc), and `meta.minorFaultNs` what one costs on this machine,
+ * measured here on fresh memory: their product is the share of the process
+ * spent having the kernel (and, in a virtual machine, its host) supply pages.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
@@ -28,6 +34,7 @@ import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
 import { SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
+import { childFaultsOf, minorFaultNs } from "./page-faults.js";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
 /** What its-trigger prints last when every check passed. */
@@ -62,6 +69,17 @@ function timeIt(f: () => void, runs: number): number {
   return median(ns);
 }
 
+/** The median minor faults of `runs` calls of `f`, or undefined where children's faults cannot be read. */
+function faultsOf(f: () => void, runs: number): number | undefined {
+  const faults: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const n = childFaultsOf(f);
+    if (n === undefined) return undefined;
+    faults.push(n);
+  }
+  return median(faults);
+}
+
 // The first run writes the code cache the bench's runs start from.
 const out = runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n");
 if (!PASSED.test(out)) throw new Error(`its-trigger did not pass:\n${out}`);
@@ -71,6 +89,9 @@ const nodeStartNs = timeIt(() => void runProcess(["-e", "0"]), 9);
 const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutExtraCaCerts } = process.env;
 const nodeExtraCaCertsNs = extraCaCerts === undefined ? 0 : nodeStartNs - timeIt(() => void runProcess(["-e", "0"], codeCache, withoutExtraCaCerts), 9);
 const noCodeCacheNs = timeIt(() => void runProcess([cli, ...ARGV], "off"), 9);
+const processMinorFaults = faultsOf(() => void runProcess([cli, ...ARGV]), 5);
+const nodeStartMinorFaults = faultsOf(() => void runProcess(["-e", "0"]), 5);
+const faultNs = minorFaultNs();
 const parsed = parseSystemCommandLine("aarch64", ARGV.slice(0, -2));
 if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
 const config = parsed.config;
@@ -85,6 +106,6 @@ describe("irqlab-system-aarch64 -M virt -accel kvm -smp 4 -kernel irqlab:its-tri
     () => {
       if (!PASSED.test(runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n"))) throw new Error("its-trigger did not pass");
     },
-    { meta: { nodeStartNs, nodeExtraCaCertsNs, noCodeCacheNs, simulationNs } } as object,
+    { meta: { nodeStartNs, nodeExtraCaCertsNs, noCodeCacheNs, simulationNs, processMinorFaults, nodeStartMinorFaults, minorFaultNs: faultNs } } as object,
   );
 });
