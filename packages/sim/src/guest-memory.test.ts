@@ -90,6 +90,24 @@ describe("GuestMemory", () => {
     expect(() => m.readU32(base + size - 2)).toThrow(GuestMemoryFault);
   });
 
+  test("pages first written out of address order, by each kind of store: every bulk copy, fill and access lands in its own page", () => {
+    const m = new GuestMemory();
+    m.addRam(RAM, 64 * PAGE_SIZE);
+    // 40 pages first written from the top down, by every kind of store, so most sit at an offset in a slab.
+    for (let p = 39; p >= 0; p--) {
+      const at = RAM + p * PAGE_SIZE;
+      if (p % 3 === 0) m.write(at + 8, Uint8Array.of(p, p + 1, p + 2));
+      else if (p % 3 === 1) m.fill(at + 8, 3, p);
+      else m.writeU8(at + 8, p);
+    }
+    for (let p = 0; p < 40; p++) {
+      const want = p % 3 === 0 ? [p, p + 1, p + 2] : p % 3 === 1 ? [p, p, p] : [p, 0, 0];
+      expect(Array.from(m.read(RAM + p * PAGE_SIZE + 8, 3)), `page ${p}`).toEqual(want);
+      expect(m.readU32(RAM + p * PAGE_SIZE + 4), `page ${p}`).toBe(0);
+    }
+    expect(m.regions()[0]!.residentPages).toBe(40);
+  });
+
   test("addresses above 4 GiB", () => {
     const m = new GuestMemory();
     const hi = 0x1_0000_0000 * 0x80; // 512 GiB

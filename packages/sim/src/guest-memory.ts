@@ -27,6 +27,8 @@ const PAGE_SHIFT_DIV = PAGE_SIZE; // pages are found with a division: addresses 
  * 32768-entry array took most of a millisecond to make, 4 GiB's 8 MiB).
  */
 const INDEX_BLOCK_PAGES = 512;
+/** What the page cache holds before any access: never matched (its base is −∞), never written. */
+const NO_PAGE = new DataView(new ArrayBuffer(8));
 
 interface RamRegion {
   readonly name: string;
@@ -51,9 +53,9 @@ export class GuestMemory {
   // Two-page cache: base address of the page last looked up, or -Infinity when none,
   // and of the one before it (#back*), each with its DataView.
   #cacheBase = Number.NEGATIVE_INFINITY;
-  #cacheView: DataView = new DataView(new ArrayBuffer(PAGE_SIZE));
+  #cacheView: DataView = NO_PAGE;
   #backBase = Number.NEGATIVE_INFINITY;
-  #backView: DataView = this.#cacheView;
+  #backView: DataView = NO_PAGE;
 
   /**
    * Adds a RAM region. `base` and `size` must be page-aligned, positive and
