@@ -131,4 +131,47 @@ describe("LpiRedistributor", () => {
     expect(copy.eligibleCount).toBe(0);
     expect(copy.highest(0xff, 0x100)).toBe(-1);
   });
+
+  test("a table as Linux leaves it: every byte LPI_PROP_DEFAULT_PRIO | GROUP1, a few enabled, read back byte for byte", () => {
+    // gic_reset_prop_table() (drivers/irqchip/irq-gic-v3-its.c) fills the table with 0xa2; unmasking an LPI sets bit 0.
+    const { mem, r, fault } = rig(16);
+    mem.fill(PROP, 1 << 16, 0xa2);
+    const enabled = [0, 1022, 1023, 1024, 1025, 30_000, 57_343];
+    for (const i of enabled) mem.writeU8(PROP + i, 0xa3);
+    mem.writeU8(PROP + 4096, 0x12); // one other value, alone in its block
+    r.enable(mem, fault);
+    for (let i = 0; i < 57_344; i++) {
+      const want = i === 4096 ? 0x12 : enabled.includes(i) ? 0xa3 : 0xa2;
+      if (r.configByte(LPI + i) !== want) expect(`byte ${i}: ${r.configByte(LPI + i)}`).toBe(`byte ${i}: ${want}`);
+    }
+    expect(r.state().config.length).toBe(57_344);
+  });
+
+  test("INV of one LPI changes that redistributor's byte alone: another that read the same table keeps its own", () => {
+    const { mem, fault } = rig(16);
+    mem.fill(PROP, 1 << 16, 0xa2);
+    const a = new LpiRedistributor();
+    const b = new LpiRedistributor();
+    for (const r of [a, b]) {
+      r.propLo = PROP | 15;
+      r.pendLo = PEND;
+      r.pendHi = PTZ;
+      r.enable(mem, fault);
+    }
+    mem.writeU8(PROP + 2000, 0xa3);
+    expect(a.invalidate(LPI + 2000, mem, fault)).toBe(false); // enabled, not pending
+    expect(a.configByte(LPI + 2000)).toBe(0xa3);
+    expect(a.configByte(LPI + 2001)).toBe(0xa2);
+    expect(b.configByte(LPI + 2000)).toBe(0xa2);
+    b.setPending(LPI + 2000, true);
+    expect(b.eligibleCount).toBe(0);
+    // The guest masks it again and INVALLs: both read the same bytes once more.
+    mem.writeU8(PROP + 2000, 0xa2);
+    a.invalidateAll(mem, fault);
+    expect(a.configByte(LPI + 2000)).toBe(0xa2);
+    mem.writeU8(PROP + 2000, 0xa3);
+    b.invalidateAll(mem, fault);
+    expect(b.eligibleCount).toBe(1);
+    expect(a.configByte(LPI + 2000)).toBe(0xa2);
+  });
 });
