@@ -48,6 +48,7 @@ import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { READ_TPIDR } from "./arm-timer.js";
 import { GIC_SPECIAL_FIRST, GICD_INT_DEF_PRI_X4, RWP_POLLS, type Gicv3Driver } from "./gicv3-driver.js";
+import { storeWords } from "../store-words.js";
 
 /** DEFAULT_PMR_VALUE (irq-gic-v3.c): interrupts of priority 0xf0 and below are masked. */
 export const DEFAULT_PMR_VALUE = 0xf0;
@@ -91,7 +92,7 @@ export function* gicCpuInit(drv: Gicv3Driver, cpu: number): GuestCode<string | u
   // gic_cpu_config(): deactivate and disable the 32 private interrupts, default priority.
   yield op.write(sgi + GICD_ICACTIVER, 4, 0xffff_ffff);
   yield op.write(sgi + GICD_ICENABLER, 4, 0xffff_ffff);
-  for (let i = 0; i < 32; i += 4) yield op.write(sgi + GICD_IPRIORITYR + i, 4, GICD_INT_DEF_PRI_X4);
+  yield* storeWords(sgi + GICD_IPRIORITYR, 8, GICD_INT_DEF_PRI_X4);
   if (!(yield* drv.redistWaitForRwp(cpu))) return "RWP timeout, gone fishing";
   return yield* gicCpuSysRegInit();
 }

@@ -61,6 +61,7 @@ import type { CpuInfo, Gicv3Info, Region } from "../boot/platform-info.js";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { IrqTable } from "../irq/irq-table.js";
+import { storeWords } from "../store-words.js";
 
 /** GICD_INT_DEF_PRI (include/linux/irqchip/arm-gic-common.h): the default priority byte. */
 export const GICD_INT_DEF_PRI = 0xa0;
@@ -188,10 +189,10 @@ export class Gicv3Driver {
     const typer2 = (yield op.read(d + GICD_TYPER2, 4)).value;
     yield op.write(d + GICD_CTLR, 4, 0);
     let ok = yield* this.distWaitForRwp();
-    for (let i = 32; i < this.lines; i += 32) yield op.write(d + GICD_IGROUPR + i / 8, 4, ALL_32);
+    yield* storeWords(d + GICD_IGROUPR + 4, Math.ceil((this.lines - 32) / 32), ALL_32);
     // gic_dist_config(): level, default priority, inactive and disabled.
-    for (let i = 32; i < this.lines; i += 16) yield op.write(d + GICD_ICFGR + i / 4, 4, 0);
-    for (let i = 32; i < this.lines; i += 4) yield op.write(d + GICD_IPRIORITYR + i, 4, GICD_INT_DEF_PRI_X4);
+    yield* storeWords(d + GICD_ICFGR + 8, Math.ceil((this.lines - 32) / 16), 0);
+    yield* storeWords(d + GICD_IPRIORITYR + 32, Math.ceil((this.lines - 32) / 4), GICD_INT_DEF_PRI_X4);
     for (let i = 32; i < this.lines; i += 32) {
       yield op.write(d + GICD_ICACTIVER + i / 8, 4, ALL_32);
       yield op.write(d + GICD_ICENABLER + i / 8, 4, ALL_32);

@@ -23,6 +23,7 @@ import { cpuOn, firmwareError } from "../power/power.js";
 import { readCntfrq, setCpuId } from "../arm/arm-timer.js";
 import { gicCpuInit } from "../arm/gicv3-cpu.js";
 import { Gicv3Driver } from "../arm/gicv3-driver.js";
+import { storeWords } from "../store-words.js";
 
 /** How long the boot CPU waits for a secondary to come online (Linux __cpu_up: 5 s). */
 export const ONLINE_TIMEOUT_NS = 5_000_000_000;
@@ -77,7 +78,7 @@ export function* gicBoot(bootRegs: readonly number[], name: string, size: number
   const head = Math.ceil((4 * cpus) / 8) * 8;
   const base = allocateBootMemory(sys.platform, head + bytes);
   if (base === undefined) return yield* panic(sys, `${name}: no free RAM for ${head + bytes} bytes of shared data`);
-  for (let a = base; a < base + head + bytes; a += 4) yield op.write(a, 4, 0);
+  yield* storeWords(base, Math.ceil((head + bytes) / 4), 0);
   return { sys, gic, hz, base, data: base + head, block: { base, size: head + bytes } };
 }
 

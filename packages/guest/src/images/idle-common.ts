@@ -18,6 +18,7 @@ import { op } from "@irqlab/sim";
 import { putLine, type Console } from "../console/console.js";
 import type { GuestCode } from "../guest-image.js";
 import { waitForWord } from "./image-common.js";
+import { storeWords } from "../store-words.js";
 
 /** The line sent by interrupt-driven transmission. */
 export const IDLE_TX_LINE = "idle: this line was sent by interrupt-driven transmission\r\n";
@@ -64,7 +65,7 @@ export class IdleRecords {
 
   /** Zeroes every record. */
   *init(): GuestCode {
-    for (let o = 0; o < IdleRecords.bytes(this.cpus); o += 4) yield op.write(this.base + o, 4, 0);
+    yield* storeWords(this.base, Math.ceil(IdleRecords.bytes(this.cpus) / 4), 0);
   }
 
   /** Marks `cpu` online (run on that CPU). */

@@ -45,6 +45,7 @@ import { ImsicDriver } from "../riscv/imsic-driver.js";
 import { IpiMux } from "../riscv/ipi-mux.js";
 import { printBanner, type ImageOptions } from "./image-common.js";
 import { idleUntil } from "./idle-common.js";
+import { storeWords } from "../store-words.js";
 
 /** Round trips per CPU. */
 export const PING_ROUNDS = 8;
@@ -87,7 +88,7 @@ export function imsicIpiImage(options: ImageOptions = {}): GuestImage {
       const bytes = 8 + REC * cpus.length + IpiMux.bytes(cpus.length);
       const base = allocateBootMemory(sys.platform, bytes);
       if (base === undefined) return yield* panic(sys, `imsic-ipi: no free RAM for ${bytes} bytes`);
-      for (let o = 0; o < 8 + REC * cpus.length; o += 4) yield op.write(base + o, 4, 0);
+      yield* storeWords(base, Math.ceil((8 + REC * cpus.length) / 4), 0);
       const mux = new IpiMux(base + 8 + REC * cpus.length, cpus.length, imsic);
       yield* mux.init();
       const s: State = { sys, imsic, mux, base, entry: base };

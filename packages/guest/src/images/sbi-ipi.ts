@@ -46,6 +46,7 @@ import { KtestSmp } from "../riscv/ktest-smp.js";
 import { KtestTimer } from "../riscv/ktest-timer.js";
 import { SBI_EXT_BASE_GET_SPEC_VERSION, SBI_EXT_IPI, SBI_IMPL_OPENSBI, sbiGetImpId, sbiGetImpVersion, sbiImplOpensbiVersion, sbiSendIpi, sbiSendIpiBroadcast } from "../riscv/sbi-ipi-time.js";
 import type { ImageOptions } from "./image-common.js";
+import { storeWords } from "../store-words.js";
 
 /** SBI_IPI_TIMEOUT's default in riscv/sbi.c, in microseconds. */
 export const SBI_IPI_TIMEOUT_US = 200_000;
@@ -225,7 +226,7 @@ export function sbiIpiImage(options: ImageOptions = {}): GuestImage {
       const smp = new KtestSmp(base, cpus);
       yield* smp.init();
       const flags = base + KtestSmp.bytes(cpus.length);
-      for (let o = 0; o < FLAGS * cpus.length; o += 4) yield op.write(flags + o, 4, 0);
+      yield* storeWords(flags, Math.ceil((FLAGS * cpus.length) / 4), 0);
       const timer = new KtestTimer(cpus, sys.platform.timebaseFrequency ?? 0);
       const st: State = { sys, smp, flags, timer, handlers: cpus.map(() => new Map<number, Handler>()), hartWait: smp.register((cpu, data) => ipiHartWait(st, cpu, data)) };
       state = st;

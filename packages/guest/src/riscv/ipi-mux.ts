@@ -17,6 +17,7 @@
 import { op } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
 import { IMSIC_NR_IPI, type ImsicDriver } from "./imsic-driver.js";
+import { storeWords } from "../store-words.js";
 
 /** A virtual IPI's handler, run on the receiving CPU in interrupt context. */
 export type IpiHandler = (cpu: number, ipi: number) => GuestCode;
@@ -45,7 +46,7 @@ export class IpiMux {
 
   /** Zeroes every pending word. */
   *init(): GuestCode {
-    for (let o = 0; o < IpiMux.bytes(this.cpus); o += 4) yield op.write(this.base + o, 4, 0);
+    yield* storeWords(this.base, Math.ceil(IpiMux.bytes(this.cpus) / 4), 0);
   }
 
   /** request_percpu_irq() of virtual IPI `ipi` (0..7): enabled on every CPU. */

@@ -32,6 +32,7 @@ import type { GuestCode } from "../guest-image.js";
 import { sbiHartStart } from "../power/sbi.js";
 import { setThisCpu } from "./hart-csr.js";
 import { SBI_EXT_HSM_STOP_PENDING, SBI_EXT_HSM_STOPPED, sbiHartGetStatus } from "./sbi-ipi-time.js";
+import { storeWords } from "../store-words.js";
 
 /** A function run on a CPU: (logical CPU, argument). */
 export type OnCpuFunc = (cpu: number, data: number) => GuestCode;
@@ -86,7 +87,7 @@ export class KtestSmp {
   *init(): GuestCode {
     for (let c = 0; c < this.cpus.length; c++) {
       const r = this.record(c);
-      for (let o = 0; o < REC; o += 4) yield op.write(r + o, 4, 0);
+      yield* storeWords(r, Math.ceil(REC / 4), 0);
     }
     yield op.write(this.record(0) + ONLINE, 4, 1);
   }
