@@ -61,7 +61,7 @@ import type { CpuInfo, Gicv3Info, Region } from "../boot/platform-info.js";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
 import { IrqTable } from "../irq/irq-table.js";
-import { storeWords } from "../store-words.js";
+import { storeDoublewords, storeWords } from "../store-words.js";
 
 /** GICD_INT_DEF_PRI (include/linux/irqchip/arm-gic-common.h): the default priority byte. */
 export const GICD_INT_DEF_PRI = 0xa0;
@@ -205,7 +205,7 @@ export class Gicv3Driver {
     yield op.write(d + GICD_CTLR, 4, ctlr);
     ok = (yield* this.distWaitForRwp()) && ok;
     const aff = this.affinity(0);
-    for (let i = 32; i < this.lines; i++) yield op.write(d + GICD_IROUTER + i * 8, 8, aff.lo, aff.hi);
+    yield* storeDoublewords(d + GICD_IROUTER + 32 * 8, this.lines - 32, aff.lo, aff.hi);
     return ok;
   }
 
