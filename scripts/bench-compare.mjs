@@ -21,18 +21,25 @@
 // of a fresh machine weighs little. Their spans then repeat to within a few per cent, from one
 // process to the next too.
 //
+// Two more tests time the RISC-V scale bench's deliveries (packages/kvm/bench/riscv-scale-span.ts,
+// whose rig riscv-scale-rig.ts is the bench's): `scale`, an MSI to each of 4096 vCPUs in turn, and
+// `scale-hot`, to the first 64 in turn; their figure is wall ns per delivery, over 4096-delivery
+// spans made after --warmups of them (the machine is built once per process), and their row the
+// virtual ns per delivery and the interrupts claimed. A revision without that runner cannot be
+// measured for them.
+//
 // Options: --tests a,b (default ipi,lpi,mmio_read_user), --processes N per side (default 6),
 // --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi; 65536 for
 // all with --steady), --runs N timed runs per process (default 9), --warmups N (default 10),
 // --steady, --cpu N (the CPU the processes are pinned to; default the last), --json.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
-import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "./micro-bench-process.mjs";
+import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, pinnedTo, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -53,7 +60,7 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.help || positionals.length !== 1) {
-  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--cpu N] [--json]\n");
+  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--cpu N] [--json]\n");
   process.exit(values.help ? 0 : 2);
 }
 
@@ -73,14 +80,20 @@ if (cpu > DEFAULT_CPU) throw new Error(`--cpu ${cpu}: this machine's CPUs are 0.
 const nodeFlags = steady ? STEADY_NODE_FLAGS : [];
 const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
+/** The scale bench's span runner, and the mode each of its tests runs it in. */
+const SCALE_SPAN = "packages/kvm/bench/riscv-scale-span.ts";
+const SCALE_MODES = { scale: "cold", "scale-hot": "hot" };
+const isScale = (test) => Object.hasOwn(SCALE_MODES, test);
 
 const outDir = join(root, ".bench-raw");
 mkdirSync(outDir, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), "irqlab-bench-compare-"));
 
 try {
-  const base = bundleRevision(revision, scratch);
-  const work = bundleTree(root, join(outDir, "compare-work-tree.mjs"));
+  const baseTree = exportRevision(revision, scratch);
+  const sha = baseTree.sha.slice(0, 12);
+  const base = bundles(baseTree.dir, `compare-${sha}`);
+  const work = bundles(root, "compare-work-tree");
   const results = tests.map((test) => compare(test, base, work));
   if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, steady, cpu, nodeFlags, results })}\n`);
   else printTable(results);
@@ -89,18 +102,26 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-/** Bundles the span runner of a source tree (its "@irqlab/source" entry points) into `outfile`. */
-function bundleTree(tree, outfile) {
-  if (!existsSync(join(tree, SPAN))) throw new Error(`${SPAN} is not in that tree: it cannot be measured this way`);
-  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, entryPoints: [join(tree, SPAN)], outfile });
+/** The span runners the tests need, bundled from `tree` into .bench-raw/`name`[-scale].mjs. */
+function bundles(tree, name) {
+  return {
+    microBench: tests.some((t) => !isScale(t)) ? bundleTree(tree, SPAN, join(outDir, `${name}.mjs`)) : undefined,
+    scale: tests.some(isScale) ? bundleTree(tree, SCALE_SPAN, join(outDir, `${name}-scale.mjs`)) : undefined,
+  };
+}
+
+/** Bundles the span runner `entry` of a source tree (its "@irqlab/source" entry points) into `outfile`. */
+function bundleTree(tree, entry, outfile) {
+  if (!existsSync(join(tree, entry))) throw new Error(`${entry} is not in that tree: it cannot be measured this way`);
+  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, entryPoints: [join(tree, entry)], outfile });
   return outfile;
 }
 
 /**
- * The span runner of `revision`: its files exported into `dir`, whose node_modules holds the
- * repository's third-party packages and that tree's own workspace packages, then bundled.
+ * `revision`'s files exported into `dir`/tree, whose node_modules holds the repository's
+ * third-party packages and that tree's own workspace packages.
  */
-function bundleRevision(rev, dir) {
+function exportRevision(rev, dir) {
   const sha = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
   const tree = join(dir, "tree");
   mkdirSync(tree);
@@ -114,18 +135,29 @@ function bundleRevision(rev, dir) {
     if (!existsSync(join(tree, group))) continue;
     for (const pkg of readdirSync(join(tree, group))) symlinkSync(join(tree, group, pkg), join(modules, "@irqlab", pkg));
   }
-  return bundleTree(tree, join(outDir, `compare-${sha.slice(0, 12)}.mjs`));
+  return { dir: tree, sha };
 }
 
-/** One process of `bundle` measuring `test`: the median and fastest span per operation, and the row. */
-function measure(bundle, test, times) {
-  const { perOp, row, execArgv } = runSpanProcess(bundle, test, times, false, runs, warmUps, { cpu, nodeFlags });
+/** One process of a side's span runner measuring `test`: the median and fastest span per operation, and the row. */
+function measure(side, test, times) {
+  if (isScale(test)) return measureScale(side.scale, SCALE_MODES[test]);
+  const { perOp, row, execArgv } = runSpanProcess(side.microBench, test, times, false, runs, warmUps, { cpu, nodeFlags });
+  return { median: median(perOp), fastest: perOp[0], row, execArgv };
+}
+
+/** One process of the scale span runner `bundle` in `mode`, pinned as the micro-bench's are. */
+function measureScale(bundle, mode) {
+  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, bundle, mode, String(runs), String(warmUps)];
+  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`riscv-scale-span ${mode} (${bundle}): exit ${r.status}\n${r.stderr}`);
+  const { spans, perSpan, row, execArgv } = JSON.parse(r.stdout);
+  const perOp = spans.map((ns) => ns / perSpan).sort((a, b) => a - b);
   return { median: median(perOp), fastest: perOp[0], row, execArgv };
 }
 
 /** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
 function compare(test, base, work) {
-  const times = count("times", 1, steady ? SOURCE_TIMES : microBenchTimes(test));
+  const times = isScale(test) ? undefined : count("times", 1, steady ? SOURCE_TIMES : microBenchTimes(test));
   const b = [];
   const w = [];
   for (let i = 0; i < processes; i++) {
@@ -152,10 +184,11 @@ function compare(test, base, work) {
 
 function printTable(results) {
   const how = steady ? `, steady (${nodeFlags.join(" ")})` : "";
-  process.stdout.write(`wall ns/op without boot, ${revision} against the work tree: median (fastest) over ${processes} processes each, on CPU ${cpu}${how}\n`);
+  const what = tests.every(isScale) ? "wall ns per delivery" : tests.some(isScale) ? "wall ns/op without boot (scale: per delivery)" : "wall ns/op without boot";
+  process.stdout.write(`${what}, ${revision} against the work tree: median (fastest) over ${processes} processes each, on CPU ${cpu}${how}\n`);
   for (const r of results) {
     const line = `${r.test.padEnd(16)} ${`${r.base.median} (${r.base.fastest})`.padStart(18)} → ${`${r.work.median} (${r.work.fastest})`.padEnd(18)} ratio ${r.ratio.toFixed(3)}`;
     process.stdout.write(`${line}\n`);
-    if (r.baseRow !== r.workRow) process.stdout.write(`  the guest's row differs:\n    ${r.baseRow}\n    ${r.workRow}\n`);
+    if (r.baseRow !== r.workRow) process.stdout.write(`  the model's row differs:\n    ${r.baseRow}\n    ${r.workRow}\n`);
   }
 }

@@ -8,6 +8,8 @@ export declare function microBenchTimes(test: string): number;
 export declare const STEADY_NODE_FLAGS: readonly string[];
 /** The CPU span processes are pinned to unless told otherwise: the last one. */
 export declare const DEFAULT_CPU: number;
+/** `taskset -c <cpu>` before a command, or nothing where taskset is missing. */
+export declare function pinnedTo(cpu: number): string[];
 /** How a span process runs: with the test's prep measured apart, pinned to a CPU, with node flags. */
 export interface SpanProcessOptions {
   readonly prep?: boolean;

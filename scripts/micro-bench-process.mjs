@@ -23,7 +23,7 @@ export const STEADY_NODE_FLAGS = Object.freeze(["--no-concurrent-recompilation"]
 export const DEFAULT_CPU = availableParallelism() - 1;
 
 /** `taskset -c <cpu>` before a command, or nothing where taskset is missing. */
-function pinnedTo(cpu) {
+export function pinnedTo(cpu) {
   return TASKSET ? ["taskset", "-c", String(cpu)] : [];
 }
 
