@@ -83,6 +83,9 @@ const SLOT_PENDING = 1;
 const SLOT_CANCELLED = 2;
 
 const noop: EventHandler<unknown> = () => undefined;
+/** The records and times of a bucket nothing was pushed into yet: never written (length 0). */
+const NO_ITEMS = new Int32Array(0);
+const NO_TIMES = new Float64Array(0);
 
 /**
  * A deterministic event queue over virtual time.
@@ -156,9 +159,11 @@ export class EventQueue implements Clock {
     this.#state = new Uint8Array(cap);
     this.#generation = new Int32Array(cap);
     this.#freeSlots = new Int32Array(cap);
+    // Every bucket starts empty, on shared zero-length arrays: most of the 224 are never used, and
+    // the first push into one makes its own (a queue is made with every machine).
     for (let b = 0; b < BUCKETS; b++) {
-      this.#bucket.push(new Int32Array(8));
-      this.#bucketTime.push(new Float64Array(8));
+      this.#bucket.push(NO_ITEMS);
+      this.#bucketTime.push(NO_TIMES);
     }
   }
 
@@ -727,10 +732,10 @@ export class EventQueue implements Clock {
     let times = this.#bucketTime[b]!;
     const len = this.#bucketLen[b]!;
     if (len === items.length) {
-      const bigger = new Int32Array(items.length * 2);
+      const bigger = new Int32Array(Math.max(8, items.length * 2));
       bigger.set(items);
       this.#bucket[b] = items = bigger;
-      const biggerTimes = new Float64Array(times.length * 2);
+      const biggerTimes = new Float64Array(bigger.length);
       biggerTimes.set(times);
       this.#bucketTime[b] = times = biggerTimes;
     }
