@@ -93,7 +93,7 @@ describe("GuestMemory", () => {
   test("pages first written out of address order, by each kind of store: every bulk copy, fill and access lands in its own page", () => {
     const m = new GuestMemory();
     m.addRam(RAM, 64 * PAGE_SIZE);
-    // 40 pages first written from the top down, by every kind of store, so most sit at an offset in a slab.
+    // 40 pages, each first written by one kind of store, from the top of the range down.
     for (let p = 39; p >= 0; p--) {
       const at = RAM + p * PAGE_SIZE;
       if (p % 3 === 0) m.write(at + 8, Uint8Array.of(p, p + 1, p + 2));
