@@ -58,6 +58,23 @@ describe("scripts/bench-compare.mjs", () => {
     expect((JSON.parse(plain.stdout) as typeof out).results[0]!.execArgv[1]).toEqual([]);
   }, 120_000);
 
+  test("scale and scale-hot time the RISC-V scale bench's deliveries, with the virtual ns per delivery as the row both sides must agree on", () => {
+    const r = compare("HEAD", "--tests", "scale-hot,scale", "--processes", "1", "--runs", "1", "--warmups", "0", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: { test: string; times?: number; base: { median: number; fastest: number }; work: { median: number }; ratio: number; baseRow: string; workRow: string }[] };
+    expect(out.results.map((x) => x.test)).toEqual(["scale-hot", "scale"]);
+    for (const x of out.results) {
+      expect(x.times).toBeUndefined();
+      expect(x.base.median).toBeGreaterThan(0);
+      expect(x.work.median).toBeGreaterThan(0);
+      expect(x.ratio).toBeGreaterThan(0);
+      // One span of 4096 deliveries: every MSI claimed by its guest.
+      expect(x.baseRow).toMatch(new RegExp(`^${x.test === "scale" ? "cold" : "hot"}: \\d+\\.\\d virtual ns per delivery, 4096 claims of 4096 MSIs$`));
+      expect(x.workRow).toBe(x.baseRow);
+    }
+  }, 120_000);
+
   test("refuses what it cannot measure: no revision, a revision git does not know, a bad count", () => {
     const none = compare();
     expect(none.status).toBe(2);
