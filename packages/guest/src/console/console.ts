@@ -5,10 +5,11 @@
  * send it, so a terminal shows the lines the way a real guest's log looks.
  */
 
+import { op, type MmioWriteOp } from "@irqlab/sim";
 import type { GuestArch, GuestCode } from "../guest-image.js";
 import type { UartInfo } from "../boot/platform-info.js";
 import { ns16550Write } from "./ns16550a.js";
-import { pl011Write } from "./pl011.js";
+import { UARTDR, pl011Write } from "./pl011.js";
 import { openSbiConsole, sbiConsoleWrite, type SbiConsole } from "./sbi-console.js";
 
 /** Where guest text goes. */
@@ -36,6 +37,23 @@ export function* putString(console: Console, text: string): GuestCode {
       yield* sbiConsoleWrite(console, bytes);
       return;
   }
+}
+
+/**
+ * kvm-unit-tests' puts() on arm64 (lib/arm/io.c): every byte of `text`
+ * (UTF-8, "\n" as is) stored to the PL011's data register with writeb,
+ * with no wait on the flag register: QEMU's PL011 takes a byte at once. The
+ * stores are one SeqOp, each still an exit to the VMM. Other consoles print
+ * as {@link putString} does.
+ */
+export function* putStringKvmUnitTests(console: Console, text: string): GuestCode {
+  if (console.kind !== "pl011") return yield* putString(console, text);
+  const bytes = encoder.encode(text);
+  if (bytes.length === 0) return;
+  const dr = console.region.base + UARTDR;
+  const stores: MmioWriteOp[] = [];
+  for (const byte of bytes) stores.push(op.write(dr, 1, byte));
+  yield op.seq(stores);
 }
 
 /** `yield* putLine(console, line)`: one log line. */

@@ -16,7 +16,7 @@
 
 import type { BootedGuest } from "../boot/boot.js";
 import { halt } from "../boot/panic.js";
-import { putString } from "../console/console.js";
+import { putStringKvmUnitTests } from "../console/console.js";
 import type { GuestCode } from "../guest-image.js";
 import { psciSystemOff } from "../power/psci.js";
 import { ABORT_EXIT_STATUS, KtestReport } from "../boot/ktest-report.js";
@@ -38,7 +38,12 @@ export class UnitTestReport extends KtestReport {
 
   /** printf() of `text` as is. */
   *print(text: string): GuestCode {
-    yield* putString(this.sys.console, text);
+    yield* this.write(text);
+  }
+
+  /** lib/arm/io.c puts(). */
+  protected override *write(text: string): GuestCode {
+    yield* putStringKvmUnitTests(this.sys.console, text);
   }
 
   /** report_abort(msg): "ABORT: <prefix><msg>", the summary, then abort(). */
@@ -51,8 +56,8 @@ export class UnitTestReport extends KtestReport {
 
 /** lib/arm/io.c exit(code) on logical CPU `cpu`: the EXIT line, PSCI SYSTEM_OFF, halt. */
 export function* unitTestExit(sys: BootedGuest, code: number, cpu = 0): GuestCode<never> {
-  yield* putString(sys.console, `\nEXIT: STATUS=${(code << 1) | 1}\n`);
+  yield* putStringKvmUnitTests(sys.console, `\nEXIT: STATUS=${(code << 1) | 1}\n`);
   const rc = yield* psciSystemOff(sys.psci);
-  yield* putString(sys.console, `CPU${cpu} unable to do system off (error = ${rc})\n`);
+  yield* putStringKvmUnitTests(sys.console, `CPU${cpu} unable to do system off (error = ${rc})\n`);
   return yield* halt();
 }
