@@ -153,7 +153,7 @@ export { allocateBootMemory, BOOT_PAGE_SIZE } from "./boot/boot-memory.js";
 export { panic, halt, panicLine, panicEndLine, type PanicTarget } from "./boot/panic.js";
 
 // ---- Consoles ----
-export { putString, putLine, openConsole, consoleBytes, type Console } from "./console/console.js";
+export { putString, putStringKvmUnitTests, putLine, openConsole, consoleBytes, type Console } from "./console/console.js";
 export { pl011Write, UARTDR, UARTFR, UARTFR_BUSY, UARTFR_TXFF } from "./console/pl011.js";
 export { Pl011Port, AMBA_ISR_PASS_LIMIT, type Pl011Xmit } from "./console/pl011-port.js";
 export { ns16550Write, UART_TX, UART_LSR, UART_LSR_THRE } from "./console/ns16550a.js";

@@ -18,6 +18,7 @@ import {
   powerOff,
   psciCall,
   putString,
+  putStringKvmUnitTests,
   sbiCall,
   stormImage,
   type BootOptions,
@@ -95,7 +96,7 @@ type ValueExports =
   | "nodeName" | "ns16550Write" | "onlineLine" | "openConsole" | "openSbiConsole" | "panic" | "panicEndLine"
   | "panicLine" | "panicTestImage" | "parseItsTyper" | "parsePlatformInfo" | "pciDevfn" | "pciName"
   | "perArchImage" | "pl011Write" | "powerOff" | "printBanner" | "psciCall" | "psciCpuOff" | "psciCpuOn"
-  | "psciSystemOff" | "psciSystemReset" | "putLine" | "putString" | "rdtime" | "readCntfrq" | "readCntvct"
+  | "psciSystemOff" | "psciSystemReset" | "putLine" | "putString" | "putStringKvmUnitTests" | "rdtime" | "readCntfrq" | "readCntvct"
   | "requesterId" | "restart" | "sbiCall" | "sbiConsoleWrite" | "sbiGetImpId" | "sbiGetImpVersion"
   | "sbiHartGetStatus" | "sbiHartStart" | "sbiHartStop" | "sbiImplOpensbiVersion" | "sbiIpiImage"
   | "sbiProbeExtension" | "sbiSendIpi" | "sbiSendIpiBroadcast" | "sbiSetTimer" | "sbiSystemReset" | "setCpuId"
@@ -155,6 +156,7 @@ describe("@irqlab/guest public API", () => {
     expectTypeOf(powerOff).toEqualTypeOf<(sys: BootedGuest) => GuestCode<never>>();
     expectTypeOf(cpuOn).toEqualTypeOf<(sys: BootedGuest, cpu: CpuInfo, entry: number, context: number) => GuestCode<number>>();
     expectTypeOf(putString).toEqualTypeOf<(console: Console, text: string) => GuestCode>();
+    expectTypeOf(putStringKvmUnitTests).toEqualTypeOf<(console: Console, text: string) => GuestCode>();
     // @ts-expect-error -- the conduit is PSCI's method, "hvc" or "smc"
     psciCall({ method: "svc" }, 0x8400_0000);
   });
