@@ -32,14 +32,14 @@
 // --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi; 65536 for
 // all with --steady), --runs N timed runs per process (default 9), --warmups N (default 10),
 // --steady, --cpu N (the CPU the processes are pinned to; default the last), --json.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
-import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, pinnedTo, runSpanProcess } from "./micro-bench-process.mjs";
+import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, runPinnedJson, runSpanProcess } from "./micro-bench-process.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -147,10 +147,7 @@ function measure(side, test, times) {
 
 /** One process of the scale span runner `bundle` in `mode`, pinned as the micro-bench's are. */
 function measureScale(bundle, mode) {
-  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, bundle, mode, String(runs), String(warmUps)];
-  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (r.status !== 0) throw new Error(`riscv-scale-span ${mode} (${bundle}): exit ${r.status}\n${r.stderr}`);
-  const { spans, perSpan, row, execArgv } = JSON.parse(r.stdout);
+  const { spans, perSpan, row, execArgv } = runPinnedJson([bundle, mode, String(runs), String(warmUps)], { cpu, nodeFlags }, `riscv-scale-span ${mode} (${bundle})`);
   const perOp = spans.map((ns) => ns / perSpan).sort((a, b) => a - b);
   return { median: median(perOp), fastest: perOp[0], row, execArgv };
 }

@@ -8,8 +8,6 @@ export declare function microBenchTimes(test: string): number;
 export declare const STEADY_NODE_FLAGS: readonly string[];
 /** The CPU span processes are pinned to unless told otherwise: the last one. */
 export declare const DEFAULT_CPU: number;
-/** `taskset -c <cpu>` before a command, or nothing where taskset is missing. */
-export declare function pinnedTo(cpu: number): string[];
 /** How a span process runs: with the test's prep measured apart, pinned to a CPU, with node flags. */
 export interface SpanProcessOptions {
   readonly prep?: boolean;
@@ -29,5 +27,7 @@ export declare function runSpanProcess(
   warmUps: number,
   options?: SpanProcessOptions,
 ): { perOp: number[]; perOpExclPrep: number | undefined; row: string; execArgv: string[] | null };
+/** Runs `node <nodeFlags> <args>` pinned to `cpu` and returns its stdout parsed as JSON; `what` names it in an error. */
+export declare function runPinnedJson(args: readonly string[], options?: { readonly cpu?: number; readonly nodeFlags?: readonly string[] }, what?: string): unknown;
 /** The median of `xs` (the upper one of an even count). */
 export declare function median(xs: readonly number[]): number;

@@ -23,8 +23,19 @@ export const STEADY_NODE_FLAGS = Object.freeze(["--no-concurrent-recompilation"]
 export const DEFAULT_CPU = availableParallelism() - 1;
 
 /** `taskset -c <cpu>` before a command, or nothing where taskset is missing. */
-export function pinnedTo(cpu) {
+function pinnedTo(cpu) {
   return TASKSET ? ["taskset", "-c", String(cpu)] : [];
+}
+
+/**
+ * Runs `node <nodeFlags> <args>` pinned to `cpu` (where taskset exists) and returns what it printed
+ * on stdout, parsed as JSON; `what` names it in the error when it fails.
+ */
+export function runPinnedJson(args, { cpu = DEFAULT_CPU, nodeFlags = [] } = {}, what = args[0]) {
+  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, ...args];
+  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 /** micro-bench.c's iterations per test (NTIMES): what a steady measurement runs for every test. */
@@ -47,12 +58,9 @@ export function microBenchTimes(test) {
  * from a span runner of a revision that does not report them).
  */
 export function runSpanProcess(bundle, test, times, loop, runs, warmUps, options = {}) {
-  const { prep = false, cpu = DEFAULT_CPU, nodeFlags = [] } = options;
+  const { prep = false } = options;
   const args = [bundle, test, String(times), loop ? "loop" : "fast", String(runs), String(warmUps), ...(prep ? ["prep"] : [])];
-  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, ...args];
-  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (r.status !== 0) throw new Error(`micro-bench-span ${test} (${bundle}): exit ${r.status}\n${r.stderr}`);
-  const { spans, prepSpans, row, execArgv } = JSON.parse(r.stdout);
+  const { spans, prepSpans, row, execArgv } = runPinnedJson(args, options, `micro-bench-span ${test} (${bundle})`);
   const perOpExclPrep = prep && times > 1 ? (median(spans) - median(prepSpans)) / (times - 1) : undefined;
   return { perOp: spans.map((ns) => ns / times).sort((a, b) => a - b), perOpExclPrep, row, execArgv: execArgv ?? null };
 }

@@ -5,9 +5,9 @@
  * (riscv-scale-rig.ts), makes WARMUPS spans of PER_CALL deliveries (to every
  * vCPU in turn, or with `hot` to the first HOT_VCPUS), then RUNS timed ones,
  * and prints one JSON line: each timed span's wall ns (`perSpan` deliveries
- * each), and a row of what the
- * model did (virtual ns per delivery, interrupts the guests claimed) that
- * must be the same for two versions of the model that model the same thing.
+ * each), and a row of what the model did (virtual ns per delivery,
+ * interrupts the guests claimed) that must be the same for two versions of
+ * the model that model the same thing.
  */
 import { PER_CALL, buildScaleRig, scaleDeliveries } from "./riscv-scale-rig.js";
 

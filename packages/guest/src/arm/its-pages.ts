@@ -12,10 +12,10 @@
  * previous boot's contents after a system reset.
  */
 
-import { op } from "@irqlab/sim";
 import { allocateBootMemory } from "../boot/boot-memory.js";
 import type { PlatformInfo, Region } from "../boot/platform-info.js";
 import type { GuestCode } from "../guest-image.js";
+import { storeDoublewords } from "../store-words.js";
 
 /** 64 KiB: the ITS page size and the alignment of GICR_PENDBASER / the command queue. */
 export const SZ_64K = 0x1_0000;
@@ -56,7 +56,6 @@ export class KernelPages {
   /** Stores `byte` into `size` bytes at `addr` (a multiple of 8), eight bytes at a time (one strided op.repeat). */
   *fill(addr: number, size: number, byte: number): GuestCode {
     const word = ((byte & 0xff) * 0x0101_0101) >>> 0;
-    const n = Math.ceil(size / 8);
-    if (n > 0) yield op.repeat(n, op.write(addr, 8, word, word), 8);
+    yield* storeDoublewords(addr, Math.ceil(size / 8), word, word);
   }
 }
