@@ -12,12 +12,14 @@ import { EventQueue, StateMachineProgram, op, type GuestOp, type GuestProgram, t
 import { Host } from "../src/host.js";
 import { EventFd } from "../src/irqfd/eventfd.js";
 import { KVM_IRQ_ROUTING_MSI, type MsiRoute } from "../src/irqfd/gsi-routing.js";
+import type { VcpuExit } from "../src/kvm-run.js";
 import type { KvmMsi } from "../src/irqchip.js";
 import { Kvm } from "../src/kvm.js";
 import { registerRiscvAia } from "../src/riscv-aia/aia-register.js";
 import { KVM_DEV_RISCV_AIA_MODE_AUTO, KVM_DEV_RISCV_AIA_MODE_HWACCEL } from "../src/riscv-aia/aia-uapi.js";
 import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI } from "../src/riscv-aia/aia-vcpu.js";
 import { HostScheduler } from "../src/sched/host-scheduler.js";
+import type { HostThread } from "../src/sched/host-thread.js";
 import { CSR_SIE, IRQ_S_EXT } from "../src/uapi/sbi.js";
 import { KVM_EXIT_INTR } from "../src/uapi/exit-reasons.js";
 import { KVM_MP_STATE_RUNNABLE } from "../src/uapi/mp-state.js";
@@ -116,6 +118,15 @@ function countingGuest(code: GuestCode, count: { n: number }): { main: () => Gue
   return { main: code.main, vector: () => claims };
 }
 
+/**
+ * Checks that KVM_RUN returned because the vCPU blocked in WFI.
+ * @throws Error naming the exit otherwise
+ */
+function blockedIn(v: Vcpu, e: VcpuExit): void {
+  if (e.reason !== KVM_EXIT_INTR) throw new Error(`vCPU ${v.vm.name}/${v.vcpuId}: exit ${e.reason}, not blocked in WFI`);
+  if (e.cause !== "blocked") throw new Error(`vCPU ${v.vm.name}/${v.vcpuId}: KVM_EXIT_INTR (${e.cause}), not blocked in WFI`);
+}
+
 /** The built machine: 4096 vCPUs booted to their WFI. */
 export type ScaleRig = ReturnType<typeof buildScaleRig>;
 
@@ -124,11 +135,13 @@ export function buildScaleRig() {
   const empty = heapUsed();
   const queue = new EventQueue();
   const sched = new HostScheduler(queue, { harts: HARTS, timeSlice: 3_000_000, balanceInterval: 4_000_000 });
-  const host = new Host({ cpus: HARTS, placement: new SchedulerPlacement(sched) });
+  const placement = new SchedulerPlacement(sched);
+  const host = new Host({ cpus: HARTS, placement });
   const kvm = new Kvm({ arch: "riscv64", host, queue });
   const aia = registerRiscvAia(kvm, { geilen: GEILEN });
   const count = { n: 0 };
   const vcpus: Vcpu[] = [];
+  const threads: HostThread[] = [];
   const msis: KvmMsi[] = [];
   const fds: EventFd[] = [];
   // Before: the host (1024 harts' IMSICs, whose guest files are made at first use) and the scheduler exist; after: every VM and vCPU, booted.
@@ -146,6 +159,7 @@ export function buildScaleRig() {
       msis.push({ addressLo: addr, addressHi: 0, data: ID, flags: 0, devid: 0 });
       routes.push({ gsi: i, type: KVM_IRQ_ROUTING_MSI, flags: 0, addressLo: addr, addressHi: 0, data: ID, devid: 0 });
       vcpus.push(v);
+      threads.push(placement.threadOf(v));
     }
     a.vm.setGsiRouting(routes);
     for (let i = 0; i < VCPUS_PER_VM; i++) {
@@ -155,13 +169,16 @@ export function buildScaleRig() {
     }
   }
   const opts: { until: number; onWakeup: () => void } = { until: 0, onWakeup: () => undefined };
-  // Boot every vCPU to its WFI.
-  for (const v of vcpus) {
+  // Boot every vCPU to its WFI. The threads stay runnable until all have run, as when every vCPU boots at
+  // once: the scheduler spreads them over the harts, four to a hart. Then they sleep, each vCPU blocked in
+  // WFI (kvm_vcpu_block), and a delivery wakes the thread on the hart it last ran on.
+  for (let i = 0; i < VCPUS; i++) {
     opts.until = queue.now + BUDGET_NS;
-    v.run(0, opts);
+    blockedIn(vcpus[i]!, vcpus[i]!.run(0, opts));
   }
+  for (const t of threads) sched.sleep(t);
   const after = heapUsed();
-  return { queue, aia, count, vcpus, msis, fds, opts, hostHeapBytes: before - empty, heapBytesPerVcpu: Math.round((after - before) / VCPUS) };
+  return { queue, sched, aia, count, vcpus, threads, msis, fds, opts, hostHeapBytes: before - empty, heapBytesPerVcpu: Math.round((after - before) / VCPUS) };
 }
 
 /** The deliveries of a rig: to every vCPU in turn, or to the first HOT_VCPUS in turn. */
@@ -182,7 +199,7 @@ export interface ScaleDeliveries {
  * @throws Error if the setup round did not deliver what it should
  */
 export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
-  const { queue, count, vcpus, msis, fds, opts } = s;
+  const { queue, sched, count, vcpus, threads, msis, fds, opts } = s;
   const pins = Array.from({ length: HARTS }, (_, h) => Object.freeze([h]));
   let ops = 0;
   let migrations = 0;
@@ -195,8 +212,8 @@ export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
     if ((k & 1) === 0) v.vm.signalMsi(msis[k]!);
     else fds[k]!.signal();
     opts.until = queue.now + BUDGET_NS;
-    const e = v.run(0, opts);
-    if (e.reason !== KVM_EXIT_INTR) throw new Error(`vCPU ${v.vm.name}/${v.vcpuId}: exit ${e.reason}`);
+    blockedIn(v, v.run(0, opts));
+    sched.sleep(threads[k]!);
   };
   let k = 0;
   const deliver = (): void => {

@@ -7,11 +7,11 @@
  * in WFI; its vector claims through stopei. The vCPUs of a VM share the
  * guest's ops, as they share the guest kernel's text; each has its own vector
  * state. KVM_RUN hands a vCPU's wait back to the bench (RunOptions.onWakeup),
- * which, unlike the machine layer (Machine.threadBlocked), does not put the
- * thread to sleep: the scheduler keeps all 4096 threads runnable, four a
- * hart, and time-slices them (about one slice end per delivery). Sleeping
- * them, each pinned to hart (index mod 1024) so that wake-ups do not gather
- * them on the first idle hart, took the same wall time per delivery.
+ * which puts the vCPU's thread to sleep as the machine layer does
+ * (Machine.threadBlocked): a vCPU in WFI sleeps in kvm_vcpu_block. The vCPUs
+ * boot together, so the scheduler spreads their threads four to a hart, and
+ * a delivery wakes the thread on the hart it last ran on (woken one at a
+ * time onto idle harts, threads made asleep would all gather on the first).
  *
  * One operation is one delivered interrupt: an MSI to the next vCPU (round
  * robin over all 4096), every other one by KVM_SIGNAL_MSI and the rest by
