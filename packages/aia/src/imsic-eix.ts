@@ -23,6 +23,7 @@
  */
 
 import { lowestSetBit } from "@irqlab/sim";
+import { slabWords } from "./word-slab.js";
 
 /** The `eip`/`eie` words of one file with their summaries (internal base of ImsicFile; members are `eix`-prefixed). */
 export abstract class ImsicEix {
@@ -46,7 +47,7 @@ export abstract class ImsicEix {
   /** @param nrIds number of identities N (already validated: 64k − 1, ≤ 2047). */
   protected constructor(nrIds: number) {
     this.#n = (nrIds + 1) >>> 5;
-    this.#w = new Uint32Array(3 * this.#n);
+    this.#w = slabWords(3 * this.#n);
   }
 
   /** Number of 32-bit words, (N + 1) / 32. */

@@ -78,6 +78,34 @@ describe("MMIO page (IMSIC.adoc §3.2)", () => {
     expect(f.isPending(5)).toBe(false);
     expect(t.counters.get("guest-error:imsic-mmio-access")).toBe(4);
   });
+  test("a file registers its trace track when made if the tracer records, else at its first guest error", () => {
+    const recording = new Tracer(undefined, { enabled: true });
+    new ImsicFile({ nrIds: 63, name: "early", tracer: recording });
+    expect(recording.tracks().map((tr) => tr.name)).toEqual(["early"]);
+    const t = new Tracer();
+    const f = new ImsicFile({ nrIds: 63, name: "late", tracer: t });
+    expect(t.tracks()).toEqual([]);
+    f.write(0x000, 2, 5, 0);
+    f.write(0x000, 2, 5, 0);
+    expect(t.tracks().map((tr) => tr.name)).toEqual(["late"]);
+    expect(t.counters.get("guest-error:imsic-mmio-access")).toBe(2);
+  });
+  test("files take their words from shared buffers, each file its own words", () => {
+    // 700 files of 24 words: more than one 64 KiB buffer's worth. File i enables word i mod 8 and makes one identity in it pending.
+    const idOf = (i: number): number => (i & 7) * 32 + 1 + (i % 31);
+    const files = Array.from({ length: 700 }, () => new ImsicFile({ nrIds: 255 }));
+    for (const [i, f] of files.entries()) {
+      f.writeEix(true, i & 7, 0xffff_ffff);
+      f.setPending(idOf(i));
+    }
+    for (const [i, f] of files.entries()) {
+      expect(f.readTopei() >>> 16).toBe(idOf(i));
+      for (let w = 0; w < 8; w++) {
+        expect(f.readEix(true, w)).toBe(w === (i & 7) ? (w === 0 ? 0xffff_fffe : 0xffff_ffff) : 0);
+        expect(f.readEix(false, w)).toBe(w === idOf(i) >>> 5 ? (1 << (idOf(i) & 31)) >>> 0 : 0);
+      }
+    }
+  });
   test("writes to reserved offsets are ignored", () => {
     const f = new ImsicFile({ nrIds: 63 });
     f.write(0x008, 4, 5, 0);

@@ -72,15 +72,21 @@ export function checkNrIds(n: number): void {
  * bytes more a file.
  */
 class FileContext implements IregContext {
+  // Registered at the first guest error unless the tracer records events from the start: a host makes
+  // its guest files as vCPUs first move onto its harts, and registering a track was a fifth of making one.
+  #track: TrackId;
+
   constructor(
     readonly profile: AiaProfile,
     private readonly tracer: Tracer,
-    private readonly track: TrackId,
     private readonly name: string,
-  ) {}
+  ) {
+    this.#track = tracer.enabled ? tracer.track("aia", name, "device") : -1;
+  }
 
   error(kind: string, message: string): void {
-    this.tracer.guestError(this.track, kind, `${this.name}: ${message}`);
+    if (this.#track === -1) this.#track = this.tracer.track("aia", this.name, "device");
+    this.tracer.guestError(this.#track, kind, `${this.name}: ${message}`);
   }
 }
 
@@ -110,7 +116,7 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
     this.#onDelivery = options.onDelivery;
     this.#eidelivery = this.#aplicOk ? EIDELIVERY_APLIC : 0;
     const tracer = options.tracer ?? new Tracer();
-    this.#ctx = new FileContext(this.#profile, tracer, tracer.track("aia", this.name, "device"), this.name);
+    this.#ctx = new FileContext(this.#profile, tracer, this.name);
   }
 
   /** Connects (or with undefined disconnects) the delivery output. Does not call it. */

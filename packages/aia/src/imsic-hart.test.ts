@@ -133,9 +133,9 @@ describe("IMSIC layout (IMSIC.adoc §3.6)", () => {
 
 describe("guest files made at first use", () => {
   test("a hart makes no guest file up front; the first use of one makes that one only", () => {
-    const tracer = new Tracer();
+    const tracer = new Tracer(undefined, { enabled: true });
     const h = new ImsicHart({ hartIndex: 7, mIds: 63, sIds: 63, geilen: 63, tracer });
-    // One track per file that exists (ImsicFile registers its own): M and S only.
+    // One track per file that exists (an ImsicFile registers its own when the tracer records): M and S only.
     expect(tracer.tracks().map((t) => t.name)).toEqual(["imsic7/m", "imsic7/s"]);
     const f = h.guestFile(5);
     expect(h.guestFile(5)).toBe(f);
@@ -161,7 +161,7 @@ describe("guest files made at first use", () => {
   test("a bad guest identity count still throws when the hart is made, and a bad index before any file is made", () => {
     expect(() => new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, guestIds: 100, geilen: 2 })).toThrow(/nrIds 100/);
     expect(new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, guestIds: 100, geilen: 0 }).geilen).toBe(0);
-    const tracer = new Tracer();
+    const tracer = new Tracer(undefined, { enabled: true });
     const h = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen: 4, tracer });
     expect(() => h.guestFile(0)).toThrow(/guest file 0 is not within 1..4/);
     expect(() => h.guestFile(5)).toThrow(ConfigError);

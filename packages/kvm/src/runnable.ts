@@ -66,13 +66,21 @@ export interface RunnableInputs {
 
 /** kvm_arch_vcpu_runnable() under `policy`. */
 export function kvmArchVcpuRunnable(policy: RunnablePolicy, v: RunnableInputs): boolean {
-  if (v.stopped || v.paused) return false;
+  return runnableUnder(policy, v.chip, v.stopped, v.paused, v.irqPendingRequest, v.userspaceNotify);
+}
+
+/**
+ * @internal {@link kvmArchVcpuRunnable} with its inputs as arguments: what a
+ * vCPU asks at every WFI and wake-up, without a record of them to write and read.
+ */
+export function runnableUnder(policy: RunnablePolicy, chip: VcpuIrqChip, stopped: boolean, paused: boolean, irqPendingRequest: boolean, userspaceNotify: boolean): boolean {
+  if (stopped || paused) return false;
   switch (policy) {
     case "irq-lines":
-      return v.userspaceNotify || v.chip.hasPendingIrq();
+      return userspaceNotify || chip.hasPendingIrq();
     case "linux-7.0":
-      return v.chip.hasPendingIrq();
+      return chip.hasPendingIrq();
     case "irq-pending-request":
-      return v.irqPendingRequest;
+      return irqPendingRequest;
   }
 }

@@ -29,7 +29,7 @@ import {
   requestBit,
   requestName,
 } from "./requests.js";
-import { kvmArchVcpuRunnable, type RunnableInputs, type RunnablePolicy } from "./runnable.js";
+import { runnableUnder, type RunnablePolicy } from "./runnable.js";
 import { KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import type { Vm } from "./vm.js";
 
@@ -121,7 +121,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #raised = 0;
   #lastCause = 0;
   #hostCpu = -1;
-  readonly #runnableInputs: { -readonly [K in keyof RunnableInputs]: RunnableInputs[K] };
   #affinity: readonly number[] = [];
   #blocked = false;
   #woken = false;
@@ -166,7 +165,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#cHaltWakeup = c.counter("kvm.halt_wakeup");
     this.#cWakeIgnored = c.counter("kvm.wake_ignored");
     this.chip = chip;
-    this.#runnableInputs = { chip, stopped: false, paused: false, irqPendingRequest: false, userspaceNotify: false };
     chip.attach(this);
   }
 
@@ -347,14 +345,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   /** kvm_arch_vcpu_runnable() under the VM's policy. */
   protected runnable(): boolean {
-    // Asked at every WFI and wake-up: the inputs go in one reused record, not a new object.
-    const v = this.#runnableInputs;
-    v.chip = this.chip;
-    v.stopped = this.mpState === KVM_MP_STATE_STOPPED;
-    v.paused = this.paused;
-    v.irqPendingRequest = (this.requests & BIT_IRQ_PENDING) !== 0;
-    v.userspaceNotify = this.policy === "irq-lines" && this.shouldNotifyUser();
-    return kvmArchVcpuRunnable(this.policy, v);
+    const policy = this.policy;
+    return runnableUnder(
+      policy,
+      this.chip,
+      this.mpState === KVM_MP_STATE_STOPPED,
+      this.paused,
+      (this.requests & BIT_IRQ_PENDING) !== 0,
+      policy === "irq-lines" && this.shouldNotifyUser(),
+    );
   }
 
   /**

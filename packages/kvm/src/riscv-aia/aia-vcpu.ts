@@ -59,6 +59,9 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
   /** VS-file moves (state copied from one file to another). */
   moves = 0;
   #swfile: ImsicFile | undefined;
+  // The identities N of the vCPU's IMSIC (imsic->nr_msis is N + 1), 0 before CTRL_INIT: an MSI into the VS-file checks it here,
+  // without reading the SW-file it does not write.
+  #nrMsis = 0;
   #vsCpu = -1;
   #vsHgei = 0;
   #vsFile: ImsicFile | undefined;
@@ -114,6 +117,7 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
   initImsic(nrIds: number): void {
     this.#swfile = new ImsicFile({ nrIds, name: `${this.vm.vmName}/vcpu${this.vcpuId}/swfile`, tracer: this.vm.tracer, profile: LINUX_KVM_PROFILE });
     this.#swfile.connect((on) => { if (this.#vsCpu < 0) this.#extChanged(on); });
+    this.#nrMsis = nrIds;
   }
 
   attach(vcpu: IrqChipVcpu): void {
@@ -212,12 +216,12 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
    * Returns 0, or the negative errno Linux returns (-ENODEV, -EINVAL).
    */
   injectMsi(guestIndex: number, offset: number, data: number): number {
-    const sw = this.#swfile;
-    if (sw === undefined) return -19;
+    const n = this.#nrMsis;
+    if (n === 0) return -19;
     if (data === 0 || guestIndex !== 0 || (offset !== 0 && offset !== 4)) return -19;
     const iid = offset === 4 ? swab(data) : data >>> 0;
-    if (iid > sw.nrIds) return -22;
-    (this.#vsFile ?? sw).setPending(iid);
+    if (iid > n) return -22;
+    (this.#vsFile ?? this.#swfile!).setPending(iid);
     return 0;
   }
 
