@@ -446,7 +446,7 @@ export { HgeiAllocator, HGEI_NONE_FREE } from "./vsfile/hgei-allocator.js";
 
 // ---- irqfd building blocks ----
 /** An eventfd(2): the wire between devices, irqfd and resamplefd. */
-export { EventFd, FdTable, type EventFdWake, type EventFdWaiter } from "./irqfd/eventfd.js";
+export { EventFd, FdTable, type EventFdWake, type EventFdWaiter, type EventFdWakeTarget } from "./irqfd/eventfd.js";
 /** The IRQ bypass manager (virt/lib/irqbypass.c): producers and consumers paired by eventfd. */
 export { IrqBypassManager, type IrqBypassProducer, type IrqBypassConsumer } from "./irqfd/irq-bypass.js";
 /** KVM_SET_GSI_ROUTING: the validated GSI routing table and its UAPI constants. */

@@ -23,6 +23,25 @@ export type EventFdWake = "in" | "hup";
 export type EventFdWaiter = (fd: EventFd, why: EventFdWake) => void;
 
 /**
+ * A priority waiter an eventfd wakes through a method of its own, as KVM's
+ * irqfd is (irqfd_wakeup is a function of the irqfd's wait-queue entry): the
+ * wake-up reads that one object, where a closure is two to reach, itself
+ * and the scope it captured.
+ */
+export interface EventFdWakeTarget {
+  eventfdWake(fd: EventFd, why: EventFdWake): void;
+}
+
+/** A priority waiter given as a function. */
+class FunctionWaiter implements EventFdWakeTarget {
+  constructor(readonly fn: EventFdWaiter) {}
+
+  eventfdWake(fd: EventFd, why: EventFdWake): void {
+    this.fn(fd, why);
+  }
+}
+
+/**
  * Hands out descriptor numbers the way a process does (lowest first, from 3:
  * 0..2 are stdio). One per VMM, so that two identical runs trace the same
  * numbers; a module-wide counter would not.
@@ -50,7 +69,7 @@ export class EventFd {
    * as irqfd_wakeup() returns 1 for EPOLLIN, consumes the wake-up, so other
    * pollers of the eventfd do not see it; EPOLLHUP reaches everyone.
    */
-  #priority: EventFdWaiter | undefined;
+  #priority: EventFdWakeTarget | undefined;
 
   /**
    * @param initval the counter's initial value (eventfd(initval, 0))
@@ -86,8 +105,9 @@ export class EventFd {
     if (!Number.isSafeInteger(n) || n < 0) throw new ConfigError(`eventfd ${this.fd}: cannot add ${n} (EINVAL)`);
     if (n === 0) return;
     this.#count += n;
-    if (this.#priority !== undefined) {
-      this.#priority(this, "in");
+    const p = this.#priority;
+    if (p !== undefined) {
+      p.eventfdWake(this, "in");
       return;
     }
     for (const w of this.#waiters) w(this, "in");
@@ -120,9 +140,9 @@ export class EventFd {
    * has one. This is what lets one eventfd be an irqfd of only one VM at a
    * time (virt/kvm/eventfd.c kvm_irqfd_register).
    */
-  addPriorityWaiterExclusive(w: EventFdWaiter): boolean {
+  addPriorityWaiterExclusive(w: EventFdWaiter | EventFdWakeTarget): boolean {
     if (this.#priority !== undefined) return false;
-    this.#priority = w;
+    this.#priority = typeof w === "function" ? new FunctionWaiter(w) : w;
     return true;
   }
 
@@ -132,11 +152,13 @@ export class EventFd {
   }
 
   /** Removes a poll waiter, priority or not; returns whether it was there. */
-  removeWaiter(w: EventFdWaiter): boolean {
-    if (this.#priority === w) {
+  removeWaiter(w: EventFdWaiter | EventFdWakeTarget): boolean {
+    const p = this.#priority;
+    if (p !== undefined && (p === w || (p instanceof FunctionWaiter && p.fn === w))) {
       this.#priority = undefined;
       return true;
     }
+    if (typeof w !== "function") return false;
     const i = this.#waiters.indexOf(w);
     if (i < 0) return false;
     this.#waiters = this.#waiters.filter((_, k) => k !== i);
@@ -147,7 +169,7 @@ export class EventFd {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#priority?.(this, "hup");
+    this.#priority?.eventfdWake(this, "hup");
     for (const w of this.#waiters) w(this, "hup");
   }
 }

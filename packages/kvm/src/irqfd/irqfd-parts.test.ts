@@ -49,6 +49,21 @@ describe("EventFd (fs/eventfd.c)", () => {
     expect(fd.removeWaiter(irqfd)).toBe(true);
     expect(fd.hasPriorityWaiter).toBe(false);
   });
+
+  test("a priority waiter may be an object woken through its eventfdWake method, as KVM's irqfd is", () => {
+    const fd = new EventFd();
+    const seen: string[] = [];
+    const target = { eventfdWake: (f: EventFd, why: string) => seen.push(`${why} ${f.drain()}`) };
+    expect(fd.addPriorityWaiterExclusive(target)).toBe(true);
+    expect(fd.addPriorityWaiterExclusive({ eventfdWake: () => undefined })).toBe(false); // -EBUSY
+    fd.write(2);
+    expect(fd.removeWaiter({ eventfdWake: () => undefined })).toBe(false);
+    expect(fd.removeWaiter(() => undefined)).toBe(false);
+    fd.close();
+    expect(seen).toEqual(["in 2", "hup 0"]);
+    expect(fd.removeWaiter(target)).toBe(true);
+    expect(fd.hasPriorityWaiter).toBe(false);
+  });
 });
 
 function producer(irq: number, log: string[]): IrqBypassProducer {

@@ -203,6 +203,24 @@ describe("KVM_SIGNAL_MSI and MSI routes (kvm_send_userspace_msi, kvm_set_msi)", 
     fd.signal();
     expect(its.log).toEqual(["msi 16:5", "msi 16:5"]);
   });
+
+  test("KVM_SET_GSI_ROUTING changes the MSI an irqfd injects (irqfd_update re-copies irqfd->irq_entry); a GSI that is no longer an MSI route injects none", () => {
+    const { vm, vgic } = armVm();
+    const its = fakeIts();
+    vgic.setMsiController(its);
+    vm.setGsiRouting([MSI_ROUTE]);
+    const fd = new EventFd();
+    vm.irqfd({ fd, gsi: 64 });
+    fd.signal();
+    vm.setGsiRouting([{ ...MSI_ROUTE, data: 6, devid: 17 }]);
+    fd.signal();
+    const f = vm.irqfds.irqfds[0]!;
+    expect([f.addressLo, f.addressHi, f.data, f.flags, f.devid]).toEqual([0x0808_0040, 0, 6, KVM_MSI_VALID_DEVID, 17]);
+    vm.setGsiRouting([]);
+    fd.signal();
+    expect(its.log).toEqual(["msi 16:5", "msi 17:6"]);
+    expect([f.data, f.devid, f.msiRoute]).toEqual([0, 0, undefined]);
+  });
 });
 
 describe("irq bypass (kvm_arch_irq_bypass_add_producer / del_producer, kvm_arch_update_irqfd_routing)", () => {

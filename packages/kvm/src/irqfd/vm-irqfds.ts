@@ -21,7 +21,7 @@
  * and signals every resamplefd of the GSI.
  */
 
-import type { EventFd, EventFdWake } from "./eventfd.js";
+import type { EventFd, EventFdWake, EventFdWakeTarget } from "./eventfd.js";
 import type { IrqBypassConsumer, IrqBypassProducer } from "./irq-bypass.js";
 import {
   GsiRoutingTable,
@@ -63,8 +63,13 @@ interface Resampler {
   readonly irqfds: Irqfd[];
 }
 
-/** One assigned irqfd (struct kvm_kernel_irqfd). */
-export class Irqfd implements IrqBypassConsumer {
+/**
+ * One assigned irqfd (struct kvm_kernel_irqfd). It is the eventfd's priority
+ * waiter itself ({@link eventfdWake}), and it is the {@link KvmMsi} it injects:
+ * irqfd_update copies the GSI's MSI route into the irqfd (irqfd->irq_entry),
+ * so a wake-up reads the irqfd and not the routing table.
+ */
+export class Irqfd implements IrqBypassConsumer, EventFdWakeTarget, KvmMsi {
   /** The MSI route cached for bypass (irqfd->irq_entry), if the GSI has one. */
   msiRoute: StoredMsiRoute | undefined;
   /** The routes of the GSI (irqfd_update: re-resolved at each KVM_SET_GSI_ROUTING). */
@@ -75,21 +80,36 @@ export class Irqfd implements IrqBypassConsumer {
   injections = 0;
   /** @internal */
   resampler: Resampler | undefined;
-  /** @internal The eventfd waiter. */
-  readonly waiter: (fd: EventFd, why: EventFdWake) => void;
+  /** {@link msiRoute}'s message, copied (zero without one). */
+  addressLo = 0;
+  addressHi = 0;
+  data = 0;
+  flags = 0;
+  devid = 0;
 
   constructor(
     readonly owner: VmIrqfds,
     readonly fd: EventFd,
     readonly gsi: number,
     readonly resamplefd: EventFd | undefined,
-  ) {
-    this.waiter = (f, why) => {
-      if (why === "in") {
-        f.drain();
-        owner.inject(this);
-      } else owner.deactivate(this);
-    };
+  ) {}
+
+  /** @internal irqfd_update: the GSI's MSI route, if it has one route and that is an MSI, with its message copied here. */
+  setMsiRoute(route: StoredMsiRoute | undefined): void {
+    this.msiRoute = route;
+    this.addressLo = route?.addressLo ?? 0;
+    this.addressHi = route?.addressHi ?? 0;
+    this.data = route?.data ?? 0;
+    this.flags = route?.flags ?? 0;
+    this.devid = route?.devid ?? 0;
+  }
+
+  /** @internal irqfd_wakeup(): EPOLLIN drains the eventfd and injects, EPOLLHUP deassigns. */
+  eventfdWake(fd: EventFd, why: EventFdWake): void {
+    if (why === "in") {
+      fd.drain();
+      this.owner.inject(this);
+    } else this.owner.deactivate(this);
   }
 
   addProducer(producer: IrqBypassProducer): void {
@@ -156,7 +176,7 @@ export class VmIrqfds {
     // eventfd already bound as an irqfd, in this VM or any other, is EBUSY.
     if (args.fd.hasPriorityWaiter) this.vm.fail("EBUSY", io, `eventfd ${args.fd.fd} is already bound to an irqfd`);
     const f = new Irqfd(this, args.fd, args.gsi, resample ? args.resamplefd : undefined);
-    f.msiRoute = this.#msiRoute(args.gsi);
+    f.setMsiRoute(this.#msiRoute(args.gsi));
     f.routes = this.#routing.routes(args.gsi);
     if (resample) {
       let r = this.#resamplers.get(args.gsi);
@@ -168,7 +188,7 @@ export class VmIrqfds {
       f.resampler = r;
     }
     this.#irqfds.push(f);
-    args.fd.addPriorityWaiterExclusive(f.waiter);
+    args.fd.addPriorityWaiterExclusive(f);
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "irqfd-assign", { fd: args.fd.fd, gsi: args.gsi, resample: resample ? 1 : 0 });
     try {
       this.vm.kvm.irqBypass.registerConsumer(f, args.fd);
@@ -190,7 +210,7 @@ export class VmIrqfds {
     this.#chipPin = chipPin;
     for (const f of this.#irqfds) {
       const old = f.msiRoute;
-      f.msiRoute = this.#msiRoute(f.gsi);
+      f.setMsiRoute(this.#msiRoute(f.gsi));
       f.routes = table.routes(f.gsi);
       if (f.producer && old && !sameMsi(old, f.msiRoute)) this.vm.irqchip?.unsetForwarding?.(f.producer.irq);
     }
@@ -245,9 +265,8 @@ export class VmIrqfds {
   }
 
   #inject(f: Irqfd): void {
-    // irqfd_wakeup injects a GSI of one route from irqfd->irq_entry, the copy irqfd_update keeps, not through the table.
-    const msi = f.msiRoute;
-    if (msi !== undefined) this.#setRoute(msi, f.gsi, true);
+    // irqfd_wakeup injects a GSI of one MSI route from irqfd->irq_entry, the copy irqfd_update keeps in the irqfd.
+    if (f.msiRoute !== undefined) this.#injectEntry(f);
     else this.#setRoutes(f.routes, f.gsi, true);
     // The pulse is irqfd_inject's, taken only when the atomic path would block.
     const atomic = this.vm.irqchip?.intcInitialized?.() ?? true;
@@ -259,7 +278,7 @@ export class VmIrqfds {
     const i = this.#irqfds.indexOf(f);
     if (i < 0) return;
     this.#irqfds.splice(i, 1);
-    f.fd.removeWaiter(f.waiter);
+    f.fd.removeWaiter(f);
     this.vm.kvm.irqBypass.unregisterConsumer(f);
     const r = f.resampler;
     if (r) {
@@ -288,10 +307,26 @@ export class VmIrqfds {
       if (e.type === KVM_IRQ_ROUTING_IRQCHIP) chip.setIrqchipPin?.(e.irqchip, e.pin, level);
       else if (level) chip.injectMsi?.(e); // kvm_set_msi: only on level 1
     } catch (err) {
-      if (!(err instanceof KvmError)) throw err;
-      this.vm.tracer.counters.add("irqfd.inject_failed");
-      if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "inject-failed", { gsi, errno: err.errno });
+      this.#injectFailed(err, gsi);
     }
+  }
+
+  /** kvm_set_msi of the irqfd's own copy of its MSI route. */
+  #injectEntry(f: Irqfd): void {
+    const chip = this.vm.irqchip;
+    if (chip === undefined) return;
+    try {
+      chip.injectMsi?.(f);
+    } catch (err) {
+      this.#injectFailed(err, f.gsi);
+    }
+  }
+
+  /** A route that failed: counted and traced, as Linux ignores it; anything but a KvmError is rethrown. */
+  #injectFailed(err: unknown, gsi: number): void {
+    if (!(err instanceof KvmError)) throw err;
+    this.vm.tracer.counters.add("irqfd.inject_failed");
+    if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "irqfd", "inject-failed", { gsi, errno: err.errno });
   }
 
   #msiRoute(gsi: number): StoredMsiRoute | undefined {
