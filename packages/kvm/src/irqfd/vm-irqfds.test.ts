@@ -192,25 +192,26 @@ describe("KVM_SIGNAL_MSI and MSI routes (kvm_send_userspace_msi, kvm_set_msi)", 
     expect(vm.signalMsi(msi)).toBe(0);
   });
 
-  test("an irqfd on an MSI route injects the MSI once per signal", () => {
+  /** A vgic-v3 VM with a recording vITS stand-in and an irqfd on MSI_ROUTE's GSI. */
+  function msiIrqfd() {
     const { vm, vgic } = armVm();
     const its = fakeIts();
     vgic.setMsiController(its);
     vm.setGsiRouting([MSI_ROUTE]);
     const fd = new EventFd();
-    vm.irqfd({ fd, gsi: 64 });
+    vm.irqfd({ fd, gsi: MSI_ROUTE.gsi });
+    return { vm, its, fd };
+  }
+
+  test("an irqfd on an MSI route injects the MSI once per signal", () => {
+    const { its, fd } = msiIrqfd();
     fd.signal();
     fd.signal();
     expect(its.log).toEqual(["msi 16:5", "msi 16:5"]);
   });
 
   test("KVM_SET_GSI_ROUTING changes the MSI an irqfd injects (irqfd_update re-copies irqfd->irq_entry); a GSI that is no longer an MSI route injects none", () => {
-    const { vm, vgic } = armVm();
-    const its = fakeIts();
-    vgic.setMsiController(its);
-    vm.setGsiRouting([MSI_ROUTE]);
-    const fd = new EventFd();
-    vm.irqfd({ fd, gsi: 64 });
+    const { vm, its, fd } = msiIrqfd();
     fd.signal();
     vm.setGsiRouting([{ ...MSI_ROUTE, data: 6, devid: 17 }]);
     fd.signal();

@@ -80,7 +80,7 @@ export class Irqfd implements IrqBypassConsumer, EventFdWakeTarget, KvmMsi {
   injections = 0;
   /** @internal */
   resampler: Resampler | undefined;
-  /** {@link msiRoute}'s message, copied (zero without one). */
+  /** {@link msiRoute}'s message, copied when routes change (zero without one); the VM writes these, users only read them. */
   addressLo = 0;
   addressHi = 0;
   data = 0;
