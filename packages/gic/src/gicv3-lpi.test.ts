@@ -138,7 +138,7 @@ describe("LpiRedistributor", () => {
     mem.fill(PROP, 1 << 16, 0xa2);
     const enabled = [0, 1022, 1023, 1024, 1025, 30_000, 57_343];
     for (const i of enabled) mem.writeU8(PROP + i, 0xa3);
-    mem.writeU8(PROP + 4096, 0x12); // one other value, alone in its block
+    mem.writeU8(PROP + 4096, 0x12); // one other value, unlike every byte around it
     r.enable(mem, fault);
     for (let i = 0; i < 57_344; i++) {
       const want = i === 4096 ? 0x12 : enabled.includes(i) ? 0xa3 : 0xa2;

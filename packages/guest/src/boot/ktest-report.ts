@@ -27,6 +27,11 @@ export const ABORT_EXIT_STATUS = 63;
 /** report_summary()'s value when every test was skipped (77 >> 1). */
 export const ALL_SKIPPED_STATUS = 77 >> 1;
 
+/** What exit(code) prints before it powers off (lib/arm/io.c, lib/riscv/io.c): (code << 1) | 1, chr-testdev's format, which the runner scripts parse. */
+export function exitStatusText(code: number): string {
+  return `\nEXIT: STATUS=${(code << 1) | 1}\n`;
+}
+
 /** The kvm-unit-tests reporter. */
 export class KtestReport {
   readonly #console: Console;
@@ -115,7 +120,7 @@ export class KtestReport {
 
   /** The first half of exit(code): "\nEXIT: STATUS=…\n". */
   *exitLine(code: number): GuestCode {
-    yield* this.write(`\nEXIT: STATUS=${(code << 1) | 1}\n`);
+    yield* this.write(exitStatusText(code));
   }
 
   /** How the reporter's text reaches the console (puts()): as {@link putString} unless a subclass knows better. */

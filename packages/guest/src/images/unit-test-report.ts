@@ -19,7 +19,7 @@ import { halt } from "../boot/panic.js";
 import { putStringKvmUnitTests } from "../console/console.js";
 import type { GuestCode } from "../guest-image.js";
 import { psciSystemOff } from "../power/psci.js";
-import { ABORT_EXIT_STATUS, KtestReport } from "../boot/ktest-report.js";
+import { ABORT_EXIT_STATUS, KtestReport, exitStatusText } from "../boot/ktest-report.js";
 
 export { ABORT_EXIT_STATUS, ALL_SKIPPED_STATUS } from "../boot/ktest-report.js";
 
@@ -56,7 +56,7 @@ export class UnitTestReport extends KtestReport {
 
 /** lib/arm/io.c exit(code) on logical CPU `cpu`: the EXIT line, PSCI SYSTEM_OFF, halt. */
 export function* unitTestExit(sys: BootedGuest, code: number, cpu = 0): GuestCode<never> {
-  yield* putStringKvmUnitTests(sys.console, `\nEXIT: STATUS=${(code << 1) | 1}\n`);
+  yield* putStringKvmUnitTests(sys.console, exitStatusText(code));
   const rc = yield* psciSystemOff(sys.psci);
   yield* putStringKvmUnitTests(sys.console, `CPU${cpu} unable to do system off (error = ${rc})\n`);
   return yield* halt();
