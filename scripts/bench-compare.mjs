@@ -28,10 +28,21 @@
 // virtual ns per delivery and the interrupts claimed. A revision without that runner cannot be
 // measured for them.
 //
+// With --paired, both sides run in the same processes instead (scripts/bench-paired-span.mjs, given
+// each side's model bundled as a library): in each, the two sides' spans alternate, and each pair of
+// spans run one after the other gives a ratio. A slow phase of the machine then weighs on both sides
+// of a pair alike, and the pairs of one process agree to a per cent or so. The processes still differ
+// from each other (by up to 3-6 % for the same code on both sides: where each side's code and heap
+// landed), so even processes load the base first and odd ones the work tree, and the ratio printed
+// is the median over processes of each process's median pair ratio, with their range. It helps
+// micro-bench's tests; the scale tests' two rigs of 4096 vCPUs in one process differ by their
+// placement in memory as much as two processes do. A revision whose micro-bench-run.ts or
+// riscv-scale-rig.ts does not export what the runner calls cannot be measured this way.
+//
 // Options: --tests a,b (default ipi,lpi,mmio_read_user), --processes N per side (default 6),
 // --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi; 65536 for
 // all with --steady), --runs N timed runs per process (default 9), --warmups N (default 10),
-// --steady, --cpu N (the CPU the processes are pinned to; default the last), --json.
+// --steady, --paired, --cpu N (the CPU the processes are pinned to; default the last), --json.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,6 +64,7 @@ const { values, positionals } = parseArgs({
     runs: { type: "string" },
     warmups: { type: "string" },
     steady: { type: "boolean", default: false },
+    paired: { type: "boolean", default: false },
     cpu: { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -60,7 +72,7 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.help || positionals.length !== 1) {
-  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--cpu N] [--json]\n");
+  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--paired] [--cpu N] [--json]\n");
   process.exit(values.help ? 0 : 2);
 }
 
@@ -71,6 +83,7 @@ const count = (name, min, dflt) => {
   return n;
 };
 const steady = values.steady;
+const paired = values.paired;
 const processes = count("processes", 1, 6);
 const runs = count("runs", 1, 9);
 const warmUps = count("warmups", 0, 10);
@@ -83,6 +96,10 @@ const revision = positionals[0];
 /** The scale bench's span runner, and the mode each of its tests runs it in. */
 const SCALE_SPAN = "packages/kvm/bench/riscv-scale-span.ts";
 const SCALE_MODES = { scale: "cold", "scale-hot": "hot" };
+/** What --paired loads of each side: the micro-bench runner and the scale rig as libraries, and the process that alternates them. */
+const MICRO_BENCH_LIB = "apps/cli/bench/micro-bench-run.ts";
+const SCALE_LIB = "packages/kvm/bench/riscv-scale-rig.ts";
+const PAIRED_SPAN = join(root, "scripts", "bench-paired-span.mjs");
 const isScale = (test) => Object.hasOwn(SCALE_MODES, test);
 
 const outDir = join(root, ".bench-raw");
@@ -95,18 +112,22 @@ try {
   const base = bundles(baseTree.dir, `compare-${sha}`);
   const work = bundles(root, "compare-work-tree");
   const results = tests.map((test) => compare(test, base, work));
-  if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, steady, cpu, nodeFlags, results })}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ revision, processes, runs, warmUps, steady, paired, cpu, nodeFlags, results })}\n`);
   else printTable(results);
   if (results.some((r) => r.baseRow !== r.workRow)) process.exitCode = 1;
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-/** The span runners the tests need, bundled from `tree` into .bench-raw/`name`[-scale].mjs. */
+/**
+ * The span runners the tests need, bundled from `tree` into .bench-raw/`name`[-scale].mjs; with
+ * --paired, the libraries the paired runner loads instead, into `name`-lib[-scale].mjs.
+ */
 function bundles(tree, name) {
+  const [microBench, scale, suffix] = paired ? [MICRO_BENCH_LIB, SCALE_LIB, "-lib"] : [SPAN, SCALE_SPAN, ""];
   return {
-    microBench: tests.some((t) => !isScale(t)) ? bundleTree(tree, SPAN, join(outDir, `${name}.mjs`)) : undefined,
-    scale: tests.some(isScale) ? bundleTree(tree, SCALE_SPAN, join(outDir, `${name}-scale.mjs`)) : undefined,
+    microBench: tests.some((t) => !isScale(t)) ? bundleTree(tree, microBench, join(outDir, `${name}${suffix}.mjs`)) : undefined,
+    scale: tests.some(isScale) ? bundleTree(tree, scale, join(outDir, `${name}${suffix}-scale.mjs`)) : undefined,
   };
 }
 
@@ -152,9 +173,10 @@ function measureScale(bundle, mode) {
   return { median: median(perOp), fastest: perOp[0], row, execArgv };
 }
 
-/** `processes` pairs of processes, in the order base, work, work, base, base, work, ... */
+/** `processes` pairs of processes, in the order base, work, work, base, base, work, ... (with --paired, `processes` processes). */
 function compare(test, base, work) {
   const times = isScale(test) ? undefined : count("times", 1, steady ? SOURCE_TIMES : microBenchTimes(test));
+  if (paired) return comparePaired(test, base, work, times);
   const b = [];
   const w = [];
   for (let i = 0; i < processes; i++) {
@@ -179,12 +201,50 @@ function compare(test, base, work) {
   };
 }
 
+/**
+ * `processes` processes of the paired runner, the sides' libraries imported base first in even
+ * ones and work first in odd ones: per side the median over processes of each process's median
+ * and fastest span; the median and the range of the processes' median pair ratios.
+ */
+function comparePaired(test, base, work, times) {
+  const lib = (side) => (isScale(test) ? side.scale : side.microBench);
+  const b = [];
+  const w = [];
+  const ratios = [];
+  let rows;
+  let execArgv;
+  for (let i = 0; i < processes; i++) {
+    const args = [PAIRED_SPAN, test, lib(base), lib(work), String(runs), String(warmUps), String(times ?? 1), i % 2 === 0 ? "base-first" : "work-first"];
+    const out = runPinnedJson(args, { cpu, nodeFlags }, `bench-paired-span ${test}`);
+    b.push({ median: median(out.base), fastest: Math.min(...out.base) });
+    w.push({ median: median(out.work), fastest: Math.min(...out.work) });
+    ratios.push(median(out.ratios));
+    rows ??= [out.baseRow, out.workRow];
+    execArgv ??= out.execArgv;
+  }
+  const round = (x) => Math.round(x * 10) / 10;
+  const ratio = (x) => Math.round(x * 1000) / 1000;
+  return {
+    test,
+    times,
+    base: { median: round(median(b.map((x) => x.median))), fastest: round(median(b.map((x) => x.fastest))) },
+    work: { median: round(median(w.map((x) => x.median))), fastest: round(median(w.map((x) => x.fastest))) },
+    ratio: ratio(median(ratios)),
+    ratioRange: [ratio(Math.min(...ratios)), ratio(Math.max(...ratios))],
+    processRatios: ratios.map(ratio),
+    baseRow: rows[0],
+    workRow: rows[1],
+    execArgv: [execArgv, execArgv],
+  };
+}
+
 function printTable(results) {
-  const how = steady ? `, steady (${nodeFlags.join(" ")})` : "";
+  const how = `${steady ? `, steady (${nodeFlags.join(" ")})` : ""}${paired ? ", both sides in each process (paired)" : ""}`;
   const what = tests.every(isScale) ? "wall ns per delivery" : tests.some(isScale) ? "wall ns/op without boot (scale: per delivery)" : "wall ns/op without boot";
-  process.stdout.write(`${what}, ${revision} against the work tree: median (fastest) over ${processes} processes each, on CPU ${cpu}${how}\n`);
+  process.stdout.write(`${what}, ${revision} against the work tree: median (fastest) over ${processes} processes${paired ? "" : " each"}, on CPU ${cpu}${how}\n`);
   for (const r of results) {
-    const line = `${r.test.padEnd(16)} ${`${r.base.median} (${r.base.fastest})`.padStart(18)} → ${`${r.work.median} (${r.work.fastest})`.padEnd(18)} ratio ${r.ratio.toFixed(3)}`;
+    const range = r.ratioRange === undefined ? "" : ` (processes ${r.ratioRange[0].toFixed(3)}-${r.ratioRange[1].toFixed(3)})`;
+    const line = `${r.test.padEnd(16)} ${`${r.base.median} (${r.base.fastest})`.padStart(18)} → ${`${r.work.median} (${r.work.fastest})`.padEnd(18)} ratio ${r.ratio.toFixed(3)}${range}`;
     process.stdout.write(`${line}\n`);
     if (r.baseRow !== r.workRow) process.stdout.write(`  the model's row differs:\n    ${r.baseRow}\n    ${r.workRow}\n`);
   }

@@ -75,6 +75,33 @@ describe("scripts/bench-compare.mjs", () => {
     }
   }, 120_000);
 
+  test("--paired measures both sides in each process, alternating their spans, and reports the range of the processes' ratios", () => {
+    const r = compare("HEAD", "--paired", "--tests", "hyp_call,scale-hot", "--processes", "2", "--runs", "2", "--warmups", "0", "--times", "64", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      paired: boolean;
+      processes: number;
+      results: { test: string; times: number; base: { median: number; fastest: number }; work: { median: number; fastest: number }; ratio: number; ratioRange: [number, number]; processRatios: number[]; baseRow: string; workRow: string }[];
+    };
+    expect(out).toMatchObject({ paired: true, processes: 2 });
+    expect(out.results.map((x) => x.test)).toEqual(["hyp_call", "scale-hot"]);
+    for (const x of out.results) {
+      expect(x.base.fastest).toBeGreaterThan(0);
+      expect(x.base.fastest).toBeLessThanOrEqual(x.base.median);
+      expect(x.work.fastest).toBeLessThanOrEqual(x.work.median);
+      // One ratio per process; the median (the upper of two) and the range are theirs.
+      expect(x.processRatios).toHaveLength(2);
+      expect(x.ratioRange).toEqual([Math.min(...x.processRatios), Math.max(...x.processRatios)]);
+      expect(x.ratio).toBe(x.ratioRange[1]);
+      expect(x.ratioRange[0]).toBeGreaterThan(0);
+      expect(x.workRow).toBe(x.baseRow);
+    }
+    expect(out.results[0]!.baseRow).toMatch(/^hyp_call\s+\d+\.\d\s+\d+\.\d/);
+    // Two timed spans of 4096 deliveries per side, each process's rows over its own spans.
+    expect(out.results[1]!.baseRow).toMatch(/^hot: \d+\.\d virtual ns per delivery, 8192 claims of 8192 MSIs$/);
+  }, 180_000);
+
   test("refuses what it cannot measure: no revision, a revision git does not know, a bad count", () => {
     const none = compare();
     expect(none.status).toBe(2);
