@@ -42,8 +42,9 @@ import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRe
 
 /**
  * A saved guest context: the interrupted program while a vector runs. The
- * records are kept and reused (VcpuTraps.frames), so taking an interrupt
- * allocates none once the vCPU has nested as deep before.
+ * records are kept and reused (the outermost made with the vCPU, nested ones
+ * at first use), so taking an interrupt allocates none once the vCPU has
+ * nested as deep before.
  */
 interface Frame {
   gen: GuestProgram | undefined;
@@ -115,8 +116,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected booted = false;
   protected masked = true;
   protected resetTarget: { entry: number; context: number } | undefined;
-  // The saved contexts of the interrupts being handled, innermost last: the first `frameDepth` records.
-  readonly #frames: Frame[] = [];
+  // The saved contexts of the interrupts being handled, `frameDepth` of them: the outermost in a record
+  // made with the vCPU (beside its other state, where taking an interrupt finds it), nested ones in
+  // `nestedFrames`, innermost last.
+  readonly #outerFrame: Frame = newFrame();
+  readonly #nestedFrames: Frame[] = [];
   #frameDepth = 0;
   // The programs waiting for the one running to return (CallOp), innermost last: the first `callDepth`
   // entries. Those from `callFloor` up were called by the program the innermost interrupt is running.
@@ -236,7 +240,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       return;
     }
     const r = this.result;
-    const f = (this.#frames[this.#frameDepth++] ??= newFrame());
+    const d = this.#frameDepth++;
+    const f = d === 0 ? this.#outerFrame : (this.#nestedFrames[d - 1] ??= newFrame());
     f.gen = this.gen;
     f.callFloor = this.#callFloor;
     this.#callFloor = this.#callDepth;
@@ -299,7 +304,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
 
   /** Drops every saved context (a reset or power-off of the program). */
   protected dropFrames(): void {
-    while (this.#frameDepth > 0) this.#release(this.#frames[--this.#frameDepth]!);
+    while (this.#frameDepth > 0) this.#release(this.#frameAt(--this.#frameDepth));
     while (this.#callDepth > 0) this.#callers[--this.#callDepth] = undefined;
     this.#callFloor = 0;
   }
@@ -327,6 +332,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.returnFromFrame();
   }
 
+  /** The saved context at depth `d` (0: the outermost), which exists. */
+  #frameAt(d: number): Frame {
+    return d === 0 ? this.#outerFrame : this.#nestedFrames[d - 1]!;
+  }
+
   /** Lets a record that is no longer in use hold nothing the collector should keep. */
   #release(f: Frame): void {
     f.gen = undefined;
@@ -341,7 +351,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       this.gen = undefined;
       return;
     }
-    const f = this.#frames[--this.#frameDepth]!;
+    const f = this.#frameAt(--this.#frameDepth);
     this.gen = f.gen;
     this.#callFloor = f.callFloor;
     this.masked = f.masked;
