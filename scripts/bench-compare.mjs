@@ -202,9 +202,9 @@ function compare(test, base, work) {
 }
 
 /**
- * `processes` processes of the paired runner, the sides' libraries imported base first in even
- * ones and work first in odd ones: per side the median over processes of each process's median
- * and fastest span; the median and the range of the processes' median pair ratios.
+ * `processes` processes of the paired runner, the base side loaded and run first in even ones and
+ * the work tree in odd ones: per side the median over processes of each process's median and
+ * fastest span; the median and the range of the processes' median pair ratios.
  */
 function comparePaired(test, base, work, times) {
   const lib = (side) => (isScale(test) ? side.scale : side.microBench);
