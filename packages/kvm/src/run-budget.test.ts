@@ -4,7 +4,7 @@
  * event-queue runs: what a VMM with one thread per vCPU needs from a
  * synchronous run().
  */
-import { EventQueue, op } from "@irqlab/sim";
+import { EventQueue, Tracer, op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
 
@@ -108,6 +108,60 @@ describe("RunOptions.onWakeup", () => {
     expect(c.run(0, { onWakeup }).reason).toBe(KVM_EXIT_MMIO);
     expect(log[0]).toMatch(/^irq@/);
     expect(log[1]).toMatch(/^after-wfi@/);
+  });
+
+  test("a tracer enabled while the vCPU is parked or running: what began untraced is not timed from a start the model did not keep", () => {
+    const queue = new EventQueue();
+    const tracer = new Tracer(queue, { enabled: false });
+    const c = new Kvm({ queue, tracer }).createVm().createVcpu(0);
+    c.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        yield op.wfi();
+        yield op.write(0x1000, 4, 1);
+        yield op.compute(5_000);
+        yield op.write(0x2000, 4, 1);
+        yield op.wfi();
+        yield op.write(0x3000, 4, 1);
+      },
+      vector: function* () {
+        c.irqChip.setIrqLine(0, false);
+        yield op.compute(10);
+      },
+    });
+    const onWakeup = (): void => undefined;
+    const wakeAfter = (ns: number): void => {
+      queue.schedule(queue.now + ns, () => c.irqChip.setIrqLine(0, true));
+      queue.runUntil(queue.now + 2 * ns);
+    };
+    // Parked in WFI untraced (WFI at 1 + 306 ns), woken traced: the wake-up says how it ended, not how long it was.
+    expect(cause(c.run(0, { onWakeup }))).toBe("blocked");
+    tracer.enabled = true;
+    wakeAfter(5_000);
+    expect(c.run(0, { onWakeup }).reason).toBe(KVM_EXIT_MMIO);
+    // A KVM_RUN entered untraced and left traced (the tracer enabled during its computation) has no span.
+    tracer.enabled = false;
+    queue.schedule(queue.now + 1_000, () => {
+      tracer.enabled = true;
+    });
+    expect(c.run(0, { onWakeup }).reason).toBe(KVM_EXIT_MMIO);
+    // Traced from the start: the wait and the run are timed.
+    expect(cause(c.run(0, { onWakeup }))).toBe("blocked");
+    wakeAfter(5_000);
+    expect(c.run(0, { onWakeup }).reason).toBe(KVM_EXIT_MMIO);
+    const text = tracer.toText();
+    const lines = (what: string): string[] => text.split("\n").filter((l) => l.includes(` kvm ${what} `));
+    expect(lines("kvm_vcpu_wakeup")).toEqual([
+      "11209 vm0/vcpu0 kvm kvm_vcpu_wakeup waited=true valid=true wait=halt end=wake",
+      // Blocked from 21817 (the WFI, 306 ns into the run entered at 21511) to the next run at 31817, + 902 to wake.
+      "32719 vm0/vcpu0 kvm kvm_vcpu_wakeup ns=10902 waited=true valid=true wait=halt end=wake",
+    ]);
+    expect(lines("KVM_RUN")).toEqual([
+      "10307 vm0/vcpu0 kvm KVM_RUN dur=4521 exit=KVM_EXIT_MMIO cpu=0",
+      "21511 vm0/vcpu0 kvm KVM_RUN dur=306 exit=KVM_EXIT_INTR cpu=0",
+      "31817 vm0/vcpu0 kvm KVM_RUN dur=4521 exit=KVM_EXIT_MMIO cpu=0",
+    ]);
   });
 
   test("re-entered without a wake-up, the vCPU blocks again and the guest sees no spurious wake-up", () => {

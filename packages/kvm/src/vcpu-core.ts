@@ -126,9 +126,12 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #woken = false;
   /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
   protected wakeHook: (() => void) | undefined;
-  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind and start.
+  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and its start for
+  // the trace, written only when tracing (as the KVM_RUN's start: a time in a field is a box of its
+  // own that an untraced vCPU would fetch for nothing), else -1.
   #parkedKind = -1;
   #parkedStart = 0;
+  #parkedTraced = false;
   #parkedHook: (() => void) | undefined;
   /**
    * Virtual time an operation still owes: its cost ran past the event queue's
@@ -416,7 +419,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (kind < 0) return false;
     this.#parkedKind = -1;
     this.#parkedHook = undefined;
-    return this.#finishWait(kind, WAIT_BLOCKED, this.#parkedStart) !== WAIT_BLOCKED;
+    return this.#finishWait(kind, WAIT_BLOCKED, this.#parkedTraced ? this.#parkedStart : -1) !== WAIT_BLOCKED;
   }
 
   /** Powers the vCPU off (KVM_MP_STATE_STOPPED) and asks it to sleep (KVM_REQ_SLEEP). */
@@ -510,7 +513,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       if (this.wakeHook !== undefined) {
         // Return from KVM_RUN still blocked; resumeParkedWait() finishes the wait.
         this.#parkedKind = kind;
-        this.#parkedStart = start;
+        this.#parkedTraced = tracing;
+        if (tracing) this.#parkedStart = start;
         this.#parkedHook = this.wakeHook;
         return WAIT_BLOCKED;
       }
@@ -526,7 +530,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     return this.#finishWait(kind, outcome, start);
   }
 
-  /** The end of a wait: unblock, tell the irqchip, trace. Returns `outcome`. */
+  /** The end of a wait: unblock, tell the irqchip, trace (`start` -1: the wait began untraced). Returns `outcome`. */
   #finishWait(kind: number, outcome: number, start: number): number {
     const q = this.queue;
     const tracing = this.tracer.enabled;
@@ -549,7 +553,10 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (tracing) {
       const what = outcome === WAIT_OK ? "wake" : outcome === WAIT_SIGNAL ? "signal" : outcome === WAIT_BUDGET ? "budget" : outcome === WAIT_BLOCKED ? "spurious" : "idle";
       // trace_kvm_vcpu_wakeup(ns, waited, valid) as kvm_vcpu_halt has it; `end` says what ended the wait.
-      this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", { ns: q.now - start, waited: true, valid: outcome === WAIT_OK, wait: kind === WAIT_HALT ? "halt" : "sleep", end: what });
+      const valid = outcome === WAIT_OK;
+      const wait = kind === WAIT_HALT ? "halt" : "sleep";
+      const args = start < 0 ? { waited: true, valid, wait, end: what } : { ns: q.now - start, waited: true, valid, wait, end: what };
+      this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", args);
       this.vcpuState.enter("in kernel");
     }
     return outcome;

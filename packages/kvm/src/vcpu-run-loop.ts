@@ -55,8 +55,11 @@ const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
-  // When the current KVM_RUN entered (run() calls that continue it keep it).
+  // When the current KVM_RUN entered (run() calls that continue it keep it), for its trace span: written
+  // only when the run began traced (runTraced). A time is a double, which a field holds in a box of its
+  // own: an untraced run of a vCPU whose state has left the cache would fetch that box for nothing.
   #runStart = 0;
+  #runTraced = false;
   // The current run has RunOptions.until: its budget is the VMM's deadline, not another vCPU's.
   #bounded = false;
   // The current run's RunOptions.quietLoads.
@@ -119,7 +122,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // guest as the kernel's run loop does after an exit it handles itself.
     const continued = this.#inRun;
     this.#inRun = false;
-    if (!continued) this.#runStart = q.now;
+    if (!continued) {
+      this.#runTraced = this.tracer.enabled;
+      if (this.#runTraced) this.#runStart = q.now;
+    }
     else if (this.#ranTo > this.#stoppedAt) {
       const ran = this.#ranTo - this.#stoppedAt;
       if (this.debt > 0) this.debt -= ran;
@@ -190,11 +196,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
 
   /** The end of a KVM_RUN (possibly continued over several run() calls): out of the guest, traced. */
   #endRun(exit: VcpuExit): void {
-    const start = this.#runStart;
     this.mode = OUTSIDE_GUEST_MODE;
     this.archTimer?.updateRun(this.kvmRun);
     if (this.tracer.enabled) {
-      this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason), cpu: this.hostCpu });
+      // A run that began before the tracer was enabled has no start to span from.
+      const start = this.#runStart;
+      if (this.#runTraced) this.tracer.span(this.track, "kvm", "KVM_RUN", start, this.queue.now - start, { exit: exitReasonName(exit.reason), cpu: this.hostCpu });
       this.vcpuState.cut();
       this.vm.kvm.hostCpuTrace.leave(this.hostCpu, this.threadName);
     }
