@@ -77,6 +77,24 @@ describe("HostScheduler preemption and balancing", () => {
     expect(a.runtime + b.runtime).toBe(3000); // the running one's current stint is not yet counted
   });
 
+  test("each thread's runtime is its own, for as many threads as are made, and counts past 2^31 ns", () => {
+    const { queue, sched } = setup(4);
+    // More threads than the scheduler's first table of run times holds: it grows, keeping what it had.
+    const ts = Array.from({ length: 100 }, (_, i) => sched.createThread(`t${i}`));
+    for (let i = 0; i < ts.length; i++) {
+      sched.wake(ts[i]!);
+      queue.runUntil(queue.now + 1000 * (i + 1));
+      sched.sleep(ts[i]!);
+    }
+    expect(ts.map((t) => t.runtime)).toEqual(ts.map((_, i) => 1000 * (i + 1)));
+    // A stint longer than 2^31 ns (a double, not a small integer).
+    const long = ts[7]!;
+    sched.wake(long);
+    queue.runUntil(queue.now + 3_000_000_000);
+    sched.sleep(long);
+    expect(long.runtime).toBe(8000 + 3_000_000_000);
+  });
+
   test("a lone thread is never preempted (no slice event is left pending)", () => {
     const { queue, sched } = setup(2, { timeSlice: 1000 });
     const a = sched.createThread("a");

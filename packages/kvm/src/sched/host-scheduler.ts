@@ -31,7 +31,7 @@
  */
 
 import { Bitmap, ConfigError, TraceState, type EventQueue, type Nanoseconds, type Tracer, type TrackId } from "@irqlab/sim";
-import type { HostThread, MutableHostThread } from "./host-thread.js";
+import { SchedulerThread, type HostThread, type MutableHostThread, type ThreadClock } from "./host-thread.js";
 
 /** Options of a {@link HostScheduler}. */
 export interface HostSchedulerOptions {
@@ -69,6 +69,7 @@ export class HostScheduler {
   readonly #observers: SchedulerObserver[] = [];
 
   readonly #threads: MutableHostThread[] = [];
+  readonly #clock: ThreadClock = { times: new Float64Array(64) };
   readonly #current: Int32Array; // tid running on each hart, -1 idle
   readonly #runq: number[][]; // queued tids per hart, FIFO
   readonly #sliceEvent: Float64Array; // pending slice-end event id per hart, -1 none
@@ -126,16 +127,14 @@ export class HostScheduler {
 
   /** Creates a sleeping thread allowed on `affinity` (default: every hart). */
   createThread(name: string, affinity?: readonly number[]): HostThread {
-    const t: MutableHostThread = {
-      tid: this.#threads.length,
-      name,
-      state: "sleeping",
-      hart: -1,
-      affinity: this.#all,
-      migrations: 0,
-      runtime: 0,
-      ranSince: 0,
-    };
+    const tid = this.#threads.length;
+    const clock = this.#clock;
+    if (2 * tid + 2 > clock.times.length) {
+      const bigger = new Float64Array(clock.times.length * 2);
+      bigger.set(clock.times);
+      clock.times = bigger;
+    }
+    const t = new SchedulerThread(tid, name, this.#all, clock);
     this.#threads.push(t);
     if (affinity) t.affinity = this.#mask(affinity, name);
     return t;
@@ -385,7 +384,7 @@ export class HostScheduler {
     this.#current[hart] = next.tid;
     this.#idle.clear(hart);
     next.state = "running";
-    next.ranSince = this.#queue.now;
+    this.#clock.times[2 * next.tid + 1] = this.#queue.now;
     this.#updateSlice(hart);
     if (this.#tracer?.enabled) {
       this.#trace(hart, "sched_switch", { prev_comm: prev?.name ?? "idle", next_comm: next.name });
@@ -396,7 +395,9 @@ export class HostScheduler {
   }
 
   #stopRunning(t: MutableHostThread): void {
-    t.runtime += this.#queue.now - t.ranSince;
+    const times = this.#clock.times;
+    const at = 2 * t.tid;
+    times[at] = times[at]! + (this.#queue.now - times[at + 1]!);
     this.#current[t.hart] = -1;
   }
 

@@ -30,13 +30,40 @@ export interface HostThread {
   readonly runtime: number;
 }
 
-/** The scheduler's own mutable view of a thread. */
+/** The scheduler's own mutable view of a thread (its runtime the scheduler keeps, see {@link ThreadClock}). */
 export interface MutableHostThread extends HostThread {
   state: ThreadState;
   hart: number;
   affinity: Bitmap;
   migrations: number;
-  runtime: number;
-  /** When it last started running (for runtime accounting). */
-  ranSince: number;
+}
+
+/**
+ * Where a scheduler keeps its threads' run times: for thread `tid`, the
+ * virtual ns it has run at `times[2 * tid]`, and when it last started running
+ * at `times[2 * tid + 1]`. In one array rather than in fields of each thread:
+ * a time is a double, which a field holds in a box of its own, so a thread
+ * whose state has left the cache would cost two more fetches from memory at
+ * every switch. `times` is replaced by a larger copy as threads are made.
+ */
+export interface ThreadClock {
+  times: Float64Array;
+}
+
+/** A thread of a scheduler: plain state, its run time read from the scheduler's {@link ThreadClock}. */
+export class SchedulerThread implements MutableHostThread {
+  state: ThreadState = "sleeping";
+  hart = -1;
+  migrations = 0;
+
+  constructor(
+    readonly tid: number,
+    readonly name: string,
+    public affinity: Bitmap,
+    private readonly clock: ThreadClock,
+  ) {}
+
+  get runtime(): number {
+    return this.clock.times[2 * this.tid]!;
+  }
 }
