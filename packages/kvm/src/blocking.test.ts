@@ -26,6 +26,7 @@ import {
   Kvm,
   KvmError,
   SBI_EXT_TIME,
+  riscvCsrReg,
   type RunnablePolicy,
   type Vcpu,
   type Vm,
@@ -259,6 +260,35 @@ describe("RISC-V: SBI set_timer, sie and the timer interrupt", () => {
     });
     expect(v.run().reason).toBe(KVM_EXIT_MMIO);
     expect(seen).toEqual([0x8000_0000, IRQ_S_TIMER, 100_000 + 902 + 1620 + 14]);
+  });
+
+  test("KVM_GET_ONE_REG reads the scause the interrupt set, and a KVM_SET_ONE_REG after it is what the guest reads", () => {
+    const queue = new EventQueue();
+    const kvm = new Kvm({ arch: "riscv64", queue });
+    const v = kvm.createVm().createVcpu(0);
+    const seen: number[] = [];
+    v.loadGuest({
+      main: function* () {
+        yield op.csrSet(CSR_SIE, 1 << IRQ_S_TIMER);
+        yield op.sbi(SBI_EXT_TIME, 0, [1_000]);
+        yield op.unmask();
+        yield op.wfi();
+        const c: GuestResult = yield op.csrRead(0x142);
+        seen.push(c.hi, c.value);
+        yield op.read(0x2000, 4);
+      },
+      vector: function* () {
+        yield op.sbi(SBI_EXT_TIME, 0, [Number.MAX_SAFE_INTEGER]);
+        yield op.read(0x1000, 4);
+      },
+    });
+    expect(v.run().reason).toBe(KVM_EXIT_MMIO);
+    // In the vector: scause = interrupt (bit 63) | IRQ_S_TIMER, as the hart set it.
+    expect(v.getOneReg(riscvCsrReg("scause"))).toBe((1n << 63n) | BigInt(IRQ_S_TIMER));
+    v.setOneReg(riscvCsrReg("scause"), 0x1234n);
+    expect(v.getOneReg(riscvCsrReg("scause"))).toBe(0x1234n);
+    expect(v.run().reason).toBe(KVM_EXIT_MMIO);
+    expect(seen).toEqual([0, 0x1234]);
   });
 });
 
