@@ -15,7 +15,7 @@
  * vCPU to a hart with a free file instead of failing; see vsfile-placement.ts).
  */
 
-import { ImsicHart, LINUX_KVM_PROFILE } from "@irqlab/aia";
+import { ImsicHart, LINUX_KVM_PROFILE, type ImsicHartLines } from "@irqlab/aia";
 import { ConfigError, type Tracer } from "@irqlab/sim";
 import { KVM_EXIT_FAIL_ENTRY_NO_VSFILE } from "../uapi/exit-reasons.js";
 import { HgeiAllocator } from "../vsfile/hgei-allocator.js";
@@ -113,10 +113,7 @@ export class RiscvAiaHost {
           geilen: o.geilen,
           profile: LINUX_KVM_PROFILE,
           ...(o.tracer ? { tracer: o.tracer } : {}),
-          lines: {
-            hgeip: (g, on) => { this.#owners[this.allocator.ownerOf(h, g)]?.vsFileLine(on); },
-            sgeip: (on) => { if (on) this.#hgeiInterrupt(h); },
-          },
+          lines: new HartLines(this, h),
         }),
       );
     }
@@ -136,6 +133,16 @@ export class RiscvAiaHost {
   /** Number of host CPUs. */
   get cpuCount(): number {
     return this.harts.length;
+  }
+
+  /** @internal Hart `cpu`'s guest file `hgei` raised or lowered its hgeip line: its owner hears it. */
+  hgeipChanged(cpu: number, hgei: number, asserted: boolean): void {
+    this.#owners[this.allocator.ownerOf(cpu, hgei)]?.vsFileLine(asserted);
+  }
+
+  /** @internal Hart `cpu`'s SGEIP rose: the guest external interrupt (hgei_interrupt). */
+  sgeiRaised(cpu: number): void {
+    this.#hgeiInterrupt(cpu);
   }
 
   /** @internal Registers a possible owner; returns its owner id. */
@@ -257,5 +264,26 @@ export class RiscvAiaHost {
   /** Used lines per hart (for reports). */
   usage(): number[] {
     return this.harts.map((_, c) => this.nrHgei - this.allocator.freeOn(c));
+  }
+}
+
+/**
+ * A hart's IMSIC outputs into the host. One object of one class per hart,
+ * rather than closures: a guest file's line change is then a method call on
+ * the object, where a closure is a function and a context, two more objects
+ * a delivery to a hart whose state has left the cache fetches from memory.
+ */
+class HartLines implements ImsicHartLines {
+  constructor(
+    private readonly host: RiscvAiaHost,
+    private readonly cpu: number,
+  ) {}
+
+  hgeip(guest: number, asserted: boolean): void {
+    this.host.hgeipChanged(this.cpu, guest, asserted);
+  }
+
+  sgeip(asserted: boolean): void {
+    if (asserted) this.host.sgeiRaised(this.cpu);
   }
 }
