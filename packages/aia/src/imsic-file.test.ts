@@ -254,6 +254,26 @@ describe("*topei and delivery (IMSIC.adoc §3.10–§3.11)", () => {
     f.writeTopei();
     expect(levels).toEqual([true, false]);
   });
+  test("a target connected with an input number hears that number with each change; connect() replaces it, undefined disconnects", () => {
+    const heard: string[] = [];
+    const target = { deliveryChanged: (input: number, asserted: boolean) => heard.push(`${input}:${asserted}`) };
+    const f = new ImsicFile({ nrIds: 63 });
+    on(f, 2);
+    f.writeIreg(ISELECT_EIDELIVERY, 64, 1, 0);
+    f.connectTarget(target, 7);
+    f.setPending(2);
+    f.writeTopei();
+    f.connect((l) => heard.push(`line:${l}`));
+    f.setPending(2);
+    f.connectTarget(undefined, 0);
+    f.writeTopei();
+    f.setPending(2);
+    expect(heard).toEqual(["7:true", "7:false", "line:true"]);
+    // Connecting calls nothing: the output is still asserted, as the file says.
+    f.connectTarget(target, 3);
+    expect(heard).toHaveLength(3);
+    expect(f.deliveryAsserted).toBe(true);
+  });
 });
 
 /** Reference model straight from the definitions, for the properties. */

@@ -26,6 +26,24 @@ import { STRICT_PROFILE, type AiaProfile } from "./profiles.js";
 /** The delivery output of a file (mip.MEIP, mip.SEIP or one `hgeip` bit). */
 export type DeliveryLine = (asserted: boolean) => void;
 
+/**
+ * An object the delivery outputs of several files drive ({@link ImsicFile.connectTarget}),
+ * each told apart by the input number it was connected with: a hart's files
+ * drive the hart itself, with no function made per file.
+ */
+export interface DeliveryTarget {
+  deliveryChanged(input: number, asserted: boolean): void;
+}
+
+/** A {@link DeliveryLine} as a target (its input number unused). */
+class LineTarget implements DeliveryTarget {
+  constructor(private readonly line: DeliveryLine) {}
+
+  deliveryChanged(_input: number, asserted: boolean): void {
+    this.line(asserted);
+  }
+}
+
 /** Construction options of an {@link ImsicFile}. */
 export interface ImsicFileOptions {
   /** Number of identities N (63 ≤ N ≤ 2047, N = 64k − 1). */
@@ -102,7 +120,8 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
   #eidelivery = 0;
   #eithreshold = 0;
   #line = false;
-  #onDelivery: DeliveryLine | undefined;
+  #target: DeliveryTarget | undefined;
+  #input = 0;
 
   /** @throws ConfigError naming N when it is not 64k − 1 within 63..2047. */
   constructor(options: ImsicFileOptions) {
@@ -113,7 +132,7 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
     this.name = options.name ?? "imsic-file";
     this.#profile = options.profile ?? STRICT_PROFILE;
     this.#aplicOk = options.eideliveryAplic ?? false;
-    this.#onDelivery = options.onDelivery;
+    if (options.onDelivery !== undefined) this.#target = new LineTarget(options.onDelivery);
     this.#eidelivery = this.#aplicOk ? EIDELIVERY_APLIC : 0;
     const tracer = options.tracer ?? new Tracer();
     this.#ctx = new FileContext(this.#profile, tracer, this.name);
@@ -121,7 +140,16 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
 
   /** Connects (or with undefined disconnects) the delivery output. Does not call it. */
   connect(line: DeliveryLine | undefined): void {
-    this.#onDelivery = line;
+    this.connectTarget(line === undefined ? undefined : new LineTarget(line), 0);
+  }
+
+  /**
+   * Connects the delivery output to `target`, which hears it as input number
+   * `input` (or with undefined disconnects it). Does not call it.
+   */
+  connectTarget(target: DeliveryTarget | undefined, input: number): void {
+    this.#target = target;
+    this.#input = input;
   }
 
   /** Current level of the delivery output (IMSIC.adoc §3.11). */
@@ -373,7 +401,7 @@ export class ImsicFile extends ImsicEix implements MmioDevice {
     const on = this.#eidelivery === 1 && id !== 0 && (th === 0 || id < th);
     if (on !== this.#line) {
       this.#line = on;
-      this.#onDelivery?.(on);
+      this.#target?.deliveryChanged(this.#input, on);
     }
   }
 }

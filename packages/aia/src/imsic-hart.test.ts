@@ -43,6 +43,21 @@ describe("per-hart IMSIC (IMSIC.adoc §3.1, §3.11; VSLevel.adoc hgeip/hgeie)", 
     h.writeHgeie(0xffffffff, 0xffffffff);
     expect([h.hgeieLo, h.hgeieHi]).toEqual([0x3e, 0]);
   });
+  test("hgeie's writable bits for GEILEN 30, 31, 40 and 63, up to bit 31 of each word", () => {
+    const masks = [30, 31, 40, 63].map((geilen) => {
+      const h = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, geilen });
+      h.writeHgeie(0xffffffff, 0xffffffff);
+      const all = [h.hgeieLo, h.hgeieHi];
+      h.writeHgeie(0x8000_0000, 0x8000_0000);
+      return [...all, h.hgeieLo, h.hgeieHi];
+    });
+    expect(masks).toEqual([
+      [0x7fff_fffe, 0, 0, 0],
+      [0xffff_fffe, 0, 0x8000_0000, 0],
+      [0xffff_fffe, 0x1ff, 0x8000_0000, 0],
+      [0xffff_fffe, 0xffff_ffff, 0x8000_0000, 0x8000_0000],
+    ]);
+  });
   test("M and S files drive MEIP and SEIP", () => {
     const lines: string[] = [];
     const h = new ImsicHart({ hartIndex: 0, mIds: 63, sIds: 63, lines: { meip: (on) => lines.push(`m${on}`), seip: (on) => lines.push(`s${on}`) } });

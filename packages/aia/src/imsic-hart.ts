@@ -15,7 +15,7 @@
 
 import { ConfigError, Tracer, type MmioBus } from "@irqlab/sim";
 import { GEILEN_MAX_RV32, GEILEN_MAX_RV64, IMSIC_MMIO_PAGE_SIZE, type Xlen } from "./imsic-constants.js";
-import { ImsicFile, checkNrIds, type ImsicFileState } from "./imsic-file.js";
+import { ImsicFile, checkNrIds, type DeliveryTarget, type ImsicFileState } from "./imsic-file.js";
 import type { ImsicLayout } from "./imsic-layout.js";
 import { STRICT_PROFILE, type AiaProfile } from "./profiles.js";
 
@@ -63,8 +63,12 @@ export interface ImsicHartState {
   readonly hgeieHi: number;
 }
 
+/** The input numbers of the hart's M- and S-level files (guest file g is input g, 1..GEILEN). */
+const M_INPUT = -1;
+const S_INPUT = 0;
+
 /** One hart's IMSIC. */
-export class ImsicHart {
+export class ImsicHart implements DeliveryTarget {
   readonly hartIndex: number;
   readonly geilen: number;
   /** The M-level file. */
@@ -102,18 +106,20 @@ export class ImsicHart {
     this.hartIndex = o.hartIndex;
     this.geilen = geilen;
     // The writable hgeie bits 1..GEILEN, fixed for the hart's life (writeHgeie runs at every vCPU block).
-    this.#hgeMaskLo = geilen >= 31 ? 0xfffffffe : ((1 << (geilen + 1)) - 2) >>> 0;
-    this.#hgeMaskHi = geilen < 32 ? 0 : geilen >= 63 ? 0xffffffff : ((1 << (geilen - 31)) - 1) >>> 0;
+    // These words, like hgeip and hgeie, are kept as signed 32-bit integers, which a field holds as they
+    // are; an unsigned word with bit 31 set would be a double, in a box of its own.
+    this.#hgeMaskLo = geilen >= 31 ? 0xfffffffe | 0 : ((1 << (geilen + 1)) - 2) | 0;
+    this.#hgeMaskHi = geilen < 32 ? 0 : geilen >= 63 ? -1 : ((1 << (geilen - 31)) - 1) | 0;
     this.#lines = o.lines ?? {};
     const tracer = o.tracer ?? new Tracer();
     const profile = o.profile ?? STRICT_PROFILE;
     const base = `imsic${o.hartIndex}`;
     const aplic = o.eideliveryAplic ?? false;
     this.m = new ImsicFile({ nrIds: o.mIds, name: `${base}/m`, tracer, profile, eideliveryAplic: aplic });
-    this.m.connect((on) => this.#lines.meip?.(on));
+    this.m.connectTarget(this, M_INPUT);
     if (o.sIds !== undefined) {
       this.s = new ImsicFile({ nrIds: o.sIds, name: `${base}/s`, tracer, profile, eideliveryAplic: aplic });
-      this.s.connect((on) => this.#lines.seip?.(on));
+      this.s.connectTarget(this, S_INPUT);
     }
     const gIds = o.guestIds ?? o.sIds ?? 0;
     // Checked now, as making the files would check it, although they are made at first use.
@@ -128,9 +134,7 @@ export class ImsicHart {
     if (f === undefined) {
       const { nrIds, tracer, profile, base } = this.#guestFileOptions;
       f = new ImsicFile({ nrIds, name: `${base}/g${g}`, tracer, profile });
-      f.connect((on) => {
-        this.#guestLine(g, on);
-      });
+      f.connectTarget(this, g);
       this.#guests[g - 1] = f;
     }
     return f;
@@ -192,8 +196,8 @@ export class ImsicHart {
 
   /** Writes `hgeie`: bit 0 and bits above GEILEN are read-only zero. */
   writeHgeie(lo: number, hi = 0): void {
-    this.#hgeieLo = (lo & this.#hgeMaskLo) >>> 0;
-    this.#hgeieHi = (hi & this.#hgeMaskHi) >>> 0;
+    this.#hgeieLo = lo & this.#hgeMaskLo;
+    this.#hgeieHi = hi & this.#hgeMaskHi;
     this.#updateSgeip();
   }
 
@@ -242,6 +246,16 @@ export class ImsicHart {
       this.#guest(i + 1).restore(g);
     });
     this.writeHgeie(state.hgeieLo, state.hgeieHi);
+  }
+
+  /**
+   * @internal The output of one of this hart's files changed (they are
+   * connected to the hart, guest file g as input g): the hart's lines follow.
+   */
+  deliveryChanged(input: number, asserted: boolean): void {
+    if (input > 0) this.#guestLine(input, asserted);
+    else if (input === S_INPUT) this.#lines.seip?.(asserted);
+    else this.#lines.meip?.(asserted);
   }
 
   #guestLine(g: number, on: boolean): void {

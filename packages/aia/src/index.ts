@@ -72,7 +72,7 @@ export {
   type AiaProfileName,
   type ReservedIselAction,
 } from "./profiles.js";
-export { ImsicFile, type ImsicFileOptions, type ImsicFileState, type DeliveryLine } from "./imsic-file.js";
+export { ImsicFile, type ImsicFileOptions, type ImsicFileState, type DeliveryLine, type DeliveryTarget } from "./imsic-file.js";
 export { mmioRead, mmioWrite, iregCheck, iregRead, iregWrite, iregRmw, type IregValue, type IregContext } from "./imsic-access.js";
 export { ImsicHart, type ImsicHartOptions, type ImsicHartState, type ImsicHartLines } from "./imsic-hart.js";
 export { ImsicLayout, minSHartShift, type ImsicLayoutConfig, type ImsicFileLocation, type MsiAddrCfg } from "./imsic-layout.js";
