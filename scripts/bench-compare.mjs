@@ -188,13 +188,12 @@ function compare(test, base, work) {
       b.push(measure(base, test, times));
     }
   }
-  const round = (x) => Math.round(x * 10) / 10;
   return {
     test,
     times,
-    base: { median: round(median(b.map((x) => x.median))), fastest: round(median(b.map((x) => x.fastest))) },
-    work: { median: round(median(w.map((x) => x.median))), fastest: round(median(w.map((x) => x.fastest))) },
-    ratio: Math.round(median(b.map((x, i) => w[i].median / x.median)) * 1000) / 1000,
+    base: sideFigures(b),
+    work: sideFigures(w),
+    ratio: roundRatio(median(b.map((x, i) => w[i].median / x.median))),
     baseRow: b[0].row,
     workRow: w[0].row,
     execArgv: [b[0].execArgv, w[0].execArgv],
@@ -222,20 +221,29 @@ function comparePaired(test, base, work, times) {
     rows ??= [out.baseRow, out.workRow];
     execArgv ??= out.execArgv;
   }
-  const round = (x) => Math.round(x * 10) / 10;
-  const ratio = (x) => Math.round(x * 1000) / 1000;
   return {
     test,
     times,
-    base: { median: round(median(b.map((x) => x.median))), fastest: round(median(b.map((x) => x.fastest))) },
-    work: { median: round(median(w.map((x) => x.median))), fastest: round(median(w.map((x) => x.fastest))) },
-    ratio: ratio(median(ratios)),
-    ratioRange: [ratio(Math.min(...ratios)), ratio(Math.max(...ratios))],
-    processRatios: ratios.map(ratio),
+    base: sideFigures(b),
+    work: sideFigures(w),
+    ratio: roundRatio(median(ratios)),
+    ratioRange: [roundRatio(Math.min(...ratios)), roundRatio(Math.max(...ratios))],
+    processRatios: ratios.map(roundRatio),
     baseRow: rows[0],
     workRow: rows[1],
     execArgv: [execArgv, execArgv],
   };
+}
+
+/** A side's figures over its processes: the median of their medians and of their fastest spans, to 0.1 ns. */
+function sideFigures(processes) {
+  const round = (x) => Math.round(x * 10) / 10;
+  return { median: round(median(processes.map((x) => x.median))), fastest: round(median(processes.map((x) => x.fastest))) };
+}
+
+/** A ratio to three decimals. */
+function roundRatio(x) {
+  return Math.round(x * 1000) / 1000;
 }
 
 function printTable(results) {

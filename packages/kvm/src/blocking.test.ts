@@ -5,7 +5,7 @@
  * virt/kvm/kvm_main.c kvm_vcpu_halt / kvm_vcpu_kick, Documentation/virt/kvm/
  * halt-polling.rst and vcpu-requests.rst).
  */
-import { EventQueue, Tracer, op, type GuestResult } from "@irqlab/sim";
+import { EventQueue, Tracer, op, type GuestOp, type GuestResult } from "@irqlab/sim";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -238,50 +238,53 @@ describe("halt polling (halt-polling.rst)", () => {
   });
 });
 
+/**
+ * A RISC-V vCPU whose guest enables the timer interrupt, sets the SBI timer
+ * 1000 ticks (100 µs at 10 MHz) ahead and waits in WFI, then goes on with
+ * `after`; `vector` is its vector.
+ */
+function timerVcpu(vector: () => Generator<GuestOp, void, GuestResult>, after?: () => Generator<GuestOp, void, GuestResult>): { queue: EventQueue; v: Vcpu } {
+  const queue = new EventQueue();
+  const v = new Kvm({ arch: "riscv64", queue }).createVm().createVcpu(0);
+  v.loadGuest({
+    main: function* () {
+      yield op.csrSet(CSR_SIE, 1 << IRQ_S_TIMER);
+      yield op.sbi(SBI_EXT_TIME, 0, [1_000]);
+      yield op.unmask();
+      yield op.wfi();
+      if (after !== undefined) yield* after();
+    },
+    vector,
+  });
+  return { queue, v };
+}
+
 describe("RISC-V: SBI set_timer, sie and the timer interrupt", () => {
   test("the timer fires at stime / timebase and the vector sees scause = interrupt | 5", () => {
-    const queue = new EventQueue();
-    const kvm = new Kvm({ arch: "riscv64", queue });
-    const v = kvm.createVm().createVcpu(0);
     const seen: number[] = [];
-    v.loadGuest({
-      main: function* () {
-        yield op.csrSet(CSR_SIE, 1 << IRQ_S_TIMER);
-        yield op.sbi(SBI_EXT_TIME, 0, [1_000]); // 1000 ticks at 10 MHz = 100 µs
-        yield op.unmask();
-        yield op.wfi();
-      },
-      vector: function* () {
-        const c: GuestResult = yield op.csrRead(0x142);
-        seen.push(c.hi, c.value, queue.now);
-        yield op.sbi(SBI_EXT_TIME, 0, [Number.MAX_SAFE_INTEGER]); // clears the pending timer
-        yield op.read(0x1000, 4);
-      },
+    const { queue, v } = timerVcpu(function* () {
+      const c: GuestResult = yield op.csrRead(0x142);
+      seen.push(c.hi, c.value, queue.now);
+      yield op.sbi(SBI_EXT_TIME, 0, [Number.MAX_SAFE_INTEGER]); // clears the pending timer
+      yield op.read(0x1000, 4);
     });
     expect(v.run().reason).toBe(KVM_EXIT_MMIO);
     expect(seen).toEqual([0x8000_0000, IRQ_S_TIMER, 100_000 + 902 + 1620 + 14]);
   });
 
   test("KVM_GET_ONE_REG reads the scause the interrupt set, and a KVM_SET_ONE_REG after it is what the guest reads", () => {
-    const queue = new EventQueue();
-    const kvm = new Kvm({ arch: "riscv64", queue });
-    const v = kvm.createVm().createVcpu(0);
     const seen: number[] = [];
-    v.loadGuest({
-      main: function* () {
-        yield op.csrSet(CSR_SIE, 1 << IRQ_S_TIMER);
-        yield op.sbi(SBI_EXT_TIME, 0, [1_000]);
-        yield op.unmask();
-        yield op.wfi();
+    const { v } = timerVcpu(
+      function* () {
+        yield op.sbi(SBI_EXT_TIME, 0, [Number.MAX_SAFE_INTEGER]);
+        yield op.read(0x1000, 4);
+      },
+      function* () {
         const c: GuestResult = yield op.csrRead(0x142);
         seen.push(c.hi, c.value);
         yield op.read(0x2000, 4);
       },
-      vector: function* () {
-        yield op.sbi(SBI_EXT_TIME, 0, [Number.MAX_SAFE_INTEGER]);
-        yield op.read(0x1000, 4);
-      },
-    });
+    );
     expect(v.run().reason).toBe(KVM_EXIT_MMIO);
     // In the vector: scause = interrupt (bit 63) | IRQ_S_TIMER, as the hart set it.
     expect(v.getOneReg(riscvCsrReg("scause"))).toBe((1n << 63n) | BigInt(IRQ_S_TIMER));

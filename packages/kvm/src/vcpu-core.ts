@@ -127,8 +127,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
   protected wakeHook: (() => void) | undefined;
   // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and its start for
-  // the trace, written only when tracing (as the KVM_RUN's start: a time in a field is a box of its
-  // own that an untraced vCPU would fetch for nothing), else -1.
+  // the trace, written only when tracing (parkedTraced), as the KVM_RUN's start is: a time in a field
+  // is a box of its own that an untraced vCPU would fetch for nothing.
   #parkedKind = -1;
   #parkedStart = 0;
   #parkedTraced = false;
