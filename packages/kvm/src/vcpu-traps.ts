@@ -127,21 +127,23 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   readonly #callers: (GuestProgram | undefined)[] = [];
   #callDepth = 0;
   #callFloor = 0;
-  // The system registers and CSRs the run loop keeps itself, by key (reg * 2 and reg * 2 + 1 for the
-  // halves; a RISC-V CSR at -csr * 2). Reached through `sysregs`, which first stores the trap cause an
-  // interrupt left in `deferredCause`: taking an interrupt is the hot path, and the map (an object and
-  // its table) is two more fetches from memory for a vCPU whose state has left the cache.
-  readonly #sysregMap = new Map<number, number>();
+  // The system registers and CSRs the run loop keeps itself, by key: reg * 2 and reg * 2 + 1 for the
+  // halves of an arm64 system register, -csr * 2 and -csr * 2 + 1 for a RISC-V CSR, which are reached
+  // through `csrs`: it first stores the trap cause an interrupt left in `deferredCause`. Taking an
+  // interrupt is the hot path, and the map (an object and its table) is two more fetches from memory
+  // for a vCPU whose state has left the cache.
+  protected readonly sysregs = new Map<number, number>();
   #deferredCause = 0;
   #causeDeferred = false;
-  protected get sysregs(): Map<number, number> {
+  /** {@link sysregs} for a RISC-V CSR's key: every access to one goes through here. */
+  protected get csrs(): Map<number, number> {
     if (this.#causeDeferred) this.#storeCause();
-    return this.#sysregMap;
+    return this.sysregs;
   }
   /** RISC-V scause as taking the interrupt left it: the cause with the interrupt bit (bit 63, the high half's bit 31). */
   #storeCause(): void {
-    this.#sysregMap.set(-CSR_SCAUSE * 2, this.#deferredCause);
-    this.#sysregMap.set(-CSR_SCAUSE * 2 + 1, 0x8000_0000);
+    this.sysregs.set(-CSR_SCAUSE * 2, this.#deferredCause);
+    this.sysregs.set(-CSR_SCAUSE * 2 + 1, 0x8000_0000);
     this.#causeDeferred = false;
   }
   /** The result the guest program is resumed with (reused). */
@@ -545,14 +547,14 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       // Sstc: the deadline in guest time; a write re-arms the timer as SBI set_timer does (riscv-time.ts).
       // Reset value all ones (kvm_riscv_vcpu_timer_reset: next_cycles = -1, restored into vstimecmp).
       const key = -csr * 2;
-      const lo = this.sysregs.get(key) ?? 0xffff_ffff;
-      const oldHi = this.sysregs.get(key + 1) ?? 0xffff_ffff;
+      const lo = this.csrs.get(key) ?? 0xffff_ffff;
+      const oldHi = this.csrs.get(key + 1) ?? 0xffff_ffff;
       r.value = lo >>> 0;
       r.hi = oldHi >>> 0;
       const nlo = (op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value) >>> 0;
       const nhi = (op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi) >>> 0;
-      this.sysregs.set(key, nlo);
-      this.sysregs.set(key + 1, nhi);
+      this.csrs.set(key, nlo);
+      this.csrs.set(key + 1, nhi);
       if (op === "csrrw" || value !== 0 || hi !== 0) this.firmwareSelf.setTimer(nhi * 2 ** 32 + nlo);
       this.spend(this.costs.sysregNoTrap);
       return undefined;
@@ -572,15 +574,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     // A VS-level CSR accessed directly (no trap). sstatus.SIE is the guest's interrupt mask.
     const key = -csr * 2;
-    let lo = this.sysregs.get(key) ?? 0;
-    const oldHi = this.sysregs.get(key + 1) ?? 0;
+    let lo = this.csrs.get(key) ?? 0;
+    const oldHi = this.csrs.get(key + 1) ?? 0;
     if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
     r.value = lo >>> 0;
     r.hi = oldHi >>> 0;
     const nlo = op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value;
     const nhi = op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi;
-    this.sysregs.set(key, nlo >>> 0);
-    this.sysregs.set(key + 1, nhi >>> 0);
+    this.csrs.set(key, nlo >>> 0);
+    this.csrs.set(key + 1, nhi >>> 0);
     if (csr === CSR_SSTATUS) {
       this.masked = (nlo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;
@@ -681,7 +683,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
    * sepc += 4).
    */
   #delegatedBreakpoint(pc: number): void {
-    const s = this.sysregs;
+    const s = this.csrs;
     const lo = pc >>> 0;
     const hi = Math.floor(pc / 2 ** 32) >>> 0;
     s.set(-CSR_SCAUSE * 2, EXC_BREAKPOINT);

@@ -336,13 +336,13 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       },
       get timerCompare() {
         const key = -CSR_STIMECMP * 2;
-        return (BigInt(self.sysregs.get(key + 1) ?? 0xffff_ffff) << 32n) | BigInt(self.sysregs.get(key) ?? 0xffff_ffff);
+        return (BigInt(self.csrs.get(key + 1) ?? 0xffff_ffff) << 32n) | BigInt(self.csrs.get(key) ?? 0xffff_ffff);
       },
       setTimerCompare: (v) => {
         const lo = Number(v & 0xffff_ffffn);
         const hi = Number(v >> 32n);
-        this.sysregs.set(-CSR_STIMECMP * 2, lo);
-        this.sysregs.set(-CSR_STIMECMP * 2 + 1, hi);
+        this.csrs.set(-CSR_STIMECMP * 2, lo);
+        this.csrs.set(-CSR_STIMECMP * 2 + 1, hi);
         this.setTimer(hi * 2 ** 32 + lo);
       },
       get sbiExtOff() {
@@ -365,8 +365,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       lo = c.csr("csrrs", csr, 0, 0, this.wide);
       hi = this.wide.hi;
     } else {
-      lo = this.sysregs.get(-csr * 2) ?? 0;
-      hi = this.sysregs.get(-csr * 2 + 1) ?? 0;
+      lo = this.csrs.get(-csr * 2) ?? 0;
+      hi = this.csrs.get(-csr * 2 + 1) ?? 0;
       if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
     }
     return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -380,8 +380,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       this.chip.csr("csrrw", csr, lo, hi, this.wide);
       return;
     }
-    this.sysregs.set(-csr * 2, lo);
-    this.sysregs.set(-csr * 2 + 1, hi);
+    this.csrs.set(-csr * 2, lo);
+    this.csrs.set(-csr * 2 + 1, hi);
     if (csr === CSR_SSTATUS) {
       this.masked = (lo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;
@@ -519,8 +519,8 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   countersChanged(): void {
     this.archTimer?.countersChanged();
     const key = -CSR_STIMECMP * 2;
-    const lo = this.sysregs.get(key);
-    if (this.vm.arch === "riscv64" && lo !== undefined) this.setTimer((this.sysregs.get(key + 1) ?? 0) * 2 ** 32 + lo);
+    const lo = this.csrs.get(key);
+    if (this.vm.arch === "riscv64" && lo !== undefined) this.setTimer((this.csrs.get(key + 1) ?? 0) * 2 ** 32 + lo);
   }
 
   /** @internal Asserts a line of this vCPU's irqchip (SBI IPI). */
@@ -536,7 +536,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     // Sstc host: SBI set_timer writes vstimecmp too (kvm_riscv_vcpu_update_vstimecmp), which the
     // guest's stimecmp and ONE_REG's TIMER compare read. A stimecmp write stored its exact value already.
     const key = -CSR_STIMECMP * 2;
-    const s = this.sysregs;
+    const s = this.csrs;
     if ((s.get(key + 1) ?? -1) * 2 ** 32 + (s.get(key) ?? -1) !== ticks) {
       s.set(key, ticks >>> 0);
       s.set(key + 1, Math.floor(ticks / 2 ** 32) >>> 0);
