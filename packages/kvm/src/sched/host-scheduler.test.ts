@@ -194,6 +194,28 @@ describe("HostScheduler affinity changes and hotplug", () => {
   });
 });
 
+describe("HostScheduler nr_running", () => {
+  test("follows threads queued, moved by affinity, balanced, and sent off an offline hart", () => {
+    const { queue, sched } = setup(3, { timeSlice: 1000, balanceInterval: 0 });
+    const ts = Array.from({ length: 7 }, (_, i) => sched.createThread(`t${i}`, [0]));
+    ts.forEach((t) => sched.wake(t));
+    const counts = (): number[] => [0, 1, 2].map((h) => sched.nrRunning(h));
+    expect(counts()).toEqual([7, 0, 0]);
+    queue.runUntil(2500); // two time slices: the queue rotates, the count stays
+    expect(counts()).toEqual([7, 0, 0]);
+    sched.setAffinity(ts[6]!, [1]); // a queued thread moves at once
+    sched.setAffinity(ts[0]!, [2]); // and the running one
+    expect(counts()).toEqual([5, 1, 1]);
+    for (const t of ts.slice(1, 6)) sched.setAffinity(t, [0, 1, 2]);
+    // Hart 0 has 5: the balancer moves one to each other hart while it has two more than that hart.
+    expect(sched.balance()).toBe(2);
+    expect(counts()).toEqual([3, 2, 2]);
+    // Offline: hart 0's three go, one at a time, to the least loaded hart (the lower of two equal ones).
+    sched.setHartOnline(0, false);
+    expect(counts()).toEqual([0, 4, 3]);
+  });
+});
+
 describe("HostScheduler under a random workload", () => {
   function run(seed: number) {
     const { queue, sched, tracer } = setup(8, { timeSlice: 100_000, balanceInterval: 400_000 });
