@@ -20,7 +20,7 @@
  *   (REG_TRAP) and VSEIP = eidelivery ∧ topei ≠ 0.
  */
 
-import { ImsicFile, LINUX_KVM_PROFILE, IREG_EXIT_TO_USER, IREG_OK, type IregValue } from "@irqlab/aia";
+import { ImsicFile, LINUX_KVM_PROFILE, IREG_EXIT_TO_USER, IREG_OK, type DeliveryTarget, type IregValue } from "@irqlab/aia";
 import type { CsrOp, Tracer, TrackId, WideValue } from "@irqlab/sim";
 import { CSR_EXIT_TO_USER, REG_DIRECT, REG_NOT_HANDLED, REG_TRAP, type IrqChipVcpu, type VcpuIrqChip } from "../irqchip.js";
 import { CSR_SIE, CSR_SIP, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER } from "../uapi/sbi.js";
@@ -47,7 +47,7 @@ export interface AiaVmView {
 }
 
 /** A vCPU's AIA irqchip (its IMSIC: VS-file or SW-file). */
-export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
+export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   readonly name = "aia-imsic";
   readonly inKernel = true;
   /** Owner id in the host's allocator. */
@@ -116,8 +116,13 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner {
   /** @internal CTRL_INIT: creates the IMSIC state (kvm_riscv_vcpu_aia_imsic_init) with `nrIds` identities. */
   initImsic(nrIds: number): void {
     this.#swfile = new ImsicFile({ nrIds, name: `${this.vm.vmName}/vcpu${this.vcpuId}/swfile`, tracer: this.vm.tracer, profile: LINUX_KVM_PROFILE });
-    this.#swfile.connect((on) => { if (this.#vsCpu < 0) this.#extChanged(on); });
+    this.#swfile.connectTarget(this, 0);
     this.#nrMsis = nrIds;
+  }
+
+  /** @internal The SW-file's delivery output changed: the external interrupt follows it while no VS-file is held. */
+  deliveryChanged(_input: number, asserted: boolean): void {
+    if (this.#vsCpu < 0) this.#extChanged(asserted);
   }
 
   attach(vcpu: IrqChipVcpu): void {
