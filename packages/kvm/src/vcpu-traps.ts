@@ -547,14 +547,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       // Sstc: the deadline in guest time; a write re-arms the timer as SBI set_timer does (riscv-time.ts).
       // Reset value all ones (kvm_riscv_vcpu_timer_reset: next_cycles = -1, restored into vstimecmp).
       const key = -csr * 2;
-      const lo = this.csrs.get(key) ?? 0xffff_ffff;
-      const oldHi = this.csrs.get(key + 1) ?? 0xffff_ffff;
+      const s = this.csrs;
+      const lo = s.get(key) ?? 0xffff_ffff;
+      const oldHi = s.get(key + 1) ?? 0xffff_ffff;
       r.value = lo >>> 0;
       r.hi = oldHi >>> 0;
       const nlo = (op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value) >>> 0;
       const nhi = (op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi) >>> 0;
-      this.csrs.set(key, nlo);
-      this.csrs.set(key + 1, nhi);
+      s.set(key, nlo);
+      s.set(key + 1, nhi);
       if (op === "csrrw" || value !== 0 || hi !== 0) this.firmwareSelf.setTimer(nhi * 2 ** 32 + nlo);
       this.spend(this.costs.sysregNoTrap);
       return undefined;
@@ -574,15 +575,16 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     // A VS-level CSR accessed directly (no trap). sstatus.SIE is the guest's interrupt mask.
     const key = -csr * 2;
-    let lo = this.csrs.get(key) ?? 0;
-    const oldHi = this.csrs.get(key + 1) ?? 0;
+    const s = this.csrs;
+    let lo = s.get(key) ?? 0;
+    const oldHi = s.get(key + 1) ?? 0;
     if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
     r.value = lo >>> 0;
     r.hi = oldHi >>> 0;
     const nlo = op === "csrrw" ? value : op === "csrrs" ? lo | value : lo & ~value;
     const nhi = op === "csrrw" ? hi : op === "csrrs" ? oldHi | hi : oldHi & ~hi;
-    this.csrs.set(key, nlo >>> 0);
-    this.csrs.set(key + 1, nhi >>> 0);
+    s.set(key, nlo >>> 0);
+    s.set(key + 1, nhi >>> 0);
     if (csr === CSR_SSTATUS) {
       this.masked = (nlo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;

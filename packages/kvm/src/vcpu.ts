@@ -336,13 +336,15 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       },
       get timerCompare() {
         const key = -CSR_STIMECMP * 2;
-        return (BigInt(self.csrs.get(key + 1) ?? 0xffff_ffff) << 32n) | BigInt(self.csrs.get(key) ?? 0xffff_ffff);
+        const s = self.csrs;
+        return (BigInt(s.get(key + 1) ?? 0xffff_ffff) << 32n) | BigInt(s.get(key) ?? 0xffff_ffff);
       },
       setTimerCompare: (v) => {
         const lo = Number(v & 0xffff_ffffn);
         const hi = Number(v >> 32n);
-        this.csrs.set(-CSR_STIMECMP * 2, lo);
-        this.csrs.set(-CSR_STIMECMP * 2 + 1, hi);
+        const s = this.csrs;
+        s.set(-CSR_STIMECMP * 2, lo);
+        s.set(-CSR_STIMECMP * 2 + 1, hi);
         this.setTimer(hi * 2 ** 32 + lo);
       },
       get sbiExtOff() {
@@ -365,8 +367,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       lo = c.csr("csrrs", csr, 0, 0, this.wide);
       hi = this.wide.hi;
     } else {
-      lo = this.csrs.get(-csr * 2) ?? 0;
-      hi = this.csrs.get(-csr * 2 + 1) ?? 0;
+      const s = this.csrs;
+      lo = s.get(-csr * 2) ?? 0;
+      hi = s.get(-csr * 2 + 1) ?? 0;
       if (csr === CSR_SSTATUS) lo = this.masked ? lo & ~SR_SIE : lo | SR_SIE;
     }
     return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -380,8 +383,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       this.chip.csr("csrrw", csr, lo, hi, this.wide);
       return;
     }
-    this.csrs.set(-csr * 2, lo);
-    this.csrs.set(-csr * 2 + 1, hi);
+    const s = this.csrs;
+    s.set(-csr * 2, lo);
+    s.set(-csr * 2 + 1, hi);
     if (csr === CSR_SSTATUS) {
       this.masked = (lo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;
@@ -519,8 +523,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   countersChanged(): void {
     this.archTimer?.countersChanged();
     const key = -CSR_STIMECMP * 2;
-    const lo = this.csrs.get(key);
-    if (this.vm.arch === "riscv64" && lo !== undefined) this.setTimer((this.csrs.get(key + 1) ?? 0) * 2 ** 32 + lo);
+    const s = this.csrs;
+    const lo = s.get(key);
+    if (this.vm.arch === "riscv64" && lo !== undefined) this.setTimer((s.get(key + 1) ?? 0) * 2 ** 32 + lo);
   }
 
   /** @internal Asserts a line of this vCPU's irqchip (SBI IPI). */

@@ -140,11 +140,6 @@ export class RiscvAiaHost {
     this.#owners[this.allocator.ownerOf(cpu, hgei)]?.vsFileLine(asserted);
   }
 
-  /** @internal Hart `cpu`'s SGEIP rose: the guest external interrupt (hgei_interrupt). */
-  sgeiRaised(cpu: number): void {
-    this.#hgeiInterrupt(cpu);
-  }
-
   /** @internal Registers a possible owner; returns its owner id. */
   register(owner: VsFileOwner): number {
     this.#owners.push(owner);
@@ -242,10 +237,10 @@ export class RiscvAiaHost {
   }
 
   /**
-   * hgei_interrupt() on `cpu` (SGEIP: hgeip & hgeie ≠ 0): clears the HGEIE
+   * @internal hgei_interrupt() on `cpu` (SGEIP: hgeip & hgeie ≠ 0): clears the HGEIE
    * bits that fired and kicks their owners.
    */
-  #hgeiInterrupt(cpu: number): void {
+  hgeiInterrupt(cpu: number): void {
     const hart = this.harts[cpu]!;
     const lo = (hart.hgeipLo & hart.hgeieLo) >>> 0;
     const hi = (hart.hgeipHi & hart.hgeieHi) >>> 0;
@@ -284,6 +279,6 @@ class HartLines implements ImsicHartLines {
   }
 
   sgeip(asserted: boolean): void {
-    if (asserted) this.host.sgeiRaised(this.cpu);
+    if (asserted) this.host.hgeiInterrupt(this.cpu);
   }
 }
