@@ -62,6 +62,13 @@ export type StoredMsiRoute = Readonly<MsiRoute & KvmMsi>;
 /** An entry as the table keeps it. */
 export type StoredRoute = IrqchipRoute | StoredMsiRoute;
 
+const IOCTL = "KVM_SET_GSI_ROUTING";
+
+/** EINVAL for entry `i` of a KVM_SET_GSI_ROUTING request. */
+function badEntry(i: number, e: RoutingEntry, why: string): never {
+  fail("EINVAL", IOCTL, `entry ${i} (gsi ${e.gsi}): ${why}`);
+}
+
 /** A validated, immutable routing table. */
 export class GsiRoutingTable {
   readonly #byGsi = new Map<number, readonly StoredRoute[]>();
@@ -74,33 +81,36 @@ export class GsiRoutingTable {
    * @throws KvmError EINVAL as Linux does
    */
   constructor(entries: readonly RoutingEntry[], numPins: number, tableFlags = 0) {
-    const ioctl = "KVM_SET_GSI_ROUTING";
-    if (tableFlags !== 0) fail("EINVAL", ioctl, `routing flags 0x${tableFlags.toString(16)} must be 0`);
-    if (entries.length > KVM_MAX_IRQ_ROUTES) fail("EINVAL", ioctl, `${entries.length} entries exceed KVM_MAX_IRQ_ROUTES (${KVM_MAX_IRQ_ROUTES})`);
-    for (const [i, e] of entries.entries()) {
-      const where = `entry ${i} (gsi ${e.gsi})`;
-      if (!Number.isInteger(e.gsi) || e.gsi < 0 || e.gsi >= KVM_MAX_IRQ_ROUTES) fail("EINVAL", ioctl, `${where}: gsi out of 0..${KVM_MAX_IRQ_ROUTES - 1}`);
+    if (tableFlags !== 0) fail("EINVAL", IOCTL, `routing flags 0x${tableFlags.toString(16)} must be 0`);
+    if (entries.length > KVM_MAX_IRQ_ROUTES) fail("EINVAL", IOCTL, `${entries.length} entries exceed KVM_MAX_IRQ_ROUTES (${KVM_MAX_IRQ_ROUTES})`);
+    // Indexed, and each message built only for the entry that fails: a VMM commits the whole table at
+    // every change (QEMU's board alone routes 256 SPIs), so nothing is made per valid entry but its route.
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!Number.isInteger(e.gsi) || e.gsi < 0 || e.gsi >= KVM_MAX_IRQ_ROUTES) badEntry(i, e, `gsi out of 0..${KVM_MAX_IRQ_ROUTES - 1}`);
       const flags = e.flags ?? 0;
       switch (e.type) {
         case KVM_IRQ_ROUTING_IRQCHIP:
-          if (flags !== 0) fail("EINVAL", ioctl, `${where}: irqchip routes take no flags`);
-          if (!(e.irqchip >= 0 && e.irqchip < KVM_NR_IRQCHIPS)) fail("EINVAL", ioctl, `${where}: irqchip ${e.irqchip} ≥ KVM_NR_IRQCHIPS`);
-          if (!(Number.isInteger(e.pin) && e.pin >= 0 && e.pin < numPins)) fail("EINVAL", ioctl, `${where}: pin ${e.pin} ≥ KVM_IRQCHIP_NUM_PINS (${numPins})`);
+          if (flags !== 0) badEntry(i, e, "irqchip routes take no flags");
+          if (!(e.irqchip >= 0 && e.irqchip < KVM_NR_IRQCHIPS)) badEntry(i, e, `irqchip ${e.irqchip} ≥ KVM_NR_IRQCHIPS`);
+          if (!(Number.isInteger(e.pin) && e.pin >= 0 && e.pin < numPins)) badEntry(i, e, `pin ${e.pin} ≥ KVM_IRQCHIP_NUM_PINS (${numPins})`);
           break;
         case KVM_IRQ_ROUTING_MSI:
-          if ((flags & ~KVM_MSI_VALID_DEVID) !== 0) fail("EINVAL", ioctl, `${where}: MSI flags 0x${flags.toString(16)} other than KVM_MSI_VALID_DEVID`);
+          if ((flags & ~KVM_MSI_VALID_DEVID) !== 0) badEntry(i, e, `MSI flags 0x${flags.toString(16)} other than KVM_MSI_VALID_DEVID`);
           break;
         default:
-          fail("EINVAL", ioctl, `${where}: unknown routing type ${String((e as { type: unknown }).type)}`);
+          badEntry(i, e, `unknown routing type ${String((e as { type: unknown }).type)}`);
       }
-      const existing = this.#byGsi.get(e.gsi) ?? [];
-      for (const other of existing) {
-        if (other.type !== KVM_IRQ_ROUTING_IRQCHIP || e.type !== KVM_IRQ_ROUTING_IRQCHIP || other.irqchip === e.irqchip) {
-          fail("EINVAL", ioctl, `${where}: gsi already routed (only distinct irqchips may share a GSI)`);
+      const existing = this.#byGsi.get(e.gsi);
+      if (existing !== undefined) {
+        for (const other of existing) {
+          if (other.type !== KVM_IRQ_ROUTING_IRQCHIP || e.type !== KVM_IRQ_ROUTING_IRQCHIP || other.irqchip === e.irqchip) {
+            badEntry(i, e, "gsi already routed (only distinct irqchips may share a GSI)");
+          }
         }
       }
       const stored: StoredRoute = e.type === KVM_IRQ_ROUTING_MSI ? Object.freeze({ ...e, flags, devid: e.devid ?? 0 }) : e;
-      this.#byGsi.set(e.gsi, [...existing, stored]);
+      this.#byGsi.set(e.gsi, existing === undefined ? [stored] : [...existing, stored]);
     }
     this.entries = entries;
   }

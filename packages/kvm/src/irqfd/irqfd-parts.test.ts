@@ -176,6 +176,13 @@ describe("GsiRoutingTable (KVM_SET_GSI_ROUTING)", () => {
     expect(errno(() => new GsiRoutingTable([{ gsi: 0, type: 3 } as unknown as RoutingEntry], arm))).toBe("EINVAL");
   });
 
+  test("an EINVAL names the entry and its GSI; an irqchip GSI shared by one chip is refused at its second entry", () => {
+    const arm = KVM_IRQCHIP_NUM_PINS_ARM64;
+    expect(() => new GsiRoutingTable([irqchip(0, 0), irqchip(1, 1), irqchip(7, 988)], arm)).toThrow("entry 2 (gsi 7): pin 988 ≥ KVM_IRQCHIP_NUM_PINS (988)");
+    expect(() => new GsiRoutingTable([irqchip(3, 0), msi(4), irqchip(3, 1)], arm)).toThrow("entry 2 (gsi 3): gsi already routed");
+    expect(() => new GsiRoutingTable([msi(9, 2)], arm)).toThrow("entry 0 (gsi 9): MSI flags 0x2 other than KVM_MSI_VALID_DEVID");
+  });
+
   test("the arm64 default table maps GSI n to SPI n + 32 through pin n", () => {
     const t = GsiRoutingTable.defaultArm64(224);
     expect(t.entries).toHaveLength(224);
