@@ -12,6 +12,11 @@
 // the median of the samples is reported. A bench whose name ends in "[xN]"
 // does N operations per call; its hz is multiplied by N.
 //
+// Before the first bench file and after the last, scripts/machine-probe.mjs measures the machine
+// itself in a process of its own: ns per step of a compute loop and of a pointer chase through
+// memory. Its four results (package "(machine)", "before" and "after") tell figures taken in one of
+// a shared machine's slow phases from a change in the model.
+//
 // Options: --filter <substring> (bench file path), --time <ms per sample> (default 250).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from "node:fs";
@@ -57,6 +62,7 @@ async function main(filter, sampleMs) {
   }
   mkdirSync(outDir, { recursive: true });
   const results = [];
+  report(results, probeResults("before"));
   for (const { pkg, file } of files) {
     const out = join(outDir, relative(root, file).replace(/[\\/]/g, "__").replace(/\.ts$/, ".mjs"));
     await build({
@@ -80,13 +86,44 @@ async function main(filter, sampleMs) {
       continue;
     }
     const line = child.stdout.split("\n").find((l) => l.startsWith("@@RESULTS@@"));
-    for (const r of JSON.parse(line.slice("@@RESULTS@@".length))) {
-      results.push(r);
-      console.log(`  ${fmt(r.hz).padStart(14)} ops/s   ${r.name}`);
-    }
+    report(results, JSON.parse(line.slice("@@RESULTS@@".length)));
   }
+  report(results, probeResults("after"));
   writeFileSync(join(root, "bench-results.json"), JSON.stringify(results, null, 2) + "\n");
   console.log(`\nwrote bench-results.json (${results.length} results)`);
+}
+
+/** Adds `more` to `results` and prints them. */
+function report(results, more) {
+  for (const r of more) {
+    results.push(r);
+    console.log(`  ${fmt(r.hz).padStart(14)} ops/s   ${r.name}`);
+  }
+}
+
+/** The machine probe's figures as results, `when` the benches ("before", "after"); none if it failed. */
+function probeResults(when) {
+  process.stdout.write(`\n(machine)  scripts/machine-probe.mjs, ${when} the benches\n`);
+  const child = spawnSync(process.execPath, [join(root, "scripts", "machine-probe.mjs")], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  if (child.status !== 0) {
+    console.error("machine probe failed");
+    process.exitCode = 1;
+    return [];
+  }
+  const p = JSON.parse(child.stdout);
+  const result = (what, ns, spread, meta = {}) => ({
+    package: "(machine)",
+    name: `machine probe ${when} the benches > ${what}`,
+    hz: Math.round(1e9 / ns),
+    wallNsPerOp: Math.round(ns * 100) / 100,
+    opsPerCall: 1,
+    spreadPercent: Math.round(spread * 1000) / 10,
+    ...meta,
+  });
+  return [
+    result("one step of a xorshift32 loop (compute)", p.computeNs, p.computeSpread),
+    result(`one load of a pointer chase through ${p.memoryMiB} MiB (memory latency)`, p.memoryNs, p.memorySpread, { memoryMiB: p.memoryMiB }),
+  ];
 }
 
 async function runChild(modulePath, pkg, sampleMs) {

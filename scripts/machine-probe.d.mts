@@ -1,0 +1,15 @@
+/** The machine probe's figures (see machine-probe.mjs). */
+export interface MachineProbe {
+  /** Wall ns per step of a xorshift32 loop, median of five rounds. */
+  readonly computeNs: number;
+  /** (largest − smallest) / median of those rounds. */
+  readonly computeSpread: number;
+  /** Wall ns per load of a pointer chase through `memoryMiB` MiB, median of five rounds. */
+  readonly memoryNs: number;
+  readonly memorySpread: number;
+  readonly memoryMiB: number;
+}
+/** Probes the machine with a pointer chase through `memoryMiB` MiB (default 128). */
+export declare function probeMachine(memoryMiB?: number): MachineProbe & { readonly sink: number };
+/** A random cycle through every entry of an Int32Array of `entries`: `next[i]` follows `i`. */
+export declare function randomCycle(entries: number): Int32Array;

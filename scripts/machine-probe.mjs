@@ -1,0 +1,92 @@
+// How fast the machine is at the moment, apart from irqlab: `npm run bench` runs this before and after
+// its benches and records both (bench-results.json, package "(machine)"), so that a reader can tell
+// figures taken in one of a shared machine's slow phases from a change in the model.
+//
+// Two figures, each the median of several timed rounds:
+// - compute: ns per step of a loop of xorshift32 steps, all in registers — what a busy sibling
+//   thread or a throttled core changes (micro-bench's tests are bound by this);
+// - memory: ns per step of a pointer chase through a random cycle over a buffer far larger than the
+//   caches — a load from memory and its TLB miss, what other tenants' traffic changes (the RISC-V
+//   scale bench's cold deliveries are bound by this).
+//
+// Run as a script (`node scripts/machine-probe.mjs [memory MiB]`) it prints the figures as JSON.
+import { fileURLToPath } from "node:url";
+
+/** Median of `xs` (sorted in place). */
+function median(xs) {
+  xs.sort((a, b) => a - b);
+  return xs[xs.length >> 1];
+}
+
+/** Wall ns per step of `steps` steps of `run`, median of `rounds` timed rounds after one untimed. */
+function nsPerStep(run, steps, rounds) {
+  run(steps);
+  const ns = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = process.hrtime.bigint();
+    run(steps);
+    ns.push(Number(process.hrtime.bigint() - t0) / steps);
+  }
+  return { ns: median(ns.slice()), spread: (Math.max(...ns) - Math.min(...ns)) / median(ns.slice()) };
+}
+
+// The loops' results go here, so that no step can be left out as unused.
+let sink = 0;
+
+function xorshiftSteps(n) {
+  let x = 0x9e3779b9 | 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  sink ^= x;
+}
+
+/**
+ * A cycle through every entry of an Int32Array of `entries` in random order
+ * (Sattolo's algorithm, from a fixed seed: the same cycle on every run):
+ * `next[i]` is the entry after `i`. One cycle, so that a chase from any
+ * entry visits them all before it comes back, never a short loop that stays
+ * in a cache.
+ */
+export function randomCycle(entries) {
+  const next = new Int32Array(entries);
+  for (let i = 0; i < entries; i++) next[i] = i;
+  let x = 0x2545f491 | 0;
+  for (let i = entries - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    const j = (x >>> 0) % i;
+    const t = next[i];
+    next[i] = next[j];
+    next[j] = t;
+  }
+  return next;
+}
+
+/**
+ * Probes the machine: `memoryMiB` is the size of the pointer chase's buffer
+ * (default 128 MiB, beyond the last-level cache of any machine this runs on).
+ * @returns {{ computeNs: number, computeSpread: number, memoryNs: number, memorySpread: number, memoryMiB: number }}
+ */
+export function probeMachine(memoryMiB = 128) {
+  const compute = nsPerStep(xorshiftSteps, 20_000_000, 5);
+  const next = randomCycle((memoryMiB * 1024 * 1024) / 4);
+  let at = 0;
+  const chase = (n) => {
+    let p = at;
+    for (let i = 0; i < n; i++) p = next[p];
+    at = p;
+  };
+  const memory = nsPerStep(chase, 1_000_000, 5);
+  sink ^= at;
+  return { computeNs: compute.ns, computeSpread: compute.spread, memoryNs: memory.ns, memorySpread: memory.spread, memoryMiB, sink: sink & 1 };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const mib = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const { sink: _sink, ...figures } = probeMachine(mib);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}

@@ -1,0 +1,42 @@
+/**
+ * scripts/machine-probe.mjs, which `npm run bench` runs before and after its
+ * benches: the chase's buffer is one cycle through every entry (a shorter
+ * one would stay in a cache and report a cache's latency, not memory's),
+ * and the script prints its figures' shape. No figure is checked: a test
+ * must not time anything.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { randomCycle } from "../scripts/machine-probe.mjs";
+
+const root = join(import.meta.dirname, "..");
+
+describe("scripts/machine-probe.mjs", () => {
+  test("the pointer chase's cycle visits every entry once before it comes back", () => {
+    for (const n of [2, 3, 1000, 1 << 16]) {
+      const next = randomCycle(n);
+      const seen = new Uint8Array(n);
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        expect(seen[p]).toBe(0);
+        seen[p] = 1;
+        p = next[p]!;
+      }
+      expect(p).toBe(0);
+    }
+    // The same cycle on every run: a fixed seed.
+    expect(Array.from(randomCycle(8))).toEqual(Array.from(randomCycle(8)));
+  });
+
+  test("prints ns per compute step and per memory load as JSON", () => {
+    const r = spawnSync(process.execPath, [join(root, "scripts", "machine-probe.mjs"), "4"], { encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const p = JSON.parse(r.stdout) as Record<string, number>;
+    expect(Object.keys(p).sort()).toEqual(["computeNs", "computeSpread", "memoryMiB", "memoryNs", "memorySpread"]);
+    expect(p.memoryMiB).toBe(4);
+    expect(p.computeNs).toBeGreaterThan(0);
+    expect(p.memoryNs).toBeGreaterThan(0);
+  });
+});
