@@ -301,10 +301,9 @@ export class KvmRun {
   immediateExit = 0;
   /** Out: the last exit reason (KVM_EXIT_UNKNOWN before the first run). */
   exitReason = KVM_EXIT_UNKNOWN;
-  /** The `mmio` member. */
-  readonly mmio = new MmioExit();
   /** KVM_EXIT_INTR (no payload in Linux). */
   readonly intr = new IntrExit();
+  #mmio: MmioExit | undefined;
   #hypercall: HypercallExit | undefined;
   #debug: DebugExit | undefined;
   #systemEvent: SystemEventExit | undefined;
@@ -312,6 +311,11 @@ export class KvmRun {
   #riscvSbi: RiscvSbiExit | undefined;
   #riscvCsr: RiscvCsrExit | undefined;
   #internal: InternalErrorExit | undefined;
+
+  /** The `mmio` member (with its data bytes, a typed array and a view: made at the vCPU's first MMIO exit). */
+  get mmio(): MmioExit {
+    return (this.#mmio ??= new MmioExit());
+  }
 
   /** The `hypercall` member. */
   get hypercall(): HypercallExit {
