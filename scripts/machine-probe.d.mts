@@ -10,6 +10,6 @@ export interface MachineProbe {
   readonly memoryMiB: number;
 }
 /** Probes the machine with a pointer chase through `memoryMiB` MiB (default 128). */
-export declare function probeMachine(memoryMiB?: number): MachineProbe & { readonly sink: number };
+export declare function probeMachine(memoryMiB?: number): MachineProbe;
 /** A random cycle through every entry of an Int32Array of `entries`: `next[i]` follows `i`. */
 export declare function randomCycle(entries: number): Int32Array;

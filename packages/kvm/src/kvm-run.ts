@@ -291,10 +291,12 @@ export type VcpuExit =
   | InternalErrorExit;
 
 /**
- * A vCPU's kvm_run: the inputs (immediate_exit) and the exit union. The
- * members of the exits most vCPUs never make are made at their first use:
- * made up front, with their arrays, they took about as much memory as the
- * vCPU object itself.
+ * A vCPU's kvm_run: the inputs (immediate_exit) and the exit union. Every
+ * member but `intr`, which every blocking vCPU returns, is made at the
+ * vCPU's first exit of its kind: made up front, with their arrays, they took
+ * about as much memory as the vCPU object itself, and many vCPUs make few
+ * of those exits or none (a RISC-V vCPU with an in-kernel AIA never exits
+ * for MMIO).
  */
 export class KvmRun {
   /** In: non-zero makes the next KVM_RUN return -EINTR without entering the guest. */
