@@ -21,11 +21,12 @@
 // of a fresh machine weighs little. Their spans then repeat to within a few per cent, from one
 // process to the next too.
 //
-// Two more tests time the RISC-V scale bench's deliveries (packages/kvm/bench/riscv-scale-span.ts,
-// whose rig riscv-scale-rig.ts is the bench's): `scale`, an MSI to each of 4096 vCPUs in turn, and
-// `scale-hot`, to the first 64 in turn; their figure is wall ns per delivery, over 4096-delivery
-// spans made after --warmups of them (the machine is built once per process), and their row the
-// virtual ns per delivery and the interrupts claimed. A revision without that runner cannot be
+// More tests time the RISC-V scale bench's deliveries (packages/kvm/bench/riscv-scale-span.ts,
+// whose rig riscv-scale-rig.ts is the bench's): `scale`, an MSI to each of 4096 vCPUs in turn,
+// `scale-hot`, to the first 64 in turn, and `scale-1024` and `scale-2048`, to the first 1024 or 2048
+// in turn; their figure is wall ns per delivery, over 4096-delivery spans made after --warmups of
+// them (the machine is built once per process), and their row the virtual ns per delivery and the
+// interrupts claimed. A revision without that runner cannot be
 // measured for them.
 //
 // With --paired, both sides run in the same processes instead (scripts/bench-paired-span.mjs, given
@@ -72,7 +73,7 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.help || positionals.length !== 1) {
-  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--paired] [--cpu N] [--json]\n");
+  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot, scale-1024, scale-2048)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--paired] [--cpu N] [--json]\n");
   process.exit(values.help ? 0 : 2);
 }
 
@@ -95,7 +96,7 @@ const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
 /** The scale bench's span runner, and the mode each of its tests runs it in. */
 const SCALE_SPAN = "packages/kvm/bench/riscv-scale-span.ts";
-const SCALE_MODES = { scale: "cold", "scale-hot": "hot" };
+const SCALE_MODES = { scale: "cold", "scale-hot": "hot", "scale-1024": "1024", "scale-2048": "2048" };
 /** What --paired loads of each side: the micro-bench runner and the scale rig as libraries, and the process that alternates them. */
 const MICRO_BENCH_LIB = "apps/cli/bench/micro-bench-run.ts";
 const SCALE_LIB = "packages/kvm/bench/riscv-scale-rig.ts";

@@ -8,9 +8,10 @@
 //
 // TEST is a micro-bench test (its libraries are bundles of apps/cli/bench/micro-bench-run.ts, and a
 // span is one boot of the micro-bench image running TEST for TIMES iterations, timed from the
-// table's header to the test's row, per operation) or `scale` / `scale-hot` (bundles of
-// packages/kvm/bench/riscv-scale-rig.ts: each side builds its rig once, and a span is PER_CALL
-// deliveries, to every vCPU in turn or to the first HOT_VCPUS, per delivery). The side the last
+// table's header to the test's row, per operation) or `scale` / `scale-hot` / `scale-1024` /
+// `scale-2048` (bundles of packages/kvm/bench/riscv-scale-rig.ts: each side builds its rig once, and
+// a span is PER_CALL deliveries, to every vCPU in turn, to the first HOT_VCPUS or to the first 1024
+// or 2048, per delivery). The side the last
 // argument names first is imported (and its rig built) first, and runs first in each of the WARMUPS
 // untimed pairs and in each even timed pair; the other side runs first in the odd ones. It prints one JSON line: `base` and `work`
 // (each span's wall ns per operation, in run order), `ratios` (work over base, pair by pair), each
@@ -26,7 +27,7 @@ if (test === undefined || workLib === undefined || !(runs >= 1) || !(warmUps >= 
   throw new Error("usage: bench-paired-span TEST BASE_LIB WORK_LIB RUNS WARMUPS TIMES base-first|work-first");
 }
 
-const scaleModes = { scale: "cold", "scale-hot": "hot" };
+const scaleModes = { scale: "cold", "scale-hot": "hot", "scale-1024": "1024", "scale-2048": "2048" };
 const mode = scaleModes[test];
 /** A side: its library imported, and (for scale) its rig built. */
 const side = async (file) => {
@@ -59,7 +60,7 @@ function microBenchSide(lib) {
 function scaleSide(lib, how) {
   const rig = lib.buildScaleRig();
   const d = lib.scaleDeliveries(rig);
-  const one = how === "hot" ? d.deliverHot : d.deliver;
+  const one = how === "hot" ? d.deliverHot : how === "cold" ? d.deliver : d.deliverAmong(Number(how));
   const perCall = lib.PER_CALL;
   let from;
   let spans = 0;

@@ -42,6 +42,12 @@ export const PER_CALL = 4096;
 export const MIGRATE_EVERY = 16;
 /** vCPUs of the hot round robin: few enough for their state to stay in cache. */
 export const HOT_VCPUS = 64;
+/**
+ * Round robins between the hot one and all 4096 vCPUs: where the rate falls
+ * between them tells how much state a delivery touches per vCPU, against the
+ * size of the machine's last-level cache.
+ */
+export const ROTATION_SIZES: readonly number[] = Object.freeze([1024, 2048]);
 /** KVM_RUN budget: far more than one delivery costs in virtual time. */
 const BUDGET_NS = 1_000_000;
 
@@ -181,12 +187,14 @@ export function buildScaleRig() {
   return { queue, sched, aia, count, vcpus, threads, msis, fds, opts, hostHeapBytes: before - empty, heapBytesPerVcpu: Math.round((after - before) / VCPUS) };
 }
 
-/** The deliveries of a rig: to every vCPU in turn, or to the first HOT_VCPUS in turn. */
+/** The deliveries of a rig: to every vCPU in turn, or to the first HOT_VCPUS (or `n`) in turn. */
 export interface ScaleDeliveries {
   /** One MSI to the next of the 4096 vCPUs, and its KVM_RUN. */
   readonly deliver: () => void;
   /** One MSI to the next of the first HOT_VCPUS vCPUs, and its KVM_RUN. */
   readonly deliverHot: () => void;
+  /** A function that delivers one MSI to the next of the first `n` vCPUs, and its KVM_RUN (a round robin of its own). */
+  readonly deliverAmong: (n: number) => () => void;
   /** Threads re-pinned so far. */
   readonly migrations: () => number;
 }
@@ -220,14 +228,18 @@ export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
     deliverTo(k);
     k = k + 1 === VCPUS ? 0 : k + 1;
   };
-  let hot = 0;
-  const deliverHot = (): void => {
-    deliverTo(hot);
-    hot = hot + 1 === HOT_VCPUS ? 0 : hot + 1;
+  const deliverAmong = (n: number): (() => void) => {
+    if (!Number.isInteger(n) || n < 1 || n > VCPUS) throw new RangeError(`scale rig: a round robin of ${n} of ${VCPUS} vCPUs`);
+    let next = 0;
+    return () => {
+      deliverTo(next);
+      next = next + 1 === n ? 0 : next + 1;
+    };
   };
+  const deliverHot = deliverAmong(HOT_VCPUS);
   const start = count.n;
   for (let i = 0; i < VCPUS; i++) deliver();
   if (count.n - start !== VCPUS) throw new Error(`scale rig: ${count.n - start} of ${VCPUS} interrupts delivered`);
   if (s.aia.allocator.totalFree > HARTS * GEILEN - VCPUS / 2) throw new Error("scale rig: the HWACCEL vCPUs hold no VS-files");
-  return { deliver, deliverHot, migrations: () => migrations };
+  return { deliver, deliverHot, deliverAmong, migrations: () => migrations };
 }

@@ -1,9 +1,10 @@
 /**
  * The RISC-V scale bench's deliveries timed in a process of their own, for
  * `npm run bench:compare` (tests `scale` and `scale-hot`):
- * `node riscv-scale-span.mjs cold|hot RUNS WARMUPS` builds the rig
+ * `node riscv-scale-span.mjs cold|hot|N RUNS WARMUPS` builds the rig
  * (riscv-scale-rig.ts), makes WARMUPS spans of PER_CALL deliveries (to every
- * vCPU in turn, or with `hot` to the first HOT_VCPUS), then RUNS timed ones,
+ * vCPU in turn, with `hot` to the first HOT_VCPUS, with a number N to the
+ * first N), then RUNS timed ones,
  * and prints one JSON line: each timed span's wall ns (`perSpan` deliveries
  * each), and a row of what the model did (virtual ns per delivery,
  * interrupts the guests claimed) that must be the same for two versions of
@@ -12,10 +13,10 @@
 import { PER_CALL, buildScaleRig, scaleDeliveries } from "./riscv-scale-rig.js";
 
 const [mode, runs, warmUps] = process.argv.slice(2);
-if (mode !== "cold" && mode !== "hot") throw new Error("usage: riscv-scale-span cold|hot RUNS WARMUPS");
+if (mode !== "cold" && mode !== "hot" && !/^[1-9]\d*$/.test(mode ?? "")) throw new Error("usage: riscv-scale-span cold|hot|N RUNS WARMUPS");
 const s = buildScaleRig();
-const { deliver, deliverHot } = scaleDeliveries(s);
-const one = mode === "hot" ? deliverHot : deliver;
+const { deliver, deliverHot, deliverAmong } = scaleDeliveries(s);
+const one = mode === "hot" ? deliverHot : mode === "cold" ? deliver : deliverAmong(Number(mode));
 const span = (): number => {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < PER_CALL; i++) one();

@@ -31,17 +31,21 @@
  * The second task delivers the same way to the first 64 vCPUs only, on the
  * same host: a round robin whose vCPUs stay in the CPU's caches. The gap
  * between the two rates is what reaching 4096 vCPUs' state in memory costs,
- * apart from the work a delivery does.
+ * apart from the work a delivery does. The last tasks do the same over the
+ * first 1024 and 2048 vCPUs: the rate stays near the hot one while the
+ * state a round robin touches fits in the last-level cache, and falls to
+ * the 4096-vCPU one once it does not (at about 1024 × 6 KB of heap per vCPU
+ * on a machine whose pointer chase slows past 4-8 MB).
  */
 import { bench, describe } from "vitest";
 import { bytesAllocatedPerOp } from "./alloc-meter.js";
-import { GEILEN, HARTS, HOT_VCPUS, MIGRATE_EVERY, PER_CALL, VCPUS, buildScaleRig, scaleDeliveries } from "./riscv-scale-rig.js";
+import { GEILEN, HARTS, HOT_VCPUS, MIGRATE_EVERY, PER_CALL, ROTATION_SIZES, VCPUS, buildScaleRig, scaleDeliveries } from "./riscv-scale-rig.js";
 
 declare const gc: (() => void) | undefined;
 
 describe("@irqlab/kvm RISC-V at scale: 1024 harts, GEILEN 63, 64 VMs x 64 vCPUs", () => {
   const s = buildScaleRig();
-  const { deliver, deliverHot, migrations } = scaleDeliveries(s);
+  const { deliver, deliverHot, deliverAmong, migrations } = scaleDeliveries(s);
   // Measured once optimised: the first rounds run unoptimised code, which boxes doubles that optimised code keeps unboxed.
   const bytesPerOp = bytesAllocatedPerOp(deliver, 8 * VCPUS);
   bench(
@@ -54,6 +58,12 @@ describe("@irqlab/kvm RISC-V at scale: 1024 harts, GEILEN 63, 64 VMs x 64 vCPUs"
   bench(`the same, to ${HOT_VCPUS} of the 4096 vCPUs in turn (their state stays in cache) [x${PER_CALL}]`, () => {
     for (let i = 0; i < PER_CALL; i++) deliverHot();
   });
+  for (const n of ROTATION_SIZES) {
+    const among = deliverAmong(n);
+    bench(`the same, to ${n} of the 4096 vCPUs in turn [x${PER_CALL}]`, () => {
+      for (let i = 0; i < PER_CALL; i++) among();
+    });
+  }
   process.on("exit", () => {
     if (process.env.IRQLAB_SCALE_REPORT !== undefined) {
       console.error(`delivered ${s.count.n}, migrations ${migrations()}, virtual ns ${s.queue.now}, heap bytes/vCPU ${s.heapBytesPerVcpu}, host heap ${s.hostHeapBytes}`);
