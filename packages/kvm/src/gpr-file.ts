@@ -16,8 +16,12 @@ const TWO_32 = 2 ** 32;
 export class GprFile {
   /** Each register as a number (see the module comment). */
   readonly num = new Float64Array(32);
-  /** Exact unsigned values of the registers whose bit is set in `exactMask`. */
-  readonly exact: bigint[] = new Array<bigint>(32).fill(0n);
+  /**
+   * Exact unsigned values of the registers whose bit is set in `exactMask`:
+   * made at the first such value (a VMM's ONE_REG write of one), since most
+   * vCPUs never hold one.
+   */
+  exact: bigint[] | undefined;
   /** Registers whose `num` only approximates their value. */
   exactMask = 0;
 
@@ -41,13 +45,13 @@ export function setGprNumber(g: GprFile, i: number, v: number): void {
 
 /** Register `i` as a JS number: negative when bit 63 is set (the model's convention for error codes). */
 export function gprNumber(g: GprFile, i: number): number {
-  if ((g.exactMask & (1 << i)) !== 0) return Number(BigInt.asIntN(64, g.exact[i]!));
+  if ((g.exactMask & (1 << i)) !== 0) return Number(BigInt.asIntN(64, g.exact![i]!));
   return g.num[i]!;
 }
 
 /** Register `i` exactly, as an unsigned 64-bit bigint. */
 export function gprBig(g: GprFile, i: number): bigint {
-  if ((g.exactMask & (1 << i)) !== 0) return g.exact[i]!;
+  if ((g.exactMask & (1 << i)) !== 0) return g.exact![i]!;
   // Operands are integers by contract; a stray fraction or NaN from a guest must not make the ioctl throw.
   const n = g.num[i]!;
   const v = Number.isFinite(n) ? Math.trunc(n) : 0;
@@ -62,20 +66,20 @@ export function setGprBig(g: GprFile, i: number, v: bigint): void {
   g.num[i] = n;
   if (BigInt(n) === s) g.exactMask &= ~(1 << i);
   else {
-    g.exact[i] = u;
+    (g.exact ??= new Array<bigint>(32).fill(0n))[i] = u;
     g.exactMask |= 1 << i;
   }
 }
 
 /** The low 32 bits of register `i`. */
 export function gprLo(g: GprFile, i: number): number {
-  if ((g.exactMask & (1 << i)) !== 0) return Number(g.exact[i]! & 0xffff_ffffn);
+  if ((g.exactMask & (1 << i)) !== 0) return Number(g.exact![i]! & 0xffff_ffffn);
   return g.num[i]! >>> 0;
 }
 
 /** The high 32 bits of register `i`. */
 export function gprHi(g: GprFile, i: number): number {
-  if ((g.exactMask & (1 << i)) !== 0) return Number(g.exact[i]! >> 32n);
+  if ((g.exactMask & (1 << i)) !== 0) return Number(g.exact![i]! >> 32n);
   return Math.floor(g.num[i]! / TWO_32) >>> 0;
 }
 
