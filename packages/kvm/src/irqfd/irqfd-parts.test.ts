@@ -161,6 +161,14 @@ describe("GsiRoutingTable (KVM_SET_GSI_ROUTING)", () => {
     expect(t.routes(1)).toEqual([]);
   });
 
+  test("an MSI route is kept as kvm_set_routing_entry copies it: its message, flags and devid (0 when absent), frozen", () => {
+    const entry = { gsi: 6, type: KVM_IRQ_ROUTING_MSI, addressLo: 0x0800_0040, addressHi: 1, data: 33, label: "not KVM's" } as RoutingEntry;
+    const [kept] = new GsiRoutingTable([entry], KVM_IRQCHIP_NUM_PINS_ARM64).routes(6);
+    expect(kept).toStrictEqual({ gsi: 6, type: KVM_IRQ_ROUTING_MSI, flags: 0, addressLo: 0x0800_0040, addressHi: 1, data: 33, devid: 0 });
+    expect(Object.isFrozen(kept)).toBe(true);
+    expect(kept).not.toBe(entry);
+  });
+
   test("EINVAL cases as virt/kvm/irqchip.c and vgic-irqfd.c", () => {
     const arm = KVM_IRQCHIP_NUM_PINS_ARM64;
     expect(errno(() => new GsiRoutingTable([irqchip(0, 987)], arm))).toBe("ok");
