@@ -11,7 +11,7 @@
  */
 
 import { IREG_EXIT_TO_USER, IREG_OK, type IregValue } from "@irqlab/aia";
-import { ConfigError, type Tracer } from "@irqlab/sim";
+import { ConfigError, type AccessSize, type MmioDevice, type Tracer, type WideValue } from "@irqlab/sim";
 import type { DeviceAttr, KvmDeviceOps } from "../device.js";
 import { fail } from "../errno.js";
 import type { KvmMsi, VcpuIrqChip, VmIrqChip } from "../irqchip.js";
@@ -328,7 +328,7 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
       // Of two vCPUs on one page the first created answers, as the scan over the vCPUs did.
       if (!this.#chipByPpn.has(addr / 4096)) this.#chipByPpn.set(addr / 4096, c);
       // The guest's IMSIC page: trapped to imsic_mmio_write in SW-file mode; the VS-file itself (G-stage mapped) otherwise.
-      this.vm.kernelBus.map(addr, U.KVM_DEV_RISCV_IMSIC_SIZE, imsicPage(this, addr), `${this.vm.name}/imsic${c.vcpuId}`);
+      this.vm.kernelBus.map(addr, U.KVM_DEV_RISCV_IMSIC_SIZE, new ImsicPage(this, addr), `${this.vm.name}/imsic${c.vcpuId}`);
       this.#aplic?.mapTarget(addr, (off, data) => {
         this.#aplicMsi(c, off, data);
       }, `msi${c.vcpuId}`);
@@ -380,16 +380,25 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
   }
 }
 
-function imsicPage(dev: RiscvAiaDevice, addr: number): import("@irqlab/sim").MmioDevice {
-  return {
-    read: (_o, _s, wide) => {
-      wide.hi = 0;
-      return 0;
-    },
-    write: (o, s, v) => {
-      dev.guestImsicWrite(addr, o, s, v);
-    },
-  };
+/**
+ * A vCPU's IMSIC page on the VM's kernel bus: loads read 0, stores inject the
+ * MSI they write. An object with methods rather than closures over the
+ * device and address: one per vCPU, it is the smaller.
+ */
+class ImsicPage implements MmioDevice {
+  constructor(
+    private readonly dev: RiscvAiaDevice,
+    private readonly addr: number,
+  ) {}
+
+  read(_offset: number, _size: AccessSize, wide: WideValue): number {
+    wide.hi = 0;
+    return 0;
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    this.dev.guestImsicWrite(this.addr, offset, size, value);
+  }
 }
 
 function u32(value: unknown, io: string, dev: RiscvAiaDevice): number {
