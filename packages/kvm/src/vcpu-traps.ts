@@ -131,8 +131,18 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   // halves of an arm64 system register, -csr * 2 and -csr * 2 + 1 for a RISC-V CSR, which are reached
   // through `csrs`: it first stores the trap cause an interrupt left in `deferredCause`. Taking an
   // interrupt is the hot path, and the map (an object and its table) is two more fetches from memory
-  // for a vCPU whose state has left the cache.
-  protected readonly sysregs = new Map<number, number>();
+  // for a vCPU whose state has left the cache. The map is made at first use: an empty one is hundreds
+  // of bytes, and a vCPU whose guest touches no such register (the irqchip's and the timers' are
+  // kept elsewhere) never needs it.
+  #sysregs: Map<number, number> | undefined;
+  /** The map of {@link #sysregs}, made at first use. */
+  protected get sysregs(): Map<number, number> {
+    return (this.#sysregs ??= new Map<number, number>());
+  }
+  /** Every register the map keeps reads 0 again (a vCPU reset). */
+  protected clearSysregs(): void {
+    this.#sysregs?.clear();
+  }
   #deferredCause = 0;
   #causeDeferred = false;
   /** {@link sysregs} for a RISC-V CSR's key: every access to one goes through here. */

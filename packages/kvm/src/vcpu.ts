@@ -180,7 +180,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.#init = { target: init.target, features };
     // kvm_reset_vcpu(): architectural reset; the guest restarts from its image.
     this.#resetProgram();
-    this.sysregs.clear();
+    this.clearSysregs();
     this.resetGprs(0, []);
     this.archTimer?.reset();
     this.requests = 0;
