@@ -73,26 +73,10 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #timerEvent = -1;
   #ranAtLeastOnce = false;
   #sbiExtOff = RISCV_SBI_EXT_OFF_AT_RESET;
-  /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them. */
-  readonly #machineIds = [0n, 0n, 0n];
+  /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them; made at first use. */
+  #machineIds: bigint[] | undefined;
   #regs: OneRegBank | undefined;
   #arm64Regs: Arm64Regs | undefined;
-  readonly #timerFire = (): void => {
-    this.#timerEvent = -1;
-    const tr = this.tracer;
-    if (!tr.enabled) {
-      this.chip.setIrqLine(IRQ_S_TIMER, true);
-      return;
-    }
-    // kvm_riscv_vcpu_hrtimer_expired → kvm_riscv_vcpu_set_interrupt(IRQ_VS_TIMER): the raise its flow starts at.
-    const prev = tr.beginCause(this.track, "timer", "timer-level", { timer: "sbi", line: IRQ_S_TIMER, level: 1 });
-    try {
-      this.chip.setIrqLine(IRQ_S_TIMER, true);
-    } finally {
-      tr.endCause(prev);
-    }
-  };
-
   /** arm64 MPIDR_EL1 of this vCPU (Linux's reset_mpidr). */
   get mpidr(): number {
     return mpidrOf(this.vcpuId);
@@ -353,7 +337,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       set sbiExtOff(v: number) {
         self.#sbiExtOff = v;
       },
-      machineIds: this.#machineIds,
+      get machineIds() {
+        return (self.#machineIds ??= [0n, 0n, 0n]);
+      },
     };
     return createRiscvRegs(view);
   }
@@ -409,7 +395,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
 
   /** @internal FirmwareVcpu: SBI BASE get_mvendorid (0), get_marchid (1), get_mimpid (2): the CONFIG registers' values. */
   sbiMachineId(which: number): number {
-    return Number(this.#machineIds[which] ?? 0n);
+    return Number(this.#machineIds?.[which] ?? 0n);
   }
 
   protected override resetArchRegs(): void {
@@ -533,6 +519,28 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.chip.setIrqLine(line, true);
   }
 
+  /** The SBI timer's event handler (for the vCPU it is scheduled with: no closure per vCPU). */
+  static #timerFire(v: Vcpu): void {
+    v.#timerFired();
+  }
+
+  /** The SBI timer's deadline came: its interrupt line rises. */
+  #timerFired(): void {
+    this.#timerEvent = -1;
+    const tr = this.tracer;
+    if (!tr.enabled) {
+      this.chip.setIrqLine(IRQ_S_TIMER, true);
+      return;
+    }
+    // kvm_riscv_vcpu_hrtimer_expired → kvm_riscv_vcpu_set_interrupt(IRQ_VS_TIMER): the raise its flow starts at.
+    const prev = tr.beginCause(this.track, "timer", "timer-level", { timer: "sbi", line: IRQ_S_TIMER, level: 1 });
+    try {
+      this.chip.setIrqLine(IRQ_S_TIMER, true);
+    } finally {
+      tr.endCause(prev);
+    }
+  }
+
   /**
    * @internal SBI set_timer: clears the pending timer interrupt and programs
    * the next one at `ticks` of the VM's timebase (kvm_riscv_vcpu_timer_next_event).
@@ -554,6 +562,6 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     // `time` moved it; measured from the epoch, as that can lie before 0 and give a deadline in the past.
     const t = timeDeadlineNs(ticks, 0, this.vm.timebaseHz) + this.vm.counterEpoch;
     if (ticks < 0 || !Number.isSafeInteger(t)) return;
-    this.#timerEvent = q.schedule(Math.max(q.now, t), this.#timerFire, undefined);
+    this.#timerEvent = q.schedule(Math.max(q.now, t), Vcpu.#timerFire, this);
   }
 }
