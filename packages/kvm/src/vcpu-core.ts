@@ -112,10 +112,18 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    * slices nest in the KVM_RUN spans.
    */
   protected readonly vcpuState: TraceState;
+  // Trace only, so made at first use: the thread name on host CPU tracks and the name of the
+  // "pending interrupts" counter track.
+  #threadName: string | undefined;
+  #pendingCounter: string | undefined;
   /** The thread name on host CPU tracks (`vm/vcpuN`). */
-  protected readonly threadName: string;
-  /** Trace only: the name of this vCPU's "pending interrupts" counter track, built once. */
-  readonly #pendingCounter: string;
+  protected get threadName(): string {
+    return (this.#threadName ??= `${this.vm.name}/vcpu${this.vcpuId}`);
+  }
+  /** The name of this vCPU's "pending interrupts" counter track. */
+  get #pendingCounterName(): string {
+    return (this.#pendingCounter ??= `${this.threadName} pending interrupts`);
+  }
   // Trace only: the flow of the oldest interrupt raised for this vCPU and not yet taken, and how many were raised.
   #flowIn = 0;
   #raised = 0;
@@ -160,8 +168,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.policy = vm.runnablePolicy;
     this.track = vm.tracer.track(vm.name, `vcpu${vcpuId}`, "vcpu");
     this.vcpuState = new TraceState(vm.tracer, this.track, "vcpu-state");
-    this.threadName = `${vm.name}/vcpu${vcpuId}`;
-    this.#pendingCounter = `${this.threadName} pending interrupts`;
     const c = vm.tracer.counters;
     this.#cHaltAttempted = c.counter("kvm.halt_attempted_poll");
     this.#cHaltSuccess = c.counter("kvm.halt_successful_poll");
@@ -325,7 +331,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#lastCause = cause;
     if (this.#flowIn === 0) this.#flowIn = cause;
     this.#raised++;
-    this.tracer.sample(this.track, "irq", this.#pendingCounter, this.#raised);
+    this.tracer.sample(this.track, "irq", this.#pendingCounterName, this.#raised);
   }
 
   /** Trace only: the flow the interrupt taken now ends (0: none); resets the pending count. */
@@ -334,7 +340,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.#flowIn = 0;
     if (this.#raised !== 0) {
       this.#raised = 0;
-      this.tracer.sample(this.track, "irq", this.#pendingCounter, 0);
+      this.tracer.sample(this.track, "irq", this.#pendingCounterName, 0);
     }
     return f;
   }
