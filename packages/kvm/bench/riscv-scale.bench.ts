@@ -34,8 +34,8 @@
  * apart from the work a delivery does. The last tasks do the same over the
  * first 1024 and 2048 vCPUs: the rate stays near the hot one while the
  * state a round robin touches fits in the last-level cache, and falls to
- * the 4096-vCPU one once it does not (at about 1024 × 6 KB of heap per vCPU
- * on a machine whose pointer chase slows past 4-8 MB).
+ * the 4096-vCPU one once it does not (between 1024 and 2048 vCPUs of about
+ * 5 KB of heap each on the two-CPU machine the README's figures come from).
  */
 import { bench, describe } from "vitest";
 import { bytesAllocatedPerOp } from "./alloc-meter.js";

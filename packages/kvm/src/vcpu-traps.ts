@@ -131,9 +131,9 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   // halves of an arm64 system register, -csr * 2 and -csr * 2 + 1 for a RISC-V CSR, which are reached
   // through `csrs`: it first stores the trap cause an interrupt left in `deferredCause`. Taking an
   // interrupt is the hot path, and the map (an object and its table) is two more fetches from memory
-  // for a vCPU whose state has left the cache. The map is made at first use: an empty one is hundreds
-  // of bytes, and a vCPU whose guest touches no such register (the irqchip's and the timers' are
-  // kept elsewhere) never needs it.
+  // for a vCPU whose state has left the cache. The map is made at first use: an empty one takes about
+  // 200 bytes, and a vCPU whose guest touches none of these registers (the irqchip's and the arm64
+  // timers' are kept elsewhere) never needs it.
   #sysregs: Map<number, number> | undefined;
   /** The map of {@link #sysregs}, made at first use. */
   protected get sysregs(): Map<number, number> {
