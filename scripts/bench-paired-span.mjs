@@ -11,9 +11,9 @@
 // table's header to the test's row, per operation) or `scale` / `scale-hot` / `scale-1024` /
 // `scale-2048` (bundles of packages/kvm/bench/riscv-scale-rig.ts: each side builds its rig once, and
 // a span is PER_CALL deliveries, to every vCPU in turn, to the first HOT_VCPUS or to the first 1024
-// or 2048, per delivery). The side the last
-// argument names first is imported (and its rig built) first, and runs first in each of the WARMUPS
-// untimed pairs and in each even timed pair; the other side runs first in the odd ones. It prints one JSON line: `base` and `work`
+// or 2048, per delivery). The side the last argument names first is imported (and its rig built)
+// first, and runs first in each of the WARMUPS untimed pairs and in each even timed pair; the other
+// side runs first in the odd ones. It prints one JSON line: `base` and `work`
 // (each span's wall ns per operation, in run order), `ratios` (work over base, pair by pair), each
 // side's `row` (what the model computed, which must be the same for both: the guest's micro-bench
 // row, or the virtual ns per delivery and the claims) and `execArgv`.

@@ -6,7 +6,9 @@ export interface MachineProbe {
   readonly computeSpread: number;
   /** Wall ns per load of a pointer chase through `memoryMiB` MiB, median of five rounds. */
   readonly memoryNs: number;
+  /** (largest − smallest) / median of those rounds. */
   readonly memorySpread: number;
+  /** The size of the chase's buffer. */
   readonly memoryMiB: number;
 }
 /** Probes the machine with a pointer chase through `memoryMiB` MiB (default 128). */

@@ -83,6 +83,11 @@ export function probeMachine(memoryMiB = 128) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const mib = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const arg = process.argv[2];
+  const mib = arg === undefined ? undefined : Number(arg);
+  if (mib !== undefined && !(Number.isInteger(mib) && mib >= 1)) {
+    process.stderr.write(`machine-probe: the memory size must be a whole number of MiB, not '${arg}'\n`);
+    process.exit(2);
+  }
   process.stdout.write(`${JSON.stringify(probeMachine(mib))}\n`);
 }

@@ -39,4 +39,13 @@ describe("scripts/machine-probe.mjs", () => {
     expect(p.computeNs).toBeGreaterThan(0);
     expect(p.memoryNs).toBeGreaterThan(0);
   });
+
+  test("a memory size that is not a whole number of MiB is refused with exit 2", () => {
+    for (const bad of ["0", "abc", "1.5"]) {
+      const r = spawnSync(process.execPath, [join(root, "scripts", "machine-probe.mjs"), bad], { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`machine-probe: the memory size must be a whole number of MiB, not '${bad}'\n`);
+      expect(r.stdout).toBe("");
+    }
+  });
 });

@@ -519,23 +519,22 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.chip.setIrqLine(line, true);
   }
 
-  /** The SBI timer's event handler (for the vCPU it is scheduled with: no closure per vCPU). */
+  /**
+   * The SBI timer's deadline came: the vCPU's timer line rises. A static
+   * event handler given the vCPU it was scheduled for, not a closure made
+   * with each vCPU.
+   */
   static #timerFire(v: Vcpu): void {
-    v.#timerFired();
-  }
-
-  /** The SBI timer's deadline came: its interrupt line rises. */
-  #timerFired(): void {
-    this.#timerEvent = -1;
-    const tr = this.tracer;
+    v.#timerEvent = -1;
+    const tr = v.tracer;
     if (!tr.enabled) {
-      this.chip.setIrqLine(IRQ_S_TIMER, true);
+      v.chip.setIrqLine(IRQ_S_TIMER, true);
       return;
     }
     // kvm_riscv_vcpu_hrtimer_expired → kvm_riscv_vcpu_set_interrupt(IRQ_VS_TIMER): the raise its flow starts at.
-    const prev = tr.beginCause(this.track, "timer", "timer-level", { timer: "sbi", line: IRQ_S_TIMER, level: 1 });
+    const prev = tr.beginCause(v.track, "timer", "timer-level", { timer: "sbi", line: IRQ_S_TIMER, level: 1 });
     try {
-      this.chip.setIrqLine(IRQ_S_TIMER, true);
+      v.chip.setIrqLine(IRQ_S_TIMER, true);
     } finally {
       tr.endCause(prev);
     }

@@ -166,7 +166,6 @@ describe("GsiRoutingTable (KVM_SET_GSI_ROUTING)", () => {
     const [kept] = new GsiRoutingTable([entry], KVM_IRQCHIP_NUM_PINS_ARM64).routes(6);
     expect(kept).toStrictEqual({ gsi: 6, type: KVM_IRQ_ROUTING_MSI, flags: 0, addressLo: 0x0800_0040, addressHi: 1, data: 33, devid: 0 });
     expect(Object.isFrozen(kept)).toBe(true);
-    expect(kept).not.toBe(entry);
   });
 
   test("EINVAL cases as virt/kvm/irqchip.c and vgic-irqfd.c", () => {
