@@ -161,6 +161,8 @@ describe("GsiRoutingTable (KVM_SET_GSI_ROUTING)", () => {
     expect(t.routes(1)).toEqual([]);
   });
 
+  // arch/arm64/kvm/vgic/vgic-irqfd.c and arch/riscv/kvm/vm.c kvm_set_routing_entry: the kernel's entry
+  // takes address_lo/hi, data, flags and devid from the user's, nothing else.
   test("an MSI route is kept as kvm_set_routing_entry copies it: its message, flags and devid (0 when absent), frozen", () => {
     const entry = { gsi: 6, type: KVM_IRQ_ROUTING_MSI, addressLo: 0x0800_0040, addressHi: 1, data: 33, label: "not KVM's" } as RoutingEntry;
     const [kept] = new GsiRoutingTable([entry], KVM_IRQCHIP_NUM_PINS_ARM64).routes(6);
