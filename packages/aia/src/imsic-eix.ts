@@ -28,11 +28,16 @@ import { slabWords } from "./word-slab.js";
 /** The `eip`/`eie` words of one file with their summaries (internal base of ImsicFile; members are `eix`-prefixed). */
 export abstract class ImsicEix {
   /**
-   * Every word of the file in one array, so that a delivery touches one
-   * object: `eip` at [0, W), `eie` at [W, 2W), `eip & eie` at [2W, 3W),
-   * W = (N + 1) / 32 (identity i is bit i % 32 of word i / 32).
+   * The array that holds every word of the file, from `#o` on, so that a
+   * delivery touches one array: `eip` at [0, W), `eie` at [W, 2W),
+   * `eip & eie` at [2W, 3W), W = (N + 1) / 32 (identity i is bit i % 32 of
+   * word i / 32). Shared with other files (word-slab.ts): the array object
+   * is one of a few, in cache, where a view of each file's own would be one
+   * more object to load before the words.
    */
-  readonly #w: Uint32Array;
+  readonly #s: Uint32Array;
+  /** Where the file's words start in `#s`. */
+  readonly #o: number;
   /** W. */
   readonly #n: number;
   /** Non-zero words of eip & eie (bit w of lo for w < 32, of hi for w − 32). */
@@ -47,7 +52,9 @@ export abstract class ImsicEix {
   /** @param nrIds number of identities N (already validated: 64k − 1, ≤ 2047). */
   protected constructor(nrIds: number) {
     this.#n = (nrIds + 1) >>> 5;
-    this.#w = slabWords(3 * this.#n);
+    const words = slabWords(3 * this.#n);
+    this.#s = words.slab;
+    this.#o = words.at;
   }
 
   /** Number of 32-bit words, (N + 1) / 32. */
@@ -57,16 +64,17 @@ export abstract class ImsicEix {
 
   /** Sets the pending bit of the valid identity `id`; returns whether `eixTop` changed. */
   protected eixSetPending(id: number): boolean {
-    const words = this.#w;
+    const s = this.#s;
     const n = this.#n;
     const w = id >>> 5;
+    const at = this.#o + w;
     const b = 1 << (id & 31);
-    const old = words[w]!;
+    const old = s[at]!;
     if ((old & b) !== 0) return false;
-    words[w] = old | b;
+    s[at] = old | b;
     this.#markDirty(w);
-    if ((words[n + w]! & b) === 0) return false;
-    words[2 * n + w]! |= b;
+    if ((s[n + at]! & b) === 0) return false;
+    s[2 * n + at]! |= b;
     if (w < 32) this.#sumLo |= 1 << w;
     else this.#sumHi |= 1 << (w - 32);
     if (this.eixTop !== 0 && id >= this.eixTop) return false;
@@ -76,15 +84,16 @@ export abstract class ImsicEix {
 
   /** Clears the pending bit of the valid identity `id`; `eixTop` follows. */
   protected eixClearPending(id: number): void {
-    this.#w[id >>> 5]! &= ~(1 << (id & 31));
+    this.#s[this.#o + (id >>> 5)]! &= ~(1 << (id & 31));
     this.#refreshWord(id >>> 5);
   }
 
   /** Sets or clears the enable bit of the valid identity `id`; `eixTop` follows. */
   protected eixSetEnabled(id: number, on: boolean): void {
-    const k = this.#n + (id >>> 5);
+    const s = this.#s;
+    const k = this.#o + this.#n + (id >>> 5);
     const b = 1 << (id & 31);
-    this.#w[k] = on ? this.#w[k]! | b : this.#w[k]! & ~b;
+    s[k] = on ? s[k]! | b : s[k]! & ~b;
     if (on) this.#markDirty(id >>> 5);
     this.#refreshWord(id >>> 5);
   }
@@ -101,38 +110,39 @@ export abstract class ImsicEix {
 
   /** Word `k` of `eip` (or `eie` when `enable`); 0 beyond N. */
   protected eixRead(enable: boolean, k: number): number {
-    return k >= 0 && k < this.#n ? (this.#w[(enable ? this.#n : 0) + k] ?? 0) : 0;
+    return k >= 0 && k < this.#n ? this.#s[this.#o + (enable ? this.#n : 0) + k]! : 0;
   }
 
   /** Stores word `k` of `eip` (or `eie`): bit 0 of word 0 and words beyond N are read-only zero; `eixTop` follows. */
   protected eixWrite(enable: boolean, k: number, value: number): void {
     if (!(k >= 0 && k < this.#n)) return;
-    this.#w[(enable ? this.#n : 0) + k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
+    this.#s[this.#o + (enable ? this.#n : 0) + k] = (k === 0 ? value & ~1 : value) >>> 0; // identity 0 is never valid
     this.#markDirty(k);
     this.#refreshAll();
   }
 
   /** `eip` as a plain array of words. */
   protected eixEipArray(): number[] {
-    return Array.from(this.#w.subarray(0, this.#n));
+    return Array.from(this.#s.subarray(this.#o, this.#o + this.#n));
   }
 
   /** `eie` as a plain array of words. */
   protected eixEieArray(): number[] {
-    return Array.from(this.#w.subarray(this.#n, 2 * this.#n));
+    return Array.from(this.#s.subarray(this.#o + this.#n, this.#o + 2 * this.#n));
   }
 
   /** Loads (or with `merge` ORs in) snapshot words; missing words are zero, extra ones ignored; `eixTop` follows. */
   protected eixLoad(eip: readonly number[], eie: readonly number[], merge: boolean): void {
-    const words = this.#w;
+    const s = this.#s;
+    const o = this.#o;
     const n = this.#n;
     for (let i = 0; i < n; i++) {
-      words[i] = (merge ? words[i]! : 0) | ((eip[i] ?? 0) >>> 0);
-      words[n + i] = (merge ? words[n + i]! : 0) | ((eie[i] ?? 0) >>> 0);
-      if ((words[i]! | words[n + i]!) !== 0) this.#markDirty(i);
+      s[o + i] = (merge ? s[o + i]! : 0) | ((eip[i] ?? 0) >>> 0);
+      s[o + n + i] = (merge ? s[o + n + i]! : 0) | ((eie[i] ?? 0) >>> 0);
+      if ((s[o + i]! | s[o + n + i]!) !== 0) this.#markDirty(i);
     }
-    words[0]! &= ~1; // identity 0 is never valid
-    words[n]! &= ~1;
+    s[o]! &= ~1; // identity 0 is never valid
+    s[o + n]! &= ~1;
     this.#refreshAll();
   }
 
@@ -167,31 +177,33 @@ export abstract class ImsicEix {
       this.eixTop = 0;
       return;
     }
-    this.eixTop = (w << 5) + lowestSetBit(this.#w[2 * this.#n + w]!);
+    this.eixTop = (w << 5) + lowestSetBit(this.#s[this.#o + 2 * this.#n + w]!);
   }
 
   // ---- helpers ----
 
   /** Bit `id` of the word array at `base` (eip 0, eie W); false outside 0..N. */
   #bit(base: number, id: number): boolean {
-    return id >= 0 && id < this.#n * 32 && ((this.#w[base + (id >>> 5)]! >>> (id & 31)) & 1) === 1;
+    return id >= 0 && id < this.#n * 32 && ((this.#s[this.#o + base + (id >>> 5)]! >>> (id & 31)) & 1) === 1;
   }
 
   /** Zeroes the words `bits` names (word base + bit). */
   #zeroWords(base: number, bits: number): void {
-    const words = this.#w;
+    const s = this.#s;
     const n = this.#n;
     for (; bits !== 0; bits &= bits - 1) {
-      const w = base + lowestSetBit(bits);
-      words[w] = words[n + w] = words[2 * n + w] = 0;
+      const at = this.#o + base + lowestSetBit(bits);
+      s[at] = s[n + at] = s[2 * n + at] = 0;
     }
   }
 
   /** moveInto's pass over the words `bits` names (word base + bit): zeroes each here and ORs it into `target`. */
   #moveWords(target: ImsicEix, base: number, bits: number): void {
-    const words = this.#w;
+    const s = this.#s;
+    const o = this.#o;
     const n = this.#n;
-    const tw = target.#w;
+    const ts = target.#s;
+    const to = target.#o;
     const m = target.#n;
     let moved = 0;
     let nonzero = 0;
@@ -199,17 +211,19 @@ export abstract class ImsicEix {
       const bit = bits & -bits;
       bits ^= bit;
       const w = base + lowestSetBit(bit);
-      const pw = words[w]!;
-      const ew = words[n + w]!;
-      words[w] = 0; // before the OR: a move into itself keeps the words
-      words[n + w] = 0;
-      words[2 * n + w] = 0;
+      const at = o + w;
+      const pw = s[at]!;
+      const ew = s[n + at]!;
+      s[at] = 0; // before the OR: a move into itself keeps the words
+      s[n + at] = 0;
+      s[2 * n + at] = 0;
       if (w < m) { // beyond target's identities: dropped
-        const np = tw[w]! | pw;
-        const ne = tw[m + w]! | ew;
-        tw[w] = np;
-        tw[m + w] = ne;
-        tw[2 * m + w] = np & ne;
+        const tat = to + w;
+        const np = ts[tat]! | pw;
+        const ne = ts[m + tat]! | ew;
+        ts[tat] = np;
+        ts[m + tat] = ne;
+        ts[2 * m + tat] = np & ne;
         moved |= bit;
         if ((np & ne) !== 0) nonzero |= bit;
       }
@@ -229,10 +243,11 @@ export abstract class ImsicEix {
   }
 
   #refreshWord(w: number): void {
-    const words = this.#w;
+    const s = this.#s;
     const n = this.#n;
-    const v = (words[w]! & words[n + w]!) >>> 0;
-    words[2 * n + w] = v;
+    const at = this.#o + w;
+    const v = (s[at]! & s[n + at]!) >>> 0;
+    s[2 * n + at] = v;
     if (w < 32) this.#sumLo = v !== 0 ? this.#sumLo | (1 << w) : this.#sumLo & ~(1 << w);
     else this.#sumHi = v !== 0 ? this.#sumHi | (1 << (w - 32)) : this.#sumHi & ~(1 << (w - 32));
     this.eixFindTop();
@@ -241,11 +256,12 @@ export abstract class ImsicEix {
   #refreshAll(): void {
     let lo = 0;
     let hi = 0;
-    const words = this.#w;
+    const s = this.#s;
+    const o = this.#o;
     const n = this.#n;
     for (let w = 0; w < n; w++) {
-      const v = (words[w]! & words[n + w]!) >>> 0;
-      words[2 * n + w] = v;
+      const v = (s[o + w]! & s[o + n + w]!) >>> 0;
+      s[o + 2 * n + w] = v;
       if (v !== 0) {
         if (w < 32) lo |= 1 << w;
         else hi |= 1 << (w - 32);

@@ -5,10 +5,11 @@
  * a vCPU first moves to a hart (they are made at first use). A file's words
  * are few (96 bytes for 255 identities), and a typed array of its own above
  * 64 bytes is a buffer outside the JavaScript heap: V8 allocates, zeroes and
- * tracks each one, which made it the largest part of making a file. Views of
- * a shared buffer cost one small object each, and the words of files made
- * together lie together in memory. A buffer stays alive while any of its
- * views does.
+ * tracks each one, which made it the largest part of making a file. Files
+ * made together get their words side by side in one shared array, and keep
+ * the array with their offset in it rather than a view of their own: a view
+ * is one more object a delivery would load, from a different part of the
+ * heap, before it reaches the words.
  */
 
 /** Words of one shared buffer (64 KiB). */
@@ -19,14 +20,20 @@ const MAX_SHARED_WORDS = SLAB_WORDS >>> 4;
 let slab = new Uint32Array(0);
 let used = 0;
 
-/** `n` zeroed words, a view of a shared buffer when `n` is small. */
-export function slabWords(n: number): Uint32Array {
-  if (n > MAX_SHARED_WORDS) return new Uint32Array(n);
+/** Where `n` zeroed words are: `slab[at]` to `slab[at + n - 1]`, in an array of their own when `n` is large. */
+export interface SlabWords {
+  readonly slab: Uint32Array;
+  readonly at: number;
+}
+
+/** Reserves `n` zeroed words, in a shared array when `n` is small. */
+export function slabWords(n: number): SlabWords {
+  if (n > MAX_SHARED_WORDS) return { slab: new Uint32Array(n), at: 0 };
   if (used + n > slab.length) {
     slab = new Uint32Array(SLAB_WORDS);
     used = 0;
   }
-  const view = slab.subarray(used, used + n);
+  const at = used;
   used += n;
-  return view;
+  return { slab, at };
 }
