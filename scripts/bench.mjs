@@ -14,8 +14,9 @@
 //
 // Before the first bench file and after the last, scripts/machine-probe.mjs measures the machine
 // itself in a process of its own: ns per step of a compute loop and of a pointer chase through
-// memory. Its four results (package "(machine)", "before" and "after") tell figures taken in one of
-// a shared machine's slow phases from a change in the model.
+// memory, and the same chase through buffers of 4 to 32 MiB (how much of the last-level cache the
+// process has). Its results (package "(machine)", "before" and "after") tell figures taken in one
+// of a shared machine's slow phases from a change in the model.
 //
 // Options: --filter <substring> (bench file path), --time <ms per sample> (default 250).
 import { spawnSync } from "node:child_process";
@@ -123,6 +124,7 @@ function probeResults(when) {
   return [
     result("one step of a xorshift32 loop (compute)", p.computeNs, p.computeSpread),
     result(`one load of a pointer chase through ${p.memoryMiB} MiB (memory latency)`, p.memoryNs, p.memorySpread, { memoryMiB: p.memoryMiB }),
+    ...p.cacheCurve.map((c) => result(`one load of a pointer chase through ${c.mib} MiB (last-level cache share)`, c.ns, c.spread, { memoryMiB: c.mib })),
   ];
 }
 

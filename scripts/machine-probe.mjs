@@ -2,12 +2,15 @@
 // its benches and records both (bench-results.json, package "(machine)"), so that a reader can tell
 // figures taken in one of a shared machine's slow phases from a change in the model.
 //
-// Two figures, each the median of several timed rounds:
+// Its figures, each the median of several timed rounds:
 // - compute: ns per step of a loop of xorshift32 steps, all in registers — what a busy sibling
 //   thread or a throttled core changes (micro-bench's tests are bound by this);
 // - memory: ns per step of a pointer chase through a random cycle over a buffer far larger than the
-//   caches — a load from memory and its TLB miss, what other tenants' traffic changes (the RISC-V
-//   scale bench's cold deliveries are bound by this).
+//   caches — a load from memory and its TLB miss, what other tenants' traffic changes;
+// - the cache curve: the same chase through 4, 8, 16 and 32 MiB (those below the memory buffer's
+//   size). Where its figures jump to the memory one is how much of the last-level cache this
+//   process has now: on a shared machine that moves with the neighbours' traffic, and the RISC-V
+//   scale bench's cold deliveries run near its hot ones only while the vCPUs' state fits in it.
 //
 // Run as a script (`node scripts/machine-probe.mjs [memory MiB]`) it prints the figures as JSON.
 import { fileURLToPath } from "node:url";
@@ -63,23 +66,34 @@ export function randomCycle(entries) {
   return next;
 }
 
-/**
- * Probes the machine: `memoryMiB` is the size of the pointer chase's buffer
- * (default 128 MiB, beyond the last-level cache of any machine this runs on).
- * @returns {{ computeNs: number, computeSpread: number, memoryNs: number, memorySpread: number, memoryMiB: number }}
- */
-export function probeMachine(memoryMiB = 128) {
-  const compute = nsPerStep(xorshiftSteps, 20_000_000, 5);
-  const next = randomCycle((memoryMiB * 1024 * 1024) / 4);
+/** Buffer sizes of the cache curve, in MiB: around the last-level cache share of a machine this runs on. */
+export const CACHE_CURVE_MIB = Object.freeze([4, 8, 16, 32]);
+
+/** Wall ns per load of a pointer chase through a random cycle over `mib` MiB, with the rounds' spread. */
+function chaseNs(mib) {
+  const next = randomCycle((mib * 1024 * 1024) / 4);
   let at = 0;
   const chase = (n) => {
     let p = at;
     for (let i = 0; i < n; i++) p = next[p];
     at = p;
   };
-  const memory = nsPerStep(chase, 1_000_000, 5);
+  const r = nsPerStep(chase, 1_000_000, 5);
   _sink ^= at;
-  return { computeNs: compute.ns, computeSpread: compute.spread, memoryNs: memory.ns, memorySpread: memory.spread, memoryMiB };
+  return r;
+}
+
+/**
+ * Probes the machine: `memoryMiB` is the size of the pointer chase's buffer
+ * (default 128 MiB, beyond the last-level cache of any machine this runs on);
+ * the cache curve chases through each of {@link CACHE_CURVE_MIB} below it.
+ * @returns {{ computeNs: number, computeSpread: number, memoryNs: number, memorySpread: number, memoryMiB: number, cacheCurve: { mib: number, ns: number, spread: number }[] }}
+ */
+export function probeMachine(memoryMiB = 128) {
+  const compute = nsPerStep(xorshiftSteps, 20_000_000, 5);
+  const memory = chaseNs(memoryMiB);
+  const cacheCurve = CACHE_CURVE_MIB.filter((mib) => mib < memoryMiB).map((mib) => ({ mib, ...chaseNs(mib) }));
+  return { computeNs: compute.ns, computeSpread: compute.spread, memoryNs: memory.ns, memorySpread: memory.spread, memoryMiB, cacheCurve };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -29,15 +29,20 @@ describe("scripts/machine-probe.mjs", () => {
     expect(Array.from(randomCycle(8))).toEqual(Array.from(randomCycle(8)));
   });
 
-  test("prints ns per compute step and per memory load as JSON", () => {
-    const r = spawnSync(process.execPath, [join(root, "scripts", "machine-probe.mjs"), "4"], { encoding: "utf8" });
+  test("prints ns per compute step, per memory load and per load of the cache curve's chases as JSON", () => {
+    const r = spawnSync(process.execPath, [join(root, "scripts", "machine-probe.mjs"), "8"], { encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const p = JSON.parse(r.stdout) as Record<string, number>;
-    expect(Object.keys(p).sort()).toEqual(["computeNs", "computeSpread", "memoryMiB", "memoryNs", "memorySpread"]);
-    expect(p.memoryMiB).toBe(4);
+    const p = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(p).sort()).toEqual(["cacheCurve", "computeNs", "computeSpread", "memoryMiB", "memoryNs", "memorySpread"]);
+    expect(p.memoryMiB).toBe(8);
     expect(p.computeNs).toBeGreaterThan(0);
     expect(p.memoryNs).toBeGreaterThan(0);
+    // Only the curve's sizes below the memory buffer's: 4 MiB of 4, 8, 16 and 32.
+    const curve = p.cacheCurve as { mib: number; ns: number; spread: number }[];
+    expect(curve.map((c) => c.mib)).toEqual([4]);
+    expect(curve[0]!.ns).toBeGreaterThan(0);
+    expect(curve[0]!.spread).toBeGreaterThanOrEqual(0);
   });
 
   test("a memory size that is not a whole number of MiB is refused with exit 2", () => {
