@@ -36,6 +36,10 @@
  * state a round robin touches fits in the last-level cache, and falls to
  * the 4096-vCPU one once it does not (between 1024 and 2048 vCPUs of about
  * 5 KB of heap each on the two-CPU machine the README's figures come from).
+ * How much of that cache the process has moves with what else runs on the
+ * machine: the machine probe's cache curve, which `npm run bench` records
+ * beside these figures, shows it (the chase size where loads turn into
+ * memory's).
  */
 import { bench, describe } from "vitest";
 import { bytesAllocatedPerOp } from "./alloc-meter.js";
