@@ -52,6 +52,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
 import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, runPinnedJson, runSpanProcess } from "./micro-bench-process.mjs";
+import { SCALE_MODES, scaleModeOf } from "./scale-modes.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -73,7 +74,7 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.help || positionals.length !== 1) {
-  process.stderr.write("usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, scale, scale-hot, scale-1024, scale-2048)] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--paired] [--cpu N] [--json]\n");
+  process.stderr.write(`usage: npm run bench:compare -- <revision> [--tests a,b (micro-bench tests, ${Object.keys(SCALE_MODES).join(", ")})] [--processes N] [--times N] [--runs N] [--warmups N] [--steady] [--paired] [--cpu N] [--json]\n`);
   process.exit(values.help ? 0 : 2);
 }
 
@@ -94,14 +95,13 @@ if (cpu > DEFAULT_CPU) throw new Error(`--cpu ${cpu}: this machine's CPUs are 0.
 const nodeFlags = steady ? STEADY_NODE_FLAGS : [];
 const tests = values.tests.split(",").filter((t) => t !== "");
 const revision = positionals[0];
-/** The scale bench's span runner, and the mode each of its tests runs it in. */
+/** The scale bench's span runner (each scale test's mode: scale-modes.mjs). */
 const SCALE_SPAN = "packages/kvm/bench/riscv-scale-span.ts";
-const SCALE_MODES = { scale: "cold", "scale-hot": "hot", "scale-1024": "1024", "scale-2048": "2048" };
 /** What --paired loads of each side: the micro-bench runner and the scale rig as libraries, and the process that alternates them. */
 const MICRO_BENCH_LIB = "apps/cli/bench/micro-bench-run.ts";
 const SCALE_LIB = "packages/kvm/bench/riscv-scale-rig.ts";
 const PAIRED_SPAN = join(root, "scripts", "bench-paired-span.mjs");
-const isScale = (test) => Object.hasOwn(SCALE_MODES, test);
+const isScale = (test) => scaleModeOf(test) !== undefined;
 
 const outDir = join(root, ".bench-raw");
 mkdirSync(outDir, { recursive: true });
@@ -162,7 +162,7 @@ function exportRevision(rev, dir) {
 
 /** One process of a side's span runner measuring `test`: the median and fastest span per operation, and the row. */
 function measure(side, test, times) {
-  if (isScale(test)) return measureScale(side.scale, SCALE_MODES[test]);
+  if (isScale(test)) return measureScale(side.scale, scaleModeOf(test));
   const { perOp, row, execArgv } = runSpanProcess(side.microBench, test, times, false, runs, warmUps, { cpu, nodeFlags });
   return { median: median(perOp), fastest: perOp[0], row, execArgv };
 }

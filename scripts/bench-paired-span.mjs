@@ -18,6 +18,7 @@
 // side's `row` (what the model computed, which must be the same for both: the guest's micro-bench
 // row, or the virtual ns per delivery and the claims) and `execArgv`.
 import { pathToFileURL } from "node:url";
+import { scaleModeOf } from "./scale-modes.mjs";
 
 const [test, baseLib, workLib, runsArg, warmUpsArg, timesArg, order] = process.argv.slice(2);
 const runs = Number(runsArg);
@@ -27,8 +28,7 @@ if (test === undefined || workLib === undefined || !(runs >= 1) || !(warmUps >= 
   throw new Error("usage: bench-paired-span TEST BASE_LIB WORK_LIB RUNS WARMUPS TIMES base-first|work-first");
 }
 
-const scaleModes = { scale: "cold", "scale-hot": "hot", "scale-1024": "1024", "scale-2048": "2048" };
-const mode = scaleModes[test];
+const mode = scaleModeOf(test);
 /** A side: its library imported, and (for scale) its rig built. */
 const side = async (file) => {
   const lib = await import(pathToFileURL(file).href);

@@ -10,8 +10,12 @@ export interface MachineProbe {
   readonly memorySpread: number;
   /** The size of the chase's buffer. */
   readonly memoryMiB: number;
+  /** The same chase through each of {@link CACHE_CURVE_MIB} below `memoryMiB`: ns per load and the spread, as above. */
+  readonly cacheCurve: readonly { readonly mib: number; readonly ns: number; readonly spread: number }[];
 }
-/** Probes the machine with a pointer chase through `memoryMiB` MiB (default 128). */
+/** Buffer sizes of the cache curve, in MiB. */
+export declare const CACHE_CURVE_MIB: readonly number[];
+/** Probes the machine with a pointer chase through `memoryMiB` MiB (default 128), and the cache curve below it. */
 export declare function probeMachine(memoryMiB?: number): MachineProbe;
 /** A random cycle through every entry of an Int32Array of `entries`: `next[i]` follows `i`. */
 export declare function randomCycle(entries: number): Int32Array;
