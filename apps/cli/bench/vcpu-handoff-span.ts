@@ -20,6 +20,8 @@ for (let r = 0; r < warmUps! + rounds!; r++) {
     const { wallNs, ...work } = perStore(runHandoff(mode, seqs!), runHandoff(mode, 0), seqs!);
     if (r < warmUps!) continue;
     const m = (out[mode] ??= { wallNsPerStore: [], work });
+    // Counted, not timed: every round must have done the same work.
+    if (JSON.stringify(work) !== JSON.stringify(m.work)) throw new Error(`vcpu-handoff ${mode}: round ${r} counted ${JSON.stringify(work)}, the first ${JSON.stringify(m.work)}`);
     m.wallNsPerStore.push(wallNs);
   }
 }

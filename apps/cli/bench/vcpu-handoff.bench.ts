@@ -17,7 +17,8 @@
  * Two differences of those medians are recorded on the rows they describe:
  * - `askNs` (beside-spin): beside-spin − alone, what it costs that the
  *   event queue asks the spinning vCPU's continuation at each store whether
- *   it has anything to do before the store ends (it has not);
+ *   continuing it to the store's end would do more than let the time pass
+ *   (it would not);
  * - `handoffNs` (lockstep): lockstep − beside-spin − alone, what the turn to
  *   vCPU 1 and back adds to vCPU 0's store, its ask and vCPU 1's own store:
  *   the queue dispatching vCPU 1's thread, KVM_RUN continuing, vCPU 1's
