@@ -74,12 +74,8 @@ export function handoffImage(mode: HandoffMode, seqs: number): GuestImage {
         if (cpu === undefined) return yield* panic(sys, `handoff: ${mode} needs a second CPU`);
         const rc = yield* cpuOn(sys, cpu, base, 1);
         if (rc !== 0) return yield* panic(sys, `handoff: CPU1: failed to boot: ${firmwareError(sys.arch, rc)}`);
-        const poll = op.compute(10_000);
-        let polls = 0;
-        while ((yield op.read(base, 4)).value === 0) {
-          if (++polls > ONLINE_POLLS) return yield* panic(sys, "handoff: CPU1: failed to come online");
-          yield poll;
-        }
+        const online = yield op.pollWhile(op.read(base, 4), 0xffff_ffff, 0, op.compute(10_000), ONLINE_POLLS);
+        if (online.value === 0) return yield* panic(sys, "handoff: CPU1: failed to come online");
       }
       yield* putLine(sys.console, START_LINE);
       yield* stores(base + PAGE, seqs);
