@@ -9,7 +9,7 @@ import { formatFailure, runCase } from "../fuzz/runner.js";
 import { TARGETS } from "../fuzz/targets/index.js";
 
 /** A few thousand operations per target; the slow ones (many VMs, KVM_RUN) get fewer. */
-const SMOKE_OPS: Readonly<Record<string, number>> = { conservation: 600, "kvm-ioctls": 1_000, "its-commands": 2_000 };
+const SMOKE_OPS: Readonly<Record<string, number>> = { conservation: 600, "kvm-ioctls": 1_000, "its-commands": 2_000, "run-loop-forms": 200 };
 
 /** What the smoke run of a target must have exercised (FuzzTarget.coverage). */
 const MUST_COVER: Readonly<Record<string, readonly string[]>> = {

@@ -1,0 +1,145 @@
+/**
+ * The run loop's shortcuts are invisible: a generated multi-vCPU guest
+ * (run-loop-forms-guest.ts) run as written — its repeats, sequences and polls
+ * taken by the run loop's fast paths (bulk quiet repeats, polls skipping the
+ * turns of a standing vCPU, quiet loads answered inside KVM_RUN, the event
+ * queue's idle asks of a stopped KVM_RUN) — and through `loopFormImage`
+ * (every one of them as the loop of yields it stands for) must end the same:
+ * how the run ended, the virtual time, every counter, each vCPU thread's
+ * KVM_RUN calls and exits, the shared words in guest RAM and, traced, the
+ * trace. Untraced and traced runs are both compared, since a trace turns
+ * some shortcuts off.
+ */
+
+import { loopFormImage, type GuestImage } from "@irqlab/guest";
+import { Machine, parseSystemCommandLine } from "@irqlab/machine";
+import type { Rng } from "@irqlab/sim";
+import { check, type FuzzTarget } from "../target.js";
+import { runLoopFormsGuest, SGI_PROGRAM, SGI_SEQ, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
+
+interface Setup {
+  readonly cpus: number;
+  /** Virtual time the machine runs for. */
+  readonly ns: number;
+}
+
+/** Block `block` appended to vCPU `cpu`'s list. */
+interface Op {
+  readonly cpu: number;
+  readonly block: Block;
+}
+
+const REPEATED = ["load", "store", "vgic", "uart", "pmr", "tpidr", "hvc"] as const;
+
+function drawBlock(rng: Rng, cpus: number): Block {
+  const w = rng.int(0, WORDS - 1);
+  switch (rng.int(0, 17)) {
+    case 0:
+    case 1:
+      return { k: "store", w, v: rng.int(0, 3) };
+    case 2:
+      return { k: "load", w };
+    case 3:
+    case 4:
+      return { k: "seq", items: Array.from({ length: rng.int(1, 5) }, () => [rng.int(0, WORDS - 1), rng.int(-1, 3)] as const) };
+    case 5:
+    case 6:
+    case 7:
+      return { k: "repeat", n: rng.chance(0.2) ? rng.int(1, 3) : rng.int(10, 2_000), what: REPEATED[rng.int(0, REPEATED.length - 1)]!, w, stride: rng.chance(0.4) };
+    case 8:
+    case 9:
+      return { k: "poll", w, equals: rng.int(0, 3), relax: rng.int(0, 400), tries: rng.chance(0.5) ? rng.int(1, 20) : rng.int(100, 5_000) };
+    case 10:
+      return { k: rng.chance(0.5) ? "compute" : "spin", ns: rng.chance(0.5) ? rng.int(1, 50) : rng.int(1_000, 50_000) };
+    case 11:
+    case 12:
+    case 13:
+      return { k: "sgi", sgi: rng.chance(0.5) ? SGI_SEQ : SGI_PROGRAM, to: rng.int(0, cpus - 1) };
+    case 14:
+      return { k: rng.chance(0.5) ? "mask" : "unmask" };
+    // The counter runs at 25 MHz (kvm DEFAULT_COUNTER_HZ): a tick is 40 ns.
+    case 15:
+      return { k: "delay", ticks: rng.chance(0.5) ? rng.int(1, 20) : rng.int(100, 3_000), relax: rng.int(0, 200) };
+    case 16:
+      return { k: "timer", ticks: rng.chance(0.5) ? rng.int(1, 50) : rng.int(500, 20_000) };
+    default:
+      return { k: "wfi" };
+  }
+}
+
+/** What a run ended with, as text: compared between the two forms. */
+interface Outcome {
+  readonly end: string;
+  readonly now: number;
+  readonly counters: string;
+  readonly threads: string;
+  readonly words: string;
+  readonly trace: string;
+}
+
+function run(setup: Setup, image: GuestImage, words: GuestWords, trace: boolean): Outcome {
+  const parsed = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", String(setup.cpus), "-nographic"]);
+  if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
+  words.base = 0;
+  const m = Machine.create({ config: parsed.config, kernel: image, console: () => undefined, trace });
+  const end = m.run(setup.ns);
+  const ram = m.vm.memory;
+  const values = words.base === 0 ? [] : Array.from({ length: WORDS }, (_, w) => ram.readU32(words.base + 4 * w));
+  return {
+    end,
+    now: m.queue.now,
+    counters: JSON.stringify(m.tracer.counters.toJSON()),
+    threads: m.cpus.map((c) => `${c.thread.runs}/${c.thread.exits}`).join(" "),
+    words: values.join(","),
+    trace: trace ? m.tracer.toText() : "",
+  };
+}
+
+/** The first line where `a` and `b` differ, with its neighbours. */
+function firstDifference(a: string, b: string): string {
+  const la = a.split("\n");
+  const lb = b.split("\n");
+  let i = 0;
+  while (i < la.length && i < lb.length && la[i] === lb[i]) i++;
+  return `line ${i + 1}:\n  fast: ${la.slice(i, i + 3).join("\n        ")}\n  loop: ${lb.slice(i, i + 3).join("\n        ")}`;
+}
+
+/** Blocks the vCPUs reached in the last case's untraced fast run, by kind. */
+let lastKinds: Record<string, number> = {};
+
+export const runLoopForms: FuzzTarget<Setup, Op> = {
+  name: "run-loop-forms",
+  about: "arm64 multi-vCPU guests: the run loop's fast paths end as the loop of yields they stand for (time, counters, exits, RAM, trace)",
+  generate(rng, count) {
+    const setup: Setup = { cpus: rng.int(2, 4), ns: rng.int(5, 20) * 1_000_000 };
+    const ops: Op[] = [];
+    for (let i = 0; i < count; i++) ops.push({ cpu: rng.int(0, setup.cpus - 1), block: drawBlock(rng, setup.cpus) });
+    return { setup, ops };
+  },
+  execute(setup, ops, step) {
+    step(0);
+    const blocks: Block[][] = Array.from({ length: setup.cpus }, () => []);
+    for (const o of ops) blocks[o.cpu]!.push(o.block);
+    let reached: Record<string, number> | undefined;
+    const words: GuestWords = { base: 0 };
+    const image = runLoopFormsGuest(setup.cpus, blocks, words, (b) => {
+      if (reached === undefined) return;
+      const kind = b.k === "repeat" ? `repeat-${b.what}` : b.k;
+      reached[kind] = (reached[kind] ?? 0) + 1;
+    });
+    step(ops.length);
+    for (const trace of [false, true]) {
+      reached = trace ? undefined : {};
+      const fast = run(setup, image, words, trace);
+      if (!trace) lastKinds = reached ?? {};
+      reached = undefined;
+      const loop = run(setup, loopFormImage(image), words, trace);
+      const how = trace ? "traced" : "untraced";
+      for (const key of ["end", "now", "threads", "words", "counters"] as const) {
+        check(fast[key] === loop[key], `forms-${key}`, () => `${how}: ${key} differs: fast ${String(fast[key])} / loop ${String(loop[key])}`);
+      }
+      check(fast.trace === loop.trace, "forms-trace", () => `traced: the trace differs at ${firstDifference(fast.trace, loop.trace)}`);
+    }
+  },
+  coverage: () => lastKinds,
+};
