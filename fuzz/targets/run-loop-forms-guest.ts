@@ -1,24 +1,30 @@
 /**
- * The arm64 guest of the run-loop-forms target: every vCPU runs a list of
- * generated blocks — RAM loads and stores on a few shared words, op.seq,
- * op.repeat (with and without a stride) of RAM, in-kernel vgic, quiet UART
- * and system-register accesses, op.pollWhile on a shared word, computations
- * and spins, SGIs to other vCPUs, quiet hypercalls, counter delays, the
- * virtual timer, mask / unmask and WFI — then idles in WFI.
- * Each op the run loop has a shortcut for appears here next to another vCPU
- * that is computing, spinning, polling or blocked, so that the shortcuts run
- * while the event queue interleaves the vCPUs.
+ * The guest of the run-loop-forms target, on arm64 (GICv3) or riscv64 (AIA):
+ * every vCPU runs a list of generated blocks — RAM loads and stores on a few
+ * shared words, op.seq, op.repeat (with and without a stride) of RAM, of an
+ * in-kernel interrupt controller's register, of a quiet UART register, of
+ * system registers or CSRs and of a hypercall KVM answers itself,
+ * op.pollWhile on a shared word, computations and spins, IPIs to other vCPUs,
+ * mask / unmask and WFI; on arm64 also counter delays (op.pollBelow) and the
+ * virtual timer — then idles in WFI. Each op the run loop has a shortcut for
+ * appears next to another vCPU that is computing, spinning, polling or
+ * blocked, so that the shortcuts run while the event queue interleaves the
+ * vCPUs.
  *
- * vCPU 0 boots from the device tree (the GIC, the UART, the CPUs), brings the
- * secondaries up with PSCI CPU_ON and releases them all at once through a go
- * word. SGI 1's handler is one op.seq of two stores; SGI 2's is a program
- * that adds one to its CPU's counter word (a load and a store).
+ * vCPU 0 boots from the device tree, brings the secondaries up (PSCI CPU_ON,
+ * SBI HSM hart_start) and releases them all at once through a go word. IPI
+ * kind 1's handler is one op.seq of two stores; kind 2's is a program that
+ * adds one to its CPU's counter word (a load and a store). arm64 sends them
+ * as SGIs 1 and 2; riscv64 as MSIs into the target's IMSIC file (an
+ * identity of its own for kind 1, the IPI identity for kind 2).
  */
 
 import {
-  allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, gicCpuInit, gicIrqVector, gicSgiWrites, Gicv3Driver,
-  PSCI_0_2_FN_PSCI_VERSION, readCntvct, setCpuId, TPIDR_EL1, UART_PERIPH_ID0, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestCode, type GuestImage,
+  allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, CSR_SSCRATCH, gicCpuInit, gicIrqVector,
+  gicSgiWrites, Gicv3Driver, IMSIC_IPI_ID, ImsicDriver, IRQ_S_EXT, IrqTable, PSCI_0_2_FN_PSCI_VERSION, readCntvct, SBI_EXT_BASE, setCpuId, setThisCpu, thisCpu,
+  TPIDR_EL1, UART_LSR, UART_PERIPH_ID0, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestArch, type GuestCode, type GuestImage,
 } from "@irqlab/guest";
+import { CSR_STOPEI, IMSIC_SETEIPNUM_LE } from "@irqlab/aia";
 import { GICD_IIDR, ICC_PMR_EL1 } from "@irqlab/gic";
 import { op, type GuestOp } from "@irqlab/sim";
 
@@ -54,87 +60,112 @@ export interface GuestWords {
   base: number;
 }
 
+/** What differs between the architectures: the interrupt controller, the registers, the hypercall. */
+interface ArchParts {
+  /** The op a "repeat" block repeats for what is not RAM. */
+  repeated(what: "vgic" | "uart" | "pmr" | "tpidr" | "hvc"): GuestOp;
+  /** The op that sends IPI `kind` (1 or 2) to `to`. */
+  ipi(kind: number, to: number): GuestOp;
+  /** Before the blocks, on `cpu`: its interrupts on. */
+  cpuUp(cpu: number): GuestCode;
+}
+
 /**
- * The image of a `cpus`-vCPU machine where vCPU `c` runs `blocks[c]`;
- * `onBlock` hears each block as its vCPU reaches it.
+ * The image of a `cpus`-vCPU `arch` machine where vCPU `c` runs
+ * `blocks[c]`; `onBlock` hears each block as its vCPU reaches it.
  */
-export function runLoopFormsGuest(cpus: number, blocks: readonly (readonly Block[])[], words: GuestWords, onBlock: (b: Block) => void): GuestImage {
-  let sys: BootedGuest | undefined;
-  let gic: Gicv3Driver | undefined;
+export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonly (readonly Block[])[], words: GuestWords, onBlock: (b: Block) => void): GuestImage {
   let base = 0;
   const word = (w: number): number => base + 4 * w;
+  let parts: ArchParts | undefined;
 
   /** seq items: a store of v, or a load where v < 0. */
   const access = (w: number, v: number): GuestOp => (v < 0 ? op.read(word(w), 4) : op.write(word(w), 4, v));
 
-  /** The one op of a block, or undefined for the blocks of several ops (see {@link run}). */
-  function toOp(b: Block, cpu: number): GuestOp | undefined {
+  /** Runs a block on `cpu`. */
+  function* run(b: Block, cpu: number): GuestCode {
     switch (b.k) {
       case "store":
-        return op.write(word(b.w), 4, b.v);
+        yield op.write(word(b.w), 4, b.v);
+        return;
       case "load":
-        return op.read(word(b.w), 4);
+        yield op.read(word(b.w), 4);
+        return;
       case "seq":
-        return op.seq(b.items.map(([w, v]) => access(w, v)));
+        yield op.seq(b.items.map(([w, v]) => access(w, v)));
+        return;
       case "repeat": {
-        const stride = b.stride && (b.what === "load" || b.what === "store") ? 4 : undefined;
+        const ram = b.what === "load" || b.what === "store";
+        const stride = b.stride && ram ? 4 : undefined;
         // A strided repeat stays inside the words.
         const n = stride === undefined ? b.n : Math.min(b.n, WORDS - b.w);
-        const one =
-          b.what === "load" ? op.read(word(b.w), 4)
-          : b.what === "store" ? op.write(word(b.w), 4, b.n)
-          : b.what === "vgic" ? op.read(gic!.dist + GICD_IIDR, 4)
-          : b.what === "uart" ? op.read(sys!.platform.console!.region.base + UART_PERIPH_ID0, 4)
-          : b.what === "pmr" ? op.mrs(ICC_PMR_EL1)
-          : b.what === "hvc" ? op.hvc([PSCI_0_2_FN_PSCI_VERSION])
-          : op.mrs(TPIDR_EL1);
-        return op.repeat(n, one, stride);
+        const one = b.what === "load" ? op.read(word(b.w), 4) : b.what === "store" ? op.write(word(b.w), 4, b.n) : parts!.repeated(b.what);
+        yield op.repeat(n, one, stride);
+        return;
       }
       case "poll":
-        return op.pollWhile(op.read(word(b.w), 4), 0xffff_ffff, b.equals, op.compute(b.relax), b.tries);
+        yield op.pollWhile(op.read(word(b.w), 4), 0xffff_ffff, b.equals, op.compute(b.relax), b.tries);
+        return;
       case "compute":
-        return op.compute(b.ns);
+        yield op.compute(b.ns);
+        return;
       case "spin":
-        return op.spin(b.ns);
+        yield op.spin(b.ns);
+        return;
       case "sgi":
-        return op.seq(gicSgiWrites(gic!, b.sgi, [b.to === cpu ? (cpu + 1) % cpus : b.to]));
-      case "timer":
-      case "delay":
-        return undefined;
+        yield parts!.ipi(b.sgi, b.to === cpu ? (cpu + 1) % cpus : b.to);
+        return;
+      case "delay": {
+        const now = yield* readCntvct();
+        yield op.pollBelow(op.mrs(CNTVCT_EL0), now + b.ticks, op.compute(b.relax), 1 << 24);
+        return;
+      }
+      case "timer": {
+        const now = yield* readCntvct();
+        yield writeCntvCval(now + b.ticks);
+        yield writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
+        return;
+      }
       case "mask":
-        return op.mask();
+        yield op.mask();
+        return;
       case "unmask":
-        return op.unmask();
+        yield op.unmask();
+        return;
       case "wfi":
-        return op.wfi();
+        yield op.wfi();
     }
   }
 
-  /** Runs a block. */
-  function* run(b: Block, cpu: number): GuestCode {
-    const one = toOp(b, cpu);
-    if (one !== undefined) {
-      yield one;
-      return;
-    }
-    const now = yield* readCntvct();
-    if (b.k === "delay") yield op.pollBelow(op.mrs(CNTVCT_EL0), now + b.ticks, op.compute(b.relax), 1 << 24);
-    else if (b.k === "timer") {
-      yield writeCntvCval(now + b.ticks);
-      yield writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
-    }
+  /** Allocates and clears the words (on vCPU 0, before any other runs). */
+  function* allocateWords(sys: BootedGuest): GuestCode {
+    base = allocateBootMemory(sys.platform, 4 * (ONLINE + cpus))!;
+    words.base = base;
+    for (let w = 0; w < ONLINE + cpus; w++) yield op.write(word(w), 4, 0);
   }
 
-  /** The common part: the CPU's SGIs on, online, wait for go, the blocks, then WFI for ever. */
-  function* body(cpu: number): GuestCode<never> {
-    yield* gic!.enableIrq(SGI_SEQ, cpu);
-    yield* gic!.enableIrq(SGI_PROGRAM, cpu);
-    const timer = sys!.platform.timer?.virtual;
-    if (timer !== undefined) {
-      yield writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK);
-      yield* gic!.enableIrq(timer, cpu);
-    }
+  /**
+   * The CPU's interrupts on, then its online word. Everything a block reads
+   * of another CPU (riscv64: the identity kind 1 sends to it) is set by then,
+   * so no vCPU depends on where the other programs are in JS, only on guest
+   * memory.
+   */
+  function* up(cpu: number): GuestCode {
+    yield* parts!.cpuUp(cpu);
     yield op.write(word(ONLINE + cpu), 4, 1);
+  }
+
+  /** vCPU 0 once it is up: the others started (`start(c)`) and waited for, then go. */
+  function* bringUp(start: (cpu: number) => GuestCode<unknown>): GuestCode {
+    for (let c = 1; c < cpus; c++) {
+      yield* start(c);
+      yield op.pollWhile(op.read(word(ONLINE + c), 4), 0xffff_ffff, 0, op.compute(100), 1 << 20);
+    }
+    yield op.write(word(GO), 4, 1);
+  }
+
+  /** Once the go word is set: the blocks, then WFI for ever. */
+  function* go(cpu: number): GuestCode<never> {
     yield op.pollWhile(op.read(word(GO), 4), 0xffff_ffff, 0, op.compute(50), 1 << 20);
     yield op.unmask();
     for (const b of blocks[cpu] ?? []) {
@@ -145,38 +176,107 @@ export function runLoopFormsGuest(cpus: number, blocks: readonly (readonly Block
     for (;;) yield wfi;
   }
 
+  /** IPI kind 2's handler: one more in the CPU's counter word. */
+  function* count(cpu: number): GuestCode {
+    const at = word(SGI_COUNTERS + (cpu % 4));
+    const n = (yield op.read(at, 4)).value;
+    yield op.write(at, 4, n + 1);
+  }
+  /** IPI kind 1's action. */
+  const seqAction = (): GuestOp => op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 1), op.write(word(SGI_SEQ_WORDS[1]), 4, 2)]);
+
+  if (arch === "riscv64") {
+    let imsic: ImsicDriver | undefined;
+    // Kind 1's identity in each CPU's file.
+    const seqIds: number[] = [];
+    return {
+      main: function* (bootRegs) {
+        const sys = yield* boot(bootRegs, { arch });
+        yield* setThisCpu(0);
+        const table = new IrqTable();
+        const setup = ImsicDriver.setup(sys.platform, table);
+        if (!setup.ok) throw new Error(setup.message);
+        const drv = setup.driver;
+        imsic = drv;
+        yield* allocateWords(sys);
+        drv.ipiHandler = count;
+        const uart = sys.platform.console!;
+        const lsr = uart.region.base + (uart.kind === "ns16550a" ? UART_LSR << uart.regShift : 0);
+        const aplic = sys.platform.aplics[0]!;
+        parts = {
+          repeated: (what) =>
+            what === "vgic" ? op.read(aplic.region.base, 4)
+            : what === "uart" ? op.read(lsr, 1)
+            : what === "pmr" ? op.csrRead(CSR_STOPEI)
+            : what === "hvc" ? op.sbi(SBI_EXT_BASE, 0)
+            : op.csrRead(CSR_SSCRATCH),
+          ipi: (kind, to) => op.write(drv.msiAddress(to)! + IMSIC_SETEIPNUM_LE, 4, kind === SGI_SEQ ? seqIds[to]! : IMSIC_IPI_ID),
+          cpuUp: function* (cpu) {
+            yield* drv.startingCpu(cpu);
+            const vec = drv.allocVector([cpu])!;
+            seqIds[cpu] = vec.localId;
+            table.register(vec.irq, seqAction());
+            yield* drv.unmask(vec, cpu);
+          },
+        };
+        yield* up(0);
+        yield* bringUp((c) => cpuOn(sys, sys.platform.cpus[c]!, base, c));
+        return yield* go(0);
+      },
+      vector: function* (cause) {
+        if (cause === IRQ_S_EXT && imsic !== undefined) yield* imsic.handleIrq(yield* thisCpu());
+      },
+      secondary: function* (_entry, context) {
+        yield* setThisCpu(context);
+        yield* up(context);
+        return yield* go(context);
+      },
+    };
+  }
+
+  let gic: Gicv3Driver | undefined;
   return {
     main: function* (bootRegs) {
-      sys = yield* boot(bootRegs, { arch: "aarch64" });
-      const info = sys.platform.gic!;
-      gic = new Gicv3Driver(info, sys.platform.cpus);
+      const sys = yield* boot(bootRegs, { arch: "aarch64" });
+      const drv = new Gicv3Driver(sys.platform.gic!, sys.platform.cpus);
+      gic = drv;
       yield* setCpuId(0);
-      yield* gic.initDist();
-      yield* gicCpuInit(gic, 0);
-      base = allocateBootMemory(sys.platform, 4 * (ONLINE + cpus))!;
-      words.base = base;
-      for (let w = 0; w < ONLINE + cpus; w++) yield op.write(word(w), 4, 0);
-      gic.irqs.register(SGI_SEQ, op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 1), op.write(word(SGI_SEQ_WORDS[1]), 4, 2)]));
-      gic.irqs.register(SGI_PROGRAM, function* (_irq, c) {
-        const at = word(SGI_COUNTERS + (c % 4));
-        const n = (yield op.read(at, 4)).value;
-        yield op.write(at, 4, n + 1);
-      });
+      yield* drv.initDist();
+      yield* gicCpuInit(drv, 0);
+      yield* allocateWords(sys);
+      drv.irqs.register(SGI_SEQ, seqAction());
+      drv.irqs.register(SGI_PROGRAM, (_irq, c) => count(c));
       // The virtual timer's handler: a store, then the timer masked so that its level drops.
       const timer = sys.platform.timer?.virtual;
-      if (timer !== undefined) gic.irqs.register(timer, op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 3), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
-      for (let c = 1; c < cpus; c++) {
-        yield* cpuOn(sys, sys.platform.cpus[c]!, base, c);
-        yield op.pollWhile(op.read(word(ONLINE + c), 4), 0xffff_ffff, 0, op.compute(100), 1 << 20);
-      }
-      yield op.write(word(GO), 4, 1);
-      return yield* body(0);
+      if (timer !== undefined) drv.irqs.register(timer, op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 3), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
+      const uart = sys.platform.console!;
+      parts = {
+        repeated: (what) =>
+          what === "vgic" ? op.read(drv.dist + GICD_IIDR, 4)
+          : what === "uart" ? op.read(uart.region.base + UART_PERIPH_ID0, 4)
+          : what === "pmr" ? op.mrs(ICC_PMR_EL1)
+          : what === "hvc" ? op.hvc([PSCI_0_2_FN_PSCI_VERSION])
+          : op.mrs(TPIDR_EL1),
+        ipi: (kind, to) => op.seq(gicSgiWrites(drv, kind, [to])),
+        cpuUp: function* (cpu) {
+          yield* drv.enableIrq(SGI_SEQ, cpu);
+          yield* drv.enableIrq(SGI_PROGRAM, cpu);
+          if (timer !== undefined) {
+            yield writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK);
+            yield* drv.enableIrq(timer, cpu);
+          }
+        },
+      };
+      yield* up(0);
+      yield* bringUp((c) => cpuOn(sys, sys.platform.cpus[c]!, base, c));
+      return yield* go(0);
     },
     vector: gicIrqVector(() => gic),
     secondary: function* (_entry, context) {
       yield* setCpuId(context);
       yield* gicCpuInit(gic!, context);
-      return yield* body(context);
+      yield* up(context);
+      return yield* go(context);
     },
   };
 }

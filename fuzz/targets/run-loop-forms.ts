@@ -1,7 +1,7 @@
 /**
- * The run loop's shortcuts are invisible: a generated multi-vCPU guest
- * (run-loop-forms-guest.ts) run as written — its repeats, sequences and polls
- * taken by the run loop's fast paths (bulk quiet repeats, polls skipping the
+ * The run loop's shortcuts are invisible: a generated multi-vCPU arm64 or
+ * riscv64 guest (run-loop-forms-guest.ts) run as written — its repeats,
+ * sequences and polls taken by the run loop's fast paths (bulk quiet repeats, polls skipping the
  * turns of a standing vCPU, quiet loads answered inside KVM_RUN, the event
  * queue's idle asks of a stopped KVM_RUN) — and through `loopFormImage`
  * (every one of them as the loop of yields it stands for) must end the same:
@@ -11,13 +11,14 @@
  * some shortcuts off.
  */
 
-import { loopFormImage, type GuestImage } from "@irqlab/guest";
+import { loopFormImage, type GuestArch, type GuestImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import type { Rng } from "@irqlab/sim";
 import { check, type FuzzTarget } from "../target.js";
 import { runLoopFormsGuest, SGI_PROGRAM, SGI_SEQ, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
 
 interface Setup {
+  readonly arch: GuestArch;
   readonly cpus: number;
   /** Virtual time the machine runs for. */
   readonly ns: number;
@@ -31,7 +32,7 @@ interface Op {
 
 const REPEATED = ["load", "store", "vgic", "uart", "pmr", "tpidr", "hvc"] as const;
 
-function drawBlock(rng: Rng, cpus: number): Block {
+function drawBlock(rng: Rng, arch: GuestArch, cpus: number): Block {
   const w = rng.int(0, WORDS - 1);
   switch (rng.int(0, 17)) {
     case 0:
@@ -58,9 +59,12 @@ function drawBlock(rng: Rng, cpus: number): Block {
     case 14:
       return { k: rng.chance(0.5) ? "mask" : "unmask" };
     // The counter runs at 25 MHz (kvm DEFAULT_COUNTER_HZ): a tick is 40 ns.
+    // The counter delay and the virtual timer are arm64's; riscv64 computes instead.
     case 15:
+      if (arch === "riscv64") return { k: "compute", ns: rng.int(1, 2_000) };
       return { k: "delay", ticks: rng.chance(0.5) ? rng.int(1, 20) : rng.int(100, 3_000), relax: rng.int(0, 200) };
     case 16:
+      if (arch === "riscv64") return { k: "spin", ns: rng.int(1, 2_000) };
       return { k: "timer", ticks: rng.chance(0.5) ? rng.int(1, 50) : rng.int(500, 20_000) };
     default:
       return { k: "wfi" };
@@ -77,8 +81,14 @@ interface Outcome {
   readonly trace: string;
 }
 
+/** The machine each architecture's guest runs on (riscv64: the AIA in the kernel, VS-files). */
+const MACHINE: Readonly<Record<GuestArch, readonly string[]>> = {
+  aarch64: ["-M", "virt", "-accel", "kvm"],
+  riscv64: ["-M", "virt,aia=aplic-imsic", "-accel", "kvm,riscv-aia=hwaccel"],
+};
+
 function run(setup: Setup, image: GuestImage, words: GuestWords, trace: boolean): Outcome {
-  const parsed = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", String(setup.cpus), "-nographic"]);
+  const parsed = parseSystemCommandLine(setup.arch, [...MACHINE[setup.arch], "-smp", String(setup.cpus), "-nographic"]);
   if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
   words.base = 0;
   const m = Machine.create({ config: parsed.config, kernel: image, console: () => undefined, trace });
@@ -104,16 +114,18 @@ function firstDifference(a: string, b: string): string {
   return `line ${i + 1}:\n  fast: ${la.slice(i, i + 3).join("\n        ")}\n  loop: ${lb.slice(i, i + 3).join("\n        ")}`;
 }
 
-/** Blocks the vCPUs reached in the last case's untraced fast run, by kind. */
+/** Blocks the vCPUs reached in the last case's untraced fast run, by architecture and kind ("riscv64:poll"). */
 let lastKinds: Record<string, number> = {};
 
 export const runLoopForms: FuzzTarget<Setup, Op> = {
   name: "run-loop-forms",
-  about: "arm64 multi-vCPU guests: the run loop's fast paths end as the loop of yields they stand for (time, counters, exits, RAM, trace)",
+  about: "arm64 and riscv64 multi-vCPU guests: the run loop's fast paths end as the loop of yields they stand for (time, counters, exits, RAM, trace)",
   generate(rng, count) {
-    const setup: Setup = { cpus: rng.int(2, 4), ns: rng.int(5, 20) * 1_000_000 };
+    const cpus = rng.int(2, 4);
+    const ns = rng.int(5, 20) * 1_000_000;
+    const setup: Setup = { arch: rng.chance(0.5) ? "aarch64" : "riscv64", cpus, ns };
     const ops: Op[] = [];
-    for (let i = 0; i < count; i++) ops.push({ cpu: rng.int(0, setup.cpus - 1), block: drawBlock(rng, setup.cpus) });
+    for (let i = 0; i < count; i++) ops.push({ cpu: rng.int(0, setup.cpus - 1), block: drawBlock(rng, setup.arch, setup.cpus) });
     return { setup, ops };
   },
   execute(setup, ops, step) {
@@ -122,9 +134,9 @@ export const runLoopForms: FuzzTarget<Setup, Op> = {
     for (const o of ops) blocks[o.cpu]!.push(o.block);
     let reached: Record<string, number> | undefined;
     const words: GuestWords = { base: 0 };
-    const image = runLoopFormsGuest(setup.cpus, blocks, words, (b) => {
+    const image = runLoopFormsGuest(setup.arch, setup.cpus, blocks, words, (b) => {
       if (reached === undefined) return;
-      const kind = b.k === "repeat" ? `repeat-${b.what}` : b.k;
+      const kind = `${setup.arch}:${b.k === "repeat" ? `repeat-${b.what}` : b.k}`;
       reached[kind] = (reached[kind] ?? 0) + 1;
     });
     step(ops.length);
