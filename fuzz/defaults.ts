@@ -6,4 +6,5 @@ export const DEFAULT_OPS: Readonly<Record<string, number>> = {
   "aplic-registers": 50_000,
   "kvm-ioctls": 5_000,
   conservation: 3_000,
+  "run-loop-forms": 100,
 };

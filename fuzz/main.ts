@@ -1,14 +1,21 @@
 /**
  * `npm run fuzz`: runs every target (or `--target a,b`) for `--ops N`
  * operations per case from `--seed S`; with `--minutes M` it keeps drawing
- * cases (seeds S, S+1, ...) round-robin over the targets until the time is up.
- * Prints ops/s per target; on a failure prints the target, seed, op index and
- * a shrunk reproduction, and exits with status 1. The wall clock is used here
- * only, for the time budget and the rates; the models never see it.
+ * cases (seeds S, S+1, ...) round-robin over the targets until the time is up,
+ * with `--cases N` it draws N of them. Prints ops/s per target; on a failure
+ * prints the target, seed, op index and a shrunk reproduction, and exits with
+ * status 1. The wall clock is used here only, for the time budget and the
+ * rates; the models never see it.
+ *
+ * For comparing two versions of the models (scripts/fuzz.mjs --against):
+ * `--outcomes` prints, instead of checking, one line per case — target, seed
+ * and a SHA-256 of the target's outcome text (FuzzTarget.outcome) — and
+ * `--outcome` prints the whole text of the one case `--seed` names.
  */
 
+import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
-import { formatFailure, runCase } from "./runner.js";
+import { caseOutcome, formatFailure, runCase } from "./runner.js";
 import { TARGETS } from "./targets/index.js";
 import { DEFAULT_OPS } from "./defaults.js";
 
@@ -17,7 +24,10 @@ const { values } = parseArgs({
     seed: { type: "string", default: "1" },
     ops: { type: "string" },
     minutes: { type: "string" },
+    cases: { type: "string" },
     target: { type: "string" },
+    outcomes: { type: "boolean", default: false },
+    outcome: { type: "boolean", default: false },
     list: { type: "boolean", default: false },
   },
   strict: true,
@@ -37,6 +47,28 @@ if (minutes !== undefined && !(minutes > 0)) usage(`--minutes ${values.minutes} 
 const names = values.target?.split(",").map((s) => s.trim()) ?? TARGETS.map((t) => t.name);
 const targets = names.map((n) => TARGETS.find((t) => t.name === n) ?? usage(`unknown target '${n}' (valid: ${TARGETS.map((t) => t.name).join(", ")})`));
 
+const cases = values.cases === undefined ? undefined : Number(values.cases);
+if (cases !== undefined && (!Number.isSafeInteger(cases) || cases < 1)) usage(`--cases ${values.cases} is not a positive integer`);
+if (cases !== undefined && minutes !== undefined) usage("--cases and --minutes do not go together");
+const opsOf = (t: (typeof targets)[number]): number => opsArg ?? DEFAULT_OPS[t.name] ?? 10_000;
+
+if (values.outcomes || values.outcome) {
+  const none = targets.find((t) => t.outcome === undefined);
+  if (none !== undefined) usage(`target '${none.name}' has no outcome to compare`);
+  if (values.outcome) {
+    if (targets.length !== 1) usage("--outcome needs one --target");
+    process.stdout.write(`${caseOutcome(targets[0]!, seed, opsOf(targets[0]!))!}\n`);
+  } else {
+    for (let n = 0; n < (cases ?? 1); n++) {
+      for (const t of targets) {
+        const text = caseOutcome(t, seed + n, opsOf(t))!;
+        console.log(`${t.name} ${seed + n} ${createHash("sha256").update(text).digest("hex")}`);
+      }
+    }
+  }
+  process.exit(0);
+}
+
 const stats = new Map(targets.map((t) => [t.name, { cases: 0, ops: 0, ms: 0 }]));
 const deadline = minutes === undefined ? 0 : Date.now() + minutes * 60_000;
 let caseNo = 0;
@@ -46,7 +78,7 @@ do {
     if (minutes !== undefined && caseNo > 0 && Date.now() >= deadline) break;
     const s = stats.get(t.name)!;
     const t0 = performance.now();
-    const r = runCase(t, seed + caseNo, opsArg ?? DEFAULT_OPS[t.name] ?? 10_000);
+    const r = runCase(t, seed + caseNo, opsOf(t));
     s.ms += performance.now() - t0;
     s.cases++;
     s.ops += r.executed;
@@ -56,7 +88,7 @@ do {
     }
   }
   caseNo++;
-} while (!failed && minutes !== undefined && Date.now() < deadline);
+} while (!failed && (minutes !== undefined ? Date.now() < deadline : caseNo < (cases ?? 1)));
 
 console.log(`\n${"target".padEnd(20)} ${"cases".padStart(6)} ${"ops".padStart(12)} ${"ops/s".padStart(12)}`);
 for (const [name, s] of stats) {
@@ -70,6 +102,6 @@ function fmt(n: number): string {
 }
 
 function usage(msg: string): never {
-  console.error(`fuzz: ${msg}\nusage: npm run fuzz -- [--target a,b] [--seed N] [--ops N] [--minutes M] [--list]`);
+  console.error(`fuzz: ${msg}\nusage: npm run fuzz -- [--target a,b] [--seed N] [--ops N] [--minutes M | --cases N] [--against REV] [--list]`);
   process.exit(2);
 }

@@ -55,7 +55,7 @@ export function attempt(target: FuzzTarget, setup: unknown, ops: readonly unknow
 
 /** Generates and runs one case of `count` operations. `shrinkMs` bounds the shrinking. */
 export function runCase(target: FuzzTarget, seed: number, count: number, shrinkMs = 20_000): CaseResult {
-  const { setup, ops } = target.generate(new RngStreams(seed).stream(`fuzz/${target.name}`), count);
+  const { setup, ops } = drawCase(target, seed, count);
   const first = attempt(target, setup, ops);
   if (!first) return { executed: ops.length };
   const minimal = shrink(target, setup, ops.slice(0, first.index + 1), first.kind, shrinkMs);
@@ -89,6 +89,18 @@ export function shrink(target: FuzzTarget, setup: unknown, ops: readonly unknown
     }
   }
   return cur;
+}
+
+/** The case `seed` of `target` with `count` operations, as {@link runCase} draws it. */
+export function drawCase(target: FuzzTarget, seed: number, count: number): { setup: unknown; ops: unknown[] } {
+  return target.generate(new RngStreams(seed).stream(`fuzz/${target.name}`), count);
+}
+
+/** FuzzTarget.outcome of the case `seed` (as {@link runCase} draws it), or undefined if the target has none. */
+export function caseOutcome(target: FuzzTarget, seed: number, count: number): string | undefined {
+  if (target.outcome === undefined) return undefined;
+  const { setup, ops } = drawCase(target, seed, count);
+  return target.outcome(setup, ops);
 }
 
 /** The report printed for a failure: target, seed, op index, the replay command and the minimal operations. */

@@ -32,6 +32,14 @@ export interface FuzzTarget<Setup = unknown, Op = unknown> {
    * raises per injection path), so a smoke test can check a path is covered.
    */
   coverage?(): Readonly<Record<string, number>>;
+  /**
+   * Optional: a deterministic text of what running `ops` on models built
+   * from `setup` did (virtual time, exits, trace), the same on every run of
+   * the same models. Two versions of the models compare it case by case
+   * (`npm run fuzz -- --against REV`): a change meant to keep the behaviour
+   * must give every case the same text.
+   */
+  outcome?(setup: Setup, ops: readonly Op[]): string;
 }
 
 /** A broken invariant. `kind` groups failures for shrinking (same kind = same bug). */

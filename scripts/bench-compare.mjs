@@ -44,8 +44,7 @@
 // --times N iterations per run (default: 65536 for one-op tests, 4096 for ipi and lpi; 65536 for
 // all with --steady), --runs N timed runs per process (default 9), --warmups N (default 10),
 // --steady, --paired, --cpu N (the CPU the processes are pinned to; default the last), --json.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +52,7 @@ import { parseArgs } from "node:util";
 import { buildSync } from "esbuild";
 import { DEFAULT_CPU, MICRO_BENCH_SPAN as SPAN, SOURCE_TIMES, STEADY_NODE_FLAGS, median, microBenchTimes, runPinnedJson, runSpanProcess } from "./micro-bench-process.mjs";
 import { SCALE_MODES, scaleModeOf } from "./scale-modes.mjs";
+import { exportRevision } from "./export-revision.mjs";
 import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -108,7 +108,7 @@ mkdirSync(outDir, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), "irqlab-bench-compare-"));
 
 try {
-  const baseTree = exportRevision(revision, scratch);
+  const baseTree = exportRevision(root, revision, scratch);
   const sha = baseTree.sha.slice(0, 12);
   const base = bundles(baseTree.dir, `compare-${sha}`);
   const work = bundles(root, "compare-work-tree");
@@ -137,27 +137,6 @@ function bundleTree(tree, entry, outfile) {
   if (!existsSync(join(tree, entry))) throw new Error(`${entry} is not in that tree: it cannot be measured this way`);
   buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, entryPoints: [join(tree, entry)], outfile });
   return outfile;
-}
-
-/**
- * `revision`'s files exported into `dir`/tree, whose node_modules holds the repository's
- * third-party packages and that tree's own workspace packages.
- */
-function exportRevision(rev, dir) {
-  const sha = execFileSync("git", ["rev-parse", "--verify", `${rev}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
-  const tree = join(dir, "tree");
-  mkdirSync(tree);
-  execFileSync("sh", ["-c", `git archive ${sha} | tar -x -C "${tree}"`], { cwd: root });
-  const modules = join(tree, "node_modules");
-  mkdirSync(join(modules, "@irqlab"), { recursive: true });
-  for (const name of readdirSync(join(root, "node_modules"))) {
-    if (name !== "@irqlab" && !name.startsWith(".")) symlinkSync(join(root, "node_modules", name), join(modules, name));
-  }
-  for (const group of ["packages", "apps"]) {
-    if (!existsSync(join(tree, group))) continue;
-    for (const pkg of readdirSync(join(tree, group))) symlinkSync(join(tree, group, pkg), join(modules, "@irqlab", pkg));
-  }
-  return { dir: tree, sha };
 }
 
 /** One process of a side's span runner measuring `test`: the median and fastest span per operation, and the row. */

@@ -114,6 +114,13 @@ function firstDifference(a: string, b: string): string {
   return `line ${i + 1}:\n  fast: ${la.slice(i, i + 3).join("\n        ")}\n  loop: ${lb.slice(i, i + 3).join("\n        ")}`;
 }
 
+/** Each vCPU's blocks, in the order of the operations that append them. */
+function blocksOf(setup: Setup, ops: readonly Op[]): Block[][] {
+  const blocks: Block[][] = Array.from({ length: setup.cpus }, () => []);
+  for (const o of ops) blocks[o.cpu]!.push(o.block);
+  return blocks;
+}
+
 /** Blocks the vCPUs reached in the last case's untraced fast run, by architecture and kind ("riscv64:poll"). */
 let lastKinds: Record<string, number> = {};
 
@@ -130,8 +137,7 @@ export const runLoopForms: FuzzTarget<Setup, Op> = {
   },
   execute(setup, ops, step) {
     step(0);
-    const blocks: Block[][] = Array.from({ length: setup.cpus }, () => []);
-    for (const o of ops) blocks[o.cpu]!.push(o.block);
+    const blocks = blocksOf(setup, ops);
     let reached: Record<string, number> | undefined;
     const words: GuestWords = { base: 0 };
     const image = runLoopFormsGuest(setup.arch, setup.cpus, blocks, words, (b) => {
@@ -154,4 +160,13 @@ export const runLoopForms: FuzzTarget<Setup, Op> = {
     }
   },
   coverage: () => lastKinds,
+  outcome(setup, ops) {
+    // The guest as written, untraced and traced: the fast paths a trace turns off are in the first.
+    const words: GuestWords = { base: 0 };
+    const image = runLoopFormsGuest(setup.arch, setup.cpus, blocksOf(setup, ops), words, () => undefined);
+    const plain = run(setup, image, words, false);
+    const traced = run(setup, image, words, true);
+    const lines = (o: Outcome): string[] => [`end ${o.end}`, `now ${o.now}`, `threads ${o.threads}`, `words ${o.words}`, `counters ${o.counters}`];
+    return ["untraced:", ...lines(plain), "traced:", ...lines(traced), traced.trace].join("\n");
+  },
 };
