@@ -12,7 +12,7 @@ import { runLoopForms } from "../fuzz/targets/run-loop-forms.js";
 
 /** Every kind of block run-loop-forms.ts draws (repeats by what they repeat); the counter delay and the timer on arm64 only. */
 const KINDS = [
-  "store", "load", "seq", "poll", "compute", "spin", "sgi", "mask", "unmask", "wfi",
+  "store", "load", "seq", "poll", "compute", "spin", "sgi", "mask", "unmask", "wfi", "call",
   "repeat-load", "repeat-store", "repeat-vgic", "repeat-uart", "repeat-pmr", "repeat-tpidr", "repeat-hvc",
 ];
 const ARM64_ONLY = ["delay", "timer"];

@@ -5,7 +5,8 @@
  * in-kernel interrupt controller's register, of a quiet UART register, of
  * system registers or CSRs and of a hypercall KVM answers itself,
  * op.pollWhile on a shared word, computations and spins, IPIs to other vCPUs,
- * mask / unmask and WFI; on arm64 also counter delays (op.pollBelow) and the
+ * mask / unmask, WFI and op.call of a program made of such blocks; on arm64
+ * also counter delays (op.pollBelow) and the
  * virtual timer — then idles in WFI. Each op the run loop has a shortcut for
  * appears next to another vCPU that is computing, spinning, polling or
  * blocked, so that the shortcuts run while the event queue interleaves the
@@ -53,7 +54,9 @@ export type Block =
   | { readonly k: "delay"; readonly ticks: number; readonly relax: number }
   /** The virtual timer armed `ticks` ahead; its handler masks it and stores to a word. */
   | { readonly k: "timer"; readonly ticks: number }
-  | { readonly k: "mask" | "unmask" | "wfi" };
+  | { readonly k: "mask" | "unmask" | "wfi" }
+  /** op.call of a program that runs `body` (the run loop keeps the caller in a frame; the loop form inlines it). */
+  | { readonly k: "call"; readonly body: readonly Block[] };
 
 /** Where the guest keeps its words, set once vCPU 0 allocated them (for the harness). */
 export interface GuestWords {
@@ -134,7 +137,15 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
         return;
       case "wfi":
         yield op.wfi();
+        return;
+      case "call":
+        yield op.call(callee(b.body, cpu));
     }
+  }
+
+  /** The program a "call" block calls. */
+  function* callee(body: readonly Block[], cpu: number): GuestCode {
+    for (const b of body) yield* run(b, cpu);
   }
 
   /** Allocates and clears the words (on vCPU 0, before any other runs). */

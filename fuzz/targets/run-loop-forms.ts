@@ -32,9 +32,12 @@ interface Op {
 
 const REPEATED = ["load", "store", "vgic", "uart", "pmr", "tpidr", "hvc"] as const;
 
-function drawBlock(rng: Rng, arch: GuestArch, cpus: number): Block {
+/** Calls nest at most this deep. */
+const CALL_DEPTH = 2;
+
+function drawBlock(rng: Rng, arch: GuestArch, cpus: number, depth = 0): Block {
   const w = rng.int(0, WORDS - 1);
-  switch (rng.int(0, 17)) {
+  switch (rng.int(0, 18)) {
     case 0:
     case 1:
       return { k: "store", w, v: rng.int(0, 3) };
@@ -66,6 +69,9 @@ function drawBlock(rng: Rng, arch: GuestArch, cpus: number): Block {
     case 16:
       if (arch === "riscv64") return { k: "spin", ns: rng.int(1, 2_000) };
       return { k: "timer", ticks: rng.chance(0.5) ? rng.int(1, 50) : rng.int(500, 20_000) };
+    case 17:
+      if (depth === CALL_DEPTH) return { k: "load", w };
+      return { k: "call", body: Array.from({ length: rng.int(1, 4) }, () => drawBlock(rng, arch, cpus, depth + 1)) };
     default:
       return { k: "wfi" };
   }
