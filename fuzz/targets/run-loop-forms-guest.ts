@@ -21,9 +21,11 @@
  */
 
 import {
-  allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, CSR_SSCRATCH, gicCpuInit, gicIrqVector,
-  gicSgiWrites, Gicv3Driver, IMSIC_IPI_ID, ImsicDriver, IRQ_S_EXT, IrqTable, PSCI_0_2_FN_PSCI_VERSION, readCntvct, SBI_EXT_BASE, setCpuId, setThisCpu, thisCpu,
-  TPIDR_EL1, UART_LSR, UART_PERIPH_ID0, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestArch, type GuestCode, type GuestImage,
+  allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, CSR_SIE, CSR_SIP, CSR_SSCRATCH, gicCpuInit,
+  gicIrqVector, gicSgiWrites, Gicv3Driver, IE_SSIE, IE_STIE, IMSIC_IPI_ID, ImsicDriver, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER, IrqTable,
+  PSCI_0_2_FN_PSCI_VERSION, rdtime, readCntvct, SBI_EXT_BASE, SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, setCpuId,
+  setThisCpu, thisCpu, TPIDR_EL1, UART_LSR, UART_PERIPH_ID0, ULONG_MAX, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestArch,
+  type GuestCode, type GuestImage,
 } from "@irqlab/guest";
 import { CSR_STOPEI, IMSIC_SETEIPNUM_LE } from "@irqlab/aia";
 import { GICD_IIDR, ICC_PMR_EL1 } from "@irqlab/gic";
@@ -34,9 +36,15 @@ export const WORDS = 16;
 /** After the words: the go word, then one online word per CPU. */
 const GO = WORDS;
 const ONLINE = WORDS + 1;
-/** The SGIs the blocks send: 1 runs an op.seq action, 2 a handler program. */
+/** The IPIs the blocks send: 1 runs an op.seq action, 2 a handler program (arm64: SGIs 1 and 2). */
 export const SGI_SEQ = 1;
 export const SGI_PROGRAM = 2;
+/**
+ * IPI kind 3, another way in: arm64 SGI 1 to several CPUs at once (every CPU but the one the block
+ * names); riscv64 an SBI IPI, a supervisor software interrupt whose handler clears SSIP and runs
+ * kind 1's action.
+ */
+export const IPI_OTHER = 3;
 /** Where SGI 1's action stores, and the first of SGI 2's per-CPU counters (cpu + this). */
 const SGI_SEQ_WORDS = [WORDS - 2, WORDS - 1] as const;
 const SGI_COUNTERS = WORDS - 6;
@@ -50,9 +58,15 @@ export type Block =
   | { readonly k: "poll"; readonly w: number; readonly equals: number; readonly relax: number; readonly tries: number }
   | { readonly k: "compute" | "spin"; readonly ns: number }
   | { readonly k: "sgi"; readonly sgi: number; readonly to: number }
-  /** A delay: the virtual counter read, then polled until `ticks` later (udelay's loop, op.pollBelow). */
+  /**
+   * A delay: the counter read, then read until `ticks` later (arm64: udelay's loop as one op.pollBelow
+   * of CNTVCT_EL0; riscv64: a loop of `time` CSR reads and relaxes in the program).
+   */
   | { readonly k: "delay"; readonly ticks: number; readonly relax: number }
-  /** The virtual timer armed `ticks` ahead; its handler masks it and stores to a word. */
+  /**
+   * The timer armed `ticks` ahead (arm64: the virtual timer, whose handler masks it; riscv64: SBI
+   * set_timer, whose handler sets it to the end of time); the handler stores to a word.
+   */
   | { readonly k: "timer"; readonly ticks: number }
   | { readonly k: "mask" | "unmask" | "wfi" }
   /** op.call of a program that runs `body` (the run loop keeps the caller in a frame; the loop form inlines it). */
@@ -71,6 +85,10 @@ interface ArchParts {
   ipi(kind: number, to: number): GuestOp;
   /** Before the blocks, on `cpu`: its interrupts on. */
   cpuUp(cpu: number): GuestCode;
+  /** A "delay" block. */
+  delay(ticks: number, relax: number): GuestCode;
+  /** A "timer" block: the timer armed `ticks` ahead. */
+  timer(ticks: number): GuestCode;
 }
 
 /**
@@ -118,17 +136,12 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       case "sgi":
         yield parts!.ipi(b.sgi, b.to === cpu ? (cpu + 1) % cpus : b.to);
         return;
-      case "delay": {
-        const now = yield* readCntvct();
-        yield op.pollBelow(op.mrs(CNTVCT_EL0), now + b.ticks, op.compute(b.relax), 1 << 24);
+      case "delay":
+        yield* parts!.delay(b.ticks, b.relax);
         return;
-      }
-      case "timer": {
-        const now = yield* readCntvct();
-        yield writeCntvCval(now + b.ticks);
-        yield writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
+      case "timer":
+        yield* parts!.timer(b.ticks);
         return;
-      }
       case "mask":
         yield op.mask();
         return;
@@ -195,6 +208,10 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
   }
   /** IPI kind 1's action. */
   const seqAction = (): GuestOp => op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 1), op.write(word(SGI_SEQ_WORDS[1]), 4, 2)]);
+  /** The timer handler's store. */
+  const timerStore = (): GuestOp => op.write(word(SGI_SEQ_WORDS[0]), 4, 3);
+  /** Kind 3's targets on arm64: every CPU but `to`, the sender among them. */
+  const others = (to: number): number[] => Array.from({ length: cpus }, (_, c) => c).filter((c) => c !== to);
 
   if (arch === "riscv64") {
     let imsic: ImsicDriver | undefined;
@@ -221,13 +238,23 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
             : what === "pmr" ? op.csrRead(CSR_STOPEI)
             : what === "hvc" ? op.sbi(SBI_EXT_BASE, 0)
             : op.csrRead(CSR_SSCRATCH),
-          ipi: (kind, to) => op.write(drv.msiAddress(to)! + IMSIC_SETEIPNUM_LE, 4, kind === SGI_SEQ ? seqIds[to]! : IMSIC_IPI_ID),
+          ipi: (kind, to) =>
+            kind === IPI_OTHER ? op.sbi(SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, [1 << to, 0])
+            : op.write(drv.msiAddress(to)! + IMSIC_SETEIPNUM_LE, 4, kind === SGI_SEQ ? seqIds[to]! : IMSIC_IPI_ID),
           cpuUp: function* (cpu) {
             yield* drv.startingCpu(cpu);
             const vec = drv.allocVector([cpu])!;
             seqIds[cpu] = vec.localId;
             table.register(vec.irq, seqAction());
             yield* drv.unmask(vec, cpu);
+            yield op.csrSet(CSR_SIE, IE_SSIE | IE_STIE);
+          },
+          delay: function* (ticks, relax) {
+            const end = (yield* rdtime()) + ticks;
+            while ((yield* rdtime()) < end) yield op.compute(relax);
+          },
+          timer: function* (ticks) {
+            yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [(yield* rdtime()) + ticks]);
           },
         };
         yield* up(0);
@@ -236,6 +263,13 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       },
       vector: function* (cause) {
         if (cause === IRQ_S_EXT && imsic !== undefined) yield* imsic.handleIrq(yield* thisCpu());
+        else if (cause === IRQ_S_SOFT) {
+          yield op.csrClear(CSR_SIP, IE_SSIE);
+          yield seqAction();
+        } else if (cause === IRQ_S_TIMER) {
+          yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [ULONG_MAX]);
+          yield timerStore();
+        }
       },
       secondary: function* (_entry, context) {
         yield* setThisCpu(context);
@@ -259,7 +293,7 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       drv.irqs.register(SGI_PROGRAM, (_irq, c) => count(c));
       // The virtual timer's handler: a store, then the timer masked so that its level drops.
       const timer = sys.platform.timer?.virtual;
-      if (timer !== undefined) drv.irqs.register(timer, op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 3), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
+      if (timer !== undefined) drv.irqs.register(timer, op.seq([timerStore(), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
       const uart = sys.platform.console!;
       parts = {
         repeated: (what) =>
@@ -268,7 +302,7 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
           : what === "pmr" ? op.mrs(ICC_PMR_EL1)
           : what === "hvc" ? op.hvc([PSCI_0_2_FN_PSCI_VERSION])
           : op.mrs(TPIDR_EL1),
-        ipi: (kind, to) => op.seq(gicSgiWrites(drv, kind, [to])),
+        ipi: (kind, to) => (kind === IPI_OTHER ? op.seq(gicSgiWrites(drv, SGI_SEQ, others(to))) : op.seq(gicSgiWrites(drv, kind, [to]))),
         cpuUp: function* (cpu) {
           yield* drv.enableIrq(SGI_SEQ, cpu);
           yield* drv.enableIrq(SGI_PROGRAM, cpu);
@@ -276,6 +310,15 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
             yield writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK);
             yield* drv.enableIrq(timer, cpu);
           }
+        },
+        delay: function* (ticks, relax) {
+          const now = yield* readCntvct();
+          yield op.pollBelow(op.mrs(CNTVCT_EL0), now + ticks, op.compute(relax), 1 << 24);
+        },
+        timer: function* (ticks) {
+          const now = yield* readCntvct();
+          yield writeCntvCval(now + ticks);
+          yield writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
         },
       };
       yield* up(0);
