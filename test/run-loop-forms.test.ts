@@ -12,8 +12,8 @@ import { runLoopForms } from "../fuzz/targets/run-loop-forms.js";
 
 /** Every kind of block run-loop-forms.ts draws (repeats by what they repeat). */
 const KINDS = [
-  "store", "load", "seq", "poll", "compute", "spin", "sgi", "delay", "timer", "mask", "unmask", "wfi", "call",
-  "repeat-load", "repeat-store", "repeat-vgic", "repeat-uart", "repeat-pmr", "repeat-tpidr", "repeat-hvc",
+  "store", "load", "seq", "poll", "compute", "spin", "ipi", "delay", "timer", "mask", "unmask", "wfi", "call",
+  "repeat-load", "repeat-store", "repeat-irqchip", "repeat-uart", "repeat-irqchip-reg", "repeat-cpu-reg", "repeat-hypercall",
 ];
 
 describe("run-loop-forms: the fast paths end as the loop form", () => {

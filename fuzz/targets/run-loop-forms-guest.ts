@@ -2,28 +2,27 @@
  * The guest of the run-loop-forms target, on arm64 (GICv3) or riscv64 (AIA):
  * every vCPU runs a list of generated blocks — RAM loads and stores on a few
  * shared words, op.seq, op.repeat (with and without a stride) of RAM, of an
- * in-kernel interrupt controller's register, of a quiet UART register, of
- * system registers or CSRs and of a hypercall KVM answers itself,
- * op.pollWhile on a shared word, computations and spins, IPIs to other vCPUs,
- * mask / unmask, WFI and op.call of a program made of such blocks; on arm64
- * also counter delays (op.pollBelow) and the
- * virtual timer — then idles in WFI. Each op the run loop has a shortcut for
- * appears next to another vCPU that is computing, spinning, polling or
- * blocked, so that the shortcuts run while the event queue interleaves the
- * vCPUs.
+ * in-kernel interrupt controller's register, of a quiet UART register, of a
+ * system register or CSR and of a hypercall KVM answers itself, op.pollWhile
+ * on a shared word, computations and spins, IPIs, counter delays, timers,
+ * mask / unmask, WFI and op.call of a program made of such blocks — then
+ * idles in WFI. Each op the run loop has a shortcut for appears next to
+ * another vCPU that is computing, spinning, polling or blocked, so that the
+ * shortcuts run while the event queue interleaves the vCPUs.
  *
  * vCPU 0 boots from the device tree, brings the secondaries up (PSCI CPU_ON,
  * SBI HSM hart_start) and releases them all at once through a go word. IPI
  * kind 1's handler is one op.seq of two stores; kind 2's is a program that
  * adds one to its CPU's counter word (a load and a store). arm64 sends them
  * as SGIs 1 and 2; riscv64 as MSIs into the target's IMSIC file (an
- * identity of its own for kind 1, the IPI identity for kind 2).
+ * identity of its own for kind 1, the IPI identity for kind 2). Kind 3 is
+ * {@link IPI_OTHER}.
  */
 
 import {
   allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, CSR_SIE, CSR_SIP, CSR_SSCRATCH, gicCpuInit,
   gicIrqVector, gicSgiWrites, Gicv3Driver, IE_SSIE, IE_STIE, IMSIC_IPI_ID, ImsicDriver, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER, IrqTable,
-  PSCI_0_2_FN_PSCI_VERSION, rdtime, readCntvct, SBI_EXT_BASE, SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, setCpuId,
+  PSCI_0_2_FN_PSCI_VERSION, rdtime, readCntvct, SBI_EXT_BASE, SBI_EXT_BASE_GET_SPEC_VERSION, SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, setCpuId,
   setThisCpu, thisCpu, TPIDR_EL1, UART_LSR, UART_PERIPH_ID0, ULONG_MAX, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestArch,
   type GuestCode, type GuestImage,
 } from "@irqlab/guest";
@@ -37,27 +36,28 @@ export const WORDS = 16;
 const GO = WORDS;
 const ONLINE = WORDS + 1;
 /** The IPIs the blocks send: 1 runs an op.seq action, 2 a handler program (arm64: SGIs 1 and 2). */
-export const SGI_SEQ = 1;
-export const SGI_PROGRAM = 2;
+export const IPI_SEQ = 1;
+export const IPI_PROGRAM = 2;
 /**
  * IPI kind 3, another way in: arm64 SGI 1 to several CPUs at once (every CPU but the one the block
- * names); riscv64 an SBI IPI, a supervisor software interrupt whose handler clears SSIP and runs
- * kind 1's action.
+ * names, the sender's own included); riscv64 an SBI IPI, a supervisor software interrupt whose
+ * handler clears SSIP and runs kind 1's action.
  */
 export const IPI_OTHER = 3;
-/** Where SGI 1's action stores, and the first of SGI 2's per-CPU counters (cpu + this). */
-const SGI_SEQ_WORDS = [WORDS - 2, WORDS - 1] as const;
-const SGI_COUNTERS = WORDS - 6;
+/** Where IPI kind 1's action stores, and the first of kind 2's per-CPU counters (cpu % 4 + this). */
+const SEQ_ACTION_WORDS = [WORDS - 2, WORDS - 1] as const;
+const IPI_COUNTERS = WORDS - 6;
 
 /** One generated block of a vCPU's list. */
 export type Block =
   | { readonly k: "store"; readonly w: number; readonly v: number }
   | { readonly k: "load"; readonly w: number }
   | { readonly k: "seq"; readonly items: readonly (readonly [w: number, v: number])[] }
-  | { readonly k: "repeat"; readonly n: number; readonly what: "load" | "store" | "vgic" | "uart" | "pmr" | "tpidr" | "hvc"; readonly w: number; readonly stride: boolean }
+  | { readonly k: "repeat"; readonly n: number; readonly what: "load" | "store" | "irqchip" | "uart" | "irqchip-reg" | "cpu-reg" | "hypercall"; readonly w: number; readonly stride: boolean }
   | { readonly k: "poll"; readonly w: number; readonly equals: number; readonly relax: number; readonly tries: number }
   | { readonly k: "compute" | "spin"; readonly ns: number }
-  | { readonly k: "sgi"; readonly sgi: number; readonly to: number }
+  /** IPI `kind` (IPI_SEQ, IPI_PROGRAM, IPI_OTHER) to `to`, or to the next CPU when `to` is the sender. */
+  | { readonly k: "ipi"; readonly kind: number; readonly to: number }
   /**
    * A delay: the counter read, then read until `ticks` later (arm64: udelay's loop as one op.pollBelow
    * of CNTVCT_EL0; riscv64: a loop of `time` CSR reads and relaxes in the program).
@@ -80,8 +80,8 @@ export interface GuestWords {
 /** What differs between the architectures: the interrupt controller, the registers, the hypercall. */
 interface ArchParts {
   /** The op a "repeat" block repeats for what is not RAM. */
-  repeated(what: "vgic" | "uart" | "pmr" | "tpidr" | "hvc"): GuestOp;
-  /** The op that sends IPI `kind` (1 or 2) to `to`. */
+  repeated(what: "irqchip" | "uart" | "irqchip-reg" | "cpu-reg" | "hypercall"): GuestOp;
+  /** The op that sends IPI `kind` (IPI_SEQ, IPI_PROGRAM, IPI_OTHER) to `to`. */
   ipi(kind: number, to: number): GuestOp;
   /** Before the blocks, on `cpu`: its interrupts on. */
   cpuUp(cpu: number): GuestCode;
@@ -133,8 +133,8 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       case "spin":
         yield op.spin(b.ns);
         return;
-      case "sgi":
-        yield parts!.ipi(b.sgi, b.to === cpu ? (cpu + 1) % cpus : b.to);
+      case "ipi":
+        yield parts!.ipi(b.kind, b.to === cpu ? (cpu + 1) % cpus : b.to);
         return;
       case "delay":
         yield* parts!.delay(b.ticks, b.relax);
@@ -202,14 +202,14 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
 
   /** IPI kind 2's handler: one more in the CPU's counter word. */
   function* count(cpu: number): GuestCode {
-    const at = word(SGI_COUNTERS + (cpu % 4));
+    const at = word(IPI_COUNTERS + (cpu % 4));
     const n = (yield op.read(at, 4)).value;
     yield op.write(at, 4, n + 1);
   }
   /** IPI kind 1's action. */
-  const seqAction = (): GuestOp => op.seq([op.write(word(SGI_SEQ_WORDS[0]), 4, 1), op.write(word(SGI_SEQ_WORDS[1]), 4, 2)]);
+  const seqAction = (): GuestOp => op.seq([op.write(word(SEQ_ACTION_WORDS[0]), 4, 1), op.write(word(SEQ_ACTION_WORDS[1]), 4, 2)]);
   /** The timer handler's store. */
-  const timerStore = (): GuestOp => op.write(word(SGI_SEQ_WORDS[0]), 4, 3);
+  const timerStore = (): GuestOp => op.write(word(SEQ_ACTION_WORDS[0]), 4, 3);
   /** Kind 3's targets on arm64: every CPU but `to`, the sender among them. */
   const others = (to: number): number[] => Array.from({ length: cpus }, (_, c) => c).filter((c) => c !== to);
 
@@ -233,14 +233,14 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
         const aplic = sys.platform.aplics[0]!;
         parts = {
           repeated: (what) =>
-            what === "vgic" ? op.read(aplic.region.base, 4)
+            what === "irqchip" ? op.read(aplic.region.base, 4)
             : what === "uart" ? op.read(lsr, 1)
-            : what === "pmr" ? op.csrRead(CSR_STOPEI)
-            : what === "hvc" ? op.sbi(SBI_EXT_BASE, 0)
+            : what === "irqchip-reg" ? op.csrRead(CSR_STOPEI)
+            : what === "hypercall" ? op.sbi(SBI_EXT_BASE, SBI_EXT_BASE_GET_SPEC_VERSION)
             : op.csrRead(CSR_SSCRATCH),
           ipi: (kind, to) =>
             kind === IPI_OTHER ? op.sbi(SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, [1 << to, 0])
-            : op.write(drv.msiAddress(to)! + IMSIC_SETEIPNUM_LE, 4, kind === SGI_SEQ ? seqIds[to]! : IMSIC_IPI_ID),
+            : op.write(drv.msiAddress(to)! + IMSIC_SETEIPNUM_LE, 4, kind === IPI_SEQ ? seqIds[to]! : IMSIC_IPI_ID),
           cpuUp: function* (cpu) {
             yield* drv.startingCpu(cpu);
             const vec = drv.allocVector([cpu])!;
@@ -289,23 +289,23 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       yield* drv.initDist();
       yield* gicCpuInit(drv, 0);
       yield* allocateWords(sys);
-      drv.irqs.register(SGI_SEQ, seqAction());
-      drv.irqs.register(SGI_PROGRAM, (_irq, c) => count(c));
+      drv.irqs.register(IPI_SEQ, seqAction());
+      drv.irqs.register(IPI_PROGRAM, (_irq, c) => count(c));
       // The virtual timer's handler: a store, then the timer masked so that its level drops.
       const timer = sys.platform.timer?.virtual;
       if (timer !== undefined) drv.irqs.register(timer, op.seq([timerStore(), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
       const uart = sys.platform.console!;
       parts = {
         repeated: (what) =>
-          what === "vgic" ? op.read(drv.dist + GICD_IIDR, 4)
+          what === "irqchip" ? op.read(drv.dist + GICD_IIDR, 4)
           : what === "uart" ? op.read(uart.region.base + UART_PERIPH_ID0, 4)
-          : what === "pmr" ? op.mrs(ICC_PMR_EL1)
-          : what === "hvc" ? op.hvc([PSCI_0_2_FN_PSCI_VERSION])
+          : what === "irqchip-reg" ? op.mrs(ICC_PMR_EL1)
+          : what === "hypercall" ? op.hvc([PSCI_0_2_FN_PSCI_VERSION])
           : op.mrs(TPIDR_EL1),
-        ipi: (kind, to) => (kind === IPI_OTHER ? op.seq(gicSgiWrites(drv, SGI_SEQ, others(to))) : op.seq(gicSgiWrites(drv, kind, [to]))),
+        ipi: (kind, to) => (kind === IPI_OTHER ? op.seq(gicSgiWrites(drv, IPI_SEQ, others(to))) : op.seq(gicSgiWrites(drv, kind, [to]))),
         cpuUp: function* (cpu) {
-          yield* drv.enableIrq(SGI_SEQ, cpu);
-          yield* drv.enableIrq(SGI_PROGRAM, cpu);
+          yield* drv.enableIrq(IPI_SEQ, cpu);
+          yield* drv.enableIrq(IPI_PROGRAM, cpu);
           if (timer !== undefined) {
             yield writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK);
             yield* drv.enableIrq(timer, cpu);

@@ -1,21 +1,21 @@
 /**
  * The run loop's shortcuts are invisible: a generated multi-vCPU arm64 or
  * riscv64 guest (run-loop-forms-guest.ts) run as written — its repeats,
- * sequences and polls taken by the run loop's fast paths (bulk quiet repeats, polls skipping the
- * turns of a standing vCPU, quiet loads answered inside KVM_RUN, the event
- * queue's idle asks of a stopped KVM_RUN) — and through `loopFormImage`
- * (every one of them as the loop of yields it stands for) must end the same:
- * how the run ended, the virtual time, every counter, each vCPU thread's
- * KVM_RUN calls and exits, the shared words in guest RAM and, traced, the
- * trace. Untraced and traced runs are both compared, since a trace turns
- * some shortcuts off.
+ * sequences, polls and calls taken by the run loop's fast paths (repeats in
+ * bulk, polls skipping the turns in which a standing vCPU stays idle, quiet
+ * loads answered inside KVM_RUN, sequences and called programs run without
+ * resuming the caller) — and through `loopFormImage` (every one of them as
+ * the loop of yields it stands for) must end the same: how the run ended,
+ * the virtual time, every counter, each vCPU thread's KVM_RUN calls and
+ * exits, the shared words in guest RAM and, traced, the trace. Untraced and
+ * traced runs are both compared, since a trace turns some shortcuts off.
  */
 
 import { loopFormImage, type GuestArch, type GuestImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import type { Rng } from "@irqlab/sim";
 import { check, type FuzzTarget } from "../target.js";
-import { IPI_OTHER, runLoopFormsGuest, SGI_SEQ, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
+import { IPI_OTHER, IPI_SEQ, runLoopFormsGuest, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
 
 interface Setup {
   readonly arch: GuestArch;
@@ -30,7 +30,7 @@ interface Op {
   readonly block: Block;
 }
 
-const REPEATED = ["load", "store", "vgic", "uart", "pmr", "tpidr", "hvc"] as const;
+const REPEATED = ["load", "store", "irqchip", "uart", "irqchip-reg", "cpu-reg", "hypercall"] as const;
 
 /** Calls nest at most this deep. */
 const CALL_DEPTH = 2;
@@ -58,7 +58,7 @@ function drawBlock(rng: Rng, cpus: number, depth = 0): Block {
     case 11:
     case 12:
     case 13:
-      return { k: "sgi", sgi: rng.int(SGI_SEQ, IPI_OTHER), to: rng.int(0, cpus - 1) };
+      return { k: "ipi", kind: rng.int(IPI_SEQ, IPI_OTHER), to: rng.int(0, cpus - 1) };
     case 14:
       return { k: rng.chance(0.5) ? "mask" : "unmask" };
     // Ticks of the architecture's counter (arm64 CNTVCT_EL0, riscv64 the time CSR).
