@@ -5,8 +5,9 @@
  * in-kernel interrupt controller's register, of a quiet UART register, of a
  * system register or CSR and of a hypercall KVM answers itself, op.pollWhile
  * on a shared word, computations and spins, IPIs, counter delays, timers,
- * mask / unmask, WFI and op.call of a program made of such blocks — then
- * idles in WFI. Each op the run loop has a shortcut for appears next to
+ * mask / unmask, WFI and op.call of a program made of such blocks, and on
+ * arm64's vCPU 0 ITS INT and MOVI commands (LPIs for every CPU) — then idles
+ * in WFI. Each op the run loop has a shortcut for appears next to
  * another vCPU that is computing, spinning, polling or blocked, so that the
  * shortcuts run while the event queue interleaves the vCPUs.
  *
@@ -22,9 +23,9 @@
 import {
   allocateBootMemory, ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, boot, CNTVCT_EL0, cpuOn, CSR_SIE, CSR_SIP, CSR_SSCRATCH, gicCpuInit,
   gicIrqVector, gicSgiWrites, Gicv3Driver, IE_SSIE, IE_STIE, IMSIC_IPI_ID, ImsicDriver, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER, IrqTable,
-  PSCI_0_2_FN_PSCI_VERSION, rdtime, readCntvct, SBI_EXT_BASE, SBI_EXT_BASE_GET_SPEC_VERSION, SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, setCpuId,
+  ItsDriver, KernelPages, LPI_PROP_DEFAULT, PSCI_0_2_FN_PSCI_VERSION, rdtime, readCntvct, SBI_EXT_BASE, SBI_EXT_BASE_GET_SPEC_VERSION, SBI_EXT_IPI, SBI_EXT_IPI_SEND_IPI, SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, setCpuId,
   setThisCpu, thisCpu, TPIDR_EL1, UART_LSR, UART_PERIPH_ID0, ULONG_MAX, writeCntvCtl, writeCntvCval, type BootedGuest, type GuestArch,
-  type GuestCode, type GuestImage,
+  type GuestCode, type GuestImage, type ItsCollection, type ItsDevice,
 } from "@irqlab/guest";
 import { CSR_STOPEI, IMSIC_SETEIPNUM_LE } from "@irqlab/aia";
 import { GICD_IIDR, ICC_PMR_EL1 } from "@irqlab/gic";
@@ -44,6 +45,10 @@ export const IPI_PROGRAM = 2;
  * handler clears SSIP and runs kind 1's action.
  */
 export const IPI_OTHER = 3;
+/** arm64: the ITS device whose events the "lpi" blocks raise, its events and the LPI of event 0. */
+const LPI_DEVICE = 1;
+export const LPI_EVENTS = 8;
+const FIRST_LPI = 8192;
 /** Where IPI kind 1's action stores, and the first of kind 2's per-CPU counters (cpu % 4 + this). */
 const SEQ_ACTION_WORDS = [WORDS - 2, WORDS - 1] as const;
 const IPI_COUNTERS = WORDS - 6;
@@ -70,7 +75,14 @@ export type Block =
   | { readonly k: "timer"; readonly ticks: number }
   | { readonly k: "mask" | "unmask" | "wfi" }
   /** op.call of a program that runs `body` (the run loop keeps the caller in a frame; the loop form inlines it). */
-  | { readonly k: "call"; readonly body: readonly Block[] };
+  | { readonly k: "call"; readonly body: readonly Block[] }
+  /**
+   * arm64, vCPU 0 only (the ITS command queue is one driver's): an INT of ITS event `event` (an LPI
+   * for the CPU its collection names: event e starts on CPU e % cpus), or a MOVI of it to CPU
+   * `to`'s collection; each command followed by a SYNC, as Linux's driver sends them.
+   */
+  | { readonly k: "lpi"; readonly event: number }
+  | { readonly k: "movi"; readonly event: number; readonly to: number };
 
 /** Where the guest keeps its words, set once vCPU 0 allocated them (for the harness). */
 export interface GuestWords {
@@ -89,6 +101,8 @@ interface ArchParts {
   delay(ticks: number, relax: number): GuestCode;
   /** A "timer" block: the timer armed `ticks` ahead. */
   timer(ticks: number): GuestCode;
+  /** An "lpi" or "movi" block (nothing without an ITS). */
+  lpi(b: Extract<Block, { k: "lpi" | "movi" }>): GuestCode;
 }
 
 /**
@@ -153,6 +167,10 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
         return;
       case "call":
         yield op.call(callee(b.body, cpu));
+        return;
+      case "lpi":
+      case "movi":
+        yield* parts!.lpi(b);
     }
   }
 
@@ -256,6 +274,9 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
           timer: function* (ticks) {
             yield op.sbi(SBI_EXT_TIME, SBI_EXT_TIME_SET_TIMER, [(yield* rdtime()) + ticks]);
           },
+          lpi: function* () {
+            // No ITS on riscv64: the generator draws no such block there.
+          },
         };
         yield* up(0);
         yield* bringUp((c) => cpuOn(sys, sys.platform.cpus[c]!, base, c));
@@ -279,6 +300,38 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
     };
   }
 
+  /**
+   * The ITS as Linux's driver sets it up (tables, LPIs on every redistributor,
+   * a collection per CPU), then device LPI_DEVICE with LPI_EVENTS events, each
+   * mapped to an LPI of its own on CPU e % cpus; the even events' handler is
+   * kind 1's action, the odd ones' kind 2's program. Undefined without an ITS.
+   */
+  function* itsSetUp(sys: BootedGuest, drv: Gicv3Driver): GuestCode<{ driver: ItsDriver; dev: ItsDevice; cols: ItsCollection[] } | undefined> {
+    const info = sys.platform.gic?.its[0];
+    if (info === undefined) return undefined;
+    const probed = yield* ItsDriver.probe(sys.platform.gic!, info, new KernelPages(sys.platform, [{ base, size: 4 * (ONLINE + cpus) }]));
+    if (!probed.ok) throw new Error(probed.message);
+    const driver = probed.its;
+    for (const cpu of sys.platform.cpus) {
+      const err = yield* driver.enableLpis(cpu);
+      if (err !== undefined) throw new Error(err);
+    }
+    const dev = (yield* driver.createDevice(LPI_DEVICE, LPI_EVENTS))!;
+    const cols: ItsCollection[] = [];
+    for (let c = 0; c < cpus; c++) {
+      const col = driver.createCollection(c, c)!;
+      yield* driver.mapc(col, true);
+      cols.push(col);
+    }
+    for (let e = 0; e < LPI_EVENTS; e++) {
+      yield* driver.lpis.setConfig(FIRST_LPI + e, LPI_PROP_DEFAULT);
+      yield* driver.mapti(dev, e, FIRST_LPI + e, cols[e % cpus]!);
+      drv.irqs.register(FIRST_LPI + e, e % 2 === 0 ? seqAction() : (_irq, c) => count(c));
+    }
+    for (const col of cols) yield* driver.invall(col);
+    return { driver, dev, cols };
+  }
+
   let gic: Gicv3Driver | undefined;
   return {
     main: function* (bootRegs) {
@@ -294,6 +347,7 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
       // The virtual timer's handler: a store, then the timer masked so that its level drops.
       const timer = sys.platform.timer?.virtual;
       if (timer !== undefined) drv.irqs.register(timer, op.seq([timerStore(), writeCntvCtl(ARCH_TIMER_CTRL_IT_MASK | ARCH_TIMER_CTRL_ENABLE)]));
+      const its = yield* itsSetUp(sys, drv);
       const uart = sys.platform.console!;
       parts = {
         repeated: (what) =>
@@ -319,6 +373,11 @@ export function runLoopFormsGuest(arch: GuestArch, cpus: number, blocks: readonl
           const now = yield* readCntvct();
           yield writeCntvCval(now + ticks);
           yield writeCntvCtl(ARCH_TIMER_CTRL_ENABLE);
+        },
+        lpi: function* (b) {
+          if (its === undefined) return;
+          if (b.k === "lpi") yield* its.driver.int(its.dev, b.event);
+          else yield* its.driver.movi(its.dev, b.event, its.cols[b.to]!);
         },
       };
       yield* up(0);

@@ -17,7 +17,7 @@ import { loopFormImage, type GuestArch, type GuestImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import type { Rng } from "@irqlab/sim";
 import { check, type FuzzTarget } from "../target.js";
-import { IPI_OTHER, IPI_SEQ, runLoopFormsGuest, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
+import { IPI_OTHER, IPI_SEQ, LPI_EVENTS, runLoopFormsGuest, WORDS, type Block, type GuestWords } from "./run-loop-forms-guest.js";
 
 interface Setup {
   readonly arch: GuestArch;
@@ -140,7 +140,14 @@ export const runLoopForms: FuzzTarget<Setup, Op> = {
     const ns = rng.int(5, 20) * 1_000_000;
     const setup: Setup = { arch: rng.chance(0.5) ? "aarch64" : "riscv64", cpus, ns };
     const ops: Op[] = [];
-    for (let i = 0; i < count; i++) ops.push({ cpu: rng.int(0, setup.cpus - 1), block: drawBlock(rng, setup.cpus) });
+    for (let i = 0; i < count; i++) {
+      const cpu = rng.int(0, setup.cpus - 1);
+      // The ITS's commands: arm64, and vCPU 0 only (the driver of the one command queue).
+      if (setup.arch === "aarch64" && cpu === 0 && rng.chance(0.3)) {
+        const event = rng.int(0, LPI_EVENTS - 1);
+        ops.push({ cpu, block: rng.chance(0.75) ? { k: "lpi", event } : { k: "movi", event, to: rng.int(0, cpus - 1) } });
+      } else ops.push({ cpu, block: drawBlock(rng, setup.cpus) });
+    }
     return { setup, ops };
   },
   execute(setup, ops, step) {
