@@ -52,50 +52,56 @@ if (cases !== undefined && (!Number.isSafeInteger(cases) || cases < 1)) usage(`-
 if (cases !== undefined && minutes !== undefined) usage("--cases and --minutes do not go together");
 const opsOf = (t: (typeof targets)[number]): number => opsArg ?? DEFAULT_OPS[t.name] ?? 10_000;
 
-if (values.outcomes || values.outcome) {
+if (values.outcomes || values.outcome) printOutcomes();
+else campaign();
+
+/** --outcomes / --outcome: what the cases did, printed rather than checked. */
+function printOutcomes(): void {
   const none = targets.find((t) => t.outcome === undefined);
   if (none !== undefined) usage(`target '${none.name}' has no outcome to compare`);
   if (values.outcome) {
     if (targets.length !== 1) usage("--outcome needs one --target");
     process.stdout.write(`${caseOutcome(targets[0]!, seed, opsOf(targets[0]!))!}\n`);
-  } else {
-    for (let n = 0; n < (cases ?? 1); n++) {
-      for (const t of targets) {
-        const text = caseOutcome(t, seed + n, opsOf(t))!;
-        console.log(`${t.name} ${seed + n} ${createHash("sha256").update(text).digest("hex")}`);
+    return;
+  }
+  for (let n = 0; n < (cases ?? 1); n++) {
+    for (const t of targets) {
+      const text = caseOutcome(t, seed + n, opsOf(t))!;
+      console.log(`${t.name} ${seed + n} ${createHash("sha256").update(text).digest("hex")}`);
+    }
+  }
+}
+
+/** The cases, checked: ops/s per target, and the first failure shrunk. */
+function campaign(): void {
+  const stats = new Map(targets.map((t) => [t.name, { cases: 0, ops: 0, ms: 0 }]));
+  const deadline = minutes === undefined ? 0 : Date.now() + minutes * 60_000;
+  let caseNo = 0;
+  let failed = false;
+  do {
+    for (const t of targets) {
+      if (minutes !== undefined && caseNo > 0 && Date.now() >= deadline) break;
+      const s = stats.get(t.name)!;
+      const t0 = performance.now();
+      const r = runCase(t, seed + caseNo, opsOf(t));
+      s.ms += performance.now() - t0;
+      s.cases++;
+      s.ops += r.executed;
+      if (r.failure) {
+        console.error(formatFailure(r.failure));
+        failed = true;
       }
     }
-  }
-  process.exit(0);
-}
+    caseNo++;
+  } while (!failed && (minutes !== undefined ? Date.now() < deadline : caseNo < (cases ?? 1)));
 
-const stats = new Map(targets.map((t) => [t.name, { cases: 0, ops: 0, ms: 0 }]));
-const deadline = minutes === undefined ? 0 : Date.now() + minutes * 60_000;
-let caseNo = 0;
-let failed = false;
-do {
-  for (const t of targets) {
-    if (minutes !== undefined && caseNo > 0 && Date.now() >= deadline) break;
-    const s = stats.get(t.name)!;
-    const t0 = performance.now();
-    const r = runCase(t, seed + caseNo, opsOf(t));
-    s.ms += performance.now() - t0;
-    s.cases++;
-    s.ops += r.executed;
-    if (r.failure) {
-      console.error(formatFailure(r.failure));
-      failed = true;
-    }
+  console.log(`\n${"target".padEnd(20)} ${"cases".padStart(6)} ${"ops".padStart(12)} ${"ops/s".padStart(12)}`);
+  for (const [name, s] of stats) {
+    console.log(`${name.padEnd(20)} ${String(s.cases).padStart(6)} ${String(s.ops).padStart(12)} ${fmt(s.ms > 0 ? (s.ops * 1000) / s.ms : 0).padStart(12)}`);
   }
-  caseNo++;
-} while (!failed && (minutes !== undefined ? Date.now() < deadline : caseNo < (cases ?? 1)));
-
-console.log(`\n${"target".padEnd(20)} ${"cases".padStart(6)} ${"ops".padStart(12)} ${"ops/s".padStart(12)}`);
-for (const [name, s] of stats) {
-  console.log(`${name.padEnd(20)} ${String(s.cases).padStart(6)} ${String(s.ops).padStart(12)} ${fmt(s.ms > 0 ? (s.ops * 1000) / s.ms : 0).padStart(12)}`);
+  console.log(failed ? "\nfuzz: FAILED" : `\nfuzz: ok (seed ${seed}, ${caseNo} round(s))`);
+  process.exitCode = failed ? 1 : 0;
 }
-console.log(failed ? "\nfuzz: FAILED" : `\nfuzz: ok (seed ${seed}, ${caseNo} round(s))`);
-process.exitCode = failed ? 1 : 0;
 
 function fmt(n: number): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
