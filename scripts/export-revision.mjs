@@ -8,10 +8,15 @@ import { join } from "node:path";
  * `revision`'s files (of the repository at `root`) exported into `dir`/tree, whose node_modules
  * holds the repository's third-party packages and that tree's own workspace packages. Returns the
  * tree's directory and the commit's full SHA.
- * @throws Error from git when `revision` names no commit
+ * @throws Error when `revision` names no commit
  */
 export function exportRevision(root, revision, dir) {
-  const sha = execFileSync("git", ["rev-parse", "--verify", `${revision}^{commit}`], { cwd: root, encoding: "utf8" }).trim();
+  let sha;
+  try {
+    sha = execFileSync("git", ["rev-parse", "--verify", "--quiet", `${revision}^{commit}`], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch {
+    throw new Error(`git knows no commit '${revision}'`);
+  }
   const tree = join(dir, "tree");
   mkdirSync(tree);
   execFileSync("sh", ["-c", `git archive ${sha} | tar -x -C "${tree}"`], { cwd: root });

@@ -28,9 +28,20 @@ const out = join(root, ".bench-raw", "fuzz-main.mjs");
 const args = process.argv.slice(2);
 const at = args.indexOf("--against");
 
+/** What --against cannot do, said on stderr with exit status 2 (after its scratch tree is gone). */
+class Refusal extends Error {}
+
 await build({ ...SOURCE_BUNDLE, entryPoints: [join(root, "fuzz", "main.ts")], outfile: out });
 if (at < 0) await import(pathToFileURL(out).href);
-else await against(args[at + 1], [...args.slice(0, at), ...args.slice(at + 2)]);
+else {
+  try {
+    await against(args[at + 1], [...args.slice(0, at), ...args.slice(at + 2)]);
+  } catch (e) {
+    if (!(e instanceof Refusal)) throw e;
+    console.error(`fuzz: ${e.message}`);
+    process.exitCode = 2;
+  }
+}
 
 /** --against: the outcome of every case at `revision` and in the work tree. */
 async function against(revision, rest) {
@@ -39,12 +50,21 @@ async function against(revision, rest) {
   if (values.minutes !== undefined) fail("--against compares a fixed set of cases: use --cases N, not --minutes");
   const scratch = mkdtempSync(join(tmpdir(), "irqlab-fuzz-against-"));
   try {
-    const base = exportRevision(root, revision, scratch);
+    let base;
+    try {
+      base = exportRevision(root, revision, scratch);
+    } catch (e) {
+      fail(`--against ${revision}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     // The work tree's targets, built against the revision's packages: the same cases on both sides.
     rmSync(join(base.dir, "fuzz"), { recursive: true, force: true });
     cpSync(join(root, "fuzz"), join(base.dir, "fuzz"), { recursive: true });
     const baseOut = join(root, ".bench-raw", `fuzz-main-${base.sha.slice(0, 12)}.mjs`);
-    await build({ ...SOURCE_BUNDLE, absWorkingDir: base.dir, entryPoints: [join(base.dir, "fuzz", "main.ts")], outfile: baseOut });
+    try {
+      await build({ ...SOURCE_BUNDLE, absWorkingDir: base.dir, entryPoints: [join(base.dir, "fuzz", "main.ts")], outfile: baseOut });
+    } catch (e) {
+      fail(`the work tree's fuzz targets do not build against ${revision}'s packages:\n${e instanceof Error ? e.message : String(e)}`);
+    }
     const sides = [
       { name: base.sha.slice(0, 12), bundle: baseOut },
       { name: "work tree", bundle: out },
@@ -84,6 +104,5 @@ function firstDifference(a, b, baseName) {
 }
 
 function fail(msg) {
-  console.error(`fuzz: ${msg}`);
-  process.exit(2);
+  throw new Refusal(msg);
 }

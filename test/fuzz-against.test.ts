@@ -36,11 +36,14 @@ describe("scripts/fuzz.mjs --against", () => {
     expect(text.stdout).toContain("\ntraced:\n");
   }, 120_000);
 
-  test("a target without an outcome, --minutes, and a missing revision are refused", () => {
+  test("a target without an outcome, --minutes, and a missing or unknown revision are refused", () => {
     expect(fuzz("--target", "gic-registers", "--outcomes").stderr).toContain("target 'gic-registers' has no outcome to compare");
     expect(fuzz("--target", "run-loop-forms", "--minutes", "1", "--against", "HEAD").stderr).toContain("use --cases N, not --minutes");
     const none = fuzz("--target", "run-loop-forms", "--against");
     expect(none.status).toBe(2);
     expect(none.stderr).toContain("--against needs a revision");
+    const unknown = fuzz("--target", "run-loop-forms", "--against", "no-such-revision-here");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe("fuzz: --against no-such-revision-here: git knows no commit 'no-such-revision-here'\n");
   }, 120_000);
 });
