@@ -1,10 +1,10 @@
 /**
  * The run-loop-forms fuzz target over several seeds: generated multi-vCPU
- * arm64 and riscv64 guests end the same run as written and as the loop of yields their
- * repeats, sequences and polls stand for (the fast paths are invisible), and
- * between them the cases reach every kind of block the generator draws, so
- * that each fast path is compared next to vCPUs that compute, poll, wait and
- * send interrupts.
+ * arm64 and riscv64 guests end the same run as written and as the loop of
+ * yields their repeats, sequences, polls and calls stand for (the fast paths
+ * are invisible), traced or not, and between them the cases reach every kind
+ * of block the generator draws, so that each fast path is compared next to
+ * vCPUs that compute, poll, wait and send interrupts.
  */
 import { describe, expect, test } from "vitest";
 import { formatFailure, runCase } from "../fuzz/runner.js";

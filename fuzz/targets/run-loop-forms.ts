@@ -153,20 +153,22 @@ export const runLoopForms: FuzzTarget<Setup, Op> = {
   execute(setup, ops, step) {
     step(0);
     const blocks = blocksOf(setup, ops);
-    let reached: Record<string, number> | undefined;
+    // Counted in the untraced run as written only.
+    const reached: Record<string, number> = {};
+    let counting = false;
     const words: GuestWords = { base: 0 };
     const image = runLoopFormsGuest(setup.arch, setup.cpus, blocks, words, (b) => {
-      if (reached === undefined) return;
+      if (!counting) return;
       const kind = `${setup.arch}:${b.k === "repeat" ? `repeat-${b.what}` : b.k}`;
       reached[kind] = (reached[kind] ?? 0) + 1;
     });
+    lastKinds = reached;
     step(ops.length);
     const fastRuns: Outcome[] = [];
     for (const trace of [false, true]) {
-      reached = trace ? undefined : {};
+      counting = !trace;
       const fast = run(setup, image, words, trace);
-      if (!trace) lastKinds = reached ?? {};
-      reached = undefined;
+      counting = false;
       fastRuns.push(fast);
       const loop = run(setup, loopFormImage(image), words, trace);
       const how = trace ? "traced" : "untraced";
