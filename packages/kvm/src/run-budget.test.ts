@@ -250,6 +250,40 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(skipped.queue.now).toBe(run.queue.now);
   });
 
+  test("an exit or a WFI whose charge a limit cuts short happens once the charge is paid, as without the limit", () => {
+    // DEFAULT_COSTS: an exit's round trip (exitToUserspace), a WFI's world switch.
+    const EXIT = 1_683;
+    const SWITCH = 306;
+    /**
+     * vCPU 0 stores outside RAM (an MMIO exit) or waits for an interrupt that never comes. With `stopAt`, its
+     * first run is inside another's time, limited there, and returns "running"; the second continues it.
+     */
+    function runOnce(guest: "exit" | "wfi", stopAt?: number): { at: number; how: string } {
+      const { queue, kvm, v } = armVm(1);
+      const c = v[0]!;
+      kvm.tracer.enabled = true;
+      c.loadGuest({
+        main: function* () {
+          yield guest === "exit" ? op.write(0x1000, 4, 2) : op.wfi();
+        },
+      });
+      const options = { onWakeup: (): void => undefined };
+      if (stopAt !== undefined) {
+        const outer = queue.setLimit(stopAt);
+        expect(cause(c.run(0, options))).toBe("running");
+        queue.restoreLimit(outer);
+      }
+      const e = c.run(0, options);
+      return { at: queue.now, how: cause(e) };
+    }
+    // Alone: the MMIO exit once its round trip is paid; the WFI blocks after its world switch.
+    expect(runOnce("exit")).toEqual({ at: EXIT, how: `exit ${KVM_EXIT_MMIO}` });
+    expect(runOnce("wfi")).toEqual({ at: SWITCH, how: "blocked" });
+    // Stopped 5 ns into the charge, then continued: at the same times, not at the limit's.
+    expect(runOnce("exit", 5)).toEqual({ at: EXIT, how: `exit ${KVM_EXIT_MMIO}` });
+    expect(runOnce("wfi", 5)).toEqual({ at: SWITCH, how: "blocked" });
+  });
+
   test("with onWakeup, catching up with the other vCPU is no exit: one KVM_RUN from entry to the real exit", () => {
     const { queue, kvm, v } = armVm(2);
     const [a, b] = [v[0]!, v[1]!];

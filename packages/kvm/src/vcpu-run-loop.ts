@@ -19,7 +19,7 @@
 
 import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
-import type { MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
+import type { IntrCause, MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
@@ -79,6 +79,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #loopErrors = 0;
   // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
   #notQuiet: GuestOp | undefined;
+  // An exit, or a WFI's halt, that waits for the rest of its charge (owe, #wfi): done when the run continues and has paid it.
+  #owedExit: VcpuExit | undefined;
+  #owedCause: IntrCause = "kick"; // the cause of an owed KVM_EXIT_INTR (its record is also the stop's)
+  #owedWfi: GuestOp | undefined;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -116,12 +120,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
     this.vm.firstRun();
-    completeExit(this, this.kvmRun);
     const q = this.queue;
     // After "running" this call continues the same KVM_RUN (its span, its count), re-entering the
     // guest as the kernel's run loop does after an exit it handles itself.
     const continued = this.#inRun;
     this.#inRun = false;
+    // An exit on its way out has nothing to complete yet (the VMM has not seen it).
+    if (!continued || this.#owedExit === undefined) completeExit(this, this.kvmRun);
     if (!continued) {
       this.#runTraced = this.tracer.enabled;
       if (this.#runTraced) this.#runStart = q.now;
@@ -131,7 +136,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (this.debt > 0) this.debt -= ran;
       else this.computeLeft -= ran;
     }
-    if (this.kvmRun.immediateExit !== 0) {
+    if (this.kvmRun.immediateExit !== 0 && this.#owedExit === undefined) {
       this.signalPending = false;
       const e = this.intr("immediate-exit");
       if (continued) this.#endRun(e);
@@ -231,7 +236,45 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.spend(d);
       if (this.debt > 0) return this.#budget();
     }
+    const exit = this.#owedExit;
+    if (exit !== undefined) {
+      this.#owedExit = undefined;
+      if (exit === this.kvmRun.intr) exit.cause = this.#owedCause;
+      this.traceExit(exit);
+      return exit;
+    }
+    const wfi = this.#owedWfi;
+    if (wfi !== undefined) {
+      this.#owedWfi = undefined;
+      const e = this.#wfi(wfi);
+      if (e !== undefined) return e;
+    }
     return this.#loop();
+  }
+
+  /** See VcpuTraps.owe: with RunOptions.onWakeup and no deadline of its own, the run stops and delivers `e` at #entry. */
+  protected owe(e: VcpuExit): VcpuExit | undefined {
+    if (this.wakeHook === undefined || this.#bounded) return undefined;
+    this.#owedExit = e;
+    if (e === this.kvmRun.intr) this.#owedCause = e.cause;
+    return this.#budget();
+  }
+
+  /**
+   * A WFI after its world switch: nothing if the vCPU may run on (the next
+   * op, or the run loop), else the halt, and the exit that ends the run if
+   * the vCPU is not woken inside it.
+   */
+  #wfi(op: GuestOp): VcpuExit | undefined {
+    if (this.runnable()) return undefined;
+    const w = this.halt();
+    if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
+      // Re-executed at the next run: the guest sees no spurious wake-up.
+      this.replay = op;
+      return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
+    }
+    // Back in the run loop (the wake-up cost covered re-entry): requests, flush, enter.
+    return undefined;
   }
 
   #loop(): VcpuExit {
@@ -590,15 +633,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           result.hi = 0;
           result.error = 0;
           this.spend(costs.worldSwitch);
-          if (this.runnable()) break;
-          const w = this.halt();
-          if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
-            // Re-executed at the next run: the guest sees no spurious wake-up.
-            this.replay = op;
-            return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
+          if (this.debt > 0 && this.wakeHook !== undefined && !this.#bounded) {
+            // The halt begins once the world switch is paid: the run stops here and #entry goes on.
+            this.#owedWfi = op;
+            return this.#budget();
           }
-          // Back in the run loop (the wake-up cost covered re-entry): requests, flush, enter.
-          return undefined;
+          if (this.runnable()) break;
+          return this.#wfi(op);
         }
         case "compute":
           this.computeLeft = Math.max(0, Math.round(op.ns));

@@ -742,11 +742,30 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     // The exit-to-VMM state starts with the round trip's cost; a vCPU that returns still blocked stays "blocked".
     const tracing = this.tracer.enabled;
     if (tracing && !(e.reason === KVM_EXIT_INTR && e.cause === "blocked")) this.vcpuState.enter(exitReasonName(e.reason), exitArgs(e));
-    if (cost > 0) this.spend(cost);
-    // trace_kvm_userspace_exit(run->exit_reason, r) as kvm_vcpu_ioctl has it at KVM_RUN's return.
-    if (tracing) this.tracer.instant(this.track, "exit", "kvm_userspace_exit", { reason: exitReasonName(e.reason), ...exitArgs(e) });
+    if (cost > 0) {
+      this.spend(cost);
+      // Cut short by the queue's limit: KVM_RUN returns once the round trip is paid (a continued run).
+      if (this.debt > 0) {
+        const stopped = this.owe(e);
+        if (stopped !== undefined) return stopped;
+      }
+    }
+    this.traceExit(e);
     return e;
   }
+
+  /** trace_kvm_userspace_exit(run->exit_reason, r) as kvm_vcpu_ioctl has it at KVM_RUN's return. */
+  protected traceExit(e: VcpuExit): void {
+    if (this.tracer.enabled) this.tracer.instant(this.track, "exit", "kvm_userspace_exit", { reason: exitReasonName(e.reason), ...exitArgs(e) });
+  }
+
+  /**
+   * An exit whose round trip the queue's limit cut short: the run loop may
+   * stop the run there (a continued KVM_RUN) and return `e` once the rest is
+   * paid, as it would have been without the limit. Returns the stop, or
+   * undefined to return `e` now.
+   */
+  protected abstract owe(e: VcpuExit): VcpuExit | undefined;
 }
 
 function exitArgs(e: VcpuExit): Record<string, string | number | boolean> {
