@@ -125,8 +125,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // guest as the kernel's run loop does after an exit it handles itself.
     const continued = this.#inRun;
     this.#inRun = false;
-    // An exit on its way out has nothing to complete yet (the VMM has not seen it).
-    if (!continued || this.#owedExit === undefined) completeExit(this, this.kvmRun);
+    // An exit on its way out (only ever in a continued run) has nothing to complete yet: the VMM has not seen it.
+    if (this.#owedExit === undefined) completeExit(this, this.kvmRun);
     if (!continued) {
       this.#runTraced = this.tracer.enabled;
       if (this.#runTraced) this.#runStart = q.now;
@@ -252,9 +252,14 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return this.#loop();
   }
 
+  /** Whether a run the limit stops may hand back "running" and be continued (RunOptions.onWakeup, no deadline of its own). */
+  #continuable(): boolean {
+    return this.wakeHook !== undefined && !this.#bounded;
+  }
+
   /** See VcpuTraps.owe: with RunOptions.onWakeup and no deadline of its own, the run stops and delivers `e` at #entry. */
   protected owe(e: VcpuExit): VcpuExit | undefined {
-    if (this.wakeHook === undefined || this.#bounded) return undefined;
+    if (!this.#continuable()) return undefined;
     this.#owedExit = e;
     if (e === this.kvmRun.intr) this.#owedCause = e.cause;
     return this.#budget();
@@ -329,7 +334,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * otherwise count and trace as a KVM_RUN and an exit of its own).
    */
   #budget(): VcpuExit {
-    if (this.wakeHook === undefined || this.#bounded) return this.intr("budget");
+    if (!this.#continuable()) return this.intr("budget");
     this.mode = OUTSIDE_GUEST_MODE;
     this.#inRun = true;
     const now = this.queue.now;
@@ -633,7 +638,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           result.hi = 0;
           result.error = 0;
           this.spend(costs.worldSwitch);
-          if (this.debt > 0 && this.wakeHook !== undefined && !this.#bounded) {
+          if (this.debt > 0 && this.#continuable()) {
             // The halt begins once the world switch is paid: the run stops here and #entry goes on.
             this.#owedWfi = op;
             return this.#budget();
