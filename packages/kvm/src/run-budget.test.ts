@@ -6,7 +6,10 @@
  */
 import { EventQueue, Tracer, op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
+import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICR_ISENABLER0, GICR_SGI_BASE, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
+import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, CNTV_CTL_EL0, CNTV_TVAL_EL0 } from "./arch-timer/timer-uapi.js";
 import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
+import { armVm as vgicVm, DIST_BASE, REDIST_BASE } from "./vgic/test-fixture.js";
 
 function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
   const queue = new EventQueue();
@@ -321,5 +324,135 @@ describe("two vCPUs on one clock (nested runs)", () => {
     const runsOfB = kvm.tracer.events().filter((e) => e.phase === "span" && e.track === b.track && e.name === "KVM_RUN");
     expect(runsOfB).toHaveLength(1);
     expect(runsOfB[0]!.ts).toBe(0);
+  });
+});
+
+describe("a run stopped by a limit and continued", () => {
+  const DONE = 0x1000;
+  const ACK = 0x2000;
+  /** The timer's PPI (the virtual timer, INTID 27) and the GICv3 frames of the vgic test fixture. */
+  const VTIMER_PPI = 27;
+  const SMCCC_VERSION = 0x8000_0000;
+
+  /** A VM with one vCPU, run by {@link drive}. */
+  interface Rig {
+    readonly queue: EventQueue;
+    readonly tracer: Tracer;
+    readonly vcpu: Vcpu;
+    /** The VMM's answer to an MMIO exit other than DONE. */
+    readonly onExit: () => void;
+  }
+
+  /**
+   * A userspace irqchip: the guest computes (the CPU's IRQ line rises
+   * meanwhile: the kick, the world switch out, the injection, a vector that
+   * exits to the VMM to acknowledge), makes an HVC, waits in WFI until a
+   * second rise, then exits.
+   */
+  function userspaceIrqchip(): Rig {
+    const { queue, kvm, v } = armVm(1);
+    const c = v[0]!;
+    const vm = kvm.vms[0]!;
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        yield op.compute(3_000);
+        yield op.hvc([SMCCC_VERSION]); // answered in the kernel
+        yield op.wfi();
+        yield op.write(DONE, 4, 0);
+      },
+      vector: function* () {
+        yield op.write(ACK, 4, 0);
+      },
+    });
+    queue.schedule(700, () => vm.irqLine(0, 1));
+    queue.schedule(9_000, () => vm.irqLine(0, 1));
+    return { queue, tracer: kvm.tracer, vcpu: c, onExit: () => vm.irqLine(0, 0) };
+  }
+
+  /**
+   * The vgic-v3 and the virtual timer: it fires while the guest computes (the
+   * host timer takes the vCPU out, and the interrupt taken at re-entry pays
+   * that round trip), then wakes it from WFI; the vector acknowledges, masks
+   * the timer and completes in the kernel.
+   */
+  function vgicTimer(): Rig {
+    const { kvm, vcpus } = vgicVm();
+    const c = vcpus[0]!;
+    c.loadGuest({
+      main: function* () {
+        yield op.write(DIST_BASE + GICD_CTLR, 4, GICD_CTLR_ENABLE_SS_G1);
+        yield op.write(REDIST_BASE + GICR_SGI_BASE + GICR_ISENABLER0, 4, 1 << VTIMER_PPI);
+        yield op.msr(ICC_PMR_EL1, 0xff);
+        yield op.msr(ICC_IGRPEN1_EL1, 1);
+        yield op.unmask();
+        yield op.msr(CNTV_TVAL_EL0, 25); // 1 us at 25 MHz
+        yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE);
+        yield op.compute(4_000);
+        yield op.hvc([SMCCC_VERSION]);
+        yield op.msr(CNTV_TVAL_EL0, 100);
+        yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE);
+        yield op.wfi();
+        yield op.write(DONE, 4, 0);
+      },
+      vector: function* () {
+        const intid = (yield op.mrs(ICC_IAR1_EL1)).value & 0xff_ffff;
+        yield op.msr(CNTV_CTL_EL0, ARCH_TIMER_CTRL_ENABLE | ARCH_TIMER_CTRL_IT_MASK);
+        yield op.msr(ICC_EOIR1_EL1, intid);
+      },
+    });
+    return { queue: kvm.queue, tracer: kvm.tracer, vcpu: c, onExit: () => undefined };
+  }
+
+  /**
+   * Runs the rig's guest to its DONE exit with onWakeup. With `slice`, every
+   * run() is limited to the next multiple of `slice` ns, as when another
+   * vCPU's operations hold the clock, and each "running" is continued.
+   * Returns the exits the VMM saw, with their times, and the trace.
+   */
+  function drive(rig: Rig, slice: number | undefined): string {
+    const { queue, tracer, vcpu } = rig;
+    tracer.enabled = true;
+    let woken = false;
+    const options = { onWakeup: (): void => void (woken = true) };
+    const exits: string[] = [];
+    for (let runs = 0; runs < 100_000; runs++) {
+      let e: VcpuExit;
+      if (slice === undefined) e = vcpu.run(0, options);
+      else {
+        const outer = queue.setLimit((Math.floor(queue.now / slice) + 1) * slice);
+        e = vcpu.run(0, options);
+        queue.restoreLimit(outer);
+      }
+      const how = cause(e);
+      if (how === "running") continue;
+      exits.push(`${queue.now} ${how}${e.reason === KVM_EXIT_MMIO ? ` 0x${e.physAddr.toString(16)}` : ""}`);
+      if (how === "blocked") {
+        woken = false;
+        queue.runUntilCondition(() => woken);
+      } else if (e.reason === KVM_EXIT_MMIO) {
+        if (e.physAddr === DONE) break;
+        rig.onExit();
+      }
+    }
+    return [...exits, tracer.toText()].join("\n");
+  }
+
+  const SLICES = [1, 2, 3, 5, 7, 13, 29, 50, 101, 306, 997];
+
+  test("whatever nanosecond it is stopped at, it runs as a vCPU never stopped: the same exits at the same times, the same trace", () => {
+    const alone = drive(userspaceIrqchip(), undefined);
+    // The vector's acknowledgement, the end of the WFI: the guest got there.
+    expect(alone).toContain(" exit 6 0x2000");
+    expect(alone).toContain(" exit 6 0x1000");
+    for (const slice of SLICES) expect(drive(userspaceIrqchip(), slice), `stopped every ${slice} ns`).toBe(alone);
+  });
+
+  test("the same with the vgic and the virtual timer: a host timer exit, an interrupt taken at re-entry, a wake-up from WFI", () => {
+    const alone = drive(vgicTimer(), undefined);
+    // Taken twice (during the computation, then from WFI), the first after a host timer exit.
+    expect(alone.match(/ irq-taken /g)).toHaveLength(2);
+    expect(alone).toContain(" exit 6 0x1000");
+    for (const slice of SLICES) expect(drive(vgicTimer(), slice), `stopped every ${slice} ns`).toBe(alone);
   });
 });

@@ -76,6 +76,15 @@ export const WAIT_BLOCKED = 4;
 const WAIT_HALT = 0;
 const WAIT_SLEEP = 1;
 
+/** resumeParkedWait: the last run did not return from a wait. */
+export const PARKED_NONE = 0;
+/** resumeParkedWait: the wait is over (the vCPU may run, or a signal came). */
+export const PARKED_OVER = 1;
+/** resumeParkedWait: the vCPU still may not run; the wait goes on. */
+export const PARKED_ON = 2;
+/** resumeParkedWait: the wait is over once the wake-up, cut short by the queue's limit, is paid (endWaking). */
+export const PARKED_WAKING = 3;
+
 /** halt-polling.rst defaults: grow ×2 from 10 µs, shrink to 0. */
 const HALT_POLL_GROW = 2;
 const HALT_POLL_GROW_START = 10_000;
@@ -141,6 +150,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #parkedStart = 0;
   #parkedTraced = false;
   #parkedHook: (() => void) | undefined;
+  // A parked wait that is over, paying its wake-up (PARKED_WAKING): its kind, else -1.
+  #wakingKind = -1;
   /**
    * Virtual time an operation still owes: its cost ran past the event queue's
    * limit, so the run stopped there; the next run pays the rest first.
@@ -418,14 +429,42 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   /**
    * At the start of a run: finishes a wait the previous run returned from
    * (RunOptions.onWakeup), as the wait itself would have on waking. Returns
-   * true if the wait is over (the vCPU may run, or a signal came).
+   * PARKED_NONE without such a wait, PARKED_OVER if the wait is over (the
+   * vCPU may run, or a signal came), PARKED_ON if not. With `mayStop`, a
+   * wake-up whose cost the queue's limit cuts short returns PARKED_WAKING:
+   * the wait ends, unblocked and traced, with {@link endWaking} once that
+   * cost is paid.
    */
-  protected resumeParkedWait(): boolean {
+  protected resumeParkedWait(mayStop: boolean): number {
     const kind = this.#parkedKind;
-    if (kind < 0) return false;
+    if (kind < 0) return PARKED_NONE;
     this.#parkedKind = -1;
     this.#parkedHook = undefined;
-    return this.#finishWait(kind, WAIT_BLOCKED, this.#parkedTraced ? this.#parkedStart : -1) !== WAIT_BLOCKED;
+    const start = this.#parkedTraced ? this.#parkedStart : -1;
+    let outcome = WAIT_BLOCKED;
+    if (this.#waitDone(kind)) {
+      outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
+      if (kind === WAIT_HALT && outcome === WAIT_OK) {
+        this.#cHaltWakeup.value++;
+        this.spend(this.costs.wakeup);
+        if (mayStop && this.debt > 0) {
+          this.#wakingKind = kind;
+          return PARKED_WAKING;
+        }
+      }
+    } else if (this.#woken) {
+      // Woken, but the vCPU may still not run (the missed wake-up of seed 004).
+      this.#cWakeIgnored.value++;
+      if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "wake-ignored", { policy: this.policy });
+    }
+    return this.#finishWait(kind, outcome, start) === WAIT_BLOCKED ? PARKED_ON : PARKED_OVER;
+  }
+
+  /** After PARKED_WAKING, once the wake-up is paid: the wait ends as it would have then. */
+  protected endWaking(): void {
+    const kind = this.#wakingKind;
+    this.#wakingKind = -1;
+    this.#finishWait(kind, WAIT_OK, this.#parkedTraced ? this.#parkedStart : -1);
   }
 
   /** Powers the vCPU off (KVM_MP_STATE_STOPPED) and asks it to sleep (KVM_REQ_SLEEP). */
@@ -441,6 +480,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected halt(): number {
     const q = this.queue;
     const start = q.now;
+    // The halt ends once its wake-up is paid, also when the queue's limit cuts that charge short.
+    const owedBefore = this.debt;
     const max = this.vm.haltPollMaxNs;
     let outcome = -1;
     if (this.#haltPollNs > 0) {
@@ -470,7 +511,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       }
     }
     if (outcome === WAIT_OK && max > 0) {
-      const haltNs = q.now - start;
+      const haltNs = q.now + (this.debt - owedBefore) - start;
       const cur = this.#haltPollNs;
       if (haltNs <= cur) {
         // Woken inside the poll window: keep it.
@@ -540,19 +581,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #finishWait(kind: number, outcome: number, start: number): number {
     const q = this.queue;
     const tracing = this.tracer.enabled;
-    if (outcome === WAIT_BLOCKED && !this.#waitDone(kind)) {
-      // Woken, but the vCPU may still not run (the missed wake-up of seed 004).
-      if (this.#woken) {
-        this.#cWakeIgnored.value++;
-        if (tracing) this.tracer.instant(this.track, "kvm", "wake-ignored", { policy: this.policy });
-      }
-    } else if (outcome === WAIT_BLOCKED) {
-      outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
-      if (kind === WAIT_HALT && outcome === WAIT_OK) {
-        this.#cHaltWakeup.value++;
-        this.spend(this.costs.wakeup);
-      }
-    }
     this.#blocked = false;
     this.#woken = false;
     if (kind === WAIT_HALT) this.chip.unblocking?.();

@@ -24,7 +24,7 @@ import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
+import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -52,6 +52,19 @@ function uniformByte(w: MmioWriteOp): number {
 const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
 const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
+
+// Where a run the queue's limit stopped goes on when it is continued: what the vCPU would have done
+// next had the limit not cut its charge short, so that its time is the same whichever vCPU runs the clock.
+/** The kernel's run loop: signals, requests, the entry checks and the irqchip flush, then the guest. */
+const RESUME_ENTRY = 0;
+/** The guest's next op, from the checks between ops (requests, a pending interrupt). */
+const RESUME_GUEST = 1;
+/** The end of taking an interrupt (VcpuTraps.interruptTaken), then the guest. */
+const RESUME_INJECTED = 2;
+/** Out of guest mode after a world switch out (a request, a signal), then the kernel's run loop. */
+const RESUME_LEFT = 3;
+/** The end of a wait the vCPU was woken from (VcpuCore.endWaking), then the kernel's run loop. */
+const RESUME_WOKEN = 4;
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -83,6 +96,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #owedExit: VcpuExit | undefined;
   #owedCause: IntrCause = "kick"; // the cause of an owed KVM_EXIT_INTR (its record is also the stop's)
   #owedWfi: GuestOp | undefined;
+  // Where the stopped run goes on once it has paid what it owes (RESUME_*).
+  #resumeAt = RESUME_ENTRY;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -154,7 +169,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       const cpuBefore = this.hostCpu;
       this.load();
       if (this.tracer.enabled) this.#traceEntry(continued, cpuBefore);
-      const exit = this.#entry();
+      const exit = this.#entry(continued && this.hostCpu !== cpuBefore);
       if (exit.reason === KVM_EXIT_INTR && exit.cause === "running") return exit; // still in KVM_RUN
       this.#endRun(exit);
       return exit;
@@ -168,8 +183,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   /**
    * After run() handed back "running": whether continuing that KVM_RUN up to
    * `time` would do nothing but let the time pass — the vCPU pays an
-   * operation's cost or computes beyond `time`, and nothing its re-entry
-   * looks at has changed (immediate_exit; for a computation also signals,
+   * operation's cost or computes beyond `time`, and nothing it looks at
+   * when it goes on has changed (immediate_exit; for a computation also signals,
    * requests, the power state, a deliverable interrupt; the placement). If
    * so the vCPU counts the time up to `time` as run, and the VMM may let the
    * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
@@ -178,7 +193,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
     if (!this.#inRun || time > this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     if (this.debt === 0) {
-      // Owing nothing, the re-entry would look at these before computing on.
+      // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
     }
@@ -227,15 +242,24 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
   }
 
-  /** Pays what the last run left owing, finishes a wait it returned from, then runs the loop. */
-  #entry(): VcpuExit {
-    if (this.resumeParkedWait() && this.replay?.kind === "wfi") this.replay = undefined;
+  /**
+   * Pays what the last run left owing, finishes a wait it returned from, then
+   * runs the loop. A continued run that `moved` to another host CPU enters
+   * the guest anew there (the flush is per CPU).
+   */
+  #entry(moved: boolean): VcpuExit {
+    const parked = this.resumeParkedWait(this.#continuable());
+    // Woken: the WFI is over, the guest goes on after it.
+    if (parked === PARKED_OVER && this.replay?.kind === "wfi") this.replay = undefined;
+    else if (parked === PARKED_WAKING) return this.#budget(RESUME_WOKEN);
     if (this.debt > 0) {
       const d = this.debt;
       this.debt = 0;
       this.spend(d);
-      if (this.debt > 0) return this.#budget();
+      if (this.debt > 0) return this.#budget(this.#resumeAt);
     }
+    const at = this.#resumeAt;
+    this.#resumeAt = RESUME_ENTRY;
     const exit = this.#owedExit;
     if (exit !== undefined) {
       this.#owedExit = undefined;
@@ -246,10 +270,21 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const wfi = this.#owedWfi;
     if (wfi !== undefined) {
       this.#owedWfi = undefined;
+      // As the WFI case goes on after its world switch: the next op if the vCPU may run, else the halt.
+      if (this.runnable()) return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
       const e = this.#wfi(wfi);
       if (e !== undefined) return e;
+      // The run loop once the wake-up is paid.
+      if (this.debt > 0 && this.#continuable()) return this.#budget(RESUME_ENTRY);
+      return this.#loop(RESUME_ENTRY);
     }
-    return this.#loop();
+    if (at === RESUME_INJECTED) this.interruptTaken();
+    else if (at === RESUME_LEFT) this.#leaveGuest();
+    else if (at === RESUME_WOKEN) {
+      this.endWaking();
+      if (this.replay?.kind === "wfi") this.replay = undefined;
+    }
+    return this.#loop(at === RESUME_GUEST || at === RESUME_INJECTED ? (moved ? RESUME_ENTRY : RESUME_GUEST) : RESUME_ENTRY);
   }
 
   /** Whether a run the limit stops may hand back "running" and be continued (RunOptions.onWakeup, no deadline of its own). */
@@ -262,7 +297,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (!this.#continuable()) return undefined;
     this.#owedExit = e;
     if (e === this.kvmRun.intr) this.#owedCause = e.cause;
-    return this.#budget();
+    return this.#budget(RESUME_ENTRY);
   }
 
   /**
@@ -282,7 +317,39 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return undefined;
   }
 
-  #loop(): VcpuExit {
+  /**
+   * The kernel's run loop, from `at`: RESUME_ENTRY starts with its checks
+   * before entering the guest, anything else goes straight on in the guest
+   * (a stopped run continued).
+   */
+  #loop(at: number): VcpuExit {
+    let enter = at === RESUME_ENTRY;
+    for (;;) {
+      if (enter) {
+        const e = this.#enter();
+        if (e !== undefined) return e;
+      }
+      enter = true;
+      const e = this.#guest();
+      if (e !== undefined) return e;
+      // Out of the guest (a request, a signal, a WFI's halt), once the world switch or the wake-up is paid.
+      if (this.debt > 0 && this.#continuable()) return this.#budget(this.mode === OUTSIDE_GUEST_MODE ? RESUME_ENTRY : RESUME_LEFT);
+      this.#leaveGuest();
+    }
+  }
+
+  /** Out of guest mode, in the kernel's run loop. */
+  #leaveGuest(): void {
+    this.mode = OUTSIDE_GUEST_MODE;
+    if (this.tracer.enabled) this.vcpuState.enter("in kernel");
+  }
+
+  /**
+   * One pass of the run loop up to the guest: signals, requests, the entry
+   * checks and the irqchip flush. Returns an exit, or undefined once in
+   * guest mode.
+   */
+  #enter(): VcpuExit | undefined {
     for (;;) {
       if (this.signalPending) {
         this.signalPending = false;
@@ -316,10 +383,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.irqCheck = true;
       // The guest slice spans trace_kvm_entry to trace_kvm_exit.
       if (this.tracer.enabled) this.vcpuState.enter("guest");
-      const e = this.#guest();
-      if (e !== undefined) return e;
-      this.mode = OUTSIDE_GUEST_MODE;
-      if (this.tracer.enabled) this.vcpuState.enter("in kernel");
+      return undefined;
     }
   }
 
@@ -327,15 +391,18 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * The event queue's limit stopped the run: the vCPU's time is the clock's
    * only up to where whatever holds it (another vCPU's operation) has got.
    * At the VMM's own deadline (until), or without RunOptions.onWakeup,
-   * KVM_RUN returns KVM_EXIT_INTR "budget". Otherwise this is no exit: the
-   * vCPU leaves guest mode inside KVM_RUN, as for a host interrupt, and
-   * run() hands back "running" so that the caller continues the same KVM_RUN
-   * once the clock may move on (every step of the other vCPU, which would
-   * otherwise count and trace as a KVM_RUN and an exit of its own).
+   * KVM_RUN returns KVM_EXIT_INTR "budget". Otherwise this is no exit: run()
+   * hands back "running" so that the caller continues the same KVM_RUN once
+   * the clock may move on (every step of the other vCPU, which would
+   * otherwise count and trace as a KVM_RUN and an exit of its own). Nothing
+   * else about the vCPU changes — it stays in guest mode if it was, for a
+   * kick or the host timer to find it there — and the continued run pays
+   * what is owed, then goes on at `resume` (RESUME_*), where the vCPU would
+   * have gone on had its charge not been cut short.
    */
-  #budget(): VcpuExit {
+  #budget(resume: number): VcpuExit {
     if (!this.#continuable()) return this.intr("budget");
-    this.mode = OUTSIDE_GUEST_MODE;
+    this.#resumeAt = resume;
     this.#inRun = true;
     const now = this.queue.now;
     this.#stoppedAt = now;
@@ -433,7 +500,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // Entered anew: whatever the last op of a repeat or poll read may have changed since (an exit's completion, the flush).
     this.loopMark = -1;
     for (;;) {
-      if (this.debt > 0 || q.atLimit) return this.#budget();
+      if (this.debt > 0 || q.atLimit) return this.#budget(RESUME_GUEST);
       if (this.requests !== 0 || this.signalPending) {
         // Out and back in; when the vCPU's own timer took it out, the interrupt it takes at re-entry pays the round trip.
         if (!this.timerExit || this.masked || !this.chip.hasPendingIrq()) this.spend(costs.worldSwitch);
@@ -441,7 +508,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       }
       if (this.irqCheck) {
         this.irqCheck = false;
-        if (!this.masked && this.chip.hasPendingIrq()) this.takeInterrupt();
+        if (!this.masked && this.chip.hasPendingIrq() && this.takeInterrupt()) {
+          // The vector's first op runs once the injection is paid, after the checks made before any entry.
+          if (this.debt > 0 && this.#continuable()) return this.#budget(RESUME_INJECTED);
+          this.interruptTaken();
+          continue;
+        }
         this.timerExit = false;
       }
       if (this.computeLeft > 0) {
@@ -641,7 +713,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (this.debt > 0 && this.#continuable()) {
             // The halt begins once the world switch is paid: the run stops here and #entry goes on.
             this.#owedWfi = op;
-            return this.#budget();
+            return this.#budget(RESUME_ENTRY);
           }
           if (this.runnable()) break;
           return this.#wfi(op);

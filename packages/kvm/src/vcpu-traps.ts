@@ -145,6 +145,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   }
   #deferredCause = 0;
   #causeDeferred = false;
+  // The cause of the interrupt being taken, for its trace once the injection is paid (interruptTaken).
+  #takenCause = 0;
   /** {@link sysregs} for a RISC-V CSR's key: every access to one goes through here. */
   protected get csrs(): Map<number, number> {
     if (this.#causeDeferred) this.#storeCause();
@@ -261,11 +263,17 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   readonly #hvcRegs: number[] = [0, 0, 0, 0];
   readonly #fw: FirmwareOutcome = { type: 0, data0: 0 };
 
-  protected takeInterrupt(): void {
+  /**
+   * Takes the pending interrupt: saves the running context, enters the
+   * vector masked and charges the injection. Returns false if the guest has
+   * no vector (nothing is taken). The run loop calls {@link interruptTaken}
+   * once the injection is paid.
+   */
+  protected takeInterrupt(): boolean {
     const vec = this.image?.vector;
     if (vec === undefined) {
       this.tracer.guestError(this.track, "no-vector", "interrupt pending and unmasked, but the guest has no vector");
-      return;
+      return false;
     }
     const r = this.result;
     const d = this.#frameDepth++;
@@ -296,6 +304,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       f.regs = copy;
     }
     const cause = this.chip.pendingCause();
+    this.#takenCause = cause;
     if (this.vm.arch === "riscv64") {
       this.#deferredCause = cause;
       this.#causeDeferred = true;
@@ -307,8 +316,14 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.clearLoops();
     this.gen = vec(cause);
     this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
+    return true;
+  }
+
+  /** The end of taking an interrupt, at the end of its injection: the host timer's exit is spent, and it is traced. */
+  protected interruptTaken(): void {
     this.timerExit = false;
     if (this.tracer.enabled) {
+      const cause = this.#takenCause;
       // The raise that signalled the vCPU, else the one that latched the interrupt pending before it could be signalled.
       const chipFlow = this.chip.takeFlow?.() ?? 0;
       const raised = this.takeRaise();
