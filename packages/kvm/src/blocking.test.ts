@@ -209,6 +209,56 @@ describe("seed 004: kvm_arch_vcpu_runnable() and the vPMU overflow", () => {
 });
 
 describe("halt polling (halt-polling.rst)", () => {
+  /**
+   * Four halts, each woken 5 µs in by the CPU's IRQ line; the vector's
+   * store exits to the VMM, which lowers the line. With `onWakeup` the run
+   * returns "blocked" instead of blocking inside KVM_RUN and the VMM runs the
+   * clock until the wake-up. Returns the window after each halt.
+   */
+  function fourHalts(onWakeup: boolean): { windows: number[]; kvm: Kvm } {
+    const queue = new EventQueue();
+    const kvm = new Kvm({ queue });
+    const vm = kvm.createVm();
+    vm.enableCap(KVM_CAP_HALT_POLL, [100_000]);
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    v.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        for (;;) yield op.wfi();
+      },
+      vector: function* () {
+        yield op.write(0x2000, 4, 0);
+      },
+    });
+    let woken = false;
+    const options = onWakeup ? { onWakeup: (): void => void (woken = true) } : undefined;
+    const windows: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      queue.schedule(queue.now + 5_000, () => vm.irqLine(0, 1), undefined);
+      let e = v.run(0, options);
+      while (e.reason === KVM_EXIT_INTR && e.cause === "blocked") {
+        woken = false;
+        queue.runUntilCondition(() => woken);
+        e = v.run(0, options);
+      }
+      expect(e.reason).toBe(KVM_EXIT_MMIO);
+      vm.irqLine(0, 0);
+      windows.push(v.haltPollNs);
+    }
+    return { windows, kvm };
+  }
+
+  test("a VMM that returns from KVM_RUN while the vCPU is blocked (onWakeup) polls as one that blocks inside it", () => {
+    const inside = fourHalts(false);
+    const returning = fourHalts(true);
+    expect(returning.windows).toEqual(inside.windows);
+    for (const c of ["kvm.halt_attempted_poll", "kvm.halt_successful_poll", "kvm.halt_wakeup"]) {
+      expect(returning.kvm.tracer.counters.get(c), c).toBe(inside.kvm.tracer.counters.get(c));
+    }
+    expect(returning.kvm.queue.now).toBe(inside.kvm.queue.now);
+  });
+
   test("the window grows from 10 µs on short halts, and a wake-up inside it is a successful poll", () => {
     const queue = new EventQueue();
     const kvm = new Kvm({ queue });

@@ -8,7 +8,7 @@ import { EventQueue, Tracer, op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICR_ISENABLER0, GICR_SGI_BASE, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, CNTV_CTL_EL0, CNTV_TVAL_EL0 } from "./arch-timer/timer-uapi.js";
-import { KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
+import { KVM_ARM_TARGET_GENERIC_V8, KVM_CAP_HALT_POLL, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
 import { armVm as vgicVm, DIST_BASE, REDIST_BASE } from "./vgic/test-fixture.js";
 
 function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
@@ -405,6 +405,29 @@ describe("a run stopped by a limit and continued", () => {
   }
 
   /**
+   * Halt polling on (KVM_CAP_HALT_POLL, 100 µs): WFIs woken by the CPU's IRQ
+   * line, some inside the polling window once it has grown, some past it.
+   */
+  function haltPolling(): Rig {
+    const { queue, kvm, v } = armVm(1);
+    const c = v[0]!;
+    const vm = kvm.vms[0]!;
+    vm.enableCap(KVM_CAP_HALT_POLL, [100_000]);
+    c.loadGuest({
+      main: function* () {
+        yield op.unmask();
+        for (let i = 0; i < 6; i++) yield op.wfi();
+        yield op.write(DONE, 4, 0);
+      },
+      vector: function* () {
+        yield op.write(ACK, 4, 0);
+      },
+    });
+    for (const t of [5_000, 12_000, 19_000, 30_000, 160_000, 171_000]) queue.schedule(t, () => vm.irqLine(0, 1));
+    return { queue, tracer: kvm.tracer, vcpu: c, onExit: () => vm.irqLine(0, 0) };
+  }
+
+  /**
    * Runs the rig's guest to its DONE exit with onWakeup. With `slice`, every
    * run() is limited to the next multiple of `slice` ns, as when another
    * vCPU's operations hold the clock, and each "running" is continued.
@@ -446,6 +469,16 @@ describe("a run stopped by a limit and continued", () => {
     expect(alone).toContain(" exit 6 0x2000");
     expect(alone).toContain(" exit 6 0x1000");
     for (const slice of SLICES) expect(drive(userspaceIrqchip(), slice), `stopped every ${slice} ns`).toBe(alone);
+  });
+
+  test("the same with halt polling: a poll the limit cuts short goes on to the end of its window, a wake-up inside it ends it", () => {
+    const rig = haltPolling();
+    const alone = drive(rig, undefined);
+    const counters = rig.tracer.counters;
+    // Polls that succeeded and halts that blocked past the window: both paths ran.
+    expect(counters.get("kvm.halt_successful_poll")).toBeGreaterThan(0);
+    expect(counters.get("kvm.halt_wakeup")).toBeGreaterThan(0);
+    for (const slice of SLICES) expect(drive(haltPolling(), slice), `stopped every ${slice} ns`).toBe(alone);
   });
 
   test("the same with the vgic and the virtual timer: a host timer exit, an interrupt taken at re-entry, a wake-up from WFI", () => {

@@ -72,6 +72,8 @@ export const WAIT_IDLE = 2;
 export const WAIT_BUDGET = 3;
 /** The run returns instead of waiting (RunOptions.onWakeup): the vCPU stays blocked. */
 export const WAIT_BLOCKED = 4;
+/** The queue's limit stopped a halt's poll: the run stops there and the halt goes on (VcpuCore.resumeHalt). */
+export const WAIT_POLLING = 5;
 
 const WAIT_HALT = 0;
 const WAIT_SLEEP = 1;
@@ -152,6 +154,13 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #parkedHook: (() => void) | undefined;
   // A parked wait that is over, paying its wake-up (PARKED_WAKING): its kind, else -1.
   #wakingKind = -1;
+  // The halt under way: when it began, and what the vCPU owed then (for halt_ns).
+  #haltStart = 0;
+  #haltOwed = 0;
+  // A halt poll the queue's limit stopped (WAIT_POLLING): the end of its window, else -1; and whether a
+  // kick has ended it since.
+  #pollEnd = -1;
+  #pollKicked = false;
   /**
    * Virtual time an operation still owes: its cost ran past the event queue's
    * limit, so the run stopped there; the next run pays the rest first.
@@ -294,6 +303,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   }
 
   #interrupt(): void {
+    this.#pollKicked = true;
     if (this.#interruptibleDepth > 0) this.queue.cut(this.#interruptibleDepth);
   }
 
@@ -452,6 +462,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
           return PARKED_WAKING;
         }
       }
+      if (kind === WAIT_HALT) this.#adaptPoll(outcome, this.queue.now + (this.debt - this.#haltOwed) - this.#haltStart);
     } else if (this.#woken) {
       // Woken, but the vCPU may still not run (the missed wake-up of seed 004).
       this.#cWakeIgnored.value++;
@@ -464,6 +475,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected endWaking(): void {
     const kind = this.#wakingKind;
     this.#wakingKind = -1;
+    this.#adaptPoll(WAIT_OK, this.queue.now - this.#haltStart);
     this.#finishWait(kind, WAIT_OK, this.#parkedTraced ? this.#parkedStart : -1);
   }
 
@@ -476,31 +488,80 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   /**
    * kvm_vcpu_halt(): optional halt polling, then kvm_vcpu_block() until
    * kvm_vcpu_check_block() holds, a signal arrives, or the queue runs dry.
+   * With `mayStop`, a poll the queue's limit cuts short (not a wake-up)
+   * returns WAIT_POLLING: the halt goes on with {@link resumeHalt} once the
+   * clock may move on, as if the limit had not been there.
    */
-  protected halt(): number {
+  protected halt(mayStop = false): number {
     const q = this.queue;
     const start = q.now;
+    this.#haltStart = start;
     // The halt ends once its wake-up is paid, also when the queue's limit cuts that charge short.
-    const owedBefore = this.debt;
-    const max = this.vm.haltPollMaxNs;
-    let outcome = -1;
+    this.#haltOwed = this.debt;
     if (this.#haltPollNs > 0) {
       this.#cHaltAttempted.value++;
       if (this.tracer.enabled) this.vcpuState.enter("halt poll");
-      const end = start + this.#haltPollNs;
-      if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
-      else {
-        // Poll: a wake-up (kick) ends the window early; so does the run's budget.
-        this.spendInterruptible(end);
-        if (this.#waitDone(WAIT_HALT)) outcome = this.signalPending ? WAIT_SIGNAL : WAIT_OK;
-      }
-      if (outcome === WAIT_OK) {
-        this.#cHaltSuccess.value++;
-        if (this.tracer.enabled) {
-          // kvm_vcpu_halt → trace_kvm_vcpu_wakeup(halt_ns, waited = false, valid): woken while polling.
-          this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", { ns: q.now - start, waited: false, valid: true });
-          this.vcpuState.enter("in kernel");
-        }
+      return this.#poll(start + this.#haltPollNs, mayStop);
+    }
+    return this.#block(-1);
+  }
+
+  /** After WAIT_POLLING: the halt goes on, polling to the end of its window first (see {@link halt}). */
+  protected resumeHalt(mayStop: boolean): number {
+    const end = this.#pollEnd;
+    this.#pollEnd = -1;
+    if (this.#pollKicked) {
+      // A kick while the run was stopped ended the poll there, as it would have ended it running.
+      this.#pollKicked = false;
+      return this.#block(this.#waitDone(WAIT_HALT) ? (this.signalPending ? WAIT_SIGNAL : WAIT_OK) : -1);
+    }
+    return this.#poll(end, mayStop);
+  }
+
+  /** Whether the vCPU is stopped inside a halt poll (WAIT_POLLING). */
+  protected get haltPolling(): boolean {
+    return this.#pollEnd >= 0;
+  }
+
+  /** The end of the window of the halt poll the vCPU is stopped in. */
+  protected get haltPollEnd(): number {
+    return this.#pollEnd;
+  }
+
+  /** Whether a kick has ended the halt poll the vCPU is stopped in. */
+  protected get haltPollKicked(): boolean {
+    return this.#pollKicked;
+  }
+
+  /** The poll of a halt up to `end`: a wake-up (kick) ends it early; then the rest of the halt. */
+  #poll(end: number, mayStop: boolean): number {
+    const q = this.queue;
+    if (this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
+    this.#pollKicked = false;
+    this.spendInterruptible(end);
+    if (this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
+    // (Read through the getter: spendInterruptible ran kicks that set it.)
+    if (mayStop && !this.haltPollKicked && q.now < end) {
+      this.#pollEnd = end;
+      return WAIT_POLLING;
+    }
+    this.#pollKicked = false;
+    return this.#block(-1);
+  }
+
+  /**
+   * The rest of a halt after its poll, which ended with `outcome` (-1: the
+   * vCPU may not run yet): kvm_vcpu_block(), then the poll window's update.
+   */
+  #block(outcome: number): number {
+    const q = this.queue;
+    const start = this.#haltStart;
+    if (outcome === WAIT_OK) {
+      this.#cHaltSuccess.value++;
+      if (this.tracer.enabled) {
+        // kvm_vcpu_halt → trace_kvm_vcpu_wakeup(halt_ns, waited = false, valid): woken while polling.
+        this.tracer.instant(this.track, "kvm", "kvm_vcpu_wakeup", { ns: q.now - start, waited: false, valid: true });
+        this.vcpuState.enter("in kernel");
       }
     }
     if (outcome < 0) {
@@ -510,8 +571,19 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
         this.spend(this.costs.wakeup);
       }
     }
+    // A halt the run returned from blocked (WAIT_BLOCKED) updates the window once it is over (#endHalt).
+    if (outcome !== WAIT_BLOCKED) this.#adaptPoll(outcome, q.now + (this.debt - this.#haltOwed) - start);
+    return outcome;
+  }
+
+  /**
+   * kvm_vcpu_halt's update of the polling window after a halt of `haltNs`
+   * (polling included) that ended with `outcome`: grow it on a short halt,
+   * shrink it to 0 on a long one, keep it if the wake-up came inside it.
+   */
+  #adaptPoll(outcome: number, haltNs: number): void {
+    const max = this.vm.haltPollMaxNs;
     if (outcome === WAIT_OK && max > 0) {
-      const haltNs = q.now + (this.debt - owedBefore) - start;
       const cur = this.#haltPollNs;
       if (haltNs <= cur) {
         // Woken inside the poll window: keep it.
@@ -523,7 +595,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     } else if (max === 0) {
       this.#haltPollNs = 0;
     }
-    return outcome;
   }
 
   /** kvm_vcpu_sleep() (KVM_REQ_SLEEP): wait while powered off or paused. */

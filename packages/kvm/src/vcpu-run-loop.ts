@@ -24,7 +24,7 @@ import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_SIGNAL } from "./vcpu-core.js";
+import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_POLLING, WAIT_SIGNAL } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -65,6 +65,8 @@ const RESUME_INJECTED = 2;
 const RESUME_LEFT = 3;
 /** The end of a wait the vCPU was woken from (VcpuCore.endWaking), then the kernel's run loop. */
 const RESUME_WOKEN = 4;
+/** A WFI's halt poll, to the end of its window (VcpuCore.resumeHalt), then the rest of the halt. */
+const RESUME_HALT_POLL = 5;
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -96,6 +98,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #owedExit: VcpuExit | undefined;
   #owedCause: IntrCause = "kick"; // the cause of an owed KVM_EXIT_INTR (its record is also the stop's)
   #owedWfi: GuestOp | undefined;
+  // The WFI whose halt a stop interrupted while polling (RESUME_HALT_POLL): re-executed if the halt returns blocked.
+  #haltOp: GuestOp | undefined;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
@@ -149,7 +153,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     else if (this.#ranTo > this.#stoppedAt) {
       const ran = this.#ranTo - this.#stoppedAt;
       if (this.debt > 0) this.debt -= ran;
-      else this.computeLeft -= ran;
+      else if (!this.haltPolling) this.computeLeft -= ran;
     }
     if (this.kvmRun.immediateExit !== 0 && this.#owedExit === undefined) {
       this.signalPending = false;
@@ -196,6 +200,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
+      // A halt poll goes on while the vCPU may not run and nothing kicked it (a masked interrupt also ends a WFI).
+      if (this.haltPolling && (this.haltPollKicked || this.runnable())) return false;
     }
     if (!this.vm.host.keepsPlacement(this)) return false;
     this.#ranTo = time;
@@ -272,11 +278,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.#owedWfi = undefined;
       // As the WFI case goes on after its world switch: the next op if the vCPU may run, else the halt.
       if (this.runnable()) return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
-      const e = this.#wfi(wfi);
-      if (e !== undefined) return e;
-      // The run loop once the wake-up is paid.
-      if (this.debt > 0 && this.#continuable()) return this.#budget(RESUME_ENTRY);
-      return this.#loop(RESUME_ENTRY);
+      return this.#wfi(wfi) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
+    }
+    if (at === RESUME_HALT_POLL) {
+      const op = this.#haltOp!;
+      this.#haltOp = undefined;
+      return this.#afterHalt(op, this.resumeHalt(this.#continuable())) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
     }
     if (at === RESUME_INJECTED) this.interruptTaken();
     else if (at === RESUME_LEFT) this.#leaveGuest();
@@ -307,7 +314,16 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    */
   #wfi(op: GuestOp): VcpuExit | undefined {
     if (this.runnable()) return undefined;
-    const w = this.halt();
+    return this.#afterHalt(op, this.halt(this.#continuable()));
+  }
+
+  /** What follows the halt of WFI `op` that ended with `w`: as for #wfi. */
+  #afterHalt(op: GuestOp, w: number): VcpuExit | undefined {
+    if (w === WAIT_POLLING) {
+      // The queue's limit cut the poll short: it goes on in the continued run.
+      this.#haltOp = op;
+      return this.#budget(RESUME_HALT_POLL);
+    }
     if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
       // Re-executed at the next run: the guest sees no spurious wake-up.
       this.replay = op;
@@ -330,12 +346,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         if (e !== undefined) return e;
       }
       enter = true;
-      const e = this.#guest();
+      const e = this.#guest() ?? this.#outOfGuest();
       if (e !== undefined) return e;
-      // Out of the guest (a request, a signal, a WFI's halt), once the world switch or the wake-up is paid.
-      if (this.debt > 0 && this.#continuable()) return this.#budget(this.mode === OUTSIDE_GUEST_MODE ? RESUME_ENTRY : RESUME_LEFT);
-      this.#leaveGuest();
     }
+  }
+
+  /**
+   * Out of the guest (a request, a signal, a WFI's halt) into the kernel's
+   * run loop, once the world switch or the wake-up is paid: the stop if the
+   * limit cut that charge short, else undefined.
+   */
+  #outOfGuest(): VcpuExit | undefined {
+    if (this.debt > 0 && this.#continuable()) return this.#budget(this.mode === OUTSIDE_GUEST_MODE ? RESUME_ENTRY : RESUME_LEFT);
+    this.#leaveGuest();
+    return undefined;
   }
 
   /** Out of guest mode, in the kernel's run loop. */
@@ -407,7 +431,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const now = this.queue.now;
     this.#stoppedAt = now;
     this.#ranTo = now;
-    this.#owedEnd = now + (this.debt > 0 ? this.debt : this.computeLeft);
+    this.#owedEnd = this.debt > 0 ? now + this.debt : this.haltPolling ? this.haltPollEnd : now + this.computeLeft;
     const e = this.kvmRun.intr;
     e.cause = "running";
     return e;
