@@ -260,28 +260,7 @@ describe("halt polling (halt-polling.rst)", () => {
   });
 
   test("the window grows from 10 µs on short halts, and a wake-up inside it is a successful poll", () => {
-    const queue = new EventQueue();
-    const kvm = new Kvm({ queue });
-    const vm = kvm.createVm();
-    vm.enableCap(KVM_CAP_HALT_POLL, [100_000]);
-    const v = vm.createVcpu(0);
-    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
-    v.loadGuest({
-      main: function* () {
-        yield op.unmask();
-        for (;;) yield op.wfi();
-      },
-      vector: function* () {
-        yield op.write(0x2000, 4, 0);
-      },
-    });
-    const windows: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      queue.schedule(queue.now + 5_000, () => vm.irqLine(0, 1), undefined);
-      expect(v.run().reason).toBe(KVM_EXIT_MMIO);
-      vm.irqLine(0, 0);
-      windows.push(v.haltPollNs);
-    }
+    const { windows, kvm } = fourHalts(false);
     expect(windows).toEqual([10_000, 10_000, 10_000, 10_000]);
     expect(kvm.tracer.counters.get("kvm.halt_successful_poll")).toBe(3);
     expect(kvm.tracer.counters.get("kvm.halt_wakeup")).toBe(1);
