@@ -386,6 +386,24 @@ describe("KVM_MP_STATE_SUSPENDED (arm64)", () => {
     const e3 = v.run(); // now the guest runs and takes the interrupt
     expect(e3.reason === KVM_EXIT_MMIO && e3.physAddr).toBe(0x2000);
   });
+
+  test("with halt polling, an interrupt ends the suspended vCPU's poll when it comes, not at the window's end", () => {
+    const { kvm, vm, v } = rig();
+    vm.enableCap(KVM_CAP_HALT_POLL, [100_000]);
+    v.setMpState(KVM_MP_STATE_SUSPENDED);
+    const wakeups: number[] = [];
+    for (const raise of [2_000, 8_000]) {
+      kvm.queue.schedule(raise, () => vm.irqLine(0, 1), undefined);
+      const e = v.run();
+      expect(e.reason === KVM_EXIT_SYSTEM_EVENT && e.type).toBe(KVM_SYSTEM_EVENT_WAKEUP);
+      wakeups.push(kvm.queue.now);
+      vm.irqLine(0, 0);
+    }
+    // The first halt blocks (no window yet): the raise, the wake-up (902 ns) and the exit (1683 ns). The
+    // window then grows to 10 µs, and the second raise comes inside it: the exit follows it at once.
+    expect(wakeups).toEqual([2_000 + 902 + 1_683, 8_000 + 1_683]);
+    expect(kvm.tracer.counters.get("kvm.halt_successful_poll")).toBe(1);
+  });
 });
 
 

@@ -8,7 +8,19 @@ import { EventQueue, Tracer, op } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICR_ISENABLER0, GICR_SGI_BASE, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, CNTV_CTL_EL0, CNTV_TVAL_EL0 } from "./arch-timer/timer-uapi.js";
-import { KVM_ARM_TARGET_GENERIC_V8, KVM_CAP_HALT_POLL, KVM_EXIT_INTR, KVM_EXIT_MMIO, Kvm, type Vcpu, type VcpuExit } from "./index.js";
+import {
+  KVM_ARM_TARGET_GENERIC_V8,
+  KVM_CAP_HALT_POLL,
+  KVM_EXIT_INTR,
+  KVM_EXIT_MMIO,
+  KVM_EXIT_SYSTEM_EVENT,
+  KVM_MP_STATE_RUNNABLE,
+  KVM_MP_STATE_SUSPENDED,
+  KVM_SYSTEM_EVENT_WAKEUP,
+  Kvm,
+  type Vcpu,
+  type VcpuExit,
+} from "./index.js";
 import { armVm as vgicVm, DIST_BASE, REDIST_BASE } from "./vgic/test-fixture.js";
 
 function armVm(vcpus = 1): { queue: EventQueue; kvm: Kvm; v: Vcpu[] } {
@@ -339,8 +351,8 @@ describe("a run stopped by a limit and continued", () => {
     readonly queue: EventQueue;
     readonly tracer: Tracer;
     readonly vcpu: Vcpu;
-    /** The VMM's answer to an MMIO exit other than DONE. */
-    readonly onExit: () => void;
+    /** The VMM's answer to an exit other than DONE's. */
+    readonly onExit: (e: VcpuExit) => void;
   }
 
   /**
@@ -428,6 +440,33 @@ describe("a run stopped by a limit and continued", () => {
   }
 
   /**
+   * The same window for a suspended vCPU (KVM_MP_STATE_SUSPENDED: a halt in
+   * the kernel's run loop, KVM_REQ_SUSPEND): each wake-up exits with
+   * KVM_SYSTEM_EVENT_WAKEUP and the VMM lowers the line; after the fourth it
+   * makes the vCPU runnable and the guest stores DONE.
+   */
+  function suspendPolling(): Rig {
+    const { queue, kvm, v } = armVm(1);
+    const c = v[0]!;
+    const vm = kvm.vms[0]!;
+    vm.enableCap(KVM_CAP_HALT_POLL, [100_000]);
+    c.loadGuest({
+      main: function* () {
+        yield op.write(DONE, 4, 0);
+      },
+    });
+    c.setMpState(KVM_MP_STATE_SUSPENDED);
+    for (const t of [5_000, 12_000, 19_000, 140_000]) queue.schedule(t, () => vm.irqLine(0, 1));
+    let wakeups = 0;
+    const onExit = (e: VcpuExit): void => {
+      expect(e.reason === KVM_EXIT_SYSTEM_EVENT && e.type).toBe(KVM_SYSTEM_EVENT_WAKEUP);
+      vm.irqLine(0, 0);
+      if (++wakeups === 4) c.setMpState(KVM_MP_STATE_RUNNABLE);
+    };
+    return { queue, tracer: kvm.tracer, vcpu: c, onExit };
+  }
+
+  /**
    * Runs the rig's guest to its DONE exit with onWakeup. With `slice`, every
    * run() is limited to the next multiple of `slice` ns, as when another
    * vCPU's operations hold the clock, and each "running" is continued.
@@ -453,9 +492,9 @@ describe("a run stopped by a limit and continued", () => {
       if (how === "blocked") {
         woken = false;
         queue.runUntilCondition(() => woken);
-      } else if (e.reason === KVM_EXIT_MMIO) {
-        if (e.physAddr === DONE) break;
-        rig.onExit();
+      } else {
+        if (e.reason === KVM_EXIT_MMIO && e.physAddr === DONE) break;
+        rig.onExit(e);
       }
     }
     return [...exits, tracer.toText()].join("\n");
@@ -479,6 +518,14 @@ describe("a run stopped by a limit and continued", () => {
     expect(counters.get("kvm.halt_successful_poll")).toBeGreaterThan(0);
     expect(counters.get("kvm.halt_wakeup")).toBeGreaterThan(0);
     for (const slice of SLICES) expect(drive(haltPolling(), slice), `stopped every ${slice} ns`).toBe(alone);
+  });
+
+  test("the same for a suspended vCPU's halt polls", () => {
+    const rig = suspendPolling();
+    const alone = drive(rig, undefined);
+    expect(rig.tracer.counters.get("kvm.halt_successful_poll")).toBeGreaterThan(0);
+    expect(alone.match(/ exit 24/g)).toHaveLength(4);
+    for (const slice of SLICES) expect(drive(suspendPolling(), slice), `stopped every ${slice} ns`).toBe(alone);
   });
 
   test("the same with the vgic and the virtual timer: a host timer exit, an interrupt taken at re-entry, a wake-up from WFI", () => {

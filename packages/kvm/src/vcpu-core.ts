@@ -161,6 +161,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   // kick has ended it since.
   #pollEnd = -1;
   #pollKicked = false;
+  // A halt poll is under way, or stopped (WAIT_POLLING).
+  #polling = false;
   /**
    * Virtual time an operation still owes: its cost ran past the event queue's
    * limit, so the run stopped there; the next run pays the rest first.
@@ -267,6 +269,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       this.mode = EXITING_GUEST_MODE;
       this.#interrupt();
       if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "in-guest" });
+    } else if (this.#polling) {
+      // Halt polling outside guest mode (a suspended vCPU): its next kvm_vcpu_check_block sees the request.
+      this.#interrupt();
     }
   }
 
@@ -501,12 +506,17 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (this.#haltPollNs > 0) {
       this.#cHaltAttempted.value++;
       if (this.tracer.enabled) this.vcpuState.enter("halt poll");
-      return this.#poll(start + this.#haltPollNs, mayStop);
+      return this.#poll(start + this.#haltPollNs, mayStop, true);
     }
     return this.#block(-1);
   }
 
-  /** After WAIT_POLLING: the halt goes on, polling to the end of its window first (see {@link halt}). */
+  /**
+   * After WAIT_POLLING: the halt goes on, polling to the end of its window
+   * first (see {@link halt}). Only what ends a running poll early ends this
+   * one: a kick that interrupts it (#interrupt), not the vCPU having become
+   * runnable, which the poll looks at when its window ends.
+   */
   protected resumeHalt(mayStop: boolean): number {
     const end = this.#pollEnd;
     this.#pollEnd = -1;
@@ -515,7 +525,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       this.#pollKicked = false;
       return this.#block(this.#waitDone(WAIT_HALT) ? (this.signalPending ? WAIT_SIGNAL : WAIT_OK) : -1);
     }
-    return this.#poll(end, mayStop);
+    return this.#poll(end, mayStop, false);
   }
 
   /** Whether the vCPU is stopped inside a halt poll (WAIT_POLLING). */
@@ -533,11 +543,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     return this.#pollKicked;
   }
 
-  /** The poll of a halt up to `end`: a wake-up (kick) ends it early; then the rest of the halt. */
-  #poll(end: number, mayStop: boolean): number {
+  /**
+   * The poll of a halt up to `end`, checking first whether the vCPU may run
+   * if `first`: a wake-up (kick) ends it early; then the rest of the halt.
+   */
+  #poll(end: number, mayStop: boolean, first: boolean): number {
     const q = this.queue;
-    if (this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
+    if (first && this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
     this.#pollKicked = false;
+    this.#polling = true;
     this.spendInterruptible(end);
     if (this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
     // (Read through the getter: spendInterruptible ran kicks that set it.)
@@ -555,6 +569,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    */
   #block(outcome: number): number {
     const q = this.queue;
+    this.#polling = false;
     const start = this.#haltStart;
     if (outcome === WAIT_OK) {
       this.#cHaltSuccess.value++;

@@ -67,6 +67,12 @@ const RESUME_LEFT = 3;
 const RESUME_WOKEN = 4;
 /** A WFI's halt poll, to the end of its window (VcpuCore.resumeHalt), then the rest of the halt. */
 const RESUME_HALT_POLL = 5;
+/** The same for the halt of a suspended vCPU (KVM_REQ_SUSPEND), then the run loop after its requests. */
+const RESUME_SUSPEND_POLL = 6;
+/** The kernel's run loop past its signal and request checks: the entry checks and the flush, then the guest. */
+const RESUME_REQUESTED = 7;
+/** A suspended vCPU woken, once its wake-up is paid: KVM_SYSTEM_EVENT_WAKEUP. */
+const RESUME_SUSPEND_WOKEN = 8;
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -200,8 +206,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
-      // A halt poll goes on while the vCPU may not run and nothing kicked it (a masked interrupt also ends a WFI).
-      if (this.haltPolling && (this.haltPollKicked || this.runnable())) return false;
+      // A halt poll goes on until its window ends unless a kick ends it.
+      if (this.haltPolling && this.haltPollKicked) return false;
     }
     if (!this.vm.host.keepsPlacement(this)) return false;
     this.#ranTo = time;
@@ -285,6 +291,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.#haltOp = undefined;
       return this.#afterHalt(op, this.resumeHalt(this.#continuable())) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
     }
+    if (at === RESUME_SUSPEND_POLL) return this.#suspendHalted(this.resumeHalt(this.#continuable())) ?? this.#loop(RESUME_REQUESTED);
+    if (at === RESUME_SUSPEND_WOKEN) return this.#suspendWoken();
     if (at === RESUME_INJECTED) this.interruptTaken();
     else if (at === RESUME_LEFT) this.#leaveGuest();
     else if (at === RESUME_WOKEN) {
@@ -335,17 +343,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
 
   /**
    * The kernel's run loop, from `at`: RESUME_ENTRY starts with its checks
-   * before entering the guest, anything else goes straight on in the guest
-   * (a stopped run continued).
+   * before entering the guest, RESUME_REQUESTED with those after the
+   * requests, RESUME_GUEST goes straight on in the guest (a stopped run
+   * continued).
    */
   #loop(at: number): VcpuExit {
-    let enter = at === RESUME_ENTRY;
+    let enter = at !== RESUME_GUEST;
+    let requested = at === RESUME_REQUESTED;
     for (;;) {
       if (enter) {
-        const e = this.#enter();
+        const e = this.#enter(requested);
         if (e !== undefined) return e;
       }
       enter = true;
+      requested = false;
       const e = this.#guest() ?? this.#outOfGuest();
       if (e !== undefined) return e;
     }
@@ -370,18 +381,22 @@ export abstract class VcpuRunLoop extends VcpuTraps {
 
   /**
    * One pass of the run loop up to the guest: signals, requests, the entry
-   * checks and the irqchip flush. Returns an exit, or undefined once in
-   * guest mode.
+   * checks and the irqchip flush (the first time round without the signal
+   * and request checks if `requested`: they were made). Returns an exit, or
+   * undefined once in guest mode.
    */
-  #enter(): VcpuExit | undefined {
+  #enter(requested: boolean): VcpuExit | undefined {
     for (;;) {
-      if (this.signalPending) {
-        this.signalPending = false;
-        return this.intr("kick", this.costs.exitToUserspace);
-      }
-      if (this.requests !== 0) {
-        const e = this.#checkRequests();
-        if (e !== undefined) return e;
+      if (requested) requested = false;
+      else {
+        if (this.signalPending) {
+          this.signalPending = false;
+          return this.intr("kick", this.costs.exitToUserspace);
+        }
+        if (this.requests !== 0) {
+          const e = this.#checkRequests();
+          if (e !== undefined) return e;
+        }
       }
       if (this.mpState === KVM_MP_STATE_STOPPED) {
         this.requests |= BIT_SLEEP;
@@ -456,26 +471,42 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
     if ((this.requests & BIT_SUSPEND) !== 0) {
       this.requests &= ~BIT_SUSPEND;
-      const w = this.halt();
-      if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
-        this.requests |= BIT_SUSPEND;
-        return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
-      }
-      if (w === WAIT_SIGNAL) {
-        this.requests |= BIT_SUSPEND;
-        return undefined;
-      }
-      // "The suspend state is sticky" (kvm_vcpu_suspend): suspend again next time
-      // unless userspace makes the vCPU RUNNABLE.
-      this.requests |= BIT_SUSPEND;
-      const s = this.kvmRun.systemEvent;
-      s.type = KVM_SYSTEM_EVENT_WAKEUP;
-      s.ndata = 0;
-      return this.exit(s, this.costs.exitToUserspace);
+      return this.#suspendHalted(this.halt(this.#continuable()));
     }
     // IRQ_PENDING, the deassert request, UNBLOCK: their work is the flush at entry.
     this.requests &= BIT_SLEEP;
     return undefined;
+  }
+
+  /**
+   * kvm_vcpu_suspend after the halt that ended with `w`: the exit that ends
+   * the run, or undefined to go on with the entry checks (a signal).
+   */
+  #suspendHalted(w: number): VcpuExit | undefined {
+    // The queue's limit cut the halt's poll short: it goes on in the continued run.
+    if (w === WAIT_POLLING) return this.#budget(RESUME_SUSPEND_POLL);
+    if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
+      this.requests |= BIT_SUSPEND;
+      return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
+    }
+    if (w === WAIT_SIGNAL) {
+      this.requests |= BIT_SUSPEND;
+      return undefined;
+    }
+    // The exit's round trip begins once the wake-up is paid.
+    if (this.debt > 0 && this.#continuable()) return this.#budget(RESUME_SUSPEND_WOKEN);
+    return this.#suspendWoken();
+  }
+
+  /** kvm_vcpu_suspend woken: KVM_SYSTEM_EVENT_WAKEUP. */
+  #suspendWoken(): VcpuExit {
+    // "The suspend state is sticky" (kvm_vcpu_suspend): suspend again next time
+    // unless userspace makes the vCPU RUNNABLE.
+    this.requests |= BIT_SUSPEND;
+    const s = this.kvmRun.systemEvent;
+    s.type = KVM_SYSTEM_EVENT_WAKEUP;
+    s.ndata = 0;
+    return this.exit(s, this.costs.exitToUserspace);
   }
 
   /**
