@@ -19,19 +19,55 @@ import { caseOutcome, formatFailure, runCase } from "./runner.js";
 import { TARGETS } from "./targets/index.js";
 import { DEFAULT_OPS } from "./defaults.js";
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: "string", default: "1" },
-    ops: { type: "string" },
-    minutes: { type: "string" },
-    cases: { type: "string" },
-    target: { type: "string" },
-    outcomes: { type: "boolean", default: false },
-    outcome: { type: "boolean", default: false },
-    list: { type: "boolean", default: false },
-  },
-  strict: true,
-});
+const USAGE = "usage: npm run fuzz -- [--target a,b] [--seed N] [--ops N] [--minutes M | --cases N] [--against REV] [--list]";
+
+const HELP = `${USAGE}
+
+  --target a,b   the targets to run (default: all; --list names them)
+  --seed N       the first case's seed (default 1); case k uses N + k
+  --ops N        operations per case (default: each target's own)
+  --minutes M    draw cases round-robin over the targets for M minutes
+  --cases N      draw N cases
+  --against REV  run the same cases on git revision REV too: every case must end the same
+  --outcomes     print target, seed and a hash of each case's outcome instead of checking
+  --outcome      print the whole outcome of the case --seed names
+  --list         list the targets
+  -h, --help     this text
+
+A failure prints the target, seed, operation and a shrunk reproduction, and exits with status 1.`;
+
+function parse(): ReturnType<typeof parseArgsOf> {
+  try {
+    return parseArgsOf();
+  } catch (e) {
+    // parseArgs' own errors (an unknown option, a missing value) are usage errors.
+    return usage((e as Error).message);
+  }
+}
+
+function parseArgsOf() {
+  return parseArgs({
+    options: {
+      seed: { type: "string", default: "1" },
+      ops: { type: "string" },
+      minutes: { type: "string" },
+      cases: { type: "string" },
+      target: { type: "string" },
+      outcomes: { type: "boolean", default: false },
+      outcome: { type: "boolean", default: false },
+      list: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+}
+
+const { values } = parse();
+
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
 
 if (values.list) {
   for (const t of TARGETS) console.log(`${t.name.padEnd(20)} ${t.about}`);
@@ -108,6 +144,6 @@ function fmt(n: number): string {
 }
 
 function usage(msg: string): never {
-  console.error(`fuzz: ${msg}\nusage: npm run fuzz -- [--target a,b] [--seed N] [--ops N] [--minutes M | --cases N] [--against REV] [--list]`);
+  console.error(`fuzz: ${msg}\n${USAGE}`);
   process.exit(2);
 }

@@ -47,3 +47,20 @@ describe("scripts/fuzz.mjs --against", () => {
     expect(unknown.stderr).toBe("fuzz: --against no-such-revision-here: git knows no commit 'no-such-revision-here'\n");
   }, 120_000);
 });
+
+describe("scripts/fuzz.mjs options", () => {
+  test("--help prints the options and exits 0; an unknown option or a missing value is a usage error, status 2", () => {
+    const help = fuzz("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run fuzz -- /);
+    for (const option of ["--target", "--seed", "--ops", "--minutes", "--cases", "--against", "--outcomes", "--outcome", "--list"]) expect(help.stdout).toContain(`\n  ${option} `);
+    expect(fuzz("-h").stdout).toBe(help.stdout);
+    const unknown = fuzz("--bogus");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^fuzz: Unknown option '--bogus'/);
+    expect(unknown.stderr).toContain("\nusage: npm run fuzz -- ");
+    const missing = fuzz("--seed");
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/^fuzz: Option '--seed <value>' argument missing/);
+  }, 120_000);
+});
