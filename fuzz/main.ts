@@ -36,33 +36,29 @@ const HELP = `${USAGE}
 
 A failure prints the target, seed, operation and a shrunk reproduction, and exits with status 1.`;
 
-function parse(): ReturnType<typeof parseArgsOf> {
+/** The options; parseArgs' own errors (an unknown option, a missing value) are usage errors. */
+function parseOptions() {
   try {
-    return parseArgsOf();
+    return parseArgs({
+      options: {
+        seed: { type: "string", default: "1" },
+        ops: { type: "string" },
+        minutes: { type: "string" },
+        cases: { type: "string" },
+        target: { type: "string" },
+        outcomes: { type: "boolean", default: false },
+        outcome: { type: "boolean", default: false },
+        list: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    });
   } catch (e) {
-    // parseArgs' own errors (an unknown option, a missing value) are usage errors.
     return usage((e as Error).message);
   }
 }
 
-function parseArgsOf() {
-  return parseArgs({
-    options: {
-      seed: { type: "string", default: "1" },
-      ops: { type: "string" },
-      minutes: { type: "string" },
-      cases: { type: "string" },
-      target: { type: "string" },
-      outcomes: { type: "boolean", default: false },
-      outcome: { type: "boolean", default: false },
-      list: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  });
-}
-
-const { values } = parse();
+const { values } = parseOptions();
 
 if (values.help) {
   console.log(HELP);

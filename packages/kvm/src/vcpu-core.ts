@@ -467,7 +467,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
           return PARKED_WAKING;
         }
       }
-      if (kind === WAIT_HALT) this.#adaptPoll(outcome, this.queue.now + (this.debt - this.#haltOwed) - this.#haltStart);
+      if (kind === WAIT_HALT) this.#haltEnded(outcome);
     } else if (this.#woken) {
       // Woken, but the vCPU may still not run (the missed wake-up of seed 004).
       this.#cWakeIgnored.value++;
@@ -480,7 +480,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected endWaking(): void {
     const kind = this.#wakingKind;
     this.#wakingKind = -1;
-    this.#adaptPoll(WAIT_OK, this.queue.now - this.#haltStart);
+    this.#haltEnded(WAIT_OK);
     this.#finishWait(kind, WAIT_OK, this.#parkedTraced ? this.#parkedStart : -1);
   }
 
@@ -523,7 +523,7 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (this.#pollKicked) {
       // A kick while the run was stopped ended the poll there, as it would have ended it running.
       this.#pollKicked = false;
-      return this.#block(this.#waitDone(WAIT_HALT) ? (this.signalPending ? WAIT_SIGNAL : WAIT_OK) : -1);
+      return this.#block(this.#haltCheck());
     }
     return this.#poll(end, mayStop, false);
   }
@@ -549,11 +549,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    */
   #poll(end: number, mayStop: boolean, first: boolean): number {
     const q = this.queue;
-    if (first && this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
+    if (first) {
+      const ready = this.#haltCheck();
+      if (ready >= 0) return this.#block(ready);
+    }
     this.#pollKicked = false;
     this.#polling = true;
     this.spendInterruptible(end);
-    if (this.#waitDone(WAIT_HALT)) return this.#block(this.signalPending ? WAIT_SIGNAL : WAIT_OK);
+    const outcome = this.#haltCheck();
+    if (outcome >= 0) return this.#block(outcome);
     // (Read through the getter: spendInterruptible ran kicks that set it.)
     if (mayStop && !this.haltPollKicked && q.now < end) {
       this.#pollEnd = end;
@@ -561,6 +565,12 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     }
     this.#pollKicked = false;
     return this.#block(-1);
+  }
+
+  /** kvm_vcpu_check_block() for a halt: WAIT_SIGNAL or WAIT_OK if the halt is over, else -1. */
+  #haltCheck(): number {
+    if (!this.#waitDone(WAIT_HALT)) return -1;
+    return this.signalPending ? WAIT_SIGNAL : WAIT_OK;
   }
 
   /**
@@ -586,9 +596,14 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
         this.spend(this.costs.wakeup);
       }
     }
-    // A halt the run returned from blocked (WAIT_BLOCKED) updates the window once it is over (#endHalt).
-    if (outcome !== WAIT_BLOCKED) this.#adaptPoll(outcome, q.now + (this.debt - this.#haltOwed) - start);
+    // A halt the run returned from blocked (WAIT_BLOCKED) updates the window once it is over (resumeParkedWait, endWaking).
+    if (outcome !== WAIT_BLOCKED) this.#haltEnded(outcome);
     return outcome;
+  }
+
+  /** The polling window's update at the end of the halt under way: halt_ns runs to the paid wake-up. */
+  #haltEnded(outcome: number): void {
+    this.#adaptPoll(outcome, this.queue.now + (this.debt - this.#haltOwed) - this.#haltStart);
   }
 
   /**

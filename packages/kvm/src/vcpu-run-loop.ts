@@ -24,7 +24,7 @@ import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_POLLING, WAIT_SIGNAL } from "./vcpu-core.js";
+import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -73,6 +73,10 @@ const RESUME_SUSPEND_POLL = 6;
 const RESUME_REQUESTED = 7;
 /** A suspended vCPU woken, once its wake-up is paid: KVM_SYSTEM_EVENT_WAKEUP. */
 const RESUME_SUSPEND_WOKEN = 8;
+/** An exit whose round trip was cut short, once it is paid: KVM_RUN returns it (owe). */
+const RESUME_EXIT = 9;
+/** A WFI whose world switch was cut short, once it is paid: the next op if the vCPU may run, else the halt. */
+const RESUME_WFI = 10;
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -100,12 +104,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #loopErrors = 0;
   // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
   #notQuiet: GuestOp | undefined;
-  // An exit, or a WFI's halt, that waits for the rest of its charge (owe, #wfi): done when the run continues and has paid it.
+  // The exit a stop owes (RESUME_EXIT): KVM_RUN returns it when the run continues and has paid its round trip.
   #owedExit: VcpuExit | undefined;
   #owedCause: IntrCause = "kick"; // the cause of an owed KVM_EXIT_INTR (its record is also the stop's)
-  #owedWfi: GuestOp | undefined;
-  // The WFI whose halt a stop interrupted while polling (RESUME_HALT_POLL): re-executed if the halt returns blocked.
-  #haltOp: GuestOp | undefined;
+  // The WFI a stop interrupted (RESUME_WFI, RESUME_HALT_POLL): re-executed if its halt returns blocked.
+  #wfiOp: GuestOp | undefined;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
@@ -146,8 +149,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
     this.vm.firstRun();
     const q = this.queue;
-    // After "running" this call continues the same KVM_RUN (its span, its count), re-entering the
-    // guest as the kernel's run loop does after an exit it handles itself.
+    // After "running" this call continues the same KVM_RUN (its span, its count) where it stopped (#entry).
     const continued = this.#inRun;
     this.#inRun = false;
     // An exit on its way out (only ever in a continued run) has nothing to complete yet: the VMM has not seen it.
@@ -272,34 +274,45 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
     const at = this.#resumeAt;
     this.#resumeAt = RESUME_ENTRY;
-    const exit = this.#owedExit;
-    if (exit !== undefined) {
-      this.#owedExit = undefined;
-      if (exit === this.kvmRun.intr) exit.cause = this.#owedCause;
-      this.traceExit(exit);
-      return exit;
+    switch (at) {
+      case RESUME_GUEST:
+        return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
+      case RESUME_INJECTED:
+        this.interruptTaken();
+        return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
+      case RESUME_LEFT:
+        this.#leaveGuest();
+        return this.#loop(RESUME_ENTRY);
+      case RESUME_WOKEN:
+        this.endWaking();
+        if (this.replay?.kind === "wfi") this.replay = undefined;
+        return this.#loop(RESUME_ENTRY);
+      case RESUME_EXIT: {
+        const exit = this.#owedExit!;
+        this.#owedExit = undefined;
+        if (exit === this.kvmRun.intr) exit.cause = this.#owedCause;
+        this.traceExit(exit);
+        return exit;
+      }
+      case RESUME_WFI: {
+        const op = this.#wfiOp!;
+        this.#wfiOp = undefined;
+        // As the WFI case goes on after its world switch: the next op if the vCPU may run, else the halt.
+        if (this.runnable()) return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
+        return this.#halted(op, this.halt(this.#continuable())) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
+      }
+      case RESUME_HALT_POLL: {
+        const op = this.#wfiOp!;
+        this.#wfiOp = undefined;
+        return this.#halted(op, this.resumeHalt(this.#continuable())) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
+      }
+      case RESUME_SUSPEND_POLL:
+        return this.#suspendHalted(this.resumeHalt(this.#continuable())) ?? this.#loop(RESUME_REQUESTED);
+      case RESUME_SUSPEND_WOKEN:
+        return this.#suspendWoken();
+      default:
+        return this.#loop(RESUME_ENTRY);
     }
-    const wfi = this.#owedWfi;
-    if (wfi !== undefined) {
-      this.#owedWfi = undefined;
-      // As the WFI case goes on after its world switch: the next op if the vCPU may run, else the halt.
-      if (this.runnable()) return this.#loop(moved ? RESUME_ENTRY : RESUME_GUEST);
-      return this.#wfi(wfi) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
-    }
-    if (at === RESUME_HALT_POLL) {
-      const op = this.#haltOp!;
-      this.#haltOp = undefined;
-      return this.#afterHalt(op, this.resumeHalt(this.#continuable())) ?? this.#outOfGuest() ?? this.#loop(RESUME_ENTRY);
-    }
-    if (at === RESUME_SUSPEND_POLL) return this.#suspendHalted(this.resumeHalt(this.#continuable())) ?? this.#loop(RESUME_REQUESTED);
-    if (at === RESUME_SUSPEND_WOKEN) return this.#suspendWoken();
-    if (at === RESUME_INJECTED) this.interruptTaken();
-    else if (at === RESUME_LEFT) this.#leaveGuest();
-    else if (at === RESUME_WOKEN) {
-      this.endWaking();
-      if (this.replay?.kind === "wfi") this.replay = undefined;
-    }
-    return this.#loop(at === RESUME_GUEST || at === RESUME_INJECTED ? (moved ? RESUME_ENTRY : RESUME_GUEST) : RESUME_ENTRY);
   }
 
   /** Whether a run the limit stops may hand back "running" and be continued (RunOptions.onWakeup, no deadline of its own). */
@@ -312,32 +325,32 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (!this.#continuable()) return undefined;
     this.#owedExit = e;
     if (e === this.kvmRun.intr) this.#owedCause = e.cause;
-    return this.#budget(RESUME_ENTRY);
+    return this.#budget(RESUME_EXIT);
   }
 
   /**
-   * A WFI after its world switch: nothing if the vCPU may run on (the next
-   * op, or the run loop), else the halt, and the exit that ends the run if
-   * the vCPU is not woken inside it.
+   * What follows the halt of WFI `op` that ended with `w`: the exit that
+   * ends the run if the vCPU was not woken inside it, or nothing to go back
+   * to the run loop (the wake-up cost covered re-entry: requests, flush,
+   * enter).
    */
-  #wfi(op: GuestOp): VcpuExit | undefined {
-    if (this.runnable()) return undefined;
-    return this.#afterHalt(op, this.halt(this.#continuable()));
-  }
-
-  /** What follows the halt of WFI `op` that ended with `w`: as for #wfi. */
-  #afterHalt(op: GuestOp, w: number): VcpuExit | undefined {
+  #halted(op: GuestOp, w: number): VcpuExit | undefined {
     if (w === WAIT_POLLING) {
       // The queue's limit cut the poll short: it goes on in the continued run.
-      this.#haltOp = op;
+      this.#wfiOp = op;
       return this.#budget(RESUME_HALT_POLL);
     }
-    if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
-      // Re-executed at the next run: the guest sees no spurious wake-up.
-      this.replay = op;
-      return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
-    }
-    // Back in the run loop (the wake-up cost covered re-entry): requests, flush, enter.
+    const e = this.#waitExit(w);
+    // Re-executed at the next run: the guest sees no spurious wake-up.
+    if (e !== undefined) this.replay = op;
+    return e;
+  }
+
+  /** KVM_EXIT_INTR for a wait that ended without the vCPU being able to run (idle, budget, blocked), else undefined. */
+  #waitExit(w: number): VcpuExit | undefined {
+    if (w === WAIT_IDLE) return this.intr("idle");
+    if (w === WAIT_BUDGET) return this.intr("budget");
+    if (w === WAIT_BLOCKED) return this.intr("blocked");
     return undefined;
   }
 
@@ -459,10 +472,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       const w = this.sleep();
       if (w !== 0) {
         this.requests |= BIT_SLEEP;
-        if (w === WAIT_IDLE) return this.intr("idle");
-        if (w === WAIT_BUDGET) return this.intr("budget");
-        if (w === WAIT_BLOCKED) return this.intr("blocked");
-        return undefined;
+        return this.#waitExit(w);
       }
     }
     if ((this.requests & BIT_RESET) !== 0) {
@@ -485,13 +495,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #suspendHalted(w: number): VcpuExit | undefined {
     // The queue's limit cut the halt's poll short: it goes on in the continued run.
     if (w === WAIT_POLLING) return this.#budget(RESUME_SUSPEND_POLL);
-    if (w === WAIT_IDLE || w === WAIT_BUDGET || w === WAIT_BLOCKED) {
+    if (w !== WAIT_OK) {
+      // Not woken to run (a signal, or the wait ended without a wake-up): suspended still.
       this.requests |= BIT_SUSPEND;
-      return this.intr(w === WAIT_IDLE ? "idle" : w === WAIT_BUDGET ? "budget" : "blocked");
-    }
-    if (w === WAIT_SIGNAL) {
-      this.requests |= BIT_SUSPEND;
-      return undefined;
+      return this.#waitExit(w);
     }
     // The exit's round trip begins once the wake-up is paid.
     if (this.debt > 0 && this.#continuable()) return this.#budget(RESUME_SUSPEND_WOKEN);
@@ -767,11 +774,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.spend(costs.worldSwitch);
           if (this.debt > 0 && this.#continuable()) {
             // The halt begins once the world switch is paid: the run stops here and #entry goes on.
-            this.#owedWfi = op;
-            return this.#budget(RESUME_ENTRY);
+            this.#wfiOp = op;
+            return this.#budget(RESUME_WFI);
           }
           if (this.runnable()) break;
-          return this.#wfi(op);
+          return this.#halted(op, this.halt(this.#continuable()));
         }
         case "compute":
           this.computeLeft = Math.max(0, Math.round(op.ns));
