@@ -250,7 +250,10 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   makeRequest(req: number): void {
     this.requests |= requestBit(req);
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "request", { req: requestName(req) });
-    if ((req & KVM_REQUEST_NO_ACTION) !== 0) return;
+    if ((req & KVM_REQUEST_NO_ACTION) !== 0) {
+      this.requestNoticed();
+      return;
+    }
     if ((req & KVM_REQUEST_NO_WAKEUP) !== 0 && this.#blocked) return;
     this.kvmVcpuKick();
   }
@@ -309,7 +312,21 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   #interrupt(): void {
     this.#pollKicked = true;
-    if (this.#interruptibleDepth > 0) this.queue.cut(this.#interruptibleDepth);
+    if (this.#interruptibleDepth > 0) this.queue.cutAt(this.#interruptibleDepth, this.interruptNotice());
+  }
+
+  /**
+   * When a kick made now ends the interruptible charge under way
+   * ({@link spendInterruptible}): now, as a computation or halt poll ends at
+   * once. The run loop's poll window answers for the turn it stands for.
+   */
+  protected interruptNotice(): number {
+    return this.queue.now;
+  }
+
+  /** A request that kicks nobody (KVM_REQUEST_NO_ACTION) was made: seen at the next check between ops. */
+  protected requestNoticed(): void {
+    // Only a poll window (the run loop) charges across such checks.
   }
 
   /**

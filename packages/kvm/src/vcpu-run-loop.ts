@@ -32,6 +32,7 @@ import { isArchTimerReg, TIMER_PTIMER, TIMER_VTIMER } from "./arch-timer/timer-u
 import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
 import { brkEsr, EXC_BREAKPOINT } from "./uapi/guest-debug.js";
 import { smcccQuery } from "./psci.js";
+import { PollWindow } from "./poll-window.js";
 import { sbiQuery } from "./sbi.js";
 
 /** A store the run loop fills in again for each execution of a strided repeat. */
@@ -111,6 +112,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #wfiOp: GuestOp | undefined;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
+  // A poll's turns charged as one (made at the first): see #pollWindow. Armed by #pollSkip for the relax it returns.
+  #window: PollWindow | undefined;
+  #windowArmed = false;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -579,6 +583,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         this.timerExit = false;
       }
       if (this.computeLeft > 0) {
+        if (this.#windowArmed) {
+          this.#windowArmed = false;
+          if (this.#pollWindow()) continue;
+        }
         // A kick (interrupt, request, signal) ends the computation early, so
         // what it raised is taken between "instructions"; the rest resumes later.
         const end = q.now + this.computeLeft;
@@ -875,7 +883,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const n = this.repeatLeft;
     const addr = w.addr + i * stride;
     const mem = this.vm.ramFor(addr, (n - 1) * stride + w.size, true);
-    if (mem === undefined) return false;
+    // A watched word (a poll window) must see each store at its own time: one by one, then.
+    if (mem === undefined || mem.watched(addr, (n - 1) * stride + w.size)) return false;
     const k = this.queue.idleSteps(this.costs.instruction, n);
     if (k === 0) return false;
     const byte = stride === w.size ? uniformByte(w) : -1;
@@ -1039,9 +1048,70 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (read.kind === "mmio-read") {
       if (this.vm.ramFor(read.addr, read.size, false) === undefined) return;
       this.pollLeft -= this.queue.idleSteps(this.costs.instruction + relaxNs, this.pollLeft);
+      // Turns the queue could not skip: a handler is due in them. Let them pass in one window if they can.
+      if (this.pollLeft > 0 && relaxNs > 0) this.#windowArmed = true;
       return;
     }
     if (p.below !== undefined) this.#pollSkipCounter(p.below, read.reg, relaxNs);
+  }
+
+  /**
+   * At the start of a poll's relax (armed by #pollSkip): lets the rest of
+   * the poll's turns pass in one interruptible charge (a PollWindow), inside
+   * which other vCPUs run without stopping at each turn, then puts the poll
+   * where it would be turn by turn. Returns false to compute the relax alone:
+   * not the relax of a RAM poll's matched load with no handler run since,
+   * a window already open (one vCPU's window at a time), or an event or the
+   * queue's limit too close for a window to pass a turn.
+   */
+  #pollWindow(): boolean {
+    const p = this.pollOp;
+    const q = this.queue;
+    if (p === undefined || this.pollCheck || this.pollLeft <= 0 || this.computeUntilIrq || this.debt > 0) return false;
+    if (this.loopMark !== q.dispatched || q.watchingSchedules) return false;
+    const read = p.read;
+    const relax = this.computeLeft;
+    if (read.kind !== "mmio-read" || relax !== Math.max(0, Math.round(p.relax.ns))) return false;
+    const mem = this.vm.ramFor(read.addr, read.size, false);
+    if (mem === undefined) return false;
+    const load = this.costs.instruction;
+    const now = q.now;
+    // Up to the end of the last turn, short of the next event and within the limit.
+    let end = now + relax + this.pollLeft * (relax + load);
+    const next = q.earliestEvent() - 1;
+    if (next < end) end = next;
+    if (q.limit < end) end = q.limit;
+    if (end <= now + relax) return false;
+    const w = (this.#window ??= new PollWindow(q));
+    w.open(relax, load, q.depth + 1);
+    mem.watchWrites(w, read.addr, read.size);
+    q.watchSchedules(w);
+    try {
+      this.spendInterruptible(end);
+    } finally {
+      q.watchSchedules(undefined);
+      mem.watchWrites(undefined);
+      w.ended();
+    }
+    this.pollLeft -= w.loads;
+    this.computeLeft = w.computeLeft;
+    this.pollCheck = w.unchecked;
+    this.debt += w.debt;
+    // Other handlers ran: the poll's next skip waits for a load of its own.
+    this.loopMark = -1;
+    return true;
+  }
+
+  /** VcpuCore: a kick during a poll window is seen where the turn under way would see it. */
+  protected override interruptNotice(): number {
+    const w = this.#window;
+    return w !== undefined && w.depth > 0 ? w.kickNotice() : this.queue.now;
+  }
+
+  /** VcpuCore: a request that kicks nobody ends a poll window at the poller's next step, where it looks at requests. */
+  protected override requestNoticed(): void {
+    const w = this.#window;
+    if (w !== undefined && w.depth > 0) w.requested();
   }
 
   /**

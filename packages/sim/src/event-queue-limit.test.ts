@@ -136,6 +136,83 @@ describe("EventQueue nested runs and the limit", () => {
     expect(q.now).toBe(200);
   });
 
+  test("cutAt ends a run and the runs nested in it at a later time; two cuts end them at the earlier", () => {
+    const q = new EventQueue();
+    const log: string[] = [];
+    q.schedule(10, () => {
+      const depth = q.depth + 1;
+      q.schedule(20, () => {
+        q.cutAt(depth, 45);
+        q.runUntil(60); // nested in the cut run: stops at 45
+        log.push(`inner ended at ${q.now}`);
+      });
+      q.schedule(40, () => log.push("inside, before the cut"));
+      q.schedule(50, () => log.push("after the cut run"));
+      q.runUntil(90);
+      log.push(`cut run ended at ${q.now}`);
+      q.cutAt(depth, 70); // the run is over: nothing to cut
+    });
+    q.runUntil(200);
+    expect(log).toEqual(["inside, before the cut", "inner ended at 45", "cut run ended at 45", "after the cut run"]);
+    const q2 = new EventQueue();
+    q2.schedule(0, () => {
+      const depth = q2.depth + 1;
+      q2.schedule(5, () => {
+        q2.cutAt(depth, 30);
+        q2.cutAt(depth, 20);
+        q2.cutAt(depth, 25);
+      });
+      q2.runUntil(100);
+      expect(q2.now).toBe(20);
+    });
+    q2.runUntil(200);
+    // A time already passed cuts at now, as cut() does.
+    const q3 = new EventQueue();
+    q3.schedule(0, () => {
+      const depth = q3.depth + 1;
+      q3.schedule(15, () => q3.cutAt(depth, 3));
+      q3.runUntil(100);
+      expect(q3.now).toBe(15);
+    });
+    q3.runUntil(200);
+  });
+
+  test("watchSchedules is told of each handler scheduled and of a deferred one released, until cleared", () => {
+    const q = new EventQueue();
+    let told = 0;
+    q.watchSchedules({
+      scheduled: () => {
+        told++;
+      },
+    });
+    expect(q.watchingSchedules).toBe(true);
+    q.schedule(5, () => undefined);
+    q.scheduleAfter(7, () => undefined);
+    expect(told).toBe(2);
+    // Deferred at the limit, then released as the standing handler (no schedule call of its own).
+    q.schedule(10, () => {
+      q.runUntil(20);
+      q.scheduleWhenUnlimited(() => undefined, undefined, { idleUntil: () => false });
+      expect(told).toBe(3);
+    });
+    q.runUntil(20);
+    expect(told).toBe(4);
+    q.watchSchedules(undefined);
+    expect(q.watchingSchedules).toBe(false);
+    q.schedule(40, () => undefined);
+    expect(told).toBe(4);
+  });
+
+  test("earliestEvent: the earliest pending event, a standing handler not counted", () => {
+    const q = new EventQueue();
+    expect(q.earliestEvent()).toBe(Number.POSITIVE_INFINITY);
+    const id = q.schedule(70, () => undefined);
+    q.schedule(90, () => undefined);
+    expect(q.earliestEvent()).toBe(70);
+    q.cancel(id);
+    expect(q.earliestEvent()).toBe(90);
+  });
+
   test("property: nested runs of random depth never move the clock backwards or past the outer target", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 500 })), { maxLength: 40 }), fc.integer({ min: 0, max: 1500 }), (events, outer) => {

@@ -59,6 +59,12 @@ export interface IdleCheck {
   steps?(from: Nanoseconds, step: Nanoseconds, max: number): number;
 }
 
+/** Told of each handler scheduled while it watches (see {@link EventQueue.watchSchedules}). */
+export interface ScheduleWatch {
+  /** A handler was just scheduled, at now or later. */
+  scheduled(): void;
+}
+
 /** Anything that can tell the current virtual time. */
 export interface Clock {
   /** Current virtual time in nanoseconds. */
@@ -129,7 +135,10 @@ export class EventQueue implements Clock {
   readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!.idleUntil(this.#probeFrom + k * this.#probeStep);
   #dueTarget = 0; // runUntil's target, for #runUntilDue
   #depth = 0; // active runUntil calls
-  #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() ends
+  #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() or cutAt() ends
+  #cutTime = Number.POSITIVE_INFINITY; // where the runs from #cutDepth in end (now for a cut())
+  // Told of every handler scheduled while it is set (watchSchedules).
+  #scheduleWatch: ScheduleWatch | undefined;
   #stopRequested = false;
   #dispatched = 0;
 
@@ -286,6 +295,7 @@ export class EventQueue implements Clock {
     this.#arg[slot] = arg;
     this.#pending++;
     if (time < this.#quietUntil) this.#quietUntil = time;
+    if (this.#scheduleWatch !== undefined) this.#scheduleWatch.scheduled();
     return slot;
   }
 
@@ -376,7 +386,7 @@ export class EventQueue implements Clock {
         this.#stopRequested = false;
         this.#now = target;
         // As after that run, it waits for the limit to move on unless it already has (restoreLimit).
-        if (this.#depth >= this.#cutDepth || !(outer > target)) this.#deferStanding();
+        if ((this.#depth >= this.#cutDepth && this.#cutTime <= target) || !(outer > target)) this.#deferStanding();
         return 0;
       }
       // It runs first, at now (#stepUntil dispatches it from where it stands).
@@ -404,11 +414,16 @@ export class EventQueue implements Clock {
       if (advance && !this.#stopped()) this.#now = this.#limit;
     } finally {
       this.#depth = depth - 1;
-      if (depth <= this.#cutDepth) this.#cutDepth = Number.POSITIVE_INFINITY; // the cut run is over
+      if (depth <= this.#cutDepth) {
+        // The cut run is over.
+        this.#cutDepth = Number.POSITIVE_INFINITY;
+        this.#cutTime = Number.POSITIVE_INFINITY;
+      }
       // #settleLimit, written out: a run ends at every continuation of a vCPU, and there the call
       // cost about 2 % of an ipi round trip (bench:compare).
       const now = this.#now;
-      this.#limit = this.#depth >= this.#cutDepth && outer > now ? now : outer;
+      const cap = this.#cutTime;
+      this.#limit = this.#depth >= this.#cutDepth && outer > cap ? cap : outer;
       if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
     }
     return n;
@@ -425,9 +440,46 @@ export class EventQueue implements Clock {
    * reach before its computation is over. Runs below `depth` go on.
    */
   cut(depth: number): void {
+    this.cutAt(depth, this.#now);
+  }
+
+  /**
+   * {@link cut} at a later time: the run at `depth` and every run nested in
+   * it stop at `time` (or now, if it has passed) instead of their targets,
+   * and runs started inside them meanwhile get no further. Two cuts combine
+   * into the earlier time for the outer depth. For a model that knows when
+   * it will next look at what a handler did: a vCPU letting many turns of a
+   * wait pass in one charge, which a handler's store must end at the next
+   * load.
+   */
+  cutAt(depth: number, time: Nanoseconds): void {
     if (depth < 1 || depth > this.#depth) return;
     if (depth < this.#cutDepth) this.#cutDepth = depth;
-    this.#limit = this.#now;
+    const t = time > this.#now ? time : this.#now;
+    if (t < this.#cutTime) this.#cutTime = t;
+    if (this.#limit > this.#cutTime) this.#limit = this.#cutTime;
+  }
+
+  /**
+   * Sets (or, with undefined, clears) the watch told of every handler
+   * scheduled from now on: {@link schedule} and its variants, and a handler
+   * {@link scheduleWhenUnlimited} deferred when it is released. One at a time.
+   */
+  watchSchedules(watch: ScheduleWatch | undefined): void {
+    this.#scheduleWatch = watch;
+  }
+
+  /** Whether a watch set with {@link watchSchedules} is in place. */
+  get watchingSchedules(): boolean {
+    return this.#scheduleWatch !== undefined;
+  }
+
+  /**
+   * The time of the earliest pending event, a standing handler (see
+   * {@link scheduleWhenUnlimited}) not counted; infinite when there is none.
+   */
+  earliestEvent(): Nanoseconds {
+    return this.#quietUntil === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : this.#earliestPending();
   }
 
   /**
@@ -505,7 +557,8 @@ export class EventQueue implements Clock {
    */
   #settleLimit(): void {
     const now = this.#now;
-    if (this.#depth >= this.#cutDepth && this.#limit > now) this.#limit = now;
+    const cap = this.#cutTime;
+    if (this.#depth >= this.#cutDepth && this.#limit > cap) this.#limit = cap;
     if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
   }
 
@@ -571,6 +624,7 @@ export class EventQueue implements Clock {
       handlers[0] = noop;
       args[0] = undefined;
       idles[0] = undefined;
+      if (this.#scheduleWatch !== undefined) this.#scheduleWatch.scheduled();
       return;
     }
     this.#materialize();

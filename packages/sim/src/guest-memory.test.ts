@@ -118,6 +118,45 @@ describe("GuestMemory", () => {
   });
 });
 
+describe("GuestMemory.watchWrites", () => {
+  test("every kind of write that touches the watched range is reported as it is made; writes beside it are not", () => {
+    const m = mem();
+    const w = RAM + 0x100;
+    let told = 0;
+    m.watchWrites(
+      {
+        written: () => {
+          told++;
+        },
+      },
+      w,
+      4,
+    );
+    const writes: [string, () => void, boolean][] = [
+      ["writeU32 on it", () => m.writeU32(w, 1), true],
+      ["writeU8 on its last byte", () => m.writeU8(w + 3, 1), true],
+      ["writeU16 across its start", () => m.writeU16(w - 1, 1), true],
+      ["writeU64 over it", () => m.writeU64(w - 4, 1n), true],
+      ["write of bytes over it", () => m.write(w + 2, new Uint8Array(8)), true],
+      ["fill across it", () => m.fill(w - 16, 17), true],
+      ["writeU32 just before", () => m.writeU32(w - 4, 1), false],
+      ["writeU32 just after", () => m.writeU32(w + 4, 1), false],
+      ["fill up to it", () => m.fill(w - 16, 16), false],
+    ];
+    for (const [what, write, reported] of writes) {
+      const before = told;
+      write();
+      expect(told - before, what).toBe(reported ? 1 : 0);
+    }
+    expect(m.watched(w + 3, 1)).toBe(true);
+    expect(m.watched(w + 4, 4)).toBe(false);
+    m.watchWrites(undefined);
+    m.writeU32(w, 2);
+    expect(told).toBe(6);
+    expect(m.watched(w, 4)).toBe(false);
+  });
+});
+
 describe("GuestMemory properties", () => {
   const addr = fc.integer({ min: 0, max: 16 * PAGE_SIZE - 8 }).map((o) => RAM + o);
 

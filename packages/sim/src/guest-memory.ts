@@ -47,6 +47,12 @@ export interface RamRegionInfo {
   readonly residentPages: number;
 }
 
+/** Told of each write to the range it watches (see {@link GuestMemory.watchWrites}). */
+export interface WriteWatch {
+  /** A write touching the range was just made. */
+  written(): void;
+}
+
 /** Sparse, little-endian guest physical memory. */
 export class GuestMemory {
   readonly #regions: RamRegion[] = [];
@@ -56,6 +62,10 @@ export class GuestMemory {
   #cacheView: DataView = NO_PAGE;
   #backBase = Number.NEGATIVE_INFINITY;
   #backView: DataView = NO_PAGE;
+  // The range whose writes are reported (watchWrites): [#watchLo, #watchHi), empty without a watcher.
+  #watchLo = Number.POSITIVE_INFINITY;
+  #watchHi = Number.NEGATIVE_INFINITY;
+  #watcher: WriteWatch | undefined;
 
   /**
    * Adds a RAM region. `base` and `size` must be page-aligned, positive and
@@ -137,6 +147,7 @@ export class GuestMemory {
 
   /** Writes a byte (the low 8 bits of `value`). */
   writeU8(addr: number, value: number): void {
+    if (addr < this.#watchHi && addr + 1 > this.#watchLo) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off < PAGE_SIZE) {
       this.#cacheView.setUint8(off, value);
@@ -152,6 +163,7 @@ export class GuestMemory {
 
   /** Writes the low 16 bits of `value`, little-endian. */
   writeU16(addr: number, value: number): void {
+    if (addr < this.#watchHi && addr + 2 > this.#watchLo) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 2) {
       this.#cacheView.setUint16(off, value, true);
@@ -167,6 +179,7 @@ export class GuestMemory {
 
   /** Writes the low 32 bits of `value`, little-endian. */
   writeU32(addr: number, value: number): void {
+    if (addr < this.#watchHi && addr + 4 > this.#watchLo) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 4) {
       this.#cacheView.setUint32(off, value, true);
@@ -214,6 +227,7 @@ export class GuestMemory {
   /** Copies `src` into guest memory at `addr`. */
   write(addr: number, src: Uint8Array): void {
     const r = this.#checkRange(addr, src.length, "write");
+    if (addr < this.#watchHi && addr + src.length > this.#watchLo) this.#watcher!.written();
     let done = 0;
     while (done < src.length) {
       const a = addr + done;
@@ -229,6 +243,7 @@ export class GuestMemory {
   /** Sets `length` bytes at `addr` to `byte`. */
   fill(addr: number, length: number, byte = 0): void {
     const r = this.#checkRange(addr, length, "write");
+    if (addr < this.#watchHi && addr + length > this.#watchLo) this.#watcher!.written();
     let done = 0;
     while (done < length) {
       const a = addr + done;
@@ -239,6 +254,22 @@ export class GuestMemory {
       if (byte !== 0 || pageOf(r, idx)) new Uint8Array(this.#pageForWrite(r, idx).buffer, inPage, n).fill(byte);
       done += n;
     }
+  }
+
+  /**
+   * Reports every write that touches [addr, addr + length) to `watcher`,
+   * as it is made, until the next call (one range at a time; undefined stops
+   * watching). For a model that must know when a word it polls changes.
+   */
+  watchWrites(watcher: WriteWatch | undefined, addr = 0, length = 0): void {
+    this.#watcher = watcher;
+    this.#watchLo = watcher === undefined ? Number.POSITIVE_INFINITY : addr;
+    this.#watchHi = watcher === undefined ? Number.NEGATIVE_INFINITY : addr + length;
+  }
+
+  /** Whether a write to [addr, addr + length) would be reported to a watcher (watchWrites). */
+  watched(addr: number, length: number): boolean {
+    return addr < this.#watchHi && addr + length > this.#watchLo;
   }
 
   // ---- slow paths -----------------------------------------------------------

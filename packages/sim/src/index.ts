@@ -9,9 +9,9 @@
 
 export { IrqlabError, ConfigError, RegionOverlapError, GuestMemoryFault, type AccessKind } from "./errors.js";
 export { type Nanoseconds, us, ms, seconds, formatNs } from "./time.js";
-export { EventQueue, type EventId, type EventHandler, type Clock, type IdleCheck } from "./event-queue.js";
+export { EventQueue, type EventId, type EventHandler, type Clock, type IdleCheck, type ScheduleWatch } from "./event-queue.js";
 export { Rng, RngStreams, type Seed } from "./rng.js";
-export { GuestMemory, PAGE_SIZE, type RamRegionInfo } from "./guest-memory.js";
+export { GuestMemory, PAGE_SIZE, type RamRegionInfo, type WriteWatch } from "./guest-memory.js";
 export {
   MmioBus,
   MMIO_UNHANDLED,
