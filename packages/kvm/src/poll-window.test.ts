@@ -12,13 +12,24 @@ import { DEFAULT_COSTS, KVM_ARM_TARGET_GENERIC_V8, KVM_EXIT_INTR, KVM_EXIT_MMIO,
 import { PollWindow, WINDOW_KICK, WINDOW_KICK_IN_LOAD, WINDOW_LIMIT, WINDOW_NEXT_STEP, WINDOW_WRITE } from "./poll-window.js";
 
 describe("PollWindow: where it ends and where the poller then is", () => {
-  /** A window opened at 1000: relax [1000, 1010), load 1 [1010, 1011), relax [1011, 1021), load 2 [1021, 1022), … */
-  function opened(load = 1): { q: EventQueue; w: PollWindow } {
+  /**
+   * A window opened at 1000 — relax [1000, 1010), load 1 [1010, 1011), relax [1011, 1021),
+   * load 2 [1021, 1022), … — with the clock moved on to `at`.
+   */
+  function openedAt(at = 1000, load = 1): { q: EventQueue; w: PollWindow } {
     const q = new EventQueue();
     q.runUntil(1000);
     const w = new PollWindow(q);
     w.open(10, load, 1);
+    q.runUntil(at);
     return { q, w };
+  }
+
+  /** Where, and why, `what` done at `at` ends a window. */
+  function endAt(at: number, what: (w: PollWindow) => void): [number, number] {
+    const { w } = openedAt(at);
+    what(w);
+    return [w.cut, w.kind];
   }
 
   test("a kick during a relax, or at its start, is seen at once; during a load (its start included), at the load's end", () => {
@@ -30,10 +41,7 @@ describe("PollWindow: where it ends and where the poller then is", () => {
       [1020, 1020, WINDOW_KICK],
       [1021, 1022, WINDOW_KICK_IN_LOAD],
     ] as const) {
-      const { q, w } = opened();
-      q.runUntil(at);
-      expect(w.kickNotice(), `kick at ${at}`).toBe(seen);
-      expect([w.cut, w.kind]).toEqual([seen, kind]);
+      expect(endAt(at, (w) => expect(w.kickNotice()).toBe(seen)), `kick at ${at}`).toEqual([seen, kind]);
     }
   });
 
@@ -45,10 +53,7 @@ describe("PollWindow: where it ends and where the poller then is", () => {
       [1011, 1021],
       [1021, 1032],
     ] as const) {
-      const { q, w } = opened();
-      q.runUntil(at);
-      w.written();
-      expect([w.cut, w.kind], `write at ${at}`).toEqual([load, WINDOW_WRITE]);
+      expect(endAt(at, (w) => w.written()), `write at ${at}`).toEqual([load, WINDOW_WRITE]);
     }
   });
 
@@ -59,20 +64,13 @@ describe("PollWindow: where it ends and where the poller then is", () => {
       [1011, 1021],
       [1015, 1021],
     ] as const) {
-      const { q, w } = opened();
-      q.runUntil(at);
-      w.scheduled();
-      expect([w.cut, w.kind], `scheduled at ${at}`).toEqual([step, WINDOW_NEXT_STEP]);
-      const r = opened();
-      r.q.runUntil(at);
-      r.w.requested();
-      expect(r.w.cut).toBe(step);
+      expect(endAt(at, (w) => w.scheduled()), `scheduled at ${at}`).toEqual([step, WINDOW_NEXT_STEP]);
+      expect(endAt(at, (w) => w.requested()), `request at ${at}`).toEqual([step, WINDOW_NEXT_STEP]);
     }
   });
 
   test("the earliest end asked is kept", () => {
-    const { q, w } = opened();
-    q.runUntil(1012);
+    const { w } = openedAt(1012);
     w.written(); // 1021
     w.scheduled(); // 1021 too: kept as the write
     expect([w.cut, w.kind]).toEqual([1021, WINDOW_WRITE]);
@@ -82,12 +80,11 @@ describe("PollWindow: where it ends and where the poller then is", () => {
 
   test("the poller's state where the window ended, turn by turn", () => {
     const at = (x: number, kind = WINDOW_LIMIT, load = 1) => {
-      const { q, w } = opened(load);
+      const { w } = openedAt(x, load);
       if (kind !== WINDOW_LIMIT) {
         w.cut = x;
         w.kind = kind;
       }
-      q.runUntil(x);
       w.ended();
       return { loads: w.loads, computeLeft: w.computeLeft, unchecked: w.unchecked, debt: w.debt };
     };

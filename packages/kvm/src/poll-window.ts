@@ -80,17 +80,17 @@ export class PollWindow implements ScheduleWatch, WriteWatch {
 
   /** ScheduleWatch: a handler was scheduled now. */
   scheduled(): void {
-    this.note(this.#nextStep(), WINDOW_NEXT_STEP);
+    this.#end(this.#nextStep(), WINDOW_NEXT_STEP);
   }
 
   /** WriteWatch: the polled word was written now. */
   written(): void {
-    this.note(this.#nextLoad(), WINDOW_WRITE);
+    this.#end(this.#nextLoad(), WINDOW_WRITE);
   }
 
   /** A request that kicks nobody was made now. */
   requested(): void {
-    this.note(this.#nextStep(), WINDOW_NEXT_STEP);
+    this.#end(this.#nextStep(), WINDOW_NEXT_STEP);
   }
 
   /** Where a kick made now is seen, noted as the window's end (the caller cuts the queue's run there). */
@@ -109,8 +109,8 @@ export class PollWindow implements ScheduleWatch, WriteWatch {
     return now;
   }
 
-  /** Ends the window at `time` for `kind` unless it ends earlier already. */
-  note(time: number, kind: number): void {
+  /** Ends the window at `time` for `kind` unless it ends earlier already: the queue's run is cut there. */
+  #end(time: number, kind: number): void {
     if (this.depth === 0 || time >= this.cut) return;
     this.#keep(time, kind);
     this.queue.cutAt(this.depth, time);
