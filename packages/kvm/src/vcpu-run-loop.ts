@@ -1075,6 +1075,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const mem = this.vm.ramFor(read.addr, read.size, false);
     if (mem === undefined) return false;
     const load = this.costs.instruction;
+    // A load that takes no time shares its instant with the relax's start: no turn to tell them apart.
+    if (!Number.isInteger(load) || load < 1) return false;
     const now = q.now;
     // Up to the end of the last turn, short of the next event and within the limit.
     let end = now + relax + this.pollLeft * (relax + load);
