@@ -21,8 +21,10 @@
  *   the vCPUs and events stop at every turn again, as without the window;
  * - the queue's limit, or the window's end, ends it wherever it falls.
  *
- * The window starts only with no event pending before its end, and only
- * after a load of a word that no handler could have written since.
+ * It ends short of the next pending event, and starts only after a load of
+ * a word that no handler could have written since. Who runs the clock does
+ * not change: the poller keeps it, so the order of everything at one
+ * nanosecond is the order the turns give.
  */
 
 import type { EventQueue, ScheduleWatch, WriteWatch } from "@irqlab/sim";
