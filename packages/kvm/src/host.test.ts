@@ -6,7 +6,9 @@ import {
   Host,
   KVM_ARM_TARGET_GENERIC_V8,
   KVM_EXIT_MMIO,
+  KVM_REQ_OUTSIDE_GUEST_MODE,
   KVM_REQ_SLEEP,
+  KVM_REQ_TLB_FLUSH,
   KVM_REQUEST_NO_WAKEUP,
   Kvm,
   StickyRoundRobinPlacement,
@@ -87,5 +89,17 @@ describe("requests", () => {
     expect(v.testRequest(KVM_REQ_SLEEP)).toBe(true);
     expect(KVM_REQ_SLEEP & KVM_REQUEST_NO_WAKEUP).not.toBe(0);
     expect(requestBit(KVM_REQ_SLEEP)).toBe(1 << 8);
+  });
+
+  test("KVM_REQUEST_NO_ACTION sets no bit (kvm_make_vcpu_request): KVM_REQ_OUTSIDE_GUEST_MODE is not a TLB flush", () => {
+    const kvm = new Kvm();
+    const v = kvm.createVm().createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    v.loadGuest({ main: function* () { yield op.unmask(); yield op.wfi(); yield op.read(0x1000, 4); } });
+    kvm.queue.schedule(1000, () => v.makeRequest(KVM_REQ_OUTSIDE_GUEST_MODE), undefined);
+    const e = v.run();
+    // Number 0 with KVM_REQUEST_NO_ACTION: no bit; KVM_REQUEST_NO_WAKEUP: the blocked vCPU sleeps on.
+    expect(e.reason).not.toBe(KVM_EXIT_MMIO);
+    expect(v.testRequest(KVM_REQ_TLB_FLUSH)).toBe(false);
   });
 });

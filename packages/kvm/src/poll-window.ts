@@ -16,9 +16,9 @@
  *   its time);
  * - a kick ends it at once if the poller is relaxing (a computation), or at
  *   the end of the load under way (a load is not interruptible);
- * - a handler scheduled meanwhile, or a request that kicks nobody, ends it at
- *   the poller's next step (the end of its load or of its relax): from there
- *   the vCPUs and events stop at every turn again, as without the window;
+ * - a handler scheduled meanwhile ends it at the poller's next step (the
+ *   end of its load or of its relax): from there the vCPUs and events stop
+ *   at every turn again, as without the window;
  * - the queue's limit, or the window's end, ends it wherever it falls.
  *
  * It ends short of the next pending event, and starts only after a load of
@@ -37,7 +37,7 @@ export const WINDOW_KICK = 1;
 export const WINDOW_KICK_IN_LOAD = 2;
 /** A write to the polled word, seen by the next load. */
 export const WINDOW_WRITE = 3;
-/** A handler scheduled or a request made meanwhile: the poller's next step. */
+/** A handler scheduled meanwhile: the poller's next step. */
 export const WINDOW_NEXT_STEP = 4;
 
 /**
@@ -90,14 +90,13 @@ export class PollWindow implements ScheduleWatch, WriteWatch {
     this.#end(this.#nextLoad(), WINDOW_WRITE);
   }
 
-  /** A request that kicks nobody was made now. */
-  requested(): void {
-    this.#end(this.#nextStep(), WINDOW_NEXT_STEP);
-  }
-
-  /** Where a kick made now is seen, noted as the window's end (the caller cuts the queue's run there). */
+  /**
+   * Where a kick made now is seen, noted as the window's end (the caller cuts
+   * the queue's run there); now when the window is closed.
+   */
   kickNotice(): number {
     const now = this.queue.now;
+    if (this.depth === 0) return now;
     const intoLoads = now - this.start - this.relax;
     if (intoLoads >= 0) {
       const r = intoLoads % this.step;

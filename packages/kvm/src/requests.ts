@@ -7,7 +7,8 @@
  * A request word is `number | flags`: bits 0-7 the request number
  * (KVM_REQUEST_MASK), KVM_REQUEST_NO_WAKEUP (bit 8: kick a running vCPU but do
  * not wake a sleeping one), KVM_REQUEST_WAIT (bit 9), KVM_REQUEST_NO_ACTION
- * (bit 10: just set the bit). Generic requests are 0-7, architecture requests
+ * (bit 10: set no bit, only make sure the vCPU is out of guest mode:
+ * kvm_make_vcpu_request). Generic requests are 0-7, architecture requests
  * start at KVM_REQUEST_ARCH_BASE (8). Numbers below are arm64's
  * (arch/arm64/include/asm/kvm_host.h); RISC-V numbers its own arch requests
  * differently and has no IRQ_PENDING request (it marks irqs_pending_mask and
@@ -20,7 +21,7 @@ export const KVM_REQUEST_MASK = 0xff;
 export const KVM_REQUEST_NO_WAKEUP = 1 << 8;
 /** Flag: the requester waits for the vCPU to acknowledge (leave guest mode). */
 export const KVM_REQUEST_WAIT = 1 << 9;
-/** Flag: no kick at all, just set the bit. */
+/** Flag: no request bit; the vCPU is only woken (unless NO_WAKEUP) or forced out of guest mode. */
 export const KVM_REQUEST_NO_ACTION = 1 << 10;
 /** First architecture request number. */
 export const KVM_REQUEST_ARCH_BASE = 8;
@@ -29,6 +30,11 @@ export const KVM_REQUEST_ARCH_BASE = 8;
 export const KVM_REQ_TLB_FLUSH = 0 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP;
 /** Generic: the VM is dead; KVM_RUN fails with EIO. */
 export const KVM_REQ_VM_DEAD = 1 | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP;
+/**
+ * Generic: make sure the vCPU has left guest mode, with nothing for it to do
+ * (include/linux/kvm_host.h; number 0, as KVM_REQ_TLB_FLUSH, but no bit is set).
+ */
+export const KVM_REQ_OUTSIDE_GUEST_MODE = KVM_REQUEST_NO_ACTION | KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP;
 /** Generic: leave kvm_vcpu_block() even if not runnable. */
 export const KVM_REQ_UNBLOCK = 2;
 /** arm64: power-off or pause; sleep until runnable. */
@@ -48,6 +54,7 @@ export const IRQLAB_REQ_IRQ_DEASSERT = KVM_REQUEST_ARCH_BASE + 15 | KVM_REQUEST_
 
 /** Name of a request, for traces. */
 export function requestName(req: number): string {
+  if (req === KVM_REQ_OUTSIDE_GUEST_MODE) return "KVM_REQ_OUTSIDE_GUEST_MODE";
   switch (req & KVM_REQUEST_MASK) {
     case 0:
       return "KVM_REQ_TLB_FLUSH";

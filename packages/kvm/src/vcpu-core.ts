@@ -248,14 +248,15 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    * KVM_REQUEST_NO_WAKEUP / KVM_REQUEST_NO_ACTION flags.
    */
   makeRequest(req: number): void {
-    this.requests |= requestBit(req);
+    // kvm_make_vcpu_request (virt/kvm/kvm_main.c): a KVM_REQUEST_NO_ACTION request sets no bit; like any
+    // other it wakes a blocked vCPU (unless KVM_REQUEST_NO_WAKEUP) and forces one in guest mode out.
+    const action = (req & KVM_REQUEST_NO_ACTION) === 0;
+    if (action) this.requests |= requestBit(req);
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "request", { req: requestName(req) });
-    if ((req & KVM_REQUEST_NO_ACTION) !== 0) {
-      this.requestNoticed();
-      return;
-    }
     if ((req & KVM_REQUEST_NO_WAKEUP) !== 0 && this.#blocked) return;
-    this.kvmVcpuKick();
+    if (action) this.kvmVcpuKick();
+    else if (this.#blocked) this.kvmVcpuWakeUp();
+    else if (this.mode === IN_GUEST_MODE) this.#forceOut();
   }
 
   /**
@@ -268,14 +269,18 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       this.kvmVcpuWakeUp();
       return;
     }
-    if (this.mode === IN_GUEST_MODE) {
-      this.mode = EXITING_GUEST_MODE;
-      this.#interrupt();
-      if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "in-guest" });
-    } else if (this.#polling) {
+    if (this.mode === IN_GUEST_MODE) this.#forceOut();
+    else if (this.#polling) {
       // Halt polling outside guest mode (a suspended vCPU): its next kvm_vcpu_check_block sees the request.
       this.#interrupt();
     }
+  }
+
+  /** The kick's IPI to a vCPU in guest mode: it leaves the guest at its next instruction boundary. */
+  #forceOut(): void {
+    this.mode = EXITING_GUEST_MODE;
+    this.#interrupt();
+    if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "kick", { target: "in-guest" });
   }
 
   /** kvm_vcpu_wake_up(): make a blocked vCPU re-check whether it may run. */
@@ -324,10 +329,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     return this.queue.now;
   }
 
-  /** A request that kicks nobody (KVM_REQUEST_NO_ACTION) was made: seen at the next check between ops. */
-  protected requestNoticed(): void {
-    // Only a poll window (the run loop) charges across such checks.
-  }
 
   /**
    * Sets the vCPU thread's CPU affinity (sched_setaffinity on a QEMU vCPU

@@ -17,14 +17,14 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestMemory, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { IntrCause, MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
+import { EXITING_GUEST_MODE, IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -112,9 +112,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #wfiOp: GuestOp | undefined;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
-  // A poll's turns charged as one (made at the first): see #pollWindow. Armed by #pollSkip for the relax it returns.
+  // A poll's turns charged as one (made at the first): see #pollWindow. #pollSkip arms it for the relax it
+  // returns with the memory the poll reads.
   #window: PollWindow | undefined;
-  #windowArmed = false;
+  #windowMem: GuestMemory | undefined;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -210,7 +211,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (!this.#inRun || time > this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
-      if (this.signalPending || this.requests !== 0 || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
+      if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
       // A halt poll goes on until its window ends unless a kick ends it.
       if (this.haltPolling && this.haltPollKicked) return false;
@@ -567,7 +568,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.loopMark = -1;
     for (;;) {
       if (this.debt > 0 || q.atLimit) return this.#budget(RESUME_GUEST);
-      if (this.requests !== 0 || this.signalPending) {
+      // A kick forces the vCPU out even with no request for it (KVM_REQ_OUTSIDE_GUEST_MODE).
+      if (this.requests !== 0 || this.signalPending || this.mode === EXITING_GUEST_MODE) {
         // Out and back in; when the vCPU's own timer took it out, the interrupt it takes at re-entry pays the round trip.
         if (!this.timerExit || this.masked || !this.chip.hasPendingIrq()) this.spend(costs.worldSwitch);
         return undefined;
@@ -583,9 +585,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         this.timerExit = false;
       }
       if (this.computeLeft > 0) {
-        if (this.#windowArmed) {
-          this.#windowArmed = false;
-          if (this.#pollWindow()) continue;
+        const mem = this.#windowMem;
+        if (mem !== undefined) {
+          this.#windowMem = undefined;
+          if (this.#pollWindow(mem)) continue;
         }
         // A kick (interrupt, request, signal) ends the computation early, so
         // what it raised is taken between "instructions"; the rest resumes later.
@@ -1046,10 +1049,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const read = p.read;
     const relaxNs = Math.max(0, Math.round(p.relax.ns));
     if (read.kind === "mmio-read") {
-      if (this.vm.ramFor(read.addr, read.size, false) === undefined) return;
+      const mem = this.vm.ramFor(read.addr, read.size, false);
+      if (mem === undefined) return;
       this.pollLeft -= this.queue.idleSteps(this.costs.instruction + relaxNs, this.pollLeft);
       // Turns the queue could not skip: a handler is due in them. Let them pass in one window if they can.
-      if (this.pollLeft > 0 && relaxNs > 0) this.#windowArmed = true;
+      if (this.pollLeft > 0 && relaxNs > 0) this.#windowMem = mem;
       return;
     }
     if (p.below !== undefined) this.#pollSkipCounter(p.below, read.reg, relaxNs);
@@ -1062,9 +1066,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * where it would be turn by turn. Returns false to compute the relax alone:
    * not the relax of a RAM poll's matched load with no handler run since,
    * a window already open (one vCPU's window at a time), or an event or the
-   * queue's limit too close for a window to pass a turn.
+   * queue's limit too close for a window to pass a turn. `mem` holds the
+   * polled word.
    */
-  #pollWindow(): boolean {
+  #pollWindow(mem: GuestMemory): boolean {
     const p = this.pollOp;
     const q = this.queue;
     if (p === undefined || this.pollCheck || this.pollLeft <= 0 || this.computeUntilIrq || this.debt > 0) return false;
@@ -1072,11 +1077,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     const read = p.read;
     const relax = this.computeLeft;
     if (read.kind !== "mmio-read" || relax !== Math.max(0, Math.round(p.relax.ns))) return false;
-    const mem = this.vm.ramFor(read.addr, read.size, false);
-    if (mem === undefined) return false;
     const load = this.costs.instruction;
     // A load that takes no time shares its instant with the relax's start: no turn to tell them apart.
-    if (!Number.isInteger(load) || load < 1) return false;
+    if (load < 1) return false;
     const now = q.now;
     // Up to the end of the last turn, short of the next event and within the limit.
     let end = now + relax + this.pollLeft * (relax + load);
@@ -1106,14 +1109,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
 
   /** VcpuCore: a kick during a poll window is seen where the turn under way would see it. */
   protected override interruptNotice(): number {
-    const w = this.#window;
-    return w !== undefined && w.depth > 0 ? w.kickNotice() : this.queue.now;
-  }
-
-  /** VcpuCore: a request that kicks nobody ends a poll window at the poller's next step, where it looks at requests. */
-  protected override requestNoticed(): void {
-    const w = this.#window;
-    if (w !== undefined && w.depth > 0) w.requested();
+    return this.#window?.kickNotice() ?? this.queue.now;
   }
 
   /**

@@ -147,7 +147,7 @@ export class GuestMemory {
 
   /** Writes a byte (the low 8 bits of `value`). */
   writeU8(addr: number, value: number): void {
-    if (addr < this.#watchHi && addr + 1 > this.#watchLo) this.#watcher!.written();
+    if (this.watched(addr, 1)) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off < PAGE_SIZE) {
       this.#cacheView.setUint8(off, value);
@@ -163,7 +163,7 @@ export class GuestMemory {
 
   /** Writes the low 16 bits of `value`, little-endian. */
   writeU16(addr: number, value: number): void {
-    if (addr < this.#watchHi && addr + 2 > this.#watchLo) this.#watcher!.written();
+    if (this.watched(addr, 2)) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 2) {
       this.#cacheView.setUint16(off, value, true);
@@ -179,7 +179,7 @@ export class GuestMemory {
 
   /** Writes the low 32 bits of `value`, little-endian. */
   writeU32(addr: number, value: number): void {
-    if (addr < this.#watchHi && addr + 4 > this.#watchLo) this.#watcher!.written();
+    if (this.watched(addr, 4)) this.#watcher!.written();
     let off = addr - this.#cacheBase;
     if (off >= 0 && off <= PAGE_SIZE - 4) {
       this.#cacheView.setUint32(off, value, true);
@@ -227,7 +227,7 @@ export class GuestMemory {
   /** Copies `src` into guest memory at `addr`. */
   write(addr: number, src: Uint8Array): void {
     const r = this.#checkRange(addr, src.length, "write");
-    if (addr < this.#watchHi && addr + src.length > this.#watchLo) this.#watcher!.written();
+    if (this.watched(addr, src.length)) this.#watcher!.written();
     let done = 0;
     while (done < src.length) {
       const a = addr + done;
@@ -243,7 +243,7 @@ export class GuestMemory {
   /** Sets `length` bytes at `addr` to `byte`. */
   fill(addr: number, length: number, byte = 0): void {
     const r = this.#checkRange(addr, length, "write");
-    if (addr < this.#watchHi && addr + length > this.#watchLo) this.#watcher!.written();
+    if (this.watched(addr, length)) this.#watcher!.written();
     let done = 0;
     while (done < length) {
       const a = addr + done;
