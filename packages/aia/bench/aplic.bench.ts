@@ -3,7 +3,7 @@
  * source in an MSI-mode domain, which forwards an MSI through the MMIO bus
  * into an IMSIC S-level file's `seteipnum_le`; then the falling edge and the
  * claim at the IMSIC (`stopei` write), so that every iteration sets a pending
- * bit again. Target (issue 3): ≥ 10 M/s. One call runs 1000 operations
+ * bit again. Target: ≥ 10 M/s. One call runs 1000 operations
  * ("[x1000]", multiplied out by scripts/bench.mjs) to take the harness's
  * per-call overhead out of the figure.
  */

@@ -1,7 +1,7 @@
 /**
  * IMSIC hot path: one iteration = one `seteipnum_le` MMIO write, one `*topei`
  * read and one claim (`*topei` write) on a file of 2047 identities, the
- * delivery line toggling each time. Target (issue 3): ≥ 20 M/s. One call runs
+ * delivery line toggling each time. Target: ≥ 20 M/s. One call runs
  * 1000 operations so that the harness's per-call overhead does not dominate;
  * scripts/bench.mjs multiplies by the "[x1000]" of the name.
  */

@@ -1,4 +1,4 @@
-// One core. Targets (issue 4): SPI asserted → IAR → EOIR ≥ 10 M/s; GICD register access ≥ 20 M/s.
+// One core. Targets: SPI asserted → IAR → EOIR ≥ 10 M/s; GICD register access ≥ 20 M/s.
 // One call runs 100 operations ("[x100]", multiplied out by scripts/bench.mjs) so that the
 // harness's per-call overhead stays out of the figure.
 import { bench, describe } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * irqfd end to end (issue 6 target ≥ 2 M/s): an eventfd is signalled → KVM's
+ * irqfd end to end (target ≥ 2 M/s): an eventfd is signalled → KVM's
  * irqfd injects SPI 40 into the vgic-v3 → the vCPU takes the interrupt and its
  * GICv3 driver acknowledges it (ICC_IAR1_EL1) and completes it
  * (ICC_EOIR1_EL1). One call runs N interrupts; names end in "[xN]".

@@ -1,5 +1,5 @@
 /**
- * VS-file allocate + release through the KVM entry path (issue 7 target:
+ * VS-file allocate + release through the KVM entry path (target:
  * ≥ 10 M/s): AiaVcpuChip.flush(hostCpu), i.e. kvm_riscv_vcpu_aia_imsic_update.
  * One operation = one guest entry on the other hart: allocate the lowest free
  * line there, zero that file, remap, read-and-clear the old VS-file and

@@ -1,5 +1,5 @@
 /**
- * Host scheduler throughput (issue 7 target: ≥ 1 M scheduling events/s with
+ * Host scheduler throughput (target: ≥ 1 M scheduling events/s with
  * 1024 harts, 4096 vCPU threads and a random wake/sleep workload). The figure reported is the
  * scheduler's own count of scheduling events (wakes, sleeps, context
  * switches, migrations) per second: each call runs until BATCH have happened.

@@ -1,5 +1,5 @@
 /**
- * VS-file allocation on guest entry and release on exit (issue 7 target:
+ * VS-file allocation on guest entry and release on exit (target:
  * ≥ 10 M allocate+release pairs/s): a host of 1024 harts × 63 guest files,
  * most of them taken, one alloc + free per operation on a rotating hart.
  */

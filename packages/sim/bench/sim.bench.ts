@@ -1,5 +1,5 @@
 /**
- * Hot paths of the simulation kernel. Targets (issue 2, one core):
+ * Hot paths of the simulation kernel. Targets (one core):
  * ≥ 10 M scheduled-and-dispatched events/s with 1,000 pending; ≥ 50 M MMIO-bus
  * dispatches/s to a trivial device; ≥ 100 M 32-bit guest-memory reads/s.
  * Each bench call runs a batch of BATCH operations; scripts/bench.mjs
