@@ -47,9 +47,19 @@ describe("host and placement", () => {
     });
     for (const v of vs) v.run();
     expect(vs.map((v) => v.hostCpu)).toEqual([0, 1, 2, 0]);
-    vs[3]!.setThreadAffinity([2]);
+    const mask = [2];
+    vs[3]!.setThreadAffinity(mask);
+    // sched_setaffinity copies the mask: the caller's array may change afterwards.
+    mask[0] = 1;
+    expect(vs[3]!.affinity).toEqual([2]);
+    expect(Object.isFrozen(vs[3]!.affinity)).toBe(true);
     vs[3]!.run();
     expect(vs[3]!.hostCpu).toBe(2);
+    // A frozen mask is copied as well: each call is a new affinity for the placement policy to apply.
+    const frozen = Object.freeze([1, 2]);
+    vs[2]!.setThreadAffinity(frozen);
+    expect(vs[2]!.affinity).toEqual([1, 2]);
+    expect(vs[2]!.affinity).not.toBe(frozen);
     expect(() => vs[0]!.setThreadAffinity([3])).toThrow(ConfigError);
   });
 

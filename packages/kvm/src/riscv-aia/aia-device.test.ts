@@ -14,6 +14,7 @@ import type { RiscvCsrExit } from "../kvm-run.js";
 import { registerRiscvAia } from "./aia-register.js";
 import { claimingGuest, createAiaVm, VIRT_APLIC_S, VIRT_IMSIC_S } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
+import type { RiscvAiaDevice } from "./aia-device.js";
 import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
 
 const C = U.KVM_DEV_RISCV_AIA_GRP_CONFIG;
@@ -135,6 +136,39 @@ describe("KVM_DEV_TYPE_RISCV_AIA attributes", () => {
     expect(msi(VIRT_IMSIC_S + 8, 5)).toBe("ENODEV");
     expect(msi(VIRT_IMSIC_S, 256)).toBe("EINVAL");
     expect(msi(0x3000_0000, 5)).toBe(0);
+  });
+
+  it("KVM_SIGNAL_MSI with GUEST_BITS: the guest index is the page's low bits, cleared to find the vCPU; only index 0 is emulated", () => {
+    // kvm_riscv_aia_inject_msi: tppn = target >> 12, g = tppn & (BIT(nr_guest_bits) - 1), tppn &= ~that,
+    // then the vCPU whose imsic_addr >> 12 is tppn; kvm_riscv_vcpu_aia_imsic_inject: -ENODEV for g != 0.
+    // Each hart's pages are 2^GUEST_BITS apart; once below 4 GiB and once above (address_hi set).
+    for (const base of [VIRT_IMSIC_S, 0x12_2800_0000]) {
+      const { kvm } = setup(2);
+      const vm = kvm.createVm();
+      for (let i = 0; i < 2; i++) vm.createVcpu(i);
+      const dev = vm.createDevice(KVM_DEV_TYPE_RISCV_AIA);
+      dev.setDeviceAttr({ group: C, attr: U.KVM_DEV_RISCV_AIA_CONFIG_MODE, value: U.KVM_DEV_RISCV_AIA_MODE_EMUL });
+      dev.setDeviceAttr({ group: C, attr: U.KVM_DEV_RISCV_AIA_CONFIG_HART_BITS, value: 1 });
+      dev.setDeviceAttr({ group: C, attr: U.KVM_DEV_RISCV_AIA_CONFIG_GUEST_BITS, value: 3 });
+      for (let i = 0; i < 2; i++) dev.setDeviceAttr({ group: A, attr: U.KVM_DEV_RISCV_AIA_ADDR_IMSIC(i), value: BigInt(base + i * 0x8000) });
+      dev.setDeviceAttr({ group: U.KVM_DEV_RISCV_AIA_GRP_CTRL, attr: U.KVM_DEV_RISCV_AIA_CTRL_INIT, value: 0 });
+      const aia = vm.irqchip as RiscvAiaDevice;
+      const msi = (addr: number, data: number): string | number => {
+        try {
+          return aia.injectMsi({ addressLo: addr % 2 ** 32, addressHi: Math.floor(addr / 2 ** 32), data, flags: 0, devid: 0 });
+        } catch (e) {
+          if (e instanceof KvmError) return e.code;
+          throw e;
+        }
+      };
+      expect(msi(base + 0x8000, 5)).toBe(1);
+      expect(aia.chip(1)!.swfile!.isPending(5)).toBe(true);
+      expect(aia.chip(0)!.swfile!.isPending(5)).toBe(false);
+      for (const g of [1, 2, 7]) expect(msi(base + 0x8000 + g * 0x1000, 6)).toBe("ENODEV");
+      expect(aia.chip(1)!.swfile!.isPending(6)).toBe(false);
+      // Past the last guest page: the next hart's group, which has no vCPU.
+      expect(msi(base + 0x10000, 6)).toBe(0);
+    }
   });
 });
 

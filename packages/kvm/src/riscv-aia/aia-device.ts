@@ -114,7 +114,9 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
     if (hi >= 2 ** 21) return 0;
     const lo = msi.addressLo >>> 0;
     const ppn = hi * 2 ** 20 + (lo >>> 12);
-    const g = ppn % 2 ** this.nrGuestBits;
+    // The guest index, ppn's low GUEST_BITS: fewer than KVM_DEV_RISCV_AIA_GUEST_BITS_MAX (8), so they are
+    // bits of lo's page number, taken in integer operations (a remainder by a power of two is a float one in V8).
+    const g = (lo >>> 12) & ((1 << this.nrGuestBits) - 1);
     const c = this.#chipByPpn.get(ppn - g);
     if (c?.swfile === undefined) return 0;
     const off = lo & 0xfff;
