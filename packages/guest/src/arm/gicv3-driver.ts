@@ -117,8 +117,14 @@ export class Gicv3Driver {
   readonly spurious: number[];
   /** Per logical CPU: its redistributor, once gic_cpu_init found it. */
   readonly #rd: (RedistributorSlot | undefined)[];
-  /** EOIR writes by INTID (see {@link eoir}); sparse. */
-  readonly #eoir: SysRegWriteOp[] = [];
+  /**
+   * EOIR writes by INTID (see {@link eoir}): below 1024 in an array made
+   * that long, LPIs in a map. One array for both would hold its elements as
+   * a dictionary once an LPI's INTID (8192 and up) is stored, a lookup
+   * several times slower at every interrupt.
+   */
+  readonly #eoir = new Array<SysRegWriteOp | undefined>(1024);
+  readonly #eoirLpi = new Map<number, SysRegWriteOp>();
 
   constructor(info: Gicv3Info, cpus: readonly CpuInfo[], irqs = new IrqTable()) {
     this.info = info;
@@ -134,7 +140,13 @@ export class Gicv3Driver {
    * interrupt and kept: gic_handle_irq sends one for every interrupt.
    */
   eoir(intid: number): SysRegWriteOp {
-    return (this.#eoir[intid] ??= op.msr(ICC_EOIR1_EL1, intid));
+    if (intid < 1024) return (this.#eoir[intid] ??= op.msr(ICC_EOIR1_EL1, intid));
+    let w = this.#eoirLpi.get(intid);
+    if (w === undefined) {
+      w = op.msr(ICC_EOIR1_EL1, intid);
+      this.#eoirLpi.set(intid, w);
+    }
+    return w;
   }
 
   /** The redistributor of logical CPU `cpu`, if found. */
