@@ -17,9 +17,11 @@
  * wall-clock time, so it is the same on every run.
  */
 
+import { KeySet } from "./key-set.js";
 import {
   DEFAULT_MODEL_CONFIG,
   MODEL_VCPUS,
+  VCPU_FIELDS,
   asleep,
   deliverable,
   initialState,
@@ -32,6 +34,9 @@ import {
   type ModelState,
   type WakeupCondition,
 } from "./wakeup-model.js";
+
+/** Bytes of one state. */
+const STATE_BYTES = MODEL_VCPUS * VCPU_FIELDS;
 
 /** What kind of invariant violation a counterexample shows. */
 export type ViolationKind = "missed-vpmu-overflow" | "masked-pending" | "other";
@@ -81,29 +86,39 @@ export interface WakeupExplorerReport {
 export function exploreWakeups(condition: WakeupCondition, options: ExploreOptions = {}): WakeupExplorerReport {
   const maxDepth = options.maxDepth ?? 40;
   const config = options.config ?? DEFAULT_MODEL_CONFIG;
-  const seen = new Set<number>();
+  const seen = new KeySet(1 << 16);
   const parent: number[] = [];
   const label: string[] = [];
   const depth: number[] = [];
-  const states: ModelState[] = [];
+  // The states reached, in the order found, back to back in one growing array: a typed array each
+  // would be that many objects for every collection to trace.
+  let states = new Uint8Array(STATE_BYTES * 4096);
+  let count = 0;
   const add = (s: ModelState, from: number, how: string, d: number): boolean => {
-    const key = stateKey(s);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    states.push(s);
+    if (!seen.add(stateKey(s))) return false;
+    if ((count + 1) * STATE_BYTES > states.length) {
+      const more = new Uint8Array(states.length * 2);
+      more.set(states);
+      states = more;
+    }
+    states.set(s, count * STATE_BYTES);
+    count++;
     parent.push(from);
     label.push(how);
     depth.push(d);
     return true;
   };
+  /** State `n` as a state of its own (for a report). */
+  const stateAt = (n: number): ModelState => states.slice(n * STATE_BYTES, (n + 1) * STATE_BYTES);
   add(initialState(), -1, "", 0);
   const violations: WakeupViolation[] = [];
   const found = new Set<string>();
   let transitions = 0;
   let violatingStates = 0;
   let exhaustive = true;
-  for (let at = 0; at < states.length; at++) {
-    const s = states[at]!;
+  const s: ModelState = initialState();
+  for (let at = 0; at < count; at++) {
+    for (let j = 0, from = at * STATE_BYTES; j < STATE_BYTES; j++) s[j] = states[from + j]!;
     for (let i = 0; i < MODEL_VCPUS; i++) {
       if (!violates(s, i)) continue;
       violatingStates++;
@@ -112,13 +127,14 @@ export function exploreWakeups(condition: WakeupCondition, options: ExploreOptio
       if (found.has(id)) continue;
       found.add(id);
       const path = pathTo(at, parent);
+      const pathStates = path.map(stateAt);
       violations.push({
         kind,
         vcpu: i,
         pending: pendingSources(s, i),
         trace: path.map((n) => label[n]!),
-        states: path.map((n) => states[n]!),
-        breaksAt: path.findIndex((n) => violates(states[n]!, i)),
+        states: pathStates,
+        breaksAt: pathStates.findIndex((p) => violates(p, i)),
       });
     }
     const next = successors(condition, config, s);
@@ -134,7 +150,7 @@ export function exploreWakeups(condition: WakeupCondition, options: ExploreOptio
   return {
     condition,
     maxDepth,
-    states: states.length,
+    states: count,
     transitions,
     deepest: depth.reduce((a, b) => Math.max(a, b), 0),
     exhaustive,
