@@ -26,6 +26,16 @@ function setup(geilen = 2, cpus = 2): { kvm: Kvm } {
   return { kvm };
 }
 
+/** KVM_SIGNAL_MSI of `data` to `addr` (split into address_lo/hi): what it returned, or the errno it failed with. */
+function signalMsi(aia: RiscvAiaDevice, addr: number, data: number): string | number {
+  try {
+    return aia.injectMsi({ addressLo: addr % 2 ** 32, addressHi: Math.floor(addr / 2 ** 32), data, flags: 0, devid: 0 });
+  } catch (e) {
+    if (e instanceof KvmError) return e.code;
+    throw e;
+  }
+}
+
 function code(f: () => unknown): string {
   try {
     f();
@@ -119,14 +129,7 @@ describe("KVM_DEV_TYPE_RISCV_AIA attributes", () => {
   it("KVM_SIGNAL_MSI: address → vCPU page, guest index / data 0 / bad offset ENODEV, data > IDS EINVAL, no match dropped", () => {
     const { kvm } = setup(2);
     const { aia } = createAiaVm(kvm, { vcpus: 2, mode: U.KVM_DEV_RISCV_AIA_MODE_EMUL });
-    const msi = (addr: number, data: number): string | number => {
-      try {
-        return aia.injectMsi({ addressLo: addr, addressHi: 0, data, flags: 0, devid: 0 });
-      } catch (e) {
-        if (e instanceof KvmError) return e.code;
-        throw e;
-      }
-    };
+    const msi = (addr: number, data: number): string | number => signalMsi(aia, addr, data);
     expect(msi(VIRT_IMSIC_S + 0x1000, 5)).toBe(1);
     expect(aia.chip(1)!.swfile!.isPending(5)).toBe(true);
     expect(aia.chip(0)!.swfile!.isPending(5)).toBe(false);
@@ -153,14 +156,7 @@ describe("KVM_DEV_TYPE_RISCV_AIA attributes", () => {
       for (let i = 0; i < 2; i++) dev.setDeviceAttr({ group: A, attr: U.KVM_DEV_RISCV_AIA_ADDR_IMSIC(i), value: BigInt(base + i * 0x8000) });
       dev.setDeviceAttr({ group: U.KVM_DEV_RISCV_AIA_GRP_CTRL, attr: U.KVM_DEV_RISCV_AIA_CTRL_INIT, value: 0 });
       const aia = vm.irqchip as RiscvAiaDevice;
-      const msi = (addr: number, data: number): string | number => {
-        try {
-          return aia.injectMsi({ addressLo: addr % 2 ** 32, addressHi: Math.floor(addr / 2 ** 32), data, flags: 0, devid: 0 });
-        } catch (e) {
-          if (e instanceof KvmError) return e.code;
-          throw e;
-        }
-      };
+      const msi = (addr: number, data: number): string | number => signalMsi(aia, addr, data);
       expect(msi(base + 0x8000, 5)).toBe(1);
       expect(aia.chip(1)!.swfile!.isPending(5)).toBe(true);
       expect(aia.chip(0)!.swfile!.isPending(5)).toBe(false);
