@@ -286,6 +286,7 @@ describe("a poll window with another vCPU running inside it, against the poll's 
       });
       // kvm_make_vcpu_request: no bit set, the IPI only; the vCPU still leaves the guest and enters again.
       expect(fast.trace).toMatch(/vm0\/vcpu0 kvm kick target=in-guest/);
+      expect(fast.trace).toMatch(/vm0\/vcpu0 kvm request req=KVM_REQ_OUTSIDE_GUEST_MODE/);
       expect(fast.trace).not.toMatch(/vm0\/vcpu0 kvm request req=KVM_REQ_TLB_FLUSH/);
       expect(fast.trace.match(/vm0\/vcpu0 vcpu-state guest /g)?.length).toBeGreaterThanOrEqual(2);
     }

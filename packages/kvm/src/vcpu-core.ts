@@ -329,7 +329,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     return this.queue.now;
   }
 
-
   /**
    * Sets the vCPU thread's CPU affinity (sched_setaffinity on a QEMU vCPU
    * thread); the placement policy applies it at the next KVM_RUN.

@@ -194,7 +194,7 @@ export class EventQueue implements Clock {
   /** Time of the next event, or `undefined` when the queue is empty. */
   peekTime(): Nanoseconds | undefined {
     if (this.#standingIdle !== undefined) return this.#now;
-    const t = this.#earliestPending();
+    const t = this.earliestEvent();
     return t === Number.POSITIVE_INFINITY ? undefined : t;
   }
 
