@@ -12,7 +12,10 @@ import { loopForm, type GuestOp, type GuestProgram, type GuestResult } from "@ir
 /** The architectures irqlab guests run on, named as QEMU names its system emulators. */
 export type GuestArch = "aarch64" | "riscv64";
 
-/** A bootable guest image. */
+/**
+ * A bootable guest image. A vCPU calls its entries as methods of the image:
+ * an instance of a class can be one.
+ */
 export interface GuestImage {
   /**
    * The boot program, started on the boot CPU with the registers the VMM set
@@ -42,10 +45,9 @@ export type GuestCode<T = void> = Generator<GuestOp, T, GuestResult>;
  * is compared against.
  */
 export function loopFormImage(image: GuestImage): GuestImage {
-  const { main, vector, secondary } = image;
   return {
-    main: (bootRegs) => loopForm(main(bootRegs)),
-    ...(vector !== undefined ? { vector: (cause: number) => loopForm(vector(cause)) } : {}),
-    ...(secondary !== undefined ? { secondary: (entry: number, context: number) => loopForm(secondary(entry, context)) } : {}),
+    main: (bootRegs) => loopForm(image.main(bootRegs)),
+    ...(image.vector !== undefined ? { vector: (cause: number) => loopForm(image.vector!(cause)) } : {}),
+    ...(image.secondary !== undefined ? { secondary: (entry: number, context: number) => loopForm(image.secondary!(entry, context)) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // Small pure helpers of the public API.
 import { op } from "@irqlab/sim";
 import { expect, test } from "vitest";
-import { bootProtocol, consoleBytes, cpuCount, firmwareError, formatSize, IrqTable, onlineLine, signedX0, swab32, type GuestCode } from "../src/index.js";
+import { bootProtocol, consoleBytes, cpuCount, firmwareError, formatSize, IrqTable, loopFormImage, onlineLine, perArchImage, signedX0, swab32, type GuestCode, type GuestImage } from "../src/index.js";
 
 test("bootProtocol: x1 = 0 is arm64, a non-zero second register is riscv64's a1", () => {
   expect(bootProtocol([0x4000_0000, 0, 0, 0])).toEqual({ arch: "aarch64", fdtAddress: 0x4000_0000, hartId: undefined });
@@ -79,4 +79,32 @@ test("IrqTable: a handler that is one op (IrqAction) runs as that op, as the pro
   expect(run(42)).toEqual([body, true]);
   expect(run(42)).toEqual(run(43));
   expect(t.unhandled).toBe(0);
+});
+
+test("loopFormImage and perArchImage call the image's entries as its methods, as a vCPU does", () => {
+  /** An image whose entries read its own fields. */
+  class Marked implements GuestImage {
+    readonly #mark: number;
+    constructor(mark: number) {
+      this.#mark = mark;
+    }
+    *main(): GuestCode {
+      yield op.write(0x1000, 4, this.#mark);
+    }
+    *vector(cause: number): GuestCode {
+      yield op.write(0x2000, 4, this.#mark + cause);
+    }
+    *secondary(entry: number): GuestCode {
+      yield op.write(0x3000, 4, this.#mark + entry);
+    }
+  }
+  const first = (g: GuestCode) => g.next().value;
+  const looped = loopFormImage(new Marked(7));
+  expect(first(looped.main([0x4000_0000, 0, 0, 0]))).toEqual(op.write(0x1000, 4, 7));
+  expect(first(looped.vector!(1))).toEqual(op.write(0x2000, 4, 8));
+  expect(first(looped.secondary!(2, 0))).toEqual(op.write(0x3000, 4, 9));
+  const both = perArchImage({}, { aarch64: () => new Marked(20), riscv64: () => new Marked(30) });
+  expect(first(both.main([0, 0x8000_0000]))).toEqual(op.write(0x1000, 4, 30));
+  expect(first(both.vector!(5))).toEqual(op.write(0x2000, 4, 35));
+  expect(first(both.secondary!(6, 0))).toEqual(op.write(0x3000, 4, 36));
 });

@@ -3,11 +3,12 @@
  * from the vector restores it: the last op's result — x0..x3 of an HVC
  * included — comes back to the program as the op left it, even when the
  * vector made HVCs of its own, and the saved records are reused from one
- * interrupt to the next.
+ * interrupt to the next. An image's entries are called as its methods.
  */
 import { EventQueue, op, type GuestProgram } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { Kvm } from "./kvm.js";
+import type { GuestImage } from "./vcpu-core.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import { KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
 import { PSCI_0_2_FN_PSCI_VERSION } from "./uapi/psci.js";
@@ -57,5 +58,46 @@ describe("interrupt frames", () => {
     expect(seen).toHaveLength(20);
     for (const regs of seen) expect(regs).toEqual([seen[0]![0], 0, 0, 0]);
     expect(seen[0]![0]! >>> 16).toBe(1);
+  });
+
+  test("an image's entries are called as its methods: a class instance's vector and main reach its own fields", () => {
+    /** One vCPU's guest whose state is the image's fields. */
+    class CountingImage implements GuestImage {
+      taken = 0;
+      readonly #ack: number;
+
+      constructor(ack: number) {
+        this.#ack = ack;
+      }
+
+      *main(): GuestProgram {
+        yield op.unmask();
+        yield op.compute(10_000);
+        yield op.write(DONE, 4, this.taken);
+      }
+
+      *vector(): GuestProgram {
+        this.taken++;
+        yield op.write(this.#ack, 4, 0);
+      }
+    }
+    const queue = new EventQueue();
+    const vm = new Kvm({ queue }).createVm();
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const image = new CountingImage(ACK);
+    v.loadGuest(image);
+    queue.schedule(500, () => vm.irqLine(0, 1), undefined);
+    const exits: number[] = [];
+    for (;;) {
+      const e = v.run();
+      expect(e.reason).toBe(KVM_EXIT_MMIO);
+      if (e.reason !== KVM_EXIT_MMIO) break;
+      exits.push(e.physAddr);
+      if (e.physAddr === DONE) break;
+      vm.irqLine(0, 0);
+    }
+    expect(exits).toEqual([ACK, DONE]);
+    expect(image.taken).toBe(1);
   });
 });

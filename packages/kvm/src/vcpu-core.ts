@@ -36,7 +36,8 @@ import type { Vm } from "./vm.js";
 /**
  * What a vCPU executes: the guest's code, as generators of architectural
  * operations (the equivalent of loading an image and setting PC / VBAR_EL1 /
- * stvec through KVM_SET_ONE_REG).
+ * stvec through KVM_SET_ONE_REG). Its entries are called as methods of the
+ * image: an instance of a class can be one, its fields the vCPU's own state.
  */
 export interface GuestImage {
   /**

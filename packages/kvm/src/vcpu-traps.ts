@@ -270,8 +270,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
    * once the injection is paid.
    */
   protected takeInterrupt(): boolean {
-    const vec = this.image?.vector;
-    if (vec === undefined) {
+    const image = this.image;
+    if (image?.vector === undefined) {
       this.tracer.guestError(this.track, "no-vector", "interrupt pending and unmasked, but the guest has no vector");
       return false;
     }
@@ -314,7 +314,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.computeUntilIrq = false;
     this.replay = undefined;
     this.clearLoops();
-    this.gen = vec(cause);
+    this.gen = image.vector(cause);
     this.spend(this.timerExit ? this.costs.timerInterrupt : this.costs.interruptInjection);
     return true;
   }

@@ -73,13 +73,12 @@ export function perArchImage(options: ImageOptions, images: Readonly<Record<Gues
       active = images[arch]();
       return yield* active.main(bootRegs);
     },
+    // The active image's entries called as its methods, as a vCPU calls an image's.
     vector: function* (cause) {
-      const v = active?.vector;
-      if (v !== undefined) yield* v(cause);
+      if (active?.vector !== undefined) yield* active.vector(cause);
     },
     secondary: function* (entry, context) {
-      const s = active?.secondary;
-      if (s !== undefined) yield* s(entry, context);
+      if (active?.secondary !== undefined) yield* active.secondary(entry, context);
       else yield* halt();
     },
   };
