@@ -13,7 +13,6 @@ import { Host } from "../src/host.js";
 import { EventFd } from "../src/irqfd/eventfd.js";
 import { KVM_IRQ_ROUTING_MSI, type MsiRoute } from "../src/irqfd/gsi-routing.js";
 import type { VcpuExit } from "../src/kvm-run.js";
-import type { KvmMsi } from "../src/irqchip.js";
 import { Kvm } from "../src/kvm.js";
 import { registerRiscvAia } from "../src/riscv-aia/aia-register.js";
 import { KVM_DEV_RISCV_AIA_MODE_AUTO, KVM_DEV_RISCV_AIA_MODE_HWACCEL } from "../src/riscv-aia/aia-uapi.js";
@@ -24,6 +23,7 @@ import { CSR_SIE, IRQ_S_EXT } from "../src/uapi/sbi.js";
 import { KVM_EXIT_INTR } from "../src/uapi/exit-reasons.js";
 import { KVM_MP_STATE_RUNNABLE } from "../src/uapi/mp-state.js";
 import type { Vcpu } from "../src/vcpu.js";
+import type { GuestImage } from "../src/vcpu-core.js";
 import { SchedulerPlacement } from "../src/vsfile/vsfile-placement.js";
 import { VIRT_IMSIC_S, createAiaVm } from "../test/aia-test-kit.js";
 
@@ -59,18 +59,29 @@ function heapUsed(): number {
 }
 
 /**
- * The vector: `csrrw stopei` until it reads 0, counting the claims, as a
- * state machine with one reused yield record rather than a generator made
- * for every interrupt (one per vCPU: its vector runs masked, never nested).
+ * A vCPU's guest: the VM's code (its main program and claim op, shared by
+ * the VM's vCPUs as they share the guest kernel's text), and a vector of its
+ * own, `csrrw stopei` until it reads 0, counting the claims. The vector is
+ * this object, a state machine with one reused yield record: no interrupt
+ * makes a generator, and the image, its vector and the vector's state are one
+ * object (at 4096 vCPUs, each object a delivery reaches is a cache miss). Its
+ * vector runs masked, never nested.
  */
-class ClaimLoop extends StateMachineProgram {
+class ClaimingGuest extends StateMachineProgram implements GuestImage {
+  readonly main: () => GuestProgram;
+  readonly #claim: GuestOp;
+  readonly #count: { n: number };
   #started = false;
 
-  constructor(
-    private readonly claim: GuestOp,
-    private readonly count: { n: number },
-  ) {
-    super(claim, undefined);
+  constructor(code: GuestCode, count: { n: number }) {
+    super(code.claim, undefined);
+    this.main = code.main;
+    this.#claim = code.claim;
+    this.#count = count;
+  }
+
+  vector(): GuestProgram {
+    return this;
   }
 
   next(r: GuestResult): IteratorResult<GuestOp, void> {
@@ -79,10 +90,10 @@ class ClaimLoop extends StateMachineProgram {
         this.#started = false;
         return this.finish(undefined);
       }
-      this.count.n++;
+      this.#count.n++;
     }
     this.#started = true;
-    return this.yieldOp(this.claim);
+    return this.yieldOp(this.#claim);
   }
 
   protected ended(): void {
@@ -117,13 +128,6 @@ function guestCode(): GuestCode {
   };
 }
 
-/** A vCPU's guest: the VM's code, and a vector of its own that claims with `csrrw stopei` until nothing is pending, counting the claims. */
-function countingGuest(code: GuestCode, count: { n: number }): { main: () => GuestProgram; vector: () => GuestProgram } {
-  // The vector is one reused program: no interrupt makes a generator.
-  const claims = new ClaimLoop(code.claim, count);
-  return { main: code.main, vector: () => claims };
-}
-
 /**
  * Checks that KVM_RUN returned because the vCPU blocked in WFI.
  * @throws Error naming the exit otherwise
@@ -148,7 +152,8 @@ export function buildScaleRig() {
   const count = { n: 0 };
   const vcpus: Vcpu[] = [];
   const threads: HostThread[] = [];
-  const msis: KvmMsi[] = [];
+  // Each vCPU's IMSIC page, where its MSIs go.
+  const msiAddresses: number[] = [];
   const fds: EventFd[] = [];
   // Before: the host (1024 harts' IMSICs, whose guest files are made at first use) and the scheduler exist; after: every VM and vCPU, booted.
   const before = heapUsed();
@@ -160,9 +165,9 @@ export function buildScaleRig() {
     for (let i = 0; i < VCPUS_PER_VM; i++) {
       const v = a.vcpus[i]!;
       v.setMpState(KVM_MP_STATE_RUNNABLE); // secondary harts start stopped (kvm_arch_vcpu_postcreate): the VMM starts them
-      v.loadGuest(countingGuest(code, count));
+      v.loadGuest(new ClaimingGuest(code, count));
       const addr = VIRT_IMSIC_S + i * 0x1000;
-      msis.push({ addressLo: addr, addressHi: 0, data: ID, flags: 0, devid: 0 });
+      msiAddresses.push(addr);
       routes.push({ gsi: i, type: KVM_IRQ_ROUTING_MSI, flags: 0, addressLo: addr, addressHi: 0, data: ID, devid: 0 });
       vcpus.push(v);
       threads.push(placement.threadOf(v));
@@ -184,7 +189,7 @@ export function buildScaleRig() {
   }
   for (const t of threads) sched.sleep(t);
   const after = heapUsed();
-  return { queue, sched, aia, count, vcpus, threads, msis, fds, opts, hostHeapBytes: before - empty, heapBytesPerVcpu: Math.round((after - before) / VCPUS) };
+  return { queue, sched, aia, count, vcpus, threads, msiAddresses, fds, opts, hostHeapBytes: before - empty, heapBytesPerVcpu: Math.round((after - before) / VCPUS) };
 }
 
 /** The deliveries of a rig: to every vCPU in turn, or to the first HOT_VCPUS (or `n`) in turn. */
@@ -207,7 +212,9 @@ export interface ScaleDeliveries {
  * @throws Error if the setup round did not deliver what it should
  */
 export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
-  const { queue, sched, count, vcpus, threads, msis, fds, opts } = s;
+  const { queue, sched, count, vcpus, threads, msiAddresses, fds, opts } = s;
+  // One struct kvm_msi filled for each KVM_SIGNAL_MSI, as QEMU's kvm_irqchip_send_msi fills one on its stack.
+  const msi = { addressLo: 0, addressHi: 0, data: ID, flags: 0, devid: 0 };
   const pins = Array.from({ length: HARTS }, (_, h) => Object.freeze([h]));
   let ops = 0;
   let migrations = 0;
@@ -217,7 +224,10 @@ export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
       v.setThreadAffinity(pins[(v.hostCpu + 1) % HARTS]!);
       migrations++;
     }
-    if ((k & 1) === 0) v.vm.signalMsi(msis[k]!);
+    if ((k & 1) === 0) {
+      msi.addressLo = msiAddresses[k]!;
+      v.vm.signalMsi(msi);
+    }
     else fds[k]!.signal();
     opts.until = queue.now + BUDGET_NS;
     blockedIn(v, v.run(0, opts));
