@@ -82,4 +82,25 @@ describe("op.seq itself", () => {
     });
     expect(v.run().reason).toBe(KVM_EXIT_INTERNAL_ERROR);
   });
+
+  test("a vCPU checks each hand-made compound op it meets: a malformed one is refused at every run, after a well-formed one of its kind", () => {
+    const kvm = new Kvm({ queue: new EventQueue() });
+    const v = kvm.createVm().createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const good = { kind: "seq", ops: [op.msr(TPIDR_EL1, 1)] } as unknown as GuestOp;
+    const bad = { kind: "seq", ops: [op.repeat(2, op.wfi())] } as unknown as GuestOp;
+    v.loadGuest({
+      main: function* () {
+        yield good;
+        yield good;
+        yield bad;
+      },
+    });
+    // The internal error leaves the op to be executed again at the next entry, as a faulting instruction is.
+    for (let i = 0; i < 3; i++) {
+      const e = v.run();
+      expect(e.reason).toBe(KVM_EXIT_INTERNAL_ERROR);
+      if (e.reason === KVM_EXIT_INTERNAL_ERROR) expect(e.detail).toBe("seq: a sequence cannot hold a repeat");
+    }
+  });
 });

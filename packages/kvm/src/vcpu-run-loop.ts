@@ -116,6 +116,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   // returns with the memory the poll reads.
   #window: PollWindow | undefined;
   #windowMem: GuestMemory | undefined;
+  // The repeat, sequence and poll this vCPU last found well formed: a loop that yields the same one again
+  // is not checked again (ops are immutable once made, as their readonly fields say).
+  #checkedRepeat: GuestOp | undefined;
+  #checkedSeq: GuestOp | undefined;
+  #checkedPoll: GuestOp | undefined;
   /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
   protected archTimer: VcpuArchTimer | undefined;
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
@@ -557,6 +562,16 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (this.tracer.enabled) this.tracer.instant(this.track, "kvm", "vcpu-reset", { entry: t?.entry ?? 0 });
   }
 
+  /**
+   * The internal-error exit for a repeat, sequence, poll or call op that is
+   * not well formed (guestOpProblem), or undefined when it is: the builders
+   * check an op's shape, a hand-made one may not have been through them.
+   */
+  #malformed(op: GuestOp): VcpuExit | undefined {
+    const why = guestOpProblem(op);
+    return why === undefined ? undefined : this.internal(op, `${op.kind}: ${why}`);
+  }
+
   /** Executes guest ops. Returns an exit, or undefined to re-enter (requests, signal). */
   #guest(): VcpuExit | undefined {
     const q = this.queue;
@@ -802,9 +817,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.spend(costs.instruction);
           break;
         case "repeat": {
-          // The builder checks its shape; a hand-made op may not have been through it.
-          const why = guestOpProblem(op);
-          if (why !== undefined) return this.internal(op, `repeat: ${why}`);
+          if (op !== this.#checkedRepeat) {
+            const malformed = this.#malformed(op);
+            if (malformed !== undefined) return malformed;
+            this.#checkedRepeat = op;
+          }
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
           this.repeatLeft = op.count;
@@ -813,23 +830,30 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           continue;
         }
         case "seq": {
-          const why = guestOpProblem(op);
-          if (why !== undefined) return this.internal(op, `seq: ${why}`);
+          if (op !== this.#checkedSeq) {
+            const malformed = this.#malformed(op);
+            if (malformed !== undefined) return malformed;
+            this.#checkedSeq = op;
+          }
           // Costs nothing itself: its ops are fetched above, one per turn of this loop.
           this.seq = op;
           this.seqNext = 0;
           continue;
         }
         case "call": {
-          const why = guestOpProblem(op);
-          if (why !== undefined) return this.internal(op, `call: ${why}`);
+          // Not remembered: call() makes a call op for each program it runs.
+          const malformed = this.#malformed(op);
+          if (malformed !== undefined) return malformed;
           // Costs nothing itself, as `yield*` does not: the program's ops are fetched above from now on.
           this.callProgram(op.program as GuestProgram);
           continue;
         }
         case "poll": {
-          const why = guestOpProblem(op);
-          if (why !== undefined) return this.internal(op, `poll: ${why}`);
+          if (op !== this.#checkedPoll) {
+            const malformed = this.#malformed(op);
+            if (malformed !== undefined) return malformed;
+            this.#checkedPoll = op;
+          }
           // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
           this.pollOp = op;
           this.pollLeft = op.tries;

@@ -246,7 +246,10 @@ function isCompound(kind: unknown): boolean {
  * What makes a repeat, poll or sequence one an executor cannot run as its
  * loop of yields, or undefined when it can (and for every other op): the
  * rules the `op` builders enforce, checked again by an executor for an op
- * made by hand. Reads the op's fields as untrusted.
+ * made by hand. Reads the op's fields as untrusted. Ops are immutable once
+ * made (their fields are readonly): an executor may check one once and
+ * trust it from then on, as a vCPU does the repeat, sequence and poll it
+ * ran last.
  */
 export function guestOpProblem(op: GuestOp): string | undefined {
   const o = op as unknown as Record<string, unknown>;
