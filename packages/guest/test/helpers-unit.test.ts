@@ -61,6 +61,24 @@ test("IrqTable: take() hands back the handler or counts the interrupt as unhandl
   expect(t.unhandled).toBe(2);
 });
 
+test("IrqTable: SGIs, SPIs, IMSIC identities and LPIs alike: registered, replaced, freed, each under its own number", () => {
+  const t = new IrqTable();
+  // 0..2047 are held apart from the rest (an LPI starts at 8192): the edges on both sides, and numbers that are no index.
+  const numbers = [0, 1, 1023, 1024, 2047, 2048, 8191, 8192, 65535, -1, 1.5];
+  const action = (n: number) => op.write(0x1000, 4, n);
+  for (const n of numbers) t.register(n, action(n));
+  for (const n of numbers) expect(t.handler(n)).toEqual(action(n));
+  expect(t.handler(2)).toBeUndefined();
+  expect(t.handler(8193)).toBeUndefined();
+  const replaced = op.wfi();
+  t.register(2047, replaced);
+  t.register(8192, replaced);
+  expect([t.handler(2047), t.handler(8192), t.handler(2046), t.handler(8191)]).toEqual([replaced, replaced, undefined, action(8191)]);
+  for (const n of numbers) t.unregister(n);
+  for (const n of numbers) expect(t.take(n)).toBeUndefined();
+  expect(t.unhandled).toBe(numbers.length);
+});
+
 test("IrqTable: a handler that is one op (IrqAction) runs as that op, as the program yielding it would", () => {
   const t = new IrqTable();
   const body = op.seq([op.write(0x1000, 4, 0), op.write(0x1004, 4, 1)]);
