@@ -45,9 +45,11 @@ export type GuestCode<T = void> = Generator<GuestOp, T, GuestResult>;
  * is compared against.
  */
 export function loopFormImage(image: GuestImage): GuestImage {
+  const { vector, secondary } = image;
+  // Each entry called as a method of `image`, as a vCPU calls it.
   return {
     main: (bootRegs) => loopForm(image.main(bootRegs)),
-    ...(image.vector !== undefined ? { vector: (cause: number) => loopForm(image.vector!(cause)) } : {}),
-    ...(image.secondary !== undefined ? { secondary: (entry: number, context: number) => loopForm(image.secondary!(entry, context)) } : {}),
+    ...(vector !== undefined ? { vector: (cause: number) => loopForm(vector.call(image, cause)) } : {}),
+    ...(secondary !== undefined ? { secondary: (entry: number, context: number) => loopForm(secondary.call(image, entry, context)) } : {}),
   };
 }

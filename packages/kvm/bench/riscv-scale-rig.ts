@@ -227,8 +227,7 @@ export function scaleDeliveries(s: ScaleRig): ScaleDeliveries {
     if ((k & 1) === 0) {
       msi.addressLo = msiAddresses[k]!;
       v.vm.signalMsi(msi);
-    }
-    else fds[k]!.signal();
+    } else fds[k]!.signal();
     opts.until = queue.now + BUDGET_NS;
     blockedIn(v, v.run(0, opts));
     sched.sleep(threads[k]!);
