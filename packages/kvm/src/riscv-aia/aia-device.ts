@@ -20,6 +20,7 @@ import { KvmAplic } from "./aia-aplic.js";
 import type { RiscvAiaHost } from "./aia-host.js";
 import * as U from "./aia-uapi.js";
 import { AiaVcpuChip, type AiaVmView } from "./aia-vcpu.js";
+import { PageIndex } from "./page-index.js";
 
 const PAGE = 12n;
 
@@ -42,8 +43,8 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
   #initialized = false;
   #aplic: KvmAplic | undefined;
   readonly #chips = new Map<number, AiaVcpuChip>();
-  /** The chips with IMSIC state by the PPN of their IMSIC page, filled at CTRL_INIT (addresses are fixed from then on). */
-  readonly #chipByPpn = new Map<number, AiaVcpuChip>();
+  /** The chips with IMSIC state by the PPN of their IMSIC page, made at CTRL_INIT (addresses are fixed from then on). */
+  #chipByPpn = new PageIndex<AiaVcpuChip>([]);
   readonly #out: IregValue = { lo: 0, hi: 0 };
 
   constructor(
@@ -323,12 +324,12 @@ export class RiscvAiaDevice implements KvmDeviceOps, VmIrqChip, AiaVmView {
       a.aplic.mapDomain(this.vm.kernelBus, "kvm", Number(this.aplicAddr));
       this.#aplic = a;
     }
+    // Of two vCPUs on one page the first created answers, as the scan over the vCPUs does.
+    this.#chipByPpn = new PageIndex(chips.map((c) => [Number(c.imsicAddr) / 4096, c] as const));
     for (const c of chips) {
       c.hartIndex = this.#hartIndex(c.imsicAddr);
       c.initImsic(this.nrIds);
       const addr = Number(c.imsicAddr);
-      // Of two vCPUs on one page the first created answers, as the scan over the vCPUs did.
-      if (!this.#chipByPpn.has(addr / 4096)) this.#chipByPpn.set(addr / 4096, c);
       // The guest's IMSIC page: trapped to imsic_mmio_write in SW-file mode; the VS-file itself (G-stage mapped) otherwise.
       this.vm.kernelBus.map(addr, U.KVM_DEV_RISCV_IMSIC_SIZE, new ImsicPage(this, addr), `${this.vm.name}/imsic${c.vcpuId}`);
       this.#aplic?.mapTarget(addr, (off, data) => {
