@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { DENSE_PAGES, PageIndex } from "./page-index.js";
+import { DENSE_PAGES_PER_ENTRY, PageIndex } from "./page-index.js";
 
 /** Every lookup of `pages` and of the pages around them, as a map of the same entries answers it. */
 function expectLikeMap(entries: readonly (readonly [number, string])[], probes: readonly number[]): void {
@@ -16,14 +16,16 @@ describe("PageIndex", () => {
   });
 
   test("groups spread wider than the array holds: every page still answers", () => {
-    const far = 0x28000 + DENSE_PAGES;
+    const far = 0x28000 + 4 * DENSE_PAGES_PER_ENTRY;
     const entries = [0x28000, 0x28001, far, far + 1].map((p) => [p, `p${p}`] as const);
     expectLikeMap(entries, [0x28000, 0x28001, 0x28002, far - 1, far, far + 1, far + 2]);
   });
 
-  test("the widest span kept in the array, its two ends", () => {
-    const last = 0x1000 + DENSE_PAGES - 1;
-    expectLikeMap([[0x1000, "first"], [last, "last"]], [0x0fff, 0x1000, 0x1001, last - 1, last, last + 1]);
+  test("the widest span kept in the array and the narrowest kept in the map, their two ends", () => {
+    for (const span of [2 * DENSE_PAGES_PER_ENTRY - 1, 2 * DENSE_PAGES_PER_ENTRY]) {
+      const last = 0x1000 + span;
+      expectLikeMap([[0x1000, "first"], [last, "last"]], [0x0fff, 0x1000, 0x1001, last - 1, last, last + 1]);
+    }
   });
 
   test("of two entries for one page the first is kept; pages that are no whole number; no entries", () => {

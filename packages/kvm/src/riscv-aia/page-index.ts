@@ -1,14 +1,16 @@
 /**
  * Values by guest page number, looked up at every MSI a VM's AIA delivers
  * (kvm_riscv_aia_inject_msi finds the vCPU whose IMSIC page an address
- * falls in). A VM's IMSIC pages lie side by side, a page per hart, in one
- * group or a few: when they span at most {@link DENSE_PAGES} pages they are
- * kept in an array indexed from the lowest, whose lookup costs a fraction of
- * a map's; pages spread wider are kept in a map.
+ * falls in). A VM's IMSIC pages lie side by side, a page per hart (or a few,
+ * with guest files), in one group: when they span at most
+ * {@link DENSE_PAGES_PER_ENTRY} pages per entry they are kept in an array
+ * indexed from the lowest, whose lookup costs a fraction of a map's; pages
+ * spread wider (groups far apart) are kept in a map, which takes no room for
+ * the gaps.
  */
 
-/** The widest span of pages kept in an array: a few groups of a full VM's harts. */
-export const DENSE_PAGES = 65536;
+/** The most pages an entry may stand for, on average, in the array (8 bytes of slot each). */
+export const DENSE_PAGES_PER_ENTRY = 16;
 
 /** A page number → value table, fixed once built. */
 export class PageIndex<T> {
@@ -28,7 +30,7 @@ export class PageIndex<T> {
       if (page > highest) highest = page;
       whole &&= Number.isSafeInteger(page);
     }
-    if (byPage.size > 0 && whole && highest - lowest < DENSE_PAGES) {
+    if (byPage.size > 0 && whole && highest - lowest < DENSE_PAGES_PER_ENTRY * byPage.size) {
       this.#base = lowest;
       this.#dense = new Array<T | undefined>(highest - lowest + 1).fill(undefined);
       for (const [page, value] of byPage) this.#dense[page - lowest] = value;
