@@ -60,6 +60,7 @@ import { op, type SysRegWriteOp } from "@irqlab/sim";
 import type { CpuInfo, Gicv3Info, Region } from "../boot/platform-info.js";
 import { cpuRelax } from "../cpu.js";
 import type { GuestCode } from "../guest-image.js";
+import { HwirqMap } from "../irq/hwirq-map.js";
 import { IrqTable } from "../irq/irq-table.js";
 import { storeDoublewords, storeWords } from "../store-words.js";
 
@@ -117,14 +118,8 @@ export class Gicv3Driver {
   readonly spurious: number[];
   /** Per logical CPU: its redistributor, once gic_cpu_init found it. */
   readonly #rd: (RedistributorSlot | undefined)[];
-  /**
-   * EOIR writes by INTID (see {@link eoir}): below 1024 in an array made
-   * that long, LPIs in a map. One array for both would hold its elements as
-   * a dictionary once an LPI's INTID (8192 and up) is stored, a lookup
-   * several times slower at every interrupt.
-   */
-  readonly #eoir = new Array<SysRegWriteOp | undefined>(1024);
-  readonly #eoirLpi = new Map<number, SysRegWriteOp>();
+  /** EOIR writes by INTID (see {@link eoir}). */
+  readonly #eoir = new HwirqMap<SysRegWriteOp>();
 
   constructor(info: Gicv3Info, cpus: readonly CpuInfo[], irqs = new IrqTable()) {
     this.info = info;
@@ -140,11 +135,10 @@ export class Gicv3Driver {
    * interrupt and kept: gic_handle_irq sends one for every interrupt.
    */
   eoir(intid: number): SysRegWriteOp {
-    if (intid < 1024) return (this.#eoir[intid] ??= op.msr(ICC_EOIR1_EL1, intid));
-    let w = this.#eoirLpi.get(intid);
+    let w = this.#eoir.get(intid);
     if (w === undefined) {
       w = op.msr(ICC_EOIR1_EL1, intid);
-      this.#eoirLpi.set(intid, w);
+      this.#eoir.set(intid, w);
     }
     return w;
   }

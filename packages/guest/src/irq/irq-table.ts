@@ -13,6 +13,7 @@
 
 import type { GuestOp } from "@irqlab/sim";
 import type { GuestCode } from "../guest-image.js";
+import { HwirqMap } from "./hwirq-map.js";
 
 /** A handler for one hardware interrupt; runs in the vector, interrupts masked. */
 export type IrqHandler = (hwirq: number, cpu: number) => GuestCode;
@@ -24,36 +25,25 @@ export type IrqHandler = (hwirq: number, cpu: number) => GuestCode;
  */
 export type IrqAction = IrqHandler | GuestOp;
 
-/**
- * Numbers below this are looked up in an array made that long (every INTID
- * but an LPI's, every IMSIC identity), the others in a map: an array indexed
- * by an LPI (8192 and up) would be kept as a dictionary, as slow as the map,
- * while a map lookup costs several times an array's at every interrupt.
- */
-const LINEAR_HWIRQS = 2048;
-
 /** Handlers by hardware interrupt number, and counts of interrupts nobody handles. */
 export class IrqTable {
-  readonly #linear = new Array<IrqAction | undefined>(LINEAR_HWIRQS);
-  readonly #sparse = new Map<number, IrqAction>();
+  readonly #handlers = new HwirqMap<IrqAction>();
   /** Interrupts taken that had no handler (Linux's "spurious" / ack_bad_irq count). */
   unhandled = 0;
 
   /** request_irq(): `handler` runs for `hwirq`. A second request replaces the first. */
   register(hwirq: number, handler: IrqAction): void {
-    if (isLinear(hwirq)) this.#linear[hwirq] = handler;
-    else this.#sparse.set(hwirq, handler);
+    this.#handlers.set(hwirq, handler);
   }
 
   /** free_irq(). */
   unregister(hwirq: number): void {
-    if (isLinear(hwirq)) this.#linear[hwirq] = undefined;
-    else this.#sparse.delete(hwirq);
+    this.#handlers.delete(hwirq);
   }
 
   /** The handler of `hwirq`, if any. */
   handler(hwirq: number): IrqAction | undefined {
-    return isLinear(hwirq) ? this.#linear[hwirq] : this.#sparse.get(hwirq);
+    return this.#handlers.get(hwirq);
   }
 
   /**
@@ -77,7 +67,3 @@ export class IrqTable {
   }
 }
 
-/** Whether `hwirq` is kept in the table's array: a whole number below LINEAR_HWIRQS (anything else a map key, as before). */
-function isLinear(hwirq: number): boolean {
-  return hwirq >= 0 && hwirq < LINEAR_HWIRQS && (hwirq | 0) === hwirq;
-}

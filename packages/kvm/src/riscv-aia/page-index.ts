@@ -16,7 +16,7 @@ export const DENSE_PAGES_PER_ENTRY = 16;
 export class PageIndex<T> {
   readonly #dense: (T | undefined)[] = [];
   #base = 0;
-  readonly #sparse = new Map<number, T>();
+  readonly #sparse: Map<number, T>;
 
   /** `entries` by page; of two entries for one page the first is kept. */
   constructor(entries: Iterable<readonly [number, T]>) {
@@ -34,8 +34,9 @@ export class PageIndex<T> {
       this.#base = lowest;
       this.#dense = new Array<T | undefined>(highest - lowest + 1).fill(undefined);
       for (const [page, value] of byPage) this.#dense[page - lowest] = value;
+      this.#sparse = new Map();
     } else {
-      for (const [page, value] of byPage) this.#sparse.set(page, value);
+      this.#sparse = byPage;
     }
   }
 
