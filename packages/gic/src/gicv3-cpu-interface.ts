@@ -295,8 +295,9 @@ export class Gicv3CpuInterface {
     const list = lo & 0xffff;
     const upper = (((hi >>> 16) & 0xff) << 24) | ((hi & 0xff) << 16) | (((lo >>> 16) & 0xff) << 8);
     const rs = (hi >>> 12) & 0xf;
-    for (let b = 0; b < 16; b++) {
-      if (((list >>> b) & 1) === 0) continue;
+    // The targets in TargetList order, lowest bit first, visiting only the bits that are set.
+    for (let l = list; l !== 0; l &= l - 1) {
+      const b = 31 - Math.clz32(l & -l);
       const pe = c.peByAffinity((upper | (rs * 16 + b)) >>> 0);
       if (pe >= 0) this.#raiseSgi(pe, intid, sgi1r);
     }
