@@ -81,10 +81,8 @@ const RESUME_WFI = 10;
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
-  // When the current KVM_RUN entered (run() calls that continue it keep it), for its trace span: written
-  // only when the run began traced (runTraced). A time is a double, which a field holds in a box of its
-  // own: an untraced run of a vCPU whose state has left the cache would fetch that box for nothing.
-  #runStart = 0;
+  // The fields every KVM_RUN reads or writes come first, in as few cache lines as they fit: at thousands of
+  // vCPUs each line of a vCPU a run touches is a cache miss (the RISC-V scale bench).
   #runTraced = false;
   // The current run has RunOptions.until: its budget is the VMM's deadline, not another vCPU's.
   #bounded = false;
@@ -92,7 +90,23 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #quietLoads: QuietUserLoads | undefined;
   // The last run() returned "running": the next one continues the same KVM_RUN.
   #inRun = false;
-  // At that return: when, and when the operation it was in (a cost owed, a computation) ends.
+  // KVM_RUN got past its argument and VM checks once (kvm_vcpu_has_run_once; RISC-V's ran_atleast_once).
+  #hasRun = false;
+  // Where the stopped run goes on once it has paid what it owes (RESUME_*).
+  #resumeAt = RESUME_ENTRY;
+  // The exit a stop owes (RESUME_EXIT): KVM_RUN returns it when the run continues and has paid its round trip.
+  #owedExit: VcpuExit | undefined;
+  // The tracer's guest-error count when the repeat's last execution began (with loopMark).
+  #loopErrors = 0;
+  // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
+  #notQuiet: GuestOp | undefined;
+  /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
+  protected archTimer: VcpuArchTimer | undefined;
+  // When the current KVM_RUN entered (run() calls that continue it keep it), for its trace span: written
+  // only when the run began traced (runTraced). A time is a double, which a field holds in a box of its
+  // own: an untraced run of a vCPU whose state has left the cache would fetch that box for nothing.
+  #runStart = 0;
+  // At the last "running" return: when, and when the operation it was in (a cost owed, a computation) ends.
   #stoppedAt = 0;
   #owedEnd = 0;
   // How far the VMM let the clock pass since then without continuing (idleUntil): that time was run.
@@ -101,17 +115,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   // (Made by the op builders, so that they have the shape of every other op.)
   #strideStore: StrideStore | undefined;
   #strideLoad: StrideLoad | undefined;
-  // The tracer's guest-error count when the repeat's last execution began (with loopMark).
-  #loopErrors = 0;
-  // The repeat whose op #quietCost found not quiet: not asked again at each of its executions.
-  #notQuiet: GuestOp | undefined;
-  // The exit a stop owes (RESUME_EXIT): KVM_RUN returns it when the run continues and has paid its round trip.
-  #owedExit: VcpuExit | undefined;
   #owedCause: IntrCause = "kick"; // the cause of an owed KVM_EXIT_INTR (its record is also the stop's)
   // The WFI a stop interrupted (RESUME_WFI, RESUME_HALT_POLL): re-executed if its halt returns blocked.
   #wfiOp: GuestOp | undefined;
-  // Where the stopped run goes on once it has paid what it owes (RESUME_*).
-  #resumeAt = RESUME_ENTRY;
   // A poll's turns charged as one (made at the first): see #pollWindow. #pollSkip arms it for the relax it
   // returns with the memory the poll reads.
   #window: PollWindow | undefined;
@@ -121,8 +127,15 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #checkedRepeat: GuestOp | undefined;
   #checkedSeq: GuestOp | undefined;
   #checkedPoll: GuestOp | undefined;
-  /** arm64: the vCPU's vtimer and ptimer, made at the guest's first timer access (arch-timer/). */
-  protected archTimer: VcpuArchTimer | undefined;
+  /**
+   * Whether KVM_RUN was called with a 0 argument on a live VM (RISC-V's
+   * vcpu->arch.ran_atleast_once, set by kvm_arch_vcpu_ioctl_run, which
+   * freezes the vCPU's ISA and SBI extensions and machine ids).
+   */
+  protected get hasRunOnce(): boolean {
+    return this.#hasRun;
+  }
+
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
   protected abstract get initialized(): boolean;
 
@@ -156,6 +169,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   run(arg = 0, options?: RunOptions): VcpuExit {
     if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
     if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
+    this.#hasRun = true;
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
     this.vm.firstRun();
     const q = this.queue;

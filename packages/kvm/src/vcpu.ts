@@ -38,7 +38,6 @@ import { CSR_STIMECMP, readTimeCsr, timeDeadlineNs } from "./riscv-time.js";
 import { createRiscvRegs, type RiscvOneRegVcpu } from "./one-reg/riscv-regs.js";
 import { RISCV_SBI_EXT_OFF_AT_RESET } from "./one-reg/riscv-sbi-ext.js";
 import { REG_NOT_HANDLED } from "./irqchip.js";
-import type { RunOptions, VcpuExit } from "./kvm-run.js";
 import { createArm64Regs, type Arm64RegVcpu, type Arm64Regs } from "./one-reg/arm64-regs.js";
 import type { OneRegBank } from "./one-reg/one-reg-bank.js";
 import { KVM_REG_ARCH_MASK, KVM_REG_ARM64, formatRegId, kvmRegMax } from "./one-reg/one-reg-id.js";
@@ -71,7 +70,6 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #pmuIrq = -1;
   #pmuInit = false;
   #timerEvent = -1;
-  #ranAtLeastOnce = false;
   #sbiExtOff = RISCV_SBI_EXT_OFF_AT_RESET;
   /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them; made at first use. */
   #machineIds: bigint[] | undefined;
@@ -287,7 +285,7 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     const view: RiscvOneRegVcpu = {
       fail: (code, io, detail) => this.vm.fail(code, io, detail),
       get ranAtLeastOnce() {
-        return self.#ranAtLeastOnce;
+        return self.hasRunOnce;
       },
       get pc() {
         return self.pc;
@@ -376,16 +374,6 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
       this.masked = (lo & SR_SIE) === 0;
       if (!this.masked) this.irqCheck = true;
     }
-  }
-
-  /**
-   * KVM_RUN. RISC-V first marks the vCPU as having run
-   * (kvm_arch_vcpu_ioctl_run: vcpu->arch.ran_atleast_once), which freezes
-   * its ISA and SBI extensions and machine ids for KVM_SET_ONE_REG.
-   */
-  override run(arg = 0, options?: RunOptions): VcpuExit {
-    if (arg === 0 && !this.vm.dead) this.#ranAtLeastOnce = true;
-    return super.run(arg, options);
   }
 
   /** FirmwareVcpu: the SBI extensions the guest may not call (KVM_REG_RISCV_SBI_EXT writes change it). */
