@@ -97,6 +97,9 @@ const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
 
 /** A vCPU's kernel-side state, requests, kicks and blocking. */
 export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
+  // The fields a KVM_RUN that blocks, wakes and takes an interrupt reads or writes come first, the
+  // rest after them, so that such a run touches as few of the vCPU's cache lines as it can: at
+  // thousands of vCPUs each line is a cache miss (the RISC-V scale bench).
   /** The shared kvm_run structure. */
   readonly kvmRun = new KvmRun();
   /** KVM_GET_MP_STATE's answer. */
@@ -115,6 +118,32 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected readonly tracer: Tracer;
   protected readonly costs: CostModel;
   protected readonly policy: RunnablePolicy;
+  #hostCpu = -1;
+  #affinity: readonly number[] = [];
+  #blocked = false;
+  #woken = false;
+  /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
+  protected wakeHook: (() => void) | undefined;
+  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and (below, with the
+  // trace's other fields) its start for the trace, written only when tracing (parkedTraced), as the
+  // KVM_RUN's start is: a time in a field is a box of its own that an untraced vCPU would fetch for nothing.
+  #parkedKind = -1;
+  #parkedTraced = false;
+  #parkedHook: (() => void) | undefined;
+  // The halt under way: when it began, and what the vCPU owed then (for halt_ns).
+  #haltStart = 0;
+  #haltOwed = 0;
+  // A halt poll is under way, or stopped (WAIT_POLLING; its window's end and kick are below).
+  #polling = false;
+  /**
+   * Virtual time an operation still owes: its cost ran past the event queue's
+   * limit, so the run stopped there; the next run pays the rest first.
+   */
+  protected debt = 0;
+  #haltPollNs = 0;
+  readonly #cHaltWakeup: Counter;
+  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
+  placementSlot: unknown = undefined;
   /** The vCPU's trace track. */
   readonly track: TrackId;
   /**
@@ -140,42 +169,18 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   #flowIn = 0;
   #raised = 0;
   #lastCause = 0;
-  #hostCpu = -1;
-  #affinity: readonly number[] = [];
-  #blocked = false;
-  #woken = false;
-  /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
-  protected wakeHook: (() => void) | undefined;
-  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and its start for
-  // the trace, written only when tracing (parkedTraced), as the KVM_RUN's start is: a time in a field
-  // is a box of its own that an untraced vCPU would fetch for nothing.
-  #parkedKind = -1;
   #parkedStart = 0;
-  #parkedTraced = false;
-  #parkedHook: (() => void) | undefined;
   // A parked wait that is over, paying its wake-up (PARKED_WAKING): its kind, else -1.
   #wakingKind = -1;
-  // The halt under way: when it began, and what the vCPU owed then (for halt_ns).
-  #haltStart = 0;
-  #haltOwed = 0;
   // A halt poll the queue's limit stopped (WAIT_POLLING): the end of its window, else -1; and whether a
   // kick has ended it since.
   #pollEnd = -1;
   #pollKicked = false;
-  // A halt poll is under way, or stopped (WAIT_POLLING).
-  #polling = false;
-  /**
-   * Virtual time an operation still owes: its cost ran past the event queue's
-   * limit, so the run stopped there; the next run pays the rest first.
-   */
-  protected debt = 0;
   // The event-queue run depth of spendInterruptible() while one is active, else 0.
   #interruptibleDepth = 0;
   readonly #wokenPredicate = (): boolean => this.#woken;
-  #haltPollNs = 0;
   readonly #cHaltAttempted: Counter;
   readonly #cHaltSuccess: Counter;
-  readonly #cHaltWakeup: Counter;
   readonly #cWakeIgnored: Counter;
 
   constructor(
@@ -199,9 +204,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     this.chip = chip;
     chip.attach(this);
   }
-
-  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
-  placementSlot: unknown = undefined;
 
   /** VM index on the host (PlacedVcpu). */
   get vmIndex(): number {

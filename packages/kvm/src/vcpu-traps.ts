@@ -110,31 +110,18 @@ const SMCCC_ARG_REGS = 18;
 /** Guest-program state and trap handling of a vCPU. */
 export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected image: GuestImage | undefined;
-  /** The registers the boot program starts with (GuestImage.main). */
-  protected bootRegs: readonly number[] = [];
   protected gen: GuestProgram | undefined;
-  protected booted = false;
   protected masked = true;
-  protected resetTarget: { entry: number; context: number } | undefined;
   // The saved contexts of the interrupts being handled, `frameDepth` of them: the outermost in a record
   // made with the vCPU (beside its other state, where taking an interrupt finds it), nested ones in
-  // `nestedFrames`, innermost last.
+  // `nestedFrames` (below), innermost last.
   readonly #outerFrame: Frame = newFrame();
-  readonly #nestedFrames: Frame[] = [];
   #frameDepth = 0;
   // The programs waiting for the one running to return (CallOp), innermost last: the first `callDepth`
-  // entries. Those from `callFloor` up were called by the program the innermost interrupt is running.
-  readonly #callers: (GuestProgram | undefined)[] = [];
+  // entries of `callers` (below). Those from `callFloor` up were called by the program the innermost
+  // interrupt is running.
   #callDepth = 0;
   #callFloor = 0;
-  // The system registers and CSRs the run loop keeps itself, by key: reg * 2 and reg * 2 + 1 for the
-  // halves of an arm64 system register, -csr * 2 and -csr * 2 + 1 for a RISC-V CSR, which are reached
-  // through `csrs`: it first stores the trap cause an interrupt left in `deferredCause`. Taking an
-  // interrupt is the hot path, and the map (an object and its table) is two more fetches from memory
-  // for a vCPU whose state has left the cache. The map is made at first use: an empty one takes about
-  // 200 bytes, and a vCPU whose guest touches none of these registers (the irqchip's and the arm64
-  // timers' are kept elsewhere) never needs it.
-  #sysregs: Map<number, number> | undefined;
   /** The map of {@link #sysregs}, made at first use. */
   protected get sysregs(): Map<number, number> {
     return (this.#sysregs ??= new Map<number, number>());
@@ -162,8 +149,6 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   readonly result = newGuestResult();
   /** What the last exit left to complete (PENDING_*). */
   pending = PENDING_NONE;
-  /** The register width of a pending sign-extending MMIO read (ExitCompletion.mmioSignExtend). */
-  mmioSignExtend = 0;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
   protected replay: GuestOp | undefined;
   /** A repeat under way (RepeatOp), its op executed `repeatLeft` more times before the program resumes. */
@@ -200,6 +185,24 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** Something may have changed that makes an interrupt takeable. */
   protected irqCheck = true;
   protected readonly wide: WideValue = { hi: 0 };
+  // The fields above are those a KVM_RUN that takes an interrupt reads or writes; those below, after
+  // them so that a run touches fewer of the vCPU's cache lines (at thousands of vCPUs each is a miss).
+  /** The registers the boot program starts with (GuestImage.main). */
+  protected bootRegs: readonly number[] = [];
+  protected booted = false;
+  protected resetTarget: { entry: number; context: number } | undefined;
+  readonly #nestedFrames: Frame[] = [];
+  readonly #callers: (GuestProgram | undefined)[] = [];
+  // The system registers and CSRs the run loop keeps itself, by key: reg * 2 and reg * 2 + 1 for the
+  // halves of an arm64 system register, -csr * 2 and -csr * 2 + 1 for a RISC-V CSR, which are reached
+  // through `csrs`: it first stores the trap cause an interrupt left in `deferredCause`. Taking an
+  // interrupt is the hot path, and the map (an object and its table) is two more fetches from memory
+  // for a vCPU whose state has left the cache. The map is made at first use: an empty one takes about
+  // 200 bytes, and a vCPU whose guest touches none of these registers (the irqchip's and the arm64
+  // timers' are kept elsewhere) never needs it.
+  #sysregs: Map<number, number> | undefined;
+  /** The register width of a pending sign-extending MMIO read (ExitCompletion.mmioSignExtend). */
+  mmioSignExtend = 0;
   /** vcpu->guest_debug: KVM_SET_GUEST_DEBUG's control bits, 0 when off. */
   protected guestDebug = 0;
   /**
