@@ -74,7 +74,7 @@ class ClaimingGuest extends StateMachineProgram implements GuestImage {
   #started = false;
 
   constructor(code: GuestCode, count: { n: number }) {
-    super(code.claim, undefined);
+    super(code.claim);
     this.main = code.main;
     this.#claim = code.claim;
     this.#count = count;

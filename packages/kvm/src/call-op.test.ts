@@ -36,7 +36,7 @@ class Turns extends StateMachineProgram<number> {
   #yielded = 0;
 
   constructor(private readonly store: GuestOp, private readonly load: GuestOp) {
-    super(store, 0);
+    super(store);
   }
 
   start(n: number): this {

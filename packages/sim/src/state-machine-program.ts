@@ -2,8 +2,8 @@
  * A guest program written as a state machine instead of a generator, for
  * code a model runs very often (an interrupt vector, a driver's command
  * path): a generator is an object made per call, and each of its yields
- * makes a result record; this hands out one yield record and one return
- * record, reused, so running it allocates nothing.
+ * makes a result record; this hands out one record, reused for its yields
+ * and its return, so running it allocates nothing.
  */
 
 import type { GuestOp, GuestResult } from "./guest-ops.js";
@@ -17,13 +17,13 @@ import type { GuestOp, GuestResult } from "./guest-ops.js";
  * done from then on.
  */
 export abstract class StateMachineProgram<R = void> implements Generator<GuestOp, R, GuestResult> {
-  readonly #yielded: IteratorYieldResult<GuestOp>;
-  readonly #returned: IteratorReturnResult<R>;
+  // The record every next() returns: one object, not one for the yields and one for the return, since a
+  // vector run at each of thousands of vCPUs' interrupts would fetch both (each a cache miss there).
+  readonly #record: { done: boolean; value: GuestOp | R };
 
-  /** @param first any op (the yield record's first value); @param result the return record's first value. */
-  protected constructor(first: GuestOp, result: R) {
-    this.#yielded = { done: false, value: first };
-    this.#returned = { done: true, value: result };
+  /** @param first any op (the record's first value). */
+  protected constructor(first: GuestOp) {
+    this.#record = { done: false, value: first };
   }
 
   /** Resumes the program with the result of the op it yielded last (undefined at the start). */
@@ -31,16 +31,18 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
 
   /** The program yields `o`. */
   protected yieldOp(o: GuestOp): IteratorYieldResult<GuestOp> {
-    const y = this.#yielded;
+    const y = this.#record;
+    y.done = false;
     y.value = o;
-    return y;
+    return y as IteratorYieldResult<GuestOp>;
   }
 
   /** The program returns `value`. */
   protected finish(value: R): IteratorReturnResult<R> {
-    const d = this.#returned;
+    const d = this.#record;
+    d.done = true;
     d.value = value;
-    return d;
+    return d as IteratorReturnResult<R>;
   }
 
   /** The program was ended from outside: it must be done from now on. */

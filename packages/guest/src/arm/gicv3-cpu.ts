@@ -235,7 +235,7 @@ class GicIrqEntry extends StateMachineProgram {
   #handler: GuestCode | undefined;
 
   constructor(readonly free: GicIrqEntry[]) {
-    super(READ_IAR1, undefined);
+    super(READ_IAR1);
   }
 
   start(drv: Gicv3Driver): this {

@@ -253,7 +253,7 @@ class UnsyncedSend extends StateMachineProgram<boolean> {
     private readonly cwriter: ReusedStore,
     private readonly creadr: MmioReadOp,
   ) {
-    super(creadr, false);
+    super(creadr);
   }
 
   start(c: ItsCommandBuffer): this {

@@ -42,7 +42,7 @@ export class RoundTripLoop extends StateMachineProgram<RoundTripResult> {
   #sending: GuestCode<boolean> | undefined;
 
   constructor(private readonly steps: RoundTripSteps) {
-    super(steps.wait, 0);
+    super(steps.wait);
   }
 
   /** Starts (or restarts) the loop for `times` iterations. */
