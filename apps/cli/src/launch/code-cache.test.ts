@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { buildSync } from "esbuild";
 import { afterEach, describe, expect, test } from "vitest";
-import { codeCacheDir, loadBundle } from "./code-cache.js";
+import { codeCacheDir, loadBundle, readWhole } from "./code-cache.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -148,5 +148,34 @@ describe("codeCacheDir", () => {
     expect(codeCacheDir({ IRQLAB_CODE_CACHE: "", XDG_CACHE_HOME: "" })).toBe(join(homedir(), ".cache", "irqlab"));
     // The XDG Base Directory Specification: a relative path there is invalid and ignored.
     expect(codeCacheDir({ XDG_CACHE_HOME: "rel/cache" })).toBe(join(homedir(), ".cache", "irqlab"));
+  });
+});
+
+describe("readWhole", () => {
+  test("reads a file whole into a buffer with room for more, then another file into the same memory when it fits, else into new memory", () => {
+    const dir = tempDir();
+    const small = join(dir, "small");
+    const fits = join(dir, "fits");
+    const big = join(dir, "big");
+    writeFileSync(small, "0123456789");
+    writeFileSync(fits, "abcdefghijklmnopqrst");
+    writeFileSync(big, "x".repeat(21));
+    const first = readWhole(small, undefined, 2);
+    expect(first.toString()).toBe("0123456789");
+    expect(first.buffer.byteLength).toBeGreaterThanOrEqual(20);
+    const room = Buffer.from(first.buffer, first.byteOffset);
+    const second = readWhole(fits, room, 1);
+    expect(second.toString()).toBe("abcdefghijklmnopqrst");
+    expect(second.buffer).toBe(first.buffer);
+    const third = readWhole(big, room, 1);
+    expect(third.toString()).toBe("x".repeat(21));
+    expect(third.buffer).not.toBe(first.buffer);
+  });
+
+  test("an empty file reads as no bytes; a missing one throws", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "empty"), "");
+    expect(readWhole(join(dir, "empty"), undefined, 2).length).toBe(0);
+    expect(() => readWhole(join(dir, "missing"), undefined, 2)).toThrow(/ENOENT/);
   });
 });
