@@ -171,6 +171,8 @@ describe("KVM_RUN refusals", () => {
     expect(errno(() => v.run(1)).code).toBe("EINVAL");
     vm.dead = true;
     expect(errno(() => v.run()).code).toBe("EIO");
+    // kvm_vcpu_ioctl (virt/kvm/kvm_main.c) refuses every ioctl of a dead VM before KVM_RUN looks at its argument.
+    expect(errno(() => v.run(1)).code).toBe("EIO");
   });
 
   test("KVM_ARM_VCPU_INIT: wrong target → EINVAL, unknown feature → ENOENT, changed re-init → EINVAL", () => {

@@ -167,8 +167,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * exit, the next run() continues the same KVM_RUN).
    */
   run(arg = 0, options?: RunOptions): VcpuExit {
-    if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
+    // kvm_vcpu_ioctl refuses any ioctl of a dead VM before KVM_RUN looks at its argument.
     if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
+    if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
     this.#hasRun = true;
     if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
     this.vm.firstRun();
