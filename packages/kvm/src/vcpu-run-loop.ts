@@ -90,7 +90,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #quietLoads: QuietUserLoads | undefined;
   // The last run() returned "running": the next one continues the same KVM_RUN.
   #inRun = false;
-  // KVM_RUN got past its argument and VM checks once (kvm_vcpu_has_run_once; RISC-V's ran_atleast_once).
+  // KVM_RUN got past its VM and argument checks once (RISC-V's vcpu->arch.ran_atleast_once).
   #hasRun = false;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
