@@ -68,7 +68,7 @@ export interface RiscvAiaHostOptions {
 export class RiscvAiaHost {
   /** The harts' IMSICs (S file plus GEILEN guest files each). */
   readonly harts: readonly ImsicHart[];
-  /** The per-CPU line allocator. */
+  /** The per-CPU line allocator, to read: lines are taken and given back through {@link alloc} and {@link free}. */
   readonly allocator: HgeiAllocator;
   /** nr_guest_ids of the host's guest files. */
   readonly guestIds: number;
@@ -89,12 +89,18 @@ export class RiscvAiaHost {
    */
   lineHook: ((cpu: number, hgei: number, owner: VsFileOwner | undefined) => void) | undefined;
   readonly #owners: (VsFileOwner | undefined)[] = [];
+  // Each line's owner by cpu * 64 + line, as Linux's per-CPU aia_hgei_control.owners[] holds the vCPU
+  // itself: a line's change reaches its owner in one load rather than through the allocator's owner id
+  // and then the list above (two cache misses each, at thousands of vCPUs). Kept with the allocator's
+  // own table by alloc() and free(), through which lines are taken and given back.
+  readonly #lineOwners: (VsFileOwner | undefined)[];
   readonly #tracer: Tracer | undefined;
   readonly #online: boolean[];
 
   constructor(o: RiscvAiaHostOptions) {
     if (!Number.isInteger(o.harts) || o.harts < 1) throw new ConfigError(`RISC-V AIA host: hart count ${o.harts} is not a positive integer`);
     this.allocator = new HgeiAllocator(o.harts, o.geilen);
+    this.#lineOwners = new Array<VsFileOwner | undefined>(o.harts * 64).fill(undefined);
     this.guestIds = o.guestIds ?? 255;
     const profile: string = o.profile ?? "linux-6.19";
     if (profile !== "linux-6.18" && profile !== "linux-6.19") throw new ConfigError(`RISC-V AIA host: profile '${profile}' is not linux-6.18 or linux-6.19`);
@@ -137,7 +143,7 @@ export class RiscvAiaHost {
 
   /** @internal Hart `cpu`'s guest file `hgei` raised or lowered its hgeip line: its owner hears it. */
   hgeipChanged(cpu: number, hgei: number, asserted: boolean): void {
-    this.#owners[this.allocator.ownerOf(cpu, hgei)]?.vsFileLine(asserted);
+    this.#lineOwners[cpu * 64 + hgei]?.vsFileLine(asserted);
   }
 
   /** @internal Registers a possible owner; returns its owner id. */
@@ -151,16 +157,23 @@ export class RiscvAiaHost {
     return this.#owners.find((o) => o?.vmIndex === vmIndex && o.vcpuId === vcpuId);
   }
 
-  /** The owner of line `hgei` on `cpu`, if any. */
+  /**
+   * The owner of line `hgei` on `cpu`, if any.
+   * @throws ConfigError if `cpu` is not one of the host's
+   */
   ownerOf(cpu: number, hgei: number): VsFileOwner | undefined {
-    return this.#owners[this.allocator.ownerOf(cpu, hgei)];
+    this.allocator.freeOn(cpu); // checks cpu
+    return Number.isInteger(hgei) && hgei >= 1 && hgei <= this.nrHgei ? this.#lineOwners[cpu * 64 + hgei] : undefined;
   }
 
   /** kvm_riscv_aia_alloc_hgei(): lowest free line on `cpu`, or a negative errno (-ENOENT none free, -ENODEV offline). */
   alloc(cpu: number, ownerId: number): number {
     if (!this.#online[cpu]) return -19;
     const hgei = this.allocator.alloc(cpu, ownerId);
-    if (hgei > 0) this.lineHook?.(cpu, hgei, this.#owners[ownerId]);
+    if (hgei > 0) {
+      this.#lineOwners[cpu * 64 + hgei] = this.#owners[ownerId];
+      this.lineHook?.(cpu, hgei, this.#owners[ownerId]);
+    }
     if (hgei > 0 && this.#tracer?.enabled) this.#sampleInUse(cpu);
     return hgei;
   }
@@ -169,6 +182,7 @@ export class RiscvAiaHost {
   free(cpu: number, hgei: number): void {
     const hook = this.lineHook !== undefined && this.allocator.ownerOf(cpu, hgei) >= 0;
     this.allocator.free(cpu, hgei);
+    if (Number.isInteger(hgei) && hgei >= 1 && hgei <= this.nrHgei) this.#lineOwners[cpu * 64 + hgei] = undefined;
     if (hook) this.lineHook?.(cpu, hgei, undefined);
     if (this.#tracer?.enabled) this.#sampleInUse(cpu);
   }
@@ -246,8 +260,10 @@ export class RiscvAiaHost {
     const hi = (hart.hgeipHi & hart.hgeieHi) >>> 0;
     hart.writeHgeie(hart.hgeieLo & ~lo, hart.hgeieHi & ~hi);
     // Only the lines that fired, lowest first (one SGEI per vCPU wake-up: no walk over all GEILEN lines).
-    for (let b = lo; b !== 0; b &= b - 1) this.ownerOf(cpu, 31 - Math.clz32(b & -b))?.kick();
-    for (let b = hi; b !== 0; b &= b - 1) this.ownerOf(cpu, 63 - Math.clz32(b & -b))?.kick();
+    const owners = this.#lineOwners;
+    const at = cpu * 64;
+    for (let b = lo; b !== 0; b &= b - 1) owners[at + 31 - Math.clz32(b & -b)]?.kick();
+    for (let b = hi; b !== 0; b &= b - 1) owners[at + 63 - Math.clz32(b & -b)]?.kick();
   }
 
   /** Trace only: the VS-files in use on `cpu` as a counter of the host's CPU track. */

@@ -177,11 +177,14 @@ describe("VS-file invariants (property)", () => {
               expect(seen.has(key)).toBe(false);
               seen.add(key);
               expect(aia.allocator.ownerOf(c.vsFileCpu, c.vsFileHgei)).toBe(c.ownerId);
+              // The owner the host's line changes reach (hgeipChanged, hgeiInterrupt) is the same vCPU's chip.
+              expect(aia.ownerOf(c.vsFileCpu, c.vsFileHgei)).toBe(c);
             }
             // Unowned files hold no pending or enable bits.
             for (let cpu = 0; cpu < 3; cpu++) {
               for (let g = 1; g <= 2; g++) {
                 if (seen.has(`${cpu}/${g}`)) continue;
+                expect(aia.ownerOf(cpu, g)).toBeUndefined();
                 const st = aia.harts[cpu]!.guestFile(g).state();
                 expect(st.eip.every((w) => w === 0) && st.eie.every((w) => w === 0)).toBe(true);
               }
