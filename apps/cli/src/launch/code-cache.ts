@@ -76,7 +76,7 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
 export function loadBundle(file: string, cacheDir: string | undefined): LoadedBundle {
   // The bundle and then its cache are read into one buffer, which has room for both in turn: each page of
   // fresh memory a short process touches is a page fault, which in a virtual machine can cost ten microseconds.
-  const bytes = readWhole(file, undefined, READ_ROOM);
+  const bytes = readWhole(file, undefined, cacheDir === undefined ? 1 : READ_ROOM);
   const source = bytes.toString("utf8");
   const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, bytes));
   let cachedData: Buffer | undefined;

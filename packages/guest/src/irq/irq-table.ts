@@ -66,4 +66,3 @@ export class IrqTable {
     return true;
   }
 }
-

@@ -162,8 +162,7 @@ export class RiscvAiaHost {
    * @throws ConfigError if `cpu` is not one of the host's
    */
   ownerOf(cpu: number, hgei: number): VsFileOwner | undefined {
-    this.allocator.freeOn(cpu); // checks cpu
-    return Number.isInteger(hgei) && hgei >= 1 && hgei <= this.nrHgei ? this.#lineOwners[cpu * 64 + hgei] : undefined;
+    return this.allocator.ownerOf(cpu, hgei) >= 0 ? this.#lineOwners[cpu * 64 + hgei] : undefined;
   }
 
   /** kvm_riscv_aia_alloc_hgei(): lowest free line on `cpu`, or a negative errno (-ENOENT none free, -ENODEV offline). */
@@ -171,8 +170,9 @@ export class RiscvAiaHost {
     if (!this.#online[cpu]) return -19;
     const hgei = this.allocator.alloc(cpu, ownerId);
     if (hgei > 0) {
-      this.#lineOwners[cpu * 64 + hgei] = this.#owners[ownerId];
-      this.lineHook?.(cpu, hgei, this.#owners[ownerId]);
+      const owner = this.#owners[ownerId];
+      this.#lineOwners[cpu * 64 + hgei] = owner;
+      this.lineHook?.(cpu, hgei, owner);
     }
     if (hgei > 0 && this.#tracer?.enabled) this.#sampleInUse(cpu);
     return hgei;
@@ -180,10 +180,13 @@ export class RiscvAiaHost {
 
   /** kvm_riscv_aia_free_hgei(). */
   free(cpu: number, hgei: number): void {
-    const hook = this.lineHook !== undefined && this.allocator.ownerOf(cpu, hgei) >= 0;
+    // Like the allocator, a line out of range or already free is left as it is.
+    const owned = this.allocator.ownerOf(cpu, hgei) >= 0;
     this.allocator.free(cpu, hgei);
-    if (Number.isInteger(hgei) && hgei >= 1 && hgei <= this.nrHgei) this.#lineOwners[cpu * 64 + hgei] = undefined;
-    if (hook) this.lineHook?.(cpu, hgei, undefined);
+    if (owned) {
+      this.#lineOwners[cpu * 64 + hgei] = undefined;
+      this.lineHook?.(cpu, hgei, undefined);
+    }
     if (this.#tracer?.enabled) this.#sampleInUse(cpu);
   }
 

@@ -159,6 +159,9 @@ describe("VS-file invariants (property)", () => {
           const { kvm, aia } = host(2, 3);
           const vms = [createAiaVm(kvm, { vcpus: 2, mode, name: "x" }), createAiaVm(kvm, { vcpus: 2, mode, name: "y", imsicBase: 0x2900_0000 })];
           const chips = vms.flatMap((v) => [chipOf(v, 0), chipOf(v, 1)]);
+          // Which chip hears a guest interrupt line's change (hgeipChanged, the hart's hgeip output).
+          let heard: AiaVcpuChip | undefined;
+          for (const c of chips) c.vsFileLine = () => void (heard = c);
           const sent = chips.map(() => new Set<number>());
           for (const o of ops) {
             if (o.k === "enter") chips[o.v]!.flush(o.cpu);
@@ -183,6 +186,9 @@ describe("VS-file invariants (property)", () => {
             // Unowned files hold no pending or enable bits.
             for (let cpu = 0; cpu < 3; cpu++) {
               for (let g = 1; g <= 2; g++) {
+                heard = undefined;
+                aia.hgeipChanged(cpu, g, false);
+                expect(heard).toBe(chips.find((c) => c.vsFileCpu === cpu && c.vsFileHgei === g));
                 if (seen.has(`${cpu}/${g}`)) continue;
                 expect(aia.ownerOf(cpu, g)).toBeUndefined();
                 const st = aia.harts[cpu]!.guestFile(g).state();
