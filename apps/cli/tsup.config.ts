@@ -4,7 +4,11 @@ import { dirname, join } from "node:path";
 import { defineConfig, type Options } from "tsup";
 import { SHIPPED_COMMAND } from "../../scripts/source-bundle.mjs";
 
-/** The bins: what package.json's "bin" names, each a small ES module that loads one of the bundles below (src/launch). */
+/**
+ * The bins: what package.json's "bin" names, each a small CommonJS script that loads one of the
+ * bundles below (src/launch). CommonJS, not ES modules: Node starts an ES module through its ESM
+ * loader, whose first use costs a short command a few milliseconds.
+ */
 export const BINS = {
   irqlab: "src/main.ts",
   "irqlab-system-aarch64": "src/system-aarch64.ts",
@@ -54,9 +58,12 @@ export default defineConfig([
   {
     ...shared,
     entry: BINS,
-    format: ["esm"],
+    format: ["cjs"],
+    // launch.ts finds the bundles beside the bin through import.meta.url.
+    shims: true,
     banner: { js: "#!/usr/bin/env node" },
-    clean: ["*.js", "*.js.map"],
+    // (and an older build's bins, ES modules named *.js)
+    clean: ["*.js", "*.js.map", ...Object.keys(BINS).flatMap((bin) => [`${bin}.cjs`, `${bin}.cjs.map`])],
   },
   {
     ...shared,
@@ -68,7 +75,7 @@ export default defineConfig([
     entry: { "irqlab-main": "src/irqlab-command.ts", "irqlab-system": "src/system-main.ts" },
     format: ["cjs"],
     noExternal: [/^@irqlab\//, ...BUNDLED_PACKAGES],
-    clean: ["*.cjs", "*.cjs.map", "THIRD-PARTY-NOTICES.md"],
+    clean: ["irqlab-main.cjs", "irqlab-main.cjs.map", "irqlab-system.cjs", "irqlab-system.cjs.map", "THIRD-PARTY-NOTICES.md"],
     onSuccess: () => {
       writeFileSync("dist/THIRD-PARTY-NOTICES.md", thirdPartyNotices());
       return Promise.resolve();

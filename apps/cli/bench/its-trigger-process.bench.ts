@@ -5,8 +5,8 @@
  * vgic-v3 and vITS), kvm-unit-tests' its-trigger guest (the ITS set-up,
  * MAPD/MAPC/MAPTI, INT, INV, INVALL, MAPD V=0, its checks and delays) and
  * power-off. The command is built from the sources as tsup ships it: the
- * bin (a small ES module) and the CommonJS bundle it loads with V8's code
- * cache (src/launch), with the packages it uses, without comments and
+ * bin (a small CommonJS script) and the CommonJS bundle it loads with V8's
+ * code cache (src/launch), with the packages it uses, without comments and
  * whitespace (SHIPPED_COMMAND). Each call runs it in a child process, with a
  * code cache the first run wrote, as a user's every run after the first; the
  * call checks that the guest printed its SUMMARY and EXIT lines.
@@ -40,8 +40,14 @@ const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel
 /** What its-trigger prints last when every check passed. */
 const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 
-// The bin and, beside it, the bundle it loads (launch.ts looks for it there).
-const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.mjs", SHIPPED_COMMAND);
+// The bin and, beside it, the bundle it loads (launch.ts looks for it there). The bin finds its
+// directory through import.meta.url, which tsup's shims give a CommonJS script: the same here.
+const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.cjs", {
+  ...SHIPPED_COMMAND,
+  format: "cjs",
+  define: { "import.meta.url": "importMetaUrl" },
+  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
 bundleForProcess("apps/cli/src/system-main.ts", "irqlab-system.cjs", { ...SHIPPED_COMMAND, format: "cjs" });
 const codeCache = join(dirname(cli), "its-trigger-code-cache");
 rmSync(codeCache, { recursive: true, force: true });

@@ -172,6 +172,12 @@ function buildProgram(io: CliIo, argv: readonly string[], status: { code: number
       });
     program.addCommand(system);
   }
+  // The subcommand about to run, as "scenario-run", for io.reached.
+  program.hook("preAction", (_program, action) => {
+    const names: string[] = [];
+    for (let c: Command | null = action; c !== null && c !== program; c = c.parent) names.unshift(c.name());
+    io.reached?.(names.join("-"));
+  });
   return program;
 }
 

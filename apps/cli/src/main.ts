@@ -2,4 +2,4 @@
 import type * as IrqlabCommand from "./irqlab-command.js";
 import { launch } from "./launch/launch.js";
 
-await (launch("irqlab-main") as typeof IrqlabCommand).runIrqlab();
+void (launch("irqlab-main") as typeof IrqlabCommand).runIrqlab();

@@ -2,4 +2,4 @@
 import { launch } from "./launch/launch.js";
 import type * as SystemMain from "./system-main.js";
 
-await (launch("irqlab-system") as typeof SystemMain).systemMain("riscv64");
+void (launch("irqlab-system") as typeof SystemMain).systemMain("riscv64");

@@ -334,7 +334,8 @@ describe("--trace FILE", () => {
 describe("the bins", () => {
   test("speak with the invoked name, as QEMU does with argv[0]", () => {
     expect(invokedName("/usr/local/bin/irqlab-system-riscv64", "riscv64")).toBe("irqlab-system-riscv64");
-    expect(invokedName("/repo/apps/cli/dist/irqlab-system-aarch64.js", "aarch64")).toBe("irqlab-system-aarch64");
+    expect(invokedName("/repo/apps/cli/dist/irqlab-system-aarch64.cjs", "aarch64")).toBe("irqlab-system-aarch64");
+    expect(invokedName("/repo/irqlab-system-aarch64.mjs", "aarch64")).toBe("irqlab-system-aarch64");
     expect(invokedName("/opt/qemu-system-aarch64", "aarch64")).toBe("qemu-system-aarch64");
     expect(invokedName(undefined, "riscv64")).toBe("irqlab-system-riscv64");
   });
@@ -343,7 +344,7 @@ describe("the bins", () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { bin: Record<string, string> };
     const { BINS } = await import("../tsup.config.js");
     expect(Object.keys(BINS).sort()).toEqual(Object.keys(pkg.bin).sort());
-    for (const [name, file] of Object.entries(pkg.bin)) expect(file).toBe(`./dist/${name}.js`);
+    for (const [name, file] of Object.entries(pkg.bin)) expect(file).toBe(`./dist/${name}.cjs`);
   });
 
   // The build npm test makes first: the npm packages bundled into the commands are not required
@@ -362,14 +363,22 @@ describe("the bins", () => {
   });
 
   // The build npm test makes first: each bin loads its bundle through the code cache, in a cache
-  // directory of the test's own, and runs the same from the cache it wrote.
+  // directory of the test's own, and runs the same from the cache it wrote; a run that builds a
+  // machine, which no run before it did, writes the system commands' cache again.
   test("the built bins run, and run again from the code cache they wrote", () => {
     const dist = join(import.meta.dirname, "..", "dist");
     const cache = mkdtempSync(join(tmpdir(), "irqlab-bins-"));
     const bin = (name: string, args: readonly string[]): string => {
-      const r = spawnSync(process.execPath, [join(dist, `${name}.js`), ...args], { encoding: "utf8", env: { ...process.env, IRQLAB_CODE_CACHE: cache } });
+      const r = spawnSync(process.execPath, [join(dist, `${name}.cjs`), ...args], { encoding: "utf8", env: { ...process.env, IRQLAB_CODE_CACHE: cache } });
       expect(r.status, `${name} ${args.join(" ")}: ${r.stderr}`).toBe(0);
+      expect(r.stderr).toBe("");
       return r.stdout;
+    };
+    // What a cache file begins with: its tag and the scopes of the runs whose bytecode it holds.
+    const scopes = (bundle: string): string => {
+      const file = readdirSync(cache).find((f) => f.startsWith(`${bundle}-`))!;
+      const text = readFileSync(join(cache, file), "latin1");
+      return text.slice(0, text.indexOf("\n"));
     };
     try {
       for (let round = 0; round < 2; round++) {
@@ -377,7 +386,15 @@ describe("the bins", () => {
         for (const arch of ARCHS) expect(bin(`irqlab-system-${arch}`, ["-version"])).toMatch(new RegExp(`^irqlab emulator version ${VERSION.replaceAll(".", "\\.")} `));
         // One cache per bundle: irqlab's, and the one both system commands share.
         expect(readdirSync(cache).sort().map((f) => f.replace(/-[0-9a-f]+-v[\d.]+-\w+\.v8cache$/, ""))).toEqual(["irqlab-main.cjs", "irqlab-system.cjs"]);
+        expect(scopes("irqlab-system.cjs")).toBe("irqlab-code-cache command-line");
       }
+      const hello = ["-M", "virt", "-nographic", "-kernel", "irqlab:hello"];
+      for (let round = 0; round < 2; round++) {
+        expect(bin("irqlab-system-aarch64", hello)).toContain("Hello");
+        expect(scopes("irqlab-system.cjs")).toBe("irqlab-code-cache command-line machine");
+      }
+      expect(bin("irqlab", ["system-riscv64", "-M", "virt,aia=aplic-imsic", ...hello.slice(2)])).toContain("Hello");
+      expect(scopes("irqlab-main.cjs")).toBe("irqlab-code-cache command-line system-riscv64+machine");
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }

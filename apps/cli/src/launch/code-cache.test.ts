@@ -49,6 +49,13 @@ describe("loadBundle", () => {
     expect(b.cache).toBe("off");
   });
 
+  test("a bundle that is not ASCII is read as UTF-8", () => {
+    const dir = tempDir();
+    const file = join(dir, "bundle.cjs");
+    writeFileSync(file, 'module.exports = { unit: "µs", arrow: "→" };\n');
+    expect(loadBundle(file, undefined).exports).toEqual({ unit: "µs", arrow: "→" });
+  });
+
   test("writes the cache when there is none, in a directory and a file of the user's alone", () => {
     const dir = tempDir();
     const cache = join(dir, "cache");
@@ -56,18 +63,20 @@ describe("loadBundle", () => {
     const first = loadBundle(file, cache);
     expect(first.cache).toBe("absent");
     expect((first.exports as { answer: () => number }).answer()).toBe(43);
-    first.saveCache();
+    first.saveCache("run");
     const [name] = cacheFiles(cache);
     // The bundle's length and CRC, then the Node that wrote it.
     expect(name).toBe(`bundle.cjs-${readFileSync(file).length.toString(16)}${crc32(readFileSync(file)).toString(16).padStart(8, "0")}-${process.version}-${process.arch}.v8cache`);
     // The directory and the file are the user's alone: bytecode read from there is run.
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     expect(statSync(join(cache, name!)).mode & 0o777).toBe(0o600);
+    // Its first line: the tag and the scope of the run that wrote it.
+    expect(readFileSync(join(cache, name!), "latin1").split("\n", 1)[0]).toBe("irqlab-code-cache run");
     // Whether V8 takes the file is the next test's, across processes: in this one it finds the
     // script in its own compilation cache.
   });
 
-  test("across processes: absent, then used; a file V8 rejects is written again; a run that compiled much more writes it again", () => {
+  test("across processes: absent, then used; a file V8 rejects is written again; a run of a scope the cache did not hold writes it again", () => {
     const dir = tempDir();
     const cache = join(dir, "cache");
     const file = writeBundle(dir);
@@ -79,37 +88,45 @@ describe("loadBundle", () => {
       driver,
       `import { loadBundle } from ${JSON.stringify(loader)};
 const b = loadBundle(${JSON.stringify(file)}, ${JSON.stringify(cache)});
-process.once("exit", () => b.saveCache());
+process.once("exit", () => b.saveCache(process.argv[2]));
 process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] === "big" ? b.exports.big() : b.exports.answer() }));
 `,
     );
+    // The scope is the function the run calls.
     const run = (what = "small"): { cache: string; answer: number } => {
       const r = spawnSync(process.execPath, [driver, what], { encoding: "utf8" });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { cache: string; answer: number };
     };
     const cached = (): Buffer => readFileSync(join(cache, cacheFiles(cache)[0]!));
+    const scopes = (): string => cached().toString("latin1").split("\n", 1)[0]!;
     expect(run()).toEqual({ cache: "absent", answer: 43 });
     const written = cached();
     expect(run()).toEqual({ cache: "used", answer: 43 });
     expect(cached().equals(written), "a cache V8 took is not written again").toBe(true);
-    writeFileSync(join(cache, cacheFiles(cache)[0]!), Buffer.from("not V8 bytecode"));
+    // V8's checks fail (its data cut short), then the file has no header: each is written again.
+    writeFileSync(join(cache, cacheFiles(cache)[0]!), Buffer.concat([Buffer.from("irqlab-code-cache small\n"), Buffer.from("not V8 bytecode")]));
+    expect(run()).toEqual({ cache: "rejected", answer: 43 });
+    expect(scopes()).toBe("irqlab-code-cache small");
+    writeFileSync(join(cache, cacheFiles(cache)[0]!), written.subarray(written.indexOf(0x0a) + 1));
     expect(run()).toEqual({ cache: "rejected", answer: 43 });
     expect(run()).toEqual({ cache: "used", answer: 43 });
-    // big() runs 600 functions the small runs never compiled: far more bytecode than the cache held.
+    // big() runs 600 functions the small runs never compiled: written again, with the small runs' scope and its own.
     const small = cached();
     expect(run("big")).toEqual({ cache: "used", answer: 600 * 601 });
     const big = cached();
-    expect(big.length).toBeGreaterThan(small.length);
+    expect(big.length).toBeGreaterThan(small.length + 600 * 16);
+    expect(scopes()).toBe("irqlab-code-cache small big");
     expect(run("big")).toEqual({ cache: "used", answer: 600 * 601 });
-    expect(cached().equals(big), "nothing new compiled: not written again").toBe(true);
+    expect(run()).toEqual({ cache: "used", answer: 43 });
+    expect(cached().equals(big), "runs of the scopes it holds: not written again").toBe(true);
   }, 30_000);
 
   test("a changed bundle gets a cache of its own and the old one goes", () => {
     const dir = tempDir();
     const cache = join(dir, "cache");
     const file = writeBundle(dir, 1);
-    loadBundle(file, cache).saveCache();
+    loadBundle(file, cache).saveCache("run");
     const [old] = cacheFiles(cache);
     writeBundle(dir, 2); // the same length, which is all V8 checks: only the CRC tells them apart
     const b = loadBundle(file, cache);
@@ -118,7 +135,7 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
     // Another Node's cache of the bundle stays: a user may run both.
     const otherNode = `bundle.cjs-0-v0.0.0-${process.arch}.v8cache`;
     writeFileSync(join(cache, otherNode), "");
-    b.saveCache();
+    b.saveCache("run");
     const now = cacheFiles(cache);
     expect(now).toHaveLength(2);
     expect(now).toContain(otherNode);
@@ -134,7 +151,7 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
     const b = loadBundle(file, join(blocked, "cache"));
     expect(b.cache).toBe("absent");
     expect((b.exports as { answer: () => number }).answer()).toBe(43);
-    expect(() => b.saveCache()).not.toThrow();
+    expect(() => b.saveCache("run")).not.toThrow();
     expect(readdirSync(dir).sort()).toEqual(["a-file", "bundle.cjs"]);
   });
 });

@@ -4,9 +4,15 @@
  * cache does for modules (Node 20 has no such cache for ES modules): a
  * bundle's first run compiles it and, at exit, writes the bytecode of every
  * function it compiled beside the user's other caches; later runs hand that
- * to V8 instead of parsing and compiling again, and a run that compiled much
- * more than the cache held writes it again. (The its-trigger process bench
- * measures a run with the cache and one without.)
+ * to V8 instead of parsing and compiling again. (The its-trigger process
+ * bench measures a run with the cache and one without.)
+ *
+ * A cache holds what the runs that wrote it compiled, and a run compiles
+ * what its command needs: `irqlab-system-aarch64 -version` little of what a
+ * run that builds a machine does. So each run names how far its command got
+ * (its scope: "machine", "scenario-run"), and the cache file begins with the
+ * scopes of the runs whose bytecode it holds; a run that got somewhere new
+ * writes it again, with its own functions and those the cache held.
  *
  * The cache file's name holds the bundle's length and CRC, the Node version
  * and the architecture, so a rebuilt or upgraded bundle never meets bytecode
@@ -19,11 +25,11 @@
  * user's own, never a shared temporary one: bytecode found there is run.
  */
 
+import { isAscii } from "node:buffer";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { getHeapCodeStatistics } from "node:v8";
 import { Script, constants } from "node:vm";
 import { crc32 } from "node:zlib";
 
@@ -38,22 +44,18 @@ export interface LoadedBundle {
   readonly cache: "used" | "rejected" | "absent" | "off";
   /**
    * Writes the code cache, with the bytecode of the functions run so far
-   * (call it at exit), when it was absent or rejected, or when this run
-   * compiled much the cache did not hold (see {@link REWRITE_GROWTH}); does
-   * nothing otherwise.
+   * (call it at exit), when it was absent or rejected, or when no run whose
+   * bytecode it holds reached `scope` (how far this run's command got: a
+   * word, such as "machine"); does nothing otherwise.
    */
-  saveCache(): void;
+  saveCache(scope: string): void;
 }
 
 /**
- * A cache that was used is written again when the heap's bytecode grew during
- * the run by more than this share of what it was once the bundle had loaded,
- * and by {@link REWRITE_MIN_BYTES}: a first run of `irqlab --version` caches
- * little of what `irqlab scenario run` then compiles. (The figure is the
- * whole heap's, Node's own bytecode included: V8 tells no more for a script.)
+ * What a cache file begins with: this tag, the scopes of the runs whose
+ * bytecode it holds (separated by spaces) and a newline. V8's data follows.
  */
-const REWRITE_GROWTH = 0.25;
-const REWRITE_MIN_BYTES = 64 * 1024;
+const HEADER_TAG = "irqlab-code-cache";
 
 /**
  * The directory the code cache goes in, or undefined when it is off. An
@@ -77,40 +79,52 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
   // The bundle and then its cache are read into one buffer, which has room for both in turn: each page of
   // fresh memory a short process touches is a page fault, which in a virtual machine can cost ten microseconds.
   const bytes = readWhole(file, undefined, cacheDir === undefined ? 1 : READ_ROOM);
-  const source = bytes.toString("utf8");
+  // esbuild writes bundles in ASCII: as Latin-1 they are copied into a string, not decoded.
+  const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
   const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, bytes));
-  let cachedData: Buffer | undefined;
+  let found: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
-      cachedData = readWhole(cacheFile, Buffer.from(bytes.buffer, bytes.byteOffset), 1);
+      found = readWhole(cacheFile, Buffer.from(bytes.buffer, bytes.byteOffset), 1);
     } catch {
       // None yet, or unreadable: compiled as without a cache.
     }
   }
+  const header = found === undefined ? undefined : readHeader(found);
   const script = new Script(Module.wrap(source), {
     filename: file,
-    ...(cachedData !== undefined ? { cachedData } : {}),
+    ...(header !== undefined ? { cachedData: found!.subarray(header.dataStart) } : {}),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  const cache = cacheFile === undefined ? "off" : cachedData === undefined ? "absent" : script.cachedDataRejected === true ? "rejected" : "used";
+  const cache =
+    cacheFile === undefined ? "off" : found === undefined ? "absent" : header === undefined || script.cachedDataRejected === true ? "rejected" : "used";
   const module: { exports: Record<string, unknown> } = { exports: {} };
   const run = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: unknown, filename: string, dirname: string) => void;
   run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
-  const loadedBytecode = cache === "used" ? getHeapCodeStatistics().bytecode_and_metadata_size : 0;
   let saved = false;
   return {
     exports: module.exports,
     cache,
-    saveCache: () => {
+    saveCache: (scope) => {
       if (saved || cacheFile === undefined) return;
       saved = true;
-      if (cache === "used") {
-        const grown = getHeapCodeStatistics().bytecode_and_metadata_size - loadedBytecode;
-        if (grown <= REWRITE_MIN_BYTES || grown <= loadedBytecode * REWRITE_GROWTH) return;
-      }
-      writeCache(cacheFile, basename(file), script.createCachedData());
+      const name = scope.replace(/\s/g, "_");
+      const held = cache === "used" ? header!.scopes : [];
+      if (held.includes(name)) return;
+      writeCache(cacheFile, basename(file), Buffer.from(`${[HEADER_TAG, ...held, name].join(" ")}\n`, "latin1"), script.createCachedData());
     },
   };
+}
+
+/**
+ * A cache file's header (see {@link HEADER_TAG}): the scopes it holds and
+ * where V8's data starts, or undefined when the file does not begin with one.
+ */
+function readHeader(file: Buffer): { scopes: string[]; dataStart: number } | undefined {
+  const end = file.indexOf(0x0a);
+  if (end < 0) return undefined;
+  const [tag, ...scopes] = file.toString("latin1", 0, end).split(" ");
+  return tag === HEADER_TAG ? { scopes, dataStart: end + 1 } : undefined;
 }
 
 /**
@@ -155,18 +169,18 @@ function cacheFileName(file: string, bytes: Buffer): string {
 const CACHE_FILE_TAIL = `-${process.version}-${process.arch}.v8cache`;
 
 /**
- * Writes `data` to `file` whole (a temporary file renamed over it) and drops
+ * Writes `header` then `data` to `file` whole (a temporary file renamed over it) and drops
  * the caches of the bundle's other builds for this Node (those for another
  * Node stay: a user may run both).
  */
-function writeCache(file: string, bundle: string, data: Buffer): void {
+function writeCache(file: string, bundle: string, header: Buffer, data: Buffer): void {
   const dir = dirname(file);
   const name = basename(file);
   const prefix = `${bundle}-`;
   const partial = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(partial, data, { mode: 0o600 });
+    writeFileSync(partial, Buffer.concat([header, data]), { mode: 0o600 });
     renameSync(partial, file);
     for (const other of readdirSync(dir)) {
       if (other !== name && other.startsWith(prefix) && other.endsWith(CACHE_FILE_TAIL)) rmSync(join(dir, other), { force: true });

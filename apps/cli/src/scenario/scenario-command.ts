@@ -118,7 +118,7 @@ function formatWall(ms: number): string {
 }
 
 const EXPLORE_HINT = [
-  "Explore further (in this repository, irqlab is node apps/cli/dist/irqlab.js):",
+  "Explore further (in this repository, irqlab is node apps/cli/dist/irqlab.cjs):",
   "  irqlab scenario list                              the scenarios, remedies and sizes",
   "  irqlab scenario explain 000                       what the thread argued and what each column means",
   "  irqlab scenario run 000 --remedy auto --size harts=4",

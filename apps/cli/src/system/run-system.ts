@@ -67,6 +67,13 @@ export interface SystemIo {
   readonly guestImages?: GuestImageRegistry;
   /** The input of `-qmp stdio`; default process.stdin (the monitor's output goes to `out`). */
   readonly stdin?: QmpInput;
+  /**
+   * Told how far the command got: the `irqlab` subcommand it runs
+   * ("scenario-run"), then "machine" once it has built a machine. The bins
+   * key their code cache on it (src/launch): a run that builds a machine
+   * compiles much that help or an error message never does.
+   */
+  readonly reached?: (stage: string) => void;
 }
 
 /** The program name QEMU would print for this architecture's command. */
@@ -124,7 +131,7 @@ async function runCommand(arch: MachineArch, argv: readonly string[], io: System
     }
     throw e;
   }
-  io.err(formatDiagnostics(prog, parsed.diagnostics));
+  if (parsed.diagnostics.length > 0) io.err(formatDiagnostics(prog, parsed.diagnostics));
   if (parsed.kind === "list") {
     io.out(parsed.text);
     return parsed.exitCode;
@@ -186,6 +193,7 @@ async function runCommand(arch: MachineArch, argv: readonly string[], io: System
     if (IrqlabError.isInstance(e)) return error(e.message);
     throw e;
   }
+  io.reached?.("machine");
 
   // 5. -M virt,dumpdtb=FILE: qmp_dumpdtb(ms->dumpdtb, &error_fatal); exit(0).
   if (dumpdtb !== undefined) {
