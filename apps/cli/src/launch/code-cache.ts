@@ -12,7 +12,7 @@
  * run that builds a machine does. So each run names how far its command got
  * (its scope: "machine", "scenario-run"), and the cache file begins with the
  * scopes of the runs whose bytecode it holds; a run that got somewhere new
- * writes it again, with its own functions and those the cache held.
+ * writes it again, with every function it compiled or took from the cache.
  *
  * The cache file's name holds the bundle's length and CRC, the Node version
  * and the architecture, so a rebuilt or upgraded bundle never meets bytecode
