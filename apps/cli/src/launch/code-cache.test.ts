@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { buildSync } from "esbuild";
 import { afterEach, describe, expect, test } from "vitest";
-import { codeCacheDir, loadBundle, readWhole } from "./code-cache.js";
+import Module from "node:module";
+import { MODULE_WRAPPER, codeCacheDir, loadBundle, readWhole } from "./code-cache.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -187,6 +188,17 @@ describe("readWhole", () => {
     const third = readWhole(big, room, 1);
     expect(third.toString()).toBe("x".repeat(21));
     expect(third.buffer).not.toBe(first.buffer);
+  });
+
+  test("reads a file between the two parts of a wrapper, in a buffer with room for both", () => {
+    const dir = tempDir();
+    const file = join(dir, "body");
+    writeFileSync(file, "body");
+    const wrapped = readWhole(file, undefined, 2, [Buffer.from("<<"), Buffer.from(">>>")]);
+    expect(wrapped.toString()).toBe("<<body>>>");
+    expect(wrapped.buffer.byteLength).toBeGreaterThanOrEqual(18);
+    // The wrapper the bundles are read with is Node's own, which require() puts around a module.
+    expect(`${MODULE_WRAPPER[0].toString("latin1")}X${MODULE_WRAPPER[1].toString("latin1")}`).toBe(Module.wrap("X"));
   });
 
   test("an empty file reads as no bytes; a missing one throws", () => {

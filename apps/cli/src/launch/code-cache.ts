@@ -27,7 +27,7 @@
 
 import { isAscii } from "node:buffer";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import Module, { createRequire } from "node:module";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { Script, constants } from "node:vm";
@@ -78,20 +78,23 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
 export function loadBundle(file: string, cacheDir: string | undefined): LoadedBundle {
   // The bundle and then its cache are read into one buffer, which has room for both in turn: each page of
   // fresh memory a short process touches is a page fault, which in a virtual machine can cost ten microseconds.
-  const bytes = readWhole(file, undefined, cacheDir === undefined ? 1 : READ_ROOM);
+  // Read already wrapped as the function Node's CommonJS loader makes of a module: V8 then compiles the
+  // one string made from the buffer, where Module.wrap's concatenation would have it copied again.
+  const wrapped = readWhole(file, undefined, cacheDir === undefined ? 1 : READ_ROOM, MODULE_WRAPPER);
   // esbuild writes bundles in ASCII: as Latin-1 they are copied into a string, not decoded.
-  const source = isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+  const source = isAscii(wrapped) ? wrapped.toString("latin1") : wrapped.toString("utf8");
+  const bytes = wrapped.subarray(MODULE_WRAPPER[0].length, wrapped.length - MODULE_WRAPPER[1].length);
   const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, bytes));
   let found: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
-      found = readWhole(cacheFile, Buffer.from(bytes.buffer, bytes.byteOffset), 1);
+      found = readWhole(cacheFile, Buffer.from(wrapped.buffer, wrapped.byteOffset), 1);
     } catch {
       // None yet, or unreadable: compiled as without a cache.
     }
   }
   const header = found === undefined ? undefined : readHeader(found);
-  const script = new Script(Module.wrap(source), {
+  const script = new Script(source, {
     filename: file,
     ...(header !== undefined ? { cachedData: found!.subarray(header.dataStart) } : {}),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -127,6 +130,9 @@ function readHeader(file: Buffer): { scopes: string[]; dataStart: number } | und
   return tag === HEADER_TAG ? { scopes, dataStart: end + 1 } : undefined;
 }
 
+/** @internal A CommonJS module's source between these is the function Node runs it as (Module.wrap). */
+export const MODULE_WRAPPER: readonly [Buffer, Buffer] = [Buffer.from("(function (exports, require, module, __filename, __dirname) { ", "latin1"), Buffer.from("\n});", "latin1")];
+
 /**
  * How much larger than the bundle the buffer it is read into is made: its code cache, read into the same
  * buffer next, is about 1.3 times the bundle's size. Only the pages written to are ever faulted in.
@@ -135,20 +141,28 @@ const READ_ROOM = 2;
 
 /**
  * @internal The whole of `file`: read into the start of `into` when it fits
- * there, else into the start of a new buffer of `room` times its size.
+ * there, else into the start of a new buffer of `room` times its size (and
+ * `wrap`'s). With `wrap`, the file's bytes come between its two parts.
  */
-export function readWhole(file: string, into: Buffer | undefined, room: number): Buffer {
+export function readWhole(file: string, into: Buffer | undefined, room: number, wrap?: readonly [Buffer, Buffer]): Buffer {
   const fd = openSync(file, "r");
   try {
+    const head = wrap?.[0].length ?? 0;
+    const tail = wrap?.[1].length ?? 0;
     const size = fstatSync(fd).size;
-    const buf = into !== undefined && into.length >= size ? into : Buffer.allocUnsafeSlow(Math.max(1, Math.ceil(size * room)));
+    const need = head + size + tail;
+    const buf = into !== undefined && into.length >= need ? into : Buffer.allocUnsafeSlow(Math.max(1, Math.ceil(need * room)));
     let done = 0;
     while (done < size) {
-      const n = readSync(fd, buf, done, size - done, done);
+      const n = readSync(fd, buf, head + done, size - done, done);
       if (n === 0) break;
       done += n;
     }
-    return buf.subarray(0, done);
+    if (wrap !== undefined) {
+      wrap[0].copy(buf, 0);
+      wrap[1].copy(buf, head + done);
+    }
+    return buf.subarray(0, head + done + tail);
   } finally {
     closeSync(fd);
   }
