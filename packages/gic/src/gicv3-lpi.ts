@@ -94,7 +94,8 @@ export class LpiRedistributor {
     const pending = this.pending!;
     const bytes = PENDING_BYTES.subarray(0, 4 * words);
     try {
-      mem.readInto(at, bytes);
+      // None of the table was ever written: all its words are 0, and the cache stays as it is.
+      if (mem.readInto(at, bytes) === 0) return;
     } catch (e) {
       if (!(e instanceof GuestMemoryFault)) throw e;
       try {

@@ -35,6 +35,19 @@ describe("GuestMemory", () => {
     expect(m.regions()[0]!.residentPages).toBe(1);
   });
 
+  test("readInto tells how many bytes came from written pages: 0 when every byte is an untouched page's 0", () => {
+    const m = mem();
+    const dst = new Uint8Array(3 * PAGE_SIZE).fill(0xee);
+    expect(m.readInto(RAM + PAGE_SIZE / 2, dst)).toBe(0);
+    expect(dst.every((b) => b === 0)).toBe(true);
+    // Page 2 written (with a zero, which still makes it a written page): its part of the range counts.
+    m.writeU8(RAM + 2 * PAGE_SIZE + 7, 0);
+    expect(m.readInto(RAM + PAGE_SIZE / 2, dst)).toBe(PAGE_SIZE);
+    m.writeU8(RAM + 3 * PAGE_SIZE, 9);
+    expect(m.readInto(RAM + PAGE_SIZE / 2, dst)).toBe(PAGE_SIZE + PAGE_SIZE / 2);
+    expect(dst[dst.length - PAGE_SIZE / 2]).toBe(9);
+  });
+
   test("accesses straddling a page boundary", () => {
     const m = mem();
     const a = RAM + PAGE_SIZE - 2;

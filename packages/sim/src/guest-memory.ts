@@ -208,20 +208,28 @@ export class GuestMemory {
     return out;
   }
 
-  /** Copies `dst.length` bytes starting at `addr` into `dst`. */
-  readInto(addr: number, dst: Uint8Array): void {
+  /**
+   * Copies `dst.length` bytes starting at `addr` into `dst`. Returns how many
+   * of them came from pages written before; the rest, from pages never
+   * written, are 0. So 0 means every byte read is 0, without looking at them.
+   */
+  readInto(addr: number, dst: Uint8Array): number {
     const r = this.#checkRange(addr, dst.length, "read");
     let done = 0;
+    let backed = 0;
     while (done < dst.length) {
       const a = addr + done;
       const idx = Math.floor((a - r.base) / PAGE_SHIFT_DIV);
       const inPage = (a - r.base) % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - inPage, dst.length - done);
       const page = pageOf(r, idx);
-      if (page) dst.set(new Uint8Array(page.buffer, inPage, n), done);
-      else dst.fill(0, done, done + n);
+      if (page) {
+        dst.set(new Uint8Array(page.buffer, inPage, n), done);
+        backed += n;
+      } else dst.fill(0, done, done + n);
       done += n;
     }
+    return backed;
   }
 
   /** Copies `src` into guest memory at `addr`. */
