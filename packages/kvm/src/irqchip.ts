@@ -100,7 +100,7 @@ export interface VcpuIrqChip {
   setIrqLine(line: number, level: boolean): void;
   /** Whether `reg` (Linux sys_reg encoding) is this controller's: REG_NOT_HANDLED, REG_DIRECT or REG_TRAP. */
   handlesSysReg(reg: number): number;
-  /** MRS of an owned register (high word of a 64-bit value into `wide.hi`). */
+  /** MRS of an owned register: its low word, and its high word into `wide.hi` (0 for a 32-bit register). */
   readSysReg(reg: number, wide: WideValue): number;
   /** MSR of an owned register. */
   writeSysReg(reg: number, value: number, hi: number): void;
@@ -114,9 +114,9 @@ export interface VcpuIrqChip {
   /** Whether CSR `csr` is this controller's: REG_NOT_HANDLED, REG_DIRECT or REG_TRAP. */
   handlesCsr(csr: number): number;
   /**
-   * A CSR instruction on an owned CSR; returns the old value (high word into
-   * `wide.hi`), or {@link CSR_EXIT_TO_USER} for a trapped access KVM leaves to
-   * the VMM.
+   * A CSR instruction on an owned CSR; returns the old value (its high word
+   * into `wide.hi`, 0 where it has none), or {@link CSR_EXIT_TO_USER} for a
+   * trapped access KVM leaves to the VMM.
    */
   csr(op: CsrOp["op"], csr: number, value: number, hi: number, wide: WideValue): number;
   /**
@@ -310,7 +310,8 @@ export class BasicIrqChip implements VcpuIrqChip {
     return REG_NOT_HANDLED;
   }
 
-  readSysReg(_reg: number, _wide: WideValue): number {
+  readSysReg(_reg: number, wide: WideValue): number {
+    wide.hi = 0;
     return 0;
   }
 

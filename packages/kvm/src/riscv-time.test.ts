@@ -34,6 +34,25 @@ describe("RISC-V time", () => {
     expect(kvm.tracer.guestErrors).toBe(1);
   });
 
+  test("a CSR the irqchip answers, read after time's high word was 1, reads a high word of 0", () => {
+    const kvm = new Kvm({ arch: "riscv64" });
+    // 2^32 ticks at 10 MHz: 429.4967296 s after the VM's creation, time's high word is 1.
+    const vm = kvm.createVm(0, { timebaseHz: 10_000_000 });
+    kvm.queue.runUntil(429_500_000_000);
+    const h = vm.createVcpu(0);
+    const seen: number[] = [];
+    h.loadGuest({
+      main: function* () {
+        seen.push((yield op.csrRead(CSR_TIME)).hi);
+        seen.push((yield op.csrSet(CSR_SIE, 1 << IRQ_S_SOFT)).hi);
+        seen.push((yield op.csrRead(CSR_TIME)).hi);
+        yield op.read(0x1000_0000, 4);
+      },
+    });
+    expect(h.run().reason).toBe(KVM_EXIT_MMIO);
+    expect(seen).toEqual([1, 0, 1]);
+  });
+
   test("the 64-bit split and the deadline helper agree", () => {
     const wide = { hi: 0 };
     // 2^32 ticks at 10 MHz = 429.4967296 s.

@@ -752,8 +752,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           const how = this.chip.handlesSysReg(op.reg);
           if (how !== REG_NOT_HANDLED) {
             if (op.kind === "sysreg-read") {
-              result.value = this.chip.readSysReg(op.reg, this.wide) >>> 0;
-              result.hi = this.wide.hi >>> 0;
+              result.value = this.chip.readSysReg(op.reg, result) >>> 0;
+              result.hi >>>= 0;
             } else {
               this.chip.writeSysReg(op.reg, op.value, op.hi);
               result.value = 0;
@@ -768,8 +768,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (isArchTimerReg(op.reg)) {
             const t = (this.archTimer ??= new VcpuArchTimer(this));
             if (op.kind === "sysreg-read") {
-              result.value = t.read(op.reg, this.wide);
-              result.hi = this.wide.hi;
+              result.value = t.read(op.reg, result);
             } else {
               t.write(op.reg, op.value, op.hi);
               result.value = 0;
@@ -782,8 +781,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           // The counter and MPIDR_EL1: read without a trap, values KVM set up (arch-counter.ts).
           if (op.kind === "sysreg-read" && isArchCounterReg(op.reg)) {
             const offset = vm.timerData.offset(op.reg === CNTVCT_EL0 ? TIMER_VTIMER : TIMER_PTIMER);
-            result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
-            result.hi = this.wide.hi;
+            result.value = readArchCounterReg(op.reg, q.now, vm.counterEpoch, vm.counterHz, this.vcpuId, result, offset);
             if (offset !== undefined && op.reg === CNTPCT_EL0 && vm.timerData.physicalTraps) {
               this.spend(costs.sysregTrap);
               break;
@@ -1170,8 +1168,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (k === 0) return;
     this.pollLeft -= k;
     const r = this.result;
-    r.value = readArchCounterReg(reg, first + (k - 1) * step, vm.counterEpoch, vm.counterHz, this.vcpuId, this.wide, offset);
-    r.hi = this.wide.hi;
+    r.value = readArchCounterReg(reg, first + (k - 1) * step, vm.counterEpoch, vm.counterHz, this.vcpuId, r, offset);
   }
 
   /** The 64-bit value an MRS of the counter `reg` reads at `time`, as a number. */

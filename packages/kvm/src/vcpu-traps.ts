@@ -184,6 +184,8 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected timerExit = false;
   /** Something may have changed that makes an interrupt takeable. */
   protected irqCheck = true;
+  // Where a 64-bit value's high half goes when it is not the guest's result (which takes it directly:
+  // one object fewer for a delivery to reach).
   protected readonly wide: WideValue = { hi: 0 };
   // The fields above are those a KVM_RUN that takes an interrupt reads or writes; those below, after
   // them so that a run touches fewer of the vCPU's cache lines (at thousands of vCPUs each is a miss).
@@ -566,8 +568,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     if (csr === CSR_TIME) {
       // rdtime: no trap; host time + htimedelta (riscv-time.ts). A write is illegal: counted, ignored.
       if (op === "csrrw" || value !== 0 || hi !== 0) this.tracer.guestError(this.track, "csr-time-write", "write to the read-only time CSR");
-      r.value = readTimeCsr(this.queue.now, this.vm.counterEpoch, this.vm.timebaseHz, this.wide);
-      r.hi = this.wide.hi;
+      r.value = readTimeCsr(this.queue.now, this.vm.counterEpoch, this.vm.timebaseHz, r);
       this.spend(this.costs.sysregNoTrap);
       return undefined;
     }
@@ -591,10 +592,10 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     if (csr === CSR_SEED) return this.#csrExit(op, csr, value, hi);
     const how = this.chip.handlesCsr(csr);
     if (how !== REG_NOT_HANDLED) {
-      const old = this.chip.csr(op, csr, value, hi, this.wide);
+      const old = this.chip.csr(op, csr, value, hi, r);
       if (old === CSR_EXIT_TO_USER) return this.#csrExit(op, csr, value, hi);
       r.value = old >>> 0;
-      r.hi = this.wide.hi >>> 0;
+      r.hi >>>= 0;
       this.irqCheck = true;
       // A trapped CSR (the SW-file's siselect/sireg/stopei): no Linux tracepoint, irqlab's own.
       if (how !== REG_DIRECT && this.tracer.enabled) this.tracer.instant(this.track, "trap", "csr_trap", { csr: `0x${csr.toString(16)}`, op, value: `0x${(value >>> 0).toString(16)}` });

@@ -263,7 +263,8 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   handlesSysReg(_reg: number): number {
     return REG_NOT_HANDLED;
   }
-  readSysReg(_reg: number, _wide: WideValue): number {
+  readSysReg(_reg: number, wide: WideValue): number {
+    wide.hi = 0;
     return 0;
   }
   writeSysReg(_reg: number, _value: number, _hi: number): void {
