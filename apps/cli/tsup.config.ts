@@ -62,7 +62,7 @@ export default defineConfig([
     // launch.ts finds the bundles beside the bin through import.meta.url.
     shims: true,
     banner: { js: "#!/usr/bin/env node" },
-    // (and an older build's bins, ES modules named *.js)
+    // The bins' files, and an older build's (ES modules named *.js).
     clean: ["*.js", "*.js.map", ...Object.keys(BINS).flatMap((bin) => [`${bin}.cjs`, `${bin}.cjs.map`])],
   },
   {

@@ -184,11 +184,11 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected timerExit = false;
   /** Something may have changed that makes an interrupt takeable. */
   protected irqCheck = true;
-  // Where a 64-bit value's high half goes when it is not the guest's result (which takes it directly:
-  // one object fewer for a delivery to reach).
-  protected readonly wide: WideValue = { hi: 0 };
   // The fields above are those a KVM_RUN that takes an interrupt reads or writes; those below, after
   // them so that a run touches fewer of the vCPU's cache lines (at thousands of vCPUs each is a miss).
+  // Where a 64-bit value's high half goes when it is not the guest's result (which takes it directly:
+  // one object fewer for an op to reach).
+  protected readonly wide: WideValue = { hi: 0 };
   /** The registers the boot program starts with (GuestImage.main). */
   protected bootRegs: readonly number[] = [];
   protected booted = false;

@@ -27,7 +27,7 @@
 
 import { isAscii } from "node:buffer";
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { Script, constants } from "node:vm";
@@ -56,6 +56,8 @@ export interface LoadedBundle {
  * bytecode it holds (separated by spaces) and a newline. V8's data follows.
  */
 const HEADER_TAG = "irqlab-code-cache";
+/** The longest header looked for: far more than the scopes of every command. */
+const HEADER_MAX = 4096;
 
 /**
  * The directory the code cache goes in, or undefined when it is off. An
@@ -124,14 +126,20 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
  * where V8's data starts, or undefined when the file does not begin with one.
  */
 function readHeader(file: Buffer): { scopes: string[]; dataStart: number } | undefined {
-  const end = file.indexOf(0x0a);
+  // Looked for at the start only: a file without one (V8's data alone) is not read as text.
+  const end = file.subarray(0, HEADER_MAX).indexOf(0x0a);
   if (end < 0) return undefined;
   const [tag, ...scopes] = file.toString("latin1", 0, end).split(" ");
   return tag === HEADER_TAG ? { scopes, dataStart: end + 1 } : undefined;
 }
 
-/** @internal A CommonJS module's source between these is the function Node runs it as (Module.wrap). */
-export const MODULE_WRAPPER: readonly [Buffer, Buffer] = [Buffer.from("(function (exports, require, module, __filename, __dirname) { ", "latin1"), Buffer.from("\n});", "latin1")];
+/** The two parts of Node's own wrapper (Module.wrap), between which a CommonJS module is the function Node runs. */
+const MODULE_WRAPPER = moduleWrapper();
+
+function moduleWrapper(): readonly [Buffer, Buffer] {
+  const [head = "", tail = ""] = Module.wrap("\0").split("\0");
+  return [Buffer.from(head, "latin1"), Buffer.from(tail, "latin1")];
+}
 
 /**
  * How much larger than the bundle the buffer it is read into is made: its code cache, read into the same

@@ -131,7 +131,7 @@ async function runCommand(arch: MachineArch, argv: readonly string[], io: System
     }
     throw e;
   }
-  if (parsed.diagnostics.length > 0) io.err(formatDiagnostics(prog, parsed.diagnostics));
+  io.err(formatDiagnostics(prog, parsed.diagnostics));
   if (parsed.kind === "list") {
     io.out(parsed.text);
     return parsed.exitCode;
