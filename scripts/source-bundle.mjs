@@ -28,6 +28,19 @@ export const SHIPPED_COMMAND = Object.freeze({
 });
 
 /**
+ * How the bins of apps/cli are shipped (its tsup.config.ts), beside
+ * SHIPPED_COMMAND: CommonJS scripts in which import.meta.url, through which
+ * launch.ts finds the bundles beside the bin, is the script's own file URL.
+ * A bench that runs a bin as a process bundles it with these too.
+ */
+export const SHIPPED_BIN = Object.freeze({
+  format: "cjs",
+  define: Object.freeze({ "import.meta.url": "importMetaUrl" }),
+  // The directive first, or the script would not be strict: esbuild's own comes after the banner.
+  banner: Object.freeze({ js: '"use strict";\nconst importMetaUrl = require("node:url").pathToFileURL(__filename).href;' }),
+});
+
+/**
  * For a bench that measures a program as a process of its own: bundles
  * `entry` (a path from the repository root) into <repository>/.bench-raw/`name`
  * and returns that file's path; `options` are more esbuild options (a command

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { defineConfig, type Options } from "tsup";
-import { SHIPPED_COMMAND } from "../../scripts/source-bundle.mjs";
+import { SHIPPED_BIN, SHIPPED_COMMAND } from "../../scripts/source-bundle.mjs";
 
 /**
  * The bins: what package.json's "bin" names, each a small CommonJS script that loads one of the
@@ -58,10 +58,10 @@ export default defineConfig([
   {
     ...shared,
     entry: BINS,
-    format: ["cjs"],
-    // launch.ts finds the bundles beside the bin through import.meta.url.
-    shims: true,
-    banner: { js: "#!/usr/bin/env node" },
+    // CommonJS with import.meta.url, through which launch.ts finds the bundles beside the bin (SHIPPED_BIN).
+    format: [SHIPPED_BIN.format],
+    define: { ...SHIPPED_BIN.define },
+    banner: { js: `#!/usr/bin/env node\n${SHIPPED_BIN.banner.js}` },
     // The bins' files, and an older build's (ES modules named *.js).
     clean: ["*.js", "*.js.map", ...Object.keys(BINS).flatMap((bin) => [`${bin}.cjs`, `${bin}.cjs.map`])],
   },

@@ -33,21 +33,15 @@ import { dirname, join } from "node:path";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
-import { SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
+import { SHIPPED_BIN, SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
 import { childFaultsOf, minorFaultNs } from "./page-faults.js";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
 /** What its-trigger prints last when every check passed. */
 const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 
-// The bin and, beside it, the bundle it loads (launch.ts looks for it there). The bin finds its
-// directory through import.meta.url, which tsup's shims give a CommonJS script: the same here.
-const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.cjs", {
-  ...SHIPPED_COMMAND,
-  format: "cjs",
-  define: { "import.meta.url": "importMetaUrl" },
-  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-});
+// The bin and, beside it, the bundle it loads (launch.ts looks for it there).
+const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.cjs", { ...SHIPPED_COMMAND, ...SHIPPED_BIN });
 bundleForProcess("apps/cli/src/system-main.ts", "irqlab-system.cjs", { ...SHIPPED_COMMAND, format: "cjs" });
 const codeCache = join(dirname(cli), "its-trigger-code-cache");
 rmSync(codeCache, { recursive: true, force: true });

@@ -1,8 +1,11 @@
+import { ICC_PMR_EL1 } from "@irqlab/gic";
 import { op, type GuestProgram } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { CNTFRQ_EL0, CNTPCT_EL0, CNTVCT_EL0, counterTicks, MPIDR_EL1_REG } from "./arch-counter.js";
 import { Kvm } from "./kvm.js";
+import { KVM_EXIT_MMIO } from "./uapi/exit-reasons.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
+import { armVm } from "./vgic/test-fixture.js";
 
 describe("counterTicks", () => {
   test("floor(ns × hz / 1e9), exact where doubles would round", () => {
@@ -57,5 +60,22 @@ describe("guest reads of the counter and MPIDR_EL1", () => {
   test("counterHz overrides the frequency and is range-checked", () => {
     expect(readRegs(1_000_000_000)[0]).toEqual([1_000_000_000, 0]);
     expect(() => new Kvm({ arch: "arm64" }).createVm(0, { counterHz: 2_000_000_000 })).toThrow(/counterHz/);
+  });
+
+  test("a register the vgic answers, read after the counter's high word was 1, reads a high word of 0", () => {
+    const { kvm, vcpus } = armVm();
+    // 2^32 ticks at 25 MHz: 171.80 s after time 0, CNTPCT_EL0's high word is 1.
+    kvm.queue.runUntil(172_000_000_000);
+    const seen: number[] = [];
+    vcpus[0]!.loadGuest({
+      main: function* (): GuestProgram {
+        seen.push((yield op.mrs(CNTPCT_EL0)).hi);
+        seen.push((yield op.mrs(ICC_PMR_EL1)).hi);
+        seen.push((yield op.mrs(CNTPCT_EL0)).hi);
+        yield op.read(0x0900_0000, 4);
+      },
+    });
+    expect(vcpus[0]!.run().reason).toBe(KVM_EXIT_MMIO);
+    expect(seen).toEqual([1, 0, 1]);
   });
 });

@@ -18,7 +18,7 @@
 import { ImsicHart, LINUX_KVM_PROFILE, type ImsicHartLines } from "@irqlab/aia";
 import { ConfigError, type Tracer } from "@irqlab/sim";
 import { KVM_EXIT_FAIL_ENTRY_NO_VSFILE } from "../uapi/exit-reasons.js";
-import { HgeiAllocator } from "../vsfile/hgei-allocator.js";
+import { HGEI_SLOTS, HgeiAllocator } from "../vsfile/hgei-allocator.js";
 import { RISCV_FAIL_ENTRY_REASON_CSR_HSTATUS, type RiscvAiaKernelProfile } from "./aia-uapi.js";
 
 /** What the host needs of a vCPU that can own a VS-file. */
@@ -89,7 +89,7 @@ export class RiscvAiaHost {
    */
   lineHook: ((cpu: number, hgei: number, owner: VsFileOwner | undefined) => void) | undefined;
   readonly #owners: (VsFileOwner | undefined)[] = [];
-  // Each line's owner by cpu * 64 + line, as Linux's per-CPU aia_hgei_control.owners[] holds the vCPU
+  // Each line's owner by cpu * HGEI_SLOTS + line, as Linux's per-CPU aia_hgei_control.owners[] holds the vCPU
   // itself: a line's change reaches its owner in one load rather than through the allocator's owner id
   // and then the list above (two cache misses each, at thousands of vCPUs). Kept with the allocator's
   // own table by alloc() and free(), through which lines are taken and given back.
@@ -100,7 +100,7 @@ export class RiscvAiaHost {
   constructor(o: RiscvAiaHostOptions) {
     if (!Number.isInteger(o.harts) || o.harts < 1) throw new ConfigError(`RISC-V AIA host: hart count ${o.harts} is not a positive integer`);
     this.allocator = new HgeiAllocator(o.harts, o.geilen);
-    this.#lineOwners = new Array<VsFileOwner | undefined>(o.harts * 64).fill(undefined);
+    this.#lineOwners = new Array<VsFileOwner | undefined>(o.harts * HGEI_SLOTS).fill(undefined);
     this.guestIds = o.guestIds ?? 255;
     const profile: string = o.profile ?? "linux-6.19";
     if (profile !== "linux-6.18" && profile !== "linux-6.19") throw new ConfigError(`RISC-V AIA host: profile '${profile}' is not linux-6.18 or linux-6.19`);
@@ -143,7 +143,7 @@ export class RiscvAiaHost {
 
   /** @internal Hart `cpu`'s guest file `hgei` raised or lowered its hgeip line: its owner hears it. */
   hgeipChanged(cpu: number, hgei: number, asserted: boolean): void {
-    this.#lineOwners[cpu * 64 + hgei]?.vsFileLine(asserted);
+    this.#lineOwners[cpu * HGEI_SLOTS + hgei]?.vsFileLine(asserted);
   }
 
   /** @internal Registers a possible owner; returns its owner id. */
@@ -162,7 +162,7 @@ export class RiscvAiaHost {
    * @throws ConfigError if `cpu` is not one of the host's
    */
   ownerOf(cpu: number, hgei: number): VsFileOwner | undefined {
-    return this.allocator.ownerOf(cpu, hgei) >= 0 ? this.#lineOwners[cpu * 64 + hgei] : undefined;
+    return this.allocator.ownerOf(cpu, hgei) >= 0 ? this.#lineOwners[cpu * HGEI_SLOTS + hgei] : undefined;
   }
 
   /** kvm_riscv_aia_alloc_hgei(): lowest free line on `cpu`, or a negative errno (-ENOENT none free, -ENODEV offline). */
@@ -171,7 +171,7 @@ export class RiscvAiaHost {
     const hgei = this.allocator.alloc(cpu, ownerId);
     if (hgei > 0) {
       const owner = this.#owners[ownerId];
-      this.#lineOwners[cpu * 64 + hgei] = owner;
+      this.#lineOwners[cpu * HGEI_SLOTS + hgei] = owner;
       this.lineHook?.(cpu, hgei, owner);
     }
     if (hgei > 0 && this.#tracer?.enabled) this.#sampleInUse(cpu);
@@ -184,7 +184,7 @@ export class RiscvAiaHost {
     const owned = this.allocator.ownerOf(cpu, hgei) >= 0;
     this.allocator.free(cpu, hgei);
     if (owned) {
-      this.#lineOwners[cpu * 64 + hgei] = undefined;
+      this.#lineOwners[cpu * HGEI_SLOTS + hgei] = undefined;
       this.lineHook?.(cpu, hgei, undefined);
     }
     if (this.#tracer?.enabled) this.#sampleInUse(cpu);
@@ -264,7 +264,7 @@ export class RiscvAiaHost {
     hart.writeHgeie(hart.hgeieLo & ~lo, hart.hgeieHi & ~hi);
     // Only the lines that fired, lowest first (one SGEI per vCPU wake-up: no walk over all GEILEN lines).
     const owners = this.#lineOwners;
-    const at = cpu * 64;
+    const at = cpu * HGEI_SLOTS;
     for (let b = lo; b !== 0; b &= b - 1) owners[at + 31 - Math.clz32(b & -b)]?.kick();
     for (let b = hi; b !== 0; b &= b - 1) owners[at + 63 - Math.clz32(b & -b)]?.kick();
   }

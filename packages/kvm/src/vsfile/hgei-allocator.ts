@@ -21,6 +21,12 @@ import { Bitmap, ConfigError } from "@irqlab/sim";
 /** Linux's -ENOENT, returned by kvm_riscv_aia_alloc_hgei when no line is free. */
 export const HGEI_NONE_FREE = -2;
 
+/**
+ * @internal Slots per CPU in a table indexed by `cpu * HGEI_SLOTS + line`:
+ * hgeie and hgeip are 64-bit, lines 1..63 (slot 0 unused).
+ */
+export const HGEI_SLOTS = 64;
+
 /** Allocation state of the guest interrupt files of every host CPU. */
 export class HgeiAllocator {
   /** Lines per CPU (nr_hgei). */
@@ -30,7 +36,7 @@ export class HgeiAllocator {
   readonly #freeLo: Int32Array; // free lines 1..31 (bit i = line i; bit 0 unused)
   readonly #freeHi: Int32Array; // free lines 32..63 (bit i = line 32 + i)
   readonly #freeCount: Int32Array;
-  readonly #owner: Int32Array; // cpu * 64 + line -> owner id, -1 free
+  readonly #owner: Int32Array; // cpu * HGEI_SLOTS + line -> owner id, -1 free
   readonly #cpusWithFree: Bitmap;
   #totalFree: number;
 
@@ -48,7 +54,7 @@ export class HgeiAllocator {
     this.#freeLo = new Int32Array(cpus);
     this.#freeHi = new Int32Array(cpus);
     this.#freeCount = new Int32Array(cpus).fill(nrHgei);
-    this.#owner = new Int32Array(cpus * 64).fill(-1);
+    this.#owner = new Int32Array(cpus * HGEI_SLOTS).fill(-1);
     this.#cpusWithFree = new Bitmap(cpus);
     const lo = nrHgei >= 31 ? 0xfffffffe | 0 : ((1 << (nrHgei + 1)) - 2) | 0;
     const hi = nrHgei <= 31 ? 0 : nrHgei === 63 ? -1 : (1 << (nrHgei - 31)) - 1;
@@ -78,7 +84,7 @@ export class HgeiAllocator {
       this.#freeHi[cpu] = hi & ~(1 << bit);
       line = 32 + bit;
     }
-    this.#owner[cpu * 64 + line] = owner;
+    this.#owner[cpu * HGEI_SLOTS + line] = owner;
     const left = this.#freeCount[cpu]! - 1;
     this.#freeCount[cpu] = left;
     if (left === 0) this.#cpusWithFree.clear(cpu);
@@ -89,8 +95,8 @@ export class HgeiAllocator {
   /** Frees `line` on `cpu`. Like Linux, a line out of range or already free is ignored. */
   free(cpu: number, line: number): void {
     this.#checkCpu(cpu);
-    if (!Number.isInteger(line) || line < 1 || line > this.nrHgei || this.#owner[cpu * 64 + line] === -1) return;
-    this.#owner[cpu * 64 + line] = -1;
+    if (!Number.isInteger(line) || line < 1 || line > this.nrHgei || this.#owner[cpu * HGEI_SLOTS + line] === -1) return;
+    this.#owner[cpu * HGEI_SLOTS + line] = -1;
     if (line < 32) this.#freeLo[cpu]! |= 1 << line;
     else this.#freeHi[cpu]! |= 1 << (line - 32);
     const before = this.#freeCount[cpu]!;
@@ -102,7 +108,7 @@ export class HgeiAllocator {
   /** Owner of `line` on `cpu`, or -1 when it is free. */
   ownerOf(cpu: number, line: number): number {
     this.#checkCpu(cpu);
-    return line >= 1 && line <= this.nrHgei ? this.#owner[cpu * 64 + line]! : -1;
+    return line >= 1 && line <= this.nrHgei ? this.#owner[cpu * HGEI_SLOTS + line]! : -1;
   }
 
   /** Free lines on `cpu`. */
