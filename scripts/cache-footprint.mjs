@@ -1,0 +1,355 @@
+#!/usr/bin/env node
+// `npm run bench:footprint -- [options]`: how many cache lines from memory one delivery of the
+// RISC-V scale bench costs (packages/kvm/bench/riscv-scale-rig.ts: an MSI to each of 4096 vCPUs in
+// turn, KVM_RUN until the guest has claimed it and blocks again), counted by valgrind's cache
+// simulator rather than timed.
+//
+// Why: at 4096 vCPUs the bench's wall time is set by how much memory a delivery touches against
+// the share of the last-level cache the process has, and on a shared machine that share moves by
+// a factor of two from one minute to the next (the machine probe's chase through 16 MiB). A
+// simulated cache of a fixed size gives the same count on every run: a change that makes a
+// delivery touch fewer lines shows here as a smaller number, which a timing cannot show reliably
+// when the change is a few per cent. The count at 4096 vCPUs times 64 bytes times 4096 is the
+// cache the rig needs to run from cache; past the share it has, each of those lines is a miss.
+//
+// How: the rig is built and warmed up (--warmups rounds over every vCPU) in two processes under
+// valgrind, of which one then makes --rounds more rounds; the difference of their counts, divided
+// by the deliveries of those rounds, is what a delivery costs, without the set-up's. Node runs with
+// --predictable (V8's compilers and collector on the main thread): runs of the same code agree to
+// within about half a line (where a collection lands differs a little from one build to another,
+// and with --by-function it can move lines from one function to another). The simulated caches: D1 32 KiB 8-way, LL --ll MiB 16-way
+// (default 8), 64-byte lines. With an LL of a few MiB the per-hart and per-VM state of the rig
+// (reused every 1024 and 64 deliveries) stays in it and what is counted is the vCPUs' own state;
+// with --ll 2 that state is counted too.
+//
+// Options:
+//   --ll MIB           the simulated last-level cache, a power of two (default 8)
+//   --among N          deliveries to the first N vCPUs in turn rather than to all 4096 (the rig's
+//                      deliverAmong): with 64, every vCPU's state stays in the caches, and what is
+//                      left is what a delivery costs in cache (D1 misses, instructions)
+//   --rounds N         measured rounds of deliveries to every vCPU (default 4)
+//   --warmups N        rounds before them (default 6)
+//   --by-function N    also the N functions that take the most lines (callgrind; about twice as
+//                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
+//                      them, attributed the lines their own code (and the code TurboFan inlined
+//                      into it) missed
+//   --against REV      the same for git revision REV first, and the difference
+//   --json             one JSON line instead of the table
+//
+// Needs valgrind (Debian: apt-get install valgrind). Each process takes about 30 s (cachegrind)
+// or 80 s (callgrind); the two of a side run at once.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { SourceMap } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildSync } from "esbuild";
+import { exportRevision } from "./export-revision.mjs";
+import { SOURCE_BUNDLE } from "./source-bundle.mjs";
+
+/** The simulated caches' line size. */
+export const LINE_BYTES = 64;
+const D1 = "32768,8,64";
+
+/** A bad command line (exit status 2). */
+export class UsageError extends Error {}
+
+/** The options of a command line (see the header). */
+export function parseArgs(argv) {
+  const o = { llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, against: undefined, json: false };
+  const count = (name, v, min) => {
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
+    return Number(v);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") o.json = true;
+    else if (a === "--ll") {
+      o.llMiB = count(a, argv[++i], 1);
+      if ((o.llMiB & (o.llMiB - 1)) !== 0) throw new UsageError(`--ll takes a power of two (valgrind's cache sets must be), not ${o.llMiB}`);
+    } else if (a === "--among") o.among = count(a, argv[++i], 1);
+    else if (a === "--rounds") o.rounds = count(a, argv[++i], 1);
+    else if (a === "--warmups") o.warmups = count(a, argv[++i], 0);
+    else if (a === "--by-function") o.byFunction = count(a, argv[++i], 1);
+    else if (a === "--against") {
+      o.against = argv[++i];
+      if (o.against === undefined || o.against.startsWith("--")) throw new UsageError("--against takes a git revision");
+    } else throw new UsageError(`unknown option ${a}`);
+  }
+  return o;
+}
+
+/** The event totals of a cachegrind or callgrind output file (its `events:` and `summary:` lines). */
+export function parseTotals(text) {
+  const events = /^events: (.+)$/m.exec(text)?.[1]?.trim().split(/\s+/);
+  const summary = /^(?:summary|totals): (.+)$/m.exec(text)?.[1]?.trim().split(/\s+/).map(Number);
+  if (events === undefined || summary === undefined) throw new Error("no events: and summary: lines in valgrind's output");
+  const totals = new Map();
+  events.forEach((e, i) => totals.set(e, summary[i] ?? 0));
+  return totals;
+}
+
+/** Data misses (D1) and lines from memory (LL) of a totals map: reads and writes. */
+export function dataMisses(totals) {
+  return { d1: (totals.get("D1mr") ?? 0) + (totals.get("D1mw") ?? 0), ll: (totals.get("DLmr") ?? 0) + (totals.get("DLmw") ?? 0) };
+}
+
+/**
+ * The self costs of a callgrind output file written with --dump-instr=yes, by instruction
+ * address: `{ pid, events, byAddress: Map<address, { fn, costs }> }`. The cost line after a
+ * `calls=` line is the call's inclusive cost and is skipped (its position still counts for the
+ * relative positions that follow); names given once as `(id) name` are looked up by id after.
+ */
+export function parseCallgrind(text) {
+  const pid = Number(/^pid: (\d+)$/m.exec(text)?.[1] ?? NaN);
+  const events = /^events: (.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  const names = new Map();
+  const named = (space, spec) => {
+    const m = /^\((\d+)\)(?: (.*))?$/.exec(spec);
+    if (m === null) return spec;
+    const key = `${space}${m[1]}`;
+    if (m[2] !== undefined) names.set(key, m[2]);
+    return names.get(key) ?? spec;
+  };
+  const byAddress = new Map();
+  let fn = "";
+  let address = 0;
+  let skipNext = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("fn=")) fn = named("fn", line.slice(3));
+    else if (line.startsWith("cfn=")) named("fn", line.slice(4));
+    else if (line.startsWith("calls=")) skipNext = true;
+    else if (/^(0x[0-9a-fA-F]+|[+-]\d+|\*)\s/.test(line)) {
+      const parts = line.split(/\s+/);
+      const p = parts[0];
+      if (p.startsWith("0x")) address = parseInt(p, 16);
+      else if (p.startsWith("+")) address += Number(p.slice(1));
+      else if (p.startsWith("-")) address -= Number(p.slice(1));
+      if (skipNext) {
+        skipNext = false;
+        continue;
+      }
+      // Positions "instr line": the costs follow the two.
+      const costs = parts.slice(2).map(Number);
+      const e = byAddress.get(address);
+      if (e === undefined) byAddress.set(address, { fn, costs });
+      else for (let i = 0; i < costs.length; i++) e.costs[i] = (e.costs[i] ?? 0) + costs[i];
+    }
+  }
+  return { pid, events, byAddress };
+}
+
+/** The entries of a perf map (`start size name` in hex, one per line), sorted by start. */
+export function readPerfMap(text) {
+  const entries = [];
+  for (const line of text.split("\n")) {
+    const m = /^([0-9a-fA-F]+) ([0-9a-fA-F]+) (.+)$/.exec(line);
+    if (m !== null) entries.push({ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3], order: entries.length });
+  }
+  return entries.sort((a, b) => a.start - b.start || a.order - b.order);
+}
+
+/** The name of the code at `address` in a sorted perf map (of entries that cover it, the one written last), or undefined. */
+export function lookupPerfMap(entries, address) {
+  let lo = 0;
+  let hi = entries.length - 1;
+  let last = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (entries[mid].start <= address) {
+      last = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  let best;
+  // Code objects are small: an entry that covers the address starts within the few before it.
+  for (let i = last; i >= 0 && i > last - 64; i--) {
+    const e = entries[i];
+    if (address < e.end && (best === undefined || e.order > best.order)) best = e;
+  }
+  return best?.name;
+}
+
+/**
+ * A perf-map name without V8's tier marks, its place (`file:line:column`, 1-based) given by
+ * `place` when that knows it, else as `file:line`: `JS:*f file:///b.mjs:3:7` → `f file:///b.mjs:3`.
+ */
+export function functionName(perfName, place = () => undefined) {
+  const name = perfName.replace(/^(?:JS|Builtin|Function|LazyCompile|Script|Eval|BytecodeHandler|RegExp|Handler|Stub):[~*^+]*/, "");
+  const m = /^(.*) (\S+):(\d+):(\d+)$/.exec(name);
+  if (m === null) return name;
+  return `${m[1]} ${place(m[2], Number(m[3]), Number(m[4])) ?? `${m[2]}:${m[3]}`}`;
+}
+
+/**
+ * Per function, the summed costs of a parsed callgrind file, names from the perf map for code
+ * valgrind has no symbol for (their places through `place`, see functionName).
+ */
+export function costsByFunction(parsed, perfEntries, place) {
+  const out = new Map();
+  for (const [address, { fn, costs }] of parsed.byAddress) {
+    const symbolless = fn === "???" || /^0x[0-9a-f]+$/i.test(fn);
+    const perf = symbolless ? lookupPerfMap(perfEntries, address) : undefined;
+    const name = perf !== undefined ? functionName(perf, place) : symbolless ? "(JIT code not in the perf map)" : fn;
+    const sum = out.get(name);
+    if (sum === undefined) out.set(name, costs.slice());
+    else for (let i = 0; i < costs.length; i++) sum[i] = (sum[i] ?? 0) + costs[i];
+  }
+  return out;
+}
+
+const DRIVER = `
+import { buildScaleRig, scaleDeliveries, VCPUS } from "./packages/kvm/bench/riscv-scale-rig.ts";
+const [rounds, warmups, among] = process.argv.slice(2).map(Number);
+const rig = buildScaleRig();
+const d = scaleDeliveries(rig);
+const deliver = among > 0 ? d.deliverAmong(among) : d.deliver;
+for (let i = 0; i < warmups * VCPUS; i++) deliver();
+const claimed = rig.count.n;
+for (let i = 0; i < rounds * VCPUS; i++) deliver();
+process.stdout.write(JSON.stringify({ vcpus: among > 0 ? among : VCPUS, delivered: rounds * VCPUS, claimed: rig.count.n - claimed }) + "\\n");
+`;
+
+/** Bundles the driver from the sources under `tree` into `outfile`, with a source map beside it. */
+function bundleDriver(tree, outfile) {
+  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, stdin: { contents: DRIVER, resolveDir: tree, sourcefile: "cache-footprint-driver.ts", loader: "ts" }, outfile, sourcemap: "external" });
+}
+
+/** The place of bundle `driver`'s line and column in the sources under `tree` (see functionName). */
+function sourcePlace(driver, tree) {
+  const url = pathToFileURL(driver).href;
+  const map = new SourceMap(JSON.parse(readFileSync(`${driver}.map`, "utf8")));
+  return (file, line, column) => {
+    if (file !== url) return undefined;
+    const e = map.findEntry(line - 1, column - 1);
+    if (e?.originalSource === undefined) return undefined;
+    return `${relative(tree, resolve(dirname(driver), e.originalSource))}:${e.originalLine + 1}`;
+  };
+}
+
+/** Runs the driver under valgrind; resolves to { out (valgrind's file), stdout, pid }. */
+function underValgrind(tool, driver, rounds, o, dir, tag) {
+  const out = join(dir, `${tool}.${tag}`);
+  const args = [
+    `--tool=${tool}`,
+    "--cache-sim=yes",
+    `--I1=${D1}`,
+    `--D1=${D1}`,
+    `--LL=${o.llMiB * 1024 * 1024},16,${LINE_BYTES}`,
+    "--smc-check=all-non-file",
+    `--${tool}-out-file=${out}`,
+    ...(tool === "callgrind" ? ["--dump-instr=yes"] : []),
+    process.execPath,
+    "--predictable",
+    ...(tool === "callgrind" ? ["--perf-basic-prof"] : []),
+    driver,
+    String(rounds),
+    String(o.warmups),
+    String(o.among),
+  ];
+  return new Promise((resolve, reject) => {
+    // In the scratch directory: V8 writes its isolate log into the working directory with --perf-basic-prof.
+    const child = spawn("valgrind", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b) => (stdout += b));
+    child.stderr.on("data", (b) => (stderr += b));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`valgrind ${tool} exited with ${code}:\n${stderr.split("\n").slice(-15).join("\n")}`));
+      else resolve({ out, stdout, pid: child.pid });
+    });
+  });
+}
+
+/** One side's figures: per delivery, and per function with --by-function. */
+async function measure(tree, o, dir, tag) {
+  const driver = join(dir, `driver.${tag}.mjs`);
+  bundleDriver(tree, driver);
+  const tool = o.byFunction > 0 ? "callgrind" : "cachegrind";
+  const [base, more] = await Promise.all([underValgrind(tool, driver, 0, o, dir, `${tag}.0`), underValgrind(tool, driver, o.rounds, o, dir, `${tag}.${o.rounds}`)]);
+  const run = JSON.parse(more.stdout.trim().split("\n").at(-1));
+  if (run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
+  const n = run.delivered;
+  const [t0, t1] = [base, more].map((r) => parseTotals(readFileSync(r.out, "utf8")));
+  const m0 = dataMisses(t0);
+  const m1 = dataMisses(t1);
+  const figures = { vcpus: run.vcpus, deliveries: n, instructions: ((t1.get("Ir") ?? 0) - (t0.get("Ir") ?? 0)) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
+  if (o.byFunction === 0) return { figures };
+  const [f0, f1] = [base, more].map((r) => {
+    const parsed = parseCallgrind(readFileSync(r.out, "utf8"));
+    const mapFile = `/tmp/perf-${r.pid}.map`;
+    let perf = [];
+    try {
+      perf = readPerfMap(readFileSync(mapFile, "utf8"));
+    } catch {
+      // No map: the JIT code stays unnamed.
+    }
+    rmSync(mapFile, { force: true });
+    const at = (e) => parsed.events.indexOf(e);
+    const byFn = costsByFunction(parsed, perf, sourcePlace(driver, tree));
+    const pick = (c) => ({ ir: c[at("Ir")] ?? 0, d1: (c[at("D1mr")] ?? 0) + (c[at("D1mw")] ?? 0), ll: (c[at("DLmr")] ?? 0) + (c[at("DLmw")] ?? 0) });
+    return new Map([...byFn].map(([k, c]) => [k, pick(c)]));
+  });
+  const functions = [];
+  for (const [name, c1] of f1) {
+    const c0 = f0.get(name) ?? { ir: 0, d1: 0, ll: 0 };
+    functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, instructions: (c1.ir - c0.ir) / n });
+  }
+  functions.sort((a, b) => b.lines - a.lines);
+  return { figures, functions: functions.slice(0, o.byFunction) };
+}
+
+function table(o, sides) {
+  const w = (x, d = 1) => x.toFixed(d).padStart(10);
+  const first = sides[sides.length - 1].result.figures;
+  const lines = [
+    `RISC-V scale bench: an MSI to each of ${first.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${first.deliveries} measured`,
+    `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable`,
+    "",
+    `${"per delivery".padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
+  ];
+  const row = (name, f, d) => lines.push(`${name.padEnd(40)}${sides.map((s) => `  ${w(f(s.result.figures), d)}`).join("")}`);
+  row("lines from memory (LL misses)", (f) => f.lines, 2);
+  row("D1 misses", (f) => f.d1Misses);
+  row("instructions", (f) => f.instructions, 0);
+  row(`MiB for every vCPU's lines (x ${first.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
+  for (const s of sides) {
+    if (s.result.functions === undefined) continue;
+    lines.push("", `${s.label}: the functions whose code missed the most, per delivery (lines, D1 misses, instructions)`);
+    for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.instructions, 0)}  ${f.name}`);
+  }
+  return lines.join("\n");
+}
+
+async function main() {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--rounds N] [--warmups N] [--by-function N] [--against REV] [--json]\n`);
+    process.exit(2);
+  }
+  if (spawnSync("valgrind", ["--version"]).error !== undefined) {
+    process.stderr.write("cache-footprint: valgrind is not installed (Debian: apt-get install valgrind)\n");
+    process.exit(1);
+  }
+  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+  const dir = mkdtempSync(join(tmpdir(), "irqlab-footprint-"));
+  try {
+    const sides = [];
+    if (o.against !== undefined) {
+      const { dir: tree, sha } = exportRevision(root, o.against, dir);
+      sides.push({ label: sha.slice(0, 10), result: await measure(tree, o, dir, "base") });
+    }
+    sides.push({ label: "work tree", result: await measure(root, o, dir, "work") });
+    if (o.json) process.stdout.write(`${JSON.stringify({ options: o, sides })}\n`);
+    else process.stdout.write(`${table(o, sides)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

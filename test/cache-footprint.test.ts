@@ -1,0 +1,106 @@
+/**
+ * scripts/cache-footprint.mjs (`npm run bench:footprint`): its readers of
+ * valgrind's output files and of V8's perf map, on text in the formats
+ * valgrind's manual gives (docs/callgrind-format: positions, name
+ * compression, the inclusive cost line after `calls=`), and its command line.
+ * Valgrind itself is not run here: a run takes minutes.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { costsByFunction, dataMisses, functionName, lookupPerfMap, parseArgs, parseCallgrind, parseTotals, readPerfMap, UsageError } from "../scripts/cache-footprint.mjs";
+
+const root = join(import.meta.dirname, "..");
+
+describe("scripts/cache-footprint.mjs", () => {
+  test("a cachegrind file's totals, by event name, and its data misses", () => {
+    const text = ["desc: LL cache: 8388608 B, 64 B, 16-way associative", "cmd: node x.mjs 4", "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw", "fl=a.c", "fn=f", "1 2 0 0 1 1 0", "summary: 100 5 1 40 7 3 20 2 1", ""].join("\n");
+    const t = parseTotals(text);
+    expect(t.get("Ir")).toBe(100);
+    expect(t.get("DLmw")).toBe(1);
+    expect(dataMisses(t)).toEqual({ d1: 9, ll: 4 });
+    expect(() => parseTotals("events: Ir\n")).toThrow(/summary/);
+  });
+
+  test("callgrind's self costs by address: relative positions, names given once, the call's inclusive cost skipped", () => {
+    const text = [
+      "positions: instr line",
+      "events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw",
+      "pid: 4242",
+      "ob=(1) ???",
+      "fn=(7) 0x0000000000001000",
+      "0x1000 0 3 1 0 0 1 0 0 1 0",
+      "+4 0 2 0 1 0 0 1 0 0 1",
+      "cfn=(8) Builtins_Something",
+      "calls=1 0x9000 0",
+      "* 0 500 100 100 9 9 9 9 9 9",
+      "+2 0 1 1",
+      "fn=(8)",
+      "0x9000 0 10 5 5 0 2 0 0 1 0",
+      "fn=(7)",
+      "-0x0 0 0",
+      "0x1004 0 1 0 0 0 0 0 0 1 0",
+      "",
+    ].join("\n");
+    const p = parseCallgrind(text);
+    expect(p.pid).toBe(4242);
+    expect(p.events[7]).toBe("DLmr");
+    // 0x1004: its own line, plus the later absolute line for the same address; the call's 500 is not its.
+    expect(p.byAddress.get(0x1004)).toEqual({ fn: "0x0000000000001000", costs: [3, 0, 1, 0, 0, 1, 0, 1, 1] });
+    expect(p.byAddress.get(0x1006)?.costs).toEqual([1, 1]);
+    expect(p.byAddress.get(0x9000)?.fn).toBe("Builtins_Something");
+  });
+
+  test("a perf map names the code at an address; where entries overlap, the one written last", () => {
+    const map = readPerfMap(["1000 100 JS:*run file:///b.mjs:10:3", "2000 20 Builtin:RecordWrite", "1000 80 JS:~old file:///b.mjs:9:1", "junk line", ""].join("\n"));
+    expect(map).toHaveLength(3);
+    expect(lookupPerfMap(map, 0x1010)).toBe("JS:~old file:///b.mjs:9:1");
+    expect(lookupPerfMap(map, 0x1090)).toBe("JS:*run file:///b.mjs:10:3");
+    expect(lookupPerfMap(map, 0x201f)).toBe("Builtin:RecordWrite"); // sizes are hex too
+    expect(lookupPerfMap(map, 0x2020)).toBeUndefined();
+    expect(lookupPerfMap(map, 0x10)).toBeUndefined();
+    expect(functionName("JS:*run file:///b.mjs:10:3")).toBe("run file:///b.mjs:10");
+    expect(functionName("Builtin:RecordWrite")).toBe("RecordWrite");
+    // A place the bundle's source map knows replaces the bundle's line.
+    const place = (file: string, line: number, column: number) => (file === "file:///b.mjs" && line === 10 && column === 3 ? "packages/kvm/src/x.ts:77" : undefined);
+    expect(functionName("JS:*run file:///b.mjs:10:3", place)).toBe("run packages/kvm/src/x.ts:77");
+    expect(functionName("JS:~f file:///c.mjs:2:1", place)).toBe("f file:///c.mjs:2");
+  });
+
+  test("costs by function: JIT code by the perf map's name, symbols as valgrind gives them", () => {
+    const parsed = {
+      pid: 1,
+      events: ["Ir"],
+      byAddress: new Map([
+        [0x1000, { fn: "0x0000000000001000", costs: [5] }],
+        [0x1008, { fn: "0x0000000000001000", costs: [7] }],
+        [0x5000, { fn: "???", costs: [1] }],
+        [0x9000, { fn: "v8::internal::Heap::Scavenge()", costs: [2] }],
+      ]),
+    };
+    const byFn = costsByFunction(parsed, readPerfMap("1000 10 JS:*deliver file:///r.mjs:4:1\n"));
+    expect(byFn.get("deliver file:///r.mjs:4")).toEqual([12]);
+    expect(byFn.get("(JIT code not in the perf map)")).toEqual([1]);
+    expect(byFn.get("v8::internal::Heap::Scavenge()")).toEqual([2]);
+  });
+
+  test("its command line: defaults, options, and a usage error for a bad one", () => {
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, against: undefined, json: false });
+    expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--against", "HEAD~1", "--json"])).toEqual({
+      llMiB: 2,
+      among: 64,
+      rounds: 2,
+      warmups: 0,
+      byFunction: 20,
+      against: "HEAD~1",
+      json: true,
+    });
+    expect(() => parseArgs(["--ll", "6"])).toThrow(UsageError);
+    expect(() => parseArgs(["--rounds", "0"])).toThrow(/at least 1/);
+    expect(() => parseArgs(["--against"])).toThrow(/revision/);
+    expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
+    const r = spawnSync(process.execPath, [join(root, "scripts", "cache-footprint.mjs"), "--ll", "3"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^cache-footprint: --ll takes a power of two.*\nusage: npm run bench:footprint/);
+  });
+});
