@@ -44,17 +44,29 @@ import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRe
  * A saved guest context: the interrupted program while a vector runs. The
  * records are kept and reused (the outermost made with the vCPU, nested ones
  * at first use), so taking an interrupt allocates none once the vCPU has
- * nested as deep before.
+ * nested as deep before. An interrupt is taken only while the program runs
+ * unmasked, so that is what returning restores; the parts of a context that
+ * are seldom in use (a computation, an op to execute again, a sequence, a
+ * poll, an HVC's registers) are written only when they hold something, and
+ * come after the rest: at thousands of vCPUs, each line of the record taking
+ * an interrupt writes is a cache miss.
  */
 interface Frame {
   gen: GuestProgram | undefined;
-  masked: boolean;
-  computeLeft: number;
-  /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
-  replay: GuestOp | undefined;
+  /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt). */
+  callFloor: number;
   /** A repeat under way (RepeatOp) and how many executions are left. */
   repeat: RepeatOp | undefined;
   repeatLeft: number;
+  /** The interrupted op's result. */
+  value: number;
+  hi: number;
+  error: number;
+  /** Which of the parts below hold state (SAVED_*). */
+  saved: number;
+  computeLeft: number;
+  /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
+  replay: GuestOp | undefined;
   /** A sequence under way (SeqOp) and the index of its next op. */
   seq: SeqOp | undefined;
   seqNext: number;
@@ -62,35 +74,35 @@ interface Frame {
   pollOp: PollOp | undefined;
   pollLeft: number;
   pollCheck: boolean;
-  value: number;
-  hi: number;
-  error: number;
-  /** The interrupted op's x0..x3 (an HVC's), copied into this record's own array; `NO_REGS` otherwise. */
-  regs: number[];
+  /** The interrupted op's x0..x3 (an HVC's), copied into this record's own array. */
   readonly regsCopy: number[];
-  /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt). */
-  callFloor: number;
 }
+
+// Frame.saved: the seldom-used parts of a context that hold state.
+const SAVED_COMPUTE = 1;
+const SAVED_REPLAY = 2;
+const SAVED_SEQ = 4;
+const SAVED_POLL = 8;
+const SAVED_REGS = 16;
 
 function newFrame(): Frame {
   return {
     gen: undefined,
-    masked: true,
-    computeLeft: 0,
-    replay: undefined,
+    callFloor: 0,
     repeat: undefined,
     repeatLeft: 0,
+    value: 0,
+    hi: 0,
+    error: 0,
+    saved: 0,
+    computeLeft: 0,
+    replay: undefined,
     seq: undefined,
     seqNext: 0,
     pollOp: undefined,
     pollLeft: 0,
     pollCheck: false,
-    value: 0,
-    hi: 0,
-    error: 0,
-    regs: NO_REGS,
     regsCopy: [],
-    callFloor: 0,
   };
 }
 
@@ -286,28 +298,40 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     f.gen = this.gen;
     f.callFloor = this.#callFloor;
     this.#callFloor = this.#callDepth;
-    f.masked = this.masked;
-    // A spin ends with the interrupt: the handler's return finds it done.
-    f.computeLeft = this.computeUntilIrq ? 0 : this.computeLeft;
-    f.replay = this.replay?.kind === "wfi" ? undefined : this.replay;
     f.repeat = this.repeat;
     f.repeatLeft = this.repeatLeft;
-    f.seq = this.seq;
-    f.seqNext = this.seqNext;
-    f.pollOp = this.pollOp;
-    f.pollLeft = this.pollLeft;
-    f.pollCheck = this.pollCheck;
     f.value = r.value;
     f.hi = r.hi;
     f.error = r.error;
-    if (r.regs === EMPTY) f.regs = EMPTY;
-    else {
+    let saved = 0;
+    // A spin ends with the interrupt: the handler's return finds it done.
+    if (this.computeLeft > 0 && !this.computeUntilIrq) {
+      f.computeLeft = this.computeLeft;
+      saved |= SAVED_COMPUTE;
+    }
+    if (this.replay !== undefined && this.replay.kind !== "wfi") {
+      f.replay = this.replay;
+      saved |= SAVED_REPLAY;
+    }
+    if (this.seq !== undefined) {
+      f.seq = this.seq;
+      f.seqNext = this.seqNext;
+      saved |= SAVED_SEQ;
+    }
+    if (this.pollOp !== undefined) {
+      f.pollOp = this.pollOp;
+      f.pollLeft = this.pollLeft;
+      f.pollCheck = this.pollCheck;
+      saved |= SAVED_POLL;
+    }
+    if (r.regs !== EMPTY) {
       // The handler's own HVCs reuse the run loop's result array: keep the interrupted op's copy here.
       const copy = f.regsCopy;
       copy.length = r.regs.length;
       for (let i = 0; i < copy.length; i++) copy[i] = r.regs[i]!;
-      f.regs = copy;
+      saved |= SAVED_REGS;
     }
+    f.saved = saved;
     const cause = this.chip.pendingCause();
     this.#takenCause = cause;
     if (this.vm.arch === "riscv64") {
@@ -388,10 +412,13 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** Lets a record that is no longer in use hold nothing the collector should keep. */
   #release(f: Frame): void {
     f.gen = undefined;
-    f.replay = undefined;
     f.repeat = undefined;
-    f.seq = undefined;
-    f.pollOp = undefined;
+    const saved = f.saved;
+    if (saved === 0) return;
+    if ((saved & SAVED_REPLAY) !== 0) f.replay = undefined;
+    if ((saved & SAVED_SEQ) !== 0) f.seq = undefined;
+    if ((saved & SAVED_POLL) !== 0) f.pollOp = undefined;
+    f.saved = 0;
   }
 
   protected returnFromFrame(): void {
@@ -400,24 +427,37 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
       return;
     }
     const f = this.#frameAt(--this.#frameDepth);
+    const saved = f.saved;
     this.gen = f.gen;
     this.#callFloor = f.callFloor;
-    this.masked = f.masked;
-    this.computeLeft = f.computeLeft;
-    this.replay = f.replay;
+    // The interrupt was taken unmasked (the run loop's only call of takeInterrupt checks).
+    this.masked = false;
     this.repeat = f.repeat;
-    this.seq = f.seq;
-    this.seqNext = f.seqNext;
     this.repeatLeft = f.repeatLeft;
-    this.pollOp = f.pollOp;
-    this.pollLeft = f.pollLeft;
-    this.pollCheck = f.pollCheck;
+    this.computeLeft = (saved & SAVED_COMPUTE) !== 0 ? f.computeLeft : 0;
+    this.replay = (saved & SAVED_REPLAY) !== 0 ? f.replay : undefined;
+    if ((saved & SAVED_SEQ) !== 0) {
+      this.seq = f.seq;
+      this.seqNext = f.seqNext;
+    } else {
+      this.seq = undefined;
+      this.seqNext = 0;
+    }
+    if ((saved & SAVED_POLL) !== 0) {
+      this.pollOp = f.pollOp;
+      this.pollLeft = f.pollLeft;
+      this.pollCheck = f.pollCheck;
+    } else {
+      this.pollOp = undefined;
+      this.pollLeft = 0;
+      this.pollCheck = false;
+    }
     this.loopMark = -1;
     const r = this.result;
     r.value = f.value;
     r.hi = f.hi;
     r.error = f.error;
-    r.regs = f.regs;
+    r.regs = (saved & SAVED_REGS) !== 0 ? f.regsCopy : EMPTY;
     this.#release(f);
     this.irqCheck = true;
   }
