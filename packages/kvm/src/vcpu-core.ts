@@ -97,53 +97,10 @@ const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
 
 /** A vCPU's kernel-side state, requests, kicks and blocking. */
 export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
-  // The fields a KVM_RUN that blocks, wakes and takes an interrupt reads or writes come first, the
-  // rest after them, so that such a run touches as few of the vCPU's cache lines as it can: at
-  // thousands of vCPUs each line is a cache miss (the RISC-V scale bench).
-  /** The shared kvm_run structure. */
-  readonly kvmRun = new KvmRun();
-  /** KVM_GET_MP_STATE's answer. */
-  protected mpState: number = KVM_MP_STATE_RUNNABLE;
-  /** vcpu->arch.pause. */
-  protected paused = false;
-  /** The request bitmap (one bit per request number). */
-  protected requests = 0;
-  /** vcpu->mode. */
-  protected mode = OUTSIDE_GUEST_MODE;
-  /** A signal is pending for the vCPU thread (a kick from userspace). */
-  protected signalPending = false;
-  /** The interrupt controller's CPU side. */
-  protected chip: VcpuIrqChip;
-  protected readonly queue: EventQueue;
-  protected readonly tracer: Tracer;
-  protected readonly costs: CostModel;
-  protected readonly policy: RunnablePolicy;
-  #hostCpu = -1;
-  #affinity: readonly number[] = [];
-  #blocked = false;
-  #woken = false;
-  /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
-  protected wakeHook: (() => void) | undefined;
-  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and (below, with the
-  // trace's other fields) its start for the trace, written only when tracing (parkedTraced), as the
-  // KVM_RUN's start is: a time in a field is a box of its own that an untraced vCPU would fetch for nothing.
-  #parkedKind = -1;
-  #parkedTraced = false;
-  #parkedHook: (() => void) | undefined;
-  // The halt under way: when it began, and what the vCPU owed then (for halt_ns).
-  #haltStart = 0;
-  #haltOwed = 0;
-  // A halt poll is under way, or stopped (WAIT_POLLING; its window's end and kick are below).
-  #polling = false;
-  /**
-   * Virtual time an operation still owes: its cost ran past the event queue's
-   * limit, so the run stopped there; the next run pays the rest first.
-   */
-  protected debt = 0;
-  #haltPollNs = 0;
-  readonly #cHaltWakeup: Counter;
-  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
-  placementSlot: unknown = undefined;
+  // The fields a KVM_RUN that blocks, wakes and takes an interrupt reads or writes come last, after
+  // the rest, so that they lie next to those of VcpuTraps (the subclass's fields follow these) and
+  // such a run touches as few of the vCPU's cache lines as it can: at thousands of vCPUs each line
+  // is a cache miss (the RISC-V scale bench, `npm run bench:footprint`).
   /** The vCPU's trace track. */
   readonly track: TrackId;
   /**
@@ -182,6 +139,51 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   readonly #cHaltAttempted: Counter;
   readonly #cHaltSuccess: Counter;
   readonly #cWakeIgnored: Counter;
+
+  /** The shared kvm_run structure. */
+  readonly kvmRun = new KvmRun();
+  /** KVM_GET_MP_STATE's answer. */
+  protected mpState: number = KVM_MP_STATE_RUNNABLE;
+  /** vcpu->arch.pause. */
+  protected paused = false;
+  /** The request bitmap (one bit per request number). */
+  protected requests = 0;
+  /** vcpu->mode. */
+  protected mode = OUTSIDE_GUEST_MODE;
+  /** A signal is pending for the vCPU thread (a kick from userspace). */
+  protected signalPending = false;
+  /** The interrupt controller's CPU side. */
+  protected chip: VcpuIrqChip;
+  protected readonly queue: EventQueue;
+  protected readonly tracer: Tracer;
+  protected readonly costs: CostModel;
+  protected readonly policy: RunnablePolicy;
+  #hostCpu = -1;
+  #affinity: readonly number[] = [];
+  #blocked = false;
+  #woken = false;
+  /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */
+  protected wakeHook: (() => void) | undefined;
+  // A wait the last run returned from without finishing (WAIT_BLOCKED): its kind, and (above, with the
+  // trace's other fields) its start for the trace, written only when tracing (parkedTraced), as the
+  // KVM_RUN's start is: a time in a field is a box of its own that an untraced vCPU would fetch for nothing.
+  #parkedKind = -1;
+  #parkedTraced = false;
+  #parkedHook: (() => void) | undefined;
+  // The halt under way: when it began, and what the vCPU owed then (for halt_ns).
+  #haltStart = 0;
+  #haltOwed = 0;
+  // A halt poll is under way, or stopped (WAIT_POLLING; its window's end and kick are above).
+  #polling = false;
+  /**
+   * Virtual time an operation still owes: its cost ran past the event queue's
+   * limit, so the run stopped there; the next run pays the rest first.
+   */
+  protected debt = 0;
+  #haltPollNs = 0;
+  readonly #cHaltWakeup: Counter;
+  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
+  placementSlot: unknown = undefined;
 
   constructor(
     /** The VM. */
