@@ -140,6 +140,10 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   readonly #cHaltSuccess: Counter;
   readonly #cWakeIgnored: Counter;
 
+  /** The VM. */
+  readonly vm: Vm;
+  /** The vCPU id given to KVM_CREATE_VCPU. */
+  readonly vcpuId: number;
   /** The shared kvm_run structure. */
   readonly kvmRun = new KvmRun();
   /** KVM_GET_MP_STATE's answer. */
@@ -185,13 +189,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
   placementSlot: unknown = undefined;
 
-  constructor(
-    /** The VM. */
-    readonly vm: Vm,
-    /** The vCPU id given to KVM_CREATE_VCPU. */
-    readonly vcpuId: number,
-    chip: VcpuIrqChip,
-  ) {
+  constructor(vm: Vm, vcpuId: number, chip: VcpuIrqChip) {
+    this.vm = vm;
+    this.vcpuId = vcpuId;
     this.queue = vm.queue;
     this.tracer = vm.tracer;
     this.costs = vm.costs;
