@@ -16,8 +16,8 @@ export interface FootprintOptions {
 export declare function parseArgs(argv: readonly string[]): FootprintOptions;
 /** The event totals of a cachegrind or callgrind output file. */
 export declare function parseTotals(text: string): Map<string, number>;
-/** Data misses (D1) and lines from memory (LL) of a totals map. */
-export declare function dataMisses(totals: ReadonlyMap<string, number>): { d1: number; ll: number };
+/** Instructions, data misses (D1) and lines from memory (LL) of the costs `get` returns by event name. */
+export declare function missCounts(get: (event: string) => number | undefined): { ir: number; d1: number; ll: number };
 /** A callgrind file's self costs by instruction address. */
 export interface ParsedCallgrind {
   readonly pid: number;

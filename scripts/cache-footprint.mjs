@@ -90,9 +90,13 @@ export function parseTotals(text) {
   return totals;
 }
 
-/** Data misses (D1) and lines from memory (LL) of a totals map: reads and writes. */
-export function dataMisses(totals) {
-  return { d1: (totals.get("D1mr") ?? 0) + (totals.get("D1mw") ?? 0), ll: (totals.get("DLmr") ?? 0) + (totals.get("DLmw") ?? 0) };
+/**
+ * Instructions, data misses (D1) and lines from memory (LL, reads and writes) of a set of costs,
+ * whose event `e` `get(e)` returns (undefined for one not recorded).
+ */
+export function missCounts(get) {
+  const n = (e) => get(e) ?? 0;
+  return { ir: n("Ir"), d1: n("D1mr") + n("D1mw"), ll: n("DLmr") + n("DLmw") };
 }
 
 /**
@@ -104,6 +108,8 @@ export function dataMisses(totals) {
 export function parseCallgrind(text) {
   const pid = Number(/^pid: (\d+)$/m.exec(text)?.[1] ?? NaN);
   const events = /^events: (.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? [];
+  // A cost line's positions come first ("instr", or "instr line" with --dump-line, the default), then its costs.
+  const positions = (/^positions: (.+)$/m.exec(text)?.[1]?.trim().split(/\s+/) ?? ["line"]).length;
   const names = new Map();
   const named = (space, spec) => {
     const m = /^\((\d+)\)(?: (.*))?$/.exec(spec);
@@ -130,8 +136,7 @@ export function parseCallgrind(text) {
         skipNext = false;
         continue;
       }
-      // Positions "instr line": the costs follow the two.
-      const costs = parts.slice(2).map(Number);
+      const costs = parts.slice(positions).map(Number);
       const e = byAddress.get(address);
       if (e === undefined) byAddress.set(address, { fn, costs });
       else for (let i = 0; i < costs.length; i++) e.costs[i] = (e.costs[i] ?? 0) + costs[i];
@@ -273,9 +278,8 @@ async function measure(tree, o, dir, tag) {
   if (run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
   const n = run.delivered;
   const [t0, t1] = [base, more].map((r) => parseTotals(readFileSync(r.out, "utf8")));
-  const m0 = dataMisses(t0);
-  const m1 = dataMisses(t1);
-  const figures = { vcpus: run.vcpus, deliveries: n, instructions: ((t1.get("Ir") ?? 0) - (t0.get("Ir") ?? 0)) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
+  const [m0, m1] = [t0, t1].map((t) => missCounts((e) => t.get(e)));
+  const figures = { vcpus: run.vcpus, deliveries: n, instructions: (m1.ir - m0.ir) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
   if (o.byFunction === 0) return { figures };
   const [f0, f1] = [base, more].map((r) => {
     const parsed = parseCallgrind(readFileSync(r.out, "utf8"));
@@ -287,10 +291,8 @@ async function measure(tree, o, dir, tag) {
       // No map: the JIT code stays unnamed.
     }
     rmSync(mapFile, { force: true });
-    const at = (e) => parsed.events.indexOf(e);
     const byFn = costsByFunction(parsed, perf, sourcePlace(driver, tree));
-    const pick = (c) => ({ ir: c[at("Ir")] ?? 0, d1: (c[at("D1mr")] ?? 0) + (c[at("D1mw")] ?? 0), ll: (c[at("DLmr")] ?? 0) + (c[at("DLmw")] ?? 0) });
-    return new Map([...byFn].map(([k, c]) => [k, pick(c)]));
+    return new Map([...byFn].map(([k, c]) => [k, missCounts((e) => c[parsed.events.indexOf(e)])]));
   });
   const functions = [];
   for (const [name, c1] of f1) {
@@ -303,9 +305,9 @@ async function measure(tree, o, dir, tag) {
 
 function table(o, sides) {
   const w = (x, d = 1) => x.toFixed(d).padStart(10);
-  const first = sides[sides.length - 1].result.figures;
+  const work = sides[sides.length - 1].result.figures;
   const lines = [
-    `RISC-V scale bench: an MSI to each of ${first.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${first.deliveries} measured`,
+    `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`,
     `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable`,
     "",
     `${"per delivery".padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
@@ -314,7 +316,7 @@ function table(o, sides) {
   row("lines from memory (LL misses)", (f) => f.lines, 2);
   row("D1 misses", (f) => f.d1Misses);
   row("instructions", (f) => f.instructions, 0);
-  row(`MiB for every vCPU's lines (x ${first.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
+  row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const s of sides) {
     if (s.result.functions === undefined) continue;
     lines.push("", `${s.label}: the functions whose code missed the most, per delivery (lines, D1 misses, instructions)`);

@@ -8,17 +8,19 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { costsByFunction, dataMisses, functionName, lookupPerfMap, parseArgs, parseCallgrind, parseTotals, readPerfMap, UsageError } from "../scripts/cache-footprint.mjs";
+import { costsByFunction, functionName, lookupPerfMap, missCounts, parseArgs, parseCallgrind, parseTotals, readPerfMap, UsageError } from "../scripts/cache-footprint.mjs";
 
 const root = join(import.meta.dirname, "..");
 
 describe("scripts/cache-footprint.mjs", () => {
-  test("a cachegrind file's totals, by event name, and its data misses", () => {
+  test("a cachegrind file's totals, by event name, and its instructions and data misses", () => {
     const text = ["desc: LL cache: 8388608 B, 64 B, 16-way associative", "cmd: node x.mjs 4", "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw", "fl=a.c", "fn=f", "1 2 0 0 1 1 0", "summary: 100 5 1 40 7 3 20 2 1", ""].join("\n");
     const t = parseTotals(text);
     expect(t.get("Ir")).toBe(100);
     expect(t.get("DLmw")).toBe(1);
-    expect(dataMisses(t)).toEqual({ d1: 9, ll: 4 });
+    expect(missCounts((e) => t.get(e))).toEqual({ ir: 100, d1: 9, ll: 4 });
+    // Events a file did not record count 0.
+    expect(missCounts((e) => (e === "Ir" ? 5 : undefined))).toEqual({ ir: 5, d1: 0, ll: 0 });
     expect(() => parseTotals("events: Ir\n")).toThrow(/summary/);
   });
 
@@ -38,17 +40,24 @@ describe("scripts/cache-footprint.mjs", () => {
       "fn=(8)",
       "0x9000 0 10 5 5 0 2 0 0 1 0",
       "fn=(7)",
-      "-0x0 0 0",
-      "0x1004 0 1 0 0 0 0 0 0 1 0",
+      "0x1008 0 4",
+      "-4 0 1 0 0 0 0 0 0 1 0",
       "",
     ].join("\n");
     const p = parseCallgrind(text);
     expect(p.pid).toBe(4242);
     expect(p.events[7]).toBe("DLmr");
-    // 0x1004: its own line, plus the later absolute line for the same address; the call's 500 is not its.
+    // 0x1004: its own line (+4 from 0x1000), plus a later one reached back from 0x1008; the call's 500 is not its.
     expect(p.byAddress.get(0x1004)).toEqual({ fn: "0x0000000000001000", costs: [3, 0, 1, 0, 0, 1, 0, 1, 1] });
+    expect(p.byAddress.get(0x1008)?.costs).toEqual([4]);
     expect(p.byAddress.get(0x1006)?.costs).toEqual([1, 1]);
     expect(p.byAddress.get(0x9000)?.fn).toBe("Builtins_Something");
+  });
+
+  test("callgrind's costs follow as many positions as its header names", () => {
+    const p = parseCallgrind(["positions: instr", "events: Ir DLmr", "fn=(1) f", "0x40 7 2", "+1 3 0", ""].join("\n"));
+    expect(p.byAddress.get(0x40)?.costs).toEqual([7, 2]);
+    expect(p.byAddress.get(0x41)?.costs).toEqual([3, 0]);
   });
 
   test("a perf map names the code at an address; where entries overlap, the one written last", () => {
