@@ -9,6 +9,8 @@ export interface FootprintOptions {
   readonly rounds: number;
   readonly warmups: number;
   readonly byFunction: number;
+  /** What --by-function's functions are ordered by. */
+  readonly sort: "lines" | "d1" | "instructions";
   readonly against: string | undefined;
   readonly json: boolean;
 }

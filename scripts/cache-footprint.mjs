@@ -14,10 +14,14 @@
 //
 // How: the rig is built and warmed up (--warmups rounds over every vCPU) in two processes under
 // valgrind, of which one then makes --rounds more rounds; the difference of their counts, divided
-// by the deliveries of those rounds, is what a delivery costs, without the set-up's. Node runs with
-// --predictable (V8's compilers and collector on the main thread): runs of the same code agree to
-// within about half a line (where a collection lands differs a little from one build to another,
-// and with --by-function it can move lines from one function to another). The simulated caches: D1 32 KiB 8-way, LL --ll MiB 16-way
+// by the deliveries of those rounds, is what a delivery costs, without the set-up's. Both collect
+// the heap after the warm-up (--expose-gc), so the measured rounds begin with every object old and
+// no collection under way: without that, a collection the warm-up started, or a scavenge it left
+// due, finished inside the one process's rounds and not the other's, and the barrier that records
+// each store of a young object into an old one ran on objects the warm-up made (about 3 lines and
+// 1,500 instructions a delivery that a change elsewhere in the code could add or take away). Node
+// runs with --predictable (V8's compilers and collector on the main thread): runs of the same code
+// agree to within about half a line. The simulated caches: D1 32 KiB 8-way, LL --ll MiB 16-way
 // (default 8), 64-byte lines. With an LL of a few MiB the per-hart and per-VM state of the rig
 // (reused every 1024 and 64 deliveries) stays in it and what is counted is the vCPUs' own state;
 // with --ll 2 that state is counted too.
@@ -33,6 +37,8 @@
 //                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
 //                      them, attributed the lines their own code (and the code TurboFan inlined
 //                      into it) missed
+//   --sort WHAT        with --by-function, the functions that take the most `lines` (the default),
+//                      `d1` misses or `instructions`
 //   --against REV      the same for git revision REV first, and the difference
 //   --json             one JSON line instead of the table
 //
@@ -52,12 +58,15 @@ import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 export const LINE_BYTES = 64;
 const D1 = "32768,8,64";
 
+/** What --sort can order --by-function's functions by: the name of the count in a function's figures. */
+const SORT_KEYS = { lines: "lines", d1: "d1Misses", instructions: "instructions" };
+
 /** A bad command line (exit status 2). */
 export class UsageError extends Error {}
 
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, against: undefined, json: false };
+  const o = { llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -72,7 +81,11 @@ export function parseArgs(argv) {
     else if (a === "--rounds") o.rounds = count(a, argv[++i], 1);
     else if (a === "--warmups") o.warmups = count(a, argv[++i], 0);
     else if (a === "--by-function") o.byFunction = count(a, argv[++i], 1);
-    else if (a === "--against") {
+    else if (a === "--sort") {
+      const by = SORT_KEYS[argv[++i]];
+      if (by === undefined) throw new UsageError(`--sort takes ${Object.keys(SORT_KEYS).join(", ")}, not ${argv[i] ?? "nothing"}`);
+      o.sort = argv[i];
+    }    else if (a === "--against") {
       o.against = argv[++i];
       if (o.against === undefined || o.against.startsWith("--")) throw new UsageError("--against takes a git revision");
     } else throw new UsageError(`unknown option ${a}`);
@@ -211,6 +224,10 @@ const rig = buildScaleRig();
 const d = scaleDeliveries(rig);
 const deliver = among > 0 ? d.deliverAmong(among) : d.deliver;
 for (let i = 0; i < warmups * VCPUS; i++) deliver();
+// The measured rounds start from a collected heap: where the warm-up left the collector (part way
+// through marking, a scavenge due, objects made young stored into old ones through the write
+// barrier's slow path) would otherwise land in one process's rounds and not the other's.
+gc();
 const claimed = rig.count.n;
 for (let i = 0; i < rounds * VCPUS; i++) deliver();
 process.stdout.write(JSON.stringify({ vcpus: among > 0 ? among : VCPUS, delivered: rounds * VCPUS, claimed: rig.count.n - claimed }) + "\\n");
@@ -247,6 +264,7 @@ function underValgrind(tool, driver, rounds, o, dir, tag) {
     ...(tool === "callgrind" ? ["--dump-instr=yes"] : []),
     process.execPath,
     "--predictable",
+    "--expose-gc",
     ...(tool === "callgrind" ? ["--perf-basic-prof"] : []),
     driver,
     String(rounds),
@@ -299,7 +317,8 @@ async function measure(tree, o, dir, tag) {
     const c0 = f0.get(name) ?? { ir: 0, d1: 0, ll: 0 };
     functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, instructions: (c1.ir - c0.ir) / n });
   }
-  functions.sort((a, b) => b.lines - a.lines);
+  const key = SORT_KEYS[o.sort];
+  functions.sort((a, b) => b[key] - a[key]);
   return { figures, functions: functions.slice(0, o.byFunction) };
 }
 
@@ -319,7 +338,7 @@ function table(o, sides) {
   row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const s of sides) {
     if (s.result.functions === undefined) continue;
-    lines.push("", `${s.label}: the functions whose code missed the most, per delivery (lines, D1 misses, instructions)`);
+    lines.push("", `${s.label}: the functions whose code ${o.sort === "instructions" ? "ran the most instructions" : o.sort === "d1" ? "missed D1 the most" : "missed the most"}, per delivery (lines, D1 misses, instructions)`);
     for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.instructions, 0)}  ${f.name}`);
   }
   return lines.join("\n");
@@ -331,7 +350,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--rounds N] [--warmups N] [--by-function N] [--against REV] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {

@@ -94,13 +94,14 @@ describe("scripts/cache-footprint.mjs", () => {
   });
 
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, against: undefined, json: false });
-    expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--against", "HEAD~1", "--json"])).toEqual({
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false });
+    expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--json"])).toEqual({
       llMiB: 2,
       among: 64,
       rounds: 2,
       warmups: 0,
       byFunction: 20,
+      sort: "instructions",
       against: "HEAD~1",
       json: true,
     });
@@ -108,6 +109,7 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(() => parseArgs(["--rounds", "0"])).toThrow(/at least 1/);
     expect(() => parseArgs(["--against"])).toThrow(/revision/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
+    expect(() => parseArgs(["--sort", "time"])).toThrow(/--sort takes lines, d1, instructions, not time/);
     const r = spawnSync(process.execPath, [join(root, "scripts", "cache-footprint.mjs"), "--ll", "3"], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^cache-footprint: --ll takes a power of two.*\nusage: npm run bench:footprint/);
