@@ -6,6 +6,12 @@ export declare class UsageError extends Error {}
 export interface FootprintOptions {
   readonly llMiB: number;
   readonly among: number;
+  /** A micro-bench test to count one operation of, instead of a scale-bench delivery. */
+  readonly op: string | undefined;
+  /** With `op`: the test's repeats and polls as loops of yields. */
+  readonly loop: boolean;
+  /** With `op`: iterations of a measured run. */
+  readonly times: number;
   readonly rounds: number;
   readonly warmups: number;
   readonly byFunction: number;

@@ -26,13 +26,25 @@
 // (reused every 1024 and 64 deliveries) stays in it and what is counted is the vCPUs' own state;
 // with --ll 2 that state is counted too.
 //
+// With --op TEST, the same counts for one operation of a test of kvm-unit-tests' micro-bench on
+// the arm64 machine (apps/cli/bench/micro-bench-run.ts: -M virt -accel kvm -smp 2, the
+// `micro-bench` image): both processes boot and run the test --warmups times, then --rounds
+// more times, the one with a single iteration each time, the other with 1 + --times; the
+// difference over rounds x times is one operation's instructions, with neither boot nor the
+// test's prep in it. Where a wall-clock figure moves by several per cent from process to process
+// (ipi, lpi), the instruction count moves by less than one in ten thousand.
+//
 // Options:
 //   --ll MIB           the simulated last-level cache, a power of two (default 8)
 //   --among N          deliveries to the first N vCPUs in turn rather than to all 4096 (the rig's
 //                      deliverAmong): with 64, every vCPU's state stays in the caches, and what is
 //                      left is what a delivery costs in cache (D1 misses, instructions)
-//   --rounds N         measured rounds of deliveries to every vCPU (default 4)
-//   --warmups N        rounds before them (default 6)
+//   --op TEST          one operation of micro-bench's TEST (ipi, lpi, hyp_call, mmio_read_vgic...)
+//                      instead of a delivery of the scale bench
+//   --loop             with --op, the test with its repeats and polls as loops of yields
+//   --times N          with --op, iterations of a measured run (default 4096)
+//   --rounds N         measured rounds of deliveries to every vCPU, or runs of TEST (default 4)
+//   --warmups N        rounds or runs before them (default 6)
 //   --by-function N    also the N functions that take the most lines (callgrind; about twice as
 //                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
 //                      them, attributed the lines their own code (and the code TurboFan inlined
@@ -43,7 +55,8 @@
 //   --json             one JSON line instead of the table
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each process takes about 30 s (cachegrind)
-// or 80 s (callgrind); the two of a side run at once.
+// or 80 s (callgrind), about 40 s with --op ipi; the two of a side run at once. --op's counts need
+// the default six warm-up runs: after three, ipi's took 40 % more instructions, V8 still compiling.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
@@ -66,7 +79,7 @@ export class UsageError extends Error {}
 
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false };
+  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -78,6 +91,11 @@ export function parseArgs(argv) {
       o.llMiB = count(a, argv[++i], 1);
       if ((o.llMiB & (o.llMiB - 1)) !== 0) throw new UsageError(`--ll takes a power of two (valgrind's cache sets must be), not ${o.llMiB}`);
     } else if (a === "--among") o.among = count(a, argv[++i], 1);
+    else if (a === "--op") {
+      o.op = argv[++i];
+      if (o.op === undefined || !/^[a-z0-9_]+$/.test(o.op)) throw new UsageError(`--op takes the name of a micro-bench test, not ${o.op ?? "nothing"}`);
+    } else if (a === "--loop") o.loop = true;
+    else if (a === "--times") o.times = count(a, argv[++i], 1);
     else if (a === "--rounds") o.rounds = count(a, argv[++i], 1);
     else if (a === "--warmups") o.warmups = count(a, argv[++i], 0);
     else if (a === "--by-function") o.byFunction = count(a, argv[++i], 1);
@@ -85,11 +103,13 @@ export function parseArgs(argv) {
       const by = SORT_KEYS[argv[++i]];
       if (by === undefined) throw new UsageError(`--sort takes ${Object.keys(SORT_KEYS).join(", ")}, not ${argv[i] ?? "nothing"}`);
       o.sort = argv[i];
-    }    else if (a === "--against") {
+    } else if (a === "--against") {
       o.against = argv[++i];
       if (o.against === undefined || o.against.startsWith("--")) throw new UsageError("--against takes a git revision");
     } else throw new UsageError(`unknown option ${a}`);
   }
+  if (o.op === undefined && (o.loop || argv.includes("--times"))) throw new UsageError("--loop and --times go with --op");
+  if (o.op !== undefined && o.among > 0) throw new UsageError("--among goes with the scale bench, not with --op");
   return o;
 }
 
@@ -233,9 +253,46 @@ for (let i = 0; i < rounds * VCPUS; i++) deliver();
 process.stdout.write(JSON.stringify({ vcpus: among > 0 ? among : VCPUS, delivered: rounds * VCPUS, claimed: rig.count.n - claimed }) + "\\n");
 `;
 
-/** Bundles the driver from the sources under `tree` into `outfile`, with a source map beside it. */
-function bundleDriver(tree, outfile) {
-  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, stdin: { contents: DRIVER, resolveDir: tree, sourcefile: "cache-footprint-driver.ts", loader: "ts" }, outfile, sourcemap: "external" });
+/**
+ * The driver of --op: `node driver ITERATIONS WARMUPS TEST LOOP TIMES ROUNDS` runs TEST WARMUPS
+ * times with TIMES iterations, then ROUNDS times with ITERATIONS, checking each time that the
+ * guest printed the test's row of the table (not "skipped", not a failed assert).
+ */
+const OP_DRIVER = `
+import { MICRO_BENCH_TESTS } from "./packages/guest/src/index.ts";
+import { runMicroBench } from "./apps/cli/bench/micro-bench-run.ts";
+const [iterations, warmups, test, loop, times, rounds] = process.argv.slice(2);
+if (!MICRO_BENCH_TESTS.some((t) => t.name === test)) {
+  process.stderr.write(\`cache-footprint: micro-bench has no test \${test} (it has \${MICRO_BENCH_TESTS.map((t) => t.name).join(", ")})\\n\`);
+  process.exit(2);
+}
+const row = new RegExp(\`^\${test} +\\\\d\`, "m");
+const run = (n) => {
+  const { out } = runMicroBench([test], n, false, loop === "loop");
+  if (!row.test(out)) {
+    process.stderr.write(\`cache-footprint: micro-bench's \${test} did not print its row:\\n\${out}\`);
+    process.exit(1);
+  }
+};
+for (let i = 0; i < Number(warmups); i++) run(Number(times));
+// No collection here, unlike the scale bench's driver: collecting after the warm-up discarded the code
+// the test's runs had compiled, and the measuring process ran its longer runs in the interpreter
+// until V8 compiled it again (ten times the instructions an operation takes). Every run builds a
+// machine of its own, so the two processes' heaps stay alike.
+for (let i = 0; i < Number(rounds); i++) run(Number(iterations));
+process.stdout.write(JSON.stringify({ operations: Number(rounds) * (Number(iterations) - 1) }) + "\\n");
+`;
+
+/** Bundles the driver of `o` (the scale bench's, or --op's) from the sources under `tree` into `outfile`, with a source map beside it. */
+function bundleDriver(tree, outfile, o) {
+  const contents = o.op === undefined ? DRIVER : OP_DRIVER;
+  buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, stdin: { contents, resolveDir: tree, sourcefile: "cache-footprint-driver.ts", loader: "ts" }, outfile, sourcemap: "external" });
+}
+
+/** The driver's arguments after the node options: the base process's (`measured` false) or the measuring one's. */
+function driverArgs(o, measured) {
+  if (o.op === undefined) return [String(measured ? o.rounds : 0), String(o.warmups), String(o.among)];
+  return [String(measured ? 1 + o.times : 1), String(o.warmups), o.op, o.loop ? "loop" : "fast", String(o.times), String(o.rounds)];
 }
 
 /** The place of bundle `driver`'s line and column in the sources under `tree` (see functionName). */
@@ -250,8 +307,18 @@ function sourcePlace(driver, tree) {
   };
 }
 
-/** Runs the driver under valgrind; resolves to { out (valgrind's file), stdout, pid }. */
-function underValgrind(tool, driver, rounds, o, dir, tag) {
+/**
+ * Runs --op's driver once without valgrind, a run of two iterations: a test the image does not
+ * have, or one that fails, is reported in a second rather than after valgrind's minute.
+ * @throws UsageError with the driver's message when it fails
+ */
+function checkOp(driver, o, tag) {
+  const r = spawnSync(process.execPath, [driver, "2", "0", o.op, o.loop ? "loop" : "fast", "1", "1"], { encoding: "utf8" });
+  if (r.status !== 0) throw new UsageError(`${tag === "base" ? `at ${o.against}: ` : ""}${(r.stderr || `the driver exited with ${r.status}`).trim().replace(/^cache-footprint: /, "")}`);
+}
+
+/** Runs the driver under valgrind, as the measuring process or not; resolves to { out (valgrind's file), stdout, pid }. */
+function underValgrind(tool, driver, measured, o, dir, tag) {
   const out = join(dir, `${tool}.${tag}`);
   const args = [
     `--tool=${tool}`,
@@ -267,9 +334,7 @@ function underValgrind(tool, driver, rounds, o, dir, tag) {
     "--expose-gc",
     ...(tool === "callgrind" ? ["--perf-basic-prof"] : []),
     driver,
-    String(rounds),
-    String(o.warmups),
-    String(o.among),
+    ...driverArgs(o, measured),
   ];
   return new Promise((resolve, reject) => {
     // In the scratch directory: V8 writes its isolate log into the working directory with --perf-basic-prof.
@@ -280,24 +345,27 @@ function underValgrind(tool, driver, rounds, o, dir, tag) {
     child.stderr.on("data", (b) => (stderr += b));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`valgrind ${tool} exited with ${code}:\n${stderr.split("\n").slice(-15).join("\n")}`));
+      // The program's own last words, without valgrind's summary lines (==pid==).
+      const said = stderr.split("\n").filter((l) => !/^==\d+==/.test(l));
+      if (code !== 0) reject(new Error(`valgrind ${tool} exited with ${code}:\n${said.slice(-15).join("\n")}`));
       else resolve({ out, stdout, pid: child.pid });
     });
   });
 }
 
-/** One side's figures: per delivery, and per function with --by-function. */
+/** One side's figures: per delivery (or operation, with --op), and per function with --by-function. */
 async function measure(tree, o, dir, tag) {
   const driver = join(dir, `driver.${tag}.mjs`);
-  bundleDriver(tree, driver);
+  bundleDriver(tree, driver, o);
+  if (o.op !== undefined) checkOp(driver, o, tag);
   const tool = o.byFunction > 0 ? "callgrind" : "cachegrind";
-  const [base, more] = await Promise.all([underValgrind(tool, driver, 0, o, dir, `${tag}.0`), underValgrind(tool, driver, o.rounds, o, dir, `${tag}.${o.rounds}`)]);
+  const [base, more] = await Promise.all([underValgrind(tool, driver, false, o, dir, `${tag}.base`), underValgrind(tool, driver, true, o, dir, `${tag}.measured`)]);
   const run = JSON.parse(more.stdout.trim().split("\n").at(-1));
-  if (run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
-  const n = run.delivered;
+  if (o.op === undefined && run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
+  const n = o.op === undefined ? run.delivered : run.operations;
   const [t0, t1] = [base, more].map((r) => parseTotals(readFileSync(r.out, "utf8")));
   const [m0, m1] = [t0, t1].map((t) => missCounts((e) => t.get(e)));
-  const figures = { vcpus: run.vcpus, deliveries: n, instructions: (m1.ir - m0.ir) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
+  const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
   if (o.byFunction === 0) return { figures };
   const [f0, f1] = [base, more].map((r) => {
     const parsed = parseCallgrind(readFileSync(r.out, "utf8"));
@@ -325,20 +393,23 @@ async function measure(tree, o, dir, tag) {
 function table(o, sides) {
   const w = (x, d = 1) => x.toFixed(d).padStart(10);
   const work = sides[sides.length - 1].result.figures;
+  const per = o.op === undefined ? "delivery" : "operation";
   const lines = [
-    `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`,
+    o.op === undefined
+      ? `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`
+      : `micro-bench ${o.op}${o.loop ? " (its repeats and polls as loops of yields)" : ""} on -M virt -accel kvm -smp 2: ${o.warmups} runs of ${o.times} of warm-up, then ${work.operations} operations measured in ${o.rounds} runs`,
     `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable`,
     "",
-    `${"per delivery".padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
+    `${`per ${per}`.padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
   ];
   const row = (name, f, d) => lines.push(`${name.padEnd(40)}${sides.map((s) => `  ${w(f(s.result.figures), d)}`).join("")}`);
   row("lines from memory (LL misses)", (f) => f.lines, 2);
   row("D1 misses", (f) => f.d1Misses);
   row("instructions", (f) => f.instructions, 0);
-  row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
+  if (o.op === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const s of sides) {
     if (s.result.functions === undefined) continue;
-    lines.push("", `${s.label}: the functions whose code ${o.sort === "instructions" ? "ran the most instructions" : o.sort === "d1" ? "missed D1 the most" : "missed the most"}, per delivery (lines, D1 misses, instructions)`);
+    lines.push("", `${s.label}: the functions whose code ${o.sort === "instructions" ? "ran the most instructions" : o.sort === "d1" ? "missed D1 the most" : "missed the most"}, per ${per} (lines, D1 misses, instructions)`);
     for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.instructions, 0)}  ${f.name}`);
   }
   return lines.join("\n");
@@ -350,7 +421,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {
@@ -368,6 +439,10 @@ async function main() {
     sides.push({ label: "work tree", result: await measure(root, o, dir, "work") });
     if (o.json) process.stdout.write(`${JSON.stringify({ options: o, sides })}\n`);
     else process.stdout.write(`${table(o, sides)}\n`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`cache-footprint: ${e.message}\n`);
+    process.exitCode = 2;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -94,10 +94,13 @@ describe("scripts/cache-footprint.mjs", () => {
   });
 
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false });
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false });
     expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--json"])).toEqual({
       llMiB: 2,
       among: 64,
+      op: undefined,
+      loop: false,
+      times: 4096,
       rounds: 2,
       warmups: 0,
       byFunction: 20,
@@ -110,6 +113,10 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(() => parseArgs(["--against"])).toThrow(/revision/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
     expect(() => parseArgs(["--sort", "time"])).toThrow(/--sort takes lines, d1, instructions, not time/);
+    expect(parseArgs(["--op", "ipi", "--loop", "--times", "512"])).toMatchObject({ op: "ipi", loop: true, times: 512, among: 0 });
+    expect(() => parseArgs(["--op", "ipi", "--among", "64"])).toThrow(/--among goes with the scale bench/);
+    expect(() => parseArgs(["--loop"])).toThrow(/--loop and --times go with --op/);
+    expect(() => parseArgs(["--op", "--loop"])).toThrow(/--op takes the name of a micro-bench test/);
     const r = spawnSync(process.execPath, [join(root, "scripts", "cache-footprint.mjs"), "--ll", "3"], { encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^cache-footprint: --ll takes a power of two.*\nusage: npm run bench:footprint/);
