@@ -18,6 +18,8 @@ export interface FootprintOptions {
   /** What --by-function's functions are ordered by. */
   readonly sort: "lines" | "d1" | "instructions";
   readonly against: string | undefined;
+  /** Options for node in every measured process. */
+  readonly nodeOptions: readonly string[];
   readonly json: boolean;
 }
 /** Parses a command line; throws UsageError for a bad one. */

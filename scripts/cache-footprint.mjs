@@ -52,6 +52,8 @@
 //   --sort WHAT        with --by-function, the functions that take the most `lines` (the default),
 //                      `d1` misses or `instructions`
 //   --against REV      the same for git revision REV first, and the difference
+//   --node-option OPT  an option for node in both processes of each side, such as one of V8's
+//                      (--max-inlined-bytecode-size-cumulative=3500); repeatable
 //   --json             one JSON line instead of the table
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each process takes about 30 s (cachegrind)
@@ -79,7 +81,7 @@ export class UsageError extends Error {}
 
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false };
+  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -103,6 +105,10 @@ export function parseArgs(argv) {
       const by = SORT_KEYS[argv[++i]];
       if (by === undefined) throw new UsageError(`--sort takes ${Object.keys(SORT_KEYS).join(", ")}, not ${argv[i] ?? "nothing"}`);
       o.sort = argv[i];
+    } else if (a === "--node-option") {
+      const opt = argv[++i];
+      if (opt === undefined || !opt.startsWith("-")) throw new UsageError(`--node-option takes an option for node, not ${opt ?? "nothing"}`);
+      o.nodeOptions.push(opt);
     } else if (a === "--against") {
       o.against = argv[++i];
       if (o.against === undefined || o.against.startsWith("--")) throw new UsageError("--against takes a git revision");
@@ -313,7 +319,7 @@ function sourcePlace(driver, tree) {
  * @throws UsageError with the driver's message when it fails
  */
 function checkOp(driver, o, tag) {
-  const r = spawnSync(process.execPath, [driver, "2", "0", o.op, o.loop ? "loop" : "fast", "1", "1"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...o.nodeOptions, driver, "2", "0", o.op, o.loop ? "loop" : "fast", "1", "1"], { encoding: "utf8" });
   if (r.status !== 0) throw new UsageError(`${tag === "base" ? `at ${o.against}: ` : ""}${(r.stderr || `the driver exited with ${r.status}`).trim().replace(/^cache-footprint: /, "")}`);
 }
 
@@ -333,6 +339,7 @@ function underValgrind(tool, driver, measured, o, dir, tag) {
     "--predictable",
     "--expose-gc",
     ...(tool === "callgrind" ? ["--perf-basic-prof"] : []),
+    ...o.nodeOptions,
     driver,
     ...driverArgs(o, measured),
   ];
@@ -398,7 +405,7 @@ function table(o, sides) {
     o.op === undefined
       ? `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`
       : `micro-bench ${o.op}${o.loop ? " (its repeats and polls as loops of yields)" : ""} on -M virt -accel kvm -smp 2: ${o.warmups} runs of ${o.times} of warm-up, then ${work.operations} operations measured in ${o.rounds} runs`,
-    `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable`,
+    `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable${o.nodeOptions.map((x) => ` ${x}`).join("")}`,
     "",
     `${`per ${per}`.padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
   ];
@@ -421,7 +428,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--node-option OPT] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {

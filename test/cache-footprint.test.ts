@@ -94,8 +94,8 @@ describe("scripts/cache-footprint.mjs", () => {
   });
 
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, json: false });
-    expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--json"])).toEqual({
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
+    expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--node-option", "--max-inlined-bytecode-size-cumulative=3500", "--json"])).toEqual({
       llMiB: 2,
       among: 64,
       op: undefined,
@@ -106,6 +106,7 @@ describe("scripts/cache-footprint.mjs", () => {
       byFunction: 20,
       sort: "instructions",
       against: "HEAD~1",
+      nodeOptions: ["--max-inlined-bytecode-size-cumulative=3500"],
       json: true,
     });
     expect(() => parseArgs(["--ll", "6"])).toThrow(UsageError);
@@ -116,6 +117,7 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(parseArgs(["--op", "ipi", "--loop", "--times", "512"])).toMatchObject({ op: "ipi", loop: true, times: 512, among: 0 });
     expect(() => parseArgs(["--op", "ipi", "--among", "64"])).toThrow(/--among goes with the scale bench/);
     expect(() => parseArgs(["--loop"])).toThrow(/--loop and --times go with --op/);
+    expect(() => parseArgs(["--node-option", "3500"])).toThrow(/--node-option takes an option for node, not 3500/);
     expect(() => parseArgs(["--op", "--loop"])).toThrow(/--op takes the name of a micro-bench test/);
     const r = spawnSync(process.execPath, [join(root, "scripts", "cache-footprint.mjs"), "--ll", "3"], { encoding: "utf8" });
     expect(r.status).toBe(2);
