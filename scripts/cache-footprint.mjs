@@ -73,8 +73,12 @@ import { SOURCE_BUNDLE } from "./source-bundle.mjs";
 export const LINE_BYTES = 64;
 const D1 = "32768,8,64";
 
-/** What --sort can order --by-function's functions by: the name of the count in a function's figures. */
-const SORT_KEYS = { lines: "lines", d1: "d1Misses", instructions: "instructions" };
+/** What --sort can order --by-function's functions by: the count in a function's figures, and how the table says it. */
+const SORTS = Object.freeze({
+  lines: { key: "lines", says: "missed the most" },
+  d1: { key: "d1Misses", says: "missed D1 the most" },
+  instructions: { key: "instructions", says: "ran the most instructions" },
+});
 
 /** A bad command line (exit status 2). */
 export class UsageError extends Error {}
@@ -102,9 +106,10 @@ export function parseArgs(argv) {
     else if (a === "--warmups") o.warmups = count(a, argv[++i], 0);
     else if (a === "--by-function") o.byFunction = count(a, argv[++i], 1);
     else if (a === "--sort") {
-      const by = SORT_KEYS[argv[++i]];
-      if (by === undefined) throw new UsageError(`--sort takes ${Object.keys(SORT_KEYS).join(", ")}, not ${argv[i] ?? "nothing"}`);
-      o.sort = argv[i];
+      const by = argv[++i];
+      // Own keys only: `toString` is no way to sort.
+      if (by === undefined || !Object.hasOwn(SORTS, by)) throw new UsageError(`--sort takes ${Object.keys(SORTS).join(", ")}, not ${by ?? "nothing"}`);
+      o.sort = by;
     } else if (a === "--node-option") {
       const opt = argv[++i];
       if (opt === undefined || !opt.startsWith("-")) throw new UsageError(`--node-option takes an option for node, not ${opt ?? "nothing"}`);
@@ -370,12 +375,16 @@ async function measure(tree, o, dir, tag) {
   const run = JSON.parse(more.stdout.trim().split("\n").at(-1));
   if (o.op === undefined && run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
   const n = o.op === undefined ? run.delivered : run.operations;
-  const [t0, t1] = [base, more].map((r) => parseTotals(readFileSync(r.out, "utf8")));
-  const [m0, m1] = [t0, t1].map((t) => missCounts((e) => t.get(e)));
+  // Each output read once: a callgrind file with --dump-instr runs to tens of megabytes.
+  const texts = [base, more].map((r) => readFileSync(r.out, "utf8"));
+  const [m0, m1] = texts.map((text) => {
+    const t = parseTotals(text);
+    return missCounts((e) => t.get(e));
+  });
   const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
   if (o.byFunction === 0) return { figures };
-  const [f0, f1] = [base, more].map((r) => {
-    const parsed = parseCallgrind(readFileSync(r.out, "utf8"));
+  const [f0, f1] = [base, more].map((r, side) => {
+    const parsed = parseCallgrind(texts[side]);
     const mapFile = `/tmp/perf-${r.pid}.map`;
     let perf = [];
     try {
@@ -392,7 +401,7 @@ async function measure(tree, o, dir, tag) {
     const c0 = f0.get(name) ?? { ir: 0, d1: 0, ll: 0 };
     functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, instructions: (c1.ir - c0.ir) / n });
   }
-  const key = SORT_KEYS[o.sort];
+  const key = SORTS[o.sort].key;
   functions.sort((a, b) => b[key] - a[key]);
   return { figures, functions: functions.slice(0, o.byFunction) };
 }
@@ -416,7 +425,7 @@ function table(o, sides) {
   if (o.op === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const s of sides) {
     if (s.result.functions === undefined) continue;
-    lines.push("", `${s.label}: the functions whose code ${o.sort === "instructions" ? "ran the most instructions" : o.sort === "d1" ? "missed D1 the most" : "missed the most"}, per ${per} (lines, D1 misses, instructions)`);
+    lines.push("", `${s.label}: the functions whose code ${SORTS[o.sort].says}, per ${per} (lines, D1 misses, instructions)`);
     for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.instructions, 0)}  ${f.name}`);
   }
   return lines.join("\n");

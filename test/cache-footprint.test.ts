@@ -114,6 +114,7 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(() => parseArgs(["--against"])).toThrow(/revision/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
     expect(() => parseArgs(["--sort", "time"])).toThrow(/--sort takes lines, d1, instructions, not time/);
+    expect(() => parseArgs(["--sort", "toString"])).toThrow(/--sort takes lines, d1, instructions, not toString/);
     expect(parseArgs(["--op", "ipi", "--loop", "--times", "512"])).toMatchObject({ op: "ipi", loop: true, times: 512, among: 0 });
     expect(() => parseArgs(["--op", "ipi", "--among", "64"])).toThrow(/--among goes with the scale bench/);
     expect(() => parseArgs(["--loop"])).toThrow(/--loop and --times go with --op/);
