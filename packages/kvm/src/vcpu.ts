@@ -67,8 +67,8 @@ const SUPPORTED_FEATURES = (1 << KVM_ARM_VCPU_POWER_OFF) | (1 << KVM_ARM_VCPU_PS
 /** A vCPU fd. */
 export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #init: { readonly target: number; readonly features: number } | undefined;
-  #pmuIrq = -1;
-  #pmuInit = false;
+  /** The vPMU's attributes (KVM_ARM_VCPU_PMU_V3_CTRL), made when the VMM sets the first. */
+  #pmu: { irq: number; init: boolean } | undefined;
   #timerEvent = -1;
   #sbiExtOff = RISCV_SBI_EXT_OFF_AT_RESET;
   /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them; made at first use. */
@@ -411,15 +411,19 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     this.#pmuAttr(a, io);
     const v = a.value;
     switch (Number(a.attr)) {
-      case KVM_ARM_VCPU_PMU_V3_IRQ:
+      case KVM_ARM_VCPU_PMU_V3_IRQ: {
         if (typeof v !== "number" || !Number.isInteger(v) || v < 16 || v > 31) this.vm.fail("EINVAL", io, `PMU interrupt ${String(v)} is not a PPI (16..31)`);
-        if (this.#pmuInit) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
-        this.#pmuIrq = v;
+        const pmu = (this.#pmu ??= { irq: -1, init: false });
+        if (pmu.init) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
+        pmu.irq = v;
         return;
-      case KVM_ARM_VCPU_PMU_V3_INIT:
-        if (this.#pmuInit) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
-        this.#pmuInit = true;
+      }
+      case KVM_ARM_VCPU_PMU_V3_INIT: {
+        const pmu = (this.#pmu ??= { irq: -1, init: false });
+        if (pmu.init) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
+        pmu.init = true;
         return;
+      }
       default: {
         if (typeof v !== "number" || !this.vm.host.cpus.some((c) => c.pmu === v)) this.vm.fail("ENXIO", io, `no host PMU ${String(v)}`);
         if (this.vm.hasRun) this.vm.fail("EBUSY", io, "the VM has already run");
@@ -433,8 +437,9 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     if (this.#timerAttr(a)) return this.vm.timerData.getAttr(a);
     this.#pmuAttr(a, "KVM_GET_DEVICE_ATTR");
     if (Number(a.attr) !== KVM_ARM_VCPU_PMU_V3_IRQ) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", `attribute ${a.attr} cannot be read`);
-    if (this.#pmuIrq < 0) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", "no PMU interrupt set");
-    return this.#pmuIrq;
+    const irq = this.#pmu?.irq ?? -1;
+    if (irq < 0) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", "no PMU interrupt set");
+    return irq;
   }
 
   /** KVM_HAS_DEVICE_ATTR on the vCPU. */
