@@ -95,6 +95,16 @@ const HALT_POLL_GROW_START = 10_000;
 const BIT_IRQ_PENDING = requestBit(KVM_REQ_IRQ_PENDING);
 const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
 
+/**
+ * Where the interruptible charge about to be made ends
+ * (VcpuCore.spendInterruptible), handed over in a typed array rather than
+ * as an argument: a time beyond 2^31 ns (a computation, a poll's window of
+ * many turns) passed to a call that TurboFan does not inline is boxed, a
+ * heap number at every charge. Read at once by the charge, before anything
+ * it runs can make another.
+ */
+export const INTERRUPTIBLE_END = new Float64Array(1);
+
 /** A vCPU's kernel-side state, requests, kicks and blocking. */
 export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   // The fields a KVM_RUN that blocks, wakes and takes an interrupt reads or writes come last, after
@@ -453,12 +463,14 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   }
 
   /**
-   * Runs the event queue until `time` (or its limit) unless this vCPU is
-   * kicked first: a computation or a halt poll, which an interrupt, request
-   * or signal ends early. Other vCPUs' work due meanwhile runs inside it.
+   * Runs the event queue until {@link INTERRUPTIBLE_END} (or its limit)
+   * unless this vCPU is kicked first: a computation or a halt poll, which an
+   * interrupt, request or signal ends early. Other vCPUs' work due meanwhile
+   * runs inside it.
    */
-  protected spendInterruptible(time: number): void {
+  protected spendInterruptible(): void {
     const q = this.queue;
+    const time = INTERRUPTIBLE_END[0]!;
     this.#interruptibleDepth = q.depth + 1;
     try {
       q.runUntil(time);
@@ -581,7 +593,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     }
     this.#pollKicked = false;
     this.#polling = true;
-    this.spendInterruptible(end);
+    INTERRUPTIBLE_END[0] = end;
+    this.spendInterruptible();
     const outcome = this.#haltCheck();
     if (outcome >= 0) return this.#block(outcome);
     // (Read through the getter: spendInterruptible ran kicks that set it.)

@@ -24,7 +24,7 @@ import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { EXITING_GUEST_MODE, IN_GUEST_MODE, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
+import { EXITING_GUEST_MODE, IN_GUEST_MODE, INTERRUPTIBLE_END, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -84,6 +84,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   // The fields every KVM_RUN reads or writes come first, in as few cache lines as they fit: at thousands of
   // vCPUs each line of a vCPU a run touches is a cache miss (the RISC-V scale bench).
   #runTraced = false;
+  // The program the run loop last resumed, and its `next` (see #guest).
+  #resumed: GuestProgram | undefined;
+  #resumeNext: GuestProgram["next"] | undefined;
   // The current run has RunOptions.until: its budget is the VMM's deadline, not another vCPU's.
   #bounded = false;
   // The current run's RunOptions.quietLoads.
@@ -623,7 +626,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         // A kick (interrupt, request, signal) ends the computation early, so
         // what it raised is taken between "instructions"; the rest resumes later.
         const end = q.now + this.computeLeft;
-        this.spendInterruptible(end);
+        INTERRUPTIBLE_END[0] = end;
+        this.spendInterruptible();
         this.computeLeft = end - q.now;
         continue;
       }
@@ -658,7 +662,18 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         if (op === undefined) {
           if (this.gen === undefined) op = WFI_OP;
           else {
-            const it = this.gen.next(result);
+            // The program's `next`, looked up when the vCPU resumes another program than last time: boot code,
+            // handlers and loops are generators and state machines of many shapes, which would make the lookup
+            // at every resume a megamorphic one.
+            const gen = this.gen;
+            let resume = this.#resumeNext;
+            if (gen !== this.#resumed) {
+              // eslint-disable-next-line @typescript-eslint/unbound-method -- called with the program as `this` below
+              resume = gen.next;
+              this.#resumeNext = resume;
+              this.#resumed = gen;
+            }
+            const it = resume!.call(gen, result);
             if (it.done === true) {
               this.returnFromProgram(it.value);
               continue;
@@ -1129,7 +1144,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     mem.watchWrites(w, read.addr, read.size);
     q.watchSchedules(w);
     try {
-      this.spendInterruptible(end);
+      INTERRUPTIBLE_END[0] = end;
+      this.spendInterruptible();
     } finally {
       q.watchSchedules(undefined);
       mem.watchWrites(undefined);

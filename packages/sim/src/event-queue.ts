@@ -133,7 +133,7 @@ export class EventQueue implements Clock {
   #probeFrom = 0;
   #probeStep = 0;
   readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!.idleUntil(this.#probeFrom + k * this.#probeStep);
-  #dueTarget = 0; // runUntil's target, for #runUntilDue
+  #dueTarget = 0; // the target of a run about to start (runUntil's, for #runUntilDue and #run)
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() or cutAt() ends
   #cutTime = Number.POSITIVE_INFINITY; // where the runs from #cutDepth in end (now for a cut())
@@ -391,7 +391,7 @@ export class EventQueue implements Clock {
       }
       // It runs first, at now (#stepUntil dispatches it from where it stands).
     }
-    return this.#run(target, true, Number.POSITIVE_INFINITY);
+    return this.#run(true, Number.POSITIVE_INFINITY);
   }
 
   /** runUntil's ConfigError for a time before now (out of line: its message is bytecode runUntil's callers would inline). */
@@ -400,10 +400,14 @@ export class EventQueue implements Clock {
   }
 
   /**
-   * One run: events due by `target` (or the limit, which cut() may lower
-   * meanwhile), then the clock to the limit if `advance`.
+   * One run: events due by {@link #dueTarget} (or the limit, which cut() may
+   * lower meanwhile), then the clock to the limit if `advance`. The target is
+   * taken from the field, not an argument: a time beyond 2^31 ns (a poll's
+   * window, a long computation) passed to a call TurboFan does not inline is
+   * boxed, a heap number at every such run.
    */
-  #run(target: Nanoseconds, advance: boolean, maxEvents: number): number {
+  #run(advance: boolean, maxEvents: number): number {
+    const target = this.#dueTarget;
     const outer = this.#limit;
     this.#limit = target;
     const depth = ++this.#depth;
@@ -644,7 +648,8 @@ export class EventQueue implements Clock {
    * that reschedules forever). The clock stays at the last event.
    */
   runUntilIdle(maxEvents = Number.POSITIVE_INFINITY): number {
-    return this.#run(this.#limit, false, maxEvents);
+    this.#dueTarget = this.#limit;
+    return this.#run(false, maxEvents);
   }
 
 
