@@ -97,11 +97,11 @@ const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
 
 /**
  * Where the interruptible charge about to be made ends
- * (VcpuCore.spendInterruptible), handed over in a typed array rather than
- * as an argument: a time beyond 2^31 ns (a computation, a poll's window of
- * many turns) passed to a call that TurboFan does not inline is boxed, a
- * heap number at every charge. Read at once by the charge, before anything
- * it runs can make another.
+ * (VcpuCore.spendInterruptible), handed over in a typed array, to the queue
+ * too (EventQueue.runUntilTimeIn), rather than as an argument: a time beyond
+ * 2^31 ns (a computation, a poll's window of many turns) passed to a call
+ * that TurboFan does not inline is boxed, a heap number at every charge.
+ * Read at once by the queue, before anything it runs can make another charge.
  */
 export const INTERRUPTIBLE_END = new Float64Array(1);
 
@@ -470,10 +470,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    */
   protected spendInterruptible(): void {
     const q = this.queue;
-    const time = INTERRUPTIBLE_END[0]!;
     this.#interruptibleDepth = q.depth + 1;
     try {
-      q.runUntil(time);
+      q.runUntilTimeIn(INTERRUPTIBLE_END);
     } finally {
       this.#interruptibleDepth = 0;
     }

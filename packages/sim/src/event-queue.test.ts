@@ -114,6 +114,42 @@ describe("EventQueue", () => {
     expect(q.now).toBe(1000);
   });
 
+  test("runUntilTimeIn runs as runUntil to the time in its array, beyond 2^31 ns too, and refuses a time before now", () => {
+    const q = new EventQueue();
+    const seen: number[] = [];
+    const late = 2 ** 33 + 7;
+    for (const t of [5, 10, late]) q.schedule(t, () => seen.push(q.now));
+    const at = new Float64Array(1);
+    at[0] = 10;
+    expect(q.runUntilTimeIn(at)).toBe(2);
+    expect(q.now).toBe(10);
+    at[0] = late + 1;
+    expect(q.runUntilTimeIn(at)).toBe(1);
+    expect(seen).toEqual([5, 10, late]);
+    expect(q.now).toBe(late + 1);
+    // Nothing due: the clock alone moves.
+    at[0] = late + 100;
+    expect(q.runUntilTimeIn(at)).toBe(0);
+    expect(q.now).toBe(late + 100);
+    at[0] = 50;
+    expect(() => q.runUntilTimeIn(at)).toThrow(/before now/);
+    // Inside a run, as runUntil: the nested run takes the event at 8, then stops at the outer run's limit.
+    const nested = (viaArray: boolean): number[] => {
+      const seenIn: number[] = [];
+      const r = new EventQueue();
+      r.schedule(3, () => {
+        if (viaArray) r.runUntilTimeIn(new Float64Array([100]));
+        else r.runUntil(100);
+        seenIn.push(r.now);
+      });
+      r.schedule(8, () => seenIn.push(r.now));
+      r.runUntil(20);
+      return seenIn;
+    };
+    expect(nested(true)).toEqual([8, 20]);
+    expect(nested(true)).toEqual(nested(false));
+  });
+
   test("runUntilCondition, stop and the maxEvents guard", () => {
     const q = new EventQueue();
     let n = 0;
