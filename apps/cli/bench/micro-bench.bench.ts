@@ -74,14 +74,41 @@
  * warm-up runs, and the figure is the model's steady cost per operation.
  * To compare two versions of the model, use `npm run bench:compare` (with
  * `--steady`, the same processes), which measures both in one run.
+ *
+ * `meta.bytesPerOp` is what one operation allocates on the JavaScript heap
+ * once the model's code is optimised, at the source's 65536 iterations, from
+ * V8's sampling heap profiler (micro-bench-heap.ts: a run of 65536 against a
+ * run of one, each in a process of its own after three warm-up runs, freed
+ * objects counted, the median of three processes for the first): within a
+ * few tenths of a byte, where a boxed number or an iterator result per
+ * operation is 16 bytes or more.
  */
 import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
-import { MICRO_BENCH_SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
+import { MICRO_BENCH_SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runPinnedJson, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
 import { runMicroBench, workBetween, type ModelWork } from "./micro-bench-run.js";
 
 const spanRunner = bundleForProcess(MICRO_BENCH_SPAN, "micro-bench-span.mjs");
+const heapRunner = bundleForProcess("apps/cli/bench/micro-bench-heap.ts", "micro-bench-heap.mjs");
+
+/** Warm-up runs before a heap-sampled run (micro-bench-heap.ts). */
+const HEAP_WARMUPS = 3;
+
+/**
+ * Heap bytes one operation of `name` allocates, to one decimal: a sampled run
+ * of `times` iterations against one of a single iteration, each in a process
+ * of its own after the same warm-ups (micro-bench-heap.ts), over times − 1.
+ * The run of `times` is the median of three processes: what TurboFan inlines
+ * differs from one process to the next, and with it whether a number passed
+ * to a call is boxed (lpi: 16 bytes a round trip in some processes, none in
+ * others).
+ */
+function bytesPerOp(name: string, times: number): number {
+  const run = (n: number): number => (runPinnedJson([heapRunner, name, String(n), String(HEAP_WARMUPS), String(times)], {}, `micro-bench-heap ${name}`) as { bytes: number }).bytes;
+  const many = median([run(times), run(times), run(times)]);
+  return Math.round(((many - run(1)) / (times - 1)) * 10) / 10;
+}
 
 /** Processes each form of each test is measured in. */
 const PROCESSES = 3;
@@ -153,11 +180,13 @@ describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtu
     // Sixteen times the iterations: a different total, the same average.
     for (const r of [source, steady]) if (r !== undefined && guestRow(r.row, name).avg !== avg) throw new Error(`micro-bench ${name}: ${r.row} against ${row}`);
     for (const r of [fast.row, loop.row]) if (r !== row) throw new Error(`micro-bench ${name}: a measuring process printed ${r}, this one ${row}`);
+    const heapBytesPerOp = bytesPerOp(name, sourceTimes);
     bench(`micro-bench ${name} [x${times}]`, () => void runMicroBench([name], times), {
       meta: {
         virtualNsPerOp: avg,
         guestRow: row,
         modelWorkPerOp,
+        bytesPerOp: heapBytesPerOp,
         processes: PROCESSES,
         wallNsPerOpExclBoot: fast.ns,
         wallNsPerOpExclBootFastest: fast.fastest,
