@@ -228,8 +228,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * requests, the power state, a deliverable interrupt; the placement). If
    * so the vCPU counts the time up to `time` as run, and the VMM may let the
    * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
+   * Without `time`, the time the queue asks a standing handler about
+   * (EventQueue.askedTime): a time beyond 2^31 ns passed to a call TurboFan
+   * does not inline is boxed.
    */
-  idleUntil(time: number): boolean {
+  idleUntil(time: number = this.queue.askedTime): boolean {
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
     if (!this.#inRun || time > this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     if (this.debt === 0) {

@@ -239,12 +239,19 @@ describe("scheduleWhenUnlimited with an idle check", () => {
   // X computes through a list of spans inside H's operations (each a nested run), stopping at each
   // of H's limits; other events come at random times. Leaving X off the queue while it is idle must
   // not change what happens, when, or in which order.
-  function play(hOps: number[], xSpans: number[], events: number[], withIdle: boolean): { log: string[]; dispatched: number } {
+  // With `asked`, the check also answers idleUntilAsked, from the queue's askedTime: the queue must ask that
+  // instead (`timeQuestions` counts the idleUntil calls), about the same times.
+  function play(hOps: number[], xSpans: number[], events: number[], withIdle: boolean, asked = false): { log: string[]; dispatched: number; timeQuestions: number } {
     const q = new EventQueue();
     const log: string[] = [];
     let span = 0;
     let end = xSpans[0]!;
-    const idle: IdleCheck = { idleUntil: (t) => t < end };
+    let timeQuestions = 0;
+    const idleUntil = (t: number): boolean => {
+      timeQuestions++;
+      return t < end;
+    };
+    const idle: IdleCheck = asked ? { idleUntil, idleUntilAsked: () => q.askedTime < end } : { idleUntil };
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
@@ -271,7 +278,7 @@ describe("scheduleWhenUnlimited with an idle check", () => {
     });
     q.schedule(0, stepX);
     q.runUntilIdle();
-    return { log, dispatched: q.dispatched };
+    return { log, dispatched: q.dispatched, timeQuestions };
   }
 
   test("the same events at the same times in the same order, with fewer dispatches", () => {
@@ -285,6 +292,10 @@ describe("scheduleWhenUnlimited with an idle check", () => {
           const lazy = play(hOps, xSpans, events, true);
           expect(lazy.log).toEqual(plain.log);
           expect(lazy.dispatched).toBeLessThanOrEqual(plain.dispatched);
+          const asked = play(hOps, xSpans, events, true, true);
+          expect(asked.log).toEqual(plain.log);
+          expect(asked.dispatched).toBe(lazy.dispatched);
+          expect(asked.timeQuestions).toBe(0);
         },
       ),
       { numRuns: 300 },

@@ -51,6 +51,14 @@ export interface IdleCheck {
    */
   idleUntil(time: Nanoseconds): boolean;
   /**
+   * Optional: {@link idleUntil} of {@link EventQueue.askedTime}, the time
+   * taken from the queue rather than as an argument, for a check on a hot
+   * path: a time beyond 2^31 ns passed to a call that TurboFan does not
+   * inline is boxed, a heap number at every question. The queue asks this
+   * rather than idleUntil when it is there.
+   */
+  idleUntilAsked?(): boolean;
+  /**
    * Optional: at most how many steps of `step` nanoseconds after `from`
    * {@link idleUntil} could say yes to (at most `max`; an upper bound, the
    * check decides). With it {@link EventQueue.idleSteps} asks about the last
@@ -401,8 +409,9 @@ export class EventQueue implements Clock {
   #runUntilDue(): number {
     const target = this.#dueTarget;
     const outer = this.#limit;
-    if (this.#standingIdle !== undefined) {
-      if (target < this.#quietUntil && this.#standingIdle.idleUntil(target)) {
+    const standing = this.#standingIdle;
+    if (standing !== undefined) {
+      if (target < this.#quietUntil && (standing.idleUntilAsked !== undefined ? standing.idleUntilAsked() : standing.idleUntil(target))) {
         // The standing handler would have run to `target` and stopped there, alone: skip it.
         this.#stopRequested = false;
         this.#now = target;
@@ -452,6 +461,15 @@ export class EventQueue implements Clock {
       if (this.#limit > now && this.#deferredCount > 0) this.#releaseDeferred();
     }
     return n;
+  }
+
+  /**
+   * The time a standing handler's check is asked about, while the queue asks
+   * it ({@link IdleCheck.idleUntilAsked}): the target of the run about to
+   * start.
+   */
+  get askedTime(): Nanoseconds {
+    return this.#dueTarget;
   }
 
   /** How many runUntil calls are active (1 inside a top-level run). */

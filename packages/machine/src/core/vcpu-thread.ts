@@ -236,6 +236,12 @@ class StoppedRunIdle implements IdleCheck {
     return t.started && t.machine.vcpusMayRun() && t.vcpu.idleUntil(time);
   }
 
+  idleUntilAsked(): boolean {
+    const t = this.thread;
+    // The vCPU takes the time from the queue: no number crosses a call here.
+    return t.started && t.machine.vcpusMayRun() && t.vcpu.idleUntil();
+  }
+
   steps(from: number, step: number, max: number): number {
     return this.thread.vcpu.idleSteps(from, step, max);
   }
