@@ -329,16 +329,21 @@ describe("idleSteps", () => {
   // X computes inside H's steps as in the test above. Skipping the steps idleSteps allows must not
   // change what H sees, when, or anything else that happens.
   // With `bound`, X's check also tells idleSteps how many steps it could accept (IdleCheck.steps):
-  // exactly, more than it will (the check then says no), or fewer (fewer are skipped).
-  function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean, bound?: "exact" | "loose" | "tight"): string[] {
+  // exactly, more than it will (the check then says no), or fewer (fewer are skipped). With `asked`, the
+  // check answers idleUntilAsked from the queue's askedTime, and idleUntil(time) must not be asked at all.
+  function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean, bound?: "exact" | "loose" | "tight", asked = false): string[] {
     const q = new EventQueue();
     const log: string[] = [];
     let counter = 0;
     let span = 0;
     let end = xSpans[0]!;
     const slack = bound === "loose" ? 3 : bound === "tight" ? -1 : 0;
-    const idleUntil = (t: number): boolean => t < end;
-    const idle: IdleCheck = bound === undefined ? { idleUntil } : { idleUntil, steps: (from, s, max) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) };
+    const idleUntil = (t: number): boolean => {
+      if (asked) throw new Error("idleUntil(time) asked of a check that has idleUntilAsked");
+      return t < end;
+    };
+    const check: IdleCheck = asked ? { idleUntil, idleUntilAsked: () => q.askedTime < end } : { idleUntil };
+    const idle: IdleCheck = bound === undefined ? check : { ...check, steps: (from, s, max) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) };
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
@@ -387,6 +392,8 @@ describe("idleSteps", () => {
           const plain = poll(step, steps, xSpans, events, false);
           expect(poll(step, steps, xSpans, events, true)).toEqual(plain);
           for (const bound of ["exact", "loose", "tight"] as const) expect(poll(step, steps, xSpans, events, true, bound)).toEqual(plain);
+          expect(poll(step, steps, xSpans, events, true, undefined, true)).toEqual(plain);
+          expect(poll(step, steps, xSpans, events, true, "exact", true)).toEqual(plain);
         },
       ),
       { numRuns: 300 },

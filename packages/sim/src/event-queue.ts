@@ -140,7 +140,15 @@ export class EventQueue implements Clock {
   // idleSteps' question to a standing handler: idle until #probeFrom + k steps of #probeStep? (bound once: no closure per call)
   #probeFrom = 0;
   #probeStep = 0;
-  readonly #standingIdleAfter = (k: number): boolean => this.#standingIdle!.idleUntil(this.#probeFrom + k * this.#probeStep);
+  readonly #standingIdleAfter = (k: number): boolean => {
+    const idle = this.#standingIdle!;
+    const time = this.#probeFrom + k * this.#probeStep;
+    if (idle.idleUntilAsked === undefined) return idle.idleUntil(time);
+    this.#askedTime = time;
+    return idle.idleUntilAsked();
+  };
+  // The time a standing handler's check is asked about (askedTime): a field, where an argument could be boxed.
+  #askedTime = 0;
   #dueTarget = 0; // the target of a run about to start (runUntil's, for #runUntilDue and #run)
   #depth = 0; // active runUntil calls
   #cutDepth = Number.POSITIVE_INFINITY; // the outermost run a cut() or cutAt() ends
@@ -411,6 +419,7 @@ export class EventQueue implements Clock {
     const outer = this.#limit;
     const standing = this.#standingIdle;
     if (standing !== undefined) {
+      this.#askedTime = target;
       if (target < this.#quietUntil && (standing.idleUntilAsked !== undefined ? standing.idleUntilAsked() : standing.idleUntil(target))) {
         // The standing handler would have run to `target` and stopped there, alone: skip it.
         this.#stopRequested = false;
@@ -466,10 +475,10 @@ export class EventQueue implements Clock {
   /**
    * The time a standing handler's check is asked about, while the queue asks
    * it ({@link IdleCheck.idleUntilAsked}): the target of the run about to
-   * start.
+   * start, or the end of the steps {@link idleSteps} weighs.
    */
   get askedTime(): Nanoseconds {
-    return this.#dueTarget;
+    return this.#askedTime;
   }
 
   /** How many runUntil calls are active (1 inside a top-level run). */
