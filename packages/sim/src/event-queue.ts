@@ -367,7 +367,7 @@ export class EventQueue implements Clock {
 
   /** Runs the earliest event (due by {@link limit}). Returns false if there was none. */
   step(): boolean {
-    return this.#stepUntil(this.#limit);
+    return this.#stepUntil();
   }
 
   /**
@@ -453,7 +453,7 @@ export class EventQueue implements Clock {
     this.#stopRequested = false;
     let n = 0;
     try {
-      while (n < maxEvents && !this.#stopped() && this.#stepUntil(this.#limit)) n++;
+      while (n < maxEvents && !this.#stopped() && this.#stepUntil()) n++;
       if (advance && !this.#stopped()) this.#now = this.#limit;
     } finally {
       this.#depth = depth - 1;
@@ -713,7 +713,7 @@ export class EventQueue implements Clock {
     for (;;) {
       if (predicate()) return true;
       if (n >= maxEvents || this.#stopped()) return false;
-      if (!this.#stepUntil(this.#limit)) {
+      if (!this.#stepUntil()) {
         if (this.#limit !== Number.POSITIVE_INFINITY) this.#now = this.#limit;
         return false;
       }
@@ -733,8 +733,8 @@ export class EventQueue implements Clock {
 
   // ---- dispatch ---------------------------------------------------------------
 
-  /** Dispatches the earliest event if it is due at or before `limit`. */
-  #stepUntil(limit: number): boolean {
+  /** Dispatches the earliest event if it is due at or before the limit. */
+  #stepUntil(): boolean {
     if (this.#standingIdle !== undefined) {
       // Due now and first in line: dispatched from where it stands, as it would be from the queue's front.
       const handler = this.#standingHandler;
@@ -746,6 +746,9 @@ export class EventQueue implements Clock {
       handler(arg);
       return true;
     }
+    // The limit is read here, not passed: a limit beyond 2^31 ns passed to a call that TurboFan does not inline
+    // (a run inlined into its caller) is boxed, a heap number at every step.
+    const limit = this.#limit;
     if (limit < this.#quietUntil) return false; // nothing can be due yet
     const time = this.#settle(limit);
     if (time < 0) return false;
