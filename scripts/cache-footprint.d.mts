@@ -27,7 +27,7 @@ export declare function parseArgs(argv: readonly string[]): FootprintOptions;
 /** The event totals of a cachegrind or callgrind output file. */
 export declare function parseTotals(text: string): Map<string, number>;
 /** Instructions, data misses (D1) and lines from memory (LL) of the costs `get` returns by event name. */
-export declare function missCounts(get: (event: string) => number | undefined): { ir: number; d1: number; ll: number };
+export declare function missCounts(get: (event: string) => number | undefined): { ir: number; i1: number; d1: number; ll: number };
 /** A callgrind file's self costs by instruction address. */
 export interface ParsedCallgrind {
   readonly pid: number;

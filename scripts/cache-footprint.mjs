@@ -21,8 +21,10 @@
 // each store of a young object into an old one ran on objects the warm-up made (about 3 lines and
 // 1,500 instructions a delivery that a change elsewhere in the code could add or take away). Node
 // runs with --predictable (V8's compilers and collector on the main thread): runs of the same code
-// agree to within about half a line. The simulated caches: D1 32 KiB 8-way, LL --ll MiB 16-way
-// (default 8), 64-byte lines. With an LL of a few MiB the per-hart and per-VM state of the rig
+// agree to within about half a line. The simulated caches: I1 and D1 32 KiB 8-way, LL --ll MiB
+// 16-way (default 8), 64-byte lines. I1 misses are counted too: a function TurboFan compiles with
+// its callees inlined runs to tens of kilobytes of machine code (the run loop's #guest, about 25
+// KiB), and the code a hot path runs through competes for the 32 KiB of I1. With an LL of a few MiB the per-hart and per-VM state of the rig
 // (reused every 1024 and 64 deliveries) stays in it and what is counted is the vCPUs' own state;
 // with --ll 2 that state is counted too.
 //
@@ -32,13 +34,14 @@
 // more times, the one with a single iteration each time, the other with 1 + --times; the
 // difference over rounds x times is one operation's instructions, with neither boot nor the
 // test's prep in it. Where a wall-clock figure moves by several per cent from process to process
-// (ipi, lpi), the instruction count moves by less than one in ten thousand.
+// (ipi, lpi), the instruction count moves by well under one per cent: up to about a hundred
+// instructions an ipi round trip, when a collection falls in one process's runs and not the other's.
 //
 // Options:
 //   --ll MIB           the simulated last-level cache, a power of two (default 8)
 //   --among N          deliveries to the first N vCPUs in turn rather than to all 4096 (the rig's
 //                      deliverAmong): with 64, every vCPU's state stays in the caches, and what is
-//                      left is what a delivery costs in cache (D1 misses, instructions)
+//                      left is what a delivery costs in cache (D1 and I1 misses, instructions)
 //   --op TEST          one operation of micro-bench's TEST (ipi, lpi, hyp_call, mmio_read_vgic...)
 //                      instead of a delivery of the scale bench
 //   --loop             with --op, the test with its repeats and polls as loops of yields
@@ -50,7 +53,7 @@
 //                      them, attributed the lines their own code (and the code TurboFan inlined
 //                      into it) missed
 //   --sort WHAT        with --by-function, the functions that take the most `lines` (the default),
-//                      `d1` misses or `instructions`
+//                      `d1` misses, `i1` misses or `instructions`
 //   --against REV      the same for git revision REV first, and the difference
 //   --node-option OPT  an option for node in both processes of each side, such as one of V8's
 //                      (--max-inlined-bytecode-size-cumulative=3500); repeatable
@@ -77,6 +80,7 @@ const D1 = "32768,8,64";
 const SORTS = Object.freeze({
   lines: { key: "lines", says: "missed the most" },
   d1: { key: "d1Misses", says: "missed D1 the most" },
+  i1: { key: "i1Misses", says: "missed I1 the most" },
   instructions: { key: "instructions", says: "ran the most instructions" },
 });
 
@@ -140,7 +144,7 @@ export function parseTotals(text) {
  */
 export function missCounts(get) {
   const n = (e) => get(e) ?? 0;
-  return { ir: n("Ir"), d1: n("D1mr") + n("D1mw"), ll: n("DLmr") + n("DLmw") };
+  return { ir: n("Ir"), i1: n("I1mr"), d1: n("D1mr") + n("D1mw"), ll: n("DLmr") + n("DLmw") };
 }
 
 /**
@@ -381,7 +385,7 @@ async function measure(tree, o, dir, tag) {
     const t = parseTotals(text);
     return missCounts((e) => t.get(e));
   });
-  const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
+  const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, i1Misses: (m1.i1 - m0.i1) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
   if (o.byFunction === 0) return { figures };
   const [f0, f1] = [base, more].map((r, side) => {
     const parsed = parseCallgrind(texts[side]);
@@ -398,8 +402,8 @@ async function measure(tree, o, dir, tag) {
   });
   const functions = [];
   for (const [name, c1] of f1) {
-    const c0 = f0.get(name) ?? { ir: 0, d1: 0, ll: 0 };
-    functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, instructions: (c1.ir - c0.ir) / n });
+    const c0 = f0.get(name) ?? { ir: 0, i1: 0, d1: 0, ll: 0 };
+    functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, i1Misses: (c1.i1 - c0.i1) / n, instructions: (c1.ir - c0.ir) / n });
   }
   const key = SORTS[o.sort].key;
   functions.sort((a, b) => b[key] - a[key]);
@@ -414,19 +418,20 @@ function table(o, sides) {
     o.op === undefined
       ? `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`
       : `micro-bench ${o.op}${o.loop ? " (its repeats and polls as loops of yields)" : ""} on -M virt -accel kvm -smp 2: ${o.warmups} runs of ${o.times} of warm-up, then ${work.operations} operations measured in ${o.rounds} runs`,
-    `valgrind's caches: D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable${o.nodeOptions.map((x) => ` ${x}`).join("")}`,
+    `valgrind's caches: I1 and D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable${o.nodeOptions.map((x) => ` ${x}`).join("")}`,
     "",
     `${`per ${per}`.padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
   ];
   const row = (name, f, d) => lines.push(`${name.padEnd(40)}${sides.map((s) => `  ${w(f(s.result.figures), d)}`).join("")}`);
   row("lines from memory (LL misses)", (f) => f.lines, 2);
   row("D1 misses", (f) => f.d1Misses);
+  row("I1 misses (instruction fetch)", (f) => f.i1Misses);
   row("instructions", (f) => f.instructions, 0);
   if (o.op === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const s of sides) {
     if (s.result.functions === undefined) continue;
-    lines.push("", `${s.label}: the functions whose code ${SORTS[o.sort].says}, per ${per} (lines, D1 misses, instructions)`);
-    for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.instructions, 0)}  ${f.name}`);
+    lines.push("", `${s.label}: the functions whose code ${SORTS[o.sort].says}, per ${per} (lines, D1 misses, I1 misses, instructions)`);
+    for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.i1Misses)}${w(f.instructions, 0)}  ${f.name}`);
   }
   return lines.join("\n");
 }

@@ -18,9 +18,9 @@ describe("scripts/cache-footprint.mjs", () => {
     const t = parseTotals(text);
     expect(t.get("Ir")).toBe(100);
     expect(t.get("DLmw")).toBe(1);
-    expect(missCounts((e) => t.get(e))).toEqual({ ir: 100, d1: 9, ll: 4 });
+    expect(missCounts((e) => t.get(e))).toEqual({ ir: 100, i1: 5, d1: 9, ll: 4 });
     // Events a file did not record count 0.
-    expect(missCounts((e) => (e === "Ir" ? 5 : undefined))).toEqual({ ir: 5, d1: 0, ll: 0 });
+    expect(missCounts((e) => (e === "Ir" ? 5 : undefined))).toEqual({ ir: 5, i1: 0, d1: 0, ll: 0 });
     expect(() => parseTotals("events: Ir\n")).toThrow(/summary/);
   });
 
@@ -113,8 +113,8 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(() => parseArgs(["--rounds", "0"])).toThrow(/at least 1/);
     expect(() => parseArgs(["--against"])).toThrow(/revision/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
-    expect(() => parseArgs(["--sort", "time"])).toThrow(/--sort takes lines, d1, instructions, not time/);
-    expect(() => parseArgs(["--sort", "toString"])).toThrow(/--sort takes lines, d1, instructions, not toString/);
+    expect(() => parseArgs(["--sort", "time"])).toThrow(/--sort takes lines, d1, i1, instructions, not time/);
+    expect(() => parseArgs(["--sort", "toString"])).toThrow(/--sort takes lines, d1, i1, instructions, not toString/);
     expect(parseArgs(["--op", "ipi", "--loop", "--times", "512"])).toMatchObject({ op: "ipi", loop: true, times: 512, among: 0 });
     expect(() => parseArgs(["--op", "ipi", "--among", "64"])).toThrow(/--among goes with the scale bench/);
     expect(() => parseArgs(["--loop"])).toThrow(/--loop and --times go with --op/);
