@@ -24,9 +24,9 @@
 // agree to within about half a line. The simulated caches: I1 and D1 32 KiB 8-way, LL --ll MiB
 // 16-way (default 8), 64-byte lines. I1 misses are counted too: a function TurboFan compiles with
 // its callees inlined runs to tens of kilobytes of machine code (the run loop's #guest, about 25
-// KiB), and the code a hot path runs through competes for the 32 KiB of I1. With an LL of a few MiB the per-hart and per-VM state of the rig
-// (reused every 1024 and 64 deliveries) stays in it and what is counted is the vCPUs' own state;
-// with --ll 2 that state is counted too.
+// KiB), and the code a hot path runs through competes for the 32 KiB of I1. With an LL of a few
+// MiB the per-hart and per-VM state of the rig (reused every 1024 and 64 deliveries) stays in it
+// and what is counted is the vCPUs' own state; with --ll 2 that state is counted too.
 //
 // With --op TEST, the same counts for one operation of a test of kvm-unit-tests' micro-bench on
 // the arm64 machine (apps/cli/bench/micro-bench-run.ts: -M virt -accel kvm -smp 2, the
@@ -139,8 +139,9 @@ export function parseTotals(text) {
 }
 
 /**
- * Instructions, data misses (D1) and lines from memory (LL, reads and writes) of a set of costs,
- * whose event `e` `get(e)` returns (undefined for one not recorded).
+ * Instructions, instruction-fetch misses (I1), data misses (D1) and lines from memory (LL, data
+ * reads and writes) of a set of costs, whose event `e` `get(e)` returns (undefined for one not
+ * recorded).
  */
 export function missCounts(get) {
   const n = (e) => get(e) ?? 0;
@@ -442,7 +443,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort lines|d1|instructions]] [--against REV] [--node-option OPT] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort ${Object.keys(SORTS).join("|")}]] [--against REV] [--node-option OPT] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {

@@ -145,11 +145,15 @@ describe("KVM_CREATE_DEVICE and device attributes", () => {
     w.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ, value: 23 });
     expect(w.getDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ })).toBe(23);
     expect(errno(() => w.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ, value: 40 })).code).toBe("EINVAL");
-    // arch/arm64/kvm/pmu-emul.c: kvm_arm_pmu_v3_get_attr → ENXIO without an interrupt number;
-    // kvm_arm_pmu_v3_set_attr → EBUSY for every attribute once the vPMU is created (KVM_ARM_VCPU_PMU_V3_INIT).
-    const x = vm.createVcpu(2);
+    // arch/arm64/kvm/pmu-emul.c kvm_arm_pmu_v3_get_attr: with an in-kernel irqchip (it is EINVAL without
+    // one), ENXIO while no interrupt number is set.
+    const withGic = new Kvm({ arch: "arm64" }).createVm();
+    const x = withGic.createVcpu(0);
     x.armVcpuInit({ ...initVcpu, features: 1 << KVM_ARM_VCPU_PMU_V3 });
+    withGic.createDevice(KVM_DEV_TYPE_ARM_VGIC_V3);
     expect(errno(() => x.getDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ })).code).toBe("ENXIO");
+    // kvm_arm_pmu_v3_set_attr: EBUSY for every attribute once the vPMU is created (KVM_ARM_VCPU_PMU_V3_INIT),
+    // before any attribute's own checks.
     w.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_INIT });
     expect(errno(() => w.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_IRQ, value: 23 })).code).toBe("EBUSY");
     expect(errno(() => w.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_INIT })).code).toBe("EBUSY");

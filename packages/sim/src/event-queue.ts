@@ -141,11 +141,8 @@ export class EventQueue implements Clock {
   #probeFrom = 0;
   #probeStep = 0;
   readonly #standingIdleAfter = (k: number): boolean => {
-    const idle = this.#standingIdle!;
-    const time = this.#probeFrom + k * this.#probeStep;
-    if (idle.idleUntilAsked === undefined) return idle.idleUntil(time);
-    this.#askedTime = time;
-    return idle.idleUntilAsked();
+    this.#askedTime = this.#probeFrom + k * this.#probeStep;
+    return this.#askStanding(this.#standingIdle!);
   };
   // The time a standing handler's check is asked about (askedTime): a field, where an argument could be boxed.
   #askedTime = 0;
@@ -377,19 +374,8 @@ export class EventQueue implements Clock {
    * afterwards to see how far the clock got.
    */
   runUntil(time: Nanoseconds): number {
-    if (!(time >= this.#now)) this.#beforeNow(time);
-    const outer = this.#limit;
-    const target = time < outer ? time : outer;
-    if (target < this.#quietUntil && this.#standingIdle === undefined) {
-      // Nothing can be due (the common case of a model charging a cost): no handler runs. This
-      // path is all a caller that TurboFan inlines runUntil into takes in: the rest is a call.
-      this.#stopRequested = false;
-      this.#now = target;
-      return 0;
-    }
-    // The target goes in a field: passed to a call that is not inlined, a double above 2^31 is boxed.
-    this.#dueTarget = target;
-    return this.#runUntilDue();
+    this.#dueTarget = time;
+    return this.#runToDueTarget();
   }
 
   /**
@@ -399,12 +385,23 @@ export class EventQueue implements Clock {
    * number at every call; one in a typed array is not.
    */
   runUntilTimeIn(at: Float64Array): number {
-    const time = at[0]!;
+    this.#dueTarget = at[0]!;
+    return this.#runToDueTarget();
+  }
+
+  /**
+   * runUntil and runUntilTimeIn, to the time their caller put in
+   * {@link #dueTarget}: a field, where a double passed to a call that is not
+   * inlined, above 2^31, would be boxed.
+   */
+  #runToDueTarget(): number {
+    const time = this.#dueTarget;
     if (!(time >= this.#now)) this.#beforeNow(time);
     const outer = this.#limit;
     const target = time < outer ? time : outer;
-    // As runUntil, written out: a call to it with the time would box it.
     if (target < this.#quietUntil && this.#standingIdle === undefined) {
+      // Nothing can be due (the common case of a model charging a cost): no handler runs. This
+      // path is all a caller that TurboFan inlines runUntil into takes in: the rest is a call.
       this.#stopRequested = false;
       this.#now = target;
       return 0;
@@ -420,7 +417,7 @@ export class EventQueue implements Clock {
     const standing = this.#standingIdle;
     if (standing !== undefined) {
       this.#askedTime = target;
-      if (target < this.#quietUntil && (standing.idleUntilAsked !== undefined ? standing.idleUntilAsked() : standing.idleUntil(target))) {
+      if (target < this.#quietUntil && this.#askStanding(standing)) {
         // The standing handler would have run to `target` and stopped there, alone: skip it.
         this.#stopRequested = false;
         this.#now = target;
@@ -431,6 +428,11 @@ export class EventQueue implements Clock {
       // It runs first, at now (#stepUntil dispatches it from where it stands).
     }
     return this.#run(true, Number.POSITIVE_INFINITY);
+  }
+
+  /** Asks a standing handler's check whether it is idle until {@link #askedTime}: without the time as an argument if it can. */
+  #askStanding(idle: IdleCheck): boolean {
+    return idle.idleUntilAsked !== undefined ? idle.idleUntilAsked() : idle.idleUntil(this.#askedTime);
   }
 
   /** runUntil's ConfigError for a time before now (out of line: its message is bytecode runUntil's callers would inline). */
