@@ -12,6 +12,7 @@ import {
   KVM_ARM_TARGET_GENERIC_V8,
   KVM_ARM_VCPU_PMU_V3,
   KVM_ARM_VCPU_PMU_V3_CTRL,
+  KVM_ARM_VCPU_PMU_V3_INIT,
   KVM_ARM_VCPU_PMU_V3_SET_PMU,
   KVM_ARM_VCPU_POWER_OFF,
   KVM_ARM_VM_SMCCC_CTRL,
@@ -268,6 +269,8 @@ describe("arm64 HVC: PSCI in the kernel, SYSTEM_OFF as a system event, the SMCCC
     const v = vm.createVcpu(0);
     v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8, features: 1 << KVM_ARM_VCPU_PMU_V3 });
     v.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_SET_PMU, value: 0 });
+    // kvm_arm_pmu_v3_enable: a vCPU with the feature runs only once INIT created its vPMU.
+    v.setDeviceAttr({ group: KVM_ARM_VCPU_PMU_V3_CTRL, attr: KVM_ARM_VCPU_PMU_V3_INIT });
     v.loadGuest({ main: function* () { yield op.read(0x0900_0000, 4); } });
     v.setThreadAffinity([1]);
     const e = v.run();

@@ -30,6 +30,7 @@ export {
   Vcpu,
   type KvmVcpuInit,
 } from "./vcpu.js";
+export { type KvmPmuEventFilter } from "./vm-pmu.js";
 export {
   OUTSIDE_GUEST_MODE,
   IN_GUEST_MODE,
@@ -268,6 +269,8 @@ export {
   KVM_ARM_VCPU_PMU_V3_INIT,
   KVM_ARM_VCPU_PMU_V3_FILTER,
   KVM_ARM_VCPU_PMU_V3_SET_PMU,
+  KVM_PMU_EVENT_ALLOW,
+  KVM_PMU_EVENT_DENY,
   KVM_ARM_VCPU_TIMER_CTRL,
   KVM_ARM_VCPU_PVTIME_CTRL,
   KVM_ARM_VM_SMCCC_CTRL,

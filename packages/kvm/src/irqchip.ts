@@ -152,9 +152,11 @@ export interface VmIrqChip {
    * KVM_IRQ_LINE for an in-kernel line: arm64 SPI (irqType 1) / PPI (2) with
    * the vCPU index; RISC-V irqType 0, vcpuIndex 0, irqId = the APLIC source
    * (kvm_riscv_aia_inject_irq). Throw a KvmError as the device would (EBUSY
-   * before init, EINVAL for a bad number).
+   * before init, EINVAL for a bad number). `owner` is the in-kernel device
+   * driving the line (arm64 kvm_vgic_inject_irq's owner: VgicV3's timerOwner),
+   * absent for userspace's KVM_IRQ_LINE.
    */
-  irqLine?(irqType: number, vcpuIndex: number, irqId: number, level: boolean): void;
+  irqLine?(irqType: number, vcpuIndex: number, irqId: number, level: boolean, owner?: number): void;
   /** The VM's first KVM_RUN (kvm_arch_vcpu_run_pid_change: map resources); throw to fail it. */
   firstRun?(): void;
 

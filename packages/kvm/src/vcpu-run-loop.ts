@@ -54,6 +54,12 @@ const BIT_SLEEP = requestBit(KVM_REQ_SLEEP);
 const BIT_RESET = requestBit(KVM_REQ_VCPU_RESET);
 const BIT_SUSPEND = requestBit(KVM_REQ_SUSPEND);
 
+// How far KVM_RUN has got on a vCPU: never called; past its argument checks (RISC-V's ran_atleast_once);
+// past kvm_arch_vcpu_run_pid_change's first-run part, which later runs skip.
+const RAN_NEVER = 0;
+const RAN_ENTERED = 1;
+const RAN_ENABLED = 2;
+
 // Where a run the queue's limit stopped goes on when it is continued: what the vCPU would have done
 // next had the limit not cut its charge short, so that its time is the same whichever vCPU runs the clock.
 /** The kernel's run loop: signals, requests, the entry checks and the irqchip flush, then the guest. */
@@ -93,8 +99,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #quietLoads: QuietUserLoads | undefined;
   // The last run() returned "running": the next one continues the same KVM_RUN.
   #inRun = false;
-  // KVM_RUN got past its VM and argument checks once (RISC-V's vcpu->arch.ran_atleast_once).
-  #hasRun = false;
+  // How far KVM_RUN got: RAN_NEVER, RAN_ENTERED, RAN_ENABLED. One field for both: a field more in every vCPU
+  // object costs the scale bench about a line from memory a delivery.
+  #ran = RAN_NEVER;
   // Where the stopped run goes on once it has paid what it owes (RESUME_*).
   #resumeAt = RESUME_ENTRY;
   // The exit a stop owes (RESUME_EXIT): KVM_RUN returns it when the run continues and has paid its round trip.
@@ -136,11 +143,32 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * freezes the vCPU's ISA and SBI extensions and machine ids).
    */
   protected get hasRunOnce(): boolean {
-    return this.#hasRun;
+    return this.#ran !== RAN_NEVER;
+  }
+
+  /**
+   * KVM_RUN's checks until one passes them: the vCPU is initialised, then
+   * kvm_arch_vcpu_run_pid_change's first-run part (the VM's irqchip, this
+   * vCPU's devices).
+   */
+  #firstRun(): void {
+    this.#ran = RAN_ENTERED;
+    if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
+    this.vm.firstRun(() => {
+      this.enableAtFirstRun();
+    });
+    this.#ran = RAN_ENABLED;
   }
 
   /** Whether the vCPU may run yet (arm64: KVM_ARM_VCPU_INIT done). */
   protected abstract get initialized(): boolean;
+
+  /**
+   * The vCPU's own part of its first KVM_RUN, after the irqchip's resources
+   * (arm64: kvm_timer_enable, kvm_arm_pmu_v3_enable); throw to fail the
+   * KVM_RUN, which the next one then tries again.
+   */
+  protected abstract enableAtFirstRun(): void;
 
   /** kvm_timer_should_notify_user (the model has no vPMU output in device_irq_level). */
   protected override shouldNotifyUser(): boolean {
@@ -173,9 +201,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // kvm_vcpu_ioctl refuses any ioctl of a dead VM before KVM_RUN looks at its argument.
     if (this.vm.dead) this.vm.fail("EIO", "KVM_RUN", "the VM is dead (KVM_REQ_VM_DEAD)");
     if (arg !== 0) this.vm.fail("EINVAL", "KVM_RUN", `arg ${arg} must be 0`);
-    this.#hasRun = true;
-    if (!this.initialized) this.vm.fail("ENOEXEC", "KVM_RUN", `vCPU ${this.vcpuId} was not initialised with KVM_ARM_VCPU_INIT`);
-    this.vm.firstRun();
+    if (this.#ran !== RAN_ENABLED) this.#firstRun();
     const q = this.queue;
     // After "running" this call continues the same KVM_RUN (its span, its count) where it stopped (#entry).
     const continued = this.#inRun;

@@ -15,9 +15,6 @@ import {
   KVM_ARM_TARGET_GENERIC_V8,
   KVM_ARM_VCPU_PMU_V3,
   KVM_ARM_VCPU_PMU_V3_CTRL,
-  KVM_ARM_VCPU_PMU_V3_INIT,
-  KVM_ARM_VCPU_PMU_V3_IRQ,
-  KVM_ARM_VCPU_PMU_V3_SET_PMU,
   KVM_ARM_VCPU_POWER_OFF,
   KVM_ARM_VCPU_PSCI_0_2,
   KVM_ARM_VCPU_TIMER_CTRL,
@@ -42,6 +39,7 @@ import { createArm64Regs, type Arm64RegVcpu, type Arm64Regs } from "./one-reg/ar
 import type { OneRegBank } from "./one-reg/one-reg-bank.js";
 import { KVM_REG_ARCH_MASK, KVM_REG_ARM64, formatRegId, kvmRegMax } from "./one-reg/one-reg-id.js";
 import { VcpuArchTimer } from "./arch-timer/vcpu-arch-timer.js";
+import { VgicV3, timerOwner } from "./vgic/vgic-v3.js";
 import { KVM_GUESTDBG_ENABLE, KVM_GUESTDBG_VALID_MASK_ARM64 } from "./uapi/guest-debug.js";
 
 /** struct kvm_vcpu_init: the target and the feature bitmap. */
@@ -67,8 +65,6 @@ const SUPPORTED_FEATURES = (1 << KVM_ARM_VCPU_POWER_OFF) | (1 << KVM_ARM_VCPU_PS
 /** A vCPU fd. */
 export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
   #init: { readonly target: number; readonly features: number } | undefined;
-  /** The vPMU's attributes (KVM_ARM_VCPU_PMU_V3_CTRL), made when the VMM sets the first. */
-  #pmu: { irq: number; init: boolean } | undefined;
   #timerEvent = -1;
   #sbiExtOff = RISCV_SBI_EXT_OFF_AT_RESET;
   /** RISC-V mvendorid, marchid, mimpid: the host's (0 in the model) until the VMM sets them; made at first use. */
@@ -401,51 +397,36 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     else this.vm.fail("EINVAL", "KVM_INTERRUPT", `irq 0x${(irq >>> 0).toString(16)} is neither KVM_INTERRUPT_SET nor KVM_INTERRUPT_UNSET`);
   }
 
-  /** KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMUv3 and timer controls). */
+  /** KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMUv3 and timer controls; vm-pmu.ts has the PMU's errnos). */
   setDeviceAttr(a: DeviceAttr): void {
-    const io = "KVM_SET_DEVICE_ATTR";
     if (this.#timerAttr(a)) {
       this.vm.timerData.setAttr(a, this.vm.irqchip !== undefined);
       return;
     }
-    this.#pmuAttr(a, io);
-    const v = a.value;
-    switch (Number(a.attr)) {
-      case KVM_ARM_VCPU_PMU_V3_IRQ: {
-        if (typeof v !== "number" || !Number.isInteger(v) || v < 16 || v > 31) this.vm.fail("EINVAL", io, `PMU interrupt ${String(v)} is not a PPI (16..31)`);
-        const pmu = (this.#pmu ??= { irq: -1, init: false });
-        if (pmu.init) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
-        pmu.irq = v;
-        return;
-      }
-      case KVM_ARM_VCPU_PMU_V3_INIT: {
-        const pmu = (this.#pmu ??= { irq: -1, init: false });
-        if (pmu.init) this.vm.fail("EBUSY", io, "the vPMU is already initialised");
-        pmu.init = true;
-        return;
-      }
-      default: {
-        if (typeof v !== "number" || !this.vm.host.cpus.some((c) => c.pmu === v)) this.vm.fail("ENXIO", io, `no host PMU ${String(v)}`);
-        if (this.vm.hasRun) this.vm.fail("EBUSY", io, "the VM has already run");
-        this.vm.setSupportedPmu(v);
-      }
-    }
+    this.#checkPmuGroup(a, "KVM_SET_DEVICE_ATTR");
+    this.vm.pmu.setAttr(this, a);
   }
 
-  /** KVM_GET_DEVICE_ATTR on the vCPU: the PMU PPI or a timer's PPI (ENXIO for other attributes, as Linux). */
+  /** KVM_GET_DEVICE_ATTR on the vCPU: a timer's PPI or the PMU's interrupt. */
   getDeviceAttr(a: DeviceAttr): unknown {
     if (this.#timerAttr(a)) return this.vm.timerData.getAttr(a);
-    this.#pmuAttr(a, "KVM_GET_DEVICE_ATTR");
-    if (Number(a.attr) !== KVM_ARM_VCPU_PMU_V3_IRQ) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", `attribute ${a.attr} cannot be read`);
-    const irq = this.#pmu?.irq ?? -1;
-    if (irq < 0) this.vm.fail("ENXIO", "KVM_GET_DEVICE_ATTR", "no PMU interrupt set");
-    return irq;
+    this.#checkPmuGroup(a, "KVM_GET_DEVICE_ATTR");
+    return this.vm.pmu.getAttr(this, a);
   }
 
   /** KVM_HAS_DEVICE_ATTR on the vCPU. */
   hasDeviceAttr(a: DeviceAttr): void {
-    if (this.#timerAttr(a)) this.vm.timerData.hasAttr(a);
-    else this.#pmuAttr(a, "KVM_HAS_DEVICE_ATTR");
+    if (this.#timerAttr(a)) {
+      this.vm.timerData.hasAttr(a);
+      return;
+    }
+    this.#checkPmuGroup(a, "KVM_HAS_DEVICE_ATTR");
+    this.vm.pmu.hasAttr(this, a);
+  }
+
+  /** kvm_vcpu_has_pmu: KVM_ARM_VCPU_INIT set KVM_ARM_VCPU_PMU_V3. */
+  get hasPmu(): boolean {
+    return ((this.#init?.features ?? 0) & (1 << KVM_ARM_VCPU_PMU_V3)) !== 0;
   }
 
   /** Whether `a` is in group KVM_ARM_VCPU_TIMER_CTRL of an arm64 vCPU (kvm_arm_vcpu_arch_set_attr). */
@@ -453,17 +434,22 @@ export class Vcpu extends VcpuRunLoop implements FirmwareVcpu {
     return this.vm.arch === "arm64" && a.group === KVM_ARM_VCPU_TIMER_CTRL;
   }
 
-  #pmuAttr(a: DeviceAttr, io: string): void {
-    if (this.vm.arch !== "arm64" || a.group !== KVM_ARM_VCPU_PMU_V3_CTRL) {
-      this.vm.fail("ENXIO", io, `unknown vCPU attribute group ${a.group}`);
-    }
-    const attr = Number(a.attr);
-    if (attr !== KVM_ARM_VCPU_PMU_V3_IRQ && attr !== KVM_ARM_VCPU_PMU_V3_INIT && attr !== KVM_ARM_VCPU_PMU_V3_SET_PMU) {
-      this.vm.fail("ENXIO", io, `unknown PMUv3 attribute ${a.attr}`);
-    }
-    if (((this.#init?.features ?? 0) & (1 << KVM_ARM_VCPU_PMU_V3)) === 0) {
-      this.vm.fail("ENODEV", io, "the vCPU was not initialised with KVM_ARM_VCPU_PMU_V3");
-    }
+  /** ENXIO unless `a` is in group KVM_ARM_VCPU_PMU_V3_CTRL of an arm64 vCPU (the groups left after the timer's). */
+  #checkPmuGroup(a: DeviceAttr, io: string): void {
+    if (this.vm.arch !== "arm64" || a.group !== KVM_ARM_VCPU_PMU_V3_CTRL) this.vm.fail("ENXIO", io, `unknown vCPU attribute group ${a.group}`);
+  }
+
+  /**
+   * arm64 kvm_arch_vcpu_run_pid_change after the vgic's resources: the
+   * timers claim their PPIs on this vCPU (kvm_timer_enable), then the vPMU
+   * must have been created (kvm_arm_pmu_v3_enable).
+   */
+  protected enableAtFirstRun(): void {
+    const vm = this.vm;
+    if (vm.arch !== "arm64") return;
+    const vgic = VgicV3.of(vm);
+    if (vgic !== undefined) vm.timerData.enable((ppi, timer) => vgic.setOwner(this.vcpuId, ppi, timerOwner(timer)) === undefined);
+    if (this.hasPmu) vm.pmu.enable(this);
   }
 
   // ---- FirmwareVcpu ---------------------------------------------------------

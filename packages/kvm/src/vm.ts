@@ -44,6 +44,7 @@ import { counterDeadlineNs } from "./arch-counter.js";
 import { ArchTimerVmData, type KvmArmCounterOffset } from "./arch-timer/timer-vm-data.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { Vcpu } from "./vcpu.js";
+import { VmPmu } from "./vm-pmu.js";
 
 /** struct kvm_userspace_memory_region (the host address is not modelled). */
 export interface UserspaceMemoryRegion {
@@ -151,6 +152,7 @@ export class Vm implements FirmwareVm {
   readonly #devices: Device[] = [];
   readonly #filters: { base: number; end: number; action: number }[] = [];
   #supportedPmu = -1;
+  #pmu: VmPmu | undefined;
   #ran = false;
   #counterEpoch: number;
   #irqchip: VmIrqChip | undefined;
@@ -197,7 +199,7 @@ export class Vm implements FirmwareVm {
   get devices(): readonly Device[] {
     return this.#devices;
   }
-  /** True once any vCPU has entered KVM_RUN. */
+  /** True once a vCPU's KVM_RUN has passed its first-run checks (arm64 KVM_ARCH_FLAG_HAS_RAN_ONCE). */
   get hasRun(): boolean {
     return this.#ran;
   }
@@ -486,13 +488,22 @@ export class Vm implements FirmwareVm {
     return fail(code, ioctl, `${this.name}: ${detail}`);
   }
 
-  /** @internal Called at every KVM_RUN; the first one runs the irqchip's first-run hook, which may fail it. */
-  firstRun(): void {
-    if (this.#ran) return;
+  /**
+   * @internal kvm_arch_vcpu_run_pid_change, at each KVM_RUN of a vCPU until
+   * one passes it: the irqchip's first-run hook (the vgic maps its
+   * resources), then `enableVcpu` (arm64: the vCPU's timers and vPMU). Either
+   * may throw to fail the KVM_RUN; once both pass, the VM has run
+   * (KVM_ARCH_FLAG_HAS_RAN_ONCE).
+   */
+  firstRun(enableVcpu: () => void): void {
     this.#irqchip?.firstRun?.();
-    // kvm_timer_enable, after the vgic's resources (kvm_arch_vcpu_run_pid_change).
-    if (this.arch === "arm64") this.timerData.enable(this.#irqchip !== undefined);
+    enableVcpu();
     this.#ran = true;
+  }
+
+  /** @internal The arm64 vPMU configuration (vm-pmu.ts), made at first use. */
+  get pmu(): VmPmu {
+    return (this.#pmu ??= new VmPmu(this));
   }
 
   /** @internal The memory holding [addr, addr+size) if a memslot covers it (and allows the write). */

@@ -21,11 +21,14 @@
  *   counter minus it (voffset = poffset), and the timers compare against
  *   those. Without it the VM keeps KVM's default: the virtual counter starts
  *   at 0 at KVM_CREATE_VM, the physical one is the host's.
- * - The first KVM_RUN (kvm_timer_enable → timer_irqs_are_valid): with an
- *   in-kernel vgic, the timers a vCPU has (vtimer and ptimer without nested
- *   virtualization) must use distinct PPIs, else KVM_RUN fails with EINVAL;
- *   when they do, KVM_ARCH_FLAG_TIMER_PPIS_IMMUTABLE is set and later
- *   KVM_SET_DEVICE_ATTR calls fail with EBUSY.
+ * - Each vCPU's first KVM_RUN (kvm_timer_enable → timer_irqs_are_valid):
+ *   with an in-kernel vgic, each timer the vCPU has (vtimer and ptimer
+ *   without nested virtualization) claims its PPI on that vCPU
+ *   (kvm_vgic_set_owner), in order, stopping at the first the vgic refuses:
+ *   one another timer or the vPMU holds. Unless every timer claimed a PPI of
+ *   its own, KVM_RUN fails with EINVAL; else KVM_ARCH_FLAG_TIMER_PPIS_IMMUTABLE
+ *   is set and later KVM_SET_DEVICE_ATTR calls fail with EBUSY. Once claimed,
+ *   the vCPU's timer PPIs take no injection from userspace.
  */
 
 import type { DeviceAttr } from "../device.js";
@@ -131,16 +134,23 @@ export class ArchTimerVmData {
   }
 
   /**
-   * kvm_timer_enable at the first KVM_RUN: with an in-kernel vgic, EINVAL
-   * unless the vtimer and ptimer PPIs differ; then the PPIs are frozen.
+   * kvm_timer_enable at a vCPU's first KVM_RUN, with an in-kernel vgic whose
+   * kvm_vgic_set_owner is `claim(ppi, timer)` (true when granted): each timer
+   * claims its PPI in turn, up to the first refusal; EINVAL unless every
+   * timer got a PPI of its own; then the PPIs are frozen.
    */
-  enable(inKernelIrqchip: boolean): void {
-    if (!inKernelIrqchip || this.#immutable) return;
+  enable(claim: (ppi: number, timer: number) => boolean): void {
     let ppis = 0;
-    for (let i = 0; i < NR_EL1_TIMERS; i++) ppis |= 1 << this.ppi[i]!;
+    for (let i = 0; i < NR_EL1_TIMERS; i++) {
+      const ppi = this.ppi[i]!;
+      if (!claim(ppi, i)) break;
+      ppis |= 1 << ppi;
+    }
     let n = 0;
     for (let b = ppis; b !== 0; b &= b - 1) n++;
-    if (n !== NR_EL1_TIMERS) fail("EINVAL", "KVM_RUN", `timer PPIs vtimer ${this.ppi[TIMER_VTIMER]} and ptimer ${this.ppi[TIMER_PTIMER]} must differ`);
+    if (n !== NR_EL1_TIMERS) {
+      fail("EINVAL", "KVM_RUN", `timer PPIs vtimer ${this.ppi[TIMER_VTIMER]} and ptimer ${this.ppi[TIMER_PTIMER]} must differ, and be no other device's`);
+    }
     this.#immutable = true;
   }
 }

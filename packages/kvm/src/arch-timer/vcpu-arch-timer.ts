@@ -37,7 +37,7 @@ import type { KvmRun } from "../kvm-run.js";
 import { KVM_REQ_IRQ_PENDING } from "../requests.js";
 import { KVM_ARM_IRQ_TYPE_PPI } from "../uapi/device-types.js";
 import type { Vm } from "../vm.js";
-import { VgicV3 } from "../vgic/vgic-v3.js";
+import { VgicV3, timerOwner } from "../vgic/vgic-v3.js";
 import { ArchTimerContext, type ArchTimerClock } from "./arch-timer-context.js";
 import {
   CNTP_CTL_EL0,
@@ -176,25 +176,25 @@ export class VcpuArchTimer implements ArchTimerClock {
     const tracer = vm.tracer;
     const ppi = vm.timerData.ppi[timer.index]!;
     if (!tracer.enabled) {
-      this.#drive(ppi, level);
+      this.#drive(ppi, level, timer.index);
       return;
     }
     const args = { timer: timer.index === TIMER_VTIMER ? "vtimer" : "ptimer", intid: ppi, level: level ? 1 : 0 };
     if (!level) {
       tracer.instant(v.track, "timer", "timer-level", args);
-      this.#drive(ppi, level);
+      this.#drive(ppi, level, timer.index);
       return;
     }
     // kvm_timer_update_irq raising the PPI: the raise the flow to the taken interrupt starts at.
     const prev = tracer.beginCause(v.track, "timer", "timer-level", args);
     try {
-      this.#drive(ppi, level);
+      this.#drive(ppi, level, timer.index);
     } finally {
       tracer.endCause(prev);
     }
   }
 
-  #drive(ppi: number, level: boolean): void {
+  #drive(ppi: number, level: boolean, index: number): void {
     const v = this.vcpu;
     const vm = v.vm;
     const chip = vm.irqchip;
@@ -212,7 +212,7 @@ export class VcpuArchTimer implements ArchTimerClock {
         return;
       }
     }
-    chip.irqLine?.(KVM_ARM_IRQ_TYPE_PPI, v.vcpuId, ppi, level);
+    chip.irqLine?.(KVM_ARM_IRQ_TYPE_PPI, v.vcpuId, ppi, level, timerOwner(index));
   }
 
   fired(timer: ArchTimerContext): void {

@@ -41,6 +41,10 @@ export const KVM_ARM_VCPU_PMU_V3_INIT = 1;
 export const KVM_ARM_VCPU_PMU_V3_FILTER = 2;
 /** PMUv3 attribute: choose the host PMU, which restricts the VM to that PMU's CPUs. */
 export const KVM_ARM_VCPU_PMU_V3_SET_PMU = 3;
+/** struct kvm_pmu_event_filter's action: count the events in the range. */
+export const KVM_PMU_EVENT_ALLOW = 0;
+/** struct kvm_pmu_event_filter's action: do not count them. */
+export const KVM_PMU_EVENT_DENY = 1;
 /** arm64 vCPU attribute group: timer control. */
 export const KVM_ARM_VCPU_TIMER_CTRL = 1;
 /** arm64 vCPU attribute group: stolen time. */

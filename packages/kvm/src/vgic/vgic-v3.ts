@@ -50,6 +50,20 @@ export type VgicInitMode = "explicit" | "lazy-init" | "lazy-init-irqfd-eagain";
 /** The last SPI INTID (1020-1023 are special, LPIs start at 8192). */
 const GIC_LAST_SPI = 1019;
 
+/**
+ * The owner of a line an in-kernel device drives (kvm_vgic_set_owner's
+ * `owner`): arch timer `index`'s, on the vCPU whose PPI it is. 0 is no owner,
+ * userspace's KVM_IRQ_LINE and irqfd.
+ */
+export function timerOwner(index: number): number {
+  return 1 + index;
+}
+
+/** The owner of the vPMU's line of the vCPU with id `vcpuId` (a PPI of its own, or an SPI). */
+export function pmuOwner(vcpuId: number): number {
+  return 0x10 + vcpuId;
+}
+
 /** The vgic init behaviours. */
 export const VGIC_INIT_MODES: readonly VgicInitMode[] = ["explicit", "lazy-init", "lazy-init-irqfd-eagain"];
 
@@ -90,6 +104,8 @@ export class VgicV3 implements VmIrqChip {
   #nassgicap = false;
   #implementationRev = 0;
   #frames: VgicRedistFrame[] | undefined;
+  // kvm_vgic_set_owner's owners by interrupt index (the GIC's: SPIs, then 32 private ones per PE), made at the first.
+  #owners: Int32Array | undefined;
   #ack: ((irqchip: number, pin: number) => void) | undefined;
   #msi: VgicMsiController | undefined;
   #v4: VgicV4Residency | undefined;
@@ -133,6 +149,30 @@ export class VgicV3 implements VmIrqChip {
   /** INTIDs including the 32 private ones: GRP_NR_IRQS's value, or 256 once initialised without it. */
   get nrIrqs(): number {
     return this.#gic?.nrIrqs ?? this.#nrIrqsSet;
+  }
+
+  /**
+   * kvm_vgic_set_owner: reserves `intid` (a PPI of the vCPU with id `vcpuId`,
+   * or an SPI) for the in-kernel device `owner` ({@link timerOwner},
+   * {@link pmuOwner}); from then on an injection by anyone else (userspace's
+   * KVM_IRQ_LINE and irqfds included) leaves the line alone
+   * (vgic_validate_injection). Returns undefined, or the errno Linux returns:
+   * EAGAIN before vgic init, EINVAL for an INTID that is neither a PPI nor an
+   * SPI below NR_IRQS (vgic_valid_spi), EEXIST for a line another owner holds.
+   * Owners are not part of {@link state}: the devices claim them again.
+   */
+  setOwner(vcpuId: number, intid: number, owner: number): "EAGAIN" | "EINVAL" | "EEXIST" | undefined {
+    const gic = this.#gic;
+    if (gic === undefined) return "EAGAIN";
+    const ppi = intid >= GIC_FIRST_PPI && intid < GIC_FIRST_SPI;
+    if (!ppi && !(intid >= GIC_FIRST_SPI && intid < gic.nrIrqs)) return "EINVAL";
+    const pe = ppi ? (this.#chips.get(vcpuId)?.pe ?? -1) : 0;
+    if (pe < 0) return "EINVAL";
+    const owners = (this.#owners ??= new Int32Array(gic.nrIrqs + VGIC_NR_PRIVATE_IRQS * this.#byPe.length));
+    const i = gic.irqs.core.irqs.index(pe, intid);
+    if (owners[i] !== 0 && owners[i] !== owner) return "EEXIST";
+    owners[i] = owner;
+    return undefined;
   }
 
   /** The CPU side of vCPU `vcpuId`. */
@@ -317,19 +357,19 @@ export class VgicV3 implements VmIrqChip {
     this.addresses.checkNewVcpu(this.vm.vcpus.length);
   }
 
-  irqLine(irqType: number, vcpuIndex: number, irqId: number, level: boolean): void {
+  irqLine(irqType: number, vcpuIndex: number, irqId: number, level: boolean, owner = 0): void {
     const io = "KVM_IRQ_LINE";
     if (irqType === KVM_ARM_IRQ_TYPE_PPI) {
       const vcpu = this.vm.vcpuById(vcpuIndex);
       if (vcpu === undefined) fail("EINVAL", io, `no vCPU with id ${vcpuIndex}`);
       if (irqId < GIC_FIRST_PPI || irqId >= GIC_FIRST_SPI) fail("EINVAL", io, `PPI ${irqId} is not in 16..31`);
       const gic = this.#lazyInit(io);
-      this.#inject(gic, this.#chips.get(vcpu.vcpuId)!.pe, irqId, level);
+      this.#inject(gic, this.#chips.get(vcpu.vcpuId)!.pe, irqId, level, owner);
     } else if (irqType === KVM_ARM_IRQ_TYPE_SPI) {
       if (irqId < GIC_FIRST_SPI) fail("EINVAL", io, `SPI ${irqId} is below 32`);
       const gic = this.#lazyInit(io);
       if (irqId >= gic.nrIrqs || irqId > 1019) fail("EINVAL", io, `SPI ${irqId} is not below NR_IRQS (${gic.nrIrqs})`);
-      this.#inject(gic, 0, irqId, level);
+      this.#inject(gic, 0, irqId, level, owner);
     } else {
       fail("EINVAL", io, `unknown irq_type ${irqType}`);
     }
@@ -403,10 +443,13 @@ export class VgicV3 implements VmIrqChip {
   }
 
   /**
-   * kvm_vgic_inject_irq for a PPI of PE `pe` or an SPI (`pe` 0): the line's
-   * new level, and a kick when an active interrupt is asserted again.
+   * kvm_vgic_inject_irq for a PPI of PE `pe` or an SPI (`pe` 0) by `owner`
+   * (0: userspace): the line's new level, and a kick when an active interrupt
+   * is asserted again; nothing for a line another owner holds.
    */
-  #inject(gic: Gicv3, pe: number, intid: number, level: boolean): void {
+  #inject(gic: Gicv3, pe: number, intid: number, level: boolean, owner = 0): void {
+    const owners = this.#owners;
+    if (owners !== undefined && owners[gic.irqs.core.irqs.index(pe, intid)] !== owner) return;
     const valid = this.#validInjection(gic, pe, intid, level);
     if (this.vm.tracer.enabled) this.#notePendingFlow(gic, pe, intid, level);
     if (intid < GIC_FIRST_SPI) gic.setPpiLevel(pe, intid, level);

@@ -12,7 +12,9 @@
  *   parked (Salil Mehta's RFC V5 05/30); the vgic-v3 (KVM_CREATE_DEVICE,
  *   NR_IRQS, CTRL_INIT unless x-vgic-init=first-run, the identity GSI
  *   routing of the SPIs) and the ITS (KVM_CREATE_DEVICE, CTRL_INIT); the
- *   vPMU of each CPU (PMU_V3_IRQ = PPI 7, PMU_V3_INIT); the PL011;
+ *   vPMU of each CPU (PMU_V3_IRQ = PPI 7, PMU_V3_INIT; none with
+ *   x-vgic-init=first-run, whose vgic KVM initialises only at the first
+ *   KVM_RUN, after the vPMU would need it); the PL011;
  * - machine-init-done: the device addresses registered during realize
  *   (kvm_arm_register_device puts each at the head of a list that
  *   kvm_arm_machine_init_done walks: ITS, redistributor regions in index
@@ -90,7 +92,10 @@ export class ArmVirtBoard implements Board {
     const config = ctx.config;
     this.#m = config.machine as ArmVirtMachineConfig;
     const precreate = this.#m.cpuHotplug === "precreate";
-    this.layout = armVirtLayout(config, { redistributors: precreate ? config.smp.maxcpus : config.smp.cpus });
+    // x-vgic-init=first-run is the vgic of 2014, before KVM's vPMU (Linux 4.6), which needs an initialised vgic:
+    // KVM_ARM_VCPU_PMU_V3_INIT fails with ENODEV before it (pmu-emul.c kvm_arm_pmu_v3_init), so those CPUs have none.
+    const pmu = this.#m.vgicInit !== "first-run";
+    this.layout = armVirtLayout(config, { redistributors: precreate ? config.smp.maxcpus : config.smp.cpus, pmu });
     const kvm = ctx.host.kvm;
     this.vm = ctx.calls.call("KVM_CREATE_VM", `type=${this.layout.ipaBits}`, () => kvm.createVm(this.layout.ipaBits, { name: ctx.name }));
     this.routes = ctx.routes(this.vm);
@@ -140,12 +145,13 @@ export class ArmVirtBoard implements Board {
 
   /**
    * kvm_arch_init_vcpu / kvm_arm_reset_vcpu: KVM_ARM_VCPU_INIT with PSCI 0.2,
-   * the vPMU, and start-powered-off for every CPU but the boot one (virt sets
+   * the vPMU (where the board has one), and start-powered-off for every CPU but the boot one (virt sets
    * "start-powered-off" when PSCI brings secondaries up). Issued again at
    * every reset, which resets the vCPU in KVM.
    */
   resetCpu(slot: BoardCpuSlot, vcpu: Vcpu): void {
-    let features = (1 << KVM_ARM_VCPU_PSCI_0_2) | (1 << KVM_ARM_VCPU_PMU_V3);
+    let features = 1 << KVM_ARM_VCPU_PSCI_0_2;
+    if (this.layout.pmuIntid !== undefined) features |= 1 << KVM_ARM_VCPU_PMU_V3;
     if (slot.index !== 0) features |= 1 << KVM_ARM_VCPU_POWER_OFF;
     this.#ctx.calls.call("KVM_ARM_VCPU_INIT", `vcpu=${slot.vcpuId} target=${KVM_ARM_TARGET_GENERIC_V8} features=${hex(features)}`, () => {
       vcpu.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8, features });
