@@ -37,6 +37,7 @@
  * fails with EINVAL unless its vPMU was created.
  */
 
+import { GIC_FIRST_PPI, GIC_FIRST_SPI, GIC_MAX_SPI } from "@irqlab/gic";
 import type { DeviceAttr } from "./device.js";
 import {
   KVM_ARM_VCPU_PMU_V3_FILTER,
@@ -61,10 +62,6 @@ export interface KvmPmuEventFilter {
 
 /** The event numbers a filter may cover: __kvm_pmu_event_mask(PMUv3p1) + 1 (16-bit event numbers). */
 const PMU_EVENTS = 0x10000;
-/** irq_is_ppi / irq_is_spi (include/kvm/arm_vgic.h, VGIC_MAX_SPI 1019). */
-const FIRST_PPI = 16;
-const FIRST_SPI = 32;
-const LAST_SPI = 1019;
 
 /** kvm_arm_pmu_irq_initialized: irq_num is at least VGIC_NR_SGIS once set. */
 const NO_IRQ = 0;
@@ -105,8 +102,9 @@ export class VmPmu {
       case KVM_ARM_VCPU_PMU_V3_IRQ: {
         if (vm.irqchip === undefined) vm.fail("EINVAL", io, "a vPMU interrupt needs an in-kernel irqchip");
         if (typeof v !== "number" || !Number.isInteger(v)) vm.fail("EFAULT", io, `PMU interrupt ${String(v)} cannot be read as an int`);
-        const ppi = v >= FIRST_PPI && v < FIRST_SPI;
-        if (!ppi && !(v >= FIRST_SPI && v <= LAST_SPI)) vm.fail("EINVAL", io, `PMU interrupt ${v} is neither a PPI (16..31) nor an SPI (32..1019)`);
+        // irq_is_ppi, irq_is_spi (include/kvm/arm_vgic.h).
+        const ppi = v >= GIC_FIRST_PPI && v < GIC_FIRST_SPI;
+        if (!ppi && !(v >= GIC_FIRST_SPI && v <= GIC_MAX_SPI)) vm.fail("EINVAL", io, `PMU interrupt ${v} is neither a PPI (16..31) nor an SPI (32..1019)`);
         this.#checkIrqUnique(v, ppi, io);
         if (pmu.irq !== NO_IRQ) vm.fail("EBUSY", io, `vCPU ${vcpu.vcpuId}: the PMU interrupt is already ${pmu.irq}`);
         pmu.irq = v;
