@@ -2,7 +2,7 @@
  * Random host ioctl sequences on @irqlab/kvm, for an arm64 and a riscv64
  * host: create VMs, vCPUs and devices (vgic-v3, vITS, RISC-V AIA, unknown
  * types), set/get/has device attributes with random groups, attributes and
- * values, KVM_IRQ_LINE, irqfd assign/deassign (with and without resamplefd),
+ * values, the same on vCPUs (the vPMU's and the timers' groups among them), KVM_IRQ_LINE, irqfd assign/deassign (with and without resamplefd),
  * KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, memory slots, MP states, capabilities,
  * and KVM_RUN with a budget on a small guest.
  *
@@ -39,7 +39,7 @@ interface Op {
 
 const CALLS = [
   "createVm", "createVcpu", "vcpuInit", "createDevice", "setAttr", "getAttr", "hasAttr", "irqLine", "irqfd", "routing",
-  "signalMsi", "memslot", "mpState", "run", "cap",
+  "signalMsi", "memslot", "mpState", "run", "cap", "vcpuAttr",
 ] as const;
 
 /** Device types: vgic-v2, vgic-v3, vITS, RISC-V AIA, and numbers no one registered. */
@@ -165,6 +165,14 @@ export const kvmIoctls: FuzzTarget<Setup, Op> = {
           case "run":
             vcpu?.run(a1 % 4 === 0 ? 1 : 0, { until: queue.now + 1_000 + (a2 % 50) * 1_000 });
             break;
+          case "vcpuAttr": {
+            // Groups 0-2 are the vPMU's, the timers' and stolen time's; the vPMU's FILTER takes a struct.
+            const attr = { group: a1 % 4, attr: a2 % 6, value: a1 % 4 === 0 && a2 % 6 === 2 ? { baseEvent: a3 & 0xffff, nevents: a4 & 0xffff, action: a5 & 3 } : attrValue(a3) };
+            if (a5 % 3 === 0) vcpu?.setDeviceAttr(attr);
+            else if (a5 % 3 === 1) vcpu?.getDeviceAttr(attr);
+            else vcpu?.hasDeviceAttr(attr);
+            break;
+          }
           case "cap":
             if (a1 % 2 === 0) vm?.checkExtension(a2);
             else vm?.enableCap(a2, [a3, a4]);
