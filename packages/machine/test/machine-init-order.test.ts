@@ -16,6 +16,7 @@
  * - target/riscv/kvm/kvm-cpu.c kvm_riscv_aia_create and
  *   kvm_riscv_sync_mpstate_to_kvm for riscv64.
  */
+import { parseFdt } from "@irqlab/fdt";
 import { describe, expect, test } from "vitest";
 import { Machine } from "../src/machine.js";
 import { armConfig, riscvConfig } from "./machine-config-fixture.js";
@@ -58,6 +59,12 @@ describe("init order at the KVM boundary", () => {
   test("arm64 x-vgic-init=first-run: no CTRL_INIT in board init; KVM initialises the vgic at the first KVM_RUN", () => {
     const m = Machine.create({ config: armConfig({ vgicInit: "first-run" }) });
     expect(m.calls.lines()).not.toContain("KVM_SET_DEVICE_ATTR vgic-v3 GRP_CTRL CTRL_INIT");
+    // That vgic predates KVM's vPMU, whose INIT needs an initialised vgic (pmu-emul.c kvm_arm_pmu_v3_init:
+    // ENODEV): the CPUs have none, as a device tree without a /pmu node tells the guest.
+    expect(m.calls.lines()).toContain("KVM_ARM_VCPU_INIT vcpu=0 target=5 features=0x4");
+    expect(m.calls.lines().filter((l) => l.includes("PMU_V3"))).toEqual([]);
+    expect(parseFdt(m.fdt).findNode("/pmu")).toBeUndefined();
+    expect(parseFdt(Machine.create({ config: armConfig({}) }).fdt).findNode("/pmu")).toBeDefined();
     m.run(10_000);
     expect(m.vm.hasRun).toBe(true);
   });
