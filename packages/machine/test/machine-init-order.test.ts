@@ -69,6 +69,17 @@ describe("init order at the KVM boundary", () => {
     expect(m.vm.hasRun).toBe(true);
   });
 
+  test("arm64 -cpu host,pmu=off: no vPMU (kvm_arch_init_vcpu leaves KVM_ARM_VCPU_PMU_V3 out, virt_cpu_post_init and fdt_add_pmu_nodes skip it)", () => {
+    const m = Machine.create({ config: { ...armConfig({ cpus: 2 }), cpuPmu: false } });
+    expect(m.calls.lines()).toContain("KVM_ARM_VCPU_INIT vcpu=1 target=5 features=0x5"); // POWER_OFF | PSCI_0_2
+    expect(m.calls.lines().filter((l) => l.includes("PMU_V3"))).toEqual([]);
+    expect(parseFdt(m.fdt).findNode("/pmu")).toBeUndefined();
+    m.run(10_000);
+    expect(m.vm.hasRun).toBe(true);
+    // x-vgic-init=first-run CPUs cannot have one: their KVM_ARM_VCPU_PMU_V3_INIT would come before vgic init.
+    expect(() => Machine.create({ config: { ...armConfig({ vgicInit: "first-run" }), cpuPmu: true } })).toThrow(/pmu=on needs the vgic initialised at board init/);
+  });
+
   test("riscv64 -M virt,aia=aplic-imsic -accel kvm,riscv-aia=hwaccel -smp 2: kvm_riscv_aia_create's sequence", () => {
     const m = Machine.create({ config: riscvConfig({ cpus: 2, riscvAia: "hwaccel" }) });
     const lines = m.calls.lines();

@@ -47,6 +47,7 @@ import {
 } from "@irqlab/kvm";
 import { armVirtLayout, type ArmVirtLayout } from "../board/arm-virt-layout.js";
 import { buildArmVirtFdt } from "../board/arm-virt-fdt.js";
+import { ConfigError } from "@irqlab/sim";
 import type { ArmVirtMachineConfig } from "../config/machine-config.js";
 import { Pl011 } from "../devices/pl011.js";
 import { ARM_VIRT_IRQ_ACPI_GED } from "../board/arm-virt-memmap.js";
@@ -94,7 +95,11 @@ export class ArmVirtBoard implements Board {
     const precreate = this.#m.cpuHotplug === "precreate";
     // x-vgic-init=first-run is the vgic of 2014, before KVM's vPMU (Linux 4.6), which needs an initialised vgic:
     // KVM_ARM_VCPU_PMU_V3_INIT fails with ENODEV before it (pmu-emul.c kvm_arm_pmu_v3_init), so those CPUs have none.
-    const pmu = this.#m.vgicInit !== "first-run";
+    const firstRun = this.#m.vgicInit === "first-run";
+    if (firstRun && config.cpuPmu === true) {
+      throw new ConfigError("-cpu pmu=on needs the vgic initialised at board init: with x-vgic-init=first-run KVM_ARM_VCPU_PMU_V3_INIT fails with ENODEV");
+    }
+    const pmu = config.cpuPmu ?? !firstRun;
     this.layout = armVirtLayout(config, { redistributors: precreate ? config.smp.maxcpus : config.smp.cpus, pmu });
     const kvm = ctx.host.kvm;
     this.vm = ctx.calls.call("KVM_CREATE_VM", `type=${this.layout.ipaBits}`, () => kvm.createVm(this.layout.ipaBits, { name: ctx.name }));

@@ -16,10 +16,16 @@
  *
  * irqlab runs the host CPU only: it accepts host and max (and rv64 on
  * riscv64); another model QEMU knows is refused with an irqlab message, as
- * are CPU properties.
+ * are CPU properties but one: Arm's `pmu` (target/arm/cpu.c
+ * arm_cpu_pmu_property), whether the vCPUs have a vPMU. QEMU registers each
+ * property as a global one and applies them in order when it creates the CPUs
+ * (object_apply_global_props, fatal then): the last `pmu=` wins, and a value
+ * qapi_bool_parse does not know is "can't apply global host-arm-cpu.pmu=x:
+ * Parameter 'pmu' expects 'on' or 'off'".
  */
 
 import type { MachineArch } from "../config/machine-config.js";
+import { qapiBoolParse } from "./cutils.js";
 import { QapiError } from "./qemu-error.js";
 
 /** The CPU models of a KVM-only QEMU 11.1 binary (target/arm/cpu64.c, cpu-max.c; target/riscv/cpu.c, kvm/kvm-cpu.c). */
@@ -68,16 +74,32 @@ export function parseCpuOption(arch: MachineArch, option: string | undefined): C
   return { model, props };
 }
 
-/** At board init (where is_cpu_type_supported runs): the CPU irqlab can run, or its refusal. */
-export function checkCpuModelled(arch: MachineArch, cpu: CpuOption): string {
+/** What irqlab runs for a -cpu: the model, and Arm's `pmu` property where it was given. */
+export interface CpuChoice {
+  readonly model: string;
+  /** `pmu=on|off` (aarch64): whether the vCPUs have a vPMU. */
+  readonly pmu?: boolean;
+}
+
+/** At board init (where is_cpu_type_supported runs, and the CPUs take their global properties): what irqlab runs, or its refusal. */
+export function checkCpuModelled(arch: MachineArch, cpu: CpuOption): CpuChoice {
   if (!IRQLAB_CPUS[arch].includes(cpu.model)) {
     throw new QapiError(
       `irqlab does not model the CPU model '${cpu.model}'`,
       `irqlab runs the host CPU: use ${IRQLAB_CPUS[arch].map((m) => `-cpu ${m}`).join(", ")}.\n`,
     );
   }
-  if (cpu.props.length > 0) {
-    throw new QapiError(`irqlab does not model CPU properties ('${cpu.props.join(",")}')`, `Use -cpu ${cpu.model} alone.\n`);
+  const pmuProp = (p: string): boolean => arch === "aarch64" && p.startsWith("pmu=");
+  const others = cpu.props.filter((p) => !pmuProp(p));
+  if (others.length > 0) {
+    const alone = arch === "aarch64" ? `Use -cpu ${cpu.model} alone, or with pmu=on or pmu=off.\n` : `Use -cpu ${cpu.model} alone.\n`;
+    throw new QapiError(`irqlab does not model CPU properties ('${others.join(",")}')`, alone);
   }
-  return cpu.model;
+  let pmu: boolean | undefined;
+  for (const p of cpu.props) {
+    const value = p.slice("pmu=".length);
+    pmu = qapiBoolParse(value);
+    if (pmu === undefined) throw new QapiError(`can't apply global ${cpu.model}-arm-cpu.pmu=${value}: Parameter 'pmu' expects 'on' or 'off'`);
+  }
+  return pmu === undefined ? { model: cpu.model } : { model: cpu.model, pmu };
 }

@@ -93,7 +93,8 @@ const AARCH64: readonly BadCase[] = [
   { cmd: ["-M", "virt", "-cpu", ""], stderr: "-cpu option cannot be empty\n", from: "cpu-common.c parse_cpu_option" },
   { cmd: "-M virt -cpu host,foo", stderr: "Expected key=value format, found foo.\n", from: "cpu-common.c cpu_common_parse_features" },
   { cmd: "-M virt -cpu cortex-a57", stderr: "irqlab does not model the CPU model 'cortex-a57'\nirqlab runs the host CPU: use -cpu host, -cpu max.\n", from: "irqlab" },
-  { cmd: "-M virt -cpu host,pmu=off", stderr: "irqlab does not model CPU properties ('pmu=off')\nUse -cpu host alone.\n", from: "irqlab" },
+  { cmd: "-M virt -cpu host,pmu=maybe", stderr: "can't apply global host-arm-cpu.pmu=maybe: Parameter 'pmu' expects 'on' or 'off'\n", from: "qom/object.c object_apply_global_props, qapi_bool_parse; 7.2: same (with -cpu max)" },
+  { cmd: "-M virt -cpu host,pmu=on,sve=off", stderr: "irqlab does not model CPU properties ('sve=off')\nUse -cpu host alone, or with pmu=on or pmu=off.\n", from: "irqlab" },
   { cmd: "-M virt -device virtio-net-pci,id=1x", stderr: "-device virtio-net-pci,id=1x: Parameter 'id' expects an identifier\nIdentifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n", from: "qemu-option.c qemu_opts_create; 7.2: same" },
   { cmd: "-M virt -device virtio-net-pci,id=a -device virtio-rng-pci,id=a", stderr: "-device virtio-rng-pci,id=a: Duplicate ID 'a' for device\n", from: "qemu-option.c qemu_opts_create; 7.2: same" },
   { cmd: "-M virt -device id=x", stderr: "-device id=x: Parameter 'driver' is missing\n", from: "qdev-monitor.c qdev_device_add_from_qdict; 7.2: same" },
@@ -122,6 +123,8 @@ const RISCV64: readonly BadCase[] = [
   { cmd: "-M virt -smp 1025 --host 2048", stderr: "Invalid SMP CPUs 1025. The max CPUs supported by machine 'virt' is 512\n", from: "machine-smp.c (VIRT_CPUS_MAX)" },
   { cmd: "-M virt -acpitable x", stderr: "-acpitable x: Option not supported for this target\n", from: "vl.c qemu_init (arch_mask is QEMU_ARCH_I386)" },
   { cmd: "-M virt -cpu thead-c906", stderr: "irqlab does not model the CPU model 'thead-c906'\nirqlab runs the host CPU: use -cpu host, -cpu max, -cpu rv64.\n", from: "irqlab" },
+  // `pmu` is an Arm CPU property; RISC-V's are pmu-mask and pmu-num.
+  { cmd: "-M virt -cpu rv64,pmu=off", stderr: "irqlab does not model CPU properties ('pmu=off')\nUse -cpu rv64 alone.\n", from: "irqlab" },
   { cmd: "-M virt,gic-version=3", stderr: "Property 'virt-machine.gic-version' not found\n", from: "object_property_find_err" },
   { cmd: "-M sifive_u", stderr: 'unsupported machine type: "sifive_u"\nUse -machine help to list supported machines\n', from: "vl.c select_machine (irqlab models virt only)" },
 ];

@@ -51,6 +51,10 @@ describe("good aarch64 command lines", () => {
     // The usual KVM line of a QEMU user.
     ["-M virt -accel kvm -cpu host -smp 4 -m 1G -nographic -kernel irqlab:hello",
       arm({ cpu: "host", smp: { cpus: 4, maxcpus: 4, cores: 4 }, ramBytes: 1024 * MiB, serial: ["mon:stdio"], kernel: "irqlab:hello" })],
+    // Arm's `pmu` CPU property; the properties are global ones applied in order: the last wins (QEMU 7.2 too).
+    ["-M virt -cpu host,pmu=off", arm({ cpu: "host", cpuPmu: false })],
+    ["-M virt -cpu max,pmu=on,pmu=no", arm({ cpuPmu: false })],
+    ["-M virt -cpu max,pmu=no,pmu=y", arm({ cpuPmu: true })],
     // "--opt" is "-opt" (lookup_opt); "-m 512" is 512 MiB (parse_memory_options appends "M").
     ["--machine virt --smp 8,sockets=2 --m 512", arm({ smp: { cpus: 8, maxcpus: 8, sockets: 2, cores: 4 }, ramBytes: 512 * MiB })],
     ["-machine type=virt-11.1,gic-version=max,its=off -enable-kvm", arm({ machine: { its: false } })],

@@ -194,7 +194,7 @@ function finish<S extends MachineState>(b: MachineBinding<S>, c: Common): System
   if (sugar.memoryBackend !== undefined) reporter.fatal(`Memory backend '${sugar.memoryBackend}' not found`);
 
   // machine_run_board_init(): the CPU type, the machine's init checks; then irqlab's memory limits.
-  const { cpu, machine, ramBytes } = reporter.at(undefined, () => ({
+  const { cpu: cpuChoice, machine, ramBytes } = reporter.at(undefined, () => ({
     cpu: checkCpuModelled(arch, cpuOption),
     machine: b.boardInit(state, accel),
     ramBytes: checkMemoryModelled(state),
@@ -202,7 +202,8 @@ function finish<S extends MachineState>(b: MachineBinding<S>, c: Common): System
   const devices = createDevices(st.device, st.jsonDevices, c.options.devices, reporter);
   const guest = st.name.groups[0]?.get("guest");
   const config: MachineConfig = {
-    arch, machine, accel, smp: state.smp, ramBytes, cpu, devices, serial, host: c.host,
+    arch, machine, accel, smp: state.smp, ramBytes, cpu: cpuChoice.model, devices, serial, host: c.host,
+    ...(cpuChoice.pmu === undefined ? {} : { cpuPmu: cpuChoice.pmu }),
     ...(state.kernel === undefined ? {} : { kernel: state.kernel }),
     startPaused: st.startPaused,
     ...(guest === undefined ? {} : { name: guest }),

@@ -154,6 +154,14 @@ export interface MachineConfig {
    * virt (since QEMU 10.1), "rv64" on riscv virt.
    */
   readonly cpu: string;
+  /**
+   * `-cpu host,pmu=on|off` (arm virt): QEMU's `pmu` CPU property, whether the
+   * vCPUs have a vPMU (KVM_ARM_VCPU_PMU_V3, its PPI and INIT, the device
+   * tree's /pmu node). Absent: on, except with x-vgic-init=first-run, whose
+   * vgic KVM initialises only at the first KVM_RUN: KVM_ARM_VCPU_PMU_V3_INIT
+   * needs it before (ENODEV), so those CPUs have none and `true` is refused.
+   */
+  readonly cpuPmu?: boolean;
   readonly devices: readonly DeviceConfig[];
   /**
    * The serial ports' backends, by index (serial_hd(i)); virt uses the
