@@ -26,7 +26,9 @@
  * `meta.bytesPerOp` what one delivery allocates once the code is optimised
  * (alloc-meter.ts, after eight rounds): what is left is mostly the guest
  * interrupt files an IMSIC makes at their first use, as migrations reach
- * hart and file pairs not used before.
+ * hart and file pairs not used before. `meta.bytesPerOpSteady` is the same
+ * measured again, eight rounds later, once those pairs have been reached:
+ * what every delivery allocates (a re-pin copies its new affinity).
  *
  * The second task delivers the same way to the first 64 vCPUs only, on the
  * same host: a round robin whose vCPUs stay in the CPU's caches. The gap
@@ -52,12 +54,13 @@ describe("@irqlab/kvm RISC-V at scale: 1024 harts, GEILEN 63, 64 VMs x 64 vCPUs"
   const { deliver, deliverHot, deliverAmong, migrations } = scaleDeliveries(s);
   // Measured once optimised: the first rounds run unoptimised code, which boxes doubles that optimised code keeps unboxed.
   const bytesPerOp = bytesAllocatedPerOp(deliver, 8 * VCPUS);
+  const bytesPerOpSteady = bytesAllocatedPerOp(deliver, 8 * VCPUS);
   bench(
     `MSI (KVM_SIGNAL_MSI / irqfd) → VS-file → KVM_RUN → guest claims, 4096 vCPUs, a migration every ${MIGRATE_EVERY} [x${PER_CALL}]`,
     () => {
       for (let i = 0; i < PER_CALL; i++) deliver();
     },
-    { meta: { harts: HARTS, geilen: GEILEN, vcpus: VCPUS, heapBytesPerVcpu: s.heapBytesPerVcpu, hostHeapBytes: s.hostHeapBytes, gcExposed: typeof gc === "function", bytesPerOp } } as object,
+    { meta: { harts: HARTS, geilen: GEILEN, vcpus: VCPUS, heapBytesPerVcpu: s.heapBytesPerVcpu, hostHeapBytes: s.hostHeapBytes, gcExposed: typeof gc === "function", bytesPerOp, bytesPerOpSteady } } as object,
   );
   bench(`the same, to ${HOT_VCPUS} of the 4096 vCPUs in turn (their state stays in cache) [x${PER_CALL}]`, () => {
     for (let i = 0; i < PER_CALL; i++) deliverHot();
