@@ -52,7 +52,8 @@ declare const gc: (() => void) | undefined;
 describe("@irqlab/kvm RISC-V at scale: 1024 harts, GEILEN 63, 64 VMs x 64 vCPUs", () => {
   const s = buildScaleRig();
   const { deliver, deliverHot, deliverAmong, migrations } = scaleDeliveries(s);
-  // Measured once optimised: the first rounds run unoptimised code, which boxes doubles that optimised code keeps unboxed.
+  // Measured once optimised (the first rounds run unoptimised code, which boxes doubles that optimised code keeps
+  // unboxed), then again once the migrations have reached every hart and file pair (see the file's doc).
   const bytesPerOp = bytesAllocatedPerOp(deliver, 8 * VCPUS);
   const bytesPerOpSteady = bytesAllocatedPerOp(deliver, 8 * VCPUS);
   bench(

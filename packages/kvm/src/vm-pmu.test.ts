@@ -28,7 +28,7 @@ import {
 } from "./index.js";
 import type { Vcpu } from "./vcpu.js";
 import { KVM_DEV_ARM_VGIC_CTRL_INIT, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_VGIC_V3_ADDR_TYPE_DIST, KVM_VGIC_V3_ADDR_TYPE_REDIST } from "./vgic/vgic-uapi.js";
-import { VgicV3 } from "./vgic/vgic-v3.js";
+import { VgicV3, pmuOwner, timerOwner } from "./vgic/vgic-v3.js";
 
 const PMU = KVM_ARM_VCPU_PMU_V3_CTRL;
 const irq = (value: unknown) => ({ group: PMU, attr: KVM_ARM_VCPU_PMU_V3_IRQ, value });
@@ -195,6 +195,20 @@ describe("the first KVM_RUN of a vCPU with a vPMU (kvm_arch_vcpu_run_pid_change)
 });
 
 describe("lines the vPMU and the timers own take no injection from userspace (vgic_validate_injection)", () => {
+  test("kvm_vgic_set_owner: EAGAIN before vgic init, EINVAL for an SGI or an SPI past NR_IRQS, EEXIST for another owner's line", () => {
+    const early = rig({ pmu: [false], vgic: true, init: false }).vgic!;
+    expect(early.setOwner(0, 23, pmuOwner(0))).toBe("EAGAIN");
+    const { vgic } = rig({ pmu: [false, false], vgic: true });
+    expect(vgic!.setOwner(0, 5, pmuOwner(0))).toBe("EINVAL"); // "SGIs and LPIs cannot be wired up to any device"
+    expect(vgic!.setOwner(0, 256, pmuOwner(0))).toBe("EINVAL"); // NR_IRQS 256: SPIs end at 255
+    expect(vgic!.setOwner(0, 23, pmuOwner(0))).toBeUndefined();
+    expect(vgic!.setOwner(0, 23, pmuOwner(0))).toBeUndefined(); // the same owner again
+    expect(vgic!.setOwner(0, 23, timerOwner(0))).toBe("EEXIST");
+    expect(vgic!.setOwner(1, 23, timerOwner(0))).toBeUndefined(); // a PPI of another vCPU
+    expect(vgic!.setOwner(0, 255, pmuOwner(0))).toBeUndefined();
+    expect(vgic!.setOwner(1, 255, pmuOwner(1))).toBe("EEXIST"); // an SPI is the VM's
+  });
+
   test("KVM_IRQ_LINE to the vPMU's PPI of its vCPU is ignored; the same PPI of a vCPU without a vPMU is not", () => {
     const { vm, vcpus, vgic } = rig({ pmu: [true, false], vgic: true });
     vcpus[0]!.setDeviceAttr(irq(PMU_PPI));

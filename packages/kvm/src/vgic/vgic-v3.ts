@@ -47,6 +47,9 @@ import { VgicVcpu, type VgicV4Residency } from "./vgic-vcpu.js";
 /** How the vgic gets initialised. */
 export type VgicInitMode = "explicit" | "lazy-init" | "lazy-init-irqfd-eagain";
 
+/** The GIC's interrupt state: SGIs, PPIs and SPIs by index (Gicv3's, not exported by name). */
+type IrqState = Gicv3["irqs"]["core"]["irqs"];
+
 /** The last SPI INTID (1020-1023 are special, LPIs start at 8192). */
 const GIC_LAST_SPI = 1019;
 
@@ -448,10 +451,13 @@ export class VgicV3 implements VmIrqChip {
    * is asserted again; nothing for a line another owner holds.
    */
   #inject(gic: Gicv3, pe: number, intid: number, level: boolean, owner = 0): void {
+    const s = gic.irqs.core.irqs;
+    const i = s.index(pe, intid);
+    // vgic_validate_injection refuses another owner's line first, and kvm_vgic_inject_irq then leaves it alone.
     const owners = this.#owners;
-    if (owners !== undefined && owners[gic.irqs.core.irqs.index(pe, intid)] !== owner) return;
-    const valid = this.#validInjection(gic, pe, intid, level);
-    if (this.vm.tracer.enabled) this.#notePendingFlow(gic, pe, intid, level);
+    if (owners !== undefined && owners[i] !== owner) return;
+    const valid = validInjection(s, i, level);
+    if (this.vm.tracer.enabled) this.#notePendingFlow(s, i, level);
     if (intid < GIC_FIRST_SPI) gic.setPpiLevel(pe, intid, level);
     else gic.setSpiLevel(intid, level);
     if (valid) this.#kickIfActive(gic, pe, intid);
@@ -463,9 +469,7 @@ export class VgicV3 implements VmIrqChip {
    * raised its priority — ends that raise's flow. An assertion outside any
    * raise, or the fall of a level interrupt's line, forgets it.
    */
-  #notePendingFlow(gic: Gicv3, pe: number, intid: number, level: boolean): void {
-    const s = gic.irqs.core.irqs;
-    const i = s.index(pe, intid);
+  #notePendingFlow(s: IrqState, i: number, level: boolean): void {
     const cause = this.vm.tracer.cause;
     if (level && cause !== 0) this.#pendingFlows.set(i, cause);
     // An edge interrupt stays pending when its line falls; a level one does not.
@@ -480,19 +484,6 @@ export class VgicV3 implements VmIrqChip {
     const f = flows.get(i) ?? 0;
     flows.delete(i);
     return f;
-  }
-
-  /**
-   * vgic.c vgic_validate_injection: whether kvm_vgic_inject_irq goes on to
-   * vgic_queue_irq_unlock — any assertion of an edge interrupt, a change of a
-   * level interrupt's line.
-   */
-  #validInjection(gic: Gicv3, pe: number, intid: number, level: boolean): boolean {
-    const s = gic.irqs.core.irqs;
-    const i = s.index(pe, intid);
-    const bit = 1 << (i & 31);
-    if ((s.edge[i >>> 5]! & bit) !== 0) return level;
-    return ((s.level[i >>> 5]! & bit) !== 0) !== level;
   }
 
   /**
@@ -528,4 +519,16 @@ function identityRouting(pins: number): RoutingEntry[] {
   const out: RoutingEntry[] = [];
   for (let gsi = 0; gsi < n; gsi++) out.push({ gsi, type: KVM_IRQ_ROUTING_IRQCHIP, irqchip: 0, pin: gsi });
   return out;
+}
+
+/**
+ * vgic.c vgic_validate_injection past its owner check: whether
+ * kvm_vgic_inject_irq goes on to vgic_queue_irq_unlock — any assertion of an
+ * edge interrupt, a change of a level interrupt's line (`i`: the interrupt's
+ * index in `s`).
+ */
+function validInjection(s: IrqState, i: number, level: boolean): boolean {
+  const bit = 1 << (i & 31);
+  if ((s.edge[i >>> 5]! & bit) !== 0) return level;
+  return ((s.level[i >>> 5]! & bit) !== 0) !== level;
 }
