@@ -7,7 +7,7 @@
  */
 import { EventQueue, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
-import { ACK, DONE, TPIDR_EL1, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
+import { ACK, DONE, TPIDR_EL1, USER, expectLoopFormEqual, runLoopForm } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
 import { KVM_ARM_TARGET_GENERIC_V8 } from "./uapi/device-types.js";
 import type { Vm } from "./vm.js";
@@ -65,6 +65,46 @@ describe("op.repeat executes as a loop of yields does", () => {
     expectSame(op.msr(TPIDR_EL1, 5), 500, [1_000]);
     const wfi = expectSame(op.wfi(), 3, [5_000, 50_000, 70_000]);
     expect(wfi.taken).toBe(3);
+  });
+});
+
+describe("op.repeat with a count past 2^31 (an idle loop's `for (;;)`)", () => {
+  /** The end time of a guest that executes an HVC KVM answers `n` times as one repeat, taking an interrupt at each of `irqsAt`. */
+  function endAfter(n: number, irqsAt: readonly number[] = []): { end: number; taken: number } {
+    const r = runLoopForm(
+      {
+        main: function* (note) {
+          yield op.unmask();
+          note(`last=${(yield op.repeat(n, op.hvc([UNKNOWN_FID]))).value}`);
+          yield op.write(DONE, 4, 0);
+        },
+        vector: function* (note) {
+          note("taken");
+          yield op.write(ACK, 4, 0);
+        },
+        events: irqsAt.map((t) => [t, (vm: Vm) => vm.irqLine(0, 1)] as const),
+        trace: false,
+      },
+      "op",
+    );
+    expect(r.log.some((l) => l.startsWith("last=4294967295@"))).toBe(true); // SMCCC_RET_NOT_SUPPORTED (-1) in w0
+    return { end: r.end, taken: r.log.filter((l) => l.startsWith("taken")).length };
+  }
+
+  test("executes exactly `count` times, interrupted or not: each execution past the first five costs what the sixth did", () => {
+    const five = endAfter(5).end;
+    const each = endAfter(6).end - five;
+    expect(each).toBeGreaterThan(0);
+    const big = 2 ** 32 + 5;
+    expect(endAfter(big).end - five).toBe((big - 5) * each);
+    // Interrupts taken part way through (before, at and past 2^31 executions) resume the count where it was:
+    // three make the run longer by three times what one does.
+    const plain = endAfter(big).end;
+    const one = endAfter(big, [1_000]);
+    const three = endAfter(big, [1_000, 2 ** 31 * each, 2 ** 32 * each]);
+    expect([one.taken, three.taken]).toEqual([1, 3]);
+    expect(one.end - plain).toBeGreaterThan(0);
+    expect(three.end - plain).toBe(3 * (one.end - plain));
   });
 });
 

@@ -665,9 +665,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         op = this.replay;
         this.replay = undefined;
         this.loopMark = -1;
-      } else if (this.repeatLeft > 0) {
+      } else if (this.repeat !== undefined) {
         // RepeatOp: the next execution of the repeated op, without resuming the program.
-        const rp = this.repeat!;
+        const rp = this.repeat;
         if (rp.stride === undefined) {
           op = rp.op;
           // The last execution was this op's, nothing ran since it began and it logged no guest error: the rest may go in bulk.
@@ -675,11 +675,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.loopMark = q.dispatched;
           this.#loopErrors = this.tracer.guestErrors;
         } else {
-          const i = rp.count - this.repeatLeft;
-          if (this.repeatLeft > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride, i)) continue;
+          const i = this.repeatDone;
+          if (rp.count - i > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride, i)) continue;
           op = this.#stridedOp(rp.op, rp.stride, i);
         }
-        if (--this.repeatLeft === 0) this.repeat = undefined;
+        if (++this.repeatDone === rp.count) this.#repeatOver();
       } else if (this.seq !== undefined) {
         // SeqOp: its next op, without resuming the program.
         const sq = this.seq;
@@ -756,7 +756,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           }
           this.pending = PENDING_MMIO_READ;
           this.mmioSignExtend = op.signExtend ?? 0;
-          if (this.#quietLoads !== undefined && this.repeatLeft > 0 && this.repeat!.op === op) this.#answerQuietLoads(op);
+          if (this.#quietLoads !== undefined && this.repeat?.op === op) this.#answerQuietLoads(op);
           return this.exit(this.#mmioExit(op.addr, op.size, false), costs.exitToUserspace);
         }
         case "mmio-write": {
@@ -881,7 +881,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           }
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
-          this.repeatLeft = op.count;
+          this.repeatDone = 0;
           this.loopMark = -1;
           this.#notQuiet = undefined;
           continue;
@@ -954,6 +954,23 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return r as MmioReadOp;
   }
 
+  /** Executions of the repeat under way still to come. */
+  #repeatsLeft(): number {
+    return this.repeat!.count - this.repeatDone;
+  }
+
+  /** `k` more executions of the repeat under way are done (at most those left). */
+  #repeated(k: number): void {
+    this.repeatDone += k;
+    if (this.repeatDone === this.repeat!.count) this.#repeatOver();
+  }
+
+  /** The repeat under way has executed its op `count` times: the program resumes next. */
+  #repeatOver(): void {
+    this.repeat = undefined;
+    this.repeatDone = 0;
+  }
+
   /**
    * Executions `i` on of a repeated store with a stride, into RAM, as many
    * at once as the event queue can let their time pass without running a
@@ -964,7 +981,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    */
   #bulkStores(w: MmioWriteOp, stride: number, i: number): boolean {
     if (this.irqCheck || this.debt > 0) return false;
-    const n = this.repeatLeft;
+    const n = this.repeat!.count - i;
     const addr = w.addr + i * stride;
     const mem = this.vm.ramFor(addr, (n - 1) * stride + w.size, true);
     // A watched word (a poll window) must see each store at its own time: one by one, then.
@@ -986,8 +1003,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         else mem.writeU8(a, w.value);
       }
     }
-    this.repeatLeft = n - k;
-    if (this.repeatLeft === 0) this.repeat = undefined;
+    this.#repeated(k);
     const r = this.result;
     r.regs = NO_REGS;
     r.value = 0;
@@ -1014,10 +1030,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       this.#notQuiet = this.repeat;
       return false;
     }
-    const k = this.queue.idleSteps(ns, this.repeatLeft);
+    const k = this.queue.idleSteps(ns, this.#repeatsLeft());
     if (k === 0) return false;
-    this.repeatLeft -= k;
-    if (this.repeatLeft === 0) this.repeat = undefined;
+    this.#repeated(k);
     // The last of them asks for the interrupt check an in-kernel device or irqchip register access asks for.
     if (this.#asksIrqCheck(o)) this.irqCheck = true;
     return true;
@@ -1040,10 +1055,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (this.tracer.enabled || this.debt > 0 || this.requests !== 0 || this.signalPending || this.timerExit) return;
     if (this.kvmRun.immediateExit !== 0 || this.shouldNotifyUser() || (!this.masked && this.chip.hasPendingIrq())) return;
     if (!this.vm.host.keepsPlacement(this) || !loads.quiet(o.addr, o.size)) return;
-    const k = this.queue.idleSteps(this.costs.exitToUserspace, this.repeatLeft);
+    const k = this.queue.idleSteps(this.costs.exitToUserspace, this.#repeatsLeft());
     if (k === 0) return;
-    this.repeatLeft -= k;
-    if (this.repeatLeft === 0) this.repeat = undefined;
+    this.#repeated(k);
     this.countExits(KVM_EXIT_MMIO, k);
     loads.answered(k);
   }

@@ -55,9 +55,9 @@ interface Frame {
   gen: GuestProgram | undefined;
   /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt). */
   callFloor: number;
-  /** A repeat under way (RepeatOp) and how many executions are left. */
+  /** A repeat under way (RepeatOp) and how many of its executions are done. */
   repeat: RepeatOp | undefined;
-  repeatLeft: number;
+  repeatDone: number;
   /** The interrupted op's result. */
   value: number;
   hi: number;
@@ -90,7 +90,7 @@ function newFrame(): Frame {
     gen: undefined,
     callFloor: 0,
     repeat: undefined,
-    repeatLeft: 0,
+    repeatDone: 0,
     value: 0,
     hi: 0,
     error: 0,
@@ -163,9 +163,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   pending = PENDING_NONE;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
   protected replay: GuestOp | undefined;
-  /** A repeat under way (RepeatOp), its op executed `repeatLeft` more times before the program resumes. */
+  /**
+   * A repeat under way (RepeatOp): its op has executed `repeatDone` of its
+   * `count` times; the program resumes after the last. Counted up, not down:
+   * a count past 2^31 (an idle loop's `for (;;)`) would make a count of
+   * those left a heap number, in every vCPU (the field's representation is
+   * shared), and at thousands of vCPUs each is a cache miss of its own.
+   */
   protected repeat: RepeatOp | undefined;
-  protected repeatLeft = 0;
+  protected repeatDone = 0;
   /** A sequence under way (SeqOp): `seqNext` is the index of its next op. */
   protected seq: SeqOp | undefined;
   protected seqNext = 0;
@@ -299,7 +305,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     f.callFloor = this.#callFloor;
     this.#callFloor = this.#callDepth;
     f.repeat = this.repeat;
-    f.repeatLeft = this.repeatLeft;
+    f.repeatDone = this.repeatDone;
     f.value = r.value;
     f.hi = r.hi;
     f.error = r.error;
@@ -365,7 +371,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   /** Drops a repeat, sequence or poll under way (the program they belong to is gone or saved). */
   protected clearLoops(): void {
     this.repeat = undefined;
-    this.repeatLeft = 0;
+    this.repeatDone = 0;
     this.seq = undefined;
     this.seqNext = 0;
     this.pollOp = undefined;
@@ -433,7 +439,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     // The interrupt was taken unmasked (the run loop's only call of takeInterrupt checks).
     this.masked = false;
     this.repeat = f.repeat;
-    this.repeatLeft = f.repeatLeft;
+    this.repeatDone = f.repeatDone;
     this.computeLeft = (saved & SAVED_COMPUTE) !== 0 ? f.computeLeft : 0;
     this.replay = (saved & SAVED_REPLAY) !== 0 ? f.replay : undefined;
     if ((saved & SAVED_SEQ) !== 0) {
