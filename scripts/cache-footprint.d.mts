@@ -15,8 +15,10 @@ export interface FootprintOptions {
   readonly rounds: number;
   readonly warmups: number;
   readonly byFunction: number;
-  /** What --by-function's functions are ordered by. */
-  readonly sort: "lines" | "d1" | "instructions";
+  /** Source lines to list, by the source positions of V8's jitdump (0: none). */
+  readonly byLine: number;
+  /** What --by-function's functions and --by-line's lines are ordered by. */
+  readonly sort: "lines" | "d1" | "i1" | "instructions";
   readonly against: string | undefined;
   /** Options for node in every measured process. */
   readonly nodeOptions: readonly string[];
@@ -53,3 +55,24 @@ export type SourcePlace = (file: string, line: number, column: number) => string
 export declare function functionName(perfName: string, place?: SourcePlace): string;
 /** Per function, the summed costs of a parsed callgrind file. */
 export declare function costsByFunction(parsed: ParsedCallgrind, perfEntries: readonly PerfMapEntry[], place?: SourcePlace): Map<string, number[]>;
+/** A symbol as valgrind names it, glibc's mempcpy entry of the copy loop under memcpy's name. */
+export declare function symbolName(fn: string): string;
+/** A source position of JIT code: where the machine code at `address` on comes from (1-based line and column). */
+export interface JitPosition {
+  readonly address: number;
+  readonly line: number;
+  readonly column: number;
+  readonly file: string;
+}
+/** A code object a jitdump file describes, with its source positions when V8 gave it some. */
+export interface JitCode extends PerfMapEntry {
+  readonly positions: readonly JitPosition[] | undefined;
+}
+/** The code a jitdump file (V8's --perf-prof) describes, sorted by start; throws for a buffer that is not one. */
+export declare function readJitdump(buf: Buffer): JitCode[];
+/** The entry of sorted code entries that covers `address` (of several, the one written last), or undefined. */
+export declare function lookupCode<T extends PerfMapEntry>(entries: readonly T[], address: number): T | undefined;
+/** The source position `address` lies in within `code`, or undefined. */
+export declare function positionAt(code: JitCode, address: number): JitPosition | undefined;
+/** Per source line, the summed costs of a parsed callgrind file, JIT code placed by jitdump's positions. */
+export declare function costsBySourceLine(parsed: ParsedCallgrind, code: readonly JitCode[], place?: SourcePlace): Map<string, number[]>;

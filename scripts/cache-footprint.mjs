@@ -52,8 +52,14 @@
 //                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
 //                      them, attributed the lines their own code (and the code TurboFan inlined
 //                      into it) missed
-//   --sort WHAT        with --by-function, the functions that take the most `lines` (the default),
-//                      `d1` misses, `i1` misses or `instructions`
+//   --by-line N        also the N source lines that take the most lines (callgrind, node --perf-prof):
+//                      machine code by the source position V8's jitdump gives its address, which
+//                      is the innermost function TurboFan inlined there, so a line of a callee
+//                      counts as its own wherever it was inlined; the first use of an object a
+//                      delivery touches shows as the line that touched it. Code without positions
+//                      (V8's builtins, libc) by function, as --by-function names it
+//   --sort WHAT        with --by-function or --by-line, the functions or lines that take the most
+//                      `lines` (the default), `d1` misses, `i1` misses or `instructions`
 //   --against REV      the same for git revision REV first, and the difference
 //   --node-option OPT  an option for node in both processes of each side, such as one of V8's
 //                      (--max-inlined-bytecode-size-cumulative=3500); repeatable
@@ -89,7 +95,7 @@ export class UsageError extends Error {}
 
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
+  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -109,6 +115,7 @@ export function parseArgs(argv) {
     else if (a === "--rounds") o.rounds = count(a, argv[++i], 1);
     else if (a === "--warmups") o.warmups = count(a, argv[++i], 0);
     else if (a === "--by-function") o.byFunction = count(a, argv[++i], 1);
+    else if (a === "--by-line") o.byLine = count(a, argv[++i], 1);
     else if (a === "--sort") {
       const by = argv[++i];
       // Own keys only: `toString` is no way to sort.
@@ -206,6 +213,75 @@ export function readPerfMap(text) {
 
 /** The name of the code at `address` in a sorted perf map (of entries that cover it, the one written last), or undefined. */
 export function lookupPerfMap(entries, address) {
+  return lookupCode(entries, address)?.name;
+}
+
+/**
+ * A symbol as valgrind names it, with glibc's memcpy and mempcpy entry points of one copy loop
+ * (sysdeps/x86_64/multiarch/memmove-vec-unaligned-erms.S) under memcpy's name: valgrind names
+ * the loop's addresses by either, and not by the same one in two processes, so one process's
+ * memcpy would show as a difference against the other's mempcpy.
+ */
+export function symbolName(fn) {
+  return fn.replace(/^__mempcpy_/, "__memcpy_");
+}
+
+/** A jitdump file's magic number ("JiTD" as a little-endian u32) and its record types used here. */
+const JITDUMP_MAGIC = 0x4a695444;
+const JIT_CODE_LOAD = 0;
+const JIT_CODE_DEBUG_INFO = 2;
+/**
+ * How far past its code's address V8 writes a source position's address (perf-jit.h's
+ * kElfHeaderSize on a 64-bit target): perf places each code object after an ELF header.
+ */
+const JITDUMP_POSITION_BIAS = 0x40;
+
+/**
+ * The code a jitdump file describes (V8's --perf-prof writes jit-PID.dump; the format is Linux's
+ * tools/perf/Documentation/jitdump-specification.txt), sorted by start as readPerfMap's entries:
+ * `{ start, end, name, order, positions }`. `positions` are the code's JIT_CODE_DEBUG_INFO
+ * entries, sorted by address, each `{ address, line, column, file }` at the code's own address
+ * (1-based line and column; V8 writes the column as the entry's discriminator), or undefined for
+ * code V8 gave none (builtins, stubs).
+ * @throws Error for a buffer that is not a jitdump file
+ */
+export function readJitdump(buf) {
+  if (buf.length < 40 || buf.readUInt32LE(0) !== JITDUMP_MAGIC) throw new Error("not a jitdump file (no JiTD magic)");
+  const cString = (at) => {
+    const end = buf.indexOf(0, at);
+    return { text: buf.toString("utf8", at, end), next: end + 1 };
+  };
+  const code = [];
+  // A DEBUG_INFO record comes before the LOAD of its code, and names the code by its address.
+  const positionsOf = new Map();
+  for (let at = buf.readUInt32LE(8); at + 16 <= buf.length; ) {
+    const id = buf.readUInt32LE(at);
+    const size = buf.readUInt32LE(at + 4);
+    if (size < 16 || at + size > buf.length) break; // a record cut short: the process died writing it
+    const body = at + 16;
+    if (id === JIT_CODE_LOAD) {
+      const start = Number(buf.readBigUInt64LE(body + 16));
+      const length = Number(buf.readBigUInt64LE(body + 24));
+      code.push({ start, end: start + length, name: cString(body + 40).text, order: code.length, positions: positionsOf.get(start) });
+      positionsOf.delete(start);
+    } else if (id === JIT_CODE_DEBUG_INFO) {
+      const n = Number(buf.readBigUInt64LE(body + 8));
+      const positions = [];
+      for (let i = 0, e = body + 16; i < n; i++) {
+        const name = cString(e + 16);
+        positions.push({ address: Number(buf.readBigUInt64LE(e)) - JITDUMP_POSITION_BIAS, line: buf.readUInt32LE(e + 8), column: buf.readUInt32LE(e + 12), file: name.text });
+        e = name.next;
+      }
+      positions.sort((a, b) => a.address - b.address);
+      positionsOf.set(Number(buf.readBigUInt64LE(body)), positions);
+    }
+    at += size;
+  }
+  return code.sort((a, b) => a.start - b.start || a.order - b.order);
+}
+
+/** The code entry of readJitdump's (or readPerfMap's) sorted `entries` that covers `address`: of several, the one written last. */
+export function lookupCode(entries, address) {
   let lo = 0;
   let hi = entries.length - 1;
   let last = -1;
@@ -222,7 +298,24 @@ export function lookupPerfMap(entries, address) {
     const e = entries[i];
     if (address < e.end && (best === undefined || e.order > best.order)) best = e;
   }
-  return best?.name;
+  return best;
+}
+
+/** The source position of jitdump code `code` that `address` lies in (the last at or before it), or undefined. */
+export function positionAt(code, address) {
+  const ps = code.positions;
+  if (ps === undefined) return undefined;
+  let lo = 0;
+  let hi = ps.length - 1;
+  let found;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (ps[mid].address <= address) {
+      found = ps[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
 
 /**
@@ -245,7 +338,30 @@ export function costsByFunction(parsed, perfEntries, place) {
   for (const [address, { fn, costs }] of parsed.byAddress) {
     const symbolless = fn === "???" || /^0x[0-9a-f]+$/i.test(fn);
     const perf = symbolless ? lookupPerfMap(perfEntries, address) : undefined;
-    const name = perf !== undefined ? functionName(perf, place) : symbolless ? "(JIT code not in the perf map)" : fn;
+    const name = perf !== undefined ? functionName(perf, place) : symbolless ? "(JIT code not in the perf map)" : symbolName(fn);
+    const sum = out.get(name);
+    if (sum === undefined) out.set(name, costs.slice());
+    else for (let i = 0; i < costs.length; i++) sum[i] = (sum[i] ?? 0) + costs[i];
+  }
+  return out;
+}
+
+/**
+ * Per source line, the summed costs of a parsed callgrind file: JIT code by the source position
+ * jitdump code `code` (readJitdump's) gives its address, as `place` places it (else the bundle's
+ * `file:line`); JIT code without positions, and the code before a function's first position, by
+ * its function's name; other code by valgrind's symbol.
+ */
+export function costsBySourceLine(parsed, code, place = () => undefined) {
+  const out = new Map();
+  for (const [address, { fn, costs }] of parsed.byAddress) {
+    let name;
+    if (fn === "???" || /^0x[0-9a-f]+$/i.test(fn)) {
+      const c = lookupCode(code, address);
+      const p = c === undefined ? undefined : positionAt(c, address);
+      if (p !== undefined) name = place(p.file, p.line, p.column) ?? `${p.file}:${p.line}`;
+      else name = c !== undefined ? functionName(c.name, place) : "(JIT code not in the jitdump)";
+    } else name = symbolName(fn);
     const sum = out.get(name);
     if (sum === undefined) out.set(name, costs.slice());
     else for (let i = 0; i < costs.length; i++) sum[i] = (sum[i] ?? 0) + costs[i];
@@ -348,13 +464,14 @@ function underValgrind(tool, driver, measured, o, dir, tag) {
     process.execPath,
     "--predictable",
     "--expose-gc",
-    ...(tool === "callgrind" ? ["--perf-basic-prof"] : []),
+    // The perf map names JIT code; jitdump (--by-line) also gives each of its addresses a source position.
+    ...(tool === "callgrind" ? [o.byLine > 0 ? "--perf-prof" : "--perf-basic-prof"] : []),
     ...o.nodeOptions,
     driver,
     ...driverArgs(o, measured),
   ];
   return new Promise((resolve, reject) => {
-    // In the scratch directory: V8 writes its isolate log into the working directory with --perf-basic-prof.
+    // In the scratch directory: V8 writes its isolate log, and with --perf-prof jit-PID.dump, into the working directory.
     const child = spawn("valgrind", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -375,7 +492,7 @@ async function measure(tree, o, dir, tag) {
   const driver = join(dir, `driver.${tag}.mjs`);
   bundleDriver(tree, driver, o);
   if (o.op !== undefined) checkOp(driver, o, tag);
-  const tool = o.byFunction > 0 ? "callgrind" : "cachegrind";
+  const tool = o.byFunction > 0 || o.byLine > 0 ? "callgrind" : "cachegrind";
   const [base, more] = await Promise.all([underValgrind(tool, driver, false, o, dir, `${tag}.base`), underValgrind(tool, driver, true, o, dir, `${tag}.measured`)]);
   const run = JSON.parse(more.stdout.trim().split("\n").at(-1));
   if (o.op === undefined && run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
@@ -387,28 +504,37 @@ async function measure(tree, o, dir, tag) {
     return missCounts((e) => t.get(e));
   });
   const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, i1Misses: (m1.i1 - m0.i1) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
-  if (o.byFunction === 0) return { figures };
-  const [f0, f1] = [base, more].map((r, side) => {
+  if (tool === "cachegrind") return { figures };
+  const place = sourcePlace(driver, tree);
+  const [g0, g1] = [base, more].map((r, side) => {
     const parsed = parseCallgrind(texts[side]);
-    const mapFile = `/tmp/perf-${r.pid}.map`;
-    let perf = [];
+    let code = [];
+    const file = o.byLine > 0 ? join(dir, `jit-${r.pid}.dump`) : `/tmp/perf-${r.pid}.map`;
     try {
-      perf = readPerfMap(readFileSync(mapFile, "utf8"));
+      // A jitdump's code entries name the code as a perf map's do.
+      code = o.byLine > 0 ? readJitdump(readFileSync(file)) : readPerfMap(readFileSync(file, "utf8"));
     } catch {
-      // No map: the JIT code stays unnamed.
+      // None: the JIT code stays unnamed.
     }
-    rmSync(mapFile, { force: true });
-    const byFn = costsByFunction(parsed, perf, sourcePlace(driver, tree));
-    return new Map([...byFn].map(([k, c]) => [k, missCounts((e) => c[parsed.events.indexOf(e)])]));
+    rmSync(file, { force: true });
+    return { byFunction: costsByFunction(parsed, code, place), byLine: o.byLine > 0 ? costsBySourceLine(parsed, code, place) : new Map(), events: parsed.events };
   });
-  const functions = [];
-  for (const [name, c1] of f1) {
-    const c0 = f0.get(name) ?? { ir: 0, i1: 0, d1: 0, ll: 0 };
-    functions.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, i1Misses: (c1.i1 - c0.i1) / n, instructions: (c1.ir - c0.ir) / n });
-  }
   const key = SORTS[o.sort].key;
-  functions.sort((a, b) => b[key] - a[key]);
-  return { figures, functions: functions.slice(0, o.byFunction) };
+  const differences = (groups, limit) => {
+    const [m0, m1] = [g0, g1].map((g) => new Map([...groups(g)].map(([k, c]) => [k, missCounts((e) => c[g.events.indexOf(e)])])));
+    const rows = [];
+    for (const [name, c1] of m1) {
+      const c0 = m0.get(name) ?? { ir: 0, i1: 0, d1: 0, ll: 0 };
+      rows.push({ name, lines: (c1.ll - c0.ll) / n, d1Misses: (c1.d1 - c0.d1) / n, i1Misses: (c1.i1 - c0.i1) / n, instructions: (c1.ir - c0.ir) / n });
+    }
+    rows.sort((a, b) => b[key] - a[key]);
+    return rows.slice(0, limit);
+  };
+  return {
+    figures,
+    ...(o.byFunction > 0 ? { functions: differences((g) => g.byFunction, o.byFunction) } : {}),
+    ...(o.byLine > 0 ? { sourceLines: differences((g) => g.byLine, o.byLine) } : {}),
+  };
 }
 
 function table(o, sides) {
@@ -429,10 +555,15 @@ function table(o, sides) {
   row("I1 misses (instruction fetch)", (f) => f.i1Misses);
   row("instructions", (f) => f.instructions, 0);
   if (o.op === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
-  for (const s of sides) {
-    if (s.result.functions === undefined) continue;
-    lines.push("", `${s.label}: the functions whose code ${SORTS[o.sort].says}, per ${per} (lines, D1 misses, I1 misses, instructions)`);
-    for (const f of s.result.functions) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.i1Misses)}${w(f.instructions, 0)}  ${f.name}`);
+  for (const [list, what] of [
+    ["functions", "functions"],
+    ["sourceLines", "source lines"],
+  ]) {
+    for (const s of sides) {
+      if (s.result[list] === undefined) continue;
+      lines.push("", `${s.label}: the ${what} whose code ${SORTS[o.sort].says}, per ${per} (lines, D1 misses, I1 misses, instructions)`);
+      for (const f of s.result[list]) lines.push(`${w(f.lines, 2)}${w(f.d1Misses)}${w(f.i1Misses)}${w(f.instructions, 0)}  ${f.name}`);
+    }
   }
   return lines.join("\n");
 }
@@ -443,7 +574,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N [--sort ${Object.keys(SORTS).join("|")}]] [--against REV] [--node-option OPT] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N] [--by-line N] [--sort ${Object.keys(SORTS).join("|")}] [--against REV] [--node-option OPT] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {

@@ -2,15 +2,65 @@
  * scripts/cache-footprint.mjs (`npm run bench:footprint`): its readers of
  * valgrind's output files and of V8's perf map, on text in the formats
  * valgrind's manual gives (docs/callgrind-format: positions, name
- * compression, the inclusive cost line after `calls=`), and its command line.
+ * compression, the inclusive cost line after `calls=`), of V8's jitdump in
+ * the layout of Linux's tools/perf/Documentation/jitdump-specification.txt,
+ * and its command line.
  * Valgrind itself is not run here: a run takes minutes.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { costsByFunction, functionName, lookupPerfMap, missCounts, parseArgs, parseCallgrind, parseTotals, readPerfMap, UsageError } from "../scripts/cache-footprint.mjs";
+import {
+  costsByFunction,
+  costsBySourceLine,
+  functionName,
+  lookupPerfMap,
+  missCounts,
+  parseArgs,
+  parseCallgrind,
+  parseTotals,
+  positionAt,
+  readJitdump,
+  readPerfMap,
+  UsageError,
+} from "../scripts/cache-footprint.mjs";
 
 const root = join(import.meta.dirname, "..");
+
+/** A jitdump record: its header (id, total size, timestamp) and `body`. */
+function jitRecord(id: number, body: Buffer): Buffer {
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(id, 0);
+  h.writeUInt32LE(16 + body.length, 4);
+  return Buffer.concat([h, body]);
+}
+
+const u64 = (n: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+};
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const cString = (t: string): Buffer => Buffer.from(`${t}\0`, "utf8");
+
+/** JIT_CODE_LOAD (id 0): pid, tid, vma, code address, size, index, name, the code's bytes. */
+function codeLoad(address: number, size: number, name: string): Buffer {
+  return jitRecord(0, Buffer.concat([u32(7), u32(7), u64(address), u64(address), u64(size), u64(0), cString(name), Buffer.alloc(size)]));
+}
+
+/** JIT_CODE_DEBUG_INFO (id 2) as V8 writes it: each entry's address 0x40 past the code's (perf-jit.h kElfHeaderSize), the column as the discriminator. */
+function debugInfo(address: number, entries: readonly (readonly [offset: number, line: number, column: number, file: string])[]): Buffer {
+  return jitRecord(2, Buffer.concat([u64(address), u64(entries.length), ...entries.flatMap(([off, line, col, file]) => [u64(address + off + 0x40), u32(line), u32(col), cString(file)])]));
+}
+
+/** A jitdump file: the 40-byte header ("JiTD", version 1, its size, EM_X86_64, padding, pid, time, flags), then `records`. */
+function jitdump(...records: Buffer[]): Buffer {
+  return Buffer.concat([u32(0x4a695444), u32(1), u32(40), u32(62), u32(0), u32(7), u64(0), u64(0), ...records]);
+}
 
 describe("scripts/cache-footprint.mjs", () => {
   test("a cachegrind file's totals, by event name, and its instructions and data misses", () => {
@@ -93,8 +143,67 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(byFn.get("v8::internal::Heap::Scavenge()")).toEqual([2]);
   });
 
+  test("a jitdump's code, each with the source positions V8 gave it, at the code's own addresses", () => {
+    const buf = jitdump(
+      codeLoad(0x2000, 0x10, "Builtin:RecordWrite"),
+      // Positions come before their code's load, out of order here: sorted by address.
+      debugInfo(0x1000, [
+        [0x10, 12, 5, "file:///b.mjs"],
+        [0x4, 10, 3, "file:///b.mjs"],
+      ]),
+      codeLoad(0x1000, 0x40, "JS:*run file:///b.mjs:9:1"),
+    );
+    const code = readJitdump(buf);
+    expect(code.map((c) => [c.start, c.end, c.name])).toEqual([
+      [0x1000, 0x1040, "JS:*run file:///b.mjs:9:1"],
+      [0x2000, 0x2010, "Builtin:RecordWrite"],
+    ]);
+    expect(code[0]!.positions).toEqual([
+      { address: 0x1004, line: 10, column: 3, file: "file:///b.mjs" },
+      { address: 0x1010, line: 12, column: 5, file: "file:///b.mjs" },
+    ]);
+    expect(code[1]!.positions).toBeUndefined();
+    expect(positionAt(code[0]!, 0x1003)).toBeUndefined();
+    expect(positionAt(code[0]!, 0x100f)?.line).toBe(10);
+    expect(positionAt(code[0]!, 0x103f)?.line).toBe(12);
+    // A record the process did not finish writing ends the file.
+    expect(readJitdump(Buffer.concat([buf, codeLoad(0x3000, 0x10, "JS:*late file:///b.mjs:1:1").subarray(0, 30)]))).toHaveLength(2);
+    expect(() => readJitdump(Buffer.from("1000 10 JS:*f file:///b.mjs:1:1\n"))).toThrow(/not a jitdump/);
+  });
+
+  test("costs by source line: JIT code by its position, placed in the sources; the rest by function, memcpy's aliases as one", () => {
+    const code = readJitdump(jitdump(debugInfo(0x1000, [[0x4, 10, 3, "file:///b.mjs"], [0x10, 12, 5, "file:///b.mjs"]]), codeLoad(0x1000, 0x40, "JS:*run file:///b.mjs:9:1"), codeLoad(0x2000, 0x10, "Builtin:RecordWrite")));
+    const parsed = {
+      pid: 1,
+      events: ["Ir"],
+      byAddress: new Map([
+        [0x1000, { fn: "0x0000000000001000", costs: [1] }],
+        [0x1004, { fn: "???", costs: [2] }],
+        [0x100c, { fn: "???", costs: [4] }],
+        [0x1020, { fn: "???", costs: [8] }],
+        [0x2004, { fn: "???", costs: [16] }],
+        [0x5000, { fn: "???", costs: [32] }],
+        [0x9000, { fn: "__mempcpy_avx_unaligned_erms", costs: [64] }],
+        [0x9010, { fn: "__memcpy_avx_unaligned_erms", costs: [128] }],
+      ]),
+    };
+    const place = (file: string, line: number, column: number) => (file === "file:///b.mjs" && line === 10 && column === 3 ? "packages/kvm/src/x.ts:77" : undefined);
+    const byLine = costsBySourceLine(parsed, code, place);
+    expect(Object.fromEntries(byLine)).toEqual({
+      "run file:///b.mjs:9": [1], // before the first position: the function
+      "packages/kvm/src/x.ts:77": [6],
+      "file:///b.mjs:12": [8], // a place the source map does not know: the bundle's line
+      RecordWrite: [16],
+      "(JIT code not in the jitdump)": [32],
+      __memcpy_avx_unaligned_erms: [192],
+    });
+    // The jitdump's code names functions as a perf map does.
+    expect(costsByFunction(parsed, code).get("run file:///b.mjs:9")).toEqual([15]);
+    expect(costsByFunction(parsed, code).get("__memcpy_avx_unaligned_erms")).toEqual([192]);
+  });
+
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
     expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--node-option", "--max-inlined-bytecode-size-cumulative=3500", "--json"])).toEqual({
       llMiB: 2,
       among: 64,
@@ -104,11 +213,14 @@ describe("scripts/cache-footprint.mjs", () => {
       rounds: 2,
       warmups: 0,
       byFunction: 20,
+      byLine: 0,
       sort: "instructions",
       against: "HEAD~1",
       nodeOptions: ["--max-inlined-bytecode-size-cumulative=3500"],
       json: true,
     });
+    expect(parseArgs(["--by-line", "30", "--sort", "d1"])).toMatchObject({ byFunction: 0, byLine: 30, sort: "d1" });
+    expect(() => parseArgs(["--by-line", "0"])).toThrow(/--by-line takes an integer of at least 1/);
     expect(() => parseArgs(["--ll", "6"])).toThrow(UsageError);
     expect(() => parseArgs(["--rounds", "0"])).toThrow(/at least 1/);
     expect(() => parseArgs(["--against"])).toThrow(/revision/);
