@@ -46,6 +46,8 @@ export class SchedulerPlacement implements PlacementPolicy {
   remedyMigrations = 0;
   readonly #threads = new Map<string, VcpuEntry>();
   #allHarts: readonly number[] | undefined;
+  /** kernelMigrate with an AIA: select() may move a vCPU at any entry, whatever its thread did. */
+  readonly #looksAtFiles: boolean;
 
   constructor(
     /** The scheduler that owns the vCPU threads. */
@@ -53,6 +55,7 @@ export class SchedulerPlacement implements PlacementPolicy {
     readonly options: SchedulerPlacementOptions = {},
   ) {
     this.name = options.kernelMigrate === true ? "host-scheduler+kernel-migrate" : "host-scheduler";
+    this.#looksAtFiles = options.kernelMigrate === true && options.aia !== undefined;
   }
 
   /** A traced scheduler draws the host CPU tracks from its switches. */
@@ -101,8 +104,8 @@ export class SchedulerPlacement implements PlacementPolicy {
     }
     if (t.state === "sleeping") this.sched.wake(t);
     const cpu = t.hart;
-    const aia = this.options.aia;
-    if (this.options.kernelMigrate !== true || aia === undefined) return cpu;
+    if (!this.#looksAtFiles) return cpu;
+    const aia = this.options.aia!;
     const owner = aia.ownerFor(vcpu.vmIndex, vcpu.vcpuId);
     if (owner === undefined || !owner.needsVsFile || owner.vsFileCpu === cpu || aia.freeOn(cpu) > 0) return cpu;
     const target = this.#target(t, owner.vsFileCpu, cpu, aia);
@@ -118,10 +121,12 @@ export class SchedulerPlacement implements PlacementPolicy {
   }
 
   keeps(vcpu: PlacedVcpu): boolean {
-    const e = this.#own(vcpu);
-    if (e?.affinity !== vcpu.affinity || e.thread.state === "sleeping") return false;
     // With kernelMigrate, select() looks at the VS-files on every entry.
-    return e.thread.hart === vcpu.hostCpu && (this.options.kernelMigrate !== true || this.options.aia === undefined);
+    if (this.#looksAtFiles) return false;
+    const e = this.#own(vcpu);
+    if (e === undefined) return false;
+    const t = e.thread;
+    return e.affinity === vcpu.affinity && t.state !== "sleeping" && t.hart === vcpu.hostCpu;
   }
 
   /** The hart holding the vCPU's file if allowed, else the next allowed online hart with a free file. */
