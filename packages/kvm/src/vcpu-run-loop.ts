@@ -711,19 +711,37 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           }
         }
       }
+      // V8 compiles a switch on strings to a chain of comparisons, made in the order of the cases: the ops of
+      // interrupt handlers and their senders come first (stores, loads, system registers, sequences, polls).
       switch (op.kind) {
-        case "hvc":
-        case "smc": {
-          if (riscv) return this.internal(op, "HVC/SMC on a RISC-V vCPU");
-          const e = this.smccc(op.kind === "smc", op.imm, op.args);
-          if (e !== undefined) return e;
-          break;
-        }
-        case "sbi": {
-          if (!riscv) return this.internal(op, "ecall on an arm64 vCPU");
-          const e = this.sbi(op.ext, op.fid, op.args);
-          if (e !== undefined) return e;
-          break;
+        case "mmio-write": {
+          result.regs = NO_REGS;
+          result.value = 0;
+          result.hi = 0;
+          result.error = 0;
+          const mem = vm.ramFor(op.addr, op.size, true);
+          if (mem !== undefined) {
+            const a = op.addr;
+            if (op.size === 4) mem.writeU32(a, op.value);
+            else if (op.size === 1) mem.writeU8(a, op.value);
+            else if (op.size === 2) mem.writeU16(a, op.value);
+            else {
+              mem.writeU32(a, op.value);
+              mem.writeU32(a + 4, op.hi);
+            }
+            this.spend(costs.instruction);
+            break;
+          }
+          if (vm.kernelBus.write(op.addr, op.size, op.value, op.hi)) {
+            if (this.tracer.enabled) this.#traceMmio(true, op.size, op.addr, op.value);
+            this.irqCheck = true;
+            this.spend(costs.mmioInKernel);
+            break;
+          }
+          const m = this.#mmioExit(op.addr, op.size, true);
+          m.value = op.value;
+          if (op.size === 8) m.hi = op.hi;
+          return this.exit(m, costs.exitToUserspace);
         }
         case "mmio-read": {
           result.regs = NO_REGS;
@@ -758,35 +776,6 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.mmioSignExtend = op.signExtend ?? 0;
           if (this.#quietLoads !== undefined && this.repeat?.op === op) this.#answerQuietLoads(op);
           return this.exit(this.#mmioExit(op.addr, op.size, false), costs.exitToUserspace);
-        }
-        case "mmio-write": {
-          result.regs = NO_REGS;
-          result.value = 0;
-          result.hi = 0;
-          result.error = 0;
-          const mem = vm.ramFor(op.addr, op.size, true);
-          if (mem !== undefined) {
-            const a = op.addr;
-            if (op.size === 4) mem.writeU32(a, op.value);
-            else if (op.size === 1) mem.writeU8(a, op.value);
-            else if (op.size === 2) mem.writeU16(a, op.value);
-            else {
-              mem.writeU32(a, op.value);
-              mem.writeU32(a + 4, op.hi);
-            }
-            this.spend(costs.instruction);
-            break;
-          }
-          if (vm.kernelBus.write(op.addr, op.size, op.value, op.hi)) {
-            if (this.tracer.enabled) this.#traceMmio(true, op.size, op.addr, op.value);
-            this.irqCheck = true;
-            this.spend(costs.mmioInKernel);
-            break;
-          }
-          const m = this.#mmioExit(op.addr, op.size, true);
-          m.value = op.value;
-          if (op.size === 8) m.hi = op.hi;
-          return this.exit(m, costs.exitToUserspace);
         }
         case "sysreg-read":
         case "sysreg-write": {
@@ -843,6 +832,33 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.spend(costs.sysregNoTrap);
           break;
         }
+        case "seq": {
+          if (op !== this.#checkedSeq) {
+            const malformed = this.#malformed(op);
+            if (malformed !== undefined) return malformed;
+            this.#checkedSeq = op;
+          }
+          // Costs nothing itself: its ops are fetched above, one per turn of this loop.
+          this.seq = op;
+          this.seqNext = 0;
+          continue;
+        }
+        case "poll": {
+          if (op !== this.#checkedPoll) {
+            const malformed = this.#malformed(op);
+            if (malformed !== undefined) return malformed;
+            this.#checkedPoll = op;
+          }
+          // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
+          this.pollOp = op;
+          this.pollLeft = op.tries;
+          this.pollCheck = false;
+          continue;
+        }
+        case "compute":
+          this.computeLeft = Math.max(0, Math.round(op.ns));
+          this.computeUntilIrq = op.untilInterrupt === true;
+          break;
         case "csr": {
           if (!riscv) return this.internal(op, "CSR instruction on an arm64 vCPU");
           const e = this.csr(op.op, op.csr, op.value, op.hi);
@@ -863,16 +879,6 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           if (this.runnable()) break;
           return this.#halted(op, this.halt(this.#continuable()));
         }
-        case "compute":
-          this.computeLeft = Math.max(0, Math.round(op.ns));
-          this.computeUntilIrq = op.untilInterrupt === true;
-          break;
-        case "irq-mask":
-        case "irq-unmask":
-          this.masked = op.kind === "irq-mask";
-          if (!this.masked) this.irqCheck = true;
-          this.spend(costs.instruction);
-          break;
         case "repeat": {
           if (op !== this.#checkedRepeat) {
             const malformed = this.#malformed(op);
@@ -886,16 +892,18 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.#notQuiet = undefined;
           continue;
         }
-        case "seq": {
-          if (op !== this.#checkedSeq) {
-            const malformed = this.#malformed(op);
-            if (malformed !== undefined) return malformed;
-            this.#checkedSeq = op;
-          }
-          // Costs nothing itself: its ops are fetched above, one per turn of this loop.
-          this.seq = op;
-          this.seqNext = 0;
-          continue;
+        case "hvc":
+        case "smc": {
+          if (riscv) return this.internal(op, "HVC/SMC on a RISC-V vCPU");
+          const e = this.smccc(op.kind === "smc", op.imm, op.args);
+          if (e !== undefined) return e;
+          break;
+        }
+        case "sbi": {
+          if (!riscv) return this.internal(op, "ecall on an arm64 vCPU");
+          const e = this.sbi(op.ext, op.fid, op.args);
+          if (e !== undefined) return e;
+          break;
         }
         case "call": {
           // Not remembered: call() makes a call op for each program it runs.
@@ -905,19 +913,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.callProgram(op.program as GuestProgram);
           continue;
         }
-        case "poll": {
-          if (op !== this.#checkedPoll) {
-            const malformed = this.#malformed(op);
-            if (malformed !== undefined) return malformed;
-            this.#checkedPoll = op;
-          }
-          // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
-          this.pollOp = op;
-          this.pollLeft = op.tries;
-          this.pollCheck = false;
-          continue;
-        }
-        // Rare ops last: the cases above are compared first.
+        case "irq-mask":
+        case "irq-unmask":
+          this.masked = op.kind === "irq-mask";
+          if (!this.masked) this.irqCheck = true;
+          this.spend(costs.instruction);
+          break;
+        // Rare ops last.
         case "brk": {
           if (riscv) return this.internal(op, "BRK on a RISC-V vCPU");
           const e = this.softwareBreakpoint(op, op.pc, brkEsr(op.imm), brkEsr(op.imm));
