@@ -1,7 +1,7 @@
 /**
  * Taking an interrupt saves the interrupted program's context and returning
- * from the vector restores it: the last op's result — x0..x3 of an HVC
- * included — comes back to the program as the op left it, even when the
+ * from the vector restores it: the last op's result — a load's value and
+ * high half, x0..x3 of an HVC — comes back to the program as the op left it, even when the
  * vector made HVCs of its own, and the saved records are reused from one
  * interrupt to the next. An image's entries are called as its methods.
  */
@@ -58,6 +58,57 @@ describe("interrupt frames", () => {
     expect(seen).toHaveLength(20);
     for (const regs of seen) expect(regs).toEqual([seen[0]![0], 0, 0, 0]);
     expect(seen[0]![0]! >>> 16).toBe(1);
+  });
+
+  test("a load's value and high half reach the program across an interrupt taken before it resumes, zero or not, whatever the vector's load left", () => {
+    const USER = 0x0900_0000;
+    const VECTOR_LOAD = 0x0900_1000;
+    const queue = new EventQueue();
+    const vm = new Kvm({ queue }).createVm();
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const seen: [number, number][] = [];
+    let vectors = 0;
+    v.loadGuest({
+      main: function* (): GuestProgram {
+        yield op.unmask();
+        for (let i = 0; i < 6; i++) {
+          const r = yield op.read(USER, 8);
+          seen.push([r.value, r.hi]);
+        }
+        yield op.write(DONE, 4, 0);
+      },
+      vector: function* (): GuestProgram {
+        vectors++;
+        const r = yield op.read(VECTOR_LOAD, 8);
+        expect([r.value, r.hi]).toEqual([0xdead_beef, 0x1234_5678]);
+        yield op.write(ACK, 4, 0);
+      },
+    });
+    // The VMM answers the program's i-th load with 0 for even i, else with both halves set, and raises the
+    // line before re-entering: the vector runs between the load's completion and the program seeing it.
+    let loads = 0;
+    for (;;) {
+      const e = v.run();
+      expect(e.reason).toBe(KVM_EXIT_MMIO);
+      if (e.reason !== KVM_EXIT_MMIO || e.physAddr === DONE) break;
+      if (e.physAddr === ACK) vm.irqLine(0, 0);
+      else if (e.physAddr === VECTOR_LOAD) e.data.set([0xef, 0xbe, 0xad, 0xde, 0x78, 0x56, 0x34, 0x12]);
+      else {
+        const i = loads++;
+        e.data.set(i % 2 === 0 ? [0, 0, 0, 0, 0, 0, 0, 0] : [i, 0, 0, 0x80, 0, 0, 0, i]);
+        vm.irqLine(0, 1);
+      }
+    }
+    expect(vectors).toBe(6);
+    expect(seen).toEqual([
+      [0, 0],
+      [0x8000_0001, 0x0100_0000],
+      [0, 0],
+      [0x8000_0003, 0x0300_0000],
+      [0, 0],
+      [0x8000_0005, 0x0500_0000],
+    ]);
   });
 
   test("an image's entries are called as its methods: a class instance's vector and main reach its own fields", () => {
