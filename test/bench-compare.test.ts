@@ -102,6 +102,22 @@ describe("scripts/bench-compare.mjs", () => {
     expect(out.results[1]!.baseRow).toMatch(/^hot: \d+\.\d virtual ns per delivery, 8192 claims of 8192 MSIs$/);
   }, 180_000);
 
+  test("--aa measures the revision against itself first, the same way, and prints that ratio under the comparison's", () => {
+    const r = compare("HEAD", "--aa", "--paired", "--tests", "hyp_call", "--processes", "2", "--runs", "1", "--warmups", "0", "--times", "64", "--json");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { aa: boolean; results: { test: string; ratio: number; aa: { ratio: number; ratioRange: [number, number] } }[] };
+    expect(out.aa).toBe(true);
+    const aa = out.results[0]!.aa;
+    expect(aa.ratio).toBeGreaterThan(0);
+    expect(aa.ratio).toBe(aa.ratioRange[1]); // the median of two processes' ratios: the upper
+    const text = compare("HEAD", "--aa", "--tests", "hyp_call", "--processes", "1", "--runs", "1", "--warmups", "0", "--times", "64");
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/\nhyp_call .* ratio \d\.\d{3}\n +HEAD against itself: ratio \d\.\d{3}\n$/);
+    // Without --aa there is no such figure.
+    expect(JSON.parse(compare("HEAD", "--tests", "hyp_call", "--processes", "1", "--runs", "1", "--warmups", "0", "--times", "64", "--json").stdout)).toMatchObject({ aa: false });
+  }, 180_000);
+
   test("refuses what it cannot measure: no revision, a revision git does not know, a bad count", () => {
     const none = compare();
     expect(none.status).toBe(2);
