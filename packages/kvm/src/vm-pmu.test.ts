@@ -232,6 +232,18 @@ describe("lines the vPMU and the timers own take no injection from userspace (vg
     expect(vgic!.gic!.irqs.status(0, 41).pending).toBe(true);
   });
 
+  test("a device's injection into a line it has not claimed goes nowhere, before the VM's first claim as after it", () => {
+    const { vgic } = rig({ pmu: [false, false], vgic: true });
+    // vgic_validate_injection: `irq->owner != owner`, whether or not the VM has any owned line yet.
+    vgic!.irqLine(2, 0, 27, true, timerOwner(0));
+    expect(vgic!.gic!.irqs.status(0, 27).pending).toBe(false);
+    expect(vgic!.setOwner(0, 27, timerOwner(0))).toBeUndefined();
+    vgic!.irqLine(2, 1, 27, true, timerOwner(0));
+    expect(vgic!.gic!.irqs.status(1, 27).pending).toBe(false);
+    vgic!.irqLine(2, 0, 27, true, timerOwner(0));
+    expect(vgic!.gic!.irqs.status(0, 27).pending).toBe(true);
+  });
+
   test("after a vCPU's first KVM_RUN its timers own their PPIs: KVM_IRQ_LINE to the vtimer's is ignored", () => {
     const { vm, v, vgic } = rig({ pmu: [false], vgic: true });
     vm.irqLine((2 << 24) | 27, 1);

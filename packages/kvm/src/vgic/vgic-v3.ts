@@ -448,14 +448,15 @@ export class VgicV3 implements VmIrqChip {
   /**
    * kvm_vgic_inject_irq for a PPI of PE `pe` or an SPI (`pe` 0) by `owner`
    * (0: userspace): the line's new level, and a kick when an active interrupt
-   * is asserted again; nothing for a line another owner holds.
+   * is asserted again; nothing unless the line's owner is `owner`.
    */
   #inject(gic: Gicv3, pe: number, intid: number, level: boolean, owner = 0): void {
     const s = gic.irqs.core.irqs;
     const i = s.index(pe, intid);
-    // vgic_validate_injection refuses another owner's line first, and kvm_vgic_inject_irq then leaves it alone.
+    // vgic_validate_injection's `irq->owner != owner` first, and kvm_vgic_inject_irq then leaves the line alone:
+    // userspace cannot drive a claimed line, nor a device one it has not claimed (no line is claimed before the first).
     const owners = this.#owners;
-    if (owners !== undefined && owners[i] !== owner) return;
+    if ((owners === undefined ? 0 : owners[i]) !== owner) return;
     const valid = validInjection(s, i, level);
     if (this.vm.tracer.enabled) this.#notePendingFlow(s, i, level);
     if (intid < GIC_FIRST_SPI) gic.setPpiLevel(pe, intid, level);
