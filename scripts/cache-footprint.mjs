@@ -280,18 +280,24 @@ export function readJitdump(buf) {
   return code.sort((a, b) => a.start - b.start || a.order - b.order);
 }
 
-/** The code entry of readJitdump's (or readPerfMap's) sorted `entries` that covers `address`: of several, the one written last. */
-export function lookupCode(entries, address) {
+/** The index of the last of `sorted` whose `key(entry)` is at most `at`, or -1. */
+function lastAtOrBefore(sorted, key, at) {
   let lo = 0;
-  let hi = entries.length - 1;
+  let hi = sorted.length - 1;
   let last = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (entries[mid].start <= address) {
+    if (key(sorted[mid]) <= at) {
       last = mid;
       lo = mid + 1;
     } else hi = mid - 1;
   }
+  return last;
+}
+
+/** The code entry of readJitdump's (or readPerfMap's) sorted `entries` that covers `address`: of several, the one written last. */
+export function lookupCode(entries, address) {
+  const last = lastAtOrBefore(entries, (e) => e.start, address);
   let best;
   // Code objects are small: an entry that covers the address starts within the few before it.
   for (let i = last; i >= 0 && i > last - 64; i--) {
@@ -304,18 +310,8 @@ export function lookupCode(entries, address) {
 /** The source position of jitdump code `code` that `address` lies in (the last at or before it), or undefined. */
 export function positionAt(code, address) {
   const ps = code.positions;
-  if (ps === undefined) return undefined;
-  let lo = 0;
-  let hi = ps.length - 1;
-  let found;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (ps[mid].address <= address) {
-      found = ps[mid];
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  const i = ps === undefined ? -1 : lastAtOrBefore(ps, (p) => p.address, address);
+  return i < 0 ? undefined : ps[i];
 }
 
 /**
@@ -329,21 +325,33 @@ export function functionName(perfName, place = () => undefined) {
   return `${m[1]} ${place(m[2], Number(m[3]), Number(m[4])) ?? `${m[2]}:${m[3]}`}`;
 }
 
-/**
- * Per function, the summed costs of a parsed callgrind file, names from the perf map for code
- * valgrind has no symbol for (their places through `place`, see functionName).
- */
-export function costsByFunction(parsed, perfEntries, place) {
+/** Whether valgrind has no symbol for the code of a callgrind function name (JIT code). */
+function isSymbolless(fn) {
+  return fn === "???" || /^0x[0-9a-f]+$/i.test(fn);
+}
+
+/** The costs of a parsed callgrind file summed by the name `nameOf(address, fn)` gives each address. */
+function sumCosts(parsed, nameOf) {
   const out = new Map();
   for (const [address, { fn, costs }] of parsed.byAddress) {
-    const symbolless = fn === "???" || /^0x[0-9a-f]+$/i.test(fn);
-    const perf = symbolless ? lookupPerfMap(perfEntries, address) : undefined;
-    const name = perf !== undefined ? functionName(perf, place) : symbolless ? "(JIT code not in the perf map)" : symbolName(fn);
+    const name = nameOf(address, fn);
     const sum = out.get(name);
     if (sum === undefined) out.set(name, costs.slice());
     else for (let i = 0; i < costs.length; i++) sum[i] = (sum[i] ?? 0) + costs[i];
   }
   return out;
+}
+
+/**
+ * Per function, the summed costs of a parsed callgrind file, names from the perf map for code
+ * valgrind has no symbol for (their places through `place`, see functionName).
+ */
+export function costsByFunction(parsed, perfEntries, place) {
+  return sumCosts(parsed, (address, fn) => {
+    if (!isSymbolless(fn)) return symbolName(fn);
+    const perf = lookupPerfMap(perfEntries, address);
+    return perf !== undefined ? functionName(perf, place) : "(JIT code not in the perf map)";
+  });
 }
 
 /**
@@ -353,20 +361,13 @@ export function costsByFunction(parsed, perfEntries, place) {
  * its function's name; other code by valgrind's symbol.
  */
 export function costsBySourceLine(parsed, code, place = () => undefined) {
-  const out = new Map();
-  for (const [address, { fn, costs }] of parsed.byAddress) {
-    let name;
-    if (fn === "???" || /^0x[0-9a-f]+$/i.test(fn)) {
-      const c = lookupCode(code, address);
-      const p = c === undefined ? undefined : positionAt(c, address);
-      if (p !== undefined) name = place(p.file, p.line, p.column) ?? `${p.file}:${p.line}`;
-      else name = c !== undefined ? functionName(c.name, place) : "(JIT code not in the jitdump)";
-    } else name = symbolName(fn);
-    const sum = out.get(name);
-    if (sum === undefined) out.set(name, costs.slice());
-    else for (let i = 0; i < costs.length; i++) sum[i] = (sum[i] ?? 0) + costs[i];
-  }
-  return out;
+  return sumCosts(parsed, (address, fn) => {
+    if (!isSymbolless(fn)) return symbolName(fn);
+    const c = lookupCode(code, address);
+    if (c === undefined) return "(JIT code not in the jitdump)";
+    const p = positionAt(c, address);
+    return p !== undefined ? (place(p.file, p.line, p.column) ?? `${p.file}:${p.line}`) : functionName(c.name, place);
+  });
 }
 
 const DRIVER = `
@@ -517,7 +518,11 @@ async function measure(tree, o, dir, tag) {
       // None: the JIT code stays unnamed.
     }
     rmSync(file, { force: true });
-    return { byFunction: costsByFunction(parsed, code, place), byLine: o.byLine > 0 ? costsBySourceLine(parsed, code, place) : new Map(), events: parsed.events };
+    return {
+      byFunction: o.byFunction > 0 ? costsByFunction(parsed, code, place) : new Map(),
+      byLine: o.byLine > 0 ? costsBySourceLine(parsed, code, place) : new Map(),
+      events: parsed.events,
+    };
   });
   const key = SORTS[o.sort].key;
   const differences = (groups, limit) => {
