@@ -2,7 +2,8 @@
  * Random host ioctl sequences on @irqlab/kvm, for an arm64 and a riscv64
  * host: create VMs, vCPUs and devices (vgic-v3, vITS, RISC-V AIA, unknown
  * types), set/get/has device attributes with random groups, attributes and
- * values, the same on vCPUs (the vPMU's and the timers' groups among them), KVM_IRQ_LINE, irqfd assign/deassign (with and without resamplefd),
+ * values, the same on vCPUs (the vPMU's and the timers' groups among them),
+ * KVM_IRQ_LINE, irqfd assign/deassign (with and without resamplefd),
  * KVM_SET_GSI_ROUTING, KVM_SIGNAL_MSI, memory slots, MP states, capabilities,
  * and KVM_RUN with a budget on a small guest.
  *

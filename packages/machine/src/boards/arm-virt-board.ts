@@ -45,9 +45,9 @@ import {
   type Vcpu,
   type Vm,
 } from "@irqlab/kvm";
+import { ConfigError } from "@irqlab/sim";
 import { armVirtLayout, type ArmVirtLayout } from "../board/arm-virt-layout.js";
 import { buildArmVirtFdt } from "../board/arm-virt-fdt.js";
-import { ConfigError } from "@irqlab/sim";
 import type { ArmVirtMachineConfig } from "../config/machine-config.js";
 import { Pl011 } from "../devices/pl011.js";
 import { ARM_VIRT_IRQ_ACPI_GED } from "../board/arm-virt-memmap.js";
