@@ -484,16 +484,27 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         // The VMM round trip of an exit to userspace (the entry itself never happened).
         return this.exit(f, this.costs.exitToUserspace);
       }
-      if (this.gen === undefined && !this.booted && this.image !== undefined) {
-        this.booted = true;
-        this.gen = this.image.main(this.bootRegs);
-      }
+      if (this.gen === undefined && !this.booted) this.#boot();
       this.mode = IN_GUEST_MODE;
       this.irqCheck = true;
       // The guest slice spans trace_kvm_entry to trace_kvm_exit.
       if (this.tracer.enabled) this.vcpuState.enter("guest");
       return undefined;
     }
+  }
+
+  /**
+   * The first entry's boot: the image's main program, from the boot
+   * registers. Out of #enter, which TurboFan inlines into the run loop: a
+   * call of `image.main` there would be specialised to the one image's
+   * function, and every machine made later in the process (each with images
+   * of its own) would deoptimise the run loop at its first entry.
+   */
+  #boot(): void {
+    const img = this.image;
+    if (img === undefined) return;
+    this.booted = true;
+    this.gen = img.main(this.bootRegs);
   }
 
   /**
