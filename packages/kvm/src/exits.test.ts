@@ -28,6 +28,7 @@ import {
   KVM_EXIT_RISCV_SBI,
   KVM_EXIT_SYSTEM_EVENT,
   KVM_INTERNAL_ERROR_EMULATION,
+  KVM_MEM_READONLY,
   KVM_MP_STATE_RUNNABLE,
   KVM_MP_STATE_STOPPED,
   KVM_SMCCC_FILTER_DENY,
@@ -157,6 +158,43 @@ describe("KVM_EXIT_MMIO", () => {
     expect(kvm.tracer.counters.get("kvm.exit.KVM_EXIT_MMIO")).toBe(1);
     // Costs: 2 RAM accesses (1 ns each), 2 in-kernel MMIO (451 ns), the exit (1683 ns).
     expect(kvm.queue.now).toBe(2 * 1 + 2 * 451 + 1683);
+  });
+
+  test("a KVM_MEM_READONLY slot reads as RAM and exits on a write, whichever slot the access before was in", () => {
+    // arm64 kvm_handle_guest_abort: a write fault on a slot that is not writable goes to io_mem_abort.
+    const kvm = new Kvm();
+    const vm = kvm.createVm();
+    vm.setUserMemoryRegion({ slot: 0, guestPhysAddr: 0x4000_0000, memorySize: 0x1000 });
+    vm.setUserMemoryRegion({ slot: 1, guestPhysAddr: 0x0000_0000, memorySize: 0x1000, flags: KVM_MEM_READONLY });
+    vm.memory.writeU32(0x10, 0x5eed);
+    const v = vm.createVcpu(0);
+    v.armVcpuInit({ target: KVM_ARM_TARGET_GENERIC_V8 });
+    const seen: number[] = [];
+    v.loadGuest({
+      main: function* () {
+        seen.push((yield op.read(0x10, 4)).value);
+        yield op.write(0x4000_0010, 4, 0xcafe);
+        seen.push((yield op.read(0x4000_0010, 4)).value);
+        seen.push((yield op.read(0x10, 4)).value);
+        yield op.write(0x10, 4, 0xbad); // exits
+        yield op.write(0x4000_0014, 4, 0xf00d);
+        yield op.write(0x14, 2, 0xbad); // exits, after a store to the writable slot
+        seen.push((yield op.read(0x10, 4)).value, (yield op.read(0x4000_0014, 4)).value);
+        yield op.write(0x1000, 4, 1); // past both slots: exits
+      },
+    });
+    const exits: [number, number, number][] = [];
+    for (let e = v.run(); e.reason === KVM_EXIT_MMIO; e = v.run()) {
+      expect(e.isWrite).toBe(true);
+      exits.push([e.physAddr, e.len, e.value]);
+    }
+    expect(exits).toEqual([
+      [0x10, 4, 0xbad],
+      [0x14, 2, 0xbad],
+      [0x1000, 4, 1],
+    ]);
+    // The writes that exited did not reach the slot's memory.
+    expect(seen).toEqual([0x5eed, 0xcafe, 0x5eed, 0x5eed, 0xf00d]);
   });
 });
 
