@@ -4,7 +4,7 @@
  * them and trace — while resuming the guest program once, with the last
  * op's result.
  */
-import { EventQueue, op, type GuestOp } from "@irqlab/sim";
+import { EventQueue, op, type GuestOp, type GuestProgram } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { ACK, DONE, RAM, TPIDR_EL1, USER, expectLoopFormEqual } from "../test/loop-form-rig.js";
 import { Kvm } from "./kvm.js";
@@ -55,6 +55,51 @@ describe("op.seq executes as its ops yielded in turn do", () => {
   test("KVM_RUN deadlines inside the sequence", () => {
     expectSame(mixed, 20, [4_000], 333);
     expectSame(op.seq([op.write(RAM, 8, 5, 6), op.msr(TPIDR_EL1, 9), op.mrs(TPIDR_EL1)]), 100, [], 7);
+  });
+});
+
+describe("a sequence's run of RAM stores", () => {
+  // Six stores each, 1 ns apart: what a host event reads of RAM at each nanosecond, interrupts taken
+  // inside a run and KVM_RUN deadlines inside one must be what the stores yielded one by one give.
+  const stores = (base: number): GuestOp => op.seq(Array.from({ length: 6 }, (_, i) => op.write(RAM + 4 * i, 4, base + i)));
+  const [a, b] = [stores(1), stores(11)];
+  const readRam = (vm: Vm): string => `ram ${Array.from({ length: 6 }, (_, i) => vm.memory.readU32(RAM + 4 * i)).join(",")}`;
+  const guest = (rounds: number, note: (s: string) => void) =>
+    function* (): GuestProgram {
+      yield op.unmask();
+      for (let i = 0; i < rounds; i++) note(`last=${(yield i % 2 === 0 ? a : b).value}`);
+      yield op.write(DONE, 4, 0);
+    };
+
+  test("a host event at every nanosecond sees the stores made up to then", () => {
+    const events = Array.from({ length: 120 }, (_, i) => [1_000 + i, readRam] as const);
+    const r = expectLoopFormEqual({
+      main: (note) => guest(400, note)(),
+      vector: function* () {
+        yield op.write(ACK, 4, 1);
+      },
+      events,
+    });
+    const seen = r.log.filter((l) => l.startsWith("ram "));
+    expect(seen).toHaveLength(120);
+    // Runs of six stores 1 ns apart: some events fall between two stores of one run.
+    expect(seen.some((l) => /ram (1,2,3,\d+,\d+,\d+)/.test(l) && !l.includes("1,2,3,4,5,6"))).toBe(true);
+  });
+
+  test("interrupts raised inside a run are taken between its stores; KVM_RUN deadlines cut runs", () => {
+    const irqs = [6_001, 12_003, 20_004, 30_005];
+    for (const slice of [undefined, 3, 7]) {
+      const r = expectLoopFormEqual({
+        main: (note) => guest(8_000, note)(),
+        vector: function* () {
+          const v = yield op.read(RAM + 8, 4);
+          yield op.write(ACK, 4, v.value);
+        },
+        events: irqs.map((t) => [t, (vm: Vm) => vm.irqLine(0, 1)] as const),
+        ...(slice !== undefined ? { slice } : {}),
+      });
+      expect(r.log.filter((l) => l.startsWith(`w@0x${ACK.toString(16)}`))).toHaveLength(irqs.length);
+    }
   });
 });
 
