@@ -24,7 +24,7 @@ import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "
 import { KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED, KVM_EXIT_INTR, KVM_EXIT_MMIO, exitReasonName } from "./uapi/exit-reasons.js";
 import { KVM_MP_STATE_STOPPED } from "./uapi/mp-state.js";
 import { KVM_SYSTEM_EVENT_WAKEUP } from "./uapi/system-event.js";
-import { EXITING_GUEST_MODE, IN_GUEST_MODE, INTERRUPTIBLE_END, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING } from "./vcpu-core.js";
+import { EXITING_GUEST_MODE, IN_GUEST_MODE, INTERRUPTIBLE_END, OUTSIDE_GUEST_MODE, PARKED_OVER, PARKED_WAKING, WAIT_BLOCKED, WAIT_BUDGET, WAIT_IDLE, WAIT_OK, WAIT_POLLING, type GuestImage } from "./vcpu-core.js";
 import { completeExit, PENDING_MMIO_READ, signExtendLoad } from "./exit-completion.js";
 import { CNTPCT_EL0, CNTVCT_EL0, isArchCounterReg, readArchCounterReg } from "./arch-counter.js";
 import { NO_REGS, VcpuTraps, WFI_OP } from "./vcpu-traps.js";
@@ -484,7 +484,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         // The VMM round trip of an exit to userspace (the entry itself never happened).
         return this.exit(f, this.costs.exitToUserspace);
       }
-      if (this.gen === undefined && !this.booted) this.#boot();
+      if (this.gen === undefined && !this.booted && this.image !== undefined) this.#boot(this.image);
       this.mode = IN_GUEST_MODE;
       this.irqCheck = true;
       // The guest slice spans trace_kvm_entry to trace_kvm_exit.
@@ -494,15 +494,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /**
-   * The first entry's boot: the image's main program, from the boot
-   * registers. Out of #enter, which TurboFan inlines into the run loop: a
-   * call of `image.main` there would be specialised to the one image's
-   * function, and every machine made later in the process (each with images
-   * of its own) would deoptimise the run loop at its first entry.
+   * The first entry's boot: `img`'s main program, from the boot registers.
+   * Out of #enter, which TurboFan inlines into the run loop: a call of
+   * `image.main` there was specialised to the first machine's image, whose
+   * function differs from the next machine's (each image makes its own), and
+   * that next machine deoptimised the run loop at its first entry.
    */
-  #boot(): void {
-    const img = this.image;
-    if (img === undefined) return;
+  #boot(img: GuestImage): void {
     this.booted = true;
     this.gen = img.main(this.bootRegs);
   }
