@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestMemory, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatableOp } from "@irqlab/sim";
+import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestMemory, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatOp, type RepeatableOp, type SeqOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { IntrCause, MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -628,6 +628,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return why === undefined ? undefined : this.internal(op, `${op.kind}: ${why}`);
   }
 
+  /**
+   * {@link #malformed} for a repeat, sequence or poll other than the one of
+   * its kind this vCPU last found well formed; a well-formed one is
+   * remembered as that one (the caller compares before calling).
+   */
+  #malformedNew(op: RepeatOp | SeqOp | PollOp): VcpuExit | undefined {
+    const malformed = this.#malformed(op);
+    if (malformed !== undefined) return malformed;
+    if (op.kind === "seq") this.#checkedSeq = op;
+    else if (op.kind === "poll") this.#checkedPoll = op;
+    else this.#checkedRepeat = op;
+    return undefined;
+  }
+
   /** Executes guest ops. Returns an exit, or undefined to re-enter (requests, signal). */
   #guest(): VcpuExit | undefined {
     const q = this.queue;
@@ -843,9 +857,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         }
         case "seq": {
           if (op !== this.#checkedSeq) {
-            const malformed = this.#malformed(op);
+            const malformed = this.#malformedNew(op);
             if (malformed !== undefined) return malformed;
-            this.#checkedSeq = op;
           }
           // Costs nothing itself: its ops are fetched above, one per turn of this loop.
           this.seq = op;
@@ -854,9 +867,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         }
         case "poll": {
           if (op !== this.#checkedPoll) {
-            const malformed = this.#malformed(op);
+            const malformed = this.#malformedNew(op);
             if (malformed !== undefined) return malformed;
-            this.#checkedPoll = op;
           }
           // Costs nothing itself: its loads and relaxes are fetched above, one per turn of this loop.
           this.pollOp = op;
@@ -890,9 +902,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
         }
         case "repeat": {
           if (op !== this.#checkedRepeat) {
-            const malformed = this.#malformed(op);
+            const malformed = this.#malformedNew(op);
             if (malformed !== undefined) return malformed;
-            this.#checkedRepeat = op;
           }
           // Costs nothing itself: its executions are fetched above, one per turn of this loop.
           this.repeat = op;
