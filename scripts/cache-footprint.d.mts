@@ -55,7 +55,7 @@ export type SourcePlace = (file: string, line: number, column: number) => string
 export declare function functionName(perfName: string, place?: SourcePlace): string;
 /** Per function, the summed costs of a parsed callgrind file. */
 export declare function costsByFunction(parsed: ParsedCallgrind, perfEntries: readonly PerfMapEntry[], place?: SourcePlace): Map<string, number[]>;
-/** A symbol as valgrind names it, glibc's mempcpy entry of the copy loop under memcpy's name. */
+/** A symbol as valgrind names it, glibc's mempcpy entry of the copy loop under memcpy's name, without callgrind's recursion level. */
 export declare function symbolName(fn: string): string;
 /** A source position of JIT code: where the machine code at `address` on comes from (1-based line and column). */
 export interface JitPosition {

@@ -220,10 +220,16 @@ export function lookupPerfMap(entries, address) {
  * A symbol as valgrind names it, with glibc's memcpy and mempcpy entry points of one copy loop
  * (sysdeps/x86_64/multiarch/memmove-vec-unaligned-erms.S) under memcpy's name: valgrind names
  * the loop's addresses by either, and not by the same one in two processes, so one process's
- * memcpy would show as a difference against the other's mempcpy.
+ * memcpy would show as a difference against the other's mempcpy. Without the recursion level
+ * callgrind appends (`f'2`, --separate-recs): one function's code is counted once.
  */
 export function symbolName(fn) {
-  return fn.replace(/^__mempcpy_/, "__memcpy_");
+  return withoutRecursion(fn).replace(/^__mempcpy_/, "__memcpy_");
+}
+
+/** A callgrind function name without the recursion level callgrind appends to a recursive call's (`'2`). */
+function withoutRecursion(fn) {
+  return fn.replace(/'\d+$/, "");
 }
 
 /** A jitdump file's magic number ("JiTD" as a little-endian u32) and its record types used here. */
@@ -325,9 +331,10 @@ export function functionName(perfName, place = () => undefined) {
   return `${m[1]} ${place(m[2], Number(m[3]), Number(m[4])) ?? `${m[2]}:${m[3]}`}`;
 }
 
-/** Whether valgrind has no symbol for the code of a callgrind function name (JIT code). */
+/** Whether valgrind has no symbol for the code of a callgrind function name (JIT code), at any recursion level. */
 function isSymbolless(fn) {
-  return fn === "???" || /^0x[0-9a-f]+$/i.test(fn);
+  const f = withoutRecursion(fn);
+  return f === "???" || /^0x[0-9a-f]+$/i.test(f);
 }
 
 /** The costs of a parsed callgrind file summed by the name `nameOf(address, fn)` gives each address. */
