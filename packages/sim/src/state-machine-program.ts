@@ -2,8 +2,8 @@
  * A guest program written as a state machine instead of a generator, for
  * code a model runs very often (an interrupt vector, a driver's command
  * path): a generator is an object made per call, and each of its yields
- * makes a result record; this hands out one record, reused for its yields
- * and its return, so running it allocates nothing.
+ * makes a result record; this program is itself the record its yields and
+ * its return hand out, so running it allocates nothing.
  */
 
 import type { GuestOp, GuestResult } from "./guest-ops.js";
@@ -11,19 +11,23 @@ import type { GuestOp, GuestResult } from "./guest-ops.js";
 /**
  * The iterator side of a guest program kept as a state machine. A subclass
  * holds where it is and implements `next(result)` with {@link yieldOp} and
- * {@link finish}; whoever runs it (a vCPU's run loop, `loopForm`) is done
- * with a record before resuming the program, as with a generator's. Ended
- * from outside (`return`, `throw`), it calls {@link ended} and must answer
- * done from then on.
+ * {@link finish}. The record next() returns is the program itself (its
+ * {@link done} and {@link value}): whoever runs it (a vCPU's run loop,
+ * `loopForm`) reads a record before resuming the program, as with a
+ * generator's. Ended from outside (`return`, `throw`), it calls
+ * {@link ended} and must answer done from then on.
  */
 export abstract class StateMachineProgram<R = void> implements Generator<GuestOp, R, GuestResult> {
-  // The record every next() returns: one object, not one for the yields and one for the return, since a
-  // vector run at each of thousands of vCPUs' interrupts would fetch both (each a cache miss there).
-  readonly #record: { done: boolean; value: GuestOp | R };
+  // The program is itself the record every next() returns: no record of its own, which a vector run
+  // at each of thousands of vCPUs' interrupts would fetch as a cache line apart from the program's.
+  /** The iterator record's `done`: whether the last next() ended the program. */
+  done = false;
+  /** The iterator record's `value`: the op the program yielded last, or what it returned. */
+  value: GuestOp | R;
 
   /** @param first any op (the record's first value). */
   protected constructor(first: GuestOp) {
-    this.#record = { done: false, value: first };
+    this.value = first;
   }
 
   /** Resumes the program with the result of the op it yielded last (undefined at the start). */
@@ -31,18 +35,16 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
 
   /** The program yields `o`. */
   protected yieldOp(o: GuestOp): IteratorYieldResult<GuestOp> {
-    const y = this.#record;
-    y.done = false;
-    y.value = o;
-    return y as IteratorYieldResult<GuestOp>;
+    this.done = false;
+    this.value = o;
+    return this as unknown as IteratorYieldResult<GuestOp>;
   }
 
   /** The program returns `value`. */
   protected finish(value: R): IteratorReturnResult<R> {
-    const d = this.#record;
-    d.done = true;
-    d.value = value;
-    return d as IteratorReturnResult<R>;
+    this.done = true;
+    this.value = value;
+    return this as unknown as IteratorReturnResult<R>;
   }
 
   /** The program was ended from outside: it must be done from now on. */
