@@ -62,10 +62,10 @@ function heapUsed(): number {
  * A vCPU's guest: the VM's code (its main program and claim op, shared by
  * the VM's vCPUs as they share the guest kernel's text), and a vector of its
  * own, `csrrw stopei` until it reads 0, counting the claims. The vector is
- * this object, a state machine with one reused result record: no interrupt
- * makes a generator, and the image, its vector and the vector's state are one
- * object (at 4096 vCPUs, each object a delivery reaches is a cache miss). Its
- * vector runs masked, never nested.
+ * this object, a state machine that is its own result record: no interrupt
+ * makes a generator, and the image, its vector, the vector's state and its
+ * result are one object (at 4096 vCPUs, each object a delivery reaches is a
+ * cache miss). Its vector runs masked, never nested.
  */
 class ClaimingGuest extends StateMachineProgram implements GuestImage {
   readonly main: () => GuestProgram;

@@ -4,7 +4,7 @@
  * optionally clears the flag, sends (one op, or a sub-program such as an ITS
  * command's its_send_single_command), then waits for the handler's flag.
  * Written as a generator the loop would be resumed, and would make a yield
- * record, at each op it yields; this one reuses its records, and runs a
+ * record, at each op it yields; this one is its own record, and runs a
  * sub-program's ops through without a generator between them.
  */
 
