@@ -47,7 +47,7 @@
 //   --loop             with --op, the test with its repeats and polls as loops of yields
 //   --times N          with --op, iterations of a measured run (default 4096)
 //   --rounds N         measured rounds of deliveries to every vCPU, or runs of TEST (default 4)
-//   --warmups N        rounds or runs before them (default 6)
+//   --warmups N        rounds or runs before them (default 20 rounds, 6 runs with --op)
 //   --by-function N    also the N functions that take the most lines (callgrind; about twice as
 //                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
 //                      them, attributed the lines their own code (and the code TurboFan inlined
@@ -65,9 +65,10 @@
 //                      (--max-inlined-bytecode-size-cumulative=3500); repeatable
 //   --json             one JSON line instead of the table
 //
-// Needs valgrind (Debian: apt-get install valgrind). Each process takes about 30 s (cachegrind)
-// or 80 s (callgrind), about 40 s with --op ipi; the two of a side run at once. --op's counts need
-// the default six warm-up runs: after three, ipi's took 40 % more instructions, V8 still compiling.
+// Needs valgrind (Debian: apt-get install valgrind). Each process takes about 45 s (cachegrind)
+// or 100 s (callgrind), about 40 s with --op ipi; the two of a side run at once. The default
+// warm-ups are those after which the counts stop moving (SCALE_WARMUPS, OP_WARMUPS): fewer count
+// V8's late compiles and the interpreted runs before them as the model's.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
@@ -93,9 +94,22 @@ const SORTS = Object.freeze({
 /** A bad command line (exit status 2). */
 export class UsageError extends Error {}
 
+/**
+ * Rounds of the scale bench's deliveries before the measured ones. The first dozen or so still
+ * change what a delivery does: TurboFan compiles functions that get hot only after tens of
+ * thousands of deliveries (completeExit, the HGEI allocator's free, and setThreadAffinity, which
+ * every 16th delivery calls), which run in the interpreter until then, and the migrations reach
+ * hart and file pairs whose guest interrupt files are made at their first use. Measured after 6,
+ * a delivery took 8,646 instructions and 30.6 lines from memory; after 12, 7,407 and 28.8; after
+ * 16, 20 and 28, 7,319 to 7,356 and 27.1 to 27.6, the figures a long run settles at.
+ */
+const SCALE_WARMUPS = 20;
+/** Runs of a micro-bench test before the measured ones (--op): after three, ipi's round trip took 40 % more instructions, V8 still compiling; after 6, 12 and 20 the same to within 5. */
+const OP_WARMUPS = 6;
+
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
+  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: undefined, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -132,6 +146,7 @@ export function parseArgs(argv) {
   }
   if (o.op === undefined && (o.loop || argv.includes("--times"))) throw new UsageError("--loop and --times go with --op");
   if (o.op !== undefined && o.among > 0) throw new UsageError("--among goes with the scale bench, not with --op");
+  o.warmups ??= o.op === undefined ? SCALE_WARMUPS : OP_WARMUPS;
   return o;
 }
 

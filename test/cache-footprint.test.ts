@@ -204,7 +204,10 @@ describe("scripts/cache-footprint.mjs", () => {
   });
 
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 6, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 20, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
+    // The warm-up a test of micro-bench needs is shorter than the scale bench's: runs, not rounds over 4096 vCPUs.
+    expect(parseArgs(["--op", "ipi"])).toMatchObject({ op: "ipi", warmups: 6 });
+    expect(parseArgs(["--op", "ipi", "--warmups", "2"])).toMatchObject({ warmups: 2 });
     expect(parseArgs(["--ll", "2", "--among", "64", "--rounds", "2", "--warmups", "0", "--by-function", "20", "--sort", "instructions", "--against", "HEAD~1", "--node-option", "--max-inlined-bytecode-size-cumulative=3500", "--json"])).toEqual({
       llMiB: 2,
       among: 64,
