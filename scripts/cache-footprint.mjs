@@ -104,7 +104,10 @@ export class UsageError extends Error {}
  * 16, 20 and 28, 7,319 to 7,356 and 27.1 to 27.6, the figures a long run settles at.
  */
 const SCALE_WARMUPS = 20;
-/** Runs of a micro-bench test before the measured ones (--op): after three, ipi's round trip took 40 % more instructions, V8 still compiling; after 6, 12 and 20 the same to within 5. */
+/**
+ * Runs of a micro-bench test before the measured ones (--op): after three, ipi's round trip took
+ * 40 % more instructions, V8 still compiling; after 6, 12 and 20, the same to within 5.
+ */
 const OP_WARMUPS = 6;
 
 /** The options of a command line (see the header). */

@@ -699,7 +699,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
           this.#loopErrors = this.tracer.guestErrors;
         } else {
           const i = this.repeatDone;
-          if (rp.count - i > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride, i)) continue;
+          if (rp.count - i > 1 && rp.op.kind === "mmio-write" && this.#bulkStores(rp.op, rp.stride)) continue;
           op = this.#stridedOp(rp.op, rp.stride, i);
         }
         if (++this.repeatDone === rp.count) this.#repeatOver();
@@ -994,17 +994,17 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /**
-   * Executions `i` on (`i` is {@link repeatDone}: the next) of a repeated
-   * store with a stride, into RAM, as many at once as the event queue can
-   * let their time pass without running a handler (EventQueue.idleSteps): nothing can look at the memory or raise
-   * an interrupt meanwhile, so storing them together and moving the clock
-   * over them is what executing them one by one would leave. Returns false
-   * to execute the next one alone.
+   * The next executions ({@link repeatDone} on) of a repeated store with a
+   * stride, into RAM, as many at once as the event queue can let their time
+   * pass without running a handler (EventQueue.idleSteps): nothing can look
+   * at the memory or raise an interrupt meanwhile, so storing them together
+   * and moving the clock over them is what executing them one by one would
+   * leave. Returns false to execute the next one alone.
    */
-  #bulkStores(w: MmioWriteOp, stride: number, i: number): boolean {
+  #bulkStores(w: MmioWriteOp, stride: number): boolean {
     if (this.irqCheck || this.debt > 0) return false;
     const n = this.#repeatsLeft();
-    const addr = w.addr + i * stride;
+    const addr = w.addr + this.repeatDone * stride;
     const mem = this.vm.ramFor(addr, (n - 1) * stride + w.size, true);
     // A watched word (a poll window) must see each store at its own time: one by one, then.
     if (mem === undefined || mem.watched(addr, (n - 1) * stride + w.size)) return false;
