@@ -122,6 +122,39 @@ describe("op.call executes its program as yield* does", () => {
     expect(r.log.some((l) => l.startsWith("outer=25/empty/5@"))).toBe(true);
   });
 
+  test("an interrupt nested in a call of a vector that interrupted a call: each program returns to its own caller", () => {
+    // The outer vector acknowledges, then calls code that unmasks and computes: the second line rise
+    // interrupts that code, whose callers (the vector's, and below them main's) the nested vector must not touch.
+    const r = expectLoopFormEqual({
+      main: function* (note) {
+        yield op.unmask();
+        note(`returned=${yield* call(body(12, note))}`);
+        yield op.write(DONE, 4, 0);
+      },
+      vector: (note) =>
+        (function* () {
+          const depth = (yield op.read(RAM + 8, 4)).value;
+          yield op.write(RAM + 8, 4, depth + 1);
+          yield op.write(ACK, 4, 0);
+          if (depth === 0) {
+            const inner = yield* call((function* (): Generator<GuestOp, string, GuestResult> {
+              yield op.unmask();
+              yield op.compute(3_000);
+              yield op.mask();
+              return "inner";
+            })());
+            note(`vector ${inner}`);
+          }
+          yield op.write(RAM + 8, 4, depth);
+        })(),
+      events: irqsAt([400, 6_500]),
+    });
+    expect(r.log.filter((l) => l.startsWith(`w@0x${ACK.toString(16)}`))).toHaveLength(2);
+    expect(r.log.filter((l) => l.startsWith("vector inner@"))).toHaveLength(1);
+    expect(r.log.some((l) => l.startsWith("body-done="))).toBe(true);
+    expect(r.log.some((l) => l.startsWith("returned="))).toBe(true);
+  });
+
   test("untraced runs take the same paths", () => {
     expectLoopFormEqual({
       main: function* (note) {

@@ -46,24 +46,25 @@ import { gprBig, gprNumber, newGprFile, setGprBig, setGprNumber, syncHypercallRe
  * at first use), so taking an interrupt allocates none once the vCPU has
  * nested as deep before. An interrupt is taken only while the program runs
  * unmasked, so that is what returning restores; the parts of a context that
- * are seldom in use (a computation, an op to execute again, a sequence, a
- * poll, an HVC's registers) are written only when they hold something, and
- * come after the rest: at thousands of vCPUs, each line of the record taking
- * an interrupt writes is a cache miss.
+ * are seldom in use (callers below the interrupted program, its op's result
+ * when not 0, a computation, an op to execute again, a sequence, a poll, an
+ * HVC's registers) are written only when they hold something, and come after
+ * the rest: at thousands of vCPUs, each line of the record taking an
+ * interrupt writes is a cache miss.
  */
 interface Frame {
   gen: GuestProgram | undefined;
-  /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt). */
-  callFloor: number;
   /** A repeat under way (RepeatOp) and how many of its executions are done. */
   repeat: RepeatOp | undefined;
   repeatDone: number;
-  /** The interrupted op's result. */
+  /** Which of the parts below hold state (SAVED_*). */
+  saved: number;
+  /** The call depth below which the interrupted program's callers lie (VcpuTraps.callFloor before the interrupt), when not 0. */
+  callFloor: number;
+  /** The interrupted op's result, when any of it is not 0. */
   value: number;
   hi: number;
   error: number;
-  /** Which of the parts below hold state (SAVED_*). */
-  saved: number;
   computeLeft: number;
   /** An op to re-execute on return (never a WFI: taking the interrupt retires it). */
   replay: GuestOp | undefined;
@@ -84,17 +85,19 @@ const SAVED_REPLAY = 2;
 const SAVED_SEQ = 4;
 const SAVED_POLL = 8;
 const SAVED_REGS = 16;
+const SAVED_FLOOR = 32;
+const SAVED_RESULT = 64;
 
 function newFrame(): Frame {
   return {
     gen: undefined,
-    callFloor: 0,
     repeat: undefined,
     repeatDone: 0,
+    saved: 0,
+    callFloor: 0,
     value: 0,
     hi: 0,
     error: 0,
-    saved: 0,
     computeLeft: 0,
     replay: undefined,
     seq: undefined,
@@ -302,14 +305,20 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const d = this.#frameDepth++;
     const f = d === 0 ? this.#outerFrame : (this.#nestedFrames[d - 1] ??= newFrame());
     f.gen = this.gen;
-    f.callFloor = this.#callFloor;
-    this.#callFloor = this.#callDepth;
     f.repeat = this.repeat;
     f.repeatDone = this.repeatDone;
-    f.value = r.value;
-    f.hi = r.hi;
-    f.error = r.error;
     let saved = 0;
+    if (this.#callFloor !== 0) {
+      f.callFloor = this.#callFloor;
+      saved |= SAVED_FLOOR;
+    }
+    this.#callFloor = this.#callDepth;
+    if (r.value !== 0 || r.hi !== 0 || r.error !== 0) {
+      f.value = r.value;
+      f.hi = r.hi;
+      f.error = r.error;
+      saved |= SAVED_RESULT;
+    }
     // A spin ends with the interrupt: the handler's return finds it done.
     if (this.computeLeft > 0 && !this.computeUntilIrq) {
       f.computeLeft = this.computeLeft;
@@ -435,7 +444,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     const f = this.#frameAt(--this.#frameDepth);
     const saved = f.saved;
     this.gen = f.gen;
-    this.#callFloor = f.callFloor;
+    this.#callFloor = (saved & SAVED_FLOOR) !== 0 ? f.callFloor : 0;
     // The interrupt was taken unmasked (the run loop's only call of takeInterrupt checks).
     this.masked = false;
     this.repeat = f.repeat;
@@ -460,9 +469,15 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     }
     this.loopMark = -1;
     const r = this.result;
-    r.value = f.value;
-    r.hi = f.hi;
-    r.error = f.error;
+    if ((saved & SAVED_RESULT) !== 0) {
+      r.value = f.value;
+      r.hi = f.hi;
+      r.error = f.error;
+    } else {
+      r.value = 0;
+      r.hi = 0;
+      r.error = 0;
+    }
     r.regs = (saved & SAVED_REGS) !== 0 ? f.regsCopy : EMPTY;
     this.#release(f);
     this.irqCheck = true;
