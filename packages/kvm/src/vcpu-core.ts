@@ -79,6 +79,9 @@ export const WAIT_POLLING = 5;
 const WAIT_HALT = 0;
 const WAIT_SLEEP = 1;
 
+/** A vCPU thread's affinity before setThreadAffinity: empty, every hart. */
+const NO_AFFINITY: readonly number[] = Object.freeze([]);
+
 /** resumeParkedWait: the last run did not return from a wait. */
 export const PARKED_NONE = 0;
 /** resumeParkedWait: the wait is over (the vCPU may run, or a signal came). */
@@ -173,7 +176,9 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected readonly costs: CostModel;
   protected readonly policy: RunnablePolicy;
   #hostCpu = -1;
-  #affinity: readonly number[] = [];
+  // Every hart until setThreadAffinity: one array for every vCPU (an array of its own would sit among
+  // its KVM_RUN records, between its kvm_run and the rest, where a delivery reads none of it).
+  #affinity: readonly number[] = NO_AFFINITY;
   #blocked = false;
   #woken = false;
   /** RunOptions.onWakeup of the current run, or undefined: wait inside KVM_RUN. */

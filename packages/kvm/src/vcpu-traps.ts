@@ -124,6 +124,17 @@ const SMCCC_ARG_REGS = 18;
 
 /** Guest-program state and trap handling of a vCPU. */
 export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
+  // The records a KVM_RUN that takes an interrupt writes come first, in this order: V8's scavenger
+  // copies them in the order of these fields, one after another and after the vCPU's kvm_run (and
+  // the guest's image with them, when it is loaded before the vCPU's first collection), so that at
+  // thousands of vCPUs a delivery fetches their lines together rather than one by one.
+  /**
+   * Where a 64-bit value's high half goes when it is not the guest's result
+   * (which takes it directly: one object fewer for an op to reach).
+   */
+  protected readonly wide: WideValue = { hi: 0 };
+  /** The result the guest program is resumed with (reused). */
+  readonly result = newGuestResult();
   protected image: GuestImage | undefined;
   protected gen: GuestProgram | undefined;
   protected masked = true;
@@ -160,8 +171,6 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.sysregs.set(-CSR_SCAUSE * 2 + 1, 0x8000_0000);
     this.#causeDeferred = false;
   }
-  /** The result the guest program is resumed with (reused). */
-  readonly result = newGuestResult();
   /** What the last exit left to complete (PENDING_*). */
   pending = PENDING_NONE;
   /** An op to execute again instead of resuming the program (idle WFI, internal error, CPU_SUSPEND). */
@@ -207,9 +216,6 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   protected irqCheck = true;
   // The fields above are those a KVM_RUN that takes an interrupt reads or writes; those below, after
   // them so that a run touches fewer of the vCPU's cache lines (at thousands of vCPUs each is a miss).
-  // Where a 64-bit value's high half goes when it is not the guest's result (which takes it directly:
-  // one object fewer for an op to reach).
-  protected readonly wide: WideValue = { hi: 0 };
   /** The registers the boot program starts with (GuestImage.main). */
   protected bootRegs: readonly number[] = [];
   protected booted = false;
