@@ -18,7 +18,7 @@ import { TraceState, type Counter, type EventQueue, type GuestProgram, type Trac
 import type { CostModel } from "./cost-model.js";
 import type { PlacedVcpu } from "./host.js";
 import type { IrqChipVcpu, VcpuIrqChip } from "./irqchip.js";
-import { KvmRun } from "./kvm-run.js";
+import { KvmRun, type IntrExit } from "./kvm-run.js";
 import {
   IRQLAB_REQ_IRQ_DEASSERT,
   KVM_REQ_IRQ_PENDING,
@@ -159,6 +159,14 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   readonly vcpuId: number;
   /** The shared kvm_run structure. */
   readonly kvmRun = new KvmRun();
+  // kvm_run's INTR member right after kvm_run: V8's scavenger copies the objects a surviving object
+  // points to in the order of its fields, one after another, so it lies after kvm_run's end (where
+  // kvm_run keeps what every run touches) and before the vCPU's other records of a KVM_RUN
+  // (VcpuTraps' first fields), and at thousands of vCPUs a delivery fetches their lines together.
+  /** kvm_run's INTR member, which every KVM_RUN that blocks returns. */
+  protected readonly intrExit: IntrExit = this.kvmRun.intr;
+  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot), beside kvm_run: every KVM_RUN reads both. */
+  placementSlot: unknown = undefined;
   /** KVM_GET_MP_STATE's answer. */
   protected mpState: number = KVM_MP_STATE_RUNNABLE;
   /** vcpu->arch.pause. */
@@ -201,8 +209,6 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   protected debt = 0;
   #haltPollNs = 0;
   readonly #cHaltWakeup: Counter;
-  /** The placement policy's record of this vCPU (PlacedVcpu.placementSlot). */
-  placementSlot: unknown = undefined;
 
   constructor(vm: Vm, vcpuId: number, chip: VcpuIrqChip) {
     this.vm = vm;

@@ -806,7 +806,7 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   }
 
   protected intr(cause: IntrCause, cost = 0): VcpuExit {
-    const e = this.kvmRun.intr;
+    const e = this.intrExit;
     e.cause = cause;
     return this.exit(e, cost);
   }
