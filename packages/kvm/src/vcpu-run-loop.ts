@@ -347,7 +347,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       case RESUME_EXIT: {
         const exit = this.#owedExit!;
         this.#owedExit = undefined;
-        if (exit === this.kvmRun.intr) exit.cause = this.#owedCause;
+        if (exit === this.intrExit) exit.cause = this.#owedCause;
         this.traceExit(exit);
         return exit;
       }
@@ -381,7 +381,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   protected owe(e: VcpuExit): VcpuExit | undefined {
     if (!this.#continuable()) return undefined;
     this.#owedExit = e;
-    if (e === this.kvmRun.intr) this.#owedCause = e.cause;
+    if (e === this.intrExit) this.#owedCause = e.cause;
     return this.#budget(RESUME_EXIT);
   }
 
@@ -526,7 +526,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     this.#stoppedAt = now;
     this.#ranTo = now;
     this.#owedEnd = this.debt > 0 ? now + this.debt : this.haltPolling ? this.haltPollEnd : now + this.computeLeft;
-    const e = this.kvmRun.intr;
+    const e = this.intrExit;
     e.cause = "running";
     return e;
   }
