@@ -64,6 +64,11 @@ export abstract class ImsicEix {
     this.#o = words.at;
   }
 
+  /** ImsicFile.prefetch: the file's first words, and its fields up to the summaries. */
+  protected eixPrefetch(): number {
+    return (this.#s[this.#o] === 0 ? 0 : 1) + (this.#dirtyHi === 0 ? 0 : 1);
+  }
+
   /** Number of 32-bit words, (N + 1) / 32. */
   protected get eixCount(): number {
     return this.#n;

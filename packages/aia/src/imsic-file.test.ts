@@ -408,6 +408,21 @@ describe("snapshot and the OR-merge of a guest-file move (Linux aia_imsic.c)", (
   });
 });
 
+describe("prefetch", () => {
+  test("reads the file and changes nothing: state, delivery line, topei and guest errors stay as they were", () => {
+    const tracer = new Tracer();
+    const lines: boolean[] = [];
+    const f = new ImsicFile({ nrIds: 255, tracer, onDelivery: (on) => lines.push(on) });
+    f.writeIreg(ISELECT_EIDELIVERY, 32, 1, 0);
+    on(f, 5, 40, 200);
+    f.setPending(40);
+    f.setPending(201);
+    const before = JSON.stringify([f.state(), f.deliveryAsserted, f.readTopei(), tracer.guestErrors, lines]);
+    for (let i = 0; i < 3; i++) expect(Number.isInteger(f.prefetch())).toBe(true);
+    expect(JSON.stringify([f.state(), f.deliveryAsserted, f.readTopei(), tracer.guestErrors, lines])).toBe(before);
+  });
+});
+
 describe("profiles", () => {
   test("aiaProfile finds every named profile and rejects others naming the value", async () => {
     const { aiaProfile, aiaProfiles } = await import("./profiles.js");

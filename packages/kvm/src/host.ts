@@ -55,6 +55,12 @@ export interface PlacementPolicy {
    */
   keeps?(vcpu: PlacedVcpu, host: Host): boolean;
   /**
+   * Loads the policy's records of `vcpu` that select() reads (its thread, for
+   * a scheduler), as IrqChipVcpu.prefetch does the vCPU's own state;
+   * returns a number of no meaning that the caller keeps.
+   */
+  prefetch?(vcpu: PlacedVcpu): number;
+  /**
    * The policy draws the host CPU tracks of a trace itself (a scheduler
    * model's switches); otherwise they show which vCPUs are in KVM_RUN on
    * each CPU (host-cpu-trace.ts).
@@ -123,6 +129,11 @@ export class Host {
   /** @internal Whether placing `vcpu` now would keep it where it is and change nothing (PlacementPolicy.keeps). */
   keepsPlacement(vcpu: PlacedVcpu): boolean {
     return this.#placement.keeps?.(vcpu, this) ?? false;
+  }
+
+  /** @internal The policy's {@link PlacementPolicy.prefetch} of `vcpu`, 0 without one. */
+  prefetchPlacement(vcpu: PlacedVcpu): number {
+    return this.#placement.prefetch?.(vcpu) ?? 0;
   }
 
   /** @internal Asks the policy and checks its answer. */

@@ -70,6 +70,13 @@ export interface IrqChipVcpu {
    * run, one in guest mode exits (RISC-V hgei_interrupt, kvm_riscv_aia_disable).
    */
   kvmVcpuKick?(): void;
+  /**
+   * Loads, one after another without waiting, the cache lines of the vCPU's
+   * state that taking an interrupt and the KVM_RUN after it read (see
+   * VcpuCore.prefetch). Returns a number of no meaning that the caller keeps,
+   * so that the compiler cannot drop the loads.
+   */
+  prefetch?(): number;
 }
 
 /** The CPU side of a vCPU's interrupt controller. */

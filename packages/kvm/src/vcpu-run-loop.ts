@@ -642,6 +642,15 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     return undefined;
   }
 
+  /** VcpuTraps.prefetch, and the span of the run loop's own fields from `#runTraced` to `archTimer`. */
+  override prefetch(): number {
+    let n = super.prefetch();
+    if (this.#runTraced) n++;
+    if (this.#owedExit !== undefined) n++;
+    if (this.archTimer !== undefined) n++;
+    return n;
+  }
+
   /** Executes guest ops. Returns an exit, or undefined to re-enter (requests, signal). */
   #guest(): VcpuExit | undefined {
     const q = this.queue;

@@ -296,6 +296,22 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   readonly #fw: FirmwareOutcome = { type: 0, data0: 0 };
 
   /**
+   * VcpuCore.prefetch, and the span from `result` to `irqCheck` with the
+   * guest result, the outer interrupt frame and the image that taking an
+   * interrupt reads.
+   */
+  override prefetch(): number {
+    let n = super.prefetch();
+    if (this.result.value !== 0) n++;
+    if (this.#outerFrame.saved !== 0) n++;
+    if (this.#deferredCause !== 0) n++;
+    if (this.seqNext !== 0) n++;
+    if (this.irqCheck) n++;
+    if (this.image?.vector === undefined) n++;
+    return n;
+  }
+
+  /**
    * Takes the pending interrupt: saves the running context, enters the
    * vector masked and charges the injection. Returns false if the guest has
    * no vector (nothing is taken). The run loop calls {@link interruptTaken}

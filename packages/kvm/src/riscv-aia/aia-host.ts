@@ -88,6 +88,12 @@ export class RiscvAiaHost {
    * (`owner` undefined). Scenarios measure VS-file occupancy over time with it.
    */
   lineHook: ((cpu: number, hgei: number, owner: VsFileOwner | undefined) => void) | undefined;
+  /**
+   * @internal MSIs the host's vCPUs were sent so far (KVM_SIGNAL_MSI, irqfd,
+   * the APLIC's): a vCPU's chip compares it with the count at its own last
+   * MSI to tell whether its state has likely left the cache since.
+   */
+  msis = 0;
   readonly #owners: (VsFileOwner | undefined)[] = [];
   // Each line's owner by cpu * HGEI_SLOTS + line, as Linux's per-CPU aia_hgei_control.owners[] holds the vCPU
   // itself: a line's change reaches its owner in one load rather than through the allocator's owner id

@@ -91,6 +91,12 @@ export class SchedulerPlacement implements PlacementPolicy {
     return e;
   }
 
+  /** PlacementPolicy.prefetch: the vCPU's record here and its thread, which select() reads. */
+  prefetch(vcpu: PlacedVcpu): number {
+    const t = this.#own(vcpu)?.thread;
+    return t === undefined || t.migrations === t.tid ? 0 : 1;
+  }
+
   select(vcpu: PlacedVcpu, _host: Host): number {
     const e = this.#entry(vcpu);
     const t = e.thread;
