@@ -62,24 +62,31 @@ export interface AiaVmView {
 /** A vCPU's AIA irqchip (its IMSIC: VS-file or SW-file). */
 export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   // The fields an MSI and a KVM_RUN use come first, in as few cache lines as they fit: at thousands of
-  // vCPUs each line of the chip a delivery touches is a cache miss (the RISC-V scale bench).
+  // vCPUs each line of the chip a delivery touches is a cache miss (the RISC-V scale bench). What an MSI
+  // reads before it prefetches the rest (#prefetch) lead: the files, the host and the MSI count.
   #swfile: ImsicFile | undefined;
   // The identities N of the vCPU's IMSIC (imsic->nr_msis is N + 1), 0 before CTRL_INIT: an MSI into the VS-file checks it here,
   // without reading the SW-file it does not write.
   #nrMsis = 0;
-  #vsCpu = -1;
-  #vsHgei = 0;
+  // The host's MSI count (RiscvAiaHost.msis) at this vCPU's last MSI.
+  #lastMsi: number;
+  /** The host's VS-files. */
+  readonly host: RiscvAiaHost;
   #vsFile: ImsicFile | undefined;
   #vcpu: IrqChipVcpu | undefined;
+  #vsCpu = -1;
+  #vsHgei = 0;
   #lines = 0;
   #sie = 0;
   #siselect = 0;
   #quiet = false;
-  // The host's MSI count (RiscvAiaHost.msis) at this vCPU's last MSI, and what the last #prefetch()
-  // returned: written and never read, so that the compiler cannot drop its loads.
-  #lastMsi: number;
+  // What the last #prefetch() returned: written and never read, so that the compiler cannot drop its loads.
   // eslint-disable-next-line no-unused-private-class-members -- written only, as said above
   #prefetched = 0;
+  /** The VM's device. */
+  readonly vm: AiaVmView;
+  /** vCPU id. */
+  readonly vcpuId: number;
   readonly name = "aia-imsic";
   readonly inKernel = true;
   /** Owner id in the host's allocator. */
@@ -93,14 +100,15 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   readonly #out: IregValue = { lo: 0, hi: 0 };
   readonly #track: TrackId;
 
-  constructor(
-    /** The VM's device. */
-    readonly vm: AiaVmView,
-    /** The host's VS-files. */
-    readonly host: RiscvAiaHost,
-    /** vCPU id. */
-    readonly vcpuId: number,
-  ) {
+  /**
+   * @param vm the VM's device
+   * @param host the host's VS-files
+   * @param vcpuId the vCPU id
+   */
+  constructor(vm: AiaVmView, host: RiscvAiaHost, vcpuId: number) {
+    this.host = host;
+    this.vm = vm;
+    this.vcpuId = vcpuId;
     this.ownerId = host.register(this);
     // As if the vCPU's last MSI came long ago: its first one loads its state first.
     this.#lastMsi = (host.msis - PREFETCH_AFTER_MSIS) | 0;
