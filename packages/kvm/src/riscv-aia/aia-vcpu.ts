@@ -275,8 +275,10 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
    * asked for.
    */
   #prefetch(): number {
+    // The vCPU first: through it lies the longest chain of loads, to its thread.
+    let n = this.#vcpu?.prefetch?.() ?? 0;
     const f = this.#vsFile ?? this.#swfile;
-    let n = (f?.prefetch() ?? 0) + (this.#vcpu?.prefetch?.() ?? 0);
+    if (f !== undefined) n += f.prefetch();
     if (this.#quiet) n++;
     if (this.#vsCpu >= 0 && this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei)) n++;
     return n;
