@@ -89,9 +89,10 @@ export class RiscvAiaHost {
    */
   lineHook: ((cpu: number, hgei: number, owner: VsFileOwner | undefined) => void) | undefined;
   /**
-   * @internal MSIs the host's vCPUs were sent so far (KVM_SIGNAL_MSI, irqfd,
-   * the APLIC's): a vCPU's chip compares it with the count at its own last
-   * MSI to tell whether its state has likely left the cache since.
+   * @internal MSIs that reached an interrupt file of the host's vCPUs so far
+   * (KVM_SIGNAL_MSI, irqfd, the APLIC's), wrapping at 2^31: a vCPU's chip
+   * compares it with the count at its own last MSI to tell whether its state
+   * has likely left the cache since.
    */
   msis = 0;
   readonly #owners: (VsFileOwner | undefined)[] = [];

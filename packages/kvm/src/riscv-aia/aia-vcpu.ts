@@ -259,26 +259,25 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     // A count that wraps at 2^31, as a small integer: the distance below is right for any distance below 2^31.
     const msis = (this.host.msis + 1) | 0;
     this.host.msis = msis;
-    if (((msis - this.#lastMsi) | 0) >= PREFETCH_AFTER_MSIS) this.#prefetched = this.#prefetch();
+    const file = this.#vsFile ?? this.#swfile!;
+    if (((msis - this.#lastMsi) | 0) >= PREFETCH_AFTER_MSIS) this.#prefetched = this.#prefetch(file);
     this.#lastMsi = msis;
-    (this.#vsFile ?? this.#swfile!).setPending(iid);
+    file.setPending(iid);
     return 0;
   }
 
   /**
    * Before an MSI to a vCPU that many others' MSIs followed: loads, all at
    * once, what the MSI and the KVM_RUN after it read, which at thousands of
-   * vCPUs has most likely left the cache: the file it goes to, the hart's
-   * guest interrupt lines when the vCPU holds a VS-file, and the vCPU's own
-   * state (IrqChipVcpu.prefetch). Without it the delivery reaches each of
-   * those lines one load at a time, each miss served before the next is
-   * asked for.
+   * vCPUs has most likely left the cache: `file`, the one the MSI goes to,
+   * the hart's guest interrupt lines when the vCPU holds a VS-file, and the
+   * vCPU's own state (IrqChipVcpu.prefetch). Without it the delivery reaches
+   * each of those lines one load at a time, each miss served before the
+   * next is asked for.
    */
-  #prefetch(): number {
+  #prefetch(file: ImsicFile): number {
     // The vCPU first: through it lies the longest chain of loads, to its thread.
-    let n = this.#vcpu?.prefetch?.() ?? 0;
-    const f = this.#vsFile ?? this.#swfile;
-    if (f !== undefined) n += f.prefetch();
+    let n = (this.#vcpu?.prefetch?.() ?? 0) + file.prefetch();
     if (this.#quiet) n++;
     if (this.#vsCpu >= 0 && this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei)) n++;
     return n;
