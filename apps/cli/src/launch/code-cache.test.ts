@@ -2,10 +2,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
 import { buildSync } from "esbuild";
 import { afterEach, describe, expect, test } from "vitest";
-import { codeCacheDir, loadBundle, readWhole } from "./code-cache.js";
+import { CACHE_AFTER_CHANGE_MS, codeCacheDir, loadBundle, readWhole } from "./code-cache.js";
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -31,6 +30,11 @@ module.exports = { answer: () => ${answer} + deep(1), big, name: basename(__file
 `,
   );
   return file;
+}
+
+/** A start time at which a bundle written just now has not changed for long enough to be cached. */
+function later(): number {
+  return Date.now() + CACHE_AFTER_CHANGE_MS + 1000;
 }
 
 function cacheFiles(dir: string): string[] {
@@ -60,13 +64,15 @@ describe("loadBundle", () => {
     const dir = tempDir();
     const cache = join(dir, "cache");
     const file = writeBundle(dir);
-    const first = loadBundle(file, cache);
+    const first = loadBundle(file, cache, later());
     expect(first.cache).toBe("absent");
     expect((first.exports as { answer: () => number }).answer()).toBe(43);
     first.saveCache("run");
     const [name] = cacheFiles(cache);
-    // The bundle's length and CRC, then the Node that wrote it.
-    expect(name).toBe(`bundle.cjs-${readFileSync(file).length.toString(16)}${crc32(readFileSync(file)).toString(16).padStart(8, "0")}-${process.version}-${process.arch}.v8cache`);
+    // The bundle's length, inode, modification and change times (ns), then the Node that wrote it.
+    const st = statSync(file, { bigint: true });
+    const id = [st.size, st.ino, st.mtimeNs, st.ctimeNs].map((n) => n.toString(16)).join("-");
+    expect(name).toBe(`bundle.cjs-${id}-${process.version}-${process.arch}.v8cache`);
     // The directory and the file are the user's alone: bytecode read from there is run.
     expect(statSync(cache).mode & 0o777).toBe(0o700);
     expect(statSync(join(cache, name!)).mode & 0o777).toBe(0o600);
@@ -87,7 +93,7 @@ describe("loadBundle", () => {
     writeFileSync(
       driver,
       `import { loadBundle } from ${JSON.stringify(loader)};
-const b = loadBundle(${JSON.stringify(file)}, ${JSON.stringify(cache)});
+const b = loadBundle(${JSON.stringify(file)}, ${JSON.stringify(cache)}, ${later()});
 process.once("exit", () => b.saveCache(process.argv[2]));
 process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] === "big" ? b.exports.big() : b.exports.answer() }));
 `,
@@ -126,10 +132,14 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
     const dir = tempDir();
     const cache = join(dir, "cache");
     const file = writeBundle(dir, 1);
-    loadBundle(file, cache).saveCache("run");
+    loadBundle(file, cache, later()).saveCache("run");
     const [old] = cacheFiles(cache);
-    writeBundle(dir, 2); // the same length, which is all V8 checks: only the CRC tells them apart
-    const b = loadBundle(file, cache);
+    // The same length, which is all V8 checks, and the same inode: the change time tells them apart,
+    // once the file system's clock has ticked (within a tick, the rule of the next test keeps them apart).
+    const before = statSync(file, { bigint: true }).ctimeNs;
+    do writeBundle(dir, 2);
+    while (statSync(file, { bigint: true }).ctimeNs === before);
+    const b = loadBundle(file, cache, later());
     expect(b.cache).toBe("absent");
     expect((b.exports as { answer: () => number }).answer()).toBe(3);
     // Another Node's cache of the bundle stays: a user may run both.
@@ -142,13 +152,34 @@ process.stdout.write(JSON.stringify({ cache: b.cache, answer: process.argv[2] ==
     expect(now).not.toContain(old);
   });
 
+  test("a bundle that changed just before the run is run, from its cache if there is one, but not cached", () => {
+    const dir = tempDir();
+    const cache = join(dir, "cache");
+    const file = writeBundle(dir);
+    // Rewritten within one tick of the file system's clock, a file keeps its times: a cache written
+    // now could be taken for the bundle's next build.
+    const fresh = loadBundle(file, cache);
+    expect(fresh.cache).toBe("absent");
+    expect((fresh.exports as { answer: () => number }).answer()).toBe(43);
+    fresh.saveCache("run");
+    expect(readdirSync(dir)).not.toContain("cache");
+    // Once it has not changed for CACHE_AFTER_CHANGE_MS: written, and then used.
+    loadBundle(file, cache, later()).saveCache("run");
+    expect(cacheFiles(cache)).toHaveLength(1);
+    const settled = cacheFiles(cache)[0]!;
+    const again = loadBundle(file, cache, Date.now() + CACHE_AFTER_CHANGE_MS - 1000);
+    expect(again.cache).toBe("used");
+    again.saveCache("another");
+    expect(readFileSync(join(cache, settled), "latin1").split("\n", 1)[0]).toBe("irqlab-code-cache run");
+  });
+
   test("a cache directory that cannot be written is skipped without a word", () => {
     const dir = tempDir();
     const file = writeBundle(dir);
     const blocked = join(dir, "a-file");
     writeFileSync(blocked, "");
     // Under a file, as under a read-only home: the directory cannot be made.
-    const b = loadBundle(file, join(blocked, "cache"));
+    const b = loadBundle(file, join(blocked, "cache"), later());
     expect(b.cache).toBe("absent");
     expect((b.exports as { answer: () => number }).answer()).toBe(43);
     expect(() => b.saveCache("run")).not.toThrow();

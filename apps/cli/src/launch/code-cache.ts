@@ -14,11 +14,19 @@
  * scopes of the runs whose bytecode it holds; a run that got somewhere new
  * writes it again, with every function it compiled or took from the cache.
  *
- * The cache file's name holds the bundle's length and CRC, the Node version
- * and the architecture, so a rebuilt or upgraded bundle never meets bytecode
- * of another; V8 checks the rest (its version and flags) and rejects a cache
- * that does not fit, which is then written again. A cache that cannot be read
- * or written is skipped without a word: it only saves time.
+ * The cache file's name holds the bundle's length, inode, modification and
+ * change times, the Node version and the architecture, so a rebuilt or
+ * upgraded bundle never meets bytecode of another; V8 checks the rest (its
+ * version and flags) and rejects a cache that does not fit, which is then
+ * written again. A bundle is told from its status, as make and git tell a
+ * changed file, not from a hash of its bytes: node:zlib, for a CRC, took
+ * longer to load than the rest of the cache's work (node:crypto longer
+ * still). No write keeps a file's change time, which the file system stamps
+ * from a clock that ticks every few milliseconds: so that a bundle rewritten
+ * within one tick is never taken for the one before, a run whose bundle
+ * changed less than {@link CACHE_AFTER_CHANGE_MS} before it started does
+ * not write the cache. A cache that cannot be read or written is skipped
+ * without a word: it only saves time.
  *
  * Where: `$IRQLAB_CODE_CACHE` if set (`off` or `0` turns the cache off),
  * else `$XDG_CACHE_HOME/irqlab`, else `~/.cache/irqlab`. A directory of the
@@ -26,12 +34,11 @@
  */
 
 import { isAscii } from "node:buffer";
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { Script, constants } from "node:vm";
-import { crc32 } from "node:zlib";
 
 /** A CommonJS bundle run in this process, and how to keep its code cache. */
 export interface LoadedBundle {
@@ -46,7 +53,8 @@ export interface LoadedBundle {
    * Writes the code cache, with the bytecode of the functions run so far
    * (call it at exit), when it was absent or rejected, or when no run whose
    * bytecode it holds reached `scope` (how far this run's command got: a
-   * word, such as "machine"); does nothing otherwise.
+   * word, such as "machine"); does nothing otherwise, nor when the bundle
+   * changed less than {@link CACHE_AFTER_CHANGE_MS} before the run.
    */
   saveCache(scope: string): void;
 }
@@ -72,12 +80,23 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
 }
 
 /**
+ * @internal How long after a bundle last changed a run may write its code
+ * cache: far longer than a tick of any file system's clock (see the module's
+ * doc).
+ */
+export const CACHE_AFTER_CHANGE_MS = 2000;
+
+/**
  * Runs the CommonJS bundle at `file` in this process (as `require` would,
  * with `require` resolving from the bundle's directory and `import()` from
  * the main context), compiled with the code cache in `cacheDir` when there
- * is one there (undefined: no cache; see {@link codeCacheDir}).
+ * is one there (undefined: no cache; see {@link codeCacheDir}). `now` is the
+ * wall-clock time in ms the run started at (for tests).
  */
-export function loadBundle(file: string, cacheDir: string | undefined): LoadedBundle {
+export function loadBundle(file: string, cacheDir: string | undefined, now: number = Date.now()): LoadedBundle {
+  // Its status before its bytes: were it rewritten in between, the bytes read would be cached under the
+  // old status, which no later read meets again (a write changes the change time).
+  const status = cacheDir === undefined ? undefined : statSync(file, { bigint: true });
   // The bundle and then its cache are read into one buffer, which has room for both in turn: each page of
   // fresh memory a short process touches is a page fault, which in a virtual machine can cost ten microseconds.
   // Read already wrapped as the function Node's CommonJS loader makes of a module: V8 then compiles the
@@ -85,8 +104,8 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
   const wrapped = readWhole(file, undefined, cacheDir === undefined ? 1 : READ_ROOM, MODULE_WRAPPER);
   // esbuild writes bundles in ASCII: as Latin-1 they are copied into a string, not decoded.
   const source = isAscii(wrapped) ? wrapped.toString("latin1") : wrapped.toString("utf8");
-  const bytes = wrapped.subarray(MODULE_WRAPPER[0].length, wrapped.length - MODULE_WRAPPER[1].length);
-  const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, cacheFileName(file, bytes));
+  const cacheFile = status === undefined ? undefined : join(cacheDir!, cacheFileName(file, status));
+  const settled = status !== undefined && BigInt(now - CACHE_AFTER_CHANGE_MS) * 1_000_000n >= status.ctimeNs;
   let found: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
@@ -111,7 +130,7 @@ export function loadBundle(file: string, cacheDir: string | undefined): LoadedBu
     exports: module.exports,
     cache,
     saveCache: (scope) => {
-      if (saved || cacheFile === undefined) return;
+      if (saved || cacheFile === undefined || !settled) return;
       saved = true;
       const name = scope.replace(/\s/g, "_");
       const held = cache === "used" ? header!.scopes : [];
@@ -177,14 +196,13 @@ export function readWhole(file: string, into: Buffer | undefined, room: number, 
 }
 
 /**
- * `<bundle name>-<its length and CRC-32>-<Node version>-<architecture>.v8cache`.
- * V8 checks only a source's length against a cache: the CRC tells bundles of
- * one length apart. (zlib's CRC, not a cryptographic hash: node:crypto alone
- * takes longer to load than the hash saves, and the directory is the user's.)
+ * `<bundle name>-<its length>-<inode>-<mtime>-<ctime>-<Node version>-<architecture>.v8cache`,
+ * numbers in hex, times in ns. V8 checks only a source's length against a
+ * cache: the inode and times tell bundles of one length apart.
  */
-function cacheFileName(file: string, bytes: Buffer): string {
-  const crc = crc32(bytes).toString(16).padStart(8, "0");
-  return `${basename(file)}-${bytes.length.toString(16)}${crc}${CACHE_FILE_TAIL}`;
+function cacheFileName(file: string, status: BigIntStats): string {
+  const id = [status.size, status.ino, status.mtimeNs, status.ctimeNs].map((n) => n.toString(16)).join("-");
+  return `${basename(file)}-${id}${CACHE_FILE_TAIL}`;
 }
 
 /** What the names of a bundle's caches for this Node end with. */
