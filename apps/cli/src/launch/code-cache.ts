@@ -105,7 +105,7 @@ export function loadBundle(file: string, cacheDir: string | undefined, now: numb
   // esbuild writes bundles in ASCII: as Latin-1 they are copied into a string, not decoded.
   const source = isAscii(wrapped) ? wrapped.toString("latin1") : wrapped.toString("utf8");
   const cacheFile = status === undefined ? undefined : join(cacheDir!, cacheFileName(file, status));
-  const settled = status !== undefined && BigInt(now - CACHE_AFTER_CHANGE_MS) * 1_000_000n >= status.ctimeNs;
+  const settled = status !== undefined && BigInt(Math.floor(now - CACHE_AFTER_CHANGE_MS)) * 1_000_000n >= status.ctimeNs;
   let found: Buffer | undefined;
   if (cacheFile !== undefined) {
     try {
