@@ -77,6 +77,9 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   #vsCpu = -1;
   #vsHgei = 0;
   #lines = 0;
+  // The external interrupt line (externalPending), kept as its source changes: a KVM_RUN asks for it at
+  // each check for a pending interrupt, where reading it from the hart is a chain of loads.
+  #ext = false;
   #sie = 0;
   #siselect = 0;
   #quiet = false;
@@ -148,11 +151,14 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     this.#swfile = new ImsicFile({ nrIds, name: `${this.vm.vmName}/vcpu${this.vcpuId}/swfile`, tracer: this.vm.tracer, profile: LINUX_KVM_PROFILE });
     this.#swfile.connectTarget(this, 0);
     this.#nrMsis = nrIds;
+    this.#readExt();
   }
 
   /** @internal The SW-file's delivery output changed: the external interrupt follows it while no VS-file is held. */
   deliveryChanged(_input: number, asserted: boolean): void {
-    if (this.#vsCpu < 0) this.#extChanged(asserted);
+    if (this.#vsCpu >= 0) return;
+    this.#readExt();
+    this.#extChanged(asserted);
   }
 
   attach(vcpu: IrqChipVcpu): void {
@@ -194,6 +200,8 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
       moveState(this.#swfile, file);
     }
     this.moves++;
+    // The moves' line changes were heard as they came; read once more with the new file in place.
+    this.#readExt();
     this.#quiet = false;
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile", { cpu, hgei, from: oldCpu });
     return 0;
@@ -211,12 +219,14 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     this.#vsFile = undefined;
     moveState(f, sw);
     this.host.free(cpu, hgei);
+    this.#readExt(); // as after a move (flush)
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile-release", { cpu, hgei });
     if (sw.deliveryAsserted) this.#vcpu?.irqPending();
   }
 
   /** The owned VS-file's hgeip line changed. */
   vsFileLine(asserted: boolean): void {
+    this.#readExt();
     this.#extChanged(asserted);
   }
 
@@ -287,9 +297,16 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
 
   /** The external interrupt: hgeip[VGEIN] with a VS-file, VSEIP from the SW-file otherwise. */
   get externalPending(): boolean {
-    const f = this.#vsFile;
-    if (f !== undefined) return this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei);
-    return this.#swfile?.deliveryAsserted ?? false;
+    return this.#ext;
+  }
+
+  /**
+   * Reads the external interrupt line anew from its source (see
+   * externalPending): whenever the file's line is heard to change, and once
+   * the vCPU has moved to another file.
+   */
+  #readExt(): void {
+    this.#ext = this.#vsFile !== undefined ? this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei) : (this.#swfile?.deliveryAsserted ?? false);
   }
 
   hasPendingIrq(): boolean {

@@ -10,7 +10,7 @@ import type { RiscvAiaHost } from "./aia-host.js";
 import { registerRiscvAia } from "./aia-register.js";
 import { claimingGuest, createAiaVm, type AiaVm } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
-import type { AiaVcpuChip } from "./aia-vcpu.js";
+import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
 
 function host(geilen: number, cpus: number, profile: U.RiscvAiaKernelProfile = "linux-6.19"): { kvm: Kvm; aia: RiscvAiaHost } {
   const kvm = new Kvm({ arch: "riscv64", host: new Host({ cpus }) });
@@ -204,5 +204,68 @@ describe("VS-file invariants (property)", () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe("the external interrupt line (property)", () => {
+  // What the chip keeps as its external line is what its source says at every step: hgeip[VGEIN] of the
+  // hart holding its VS-file, else the SW-file's delivery output (arch/riscv/kvm/aia_imsic.c
+  // kvm_riscv_vcpu_aia_imsic_has_interrupt, which asks the file).
+  it("follows hgeip of the VS-file's hart, else the SW-file, through MSIs, claims, eidelivery, moves, fallbacks and offlining", () => {
+    // Steps at which a line was up, with a VS-file and with the SW-file: the runs must reach both.
+    let upInVsFile = 0;
+    let upInSwFile = 0;
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ k: fc.constant("enter" as const), v: fc.nat(3), cpu: fc.nat(2) }),
+            fc.record({ k: fc.constant("msi" as const), v: fc.nat(3), id: fc.integer({ min: 1, max: 63 }) }),
+            fc.record({ k: fc.constant("claim" as const), v: fc.nat(3) }),
+            fc.record({ k: fc.constant("eidelivery" as const), v: fc.nat(3), on: fc.boolean() }),
+            fc.record({ k: fc.constant("offline" as const), cpu: fc.nat(2) }),
+          ),
+          { maxLength: 60 },
+        ),
+        fc.constantFrom(U.KVM_DEV_RISCV_AIA_MODE_AUTO, U.KVM_DEV_RISCV_AIA_MODE_HWACCEL),
+        (ops, mode) => {
+          const { kvm, aia } = host(2, 3);
+          const vms = [createAiaVm(kvm, { vcpus: 2, mode, name: "x" }), createAiaVm(kvm, { vcpus: 2, mode, name: "y", imsicBase: 0x2900_0000 })];
+          const chips = vms.flatMap((v) => [chipOf(v, 0), chipOf(v, 1)]);
+          const wide = { hi: 0 };
+          const csr = (c: AiaVcpuChip, op: "csrrw" | "csrrs", n: number, value: number): number => c.csr(op, n, value, 0, wide);
+          // Every identity enabled and delivered, as a guest that takes them all.
+          for (const c of chips) {
+            csr(c, "csrrw", CSR_SISELECT, 0x70);
+            csr(c, "csrrw", CSR_SIREG, 1);
+            for (const eie of [0xc0, 0xc2]) {
+              csr(c, "csrrw", CSR_SISELECT, eie);
+              csr(c, "csrrw", CSR_SIREG, 0xffff_ffff);
+            }
+          }
+          const source = (c: AiaVcpuChip): boolean => (c.vsFileCpu >= 0 ? aia.harts[c.vsFileCpu]!.hgeip(c.vsFileHgei) : (c.swfile?.deliveryAsserted ?? false));
+          for (const o of ops) {
+            if (o.k === "enter") chips[o.v]!.flush(o.cpu);
+            else if (o.k === "msi") msi(vms[o.v >> 1]!, o.v & 1, o.id);
+            else if (o.k === "claim") csr(chips[o.v]!, "csrrw", CSR_STOPEI, 0);
+            else if (o.k === "eidelivery") {
+              csr(chips[o.v]!, "csrrw", CSR_SISELECT, 0x70);
+              csr(chips[o.v]!, "csrrw", CSR_SIREG, o.on ? 1 : 0);
+            } else {
+              aia.setHartOnline(o.cpu, false);
+              aia.setHartOnline(o.cpu, true);
+            }
+            for (const c of chips) {
+              expect(c.externalPending).toBe(source(c));
+              if (c.externalPending && c.vsFileCpu >= 0) upInVsFile++;
+              else if (c.externalPending) upInSwFile++;
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(upInVsFile).toBeGreaterThan(0);
+    expect(upInSwFile).toBeGreaterThan(0);
   });
 });
