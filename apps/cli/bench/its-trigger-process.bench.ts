@@ -31,13 +31,13 @@
  * spent having the kernel (and, in a virtual machine, its host) supply pages.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
 import { SHIPPED_BIN, SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
-import { CACHE_AFTER_CHANGE_MS } from "../src/launch/code-cache.js";
+import { untilCacheable } from "../test/code-cache-settle.js";
 import { childFaultsOf, minorFaultNs } from "./page-faults.js";
 
 const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
@@ -47,9 +47,8 @@ const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
 // The bin and, beside it, the bundle it loads (launch.ts looks for it there).
 const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.cjs", { ...SHIPPED_COMMAND, ...SHIPPED_BIN });
 const bundle = bundleForProcess("apps/cli/src/system-main.ts", "irqlab-system.cjs", { ...SHIPPED_COMMAND, format: "cjs" });
-// A run does not cache a bundle that changed less than CACHE_AFTER_CHANGE_MS before it (code-cache.ts): the first run waits that out.
-const settling = statSync(bundle).ctimeMs + CACHE_AFTER_CHANGE_MS + 100 - Date.now();
-if (settling > 0) await new Promise((resolve) => setTimeout(resolve, settling));
+// The first run writes the code cache only once the bundle just built has settled (code-cache.ts).
+await untilCacheable([bundle]);
 const codeCache = join(dirname(cli), "its-trigger-code-cache");
 rmSync(codeCache, { recursive: true, force: true });
 mkdirSync(codeCache, { recursive: true });

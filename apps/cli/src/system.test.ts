@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseFdt } from "@irqlab/fdt";
 import { HELLO_LINE, PANIC_TEST_MESSAGE, onlineLine } from "@irqlab/guest";
 import { checkChromeTrace, type ChromeTrace } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
+import { untilCacheable } from "../test/code-cache-settle.js";
 import { dtbFileToDts, requireDtc } from "../test/dtc.js";
-import { CACHE_AFTER_CHANGE_MS } from "./launch/code-cache.js";
 import type { GuestImageRegistry } from "./system/guest-kernel.js";
 import { runSystem, type SystemIo } from "./system/run-system.js";
 import { invokedName } from "./system-main.js";
@@ -368,10 +368,8 @@ describe("the bins", () => {
   // machine, which no run before it did, writes the system commands' cache again.
   test("the built bins run, and run again from the code cache they wrote", async () => {
     const dist = join(import.meta.dirname, "..", "dist");
-    // A run does not cache a bundle that changed less than CACHE_AFTER_CHANGE_MS before it: the build may be that recent.
-    const built = Math.max(...["irqlab-main.cjs", "irqlab-system.cjs"].map((b) => statSync(join(dist, b)).ctimeMs));
-    const wait = built + CACHE_AFTER_CHANGE_MS + 100 - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    // The runs write the code cache only once the bundles the build just made have settled (code-cache.ts).
+    await untilCacheable(["irqlab-main.cjs", "irqlab-system.cjs"].map((b) => join(dist, b)));
     const cache = mkdtempSync(join(tmpdir(), "irqlab-bins-"));
     const bin = (name: string, args: readonly string[]): string => {
       const r = spawnSync(process.execPath, [join(dist, `${name}.cjs`), ...args], { encoding: "utf8", env: { ...process.env, IRQLAB_CODE_CACHE: cache } });

@@ -77,8 +77,9 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
   #vsCpu = -1;
   #vsHgei = 0;
   #lines = 0;
-  // The external interrupt line (externalPending), kept as its source changes: a KVM_RUN asks for it at
-  // each check for a pending interrupt, where reading it from the hart is a chain of loads.
+  // The external interrupt line (externalPending), read anew at each change of it the chip hears (vsFileLine,
+  // deliveryChanged), the changes a move's or a release's copy of the state makes included: a KVM_RUN asks for
+  // it at each check for a pending interrupt, where reading it from the hart is a chain of loads.
   #ext = false;
   #sie = 0;
   #siselect = 0;
@@ -151,7 +152,6 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     this.#swfile = new ImsicFile({ nrIds, name: `${this.vm.vmName}/vcpu${this.vcpuId}/swfile`, tracer: this.vm.tracer, profile: LINUX_KVM_PROFILE });
     this.#swfile.connectTarget(this, 0);
     this.#nrMsis = nrIds;
-    this.#readExt();
   }
 
   /** @internal The SW-file's delivery output changed: the external interrupt follows it while no VS-file is held. */
@@ -200,8 +200,6 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
       moveState(this.#swfile, file);
     }
     this.moves++;
-    // The moves' line changes were heard as they came; read once more with the new file in place.
-    this.#readExt();
     this.#quiet = false;
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile", { cpu, hgei, from: oldCpu });
     return 0;
@@ -219,7 +217,6 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     this.#vsFile = undefined;
     moveState(f, sw);
     this.host.free(cpu, hgei);
-    this.#readExt(); // as after a move (flush)
     if (this.vm.tracer.enabled) this.vm.tracer.instant(this.#track, "aia", "vsfile-release", { cpu, hgei });
     if (sw.deliveryAsserted) this.#vcpu?.irqPending();
   }
@@ -300,11 +297,7 @@ export class AiaVcpuChip implements VcpuIrqChip, VsFileOwner, DeliveryTarget {
     return this.#ext;
   }
 
-  /**
-   * Reads the external interrupt line anew from its source (see
-   * externalPending): whenever the file's line is heard to change, and once
-   * the vCPU has moved to another file.
-   */
+  /** Reads the external interrupt line anew from its source (see externalPending). */
   #readExt(): void {
     this.#ext = this.#vsFile !== undefined ? this.host.harts[this.#vsCpu]!.hgeip(this.#vsHgei) : (this.#swfile?.deliveryAsserted ?? false);
   }

@@ -142,36 +142,46 @@ describe("VS-file allocation per Linux", () => {
   });
 });
 
+// The steps both properties below take, on the four vCPUs of two VMs over three harts of two lines each.
+const enterStep = fc.record({ k: fc.constant("enter" as const), v: fc.nat(3), cpu: fc.nat(2) });
+const msiStep = fc.record({ k: fc.constant("msi" as const), v: fc.nat(3), id: fc.integer({ min: 1, max: 63 }) });
+const offlineStep = fc.record({ k: fc.constant("offline" as const), cpu: fc.nat(2) });
+const modes = fc.constantFrom(U.KVM_DEV_RISCV_AIA_MODE_AUTO, U.KVM_DEV_RISCV_AIA_MODE_HWACCEL);
+
+type CommonStep = { k: "enter"; v: number; cpu: number } | { k: "msi"; v: number; id: number } | { k: "offline"; cpu: number };
+
+/** Two VMs of two vCPUs each in `mode` on a host of three harts with two guest files each; `chips` in vCPU order, VM x first. */
+function fourVcpus(mode: number): { aia: RiscvAiaHost; vms: AiaVm[]; chips: AiaVcpuChip[] } {
+  const { kvm, aia } = host(2, 3);
+  const vms = [createAiaVm(kvm, { vcpus: 2, mode, name: "x" }), createAiaVm(kvm, { vcpus: 2, mode, name: "y", imsicBase: 0x2900_0000 })];
+  return { aia, vms, chips: vms.flatMap((v) => [chipOf(v, 0), chipOf(v, 1)]) };
+}
+
+/** The steps every property takes alike: an entry on a hart, an MSI, a hart offlined and back. */
+function commonStep(aia: RiscvAiaHost, vms: AiaVm[], chips: AiaVcpuChip[], o: CommonStep): void {
+  if (o.k === "enter") chips[o.v]!.flush(o.cpu);
+  else if (o.k === "msi") msi(vms[o.v >> 1]!, o.v & 1, o.id);
+  else {
+    aia.setHartOnline(o.cpu, false);
+    aia.setHartOnline(o.cpu, true);
+  }
+}
+
 describe("VS-file invariants (property)", () => {
   it("one owner per file, released files hold nothing, no MSI lost across moves, fallbacks and offlining", () => {
     fc.assert(
       fc.property(
-        fc.array(
-          fc.oneof(
-            fc.record({ k: fc.constant("enter" as const), v: fc.nat(3), cpu: fc.nat(2) }),
-            fc.record({ k: fc.constant("msi" as const), v: fc.nat(3), id: fc.integer({ min: 1, max: 63 }) }),
-            fc.record({ k: fc.constant("offline" as const), cpu: fc.nat(2) }),
-          ),
-          { maxLength: 60 },
-        ),
-        fc.constantFrom(U.KVM_DEV_RISCV_AIA_MODE_AUTO, U.KVM_DEV_RISCV_AIA_MODE_HWACCEL),
+        fc.array(fc.oneof(enterStep, msiStep, offlineStep), { maxLength: 60 }),
+        modes,
         (ops, mode) => {
-          const { kvm, aia } = host(2, 3);
-          const vms = [createAiaVm(kvm, { vcpus: 2, mode, name: "x" }), createAiaVm(kvm, { vcpus: 2, mode, name: "y", imsicBase: 0x2900_0000 })];
-          const chips = vms.flatMap((v) => [chipOf(v, 0), chipOf(v, 1)]);
+          const { aia, vms, chips } = fourVcpus(mode);
           // Which chip hears a guest interrupt line's change (hgeipChanged, the hart's hgeip output).
           let heard: AiaVcpuChip | undefined;
           for (const c of chips) c.vsFileLine = () => void (heard = c);
           const sent = chips.map(() => new Set<number>());
           for (const o of ops) {
-            if (o.k === "enter") chips[o.v]!.flush(o.cpu);
-            else if (o.k === "msi") {
-              msi(vms[o.v >> 1]!, o.v & 1, o.id);
-              sent[o.v]!.add(o.id);
-            } else {
-              aia.setHartOnline(o.cpu, false);
-              aia.setHartOnline(o.cpu, true);
-            }
+            commonStep(aia, vms, chips, o);
+            if (o.k === "msi") sent[o.v]!.add(o.id);
             // One owner per (cpu, line), and the owner agrees.
             const seen = new Set<string>();
             for (const c of chips) {
@@ -219,19 +229,17 @@ describe("the external interrupt line (property)", () => {
       fc.property(
         fc.array(
           fc.oneof(
-            fc.record({ k: fc.constant("enter" as const), v: fc.nat(3), cpu: fc.nat(2) }),
-            fc.record({ k: fc.constant("msi" as const), v: fc.nat(3), id: fc.integer({ min: 1, max: 63 }) }),
+            enterStep,
+            msiStep,
             fc.record({ k: fc.constant("claim" as const), v: fc.nat(3) }),
             fc.record({ k: fc.constant("eidelivery" as const), v: fc.nat(3), on: fc.boolean() }),
-            fc.record({ k: fc.constant("offline" as const), cpu: fc.nat(2) }),
+            offlineStep,
           ),
           { maxLength: 60 },
         ),
-        fc.constantFrom(U.KVM_DEV_RISCV_AIA_MODE_AUTO, U.KVM_DEV_RISCV_AIA_MODE_HWACCEL),
+        modes,
         (ops, mode) => {
-          const { kvm, aia } = host(2, 3);
-          const vms = [createAiaVm(kvm, { vcpus: 2, mode, name: "x" }), createAiaVm(kvm, { vcpus: 2, mode, name: "y", imsicBase: 0x2900_0000 })];
-          const chips = vms.flatMap((v) => [chipOf(v, 0), chipOf(v, 1)]);
+          const { aia, vms, chips } = fourVcpus(mode);
           const wide = { hi: 0 };
           const csr = (c: AiaVcpuChip, op: "csrrw" | "csrrs", n: number, value: number): number => c.csr(op, n, value, 0, wide);
           // Every identity enabled and delivered, as a guest that takes them all.
@@ -245,16 +253,11 @@ describe("the external interrupt line (property)", () => {
           }
           const source = (c: AiaVcpuChip): boolean => (c.vsFileCpu >= 0 ? aia.harts[c.vsFileCpu]!.hgeip(c.vsFileHgei) : (c.swfile?.deliveryAsserted ?? false));
           for (const o of ops) {
-            if (o.k === "enter") chips[o.v]!.flush(o.cpu);
-            else if (o.k === "msi") msi(vms[o.v >> 1]!, o.v & 1, o.id);
-            else if (o.k === "claim") csr(chips[o.v]!, "csrrw", CSR_STOPEI, 0);
+            if (o.k === "claim") csr(chips[o.v]!, "csrrw", CSR_STOPEI, 0);
             else if (o.k === "eidelivery") {
               csr(chips[o.v]!, "csrrw", CSR_SISELECT, 0x70);
               csr(chips[o.v]!, "csrrw", CSR_SIREG, o.on ? 1 : 0);
-            } else {
-              aia.setHartOnline(o.cpu, false);
-              aia.setHartOnline(o.cpu, true);
-            }
+            } else commonStep(aia, vms, chips, o);
             for (const c of chips) {
               expect(c.externalPending).toBe(source(c));
               if (c.externalPending && c.vsFileCpu >= 0) upInVsFile++;
