@@ -191,11 +191,13 @@ describe("micro-bench", () => {
     expect(counters["kvm.exit.KVM_EXIT_SYSTEM_EVENT"]).toBe(1);
   }, 30_000);
 
-  test("ipi and lpi: the receiver runs on through the sender's wait (a poll window), continued about twice a round trip, not at every turn", () => {
+  test("ipi and lpi: the receiver runs on through the sender's wait (a poll window), continued once (ipi) or twice (lpi) a round trip, not at every turn", () => {
     // vCPU threads' continued runs (VcpuThread.continuations) over 512 more round trips. Charged turn by turn
     // (a 1 ns load, a 10 ns relax), the sender's wait stopped the receiver at each turn: 5.55 a round trip
-    // for ipi. What is left is the stop at the load that sees the flag and the receiver's world switch cut
-    // by the sender's next trapped access.
+    // for ipi. What is left is the stop at the load that sees the flag and, for lpi, the receiver's entry
+    // and injection cut by the sender's next trapped access (the GITS_CWRITER store, 451 ns). ipi's kick
+    // comes with a trapped access (the SGI, 306 ns) that ends inside the receiver's world switch out,
+    // through which the receiver is left off (Vcpu.idleUntil).
     const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
     if (cl.kind !== "run") throw new Error(cl.kind);
     const continuations = (test: string, times: number): number => {
@@ -203,10 +205,10 @@ describe("micro-bench", () => {
       expect(m.run(60_000_000_000)).toBe("shutdown");
       return m.cpus.reduce((n, c) => n + c.thread.continuations, 0);
     };
-    for (const test of ["ipi", "lpi"]) {
+    for (const [test, least] of [["ipi", 1], ["lpi", 2]] as const) {
       const perRoundTrip = (continuations(test, 1024) - continuations(test, 512)) / 512;
-      expect(perRoundTrip, test).toBeGreaterThanOrEqual(2);
-      expect(perRoundTrip, test).toBeLessThan(2.5);
+      expect(perRoundTrip, test).toBeGreaterThanOrEqual(least);
+      expect(perRoundTrip, test).toBeLessThan(least + 0.5);
     }
   }, 30_000);
 

@@ -267,6 +267,70 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(skipped.queue.now).toBe(run.queue.now);
   });
 
+  test("kicked while it owes, the vCPU is idle on through the world switch out that follows, short of its end: left off past what it owed, it takes the interrupt at the same time and with the same trace", () => {
+    const HVC = DEFAULT_COSTS.hypercall;
+    const SWITCH = DEFAULT_COSTS.worldSwitch;
+    /**
+     * A vCPU with interrupts unmasked (at 1 ns) stopped 4 ns into an HVC's charge, owing the rest
+     * (to 1 + HVC ns); with `kick`, its IRQ line then rises (KVM_REQ_IRQ_PENDING and a kick). Its
+     * handler stores outside RAM: the exit tells when the interrupt was taken.
+     */
+    function stopped(kick: boolean): { queue: EventQueue; kvm: Kvm; b: Vcpu } {
+      const { queue, kvm, v } = armVm(1);
+      const b = v[0]!;
+      kvm.tracer.enabled = true;
+      b.loadGuest({
+        main: function* () {
+          yield op.unmask();
+          yield op.hvc([ARM_SMCCC_VERSION_FUNC_ID]);
+          yield op.write(0x1000, 4, 1);
+        },
+        vector: function* () {
+          b.irqChip.setIrqLine(0, false);
+          yield op.write(0x2000, 4, 1);
+        },
+      });
+      const outer = queue.setLimit(5);
+      expect(cause(b.run(0, { onWakeup: () => undefined }))).toBe("running");
+      queue.restoreLimit(outer);
+      if (kick) b.irqChip.setIrqLine(0, true);
+      return { queue, kvm, b };
+    }
+    const owedEnd = 1 + HVC;
+    // Not kicked: idle to the end of what it owes only.
+    expect(stopped(false).b.idleUntil(owedEnd + 1)).toBe(false);
+    // Kicked: through the world switch out, its end excluded (the run loop goes on there at once).
+    expect(stopped(true).b.idleUntil(owedEnd + SWITCH)).toBe(false);
+    // Taken out by the host's timer interrupt with its interrupt deliverable, it switches no world out
+    // (the injection at re-entry pays the round trip): idle to the end of what it owes only.
+    const timer = stopped(false);
+    timer.b.hostTimerInterrupt();
+    timer.b.irqChip.setIrqLine(0, true);
+    expect(timer.b.idleUntil(owedEnd + 1)).toBe(false);
+    expect(timer.b.idleUntil(owedEnd)).toBe(true);
+    const bound = stopped(true).b;
+    expect(bound.idleSteps(5, 100, 10)).toBe(Math.floor((owedEnd + SWITCH - 5) / 100));
+    // Continued step by step inside another's time, and left off until inside the switch instead.
+    const stepped = stopped(true);
+    const limitAt = owedEnd + 100;
+    const outer = stepped.queue.setLimit(limitAt);
+    expect(cause(stepped.b.run(0, { onWakeup: () => undefined }))).toBe("running");
+    expect(stepped.queue.now).toBe(limitAt);
+    stepped.queue.restoreLimit(outer);
+    const exit = stepped.b.run(0, { onWakeup: () => undefined });
+    const skipped = stopped(true);
+    expect(skipped.b.idleUntil(limitAt)).toBe(true);
+    skipped.queue.runUntil(limitAt);
+    const exitAfterSkip = skipped.b.run(0, { onWakeup: () => undefined });
+    expect(exit.reason).toBe(KVM_EXIT_MMIO);
+    expect(exit.reason === KVM_EXIT_MMIO && exit.physAddr).toBe(0x2000);
+    expect(exitAfterSkip.reason === KVM_EXIT_MMIO && exitAfterSkip.physAddr).toBe(0x2000);
+    expect(skipped.queue.now).toBe(stepped.queue.now);
+    // The switch out, the entry and the injection follow what was owed: 1 + HVC + SWITCH + injection + the store's exit.
+    expect(stepped.queue.now).toBe(owedEnd + SWITCH + DEFAULT_COSTS.interruptInjection + DEFAULT_COSTS.exitToUserspace);
+    expect(skipped.kvm.tracer.toText()).toBe(stepped.kvm.tracer.toText());
+  });
+
   test("an exit or a WFI whose charge a limit cuts short happens once the charge is paid, as without the limit", () => {
     // DEFAULT_COSTS: an exit's round trip (exitToUserspace), a WFI's world switch.
     const EXIT = 1_683;

@@ -249,9 +249,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   /**
    * After run() handed back "running": whether continuing that KVM_RUN up to
    * `time` would do nothing but let the time pass — the vCPU pays an
-   * operation's cost or computes beyond `time`, and nothing it looks at
-   * when it goes on has changed (immediate_exit; for a computation also signals,
-   * requests, the power state, a deliverable interrupt; the placement). If
+   * operation's cost or computes beyond `time`, or a kick made while it paid
+   * has it switch out of the guest and `time` comes before that switch ends,
+   * and nothing it looks at when it goes on has changed (immediate_exit; for
+   * a computation also signals, requests, the power state, a deliverable
+   * interrupt; the placement). If
    * so the vCPU counts the time up to `time` as run, and the VMM may let the
    * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
    * Without `time`, the time the queue asks a standing handler about
@@ -259,8 +261,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * does not inline is boxed.
    */
   idleUntil(time: number = this.queue.askedTime): boolean {
+    if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
-    if (!this.#inRun || time > this.#owedEnd || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
+    if (time > this.#owedEnd) return this.#idleLeaving(time);
     if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
@@ -274,6 +277,37 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /**
+   * {@link idleUntil} past the end of what the vCPU owes: idle on through the
+   * world switch out that follows, short of its end, if that switch is all
+   * it does next (#leavesOnceOwed); the switch is then owed as the continued
+   * run would have begun it, and the run goes on out of guest mode.
+   */
+  #idleLeaving(time: number): boolean {
+    const ws = this.costs.worldSwitch;
+    if (time >= this.#owedEnd + ws || !this.#leavesOnceOwed() || !this.vm.host.keepsPlacement(this)) return false;
+    this.debt += ws;
+    this.#owedEnd += ws;
+    this.#resumeAt = RESUME_LEFT;
+    this.#ranTo = time;
+    return true;
+  }
+
+  /**
+   * Whether the stopped run, once it has paid what it owes, leaves the guest
+   * at the checks between ops (#guest: a request, a signal, a kick) through
+   * a world switch out and nothing else: nothing but time passes until that
+   * switch is over, then the run loop goes on out of guest mode (RESUME_LEFT).
+   * Asked only while nothing else runs, so the state it reads is the state
+   * the run would find at the end of what it owes.
+   */
+  #leavesOnceOwed(): boolean {
+    if (this.debt <= 0 || this.#resumeAt !== RESUME_GUEST) return false;
+    if (this.requests === 0 && !this.signalPending && this.mode !== EXITING_GUEST_MODE) return false;
+    // The vCPU's own timer took it out: the interrupt it takes at re-entry pays the round trip, no switch.
+    return !this.timerExit || this.masked || !this.chip.hasPendingIrq();
+  }
+
+  /**
    * For {@link idleUntil} asked about a run of equal steps (a poll of the
    * other vCPU skipping its turns): at most how many steps of `step` after
    * `from`, up to `max`, it could say yes to — those that end by the end of
@@ -281,7 +315,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    */
   idleSteps(from: number, step: number, max: number): number {
     if (!this.#inRun) return 0;
-    const n = Math.floor((this.#owedEnd - from) / step);
+    const end = this.#leavesOnceOwed() ? this.#owedEnd + this.costs.worldSwitch : this.#owedEnd;
+    const n = Math.floor((end - from) / step);
     return n < max ? n : max;
   }
 
