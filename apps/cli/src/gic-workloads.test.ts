@@ -6,7 +6,7 @@
  * system emulator exits 0, as QEMU does (the test's own status is the EXIT
  * line: 1 = pass, 3 = fail).
  */
-import { imsicIpiImage, itsTriggerImage, loopFormImage, microBenchImage, sbiIpiImage, type GuestImage, type MicroBenchOptions } from "@irqlab/guest";
+import { gicv3IpiImage, imsicIpiImage, itsTriggerImage, loopFormImage, microBenchImage, sbiIpiImage, type GuestImage, type MicroBenchOptions } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { DEFAULT_COSTS } from "@irqlab/kvm";
 import { describe, expect, test } from "vitest";
@@ -227,6 +227,8 @@ describe("micro-bench", () => {
     // operation, or going through the world switch out of a kick (ipi) while the sender works.
     const tests = ["ipi", "lpi", "timer_10ms"];
     expectSameRuns((leftOff, trace) => runImage(2, microBenchImage({ times: 128, tests }), trace, leftOff));
+    // Four vCPUs: SGIs to a target list and broadcast, and the ITS's mappings and triggers.
+    for (const image of [gicv3IpiImage, itsTriggerImage]) expectSameRuns((leftOff, trace) => runImage(4, image(), trace, leftOff));
     // The same on riscv64: IPIs as MSIs to IMSIC files and through SBI, four vCPUs.
     for (const image of [imsicIpiImage, sbiIpiImage]) expectSameRuns((leftOff, trace) => runImage(4, image(), trace, leftOff, "riscv64"));
   }, 60_000);
