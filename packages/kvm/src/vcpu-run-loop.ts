@@ -301,9 +301,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * the run would find at the end of what it owes.
    */
   #leavesOnceOwed(): boolean {
-    if (this.debt <= 0 || this.#resumeAt !== RESUME_GUEST) return false;
-    if (this.requests === 0 && !this.signalPending && this.mode !== EXITING_GUEST_MODE) return false;
-    // The vCPU's own timer took it out: the interrupt it takes at re-entry pays the round trip, no switch.
+    return this.debt > 0 && this.#resumeAt === RESUME_GUEST && this.#leaving() && this.#switchesOut();
+  }
+
+  /** A request, a signal or a kick takes the vCPU out of the guest at the next check between ops (#guest). */
+  #leaving(): boolean {
+    return this.requests !== 0 || this.signalPending || this.mode === EXITING_GUEST_MODE;
+  }
+
+  /**
+   * Whether leaving the guest now costs a world switch out and back in: not
+   * when the vCPU's own timer took it out and the interrupt it takes at
+   * re-entry pays the round trip.
+   */
+  #switchesOut(): boolean {
     return !this.timerExit || this.masked || !this.chip.hasPendingIrq();
   }
 
@@ -311,7 +322,8 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * For {@link idleUntil} asked about a run of equal steps (a poll of the
    * other vCPU skipping its turns): at most how many steps of `step` after
    * `from`, up to `max`, it could say yes to — those that end by the end of
-   * what the vCPU owes. An upper bound: idleUntil still decides.
+   * what the vCPU owes, or of the world switch out that follows it (see
+   * #leavesOnceOwed). An upper bound: idleUntil still decides.
    */
   idleSteps(from: number, step: number, max: number): number {
     if (!this.#inRun) return 0;
@@ -698,9 +710,9 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     for (;;) {
       if (this.debt > 0 || q.atLimit) return this.#budget(RESUME_GUEST);
       // A kick forces the vCPU out even with no request for it (KVM_REQ_OUTSIDE_GUEST_MODE).
+      // #leaving(), written out: TurboFan's budget for what it inlines into this loop is spent elsewhere.
       if (this.requests !== 0 || this.signalPending || this.mode === EXITING_GUEST_MODE) {
-        // Out and back in; when the vCPU's own timer took it out, the interrupt it takes at re-entry pays the round trip.
-        if (!this.timerExit || this.masked || !this.chip.hasPendingIrq()) this.spend(costs.worldSwitch);
+        if (this.#switchesOut()) this.spend(costs.worldSwitch);
         return undefined;
       }
       if (this.irqCheck) {

@@ -10,6 +10,7 @@ import type { RiscvAiaHost } from "./aia-host.js";
 import { registerRiscvAia } from "./aia-register.js";
 import { claimingGuest, createAiaVm, type AiaVm } from "../../test/aia-test-kit.js";
 import * as U from "./aia-uapi.js";
+import { EIDELIVERY_OFF, EIDELIVERY_ON, ISELECT_EIDELIVERY, ISELECT_EIE0 } from "@irqlab/aia";
 import { CSR_SIREG, CSR_SISELECT, CSR_STOPEI, type AiaVcpuChip } from "./aia-vcpu.js";
 
 function host(geilen: number, cpus: number, profile: U.RiscvAiaKernelProfile = "linux-6.19"): { kvm: Kvm; aia: RiscvAiaHost } {
@@ -241,22 +242,21 @@ describe("the external interrupt line (property)", () => {
         (ops, mode) => {
           const { aia, vms, chips } = fourVcpus(mode);
           const wide = { hi: 0 };
-          const csr = (c: AiaVcpuChip, op: "csrrw" | "csrrs", n: number, value: number): number => c.csr(op, n, value, 0, wide);
-          // Every identity enabled and delivered, as a guest that takes them all.
+          const csr = (c: AiaVcpuChip, op: "csrrw" | "csrrs", n: number, value: number, hi = 0): number => c.csr(op, n, value, hi, wide);
+          // Every identity the MSIs use (1..63) enabled and delivered, as a guest that takes them all:
+          // on RV64 eie0 is 64 bits wide and holds identities 0..63 (AIA IMSIC.adoc §3.9, imsic-access.ts).
           for (const c of chips) {
-            csr(c, "csrrw", CSR_SISELECT, 0x70);
-            csr(c, "csrrw", CSR_SIREG, 1);
-            for (const eie of [0xc0, 0xc2]) {
-              csr(c, "csrrw", CSR_SISELECT, eie);
-              csr(c, "csrrw", CSR_SIREG, 0xffff_ffff);
-            }
+            csr(c, "csrrw", CSR_SISELECT, ISELECT_EIDELIVERY);
+            csr(c, "csrrw", CSR_SIREG, EIDELIVERY_ON);
+            csr(c, "csrrw", CSR_SISELECT, ISELECT_EIE0);
+            csr(c, "csrrw", CSR_SIREG, 0xffff_ffff, 0xffff_ffff);
           }
           const source = (c: AiaVcpuChip): boolean => (c.vsFileCpu >= 0 ? aia.harts[c.vsFileCpu]!.hgeip(c.vsFileHgei) : (c.swfile?.deliveryAsserted ?? false));
           for (const o of ops) {
             if (o.k === "claim") csr(chips[o.v]!, "csrrw", CSR_STOPEI, 0);
             else if (o.k === "eidelivery") {
-              csr(chips[o.v]!, "csrrw", CSR_SISELECT, 0x70);
-              csr(chips[o.v]!, "csrrw", CSR_SIREG, o.on ? 1 : 0);
+              csr(chips[o.v]!, "csrrw", CSR_SISELECT, ISELECT_EIDELIVERY);
+              csr(chips[o.v]!, "csrrw", CSR_SIREG, o.on ? EIDELIVERY_ON : EIDELIVERY_OFF);
             } else commonStep(aia, vms, chips, o);
             for (const c of chips) {
               expect(c.externalPending).toBe(source(c));
