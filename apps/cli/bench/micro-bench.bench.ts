@@ -79,7 +79,7 @@
  * once the model's code is optimised, at the source's 65536 iterations, from
  * V8's sampling heap profiler (micro-bench-heap.ts: a run of 65536 against a
  * run of one, each in a process of its own after three warm-up runs, freed
- * objects counted, the median of three processes for the first): within a
+ * objects counted, the largest of three processes for the first): within a
  * few tenths of a byte, where a boxed number or an iterator result per
  * operation is 16 bytes or more.
  */
@@ -99,14 +99,15 @@ const HEAP_WARMUPS = 3;
  * Heap bytes one operation of `name` allocates, to one decimal: a sampled run
  * of `times` iterations against one of a single iteration, each in a process
  * of its own after the same warm-ups (micro-bench-heap.ts), over times − 1.
- * The run of `times` is the median of three processes: what TurboFan inlines
+ * The run of `times` is the largest of three processes: what TurboFan inlines
  * differs from one process to the next, and with it whether a number passed
- * to a call is boxed (lpi: 16 bytes a round trip in some processes, none in
- * others).
+ * to a call is boxed, so an allocation per operation may show in only some
+ * processes (a time that is not a small integer passed to a call in a
+ * vCPU's idle check did, 16 bytes an lpi round trip in about half of them).
  */
 function bytesPerOp(name: string, times: number): number {
   const run = (n: number): number => (runPinnedJson([heapRunner, name, String(n), String(HEAP_WARMUPS), String(times)], {}, `micro-bench-heap ${name}`) as { bytes: number }).bytes;
-  const many = median([run(times), run(times), run(times)]);
+  const many = Math.max(run(times), run(times), run(times));
   return Math.round(((many - run(1)) / (times - 1)) * 10) / 10;
 }
 

@@ -263,7 +263,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   idleUntil(time: number = this.queue.askedTime): boolean {
     if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
-    if (time > this.#owedEnd) return this.#idleLeaving(time);
+    if (time > this.#owedEnd) {
+      // Decided here up to the time: a time passed to a call TurboFan does not inline is boxed when it is
+      // not a small integer (a poll window's end at the limit of a long KVM_RUN), a heap number an ask.
+      if (time >= this.#owedEnd + this.costs.worldSwitch || !this.#idleLeaving()) return false;
+      this.#ranTo = time;
+      return true;
+    }
     if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
@@ -277,18 +283,18 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /**
-   * {@link idleUntil} past the end of what the vCPU owes: idle on through the
-   * world switch out that follows, short of its end, if that switch is all
-   * it does next (#leavesOnceOwed); the switch is then owed as the continued
-   * run would have begun it, and the run goes on out of guest mode.
+   * {@link idleUntil} past the end of what the vCPU owes, at a time before
+   * the end of the world switch out that follows: idle on through that
+   * switch if it is all the vCPU does next (#leavesOnceOwed); the switch is
+   * then owed as the continued run would have begun it, and the run goes on
+   * out of guest mode.
    */
-  #idleLeaving(time: number): boolean {
+  #idleLeaving(): boolean {
+    if (!this.#leavesOnceOwed() || !this.vm.host.keepsPlacement(this)) return false;
     const ws = this.costs.worldSwitch;
-    if (time >= this.#owedEnd + ws || !this.#leavesOnceOwed() || !this.vm.host.keepsPlacement(this)) return false;
     this.debt += ws;
     this.#owedEnd += ws;
     this.#resumeAt = RESUME_LEFT;
-    this.#ranTo = time;
     return true;
   }
 
