@@ -102,8 +102,9 @@ const HEAP_WARMUPS = 3;
  * The run of `times` is the largest of three processes: what TurboFan inlines
  * differs from one process to the next, and with it whether a number passed
  * to a call is boxed, so an allocation per operation may show in only some
- * processes (a time that is not a small integer passed to a call in a
- * vCPU's idle check did, 16 bytes an lpi round trip in about half of them).
+ * processes (a time above 2^31 ns passed to a call TurboFan inlines in one
+ * process and not in the next is a 16-byte heap number at every call in the
+ * second).
  */
 function bytesPerOp(name: string, times: number): number {
   const run = (n: number): number => (runPinnedJson([heapRunner, name, String(n), String(HEAP_WARMUPS), String(times)], {}, `micro-bench-heap ${name}`) as { bytes: number }).bytes;
