@@ -263,14 +263,13 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   idleUntil(time: number = this.queue.askedTime): boolean {
     if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
-    if (time > this.#owedEnd) {
-      // Decided here up to the time: a time passed to a call TurboFan does not inline is boxed when it is
-      // not a small integer (a poll window's end at the limit of a long KVM_RUN), a heap number an ask.
-      if (time >= this.#owedEnd + this.costs.worldSwitch || !this.#idleLeaving()) return false;
-      this.#ranTo = time;
-      return true;
-    }
-    if (this.debt === 0) {
+    // Past it, up to the end of the world switch out that follows if that switch is all it does next.
+    // (The time stays here: passed to a call TurboFan does not inline, a time that is not a small
+    // integer, such as a poll window's end at the limit of a long KVM_RUN, is boxed at every ask.)
+    const leaving = time > this.#owedEnd;
+    if (leaving) {
+      if (time >= this.#owedEnd + this.costs.worldSwitch || !this.#leavesOnceOwed()) return false;
+    } else if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
@@ -278,24 +277,21 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (this.haltPolling && this.haltPollKicked) return false;
     }
     if (!this.vm.host.keepsPlacement(this)) return false;
+    if (leaving) this.#oweSwitchOut();
     this.#ranTo = time;
     return true;
   }
 
   /**
-   * {@link idleUntil} past the end of what the vCPU owes, at a time before
-   * the end of the world switch out that follows: idle on through that
-   * switch if it is all the vCPU does next (#leavesOnceOwed); the switch is
-   * then owed as the continued run would have begun it, and the run goes on
-   * out of guest mode.
+   * {@link idleUntil} said yes past the end of what the vCPU owes: the world
+   * switch out is owed as the continued run would have begun it, and the run
+   * goes on out of guest mode.
    */
-  #idleLeaving(): boolean {
-    if (!this.#leavesOnceOwed() || !this.vm.host.keepsPlacement(this)) return false;
+  #oweSwitchOut(): void {
     const ws = this.costs.worldSwitch;
     this.debt += ws;
     this.#owedEnd += ws;
     this.#resumeAt = RESUME_LEFT;
-    return true;
   }
 
   /**
