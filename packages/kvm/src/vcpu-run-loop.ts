@@ -260,15 +260,20 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * (EventQueue.askedTime): a time beyond 2^31 ns passed to a call TurboFan
    * does not inline is boxed.
    */
-  idleUntil(time: number = this.queue.askedTime): boolean {
+  idleUntil(time?: number): boolean {
+    // Not a default parameter: compiled apart from its caller, this method would merge the time it
+    // reads with its argument (any value there) and box it, a heap number at every ask past 2^31 ns.
+    // The unary plus makes the argument a number too, and the two merge unboxed.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- for V8's representation, not the type
+    const at = time === undefined ? this.queue.askedTime : +time;
     if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
     // Past it, up to the end of the world switch out that follows if that switch is all it does next.
     // (The time stays here: passed to a call TurboFan does not inline, a time that is not a small
     // integer, such as a poll window's end at the limit of a long KVM_RUN, is boxed at every ask.)
-    const leaving = time > this.#owedEnd;
+    const leaving = at > this.#owedEnd;
     if (leaving) {
-      if (time >= this.#owedEnd + this.costs.worldSwitch || !this.#leavesOnceOwed()) return false;
+      if (at >= this.#owedEnd + this.costs.worldSwitch || !this.#leavesOnceOwed()) return false;
     } else if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
@@ -278,7 +283,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     }
     if (!this.vm.host.keepsPlacement(this)) return false;
     if (leaving) this.#oweSwitchOut();
-    this.#ranTo = time;
+    this.#ranTo = at;
     return true;
   }
 
