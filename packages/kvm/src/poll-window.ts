@@ -29,6 +29,14 @@
 
 import type { EventQueue, ScheduleWatch, WriteWatch } from "@irqlab/sim";
 
+/**
+ * The time a window's steps hand on (#nextStep, #nextLoad, #end, #keep) and
+ * the queue's cut there (EventQueue.cutAtTimeIn): a time beyond 2^31 ns
+ * passed to or returned from a call that TurboFan does not inline is boxed,
+ * a heap number at every write to the polled word; one in a typed array is not.
+ */
+const AT = new Float64Array(1);
+
 /** Why a window ended: the limit (or its own end). */
 export const WINDOW_LIMIT = 0;
 /** A kick during a relax, or at its start. */
@@ -82,65 +90,74 @@ export class PollWindow implements ScheduleWatch, WriteWatch {
 
   /** ScheduleWatch: a handler was scheduled now. */
   scheduled(): void {
-    this.#end(this.#nextStep(), WINDOW_NEXT_STEP);
+    this.#nextStep();
+    this.#end(WINDOW_NEXT_STEP);
   }
 
   /** WriteWatch: the polled word was written now. */
   written(): void {
-    this.#end(this.#nextLoad(), WINDOW_WRITE);
+    this.#nextLoad();
+    this.#end(WINDOW_WRITE);
   }
 
   /**
    * Where a kick made now is seen, noted as the window's end (the caller cuts
-   * the queue's run there); now when the window is closed.
+   * the queue's run there), into `into[0]`: now when the window is closed.
    */
-  kickNotice(): number {
+  kickNotice(into: Float64Array): void {
     const now = this.queue.now;
-    if (this.depth === 0) return now;
-    const intoLoads = now - this.start - this.relax;
-    if (intoLoads >= 0) {
-      const r = intoLoads % this.step;
-      if (r < this.load) {
-        const seen = now - r + this.load;
-        this.#keep(seen, WINDOW_KICK_IN_LOAD);
-        return seen;
+    let seen = now;
+    if (this.depth !== 0) {
+      let kind = WINDOW_KICK;
+      const intoLoads = now - this.start - this.relax;
+      if (intoLoads >= 0) {
+        const r = intoLoads % this.step;
+        if (r < this.load) {
+          seen = now - r + this.load;
+          kind = WINDOW_KICK_IN_LOAD;
+        }
       }
+      AT[0] = seen;
+      this.#keep(kind);
     }
-    this.#keep(now, WINDOW_KICK);
-    return now;
+    into[0] = seen;
   }
 
-  /** Ends the window at `time` for `kind` unless it ends earlier already: the queue's run is cut there. */
-  #end(time: number, kind: number): void {
-    if (this.depth === 0 || time >= this.cut) return;
-    this.#keep(time, kind);
-    this.queue.cutAt(this.depth, time);
+  /** Ends the window at the time in AT for `kind` unless it ends earlier already: the queue's run is cut there. */
+  #end(kind: number): void {
+    if (this.depth === 0 || AT[0]! >= this.cut) return;
+    this.#keep(kind);
+    this.queue.cutAtTimeIn(this.depth, AT);
   }
 
-  #keep(time: number, kind: number): void {
+  /** Notes the time in AT as the window's end, for `kind`, if it is earlier than the end noted. */
+  #keep(kind: number): void {
+    const time = AT[0]!;
     if (time < this.cut) {
       this.cut = time;
       this.kind = kind;
     }
   }
 
-  /** The first of the poller's steps (a load's start or end) after now. */
-  #nextStep(): number {
+  /** The first of the poller's steps (a load's start or end) after now, into AT. */
+  #nextStep(): void {
     const now = this.queue.now;
     const intoLoads = now - this.start - this.relax;
-    if (intoLoads < 0) return this.start + this.relax;
+    if (intoLoads < 0) {
+      AT[0] = this.start + this.relax;
+      return;
+    }
     const k = Math.floor(intoLoads / this.step);
     const r = intoLoads - k * this.step;
     const loadStart = this.start + this.relax + k * this.step;
-    return r < this.load ? loadStart + this.load : loadStart + this.step;
+    AT[0] = r < this.load ? loadStart + this.load : loadStart + this.step;
   }
 
-  /** The start of the first load after now. */
-  #nextLoad(): number {
+  /** The start of the first load after now, into AT. */
+  #nextLoad(): void {
     const now = this.queue.now;
     const intoLoads = now - this.start - this.relax;
-    if (intoLoads < 0) return this.start + this.relax;
-    return this.start + this.relax + (Math.floor(intoLoads / this.step) + 1) * this.step;
+    AT[0] = intoLoads < 0 ? this.start + this.relax : this.start + this.relax + (Math.floor(intoLoads / this.step) + 1) * this.step;
   }
 
   /**

@@ -108,6 +108,13 @@ const BIT_UNBLOCK = requestBit(KVM_REQ_UNBLOCK);
  */
 export const INTERRUPTIBLE_END = new Float64Array(1);
 
+/**
+ * Where a kick made during an interruptible charge is seen
+ * (VcpuCore.interruptNotice), handed to the queue's cut
+ * (EventQueue.cutAtTimeIn) in a typed array for the same reason.
+ */
+const KICK_SEEN = new Float64Array(1);
+
 /** A vCPU's kernel-side state, requests, kicks and blocking. */
 export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   // The fields a KVM_RUN that blocks, wakes and takes an interrupt reads or writes come last, after
@@ -343,16 +350,20 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
 
   #interrupt(): void {
     this.#pollKicked = true;
-    if (this.#interruptibleDepth > 0) this.queue.cutAt(this.#interruptibleDepth, this.interruptNotice());
+    if (this.#interruptibleDepth > 0) {
+      this.interruptNotice(KICK_SEEN);
+      this.queue.cutAtTimeIn(this.#interruptibleDepth, KICK_SEEN);
+    }
   }
 
   /**
    * When a kick made now ends the interruptible charge under way
-   * ({@link spendInterruptible}): now, as a computation or halt poll ends at
-   * once. The run loop's poll window answers for the turn it stands for.
+   * ({@link spendInterruptible}), into `into[0]`: now, as a computation or
+   * halt poll ends at once. The run loop's poll window answers for the turn
+   * it stands for.
    */
-  protected interruptNotice(): number {
-    return this.queue.now;
+  protected interruptNotice(into: Float64Array): void {
+    into[0] = this.queue.now;
   }
 
   /**
@@ -580,7 +591,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
     if (this.#haltPollNs > 0) {
       this.#cHaltAttempted.value++;
       if (this.tracer.enabled) this.vcpuState.enter("halt poll");
-      return this.#poll(start + this.#haltPollNs, mayStop, true);
+      INTERRUPTIBLE_END[0] = start + this.#haltPollNs;
+      return this.#poll(mayStop, true);
     }
     return this.#block(-1);
   }
@@ -599,7 +611,8 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
       this.#pollKicked = false;
       return this.#block(this.#haltCheck());
     }
-    return this.#poll(end, mayStop, false);
+    INTERRUPTIBLE_END[0] = end;
+    return this.#poll(mayStop, false);
   }
 
   /** Whether the vCPU is stopped inside a halt poll (WAIT_POLLING). */
@@ -618,10 +631,12 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
   }
 
   /**
-   * The poll of a halt up to `end`, checking first whether the vCPU may run
-   * if `first`: a wake-up (kick) ends it early; then the rest of the halt.
+   * The poll of a halt up to the end its caller put in
+   * {@link INTERRUPTIBLE_END}, checking first whether the vCPU may run if
+   * `first`: a wake-up (kick) ends it early; then the rest of the halt.
    */
-  #poll(end: number, mayStop: boolean, first: boolean): number {
+  #poll(mayStop: boolean, first: boolean): number {
+    const end = INTERRUPTIBLE_END[0]!;
     const q = this.queue;
     if (first) {
       const ready = this.#haltCheck();

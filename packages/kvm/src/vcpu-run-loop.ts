@@ -330,12 +330,17 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * other vCPU skipping its turns): at most how many steps of `step` after
    * `from`, up to `max`, it could say yes to — those that end by the end of
    * what the vCPU owes, or of the world switch out that follows it (see
-   * #leavesOnceOwed). An upper bound: idleUntil still decides.
+   * #leavesOnceOwed). An upper bound: idleUntil still decides. Without
+   * `from`, after the time the queue asks about (EventQueue.askedTime,
+   * IdleCheck.stepsAsked), for the reason idleUntil takes it from there.
    */
-  idleSteps(from: number, step: number, max: number): number {
+  idleSteps(from: number | undefined, step: number, max: number): number {
+    // As in idleUntil: the plus makes both sides of the merge numbers, which TurboFan keeps unboxed.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- for V8's representation, not the type
+    const at = from === undefined ? this.queue.askedTime : +from;
     if (!this.#inRun) return 0;
     const end = this.#leavesOnceOwed() ? this.#owedEnd + this.costs.worldSwitch : this.#owedEnd;
-    const n = Math.floor((end - from) / step);
+    const n = Math.floor((end - at) / step);
     return n < max ? n : max;
   }
 
@@ -1289,8 +1294,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   }
 
   /** VcpuCore: a kick during a poll window is seen where the turn under way would see it. */
-  protected override interruptNotice(): number {
-    return this.#window?.kickNotice() ?? this.queue.now;
+  protected override interruptNotice(into: Float64Array): void {
+    const w = this.#window;
+    if (w !== undefined) w.kickNotice(into);
+    else into[0] = this.queue.now;
   }
 
   /**

@@ -330,7 +330,8 @@ describe("idleSteps", () => {
   // change what H sees, when, or anything else that happens.
   // With `bound`, X's check also tells idleSteps how many steps it could accept (IdleCheck.steps):
   // exactly, more than it will (the check then says no), or fewer (fewer are skipped). With `asked`, the
-  // check answers idleUntilAsked from the queue's askedTime, and idleUntil(time) must not be asked at all.
+  // check answers idleUntilAsked and stepsAsked from the queue's askedTime, and idleUntil(time) and
+  // steps(from, …) must not be asked at all.
   function poll(step: number, steps: number, xSpans: number[], events: number[], skip: boolean, bound?: "exact" | "loose" | "tight", asked = false): string[] {
     const q = new EventQueue();
     const log: string[] = [];
@@ -343,7 +344,13 @@ describe("idleSteps", () => {
       return t < end;
     };
     const check: IdleCheck = asked ? { idleUntil, idleUntilAsked: () => q.askedTime < end } : { idleUntil };
-    const idle: IdleCheck = bound === undefined ? check : { ...check, steps: (from, s, max) => Math.min(max, Math.floor((end - 1 - from) / s) + slack) };
+    const fit = (from: number, s: number, max: number): number => Math.min(max, Math.floor((end - 1 - from) / s) + slack);
+    const stepsAfter = (from: number, s: number, max: number): number => {
+      if (asked) throw new Error("steps(from, …) asked of a check that has stepsAsked");
+      return fit(from, s, max);
+    };
+    const bounded: IdleCheck = asked ? { ...check, steps: stepsAfter, stepsAsked: (s, max) => fit(q.askedTime, s, max) } : { ...check, steps: stepsAfter };
+    const idle: IdleCheck = bound === undefined ? check : bounded;
     const stepX = (): void => {
       for (;;) {
         q.runUntil(end);
@@ -393,7 +400,7 @@ describe("idleSteps", () => {
           expect(poll(step, steps, xSpans, events, true)).toEqual(plain);
           for (const bound of ["exact", "loose", "tight"] as const) expect(poll(step, steps, xSpans, events, true, bound)).toEqual(plain);
           expect(poll(step, steps, xSpans, events, true, undefined, true)).toEqual(plain);
-          expect(poll(step, steps, xSpans, events, true, "exact", true)).toEqual(plain);
+          for (const bound of ["exact", "loose", "tight"] as const) expect(poll(step, steps, xSpans, events, true, bound, true)).toEqual(plain);
         },
       ),
       { numRuns: 300 },

@@ -65,6 +65,13 @@ export interface IdleCheck {
    * of those steps first, instead of searching step by step.
    */
   steps?(from: Nanoseconds, step: Nanoseconds, max: number): number;
+  /**
+   * Optional: {@link steps} after {@link EventQueue.askedTime}, taken from
+   * the queue rather than as an argument for the reason
+   * {@link idleUntilAsked} is. The queue asks this rather than steps when it
+   * is there.
+   */
+  stepsAsked?(step: Nanoseconds, max: number): number;
 }
 
 /** Told of each handler scheduled while it watches (see {@link EventQueue.watchSchedules}). */
@@ -72,6 +79,9 @@ export interface ScheduleWatch {
   /** A handler was just scheduled, at now or later. */
   scheduled(): void;
 }
+
+/** cutAt's time, handed on to cutAtTimeIn. */
+const CUT_AT = new Float64Array(1);
 
 /** Anything that can tell the current virtual time. */
 export interface Clock {
@@ -260,9 +270,13 @@ export class EventQueue implements Clock {
       // largestHolding's yeses come in increasing order, so the last is the time the clock takes.
       this.#probeFrom = now;
       this.#probeStep = step;
-      if (standing.steps === undefined) k = largestHolding(k, this.#standingIdleAfter);
+      if (standing.steps === undefined && standing.stepsAsked === undefined) k = largestHolding(k, this.#standingIdleAfter);
       else {
-        const bound = standing.steps(now, step, k);
+        let bound: number;
+        if (standing.stepsAsked !== undefined) {
+          this.#askedTime = now;
+          bound = standing.stepsAsked(step, k);
+        } else bound = standing.steps!(now, step, k);
         if (bound < k) k = bound > 0 ? Math.floor(bound) : 0;
         // The bound's last step first: one question where the bound is the answer.
         if (k > 0 && !this.#standingIdleAfter(k)) k = largestHolding(k - 1, this.#standingIdleAfter);
@@ -507,8 +521,20 @@ export class EventQueue implements Clock {
    * load.
    */
   cutAt(depth: number, time: Nanoseconds): void {
+    CUT_AT[0] = time;
+    this.cutAtTimeIn(depth, CUT_AT);
+  }
+
+  /**
+   * {@link cutAt} the time in `at[0]`, for a hot path whose times pass 2^31
+   * ns (a kick or a write that ends a poll window): a double passed as an
+   * argument to a call that TurboFan does not inline is boxed, a heap number
+   * at every call; one in a typed array is not.
+   */
+  cutAtTimeIn(depth: number, at: Float64Array): void {
     if (depth < 1 || depth > this.#depth) return;
     if (depth < this.#cutDepth) this.#cutDepth = depth;
+    const time = at[0]!;
     const t = time > this.#now ? time : this.#now;
     if (t < this.#cutTime) this.#cutTime = t;
     if (this.#limit > this.#cutTime) this.#limit = this.#cutTime;

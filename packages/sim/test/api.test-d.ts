@@ -74,6 +74,12 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<EventQueue["scheduleWhenUnlimited"]>().parameter(2).toEqualTypeOf<sim.IdleCheck | undefined>();
     expectTypeOf<sim.IdleCheck["idleUntil"]>().toEqualTypeOf<(time: number) => boolean>();
     queue.scheduleWhenUnlimited(() => undefined, undefined, { idleUntil: (t) => t < 10, steps: (from, step, max) => Math.min(max, (10 - from) / step) });
+    // Or both asked of the queue's askedTime, which no time crosses a call to reach.
+    expectTypeOf<sim.IdleCheck["idleUntilAsked"]>().toEqualTypeOf<(() => boolean) | undefined>();
+    expectTypeOf<sim.IdleCheck["stepsAsked"]>().toEqualTypeOf<((step: number, max: number) => number) | undefined>();
+    expectTypeOf<EventQueue["askedTime"]>().toEqualTypeOf<number>();
+    // A cut's time in a typed array, as runUntilTimeIn's.
+    expectTypeOf<EventQueue["cutAtTimeIn"]>().toEqualTypeOf<(depth: number, at: Float64Array) => void>();
     // @ts-expect-error -- a bare function is not an idle check
     queue.scheduleWhenUnlimited(() => undefined, undefined, (t: number) => t < 10);
     // @ts-expect-error -- time is a number of nanoseconds, not a bigint

@@ -245,4 +245,9 @@ class StoppedRunIdle implements IdleCheck {
   steps(from: number, step: number, max: number): number {
     return this.thread.vcpu.idleSteps(from, step, max);
   }
+
+  stepsAsked(step: number, max: number): number {
+    // As idleUntilAsked: the vCPU takes the time from the queue.
+    return this.thread.vcpu.idleSteps(undefined, step, max);
+  }
 }
