@@ -261,12 +261,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * does not inline is boxed.
    */
   idleUntil(time?: number): boolean {
+    if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Not a default parameter: compiled apart from its caller, this method would merge the time it
     // reads with its argument (any value there) and box it, a heap number at every ask past 2^31 ns.
     // The unary plus makes the argument a number too, and the two merge unboxed.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- for V8's representation, not the type
     const at = time === undefined ? this.queue.askedTime : +time;
-    if (!this.#inRun || this.kvmRun.immediateExit !== 0 || this.vm.dead) return false;
     // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
     // Past it, up to the end of the world switch out that follows if that switch is all it does next.
     // (The time stays here: passed to a call TurboFan does not inline, a time that is not a small
@@ -335,10 +335,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * IdleCheck.stepsAsked), for the reason idleUntil takes it from there.
    */
   idleSteps(from: number | undefined, step: number, max: number): number {
+    if (!this.#inRun) return 0;
     // As in idleUntil: the plus makes both sides of the merge numbers, which TurboFan keeps unboxed.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- for V8's representation, not the type
     const at = from === undefined ? this.queue.askedTime : +from;
-    if (!this.#inRun) return 0;
     const end = this.#leavesOnceOwed() ? this.#owedEnd + this.costs.worldSwitch : this.#owedEnd;
     const n = Math.floor((end - at) / step);
     return n < max ? n : max;
