@@ -84,6 +84,14 @@ describe("PollWindow: where it ends and where the poller then is", () => {
     expect([w.cut, w.kind]).toEqual([1012, WINDOW_KICK]);
   });
 
+  test("a kick after the end already asked is seen, and leaves that end", () => {
+    const { q, w } = openedAt(1012);
+    w.written(); // 1021
+    q.runUntil(1025); // in the relax after load 2
+    expect(kickSeen(w)).toBe(1025);
+    expect([w.cut, w.kind]).toEqual([1021, WINDOW_WRITE]);
+  });
+
   test("the poller's state where the window ended, turn by turn", () => {
     const at = (x: number, kind = WINDOW_LIMIT, load = 1) => {
       const { w } = openedAt(x, load);

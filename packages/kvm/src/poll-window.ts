@@ -30,7 +30,7 @@
 import type { EventQueue, ScheduleWatch, WriteWatch } from "@irqlab/sim";
 
 /**
- * The time a window's steps hand on (#nextStep, #nextLoad, #end, #keep) and
+ * The time a window's steps hand on (#nextStep, #nextLoad to #end) and
  * the queue's cut there (EventQueue.cutAtTimeIn): a time beyond 2^31 ns
  * passed to or returned from a call that TurboFan does not inline is boxed,
  * a heap number at every write to the polled word; one in a typed array is not.
@@ -117,26 +117,21 @@ export class PollWindow implements ScheduleWatch, WriteWatch {
           kind = WINDOW_KICK_IN_LOAD;
         }
       }
-      AT[0] = seen;
-      this.#keep(kind);
+      if (seen < this.cut) {
+        this.cut = seen;
+        this.kind = kind;
+      }
     }
     into[0] = seen;
   }
 
   /** Ends the window at the time in AT for `kind` unless it ends earlier already: the queue's run is cut there. */
   #end(kind: number): void {
-    if (this.depth === 0 || AT[0]! >= this.cut) return;
-    this.#keep(kind);
-    this.queue.cutAtTimeIn(this.depth, AT);
-  }
-
-  /** Notes the time in AT as the window's end, for `kind`, if it is earlier than the end noted. */
-  #keep(kind: number): void {
     const time = AT[0]!;
-    if (time < this.cut) {
-      this.cut = time;
-      this.kind = kind;
-    }
+    if (this.depth === 0 || time >= this.cut) return;
+    this.cut = time;
+    this.kind = kind;
+    this.queue.cutAtTimeIn(this.depth, AT);
   }
 
   /** The first of the poller's steps (a load's start or end) after now, into AT. */

@@ -267,7 +267,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // The unary plus makes the argument a number too, and the two merge unboxed.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- for V8's representation, not the type
     const at = time === undefined ? this.queue.askedTime : +time;
-    // Up to the end of what it owes included: a run stopped at `time` starts no operation there.
+    // Up to the end of what it owes included: a run stopped at that time starts no operation there.
     // Past it, up to the end of the world switch out that follows if that switch is all it does next.
     // (The time stays here: passed to a call TurboFan does not inline, a time that is not a small
     // integer, such as a poll window's end at the limit of a long KVM_RUN, is boxed at every ask.)
