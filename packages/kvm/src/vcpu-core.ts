@@ -501,12 +501,14 @@ export abstract class VcpuCore implements IrqChipVcpu, PlacedVcpu {
    * queue's limit stops it short, the rest is added to {@link debt} and the
    * run loop returns with cause "budget" at its next check. (Added, not set:
    * taking an interrupt charges the injection and then runs the vector's
-   * first op before that check; both are owed.)
+   * first op before that check; both are owed.) The queue is given the cost,
+   * not the time it ends at: past 2^31 ns that time would be boxed wherever
+   * TurboFan leaves the queue's run out of line.
    */
   protected spend(ns: number): void {
     const q = this.queue;
     const t = q.now + ns;
-    q.runUntil(t);
+    q.runFor(ns);
     if (q.now < t) this.debt += t - q.now;
   }
 

@@ -240,8 +240,16 @@ describe("scheduleWhenUnlimited with an idle check", () => {
   // of H's limits; other events come at random times. Leaving X off the queue while it is idle must
   // not change what happens, when, or in which order.
   // With `asked`, the check also answers idleUntilAsked, from the queue's askedTime: the queue must ask that
-  // instead (`timeQuestions` counts the idleUntil calls), about the same times.
-  function play(hOps: number[], xSpans: number[], events: number[], withIdle: boolean, asked = false): { log: string[]; dispatched: number; timeQuestions: number } {
+  // instead (`timeQuestions` counts the idleUntil calls), about the same times. With `costed`, H charges its
+  // operations with runFor rather than runUntil to the time they end: nothing may change.
+  function play(
+    hOps: number[],
+    xSpans: number[],
+    events: number[],
+    withIdle: boolean,
+    asked = false,
+    costed = false,
+  ): { log: string[]; dispatched: number; timeQuestions: number } {
     const q = new EventQueue();
     const log: string[] = [];
     let span = 0;
@@ -273,7 +281,8 @@ describe("scheduleWhenUnlimited with an idle check", () => {
     q.schedule(0, () => {
       for (const [i, c] of hOps.entries()) {
         log.push(`H op ${i} at ${q.now}`);
-        q.runUntil(q.now + c);
+        if (costed) q.runFor(c);
+        else q.runUntil(q.now + c);
       }
     });
     q.schedule(0, stepX);
@@ -296,6 +305,10 @@ describe("scheduleWhenUnlimited with an idle check", () => {
           expect(asked.log).toEqual(plain.log);
           expect(asked.dispatched).toBe(lazy.dispatched);
           expect(asked.timeQuestions).toBe(0);
+          const costed = play(hOps, xSpans, events, true, true, true);
+          expect(costed.log).toEqual(plain.log);
+          expect(costed.dispatched).toBe(lazy.dispatched);
+          expect(costed.timeQuestions).toBe(0);
         },
       ),
       { numRuns: 300 },

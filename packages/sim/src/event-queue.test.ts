@@ -150,6 +150,42 @@ describe("EventQueue", () => {
     expect(nested(true)).toEqual(nested(false));
   });
 
+  test("runFor runs as runUntil to now + ns, beyond 2^31 ns too, stops at an enclosing run's limit and refuses a negative cost", () => {
+    const q = new EventQueue();
+    const seen: number[] = [];
+    const late = 2 ** 33 + 7;
+    for (const t of [5, 10, late]) q.schedule(t, () => seen.push(q.now));
+    expect(q.runFor(10)).toBe(2);
+    expect(q.now).toBe(10);
+    expect(q.runFor(late - 9)).toBe(1);
+    expect(seen).toEqual([5, 10, late]);
+    expect(q.now).toBe(late + 1);
+    // Nothing due: the clock alone moves, and a cost of 0 leaves it.
+    expect(q.runFor(99)).toBe(0);
+    expect(q.now).toBe(late + 100);
+    expect(q.runFor(0)).toBe(0);
+    expect(q.now).toBe(late + 100);
+    expect(() => q.runFor(-1)).toThrow(/cannot run for -1 ns/);
+    expect(() => q.runFor(Number.NaN)).toThrow(/cannot run for NaN ns/);
+    expect(q.now).toBe(late + 100);
+    // Inside a run, as runUntil: the nested run takes the event at 8, then stops at the outer run's
+    // limit (20), short of 3 + 97; a model charging a cost owes the rest.
+    const nested = (viaCost: boolean): number[] => {
+      const seenIn: number[] = [];
+      const r = new EventQueue();
+      r.schedule(3, () => {
+        if (viaCost) r.runFor(97);
+        else r.runUntil(100);
+        seenIn.push(r.now);
+      });
+      r.schedule(8, () => seenIn.push(r.now));
+      r.runUntil(20);
+      return seenIn;
+    };
+    expect(nested(true)).toEqual([8, 20]);
+    expect(nested(true)).toEqual(nested(false));
+  });
+
   test("runUntilCondition, stop and the maxEvents guard", () => {
     const q = new EventQueue();
     let n = 0;

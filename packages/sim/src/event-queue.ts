@@ -393,6 +393,37 @@ export class EventQueue implements Clock {
   }
 
   /**
+   * {@link runUntil} to `ns` after now (a cost, at least 0), for a model
+   * charging it: returns the number of events run; check `now` afterwards to
+   * see how far the clock got. The cost crosses the call where the time it
+   * ends at would not: a double passed to a call that TurboFan does not
+   * inline is boxed once past 2^31 ns, a heap number at every call; a small
+   * integer never is.
+   */
+  runFor(ns: Nanoseconds): number {
+    // The cost goes in #dueTarget and the sum is made inside: made here, it takes this method's bytecode
+    // past the 27 bytes TurboFan inlines whatever its budget, as runUntil's is not.
+    this.#dueTarget = ns;
+    return this.#runForDueCost();
+  }
+
+  /** {@link runFor} with the cost in {@link #dueTarget}: #runToDueTarget's steps to now + that cost. */
+  #runForDueCost(): number {
+    const ns = this.#dueTarget;
+    if (!(ns >= 0)) this.#negativeCost(ns);
+    const time = this.#now + ns;
+    const outer = this.#limit;
+    const target = time < outer ? time : outer;
+    if (target < this.#quietUntil && this.#standingIdle === undefined) {
+      this.#stopRequested = false;
+      this.#now = target;
+      return 0;
+    }
+    this.#dueTarget = target;
+    return this.#runUntilDue();
+  }
+
+  /**
    * {@link runUntil} to the time in `at[0]`, for a hot path whose times pass
    * 2^31 ns (a long computation, a wait of many turns): a double passed as
    * an argument to a call that TurboFan does not inline is boxed, a heap
@@ -447,6 +478,11 @@ export class EventQueue implements Clock {
   /** Asks a standing handler's check whether it is idle until {@link #askedTime}: without the time as an argument if it can. */
   #askStanding(idle: IdleCheck): boolean {
     return idle.idleUntilAsked !== undefined ? idle.idleUntilAsked() : idle.idleUntil(this.#askedTime);
+  }
+
+  /** runFor's ConfigError for a cost below 0 (out of line, as #beforeNow). */
+  #negativeCost(ns: Nanoseconds): never {
+    throw new ConfigError(`cannot run for ${ns} ns: a run cannot go back in time`);
   }
 
   /** runUntil's ConfigError for a time before now (out of line: its message is bytecode runUntil's callers would inline). */

@@ -78,6 +78,8 @@ describe("@irqlab/sim public API", () => {
     expectTypeOf<sim.IdleCheck["idleUntilAsked"]>().toEqualTypeOf<(() => boolean) | undefined>();
     expectTypeOf<sim.IdleCheck["stepsAsked"]>().toEqualTypeOf<((step: number, max: number) => number) | undefined>();
     expectTypeOf<EventQueue["askedTime"]>().toEqualTypeOf<number>();
+    // A cost to run for, which no end time crosses a call to reach.
+    expectTypeOf<EventQueue["runFor"]>().toEqualTypeOf<(ns: number) => number>();
     // A cut's time in a typed array, as runUntilTimeIn's.
     expectTypeOf<EventQueue["cutAtTimeIn"]>().toEqualTypeOf<(depth: number, at: Float64Array) => void>();
     // @ts-expect-error -- a bare function is not an idle check
