@@ -407,7 +407,12 @@ export class EventQueue implements Clock {
     return this.#runForDueCost();
   }
 
-  /** {@link runFor} with the cost in {@link #dueTarget}: #runToDueTarget's steps to now + that cost. */
+  /**
+   * {@link runFor} with the cost in {@link #dueTarget}: #runToDueTarget's
+   * steps to now + that cost. Its own copy of them: a flag telling one step
+   * which the field holds would take runFor past the 27 bytes, and the sum
+   * made in runUntil's step would not give back every end time exactly.
+   */
   #runForDueCost(): number {
     const ns = this.#dueTarget;
     if (!(ns >= 0)) this.#negativeCost(ns);
