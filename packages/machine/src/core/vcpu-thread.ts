@@ -223,10 +223,12 @@ export class VcpuThread {
 
 /**
  * Whether continuing a thread's stopped KVM_RUN up to a time would only let
- * time pass (EventQueue.scheduleWhenUnlimited), and `steps`, how far that can
- * be, for a poll skipping many of its turns at once. One class for every
- * thread: the queue asks at nearly every run of another vCPU, and a call to
- * one class's method is one TurboFan inlines.
+ * time pass (EventQueue.scheduleWhenUnlimited), and `stepsAsked`, how far
+ * that can be, for a poll skipping many of its turns at once. Both read the
+ * time the queue asks about (EventQueue.askedTime); the queue never asks
+ * `steps(from, …)` of a check that has `stepsAsked`, so this one has none.
+ * One class for every thread: the queue asks at nearly every run of another
+ * vCPU, and a call to one class's method is one TurboFan inlines.
  */
 class StoppedRunIdle implements IdleCheck {
   constructor(private readonly thread: VcpuThread) {}
@@ -240,10 +242,6 @@ class StoppedRunIdle implements IdleCheck {
     const t = this.thread;
     // The vCPU takes the time from the queue: no number crosses a call here.
     return t.started && t.machine.vcpusMayRun() && t.vcpu.idleUntil();
-  }
-
-  steps(from: number, step: number, max: number): number {
-    return this.thread.vcpu.idleSteps(from, step, max);
   }
 
   stepsAsked(step: number, max: number): number {
