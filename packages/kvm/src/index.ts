@@ -444,7 +444,7 @@ export {
   type PlacementReason,
 } from "./sched/host-scheduler.js";
 /** A schedulable host thread (a vCPU thread of a VMM). */
-export type { HostThread, ThreadState } from "./sched/host-thread.js";
+export type { CreatedThread, HostThread, ThreadState } from "./sched/host-thread.js";
 /** KVM RISC-V's per-CPU guest interrupt file (HGEI line) allocator (arch/riscv/kvm/aia.c). */
 export { HgeiAllocator, HGEI_NONE_FREE } from "./vsfile/hgei-allocator.js";
 

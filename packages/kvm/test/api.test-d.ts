@@ -53,6 +53,8 @@ import {
   type VgicInitMode,
   type Vm,
   type VmOptions,
+  type CreatedThread,
+  type HostThread,
 } from "@irqlab/kvm";
 import { IrqlabError, op, type AccessSize, type GuestProgram } from "@irqlab/sim";
 import { describe, expectTypeOf, test } from "vitest";
@@ -349,6 +351,18 @@ describe("@irqlab/kvm public API", () => {
     vcpu.loadGuest({ start: function* () { yield op.wfi(); } });
     // @ts-expect-error -- RunOptions.until is virtual nanoseconds, a number
     vcpu.run(0, { until: "1ms" });
+  });
+
+  test("HostScheduler: a created thread carries its creator's two fields, the rest read-only", () => {
+    expectTypeOf<ReturnType<kvm.HostScheduler["createThread"]>>().toEqualTypeOf<CreatedThread>();
+    expectTypeOf<CreatedThread>().toExtend<HostThread>();
+    expectTypeOf<CreatedThread["owner"]>().toEqualTypeOf<unknown>();
+    expectTypeOf<CreatedThread["ownerAffinity"]>().toEqualTypeOf<readonly number[] | undefined>();
+    const t = {} as CreatedThread;
+    t.owner = t;
+    t.ownerAffinity = [0];
+    // @ts-expect-error -- the scheduler alone moves a thread
+    t.hart = 1;
   });
 
   test("KvmError: Node's errno convention for a failed ioctl", () => {

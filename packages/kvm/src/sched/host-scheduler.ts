@@ -31,7 +31,7 @@
  */
 
 import { Bitmap, ConfigError, TraceState, type EventQueue, type Nanoseconds, type Tracer, type TrackId } from "@irqlab/sim";
-import { SchedulerThread, type HostThread, type MutableHostThread, type ThreadClock } from "./host-thread.js";
+import { SchedulerThread, type CreatedThread, type HostThread, type MutableHostThread, type ThreadClock } from "./host-thread.js";
 
 /** Options of a {@link HostScheduler}. */
 export interface HostSchedulerOptions {
@@ -126,7 +126,7 @@ export class HostScheduler {
   }
 
   /** Creates a sleeping thread allowed on `affinity` (default: every hart). */
-  createThread(name: string, affinity?: readonly number[]): HostThread {
+  createThread(name: string, affinity?: readonly number[]): CreatedThread {
     const tid = this.#threads.length;
     const clock = this.#clock;
     if (2 * tid + 2 > clock.times.length) {

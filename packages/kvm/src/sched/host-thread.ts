@@ -1,7 +1,9 @@
 /**
  * A host thread as the scheduler sees it: a vCPU thread of a VMM, or any other
- * task competing for the harts. Plain state, owned and mutated only by
- * {@link HostScheduler}; readers get it through the scheduler's methods.
+ * task competing for the harts. Plain state, mutated only by
+ * {@link HostScheduler} (but for the two fields it keeps for the thread's
+ * creator, {@link CreatedThread}); readers get it through the scheduler's
+ * methods.
  */
 
 import type { Bitmap } from "@irqlab/sim";
@@ -50,20 +52,46 @@ export interface ThreadClock {
   times: Float64Array;
 }
 
-/** A thread of a scheduler: plain state, its run time read from the scheduler's {@link ThreadClock}. */
-export class SchedulerThread implements MutableHostThread {
+/**
+ * A thread as {@link HostScheduler.createThread} hands it to its creator,
+ * with two fields the creator keeps in the thread's own record rather than
+ * in a record of its own that points to the thread: a vCPU's placement
+ * (SchedulerPlacement) reads them with the thread's state and hart at every
+ * KVM_RUN, and at thousands of vCPUs every record a run reaches is a fetch
+ * from memory, each record behind a pointer one more fetch after the last.
+ */
+export interface CreatedThread extends HostThread {
+  /** Whose thread it is, for a creator to tell its own threads from others' (undefined until the creator sets it). */
+  owner: unknown;
+  /** The affinity list the owner last gave the thread, to be compared by identity (undefined until it sets it). */
+  ownerAffinity: readonly number[] | undefined;
+}
+
+/**
+ * A thread of a scheduler: plain state, its run time read from the
+ * scheduler's {@link ThreadClock}. The fields a scheduling decision and a
+ * vCPU's placement read come first, the name and the clock last, so that
+ * the ones read together lie in as few cache lines as they fit.
+ */
+export class SchedulerThread implements MutableHostThread, CreatedThread {
   state: ThreadState = "sleeping";
   hart = -1;
   migrations = 0;
+  owner: unknown = undefined;
+  ownerAffinity: readonly number[] | undefined = undefined;
+  readonly tid: number;
+  affinity: Bitmap;
+  readonly name: string;
+  readonly #clock: ThreadClock;
 
-  constructor(
-    readonly tid: number,
-    readonly name: string,
-    public affinity: Bitmap,
-    private readonly clock: ThreadClock,
-  ) {}
+  constructor(tid: number, name: string, affinity: Bitmap, clock: ThreadClock) {
+    this.tid = tid;
+    this.affinity = affinity;
+    this.name = name;
+    this.#clock = clock;
+  }
 
   get runtime(): number {
-    return this.clock.times[2 * this.tid]!;
+    return this.#clock.times[2 * this.tid]!;
   }
 }

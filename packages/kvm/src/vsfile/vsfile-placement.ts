@@ -22,7 +22,7 @@
 import type { Host, PlacedVcpu, PlacementPolicy } from "../host.js";
 import type { RiscvAiaHost } from "../riscv-aia/aia-host.js";
 import type { HostScheduler } from "../sched/host-scheduler.js";
-import type { HostThread } from "../sched/host-thread.js";
+import type { CreatedThread, HostThread } from "../sched/host-thread.js";
 
 /** Options of a {@link SchedulerPlacement}. */
 export interface SchedulerPlacementOptions {
@@ -32,19 +32,15 @@ export interface SchedulerPlacementOptions {
   readonly kernelMigrate?: boolean;
 }
 
-/** A vCPU's host thread and the affinity last given to the scheduler for it (kept in PlacedVcpu.placementSlot). */
-interface VcpuEntry {
-  readonly owner: SchedulerPlacement;
-  readonly thread: HostThread;
-  affinity: readonly number[] | undefined;
-}
-
 /** vcpu->cpu from the host scheduler. */
 export class SchedulerPlacement implements PlacementPolicy {
   readonly name: string;
   /** Migrations done by the kernel-migrate remedy. */
   remedyMigrations = 0;
-  readonly #threads = new Map<string, VcpuEntry>();
+  // Each vCPU's thread, which is also this policy's record of the vCPU: the thread's owner (this policy)
+  // and the affinity last given to the scheduler for it lie in the thread's own fields (CreatedThread),
+  // and PlacedVcpu.placementSlot holds the thread.
+  readonly #threads = new Map<string, CreatedThread>();
   #allHarts: readonly number[] | undefined;
   /** kernelMigrate with an AIA: select() may move a vCPU at any entry, whatever its thread did. */
   readonly #looksAtFiles: boolean;
@@ -65,46 +61,46 @@ export class SchedulerPlacement implements PlacementPolicy {
 
   /** The host thread of a vCPU (created sleeping on first use, named `vm<i>/vcpu<id>`). */
   threadOf(vcpu: PlacedVcpu): HostThread {
-    return this.#entry(vcpu).thread;
+    return this.#entry(vcpu);
   }
 
-  /** This policy's record of `vcpu` when the vCPU's slot holds it. */
-  #own(vcpu: PlacedVcpu): VcpuEntry | undefined {
-    const e = vcpu.placementSlot as VcpuEntry | undefined;
-    return e?.owner === this ? e : undefined;
+  /** The vCPU's thread when the vCPU's slot holds one of this policy's. */
+  #own(vcpu: PlacedVcpu): CreatedThread | undefined {
+    const t = vcpu.placementSlot as CreatedThread | undefined;
+    return t?.owner === this ? t : undefined;
   }
 
   /**
-   * The vCPU's thread and last applied affinity, by `vm<i>/vcpu<id>`; taken
-   * from the vCPU's placement slot first, since select() runs at every KVM_RUN.
+   * The vCPU's thread, by `vm<i>/vcpu<id>`; taken from the vCPU's placement
+   * slot first, since select() runs at every KVM_RUN.
    */
-  #entry(vcpu: PlacedVcpu): VcpuEntry {
-    let e = this.#own(vcpu);
-    if (e !== undefined) return e;
+  #entry(vcpu: PlacedVcpu): CreatedThread {
+    let t = this.#own(vcpu);
+    if (t !== undefined) return t;
     const key = `${vcpu.vmIndex}/${vcpu.vcpuId}`;
-    e = this.#threads.get(key);
-    if (e === undefined) {
-      e = { owner: this, thread: this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`), affinity: undefined };
-      this.#threads.set(key, e);
+    t = this.#threads.get(key);
+    if (t === undefined) {
+      t = this.sched.createThread(`vm${vcpu.vmIndex}/vcpu${vcpu.vcpuId}`);
+      t.owner = this;
+      this.#threads.set(key, t);
     }
-    vcpu.placementSlot = e;
-    return e;
+    vcpu.placementSlot = t;
+    return t;
   }
 
-  /** PlacementPolicy.prefetch: the vCPU's record here and its thread, which select() reads. */
+  /** PlacementPolicy.prefetch: the vCPU's thread, which select() reads. */
   prefetch(vcpu: PlacedVcpu): number {
-    const t = this.#own(vcpu)?.thread;
+    const t = this.#own(vcpu);
     return t === undefined || t.migrations === t.tid ? 0 : 1;
   }
 
   select(vcpu: PlacedVcpu, _host: Host): number {
-    const e = this.#entry(vcpu);
-    const t = e.thread;
+    const t = this.#entry(vcpu);
     const aff = vcpu.affinity;
-    if (aff !== e.affinity) {
+    if (aff !== t.ownerAffinity) {
       // A thread starts on every hart: an empty affinity changes it only after another was applied.
-      const first = e.affinity === undefined;
-      e.affinity = aff;
+      const first = t.ownerAffinity === undefined;
+      t.ownerAffinity = aff;
       if (aff.length > 0) this.sched.setAffinity(t, aff);
       else if (!first) this.sched.setAffinity(t, this.#everyHart());
     }
@@ -129,10 +125,8 @@ export class SchedulerPlacement implements PlacementPolicy {
   keeps(vcpu: PlacedVcpu): boolean {
     // With kernelMigrate, select() looks at the VS-files on every entry.
     if (this.#looksAtFiles) return false;
-    const e = this.#own(vcpu);
-    if (e === undefined) return false;
-    const t = e.thread;
-    return e.affinity === vcpu.affinity && t.state !== "sleeping" && t.hart === vcpu.hostCpu;
+    const t = this.#own(vcpu);
+    return t?.ownerAffinity === vcpu.affinity && t.state !== "sleeping" && t.hart === vcpu.hostCpu;
   }
 
   /** The hart holding the vCPU's file if allowed, else the next allowed online hart with a free file. */
