@@ -34,10 +34,12 @@ import {
   MmioExit,
   RUNNABLE_POLICIES,
   fail,
+  type CreatedThread,
   type Device,
   type DeviceAttr,
   type ErrnoName,
   type GuestImage,
+  type HostThread,
   type IntrCause,
   type IrqfdArgs,
   type KvmMsi,
@@ -53,8 +55,6 @@ import {
   type VgicInitMode,
   type Vm,
   type VmOptions,
-  type CreatedThread,
-  type HostThread,
 } from "@irqlab/kvm";
 import { IrqlabError, op, type AccessSize, type GuestProgram } from "@irqlab/sim";
 import { describe, expectTypeOf, test } from "vitest";

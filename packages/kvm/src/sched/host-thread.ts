@@ -1,8 +1,8 @@
 /**
  * A host thread as the scheduler sees it: a vCPU thread of a VMM, or any other
  * task competing for the harts. Plain state, mutated only by
- * {@link HostScheduler} (but for the two fields it keeps for the thread's
- * creator, {@link CreatedThread}); readers get it through the scheduler's
+ * {@link HostScheduler}, apart from the two fields {@link CreatedThread}
+ * leaves to the thread's creator; readers get it through the scheduler's
  * methods.
  */
 

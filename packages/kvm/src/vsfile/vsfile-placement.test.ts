@@ -22,6 +22,15 @@ function load(p: SchedulerPlacement, v: ReturnType<typeof placedVcpu>, host: Hos
   return v.hostCpu;
 }
 
+/** A plain policy and vCPU 0 of VM 0 after its first entry, with the vCPU's thread. */
+function enteredOnce() {
+  const { sched, host } = rig();
+  const p = new SchedulerPlacement(sched);
+  const v = placedVcpu(0, 0);
+  load(p, v, host);
+  return { sched, host, p, v, t: p.threadOf(v) };
+}
+
 describe("SchedulerPlacement", () => {
   it("keeps a vCPU's thread in its placement slot, owned by the policy, and wakes it at the first entry", () => {
     const { sched, host } = rig();
@@ -61,11 +70,7 @@ describe("SchedulerPlacement", () => {
   });
 
   it("applies a changed affinity list once, and an empty one as every hart only after another was applied", () => {
-    const { sched, host } = rig();
-    const p = new SchedulerPlacement(sched);
-    const v = placedVcpu(0, 0);
-    load(p, v, host);
-    const t = p.threadOf(v);
+    const { sched, host, p, v, t } = enteredOnce();
     // The first entry's empty list is given to nobody: the thread keeps the mask every new thread starts on,
     // shared until a setAffinity makes the thread one of its own (HostScheduler.setAffinity).
     expect(t.affinity).toBe(sched.createThread("another").affinity);
@@ -83,11 +88,7 @@ describe("SchedulerPlacement", () => {
   });
 
   it("does not keep a vCPU whose thread sleeps or runs on another hart than the vCPU last did", () => {
-    const { sched, host } = rig();
-    const p = new SchedulerPlacement(sched);
-    const v = placedVcpu(0, 0);
-    load(p, v, host);
-    const t = p.threadOf(v);
+    const { sched, host, p, v, t } = enteredOnce();
     sched.sleep(t);
     expect(p.keeps(v)).toBe(false);
     load(p, v, host);
