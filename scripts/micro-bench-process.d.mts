@@ -27,7 +27,7 @@ export declare function runSpanProcess(
   warmUps: number,
   options?: SpanProcessOptions,
 ): { perOp: number[]; perOpExclPrep: number | undefined; row: string; execArgv: string[] | null };
-/** Runs `node <nodeFlags> <args>` pinned to `cpu` and returns its stdout parsed as JSON; `what` names it in an error. */
+/** Runs `node <nodeFlags> <args>` pinned to `cpu`, its helper threads (V8's compiler and collector) on the other CPUs, and returns its stdout parsed as JSON; `what` names it in an error. */
 export declare function runPinnedJson(args: readonly string[], options?: { readonly cpu?: number; readonly nodeFlags?: readonly string[] }, what?: string): unknown;
 /** The median of `xs` (the upper one of an even count). */
 export declare function median(xs: readonly number[]): number;

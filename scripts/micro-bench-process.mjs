@@ -2,9 +2,13 @@
 // (apps/cli/bench/micro-bench.bench.ts) and `npm run bench:compare` (scripts/bench-compare.mjs): the
 // span runner (apps/cli/bench/micro-bench-span.ts, bundled) run pinned to one CPU where taskset
 // exists. On a shared two-CPU machine, processes whose threads spread over both CPUs ran whole
-// series of spans about half as slow again as pinned ones.
+// series of spans about half as slow again as pinned ones. V8's helper threads (TurboFan's
+// concurrent compiles, the collector's concurrent marking) are moved to the other CPUs, where there
+// are any (helper-threads.mjs): on the measured thread's CPU, their compiles of each new machine's
+// boot code preempted about one run in three.
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
 
 /** The span runner's entry point, from the repository root. */
 export const MICRO_BENCH_SPAN = "apps/cli/bench/micro-bench-span.ts";
@@ -14,8 +18,8 @@ const TASKSET = spawnSync("taskset", ["--version"], { stdio: "ignore" }).status 
 
 /**
  * The node options of a steady measurement: V8's optimising compiler on the measured thread, at
- * fixed points, rather than on a background thread sharing the one pinned CPU (bench-compare's
- * --steady, micro-bench.bench.ts's `…Steady` figures).
+ * fixed points, rather than on a background thread, whose compiles land beside some spans and not
+ * others (bench-compare's --steady, micro-bench.bench.ts's `…Steady` figures).
  */
 export const STEADY_NODE_FLAGS = Object.freeze(["--no-concurrent-recompilation"]);
 
@@ -28,12 +32,34 @@ function pinnedTo(cpu) {
 }
 
 /**
- * Runs `node <nodeFlags> <args>` pinned to `cpu` (where taskset exists) and returns what it printed
- * on stdout, parsed as JSON; `what` names it in the error when it fails.
+ * The preload that moves a pinned process's helper threads off its CPU: by way of the parent
+ * directory, which is the repository's root both from scripts/ and from .bench-raw/, where the
+ * benches bundle this module.
+ */
+const HELPER_THREADS = fileURLToPath(new URL("../scripts/helper-threads.mjs", import.meta.url));
+
+/**
+ * The CPUs other than `cpu`, as a taskset list ("0,2,3"), for the helper threads of a process pinned
+ * to `cpu`; empty on a machine of one CPU or without taskset (the helpers then stay beside it).
+ */
+function helperCpus(cpu) {
+  if (!TASKSET) return "";
+  const others = [];
+  for (let c = 0; c < availableParallelism(); c++) if (c !== cpu) others.push(c);
+  return others.join(",");
+}
+
+/**
+ * Runs `node <nodeFlags> <args>` pinned to `cpu` (where taskset exists), its helper threads on the
+ * other CPUs ({@link helperCpus}), and returns what it printed on stdout, parsed as JSON; `what`
+ * names it in the error when it fails.
  */
 export function runPinnedJson(args, { cpu = DEFAULT_CPU, nodeFlags = [] } = {}, what = args[0]) {
-  const command = [...pinnedTo(cpu), process.execPath, ...nodeFlags, ...args];
-  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const helpers = helperCpus(cpu);
+  const preload = helpers === "" ? [] : ["--import", HELPER_THREADS];
+  const command = [...pinnedTo(cpu), process.execPath, ...preload, ...nodeFlags, ...args];
+  const env = helpers === "" ? process.env : { ...process.env, IRQLAB_HELPER_CPUS: helpers };
+  const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
   if (r.status !== 0) throw new Error(`${what}: exit ${r.status}\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -28,13 +28,18 @@
  * Each form of each test is measured in processes of its own
  * (micro-bench-span.ts, bundled from the sources), as a user's run is: in
  * each, the median of nine runs after ten warm-up runs (fewer leave the JIT still
- * compiling the model). In one process the figures would depend on which
- * other tests and forms ran there before. The process is pinned to one CPU
- * (taskset, where there is one): on a shared two-CPU machine, processes
- * whose threads spread over both CPUs ran whole series of spans about half
- * as slow again as pinned ones (mmio_read_user 210-230 ns against 125-150,
- * ipi 3.3 against 2.2 us), which made the median of a run a draw between
- * the two. Even pinned, about one process in six settles at about 1.5
+ * compiling the model's hot path). In one process the figures would depend on which
+ * other tests and forms ran there before. The process's main thread is pinned
+ * to one CPU (taskset, where there is one): on a shared two-CPU machine,
+ * processes whose threads spread over both CPUs ran whole series of spans
+ * about half as slow again as pinned ones (mmio_read_user 210-230 ns against
+ * 125-150, ipi 3.3 against 2.2 us), which made the median of a run a draw
+ * between the two. V8's helper threads run on the other CPUs
+ * (scripts/helper-threads.mjs): each fresh machine's boot and prep code
+ * reaches TurboFan's threshold only after some dozens of machines, and on
+ * the measured CPU those compiles (5-50 ms each) preempted about one ipi or
+ * lpi run in three up to the 60th machine of a process. Even so, about one
+ * process in six settles at about 1.5
  * times the others' time for all its runs, so each form is measured in
  * three processes and the figure is the median of their medians
  * (`meta.processes`); `meta.wallNsPerOpExclBootFastest` is the fastest run
@@ -63,11 +68,9 @@
  * those 65536 iterations per run (five runs after two warm-ups in each
  * process, as a run is then sixteen times longer).
  *
- * Even so, V8's optimising compiler works on a background thread that
- * shares the one pinned CPU, and its compiles of the run loop (20-100 ms
- * each, a few per process) land inside some runs and not others: whole
- * bench runs of ipi and lpi at 65536 iterations differed by a third on this
- * machine. `meta.wallNsPerOpExclBootSteady` and
+ * Even so, V8's optimising compiler works on a background thread, and its
+ * compiles of the run loop (20-100 ms each, a few per process) land
+ * beside some runs and not others. `meta.wallNsPerOpExclBootSteady` and
  * `meta.wallNsPerOpExclPrepSteady` are the same figures from processes
  * with that concurrent recompilation off (node --no-concurrent-recompilation):
  * the compiles then happen on the measured thread at fixed points, in the
