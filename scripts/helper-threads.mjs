@@ -10,10 +10,12 @@
 // threshold only after some dozens of machines, in compiles of 5-50 ms each. Traced with
 // --trace-opt, such compiles overlapped about one lpi run in three from the 10th to the 60th
 // machine of a process, each making that run's span 1.5 to 3 times the others'. With the helpers on
-// the other CPU, the spans of the same runs agreed to within about 10 % (lpi 2,100-2,500 ns an
-// operation against 2,100-8,000 pinned together; ipi 1,060-1,440 against 1,080-4,080): the
-// process then runs as an unpinned one does on an otherwise idle two-CPU machine, with the model's
-// thread kept on one CPU.
+// the other CPU, runs 10 to 29 of two processes took 2,000-2,530 ns an lpi operation but for two
+// that a collection fell in (2,670 and 3,100), against 2,100-8,080 pinned together, and 1,060-1,440
+// an ipi operation against 1,080-4,080; over eight alternating processes of the micro-bench span
+// runner each, the median span went from 1,284 to 1,193 ns (ipi) and from 2,507 to 2,164 (lpi).
+// The process then runs as an unpinned one does on an otherwise idle two-CPU machine, with the
+// model's thread kept on one CPU.
 //
 // The threads are those the process has when the preload runs: V8's platform workers, made before
 // any script. A thread made later (libuv's pool, on a first asynchronous file access) stays with the
