@@ -38,7 +38,7 @@
  * (scripts/helper-threads.mjs): each fresh machine's boot and prep code
  * reaches TurboFan's threshold only after some dozens of machines, and on
  * the measured CPU those compiles (5-50 ms each) preempted about one ipi or
- * lpi run in three up to the 60th machine of a process. Even so, about one
+ * lpi run in three up to the 60th run of a process. Even so, about one
  * process in six settles at about 1.5
  * times the others' time for all its runs, so each form is measured in
  * three processes and the figure is the median of their medians
