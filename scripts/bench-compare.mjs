@@ -6,20 +6,20 @@
 // On a shared machine a single figure is only good to about a factor of 1.5: the whole machine has
 // slow phases minutes long, and a process may settle in a slower JIT state than the next. So each
 // side runs in processes of its own (apps/cli/bench/micro-bench-span.ts, bundled from that side's
-// sources), pinned to one CPU where taskset exists (V8's helper threads on the others),
-// alternating base, work tree, work tree, base,
-// ... so that a phase weighs on both alike. For each test it prints the median over processes of
-// each process's median span and of its fastest span, per side, and the median of the ratios of
-// the pairs of processes run one after the other: below 1 the work tree is faster.
+// sources), pinned to one CPU where taskset exists (V8's helper threads on the others), alternating
+// base, work tree, work tree, base, ... so that a phase weighs on both alike. For each test it
+// prints the median over processes of each process's median span and of its fastest span, per side,
+// and the median of the ratios of the pairs of processes run one after the other: below 1 the work
+// tree is faster.
 //
 // It also checks that both sides printed the same micro-bench row (the guest's virtual time): a
 // change meant to make the model faster must not change what it models.
 //
 // With --steady, each process runs with V8's concurrent recompilation off, so that the optimising
-// compiler works on the measured thread, at a fixed point, rather than on a background thread
-// (its 20-100 ms compiles of the run loop then land beside some spans and not others); and ipi and lpi run micro-bench.c's 65536 iterations too, so that the per-run work
-// of a fresh machine weighs little. Their spans then repeat to within a few per cent, from one
-// process to the next too.
+// compiler works on the measured thread, at a fixed point, rather than on a background thread (its
+// 20-100 ms compiles of the run loop then land beside some spans and not others); and ipi and lpi
+// run micro-bench.c's 65536 iterations too, so that the per-run work of a fresh machine weighs
+// little. Their spans then repeat to within a few per cent, from one process to the next too.
 //
 // More tests time the RISC-V scale bench's deliveries (packages/kvm/bench/riscv-scale-span.ts,
 // whose rig riscv-scale-rig.ts is the bench's): `scale`, an MSI to each of 4096 vCPUs in turn,

@@ -27,6 +27,8 @@ export declare function runSpanProcess(
   warmUps: number,
   options?: SpanProcessOptions,
 ): { perOp: number[]; perOpExclPrep: number | undefined; row: string; execArgv: string[] | null };
+/** The node options that move the helper threads of a process pinned to `cpu` to the other CPUs: the preload, or none where they cannot move (one CPU, no taskset). */
+export declare function helperThreadsPreload(cpu: number): string[];
 /** Runs `node <nodeFlags> <args>` pinned to `cpu`, its helper threads (V8's compiler and collector) on the other CPUs, and returns its stdout parsed as JSON; `what` names it in an error. */
 export declare function runPinnedJson(args: readonly string[], options?: { readonly cpu?: number; readonly nodeFlags?: readonly string[] }, what?: string): unknown;
 /** The median of `xs` (the upper one of an even count). */

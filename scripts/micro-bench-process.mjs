@@ -50,13 +50,21 @@ function helperCpus(cpu) {
 }
 
 /**
+ * The node options that move the helper threads of a process pinned to `cpu` off it: the preload,
+ * or none where they cannot move ({@link helperCpus}).
+ */
+export function helperThreadsPreload(cpu) {
+  return helperCpus(cpu) === "" ? [] : ["--import", HELPER_THREADS];
+}
+
+/**
  * Runs `node <nodeFlags> <args>` pinned to `cpu` (where taskset exists), its helper threads on the
- * other CPUs ({@link helperCpus}), and returns what it printed on stdout, parsed as JSON; `what`
- * names it in the error when it fails.
+ * other CPUs ({@link helperThreadsPreload}), and returns what it printed on stdout, parsed as JSON;
+ * `what` names it in the error when it fails.
  */
 export function runPinnedJson(args, { cpu = DEFAULT_CPU, nodeFlags = [] } = {}, what = args[0]) {
   const helpers = helperCpus(cpu);
-  const preload = helpers === "" ? [] : ["--import", HELPER_THREADS];
+  const preload = helperThreadsPreload(cpu);
   const command = [...pinnedTo(cpu), process.execPath, ...preload, ...nodeFlags, ...args];
   const env = helpers === "" ? process.env : { ...process.env, IRQLAB_HELPER_CPUS: helpers };
   const r = spawnSync(command[0], command.slice(1), { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { helperThreadsPreload } from "../scripts/micro-bench-process.mjs";
 
 const root = join(import.meta.dirname, "..");
 const script = join(root, "scripts", "bench-compare.mjs");
@@ -17,8 +18,7 @@ const script = join(root, "scripts", "bench-compare.mjs");
  * What a span process is started with before the flags asked for: the preload that moves V8's
  * helper threads off the measured CPU, where there is another CPU and taskset to move them with.
  */
-const preload =
-  availableParallelism() > 1 && spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0 ? ["--import", join(root, "scripts", "helper-threads.mjs")] : [];
+const preload = helperThreadsPreload(0);
 
 function compare(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [script, ...args], { cwd: root, encoding: "utf8" });

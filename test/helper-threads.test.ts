@@ -5,12 +5,13 @@
  * the variable nothing moves.
  */
 import { spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { helperThreadsPreload } from "../scripts/micro-bench-process.mjs";
 
 const preload = join(import.meta.dirname, "..", "scripts", "helper-threads.mjs");
-const canMove = availableParallelism() > 1 && spawnSync("taskset", ["--version"], { stdio: "ignore" }).status === 0;
+// Another CPU to move them to, and taskset to move them with.
+const canMove = helperThreadsPreload(0).length > 0;
 
 /** Prints, as JSON, each thread of the process: whether it is the main one and the CPUs it may run on. */
 const REPORT = `

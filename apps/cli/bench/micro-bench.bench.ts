@@ -27,27 +27,26 @@
  * forms print the same row, and `meta.fastToLoopRatio` the ratio of the two.
  * Each form of each test is measured in processes of its own
  * (micro-bench-span.ts, bundled from the sources), as a user's run is: in
- * each, the median of nine runs after ten warm-up runs (fewer leave the JIT still
- * compiling the model's hot path). In one process the figures would depend on which
- * other tests and forms ran there before. The process's main thread is pinned
- * to one CPU (taskset, where there is one): on a shared two-CPU machine,
- * processes whose threads spread over both CPUs ran whole series of spans
- * about half as slow again as pinned ones (mmio_read_user 210-230 ns against
- * 125-150, ipi 3.3 against 2.2 us), which made the median of a run a draw
- * between the two. V8's helper threads run on the other CPUs
+ * each, the median of nine runs after ten warm-up runs (fewer leave the JIT
+ * still compiling the model's hot path). In one process the figures would
+ * depend on which other tests and forms ran there before. The process's main
+ * thread is pinned to one CPU (taskset, where there is one): on a shared
+ * two-CPU machine, processes whose threads spread over both CPUs ran whole
+ * series of spans about half as slow again as pinned ones (mmio_read_user
+ * 210-230 ns against 125-150, ipi 3.3 against 2.2 us), which made the median
+ * of a run a draw between the two. V8's helper threads run on the other CPUs
  * (scripts/helper-threads.mjs): each fresh machine's boot and prep code
- * reaches TurboFan's threshold only after some dozens of machines, and on
- * the measured CPU those compiles (5-50 ms each) preempted about one ipi or
- * lpi run in three up to the 60th run of a process. Even so, about one
- * process in six settles at about 1.5
- * times the others' time for all its runs, so each form is measured in
- * three processes and the figure is the median of their medians
- * (`meta.processes`); `meta.wallNsPerOpExclBootFastest` is the fastest run
- * of all. For ipi and lpi, `meta.wallNsPerOpExclPrep` leaves their prep
- * out too, as the guest's own figure does: in each process the median span less the median
- * span of the same test run for one iteration (measured after each timed
- * run), over N − 1; lpi's prep, the ITS set-up, is about a millisecond,
- * a few hundred ns of each of its 4096 iterations.
+ * reaches TurboFan's threshold only after some dozens of machines, and on the
+ * measured CPU those compiles (5-50 ms each) preempted about one ipi or lpi
+ * run in three up to the 60th run of a process. Even so, about one process in
+ * six settles at about 1.5 times the others' time for all its runs, so each
+ * form is measured in three processes and the figure is the median of their
+ * medians (`meta.processes`); `meta.wallNsPerOpExclBootFastest` is the
+ * fastest run of all. For ipi and lpi, `meta.wallNsPerOpExclPrep` leaves
+ * their prep out too, as the guest's own figure does: in each process the
+ * median span less the median span of the same test run for one iteration
+ * (measured after each timed run), over N − 1; lpi's prep, the ITS set-up, is
+ * about a millisecond, a few hundred ns of each of its 4096 iterations.
  *
  * `meta.modelWorkPerOp` is what the model does for one operation, counted
  * by the machine rather than timed: the events its queue dispatched, the
