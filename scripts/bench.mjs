@@ -10,7 +10,10 @@
 // feedback cannot slow another's. vitest's `bench`/`describe` are replaced by
 // a small shim; tasks run for a fixed wall-clock budget after a warm-up, and
 // the median of the samples is reported. A bench whose name ends in "[xN]"
-// does N operations per call; its hz is multiplied by N.
+// does N operations per call; its hz is multiplied by N. A bench that
+// measures its figure itself, in processes of its own beside another program
+// (qemu-tcg.bench.ts), passes it as `options.measured` ({ wallNsPerOp,
+// spreadPercent }): it is recorded as it is, and the task is not timed.
 //
 // Before the first bench file and after the last, scripts/machine-probe.mjs measures the machine
 // itself in a process of its own: ns per step of a compute loop and of a pointer chase through
@@ -133,6 +136,21 @@ async function runChild(modulePath, pkg, sampleMs) {
   const tasks = globalThis.__irqlabBenchTasks ?? [];
   const results = [];
   for (const t of tasks) {
+    const name = t.group ? `${t.group} > ${t.name}` : t.name;
+    const measured = t.options?.measured;
+    if (measured !== undefined) {
+      // Measured by the bench itself (in processes of its own, beside another program): recorded as it is.
+      results.push({
+        package: pkg,
+        name,
+        hz: Math.round(1e9 / measured.wallNsPerOp),
+        wallNsPerOp: Math.round(measured.wallNsPerOp * 100) / 100,
+        opsPerCall: 1,
+        spreadPercent: Math.round(measured.spreadPercent * 10) / 10,
+        ...(t.options.meta ?? {}),
+      });
+      continue;
+    }
     const ops = Number(/\[x(\d+)\]\s*$/.exec(t.name)?.[1] ?? 1);
     const samples = [];
     const deadline = (ms) => process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
@@ -158,7 +176,7 @@ async function runChild(modulePath, pkg, sampleMs) {
     const spread = ((samples.at(-1) - samples[0]) / samples[samples.length >> 1]) * 100;
     results.push({
       package: pkg,
-      name: t.group ? `${t.group} > ${t.name}` : t.name,
+      name,
       hz: Math.round(hz),
       wallNsPerOp: Math.round((1e9 / hz) * 100) / 100,
       opsPerCall: ops,

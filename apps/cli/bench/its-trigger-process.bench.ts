@@ -7,9 +7,9 @@
  * power-off. The command is built from the sources as tsup ships it: the
  * bin (a small CommonJS script) and the CommonJS bundle it loads with V8's
  * code cache (src/launch), with the packages it uses, without comments and
- * whitespace (SHIPPED_COMMAND). Each call runs it in a child process, with a
- * code cache the first run wrote, as a user's every run after the first; the
- * call checks that the guest printed its SUMMARY and EXIT lines.
+ * whitespace (its-trigger-command.ts). Each call runs it in a child process,
+ * with a code cache the first run wrote, as a user's every run after the
+ * first; the call checks that the guest printed its SUMMARY and EXIT lines.
  * `meta.noCodeCacheNs` is the same process without the cache (a first run,
  * or IRQLAB_CODE_CACHE=off).
  *
@@ -30,34 +30,13 @@
  * measured here on fresh memory: their product is the share of the process
  * spent having the kernel (and, in a virtual machine, its host) supply pages.
  */
-import { spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
-import { SHIPPED_BIN, SHIPPED_COMMAND, bundleForProcess } from "../../../scripts/source-bundle.mjs";
-import { untilCacheable } from "../test/code-cache-settle.js";
+import { ITS_TRIGGER_ARGV, runItsTrigger, runNode, shipItsTrigger } from "./its-trigger-command.js";
 import { childFaultsOf, minorFaultNs } from "./page-faults.js";
 
-const ARGV = ["-M", "virt", "-accel", "kvm", "-smp", "4", "-nographic", "-kernel", "irqlab:its-trigger"];
-/** What its-trigger prints last when every check passed. */
-const PASSED = /SUMMARY: \d+ tests\n\nEXIT: STATUS=1\n$/;
-
-// The bin and, beside it, the bundle it loads (launch.ts looks for it there).
-const cli = bundleForProcess("apps/cli/src/system-aarch64.ts", "irqlab-system-aarch64.cjs", { ...SHIPPED_COMMAND, ...SHIPPED_BIN });
-const bundle = bundleForProcess("apps/cli/src/system-main.ts", "irqlab-system.cjs", { ...SHIPPED_COMMAND, format: "cjs" });
-// The first run writes the code cache only once the bundle just built has settled (code-cache.ts).
-await untilCacheable([bundle]);
-const codeCache = join(dirname(cli), "its-trigger-code-cache");
-rmSync(codeCache, { recursive: true, force: true });
-mkdirSync(codeCache, { recursive: true });
-
-function runProcess(args: readonly string[], cache = codeCache, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...env, IRQLAB_CODE_CACHE: cache } });
-  if (r.status !== 0) throw new Error(`node ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
-  return r.stdout;
-}
+const cmd = await shipItsTrigger("its-trigger-code-cache");
 
 function median(xs: number[]): number {
   return xs.sort((a, b) => a - b)[xs.length >> 1]!;
@@ -87,20 +66,18 @@ function faultsOf(f: () => void, runs: number): number | undefined {
 }
 
 // The first run writes the code cache the bench's runs start from.
-const out = runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n");
-if (!PASSED.test(out)) throw new Error(`its-trigger did not pass:\n${out}`);
-const nodeStartNs = timeIt(() => void runProcess(["-e", "0"]), 9);
+runItsTrigger(cmd);
+const nodeStartNs = timeIt(() => void runNode(["-e", "0"], cmd.codeCache), 9);
 // Node reads the certificates NODE_EXTRA_CA_CERTS names as it starts, before any script: where the
 // environment sets it, that part of nodeStartNs is the environment's, measured here apart.
 const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutExtraCaCerts } = process.env;
-const nodeExtraCaCertsNs = extraCaCerts === undefined ? 0 : nodeStartNs - timeIt(() => void runProcess(["-e", "0"], codeCache, withoutExtraCaCerts), 9);
-const processWithoutExtraCaCertsNs =
-  extraCaCerts === undefined ? undefined : timeIt(() => void runProcess([cli, ...ARGV], codeCache, withoutExtraCaCerts), 9);
-const noCodeCacheNs = timeIt(() => void runProcess([cli, ...ARGV], "off"), 9);
-const processMinorFaults = faultsOf(() => void runProcess([cli, ...ARGV]), 5);
-const nodeStartMinorFaults = faultsOf(() => void runProcess(["-e", "0"]), 5);
+const nodeExtraCaCertsNs = extraCaCerts === undefined ? 0 : nodeStartNs - timeIt(() => void runNode(["-e", "0"], cmd.codeCache, withoutExtraCaCerts), 9);
+const processWithoutExtraCaCertsNs = extraCaCerts === undefined ? undefined : timeIt(() => runItsTrigger(cmd, cmd.codeCache, withoutExtraCaCerts), 9);
+const noCodeCacheNs = timeIt(() => runItsTrigger(cmd, "off"), 9);
+const processMinorFaults = faultsOf(() => runItsTrigger(cmd), 5);
+const nodeStartMinorFaults = faultsOf(() => void runNode(["-e", "0"], cmd.codeCache), 5);
 const faultNs = minorFaultNs();
-const parsed = parseSystemCommandLine("aarch64", ARGV.slice(0, -2));
+const parsed = parseSystemCommandLine("aarch64", ITS_TRIGGER_ARGV.slice(0, -2));
 if (parsed.kind !== "run") throw new Error(`command line: ${parsed.kind}`);
 const config = parsed.config;
 const simulationNs = timeIt(() => {
@@ -109,11 +86,7 @@ const simulationNs = timeIt(() => {
 }, 9);
 
 describe("irqlab-system-aarch64 -M virt -accel kvm -smp 4 -kernel irqlab:its-trigger", () => {
-  bench(
-    "the whole process: node, the command, the machine, the guest, power-off",
-    () => {
-      if (!PASSED.test(runProcess([cli, ...ARGV]).replaceAll("\r\n", "\n"))) throw new Error("its-trigger did not pass");
-    },
-    { meta: { nodeStartNs, nodeExtraCaCertsNs, processWithoutExtraCaCertsNs, noCodeCacheNs, simulationNs, processMinorFaults, nodeStartMinorFaults, minorFaultNs: faultNs } } as object,
-  );
+  bench("the whole process: node, the command, the machine, the guest, power-off", () => runItsTrigger(cmd), {
+    meta: { nodeStartNs, nodeExtraCaCertsNs, processWithoutExtraCaCertsNs, noCodeCacheNs, simulationNs, processMinorFaults, nodeStartMinorFaults, minorFaultNs: faultNs },
+  } as object);
 });

@@ -81,3 +81,16 @@ export function runMicroBench(tests: readonly string[], times: number, timed = f
   if (end !== "shutdown") throw new Error(`micro-bench ended '${end}'`);
   return { out: out.replaceAll("\r\n", "\n"), spanNs, work: work ?? { events: 0, kvmRuns: 0, continuations: 0, exits: 0 } };
 }
+
+/**
+ * The row of test `name` in micro-bench's table in `out` and its "avg ns"
+ * in whole nanoseconds (the fraction micro-bench.c's loop_test prints is the
+ * total's tenths over the iterations: 0 past nine), as irqlab's guest and
+ * kvm-unit-tests' own build under QEMU print it; throws without one.
+ */
+export function guestRow(out: string, name: string): { row: string; avg: number } {
+  const row = out.split("\n").find((l) => l.startsWith(`${name} `));
+  const m = row === undefined ? null : /^\S+\s+(\d+)\.(\d)\s+(\d+)\.(\d)/.exec(row);
+  if (row === undefined || m === null) throw new Error(`no row for ${name} in:\n${out}`);
+  return { row: row.trimEnd(), avg: Number(m[3]) };
+}

@@ -89,7 +89,7 @@ import { MICRO_BENCH_TESTS } from "@irqlab/guest";
 import { bench, describe } from "vitest";
 import { MICRO_BENCH_SPAN, STEADY_NODE_FLAGS, median, microBenchTimes, runPinnedJson, runSpanProcess } from "../../../scripts/micro-bench-process.mjs";
 import { bundleForProcess } from "../../../scripts/source-bundle.mjs";
-import { runMicroBench, workBetween, type ModelWork } from "./micro-bench-run.js";
+import { guestRow, runMicroBench, workBetween, type ModelWork } from "./micro-bench-run.js";
 
 const spanRunner = bundleForProcess(MICRO_BENCH_SPAN, "micro-bench-span.mjs");
 const heapRunner = bundleForProcess("apps/cli/bench/micro-bench-heap.ts", "micro-bench-heap.mjs");
@@ -152,14 +152,6 @@ function wallNsPerOpExclBoot(
 function perOp(w: ModelWork, n: number): ModelWork {
   const r = (x: number): number => Math.round((x / n) * 100) / 100;
   return { events: r(w.events), kvmRuns: r(w.kvmRuns), continuations: r(w.continuations), exits: r(w.exits) };
-}
-
-/** The guest's row and average for `name` in `out`. */
-function guestRow(out: string, name: string): { row: string; avg: number } {
-  const row = out.split("\n").find((l) => l.startsWith(`${name} `));
-  const m = row === undefined ? null : /^\S+\s+(\d+)\.(\d)\s+(\d+)\.(\d)/.exec(row);
-  if (row === undefined || m === null) throw new Error(`no row for ${name} in:\n${out}`);
-  return { row: row.trimEnd(), avg: Number(m[3]) };
 }
 
 describe("micro-bench on -M virt -accel kvm -smp 2: wall ns per operation, virtual ns the guest measured", () => {
