@@ -207,7 +207,9 @@ describe("micro-bench", () => {
     // for ipi. What is left is the stop at the load that sees the flag and, for lpi, the receiver's entry
     // and injection cut by the sender's next trapped access (the GITS_CWRITER store, 451 ns). ipi's kick
     // comes with a trapped access (the SGI, 306 ns) that ends inside the receiver's world switch out,
-    // through which the receiver is left off (Vcpu.idleUntil).
+    // through which the receiver is left off (Vcpu.idleUntil). Where the receiver's EOI ends while the
+    // sender stores its next command, the receiver is left off through its return into its spin too (the
+    // vector's returnsAfterOp): continued for that alone, lpi took 2.33 a round trip.
     const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
     if (cl.kind !== "run") throw new Error(cl.kind);
     const continuations = (test: string, times: number): number => {
@@ -215,10 +217,10 @@ describe("micro-bench", () => {
       expect(m.run(60_000_000_000)).toBe("shutdown");
       return m.cpus.reduce((n, c) => n + c.thread.continuations, 0);
     };
-    for (const [test, least] of [["ipi", 1], ["lpi", 2]] as const) {
+    for (const [test, least, most] of [["ipi", 1, 1.5], ["lpi", 2, 2.1]] as const) {
       const perRoundTrip = (continuations(test, 1024) - continuations(test, 512)) / 512;
       expect(perRoundTrip, test).toBeGreaterThanOrEqual(least);
-      expect(perRoundTrip, test).toBeLessThan(least + 0.5);
+      expect(perRoundTrip, test).toBeLessThan(most);
     }
   }, 30_000);
 

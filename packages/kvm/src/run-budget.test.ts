@@ -4,7 +4,7 @@
  * event-queue runs: what a VMM with one thread per vCPU needs from a
  * synchronous run().
  */
-import { EventQueue, Tracer, op } from "@irqlab/sim";
+import { EventQueue, StateMachineProgram, Tracer, op, type GuestOp } from "@irqlab/sim";
 import { describe, expect, test } from "vitest";
 import { GICD_CTLR, GICD_CTLR_ENABLE_SS_G1, GICR_ISENABLER0, GICR_SGI_BASE, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from "@irqlab/gic";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, CNTV_CTL_EL0, CNTV_TVAL_EL0, DEFAULT_TIMER_PPIS, TIMER_VTIMER } from "./arch-timer/timer-uapi.js";
@@ -328,6 +328,108 @@ describe("two vCPUs on one clock (nested runs)", () => {
     expect(skipped.queue.now).toBe(stepped.queue.now);
     // The switch out, the entry and the injection follow what was owed: 1 + HVC + SWITCH + injection + the store's exit.
     expect(stepped.queue.now).toBe(owedEnd + SWITCH + DEFAULT_COSTS.interruptInjection + DEFAULT_COSTS.exitToUserspace);
+    expect(skipped.kvm.tracer.toText()).toBe(stepped.kvm.tracer.toText());
+  });
+
+  test("stopped while it pays its vector's last op (returnsAfterOp), the vCPU is idle on through the return into the spin the interrupt came in: left off past what it owed, it takes the next interrupt at the same time and with the same trace", () => {
+    const HVC = DEFAULT_COSTS.hypercall;
+    const SPIN = 1_000_000;
+    const RAISE = 100;
+    /**
+     * The vector: the IRQ line lowered and 1 ns of work (the request the line's fall makes takes
+     * the vCPU through a world switch out and in), then an HVC (ARM_SMCCC_VERSION, in the kernel);
+     * its next resume returns, and it says so after the HVC when `says`. A second interrupt's
+     * vector stores outside RAM instead: the exit tells when it was taken.
+     */
+    class Vector extends StateMachineProgram {
+      #step = 0;
+      constructor(
+        private readonly b: Vcpu,
+        private readonly says: boolean,
+        private readonly second: boolean,
+      ) {
+        super(op.hvc([ARM_SMCCC_VERSION_FUNC_ID]));
+      }
+      next(): IteratorResult<GuestOp> {
+        switch (this.#step++) {
+          case 0:
+            this.b.irqChip.setIrqLine(0, false);
+            return this.yieldOp(op.compute(1));
+          case 1:
+            return this.yieldOp(this.second ? op.write(0x2000, 4, 1) : op.hvc([ARM_SMCCC_VERSION_FUNC_ID]));
+          default:
+            return this.finish(undefined);
+        }
+      }
+      override get returnsAfterOp(): boolean {
+        return this.says && this.#step === 2 && !this.second;
+      }
+      protected ended(): void {
+        this.#step = 3;
+      }
+    }
+    /**
+     * A vCPU spinning (unmasked, from 1 ns) whose IRQ line rises at RAISE: it switches out, enters
+     * again, takes the interrupt and runs the vector, stopped by a limit 5 ns into the HVC.
+     */
+    function stopped(says: boolean): { queue: EventQueue; kvm: Kvm; b: Vcpu; owedEnd: number } {
+      const { queue, kvm, v } = armVm(1);
+      const b = v[0]!;
+      kvm.tracer.enabled = true;
+      let taken = 0;
+      b.loadGuest({
+        main: function* () {
+          yield op.unmask();
+          yield op.compute(SPIN);
+        },
+        vector: () => new Vector(b, says, taken++ > 0),
+      });
+      queue.schedule(RAISE, () => b.irqChip.setIrqLine(0, true));
+      const hvcAt = RAISE + DEFAULT_COSTS.worldSwitch + DEFAULT_COSTS.interruptInjection + 1 + DEFAULT_COSTS.worldSwitch;
+      const outer = queue.setLimit(hvcAt + 5);
+      expect(cause(b.run(0, { onWakeup: () => undefined }))).toBe("running");
+      queue.restoreLimit(outer);
+      return { queue, kvm, b, owedEnd: hvcAt + HVC };
+    }
+    // A vector that does not say its next resume returns: idle to the end of what is owed only.
+    const silent = stopped(false);
+    expect(silent.b.idleUntil(silent.owedEnd)).toBe(true);
+    expect(silent.b.idleUntil(silent.owedEnd + 1)).toBe(false);
+    // One that says so: on through the return, as long as the spin it takes up goes on (what was left of
+    // it when the interrupt came, from the end of what is owed). Kicked by another interrupt meanwhile,
+    // it leaves the guest at that end instead: idle through the world switch out only.
+    const { owedEnd } = stopped(true);
+    const spinEnd = owedEnd + SPIN - (RAISE - 1);
+    expect(stopped(true).b.idleUntil(spinEnd - 1)).toBe(true);
+    expect(stopped(true).b.idleUntil(spinEnd)).toBe(false);
+    expect(stopped(true).b.idleUntil(owedEnd + DEFAULT_COSTS.worldSwitch)).toBe(true);
+    const kicked = (): Vcpu => {
+      const { b } = stopped(true);
+      b.irqChip.setIrqLine(0, true);
+      return b;
+    };
+    expect(kicked().idleUntil(owedEnd + DEFAULT_COSTS.worldSwitch - 1)).toBe(true);
+    expect(kicked().idleUntil(owedEnd + DEFAULT_COSTS.worldSwitch)).toBe(false);
+    // Continued inside another's time up to a point past the return, then the second interrupt; and
+    // left off to that point instead: the second vector's store exits at the same time, traced alike.
+    const second = (r: { queue: EventQueue; b: Vcpu }, at: number): VcpuExit => {
+      r.queue.schedule(at, () => r.b.irqChip.setIrqLine(0, true));
+      return r.b.run(0, { onWakeup: () => undefined });
+    };
+    const stepped = stopped(true);
+    const limitAt = stepped.owedEnd + 1_000;
+    const outer = stepped.queue.setLimit(limitAt);
+    expect(cause(stepped.b.run(0, { onWakeup: () => undefined }))).toBe("running");
+    expect(stepped.queue.now).toBe(limitAt);
+    stepped.queue.restoreLimit(outer);
+    const exit = second(stepped, limitAt + 10);
+    const skipped = stopped(true);
+    expect(skipped.b.idleUntil(limitAt)).toBe(true);
+    skipped.queue.runUntil(limitAt);
+    const exitAfterSkip = second(skipped, limitAt + 10);
+    expect(exit.reason === KVM_EXIT_MMIO && exit.physAddr).toBe(0x2000);
+    expect(exitAfterSkip.reason === KVM_EXIT_MMIO && exitAfterSkip.physAddr).toBe(0x2000);
+    expect(skipped.queue.now).toBe(stepped.queue.now);
     expect(skipped.kvm.tracer.toText()).toBe(stepped.kvm.tracer.toText());
   });
 

@@ -17,7 +17,7 @@
  * device or irqchip register access), so the hot path is a switch on op.kind.
  */
 
-import { MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, type AccessSize, type GuestMemory, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatOp, type RepeatableOp, type SeqOp } from "@irqlab/sim";
+import { ConfigError, MMIO_UNHANDLED, guestOpProblem, largestHolding, op, pollGoesOn, returnsAfterOp, type AccessSize, type GuestMemory, type GuestOp, type GuestProgram, type MmioReadOp, type MmioWriteOp, type PollOp, type RepeatOp, type RepeatableOp, type SeqOp } from "@irqlab/sim";
 import { REG_DIRECT, REG_NOT_HANDLED } from "./irqchip.js";
 import type { IntrCause, MmioExit, QuietUserLoads, RunOptions, VcpuExit } from "./kvm-run.js";
 import { KVM_REQ_SLEEP, KVM_REQ_SUSPEND, KVM_REQ_VCPU_RESET, requestBit } from "./requests.js";
@@ -84,6 +84,9 @@ const RESUME_SUSPEND_WOKEN = 8;
 const RESUME_EXIT = 9;
 /** A WFI whose world switch was cut short, once it is paid: the next op if the vCPU may run, else the halt. */
 const RESUME_WFI = 10;
+
+/** The time idleUntil was asked about, handed on to #idlePastOwedEnd. */
+const ASKED_PAST_OWED = new Float64Array(1);
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -271,10 +274,11 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     // Past it, up to the end of the world switch out that follows if that switch is all it does next.
     // (The time stays here: passed to a call TurboFan does not inline, a time that is not a small
     // integer, such as a poll window's end at the limit of a long KVM_RUN, is boxed at every ask.)
-    const leaving = at > this.#owedEnd;
-    if (leaving) {
-      if (at >= this.#owedEnd + this.costs.worldSwitch || !this.#leavesOnceOwed()) return false;
-    } else if (this.debt === 0) {
+    if (at > this.#owedEnd) {
+      ASKED_PAST_OWED[0] = at;
+      return this.#idlePastOwedEnd();
+    }
+    if (this.debt === 0) {
       // Owing nothing, the continued run would look at these (or some of them) before computing on.
       if (this.signalPending || this.requests !== 0 || this.mode === EXITING_GUEST_MODE || this.irqCheck || this.mpState === KVM_MP_STATE_STOPPED) return false;
       if (!this.vm.supportsCpu(this.hostCpu) || (!this.masked && this.chip.hasPendingIrq())) return false;
@@ -282,9 +286,71 @@ export abstract class VcpuRunLoop extends VcpuTraps {
       if (this.haltPolling && this.haltPollKicked) return false;
     }
     if (!this.vm.host.keepsPlacement(this)) return false;
-    if (leaving) this.#oweSwitchOut();
     this.#ranTo = at;
     return true;
+  }
+
+  /**
+   * {@link idleUntil} past the end of what the vCPU owes, which it gets past
+   * only through what follows that end alone: a world switch out, if `at`
+   * comes before it ends (#leavesOnceOwed), or the program's return into a
+   * computation that goes on past `at` (#returnsOnceOwed). Apart from
+   * idleUntil, whose bytecode TurboFan inlines where the queue asks; `at`
+   * in {@link ASKED_PAST_OWED}, for the reason idleUntil keeps its time.
+   */
+  #idlePastOwedEnd(): boolean {
+    const at = ASKED_PAST_OWED[0]!;
+    const switchesOut = at < this.#owedEnd + this.costs.worldSwitch && this.#leavesOnceOwed();
+    if ((!switchesOut && !this.#returnsOnceOwed(at - this.#owedEnd)) || !this.vm.host.keepsPlacement(this)) return false;
+    if (switchesOut) this.#oweSwitchOut();
+    else this.#returnOnceOwed();
+    this.#ranTo = at;
+    return true;
+  }
+
+  /**
+   * Whether the stopped run, once it has paid what it owes (the cost of an
+   * op of the program it runs), resumes the program only for it to return
+   * ({@link returnsAfterOp}: an interrupt's vector after its EOI) into a
+   * computation that goes on for more than `past` ns after that end
+   * ({@link computationReturnedTo}: the spin the interrupt came in), and
+   * then computes with nothing to stop it:
+   * no request, signal or kick, no interrupt it could take once the return
+   * unmasks it. Asked only while nothing else runs, so the state it reads is
+   * the state the run would find at the end of what it owes.
+   */
+  #returnsOnceOwed(past: number): boolean {
+    if (!(this.debt > 0) || this.#resumeAt !== RESUME_GUEST || this.#leaving()) return false;
+    // The next op would be the program's (#guest), and the program has said that resuming it returns.
+    if (this.replay !== undefined || this.repeat !== undefined || this.seq !== undefined || this.pollOp !== undefined || this.computeLeft > 0) return false;
+    const gen = this.gen;
+    if (gen === undefined || this.#windowMem !== undefined || !returnsAfterOp(gen)) return false;
+    if (!(this.computationReturnedTo() > past)) return false;
+    if (this.mpState === KVM_MP_STATE_STOPPED || this.haltPolling || !this.vm.supportsCpu(this.hostCpu)) return false;
+    return !this.chip.hasPendingIrq();
+  }
+
+  /**
+   * {@link idleUntil} said yes past the end of what the vCPU owes, through
+   * the program's return (#returnsOnceOwed): the run takes the steps it
+   * would have taken at that end — the check between ops, which takes no
+   * interrupt, the program's resume, which returns, and the check after the
+   * return — and is left as one the limit stopped there in the computation
+   * it took up (#budget). None of them costs time or reads what changed
+   * since: nothing did (see #returnsOnceOwed).
+   */
+  #returnOnceOwed(): void {
+    const end = this.#owedEnd;
+    this.debt = 0;
+    this.irqCheck = false;
+    this.timerExit = false;
+    const it = this.gen!.next(this.result);
+    if (it.done !== true) throw new ConfigError(`vCPU ${this.vcpuId}: a guest program whose returnsAfterOp said its next resume returns yielded another op`);
+    this.returnFromProgram(it.value);
+    this.irqCheck = false;
+    this.timerExit = false;
+    this.#stoppedAt = end;
+    this.#owedEnd = end + this.computeLeft;
   }
 
   /**

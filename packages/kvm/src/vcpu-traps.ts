@@ -441,6 +441,20 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
     this.returnFromFrame();
   }
 
+  /**
+   * How long the computation the running program's return would take up has
+   * left, when that return goes back to an interrupted computation and to
+   * nothing else (no repeat, sequence, poll or replayed op around it): an
+   * interrupt's vector returning to an idle spin. 0 otherwise, or when the
+   * program returns to a caller.
+   */
+  protected computationReturnedTo(): number {
+    if (this.#callDepth > this.#callFloor || this.#frameDepth === 0) return 0;
+    const f = this.#frameAt(this.#frameDepth - 1);
+    if ((f.saved & (SAVED_REPLAY | SAVED_SEQ | SAVED_POLL | SAVED_COMPUTE)) !== SAVED_COMPUTE || f.repeat !== undefined) return 0;
+    return f.computeLeft;
+  }
+
   /** The saved context at depth `d` (0: the outermost), which exists. */
   #frameAt(d: number): Frame {
     return d === 0 ? this.#outerFrame : this.#nestedFrames[d - 1]!;

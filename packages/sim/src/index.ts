@@ -73,4 +73,4 @@ export {
   type SeqOp,
   type CallOp,
 } from "./guest-ops.js";
-export { StateMachineProgram } from "./state-machine-program.js";
+export { StateMachineProgram, returnsAfterOp } from "./state-machine-program.js";

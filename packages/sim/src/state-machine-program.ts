@@ -33,6 +33,20 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
   /** Resumes the program with the result of the op it yielded last (undefined at the start). */
   abstract next(result: GuestResult): IteratorResult<GuestOp, R>;
 
+  /**
+   * Whether the op the program yielded last is its last: the next resume
+   * returns, and reads nothing to do so — not that op's result, nor memory,
+   * nor anything another vCPU may change — so that the return may be taken
+   * at any time after the op (an interrupt handler's EOI, then the return
+   * from the exception). A vCPU whose charge of that op was cut short may
+   * then be left off through the return into the computation it interrupted
+   * (Vcpu.idleUntil). False unless a subclass says otherwise.
+   */
+  // eslint-disable-next-line @typescript-eslint/class-literal-property-style -- a getter, which a subclass overrides with one that reads where it is
+  get returnsAfterOp(): boolean {
+    return false;
+  }
+
   /** The program yields `o`. */
   protected yieldOp(o: GuestOp): IteratorYieldResult<GuestOp> {
     this.done = false;
@@ -63,4 +77,9 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
   [Symbol.iterator](): this {
     return this;
   }
+}
+
+/** {@link StateMachineProgram.returnsAfterOp} of any guest program: false for a generator. */
+export function returnsAfterOp(program: Iterator<GuestOp, unknown, GuestResult>): boolean {
+  return (program as Partial<Pick<StateMachineProgram<unknown>, "returnsAfterOp">>).returnsAfterOp === true;
 }

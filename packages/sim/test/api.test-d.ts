@@ -35,7 +35,7 @@ type ValueExports =
   | "Bitmap" | "ConfigError" | "Counters" | "EventQueue" | "GUEST_ERROR" | "GuestMemory" | "GuestMemoryFault"
   | "IrqlabError" | "MMIO_UNHANDLED" | "MmioBus" | "PAGE_SIZE" | "RegionOverlapError" | "Rng" | "RngStreams"
   | "StateMachineProgram" | "TraceState" | "Tracer" | "assertAccessSize" | "checkChromeTrace" | "formatNs" | "guestOpProblem" | "call" | "largestHolding" | "loopForm" | "lowestSetBit" | "ms"
-  | "newGuestResult" | "op" | "pollGoesOn" | "pollLoop" | "read32" | "repeatedOp" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
+  | "newGuestResult" | "op" | "pollGoesOn" | "pollLoop" | "read32" | "repeatedOp" | "returnsAfterOp" | "seconds" | "sortByStart" | "sysReg" | "toChromeTrace"
   | "toChromeTraceJson" | "us" | "write32";
 
 describe("@irqlab/sim public API", () => {

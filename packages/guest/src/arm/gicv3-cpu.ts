@@ -300,6 +300,11 @@ class GicIrqEntry extends StateMachineProgram {
     }
   }
 
+  /** After the EOI, the entry returns (gic_handle_irq's end, then the exception return): it reads nothing more. */
+  override get returnsAfterOp(): boolean {
+    return this.#at === AT_EOIR;
+  }
+
   #resumeHandler(r: GuestResult): IteratorResult<GuestOp, void> {
     const it = this.#handler!.next(r);
     if (it.done !== true) return this.#yield(IN_HANDLER, it.value);
