@@ -67,6 +67,9 @@ function timeNs(f: () => void): number {
   return Number(process.hrtime.bigint() - t0);
 }
 
+const hundredths = (x: number): number => Math.round(x * 100) / 100;
+const thousandths = (x: number): number => Math.round(x * 1000) / 1000;
+
 /** (largest − smallest) / median, in per cent. */
 function spreadPercent(xs: readonly number[]): number {
   return ((Math.max(...xs) - Math.min(...xs)) / median(xs)) * 100;
@@ -112,21 +115,22 @@ if (typeof setup === "string") {
     const f = figures.get(name)!;
     const ns = median(f.irqlab);
     const qemuNs = median(f.qemuTcg);
+    const rounds = { irqlab: f.irqlab.map(hundredths), qemuTcg: f.qemuTcg, ratio: f.ratio.map(thousandths) };
     return {
       measured: { wallNsPerOp: ns, spreadPercent: spreadPercent(f.irqlab) },
-      meta: { qemuTcgNsPerOp: qemuNs, ratioToQemuTcg: Math.round(median(f.ratio) * 1000) / 1000, ...extra, rounds: f, qemu: setup.version },
+      meta: { qemuTcgNsPerOp: qemuNs, ratioToQemuTcg: thousandths(median(f.ratio)), ...extra, rounds, qemu: setup.version },
     };
   };
   describe("irqlab against QEMU's TCG (kvm-unit-tests), in one run", () => {
+    const qemuCommand = `${setup.qemu} ${qemuTcgArgs(setup.microBench, 2).join(" ")}`;
     for (const op of OPS) {
-      const qemuCommand = `${setup.qemu} ${qemuTcgArgs(setup.microBench, 2).join(" ")}`;
       bench(
         `micro-bench ${op}: wall ns per operation`,
         () => void runMicroBench([op], SOURCE_TIMES),
         result(op, { goalRatio: GOAL_RATIO, iterations: SOURCE_TIMES, irqlabVirtualNsPerOp: virtualNs.get(op), qemuCommand }),
       );
     }
-    const qemuCommand = `${setup.qemu} ${qemuTcgArgs(setup.gic, 4, "its-trigger").join(" ")}`;
-    bench("its-trigger: the whole process", () => runItsTrigger(cmd), result("its-trigger", { qemuCommand }));
+    const itsCommand = `${setup.qemu} ${qemuTcgArgs(setup.gic, 4, "its-trigger").join(" ")}`;
+    bench("its-trigger: the whole process", () => runItsTrigger(cmd), result("its-trigger", { qemuCommand: itsCommand }));
   });
 }
