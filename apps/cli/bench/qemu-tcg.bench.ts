@@ -18,14 +18,16 @@
  *   the host's clock (QEMU_CLOCK_VIRTUAL), so its figure is wall time. QEMU
  *   runs unpinned, as a user runs it; pinned to one CPU it was no faster.
  * - irqlab's micro-bench, each test in a span process of its own
- *   (micro-bench.bench.ts's method: pinned, the source's 65,536 iterations,
- *   five runs after two warm-ups): the median wall ns per operation from the
- *   table's header to the test's row. For ipi and lpi the test's prep (the
- *   distributor's, the ITS's set-up) is left out as the guest's own figure
- *   leaves it out, in either simulator: each run is followed by one of a
- *   single iteration, whose median span is taken off. The others prepare
- *   nothing but their op, and their 65,536 operations take a few hundred
- *   microseconds: a difference of two such spans would be mostly noise.
+ *   (micro-bench.bench.ts's method: pinned, the source's 65,536 iterations):
+ *   the median wall ns per operation from the table's header to the test's
+ *   row. For ipi and lpi, five runs after two warm-ups (each run is a tenth
+ *   of a second), with the test's prep (the distributor's, the ITS's set-up)
+ *   left out as the guest's own figure leaves it out, in either simulator:
+ *   each run is followed by one of a single iteration, whose median span is
+ *   taken off. The others prepare nothing but their op, and their 65,536
+ *   operations take a few hundred microseconds, about what a compile of the
+ *   model's code beside them adds: nine runs after ten warm-ups, prep in
+ *   (a difference of two such spans would be mostly noise).
  * - QEMU's its-trigger (gic.flat, `-smp 4`) and {@link ITS_TRIGGER_PER_ROUND}
  *   of irqlab's (its-trigger-process.bench.ts's command, with its code
  *   cache): the whole process, start to exit.
@@ -93,7 +95,7 @@ async function measure(setup: QemuTcgSetup): Promise<{ figures: Map<string, Figu
     const q = runQemuTcg(setup, setup.microBench, 2);
     for (const op of OPS) {
       const hasPrep = op === "ipi" || op === "lpi";
-      const s = runSpanProcess(spanRunner, op, SOURCE_TIMES, false, 5, 2, { prep: hasPrep });
+      const s = hasPrep ? runSpanProcess(spanRunner, op, SOURCE_TIMES, false, 5, 2, { prep: true }) : runSpanProcess(spanRunner, op, SOURCE_TIMES, false, 9, 10);
       add(op, hasPrep ? s.perOpExclPrep! : median(s.perOp), guestRow(q.out, op).avg);
       virtualNs.set(op, guestRow(s.row, op).avg);
     }
