@@ -313,7 +313,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * op of the program it runs), resumes the program only for it to return
    * ({@link returnsAfterOp}: an interrupt's vector after its EOI) into a
    * computation that goes on for more than `past` ns after that end
-   * ({@link computationReturnedTo}: the spin the interrupt came in), and
+   * ({@link returnsToComputationPast}: the spin the interrupt came in), and
    * then computes with nothing to stop it:
    * no request, signal or kick, no interrupt it could take once the return
    * unmasks it. Asked only while nothing else runs, so the state it reads is
@@ -325,7 +325,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
     if (this.replay !== undefined || this.repeat !== undefined || this.seq !== undefined || this.pollOp !== undefined || this.computeLeft > 0) return false;
     const gen = this.gen;
     if (gen === undefined || this.#windowMem !== undefined || !returnsAfterOp(gen)) return false;
-    if (!(this.computationReturnedTo() > past)) return false;
+    if (!this.returnsToComputationPast(past)) return false;
     if (this.mpState === KVM_MP_STATE_STOPPED || this.haltPolling || !this.vm.supportsCpu(this.hostCpu)) return false;
     return !this.chip.hasPendingIrq();
   }

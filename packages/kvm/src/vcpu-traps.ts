@@ -442,17 +442,17 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
   }
 
   /**
-   * How long the computation the running program's return would take up has
-   * left, when that return goes back to an interrupted computation and to
-   * nothing else (no repeat, sequence, poll or replayed op around it): an
-   * interrupt's vector returning to an idle spin. 0 otherwise, or when the
-   * program returns to a caller.
+   * Whether the running program's return would go back to an interrupted
+   * computation with more than `ns` left, and to nothing else (no repeat,
+   * sequence, poll or replayed op around it): an interrupt's vector
+   * returning to an idle spin. False when the program returns to a caller.
+   * (A yes or no, not the time left: a time past 2^31 ns, such as an idle
+   * spin's, returned from a call TurboFan does not inline is boxed.)
    */
-  protected computationReturnedTo(): number {
-    if (this.#callDepth > this.#callFloor || this.#frameDepth === 0) return 0;
+  protected returnsToComputationPast(ns: number): boolean {
+    if (this.#callDepth > this.#callFloor || this.#frameDepth === 0) return false;
     const f = this.#frameAt(this.#frameDepth - 1);
-    if ((f.saved & (SAVED_REPLAY | SAVED_SEQ | SAVED_POLL | SAVED_COMPUTE)) !== SAVED_COMPUTE || f.repeat !== undefined) return 0;
-    return f.computeLeft;
+    return (f.saved & (SAVED_REPLAY | SAVED_SEQ | SAVED_POLL | SAVED_COMPUTE)) === SAVED_COMPUTE && f.repeat === undefined && f.computeLeft > ns;
   }
 
   /** The saved context at depth `d` (0: the outermost), which exists. */
