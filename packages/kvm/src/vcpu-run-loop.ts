@@ -254,10 +254,12 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * `time` would do nothing but let the time pass — the vCPU pays an
    * operation's cost or computes beyond `time`, or a kick made while it paid
    * has it switch out of the guest and `time` comes before that switch ends,
-   * and nothing it looks at when it goes on has changed (immediate_exit; for
-   * a computation also signals, requests, the power state, a deliverable
-   * interrupt; the placement). If
-   * so the vCPU counts the time up to `time` as run, and the VMM may let the
+   * or the op it pays is its interrupt vector's last and the vector's return
+   * takes up a computation that goes on beyond `time` — and nothing it looks
+   * at when it goes on has changed (immediate_exit; for a computation also
+   * signals, requests, the power state, a deliverable interrupt; the
+   * placement). If so the vCPU counts the time up to `time` as run (through
+   * the vector's return, which it then takes), and the VMM may let the
    * clock get there without calling run() (EventQueue.scheduleWhenUnlimited).
    * Without `time`, the time the queue asks a standing handler about
    * (EventQueue.askedTime): a time beyond 2^31 ns passed to a call TurboFan
@@ -314,10 +316,10 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * ({@link returnsAfterOp}: an interrupt's vector after its EOI) into a
    * computation that goes on for more than `past` ns after that end
    * ({@link returnsToComputationPast}: the spin the interrupt came in), and
-   * then computes with nothing to stop it:
-   * no request, signal or kick, no interrupt it could take once the return
-   * unmasks it. Asked only while nothing else runs, so the state it reads is
-   * the state the run would find at the end of what it owes.
+   * then computes with nothing to stop it: no request, signal or kick, no
+   * interrupt it could take once the return unmasks it. Asked only while
+   * nothing else runs, so the state it reads is the state the run would
+   * find at the end of what it owes.
    */
   #returnsOnceOwed(past: number): boolean {
     if (!(this.debt > 0) || this.#resumeAt !== RESUME_GUEST || this.#leaving()) return false;
