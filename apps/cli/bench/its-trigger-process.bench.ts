@@ -33,14 +33,11 @@
 import { itsTriggerImage } from "@irqlab/guest";
 import { Machine, parseSystemCommandLine } from "@irqlab/machine";
 import { bench, describe } from "vitest";
+import { median } from "../../../scripts/micro-bench-process.mjs";
 import { ITS_TRIGGER_ARGV, runItsTrigger, runNode, shipItsTrigger } from "./its-trigger-command.js";
 import { childFaultsOf, minorFaultNs } from "./page-faults.js";
 
 const cmd = await shipItsTrigger("its-trigger-code-cache");
-
-function median(xs: number[]): number {
-  return xs.sort((a, b) => a - b)[xs.length >> 1]!;
-}
 
 /** Wall ns of `f`, median of `runs` after one warm-up call. */
 function timeIt(f: () => void, runs: number): number {

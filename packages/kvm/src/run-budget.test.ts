@@ -347,6 +347,7 @@ describe("two vCPUs on one clock (nested runs)", () => {
         private readonly b: Vcpu,
         private readonly says: boolean,
         private readonly second: boolean,
+        private readonly lies = false,
       ) {
         super(op.hvc([ARM_SMCCC_VERSION_FUNC_ID]));
       }
@@ -357,6 +358,9 @@ describe("two vCPUs on one clock (nested runs)", () => {
             return this.yieldOp(op.compute(1));
           case 1:
             return this.yieldOp(this.second ? op.write(0x2000, 4, 1) : op.hvc([ARM_SMCCC_VERSION_FUNC_ID]));
+          case 2:
+            // `lies`: it said its next resume returns, and yields another op.
+            return this.lies ? this.yieldOp(op.compute(1)) : this.finish(undefined);
           default:
             return this.finish(undefined);
         }
@@ -372,7 +376,7 @@ describe("two vCPUs on one clock (nested runs)", () => {
      * A vCPU spinning (unmasked, from 1 ns) whose IRQ line rises at RAISE: it switches out, enters
      * again, takes the interrupt and runs the vector, stopped by a limit 5 ns into the HVC.
      */
-    function stopped(says: boolean): { queue: EventQueue; kvm: Kvm; b: Vcpu; owedEnd: number } {
+    function stopped(says: boolean, lies = false): { queue: EventQueue; kvm: Kvm; b: Vcpu; owedEnd: number } {
       const { queue, kvm, v } = armVm(1);
       const b = v[0]!;
       kvm.tracer.enabled = true;
@@ -382,7 +386,7 @@ describe("two vCPUs on one clock (nested runs)", () => {
           yield op.unmask();
           yield op.compute(SPIN);
         },
-        vector: () => new Vector(b, says, taken++ > 0),
+        vector: () => new Vector(b, says, taken++ > 0, lies),
       });
       queue.schedule(RAISE, () => b.irqChip.setIrqLine(0, true));
       const hvcAt = RAISE + DEFAULT_COSTS.worldSwitch + DEFAULT_COSTS.interruptInjection + 1 + DEFAULT_COSTS.worldSwitch;
@@ -410,6 +414,8 @@ describe("two vCPUs on one clock (nested runs)", () => {
     };
     expect(kicked().idleUntil(owedEnd + DEFAULT_COSTS.worldSwitch - 1)).toBe(true);
     expect(kicked().idleUntil(owedEnd + DEFAULT_COSTS.worldSwitch)).toBe(false);
+    // A program that says so and then yields another op breaks the promise the left-off run rests on.
+    expect(() => stopped(true, true).b.idleUntil(owedEnd + 1)).toThrow(/returnsAfterOp said its next resume returns yielded another op/);
     // Continued inside another's time up to a point past the return, then the second interrupt; and
     // left off to that point instead: the second vector's store exits at the same time, traced alike.
     const second = (r: { queue: EventQueue; b: Vcpu }, at: number): VcpuExit => {

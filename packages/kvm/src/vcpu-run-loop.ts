@@ -337,15 +337,15 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * the program's return (#returnsOnceOwed): the run takes the steps it
    * would have taken at that end — the check between ops, which takes no
    * interrupt, the program's resume, which returns, and the check after the
-   * return — and is left as one the limit stopped there in the computation
-   * it took up (#budget). None of them costs time or reads what changed
-   * since: nothing did (see #returnsOnceOwed).
+   * return, which takes none either — and is left as one the limit stopped
+   * there in the computation it took up (#budget). None of them costs time
+   * or reads what changed since: nothing did (see #returnsOnceOwed). Both
+   * checks end as the second does (irqCheck and timerExit cleared), and
+   * neither the resume nor the return reads them, so that one is made.
    */
   #returnOnceOwed(): void {
     const end = this.#owedEnd;
     this.debt = 0;
-    this.irqCheck = false;
-    this.timerExit = false;
     const it = this.gen!.next(this.result);
     if (it.done !== true) throw new ConfigError(`vCPU ${this.vcpuId}: a guest program whose returnsAfterOp said its next resume returns yielded another op`);
     this.returnFromProgram(it.value);
