@@ -87,6 +87,13 @@ const RESUME_WFI = 10;
 
 /** The time idleUntil was asked about, handed on to #idlePastOwedEnd. */
 const ASKED_PAST_OWED = new Float64Array(1);
+/**
+ * How far past the end of what it owes #idlePastOwedEnd was asked about, handed on to
+ * returnsToComputationPast: passed as an argument to a call TurboFan left out of line, that time
+ * (past 2^31 ns when the asking run's end is an idle spin's or a poll window's) was boxed, a heap
+ * number at nearly every ask of a stopped vCPU in the processes that compiled it so.
+ */
+const PAST_OWED_END = new Float64Array(1);
 
 /** The run loop of a vCPU. */
 export abstract class VcpuRunLoop extends VcpuTraps {
@@ -303,7 +310,7 @@ export abstract class VcpuRunLoop extends VcpuTraps {
   #idlePastOwedEnd(): boolean {
     const at = ASKED_PAST_OWED[0]!;
     const switchesOut = at < this.#owedEnd + this.costs.worldSwitch && this.#leavesOnceOwed();
-    if ((!switchesOut && !this.#returnsOnceOwed(at - this.#owedEnd)) || !this.vm.host.keepsPlacement(this)) return false;
+    if ((!switchesOut && !this.#returnsOnceOwed()) || !this.vm.host.keepsPlacement(this)) return false;
     if (switchesOut) this.#oweSwitchOut();
     else this.#returnOnceOwed();
     this.#ranTo = at;
@@ -314,20 +321,22 @@ export abstract class VcpuRunLoop extends VcpuTraps {
    * Whether the stopped run, once it has paid what it owes (the cost of an
    * op of the program it runs), resumes the program only for it to return
    * ({@link returnsAfterOp}: an interrupt's vector after its EOI) into a
-   * computation that goes on for more than `past` ns after that end
+   * computation that goes on past the time idleUntil was asked about
    * ({@link returnsToComputationPast}: the spin the interrupt came in), and
    * then computes with nothing to stop it: no request, signal or kick, no
    * interrupt it could take once the return unmasks it. Asked only while
    * nothing else runs, so the state it reads is the state the run would
    * find at the end of what it owes.
    */
-  #returnsOnceOwed(past: number): boolean {
+  #returnsOnceOwed(): boolean {
     if (!(this.debt > 0) || this.#resumeAt !== RESUME_GUEST || this.#leaving()) return false;
     // The next op would be the program's (#guest), and the program has said that resuming it returns.
     if (this.replay !== undefined || this.repeat !== undefined || this.seq !== undefined || this.pollOp !== undefined || this.computeLeft > 0) return false;
     const gen = this.gen;
     if (gen === undefined || this.#windowMem !== undefined || !returnsAfterOp(gen)) return false;
-    if (!this.returnsToComputationPast(past)) return false;
+    // How far past the end of what it owes idleUntil was asked about: in an array, as the time is here.
+    PAST_OWED_END[0] = ASKED_PAST_OWED[0]! - this.#owedEnd;
+    if (!this.returnsToComputationPast(PAST_OWED_END)) return false;
     if (this.mpState === KVM_MP_STATE_STOPPED || this.haltPolling || !this.vm.supportsCpu(this.hostCpu)) return false;
     return !this.chip.hasPendingIrq();
   }

@@ -443,16 +443,17 @@ export abstract class VcpuTraps extends VcpuCore implements ExitCompletion {
 
   /**
    * Whether the running program's return would go back to an interrupted
-   * computation with more than `ns` left, and to nothing else (no repeat,
-   * sequence, poll or replayed op around it): an interrupt's vector
+   * computation with more than `past[0]` ns left, and to nothing else (no
+   * repeat, sequence, poll or replayed op around it): an interrupt's vector
    * returning to an idle spin. False when the program returns to a caller.
-   * (A yes or no, not the time left: a time past 2^31 ns, such as an idle
-   * spin's, returned from a call TurboFan does not inline is boxed.)
+   * (The time in an array and a yes or no back, not the time left: a time
+   * past 2^31 ns, such as an idle spin's, passed to or returned from a call
+   * TurboFan does not inline is boxed.)
    */
-  protected returnsToComputationPast(ns: number): boolean {
+  protected returnsToComputationPast(past: Float64Array): boolean {
     if (this.#callDepth > this.#callFloor || this.#frameDepth === 0) return false;
     const f = this.#frameAt(this.#frameDepth - 1);
-    return (f.saved & (SAVED_REPLAY | SAVED_SEQ | SAVED_POLL | SAVED_COMPUTE)) === SAVED_COMPUTE && f.repeat === undefined && f.computeLeft > ns;
+    return (f.saved & (SAVED_REPLAY | SAVED_SEQ | SAVED_POLL | SAVED_COMPUTE)) === SAVED_COMPUTE && f.repeat === undefined && f.computeLeft > past[0]!;
   }
 
   /** The saved context at depth `d` (0: the outermost), which exists. */
