@@ -90,8 +90,8 @@ const ASKED_PAST_OWED = new Float64Array(1);
 /**
  * How far past the end of what it owes #idlePastOwedEnd was asked about, handed on to
  * returnsToComputationPast: passed as an argument to a call TurboFan left out of line, that time
- * (past 2^31 ns when the asking run's end is an idle spin's or a poll window's) was boxed, a heap
- * number at nearly every ask of a stopped vCPU in the processes that compiled it so.
+ * (past 2^31 ns when the asking run's end is an idle spin's or a poll window's) was boxed at every
+ * such call, about 1.3 an ipi round trip, in the processes that compiled it so.
  */
 const PAST_OWED_END = new Float64Array(1);
 
