@@ -8,9 +8,11 @@ export interface FootprintOptions {
   readonly among: number;
   /** A micro-bench test to count one operation of, instead of a scale-bench delivery. */
   readonly op: string | undefined;
+  /** A mode of the run loop's handoff bench (vcpu-handoff-run.ts) to count one store of vCPU 0 in, instead. */
+  readonly handoff: "alone" | "beside-spin" | "lockstep" | undefined;
   /** With `op`: the test's repeats and polls as loops of yields. */
   readonly loop: boolean;
-  /** With `op`: iterations of a measured run. */
+  /** With `op`: iterations of a measured run; with `handoff`, sequences of 100 stores a run. */
   readonly times: number;
   readonly rounds: number;
   readonly warmups: number;

@@ -37,6 +37,17 @@
 // (ipi, lpi), the instruction count moves by well under one per cent: up to about a hundred
 // instructions an ipi round trip, when a collection falls in one process's runs and not the other's.
 //
+// With --handoff MODE, the same counts for one RAM store of vCPU 0 in the run loop's own
+// benchmark (apps/cli/bench/vcpu-handoff-run.ts: -M virt -accel kvm -smp 2, vCPU 0 storing
+// op.seq's of 100 stores), vCPU 1 not started (alone), spinning in KVM_RUN (beside-spin) or
+// storing at the same pace (lockstep): both processes run MODE --warmups times with --times
+// sequences, then --rounds more times, the one with none, the other with --times. The wall-clock
+// differences vcpu-handoff.bench.ts records (askNs, handoffNs) move by tens of per cent from run to
+// run; these counts do not, so their differences say what the other vCPU's continuation costs a
+// store when the queue asks it (beside-spin - alone) and a turn to it and back (lockstep -
+// beside-spin - alone): 303, 601 and 2,075 instructions a store, that is an ask of about 300 and a
+// handoff of about 1,170, when first measured.
+//
 // Options:
 //   --ll MIB           the simulated last-level cache, a power of two (default 8)
 //   --among N          deliveries to the first N vCPUs in turn rather than to all 4096 (the rig's
@@ -44,10 +55,13 @@
 //                      left is what a delivery costs in cache (D1 and I1 misses, instructions)
 //   --op TEST          one operation of micro-bench's TEST (ipi, lpi, hyp_call, mmio_read_vgic...)
 //                      instead of a delivery of the scale bench
+//   --handoff MODE     one store of vCPU 0 in vcpu-handoff-run.ts's MODE (alone, beside-spin,
+//                      lockstep) instead of a delivery of the scale bench
 //   --loop             with --op, the test with its repeats and polls as loops of yields
-//   --times N          with --op, iterations of a measured run (default 4096)
-//   --rounds N         measured rounds of deliveries to every vCPU, or runs of TEST (default 4)
-//   --warmups N        rounds or runs before them (default 20 rounds, 6 runs with --op)
+//   --times N          with --op, iterations of a measured run (default 4096); with --handoff,
+//                      sequences of 100 stores a run (default 5000)
+//   --rounds N         measured rounds of deliveries to every vCPU, or runs of TEST or MODE (default 4)
+//   --warmups N        rounds or runs before them (default 20 rounds, 6 runs with --op or --handoff)
 //   --by-function N    also the N functions that take the most lines (callgrind; about twice as
 //                      slow): JavaScript functions by the names V8's --perf-basic-prof map gives
 //                      them, attributed the lines their own code (and the code TurboFan inlined
@@ -66,7 +80,7 @@
 //   --json             one JSON line instead of the table
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each process takes about 45 s (cachegrind)
-// or 100 s (callgrind), about 40 s with --op ipi; the two of a side run at once. The default
+// or 100 s (callgrind), about 40 s with --op ipi, 30 to 80 s with --handoff; the two of a side run at once. The default
 // warm-ups are those after which the counts stop moving (SCALE_WARMUPS, OP_WARMUPS): fewer count
 // V8's late compiles and the interpreted runs before them as the model's.
 import { spawn, spawnSync } from "node:child_process";
@@ -109,10 +123,18 @@ const SCALE_WARMUPS = 20;
  * 40 % more instructions, V8 still compiling; after 6, 12 and 20, the same to within 5.
  */
 const OP_WARMUPS = 6;
+/** The modes of the run loop's handoff bench (vcpu-handoff-run.ts's HANDOFF_MODES, which the driver checks against). */
+const HANDOFF_MODES = ["alone", "beside-spin", "lockstep"];
+/**
+ * Store sequences of a --handoff run: with 500 a run, V8's compiles of the later runs' machines
+ * (each run boots one) counted for several times what the stores took (2,491 instructions a store
+ * alone); with 5000, 303, as with 50,000.
+ */
+const HANDOFF_SEQS = 5000;
 
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
-  const o = { llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: undefined, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
+  const o = { llMiB: 8, among: 0, op: undefined, handoff: undefined, loop: false, times: undefined, rounds: 4, warmups: undefined, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
   const count = (name, v, min) => {
     if (v === undefined || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${name} takes an integer of at least ${min}, not ${v ?? "nothing"}`);
     return Number(v);
@@ -127,6 +149,9 @@ export function parseArgs(argv) {
     else if (a === "--op") {
       o.op = argv[++i];
       if (o.op === undefined || !/^[a-z0-9_]+$/.test(o.op)) throw new UsageError(`--op takes the name of a micro-bench test, not ${o.op ?? "nothing"}`);
+    } else if (a === "--handoff") {
+      o.handoff = argv[++i];
+      if (!HANDOFF_MODES.includes(o.handoff)) throw new UsageError(`--handoff takes ${HANDOFF_MODES.join(", ")}, not ${o.handoff ?? "nothing"}`);
     } else if (a === "--loop") o.loop = true;
     else if (a === "--times") o.times = count(a, argv[++i], 1);
     else if (a === "--rounds") o.rounds = count(a, argv[++i], 1);
@@ -147,9 +172,12 @@ export function parseArgs(argv) {
       if (o.against === undefined || o.against.startsWith("--")) throw new UsageError("--against takes a git revision");
     } else throw new UsageError(`unknown option ${a}`);
   }
-  if (o.op === undefined && (o.loop || argv.includes("--times"))) throw new UsageError("--loop and --times go with --op");
-  if (o.op !== undefined && o.among > 0) throw new UsageError("--among goes with the scale bench, not with --op");
-  o.warmups ??= o.op === undefined ? SCALE_WARMUPS : OP_WARMUPS;
+  if (o.op !== undefined && o.handoff !== undefined) throw new UsageError("--op and --handoff measure different things: give one");
+  if (o.op === undefined && o.loop) throw new UsageError("--loop goes with --op");
+  if (o.op === undefined && o.handoff === undefined && o.times !== undefined) throw new UsageError("--times goes with --op or --handoff");
+  if ((o.op !== undefined || o.handoff !== undefined) && o.among > 0) throw new UsageError(`--among goes with the scale bench, not with ${o.op !== undefined ? "--op" : "--handoff"}`);
+  o.times ??= o.handoff !== undefined ? HANDOFF_SEQS : 4096;
+  o.warmups ??= o.op === undefined && o.handoff === undefined ? SCALE_WARMUPS : OP_WARMUPS;
   return o;
 }
 
@@ -441,14 +469,32 @@ for (let i = 0; i < Number(rounds); i++) run(Number(iterations));
 process.stdout.write(JSON.stringify({ operations: Number(rounds) * (Number(iterations) - 1) }) + "\\n");
 `;
 
-/** Bundles the driver of `o` (the scale bench's, or --op's) from the sources under `tree` into `outfile`, with a source map beside it. */
+/**
+ * The driver of --handoff: `node driver SEQS WARMUPS MODE TIMES ROUNDS` runs MODE WARMUPS times
+ * with TIMES sequences, then ROUNDS times with SEQS (runHandoff checks that the guest printed its
+ * lines around the stores and powered off).
+ */
+const HANDOFF_DRIVER = `
+import { HANDOFF_MODES, STORES_PER_SEQ, runHandoff } from "./apps/cli/bench/vcpu-handoff-run.ts";
+const [seqs, warmups, mode, times, rounds] = process.argv.slice(2);
+if (!HANDOFF_MODES.includes(mode)) {
+  process.stderr.write(\`cache-footprint: vcpu-handoff-run.ts has no mode \${mode} (it has \${HANDOFF_MODES.join(", ")})\\n\`);
+  process.exit(2);
+}
+for (let i = 0; i < Number(warmups); i++) runHandoff(mode, Number(times));
+for (let i = 0; i < Number(rounds); i++) runHandoff(mode, Number(seqs));
+process.stdout.write(JSON.stringify({ operations: Number(rounds) * Number(seqs) * STORES_PER_SEQ }) + "\\n");
+`;
+
+/** Bundles the driver of `o` (the scale bench's, --op's or --handoff's) from the sources under `tree` into `outfile`, with a source map beside it. */
 function bundleDriver(tree, outfile, o) {
-  const contents = o.op === undefined ? DRIVER : OP_DRIVER;
+  const contents = o.op !== undefined ? OP_DRIVER : o.handoff !== undefined ? HANDOFF_DRIVER : DRIVER;
   buildSync({ ...SOURCE_BUNDLE, absWorkingDir: tree, stdin: { contents, resolveDir: tree, sourcefile: "cache-footprint-driver.ts", loader: "ts" }, outfile, sourcemap: "external" });
 }
 
 /** The driver's arguments after the node options: the base process's (`measured` false) or the measuring one's. */
 function driverArgs(o, measured) {
+  if (o.handoff !== undefined) return [String(measured ? o.times : 0), String(o.warmups), o.handoff, String(o.times), String(o.rounds)];
   if (o.op === undefined) return [String(measured ? o.rounds : 0), String(o.warmups), String(o.among)];
   return [String(measured ? 1 + o.times : 1), String(o.warmups), o.op, o.loop ? "loop" : "fast", String(o.times), String(o.rounds)];
 }
@@ -466,12 +512,14 @@ function sourcePlace(driver, tree) {
 }
 
 /**
- * Runs --op's driver once without valgrind, a run of two iterations: a test the image does not
- * have, or one that fails, is reported in a second rather than after valgrind's minute.
+ * Runs --op's or --handoff's driver once without valgrind, a run of two iterations or one
+ * sequence: a test the image does not have, or one that fails, is reported in a second rather
+ * than after valgrind's minute.
  * @throws UsageError with the driver's message when it fails
  */
 function checkOp(driver, o, tag) {
-  const r = spawnSync(process.execPath, [...o.nodeOptions, driver, "2", "0", o.op, o.loop ? "loop" : "fast", "1", "1"], { encoding: "utf8" });
+  const args = o.handoff !== undefined ? ["1", "0", o.handoff, "1", "1"] : ["2", "0", o.op, o.loop ? "loop" : "fast", "1", "1"];
+  const r = spawnSync(process.execPath, [...o.nodeOptions, driver, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new UsageError(`${tag === "base" ? `at ${o.against}: ` : ""}${(r.stderr || `the driver exited with ${r.status}`).trim().replace(/^cache-footprint: /, "")}`);
 }
 
@@ -513,23 +561,24 @@ function underValgrind(tool, driver, measured, o, dir, tag) {
   });
 }
 
-/** One side's figures: per delivery (or operation, with --op), and per function with --by-function. */
+/** One side's figures: per delivery (or operation, with --op; store, with --handoff), and per function with --by-function. */
 async function measure(tree, o, dir, tag) {
   const driver = join(dir, `driver.${tag}.mjs`);
   bundleDriver(tree, driver, o);
-  if (o.op !== undefined) checkOp(driver, o, tag);
+  const scale = o.op === undefined && o.handoff === undefined;
+  if (!scale) checkOp(driver, o, tag);
   const tool = o.byFunction > 0 || o.byLine > 0 ? "callgrind" : "cachegrind";
   const [base, more] = await Promise.all([underValgrind(tool, driver, false, o, dir, `${tag}.base`), underValgrind(tool, driver, true, o, dir, `${tag}.measured`)]);
   const run = JSON.parse(more.stdout.trim().split("\n").at(-1));
-  if (o.op === undefined && run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
-  const n = o.op === undefined ? run.delivered : run.operations;
+  if (scale && run.claimed !== run.delivered) throw new Error(`${tag}: the guests claimed ${run.claimed} of ${run.delivered} interrupts`);
+  const n = scale ? run.delivered : run.operations;
   // Each output read once: a callgrind file with --dump-instr runs to tens of megabytes.
   const texts = [base, more].map((r) => readFileSync(r.out, "utf8"));
   const [m0, m1] = texts.map((text) => {
     const t = parseTotals(text);
     return missCounts((e) => t.get(e));
   });
-  const figures = { ...(o.op === undefined ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, i1Misses: (m1.i1 - m0.i1) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
+  const figures = { ...(scale ? { vcpus: run.vcpus, deliveries: n } : { operations: n }), instructions: (m1.ir - m0.ir) / n, i1Misses: (m1.i1 - m0.i1) / n, d1Misses: (m1.d1 - m0.d1) / n, lines: (m1.ll - m0.ll) / n };
   if (tool === "cachegrind") return { figures };
   const place = sourcePlace(driver, tree);
   const [g0, g1] = [base, more].map((r, side) => {
@@ -567,14 +616,19 @@ async function measure(tree, o, dir, tag) {
   };
 }
 
+/** What vCPU 1 does in each --handoff mode, for the table's title. */
+const HANDOFF_SAYS = { alone: "not started", "beside-spin": "spinning in KVM_RUN", lockstep: "storing at the same pace (a handoff a store)" };
+
 function table(o, sides) {
   const w = (x, d = 1) => x.toFixed(d).padStart(10);
   const work = sides[sides.length - 1].result.figures;
-  const per = o.op === undefined ? "delivery" : "operation";
+  const per = o.handoff !== undefined ? "store" : o.op === undefined ? "delivery" : "operation";
   const lines = [
-    o.op === undefined
-      ? `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`
-      : `micro-bench ${o.op}${o.loop ? " (its repeats and polls as loops of yields)" : ""} on -M virt -accel kvm -smp 2: ${o.warmups} runs of ${o.times} of warm-up, then ${work.operations} operations measured in ${o.rounds} runs`,
+    o.handoff !== undefined
+      ? `vcpu-handoff ${o.handoff}: vCPU 0's RAM stores (op.seq's of 100) on -M virt -accel kvm -smp 2, vCPU 1 ${HANDOFF_SAYS[o.handoff]}; ${o.warmups} runs of ${o.times} sequences of warm-up, then ${work.operations} stores measured in ${o.rounds} runs`
+      : o.op === undefined
+        ? `RISC-V scale bench: an MSI to each of ${work.vcpus} of its 4096 vCPUs in turn; ${o.warmups} x 4096 deliveries of warm-up, then ${work.deliveries} measured`
+        : `micro-bench ${o.op}${o.loop ? " (its repeats and polls as loops of yields)" : ""} on -M virt -accel kvm -smp 2: ${o.warmups} runs of ${o.times} of warm-up, then ${work.operations} operations measured in ${o.rounds} runs`,
     `valgrind's caches: I1 and D1 32 KiB 8-way, LL ${o.llMiB} MiB 16-way, ${LINE_BYTES}-byte lines; node --predictable${o.nodeOptions.map((x) => ` ${x}`).join("")}`,
     "",
     `${`per ${per}`.padEnd(40)}${sides.map((s) => s.label.padStart(12)).join("")}`,
@@ -584,7 +638,7 @@ function table(o, sides) {
   row("D1 misses", (f) => f.d1Misses);
   row("I1 misses (instruction fetch)", (f) => f.i1Misses);
   row("instructions", (f) => f.instructions, 0);
-  if (o.op === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
+  if (o.op === undefined && o.handoff === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const [list, what] of [
     ["functions", "functions"],
     ["sourceLines", "source lines"],
@@ -604,7 +658,7 @@ async function main() {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N]] [--rounds N] [--warmups N] [--by-function N] [--by-line N] [--sort ${Object.keys(SORTS).join("|")}] [--against REV] [--node-option OPT] [--json]\n`);
+    process.stderr.write(`cache-footprint: ${e.message}\nusage: npm run bench:footprint -- [--ll MIB] [--among N | --op TEST [--loop] [--times N] | --handoff MODE [--times N]] [--rounds N] [--warmups N] [--by-function N] [--by-line N] [--sort ${Object.keys(SORTS).join("|")}] [--against REV] [--node-option OPT] [--json]\n`);
     process.exit(2);
   }
   if (spawnSync("valgrind", ["--version"]).error !== undefined) {

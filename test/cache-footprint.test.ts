@@ -204,7 +204,7 @@ describe("scripts/cache-footprint.mjs", () => {
   });
 
   test("its command line: defaults, options, and a usage error for a bad one", () => {
-    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, loop: false, times: 4096, rounds: 4, warmups: 20, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
+    expect(parseArgs([])).toEqual({ llMiB: 8, among: 0, op: undefined, handoff: undefined, loop: false, times: 4096, rounds: 4, warmups: 20, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false });
     // The warm-up a test of micro-bench needs is shorter than the scale bench's: runs, not rounds over 4096 vCPUs.
     expect(parseArgs(["--op", "ipi"])).toMatchObject({ op: "ipi", warmups: 6 });
     expect(parseArgs(["--op", "ipi", "--warmups", "2"])).toMatchObject({ warmups: 2 });
@@ -212,6 +212,7 @@ describe("scripts/cache-footprint.mjs", () => {
       llMiB: 2,
       among: 64,
       op: undefined,
+      handoff: undefined,
       loop: false,
       times: 4096,
       rounds: 2,
@@ -233,7 +234,16 @@ describe("scripts/cache-footprint.mjs", () => {
     expect(() => parseArgs(["--sort", "toString"])).toThrow(/--sort takes lines, d1, i1, instructions, not toString/);
     expect(parseArgs(["--op", "ipi", "--loop", "--times", "512"])).toMatchObject({ op: "ipi", loop: true, times: 512, among: 0 });
     expect(() => parseArgs(["--op", "ipi", "--among", "64"])).toThrow(/--among goes with the scale bench/);
-    expect(() => parseArgs(["--loop"])).toThrow(/--loop and --times go with --op/);
+    expect(() => parseArgs(["--loop"])).toThrow(/--loop goes with --op/);
+    expect(() => parseArgs(["--times", "8"])).toThrow(/--times goes with --op or --handoff/);
+    // A store of the run loop's handoff bench: sequences of 100 stores a run, and a test's warm-up.
+    expect(parseArgs(["--handoff", "beside-spin"])).toMatchObject({ handoff: "beside-spin", op: undefined, times: 5000, warmups: 6 });
+    expect(parseArgs(["--handoff", "lockstep", "--times", "200", "--rounds", "2"])).toMatchObject({ handoff: "lockstep", times: 200, rounds: 2 });
+    expect(() => parseArgs(["--handoff", "spin"])).toThrow(/--handoff takes alone, beside-spin, lockstep, not spin/);
+    expect(() => parseArgs(["--handoff"])).toThrow(/--handoff takes alone, beside-spin, lockstep, not nothing/);
+    expect(() => parseArgs(["--handoff", "alone", "--op", "ipi"])).toThrow(/--op and --handoff measure different things/);
+    expect(() => parseArgs(["--handoff", "alone", "--among", "64"])).toThrow(/--among goes with the scale bench, not with --handoff/);
+    expect(() => parseArgs(["--handoff", "alone", "--loop"])).toThrow(/--loop goes with --op/);
     expect(() => parseArgs(["--node-option", "3500"])).toThrow(/--node-option takes an option for node, not 3500/);
     expect(() => parseArgs(["--op", "--loop"])).toThrow(/--op takes the name of a micro-bench test/);
     const r = spawnSync(process.execPath, [join(root, "scripts", "cache-footprint.mjs"), "--ll", "3"], { encoding: "utf8" });
