@@ -80,9 +80,10 @@
 //   --json             one JSON line instead of the table
 //
 // Needs valgrind (Debian: apt-get install valgrind). Each process takes about 45 s (cachegrind)
-// or 100 s (callgrind), about 40 s with --op ipi, 30 to 80 s with --handoff; the two of a side run at once. The default
-// warm-ups are those after which the counts stop moving (SCALE_WARMUPS, OP_WARMUPS): fewer count
-// V8's late compiles and the interpreted runs before them as the model's.
+// or 100 s (callgrind), about 40 s with --op ipi, 30 to 80 s with --handoff; the two of a side
+// run at once. The default warm-ups are those after which the counts stop moving (SCALE_WARMUPS,
+// OP_WARMUPS, HANDOFF_SEQS): fewer count V8's late compiles and the interpreted runs before them
+// as the model's.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { SourceMap } from "node:module";
@@ -126,9 +127,9 @@ const OP_WARMUPS = 6;
 /** The modes of the run loop's handoff bench (vcpu-handoff-run.ts's HANDOFF_MODES, which the driver checks against). */
 const HANDOFF_MODES = ["alone", "beside-spin", "lockstep"];
 /**
- * Store sequences of a --handoff run: with 500 a run, V8's compiles of the later runs' machines
- * (each run boots one) counted for several times what the stores took (2,491 instructions a store
- * alone); with 5000, 303, as with 50,000.
+ * Store sequences of a --handoff run: with 500 a run, what V8 still compiled in the measured runs
+ * (each boots a machine of its own) counted for several times what the stores took (2,491
+ * instructions a store alone, against 303 with 5000); lockstep gave 2,075 with 2000 and with 5000.
  */
 const HANDOFF_SEQS = 5000;
 
