@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { loopForm, newGuestResult, op, type GuestOp, type GuestResult } from "./guest-ops.js";
-import { StateMachineProgram } from "./state-machine-program.js";
+import { StateMachineProgram, returnsAfterOp } from "./state-machine-program.js";
 
 /** Yields `ops` in turn, then returns the sum of the values they read. */
 class Summing extends StateMachineProgram<number> {
@@ -78,5 +78,26 @@ describe("StateMachineProgram", () => {
     expect(q.endedCalls).toBe(1);
     expect(q.next(newGuestResult()).done).toBe(true);
     expect(q[Symbol.iterator]() === q).toBe(true);
+  });
+
+  test("returnsAfterOp of any program: what a state machine says, false for a generator or another iterator", () => {
+    /** Says its next resume returns once it has yielded its one op. */
+    class LastOp extends Summing {
+      override get returnsAfterOp(): boolean {
+        return true;
+      }
+    }
+    expect(returnsAfterOp(new Summing(ops))).toBe(false);
+    expect(returnsAfterOp(new LastOp(ops))).toBe(true);
+    expect(
+      returnsAfterOp(
+        (function* () {
+          yield op.compute(1);
+        })(),
+      ),
+    ).toBe(false);
+    // Only a state machine says it: an iterator of another kind that has such a property is not asked.
+    const other = { returnsAfterOp: true, next: (): IteratorResult<GuestOp, void> => ({ done: true, value: undefined }) };
+    expect(returnsAfterOp(other)).toBe(false);
   });
 });

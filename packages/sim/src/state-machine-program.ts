@@ -79,7 +79,13 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
   }
 }
 
-/** {@link StateMachineProgram.returnsAfterOp} of any guest program: false for a generator. */
+/**
+ * {@link StateMachineProgram.returnsAfterOp} of any guest program: false for
+ * a generator, or any other iterator. (Asked by prototype first: a load of
+ * the property from a generator, met for the first time by code TurboFan
+ * compiled for state machines only, deoptimised that code, and the run
+ * loop's compiled again without what it had inlined.)
+ */
 export function returnsAfterOp(program: Iterator<GuestOp, unknown, GuestResult>): boolean {
-  return (program as Partial<Pick<StateMachineProgram<unknown>, "returnsAfterOp">>).returnsAfterOp === true;
+  return program instanceof StateMachineProgram && program.returnsAfterOp;
 }
