@@ -133,6 +133,11 @@ const HANDOFF_MODES = ["alone", "beside-spin", "lockstep"];
  */
 const HANDOFF_SEQS = 5000;
 
+/** Whether options `o` measure the scale bench's deliveries (neither --op nor --handoff). */
+function measuresScale(o) {
+  return o.op === undefined && o.handoff === undefined;
+}
+
 /** The options of a command line (see the header). */
 export function parseArgs(argv) {
   const o = { llMiB: 8, among: 0, op: undefined, handoff: undefined, loop: false, times: undefined, rounds: 4, warmups: undefined, byFunction: 0, byLine: 0, sort: "lines", against: undefined, nodeOptions: [], json: false };
@@ -175,10 +180,10 @@ export function parseArgs(argv) {
   }
   if (o.op !== undefined && o.handoff !== undefined) throw new UsageError("--op and --handoff measure different things: give one");
   if (o.op === undefined && o.loop) throw new UsageError("--loop goes with --op");
-  if (o.op === undefined && o.handoff === undefined && o.times !== undefined) throw new UsageError("--times goes with --op or --handoff");
-  if ((o.op !== undefined || o.handoff !== undefined) && o.among > 0) throw new UsageError(`--among goes with the scale bench, not with ${o.op !== undefined ? "--op" : "--handoff"}`);
+  if (measuresScale(o) && o.times !== undefined) throw new UsageError("--times goes with --op or --handoff");
+  if (!measuresScale(o) && o.among > 0) throw new UsageError(`--among goes with the scale bench, not with ${o.op !== undefined ? "--op" : "--handoff"}`);
   o.times ??= o.handoff !== undefined ? HANDOFF_SEQS : 4096;
-  o.warmups ??= o.op === undefined && o.handoff === undefined ? SCALE_WARMUPS : OP_WARMUPS;
+  o.warmups ??= measuresScale(o) ? SCALE_WARMUPS : OP_WARMUPS;
   return o;
 }
 
@@ -566,7 +571,7 @@ function underValgrind(tool, driver, measured, o, dir, tag) {
 async function measure(tree, o, dir, tag) {
   const driver = join(dir, `driver.${tag}.mjs`);
   bundleDriver(tree, driver, o);
-  const scale = o.op === undefined && o.handoff === undefined;
+  const scale = measuresScale(o);
   if (!scale) checkOp(driver, o, tag);
   const tool = o.byFunction > 0 || o.byLine > 0 ? "callgrind" : "cachegrind";
   const [base, more] = await Promise.all([underValgrind(tool, driver, false, o, dir, `${tag}.base`), underValgrind(tool, driver, true, o, dir, `${tag}.measured`)]);
@@ -639,7 +644,7 @@ function table(o, sides) {
   row("D1 misses", (f) => f.d1Misses);
   row("I1 misses (instruction fetch)", (f) => f.i1Misses);
   row("instructions", (f) => f.instructions, 0);
-  if (o.op === undefined && o.handoff === undefined) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
+  if (measuresScale(o)) row(`MiB for every vCPU's lines (x ${work.vcpus})`, (f) => (f.lines * LINE_BYTES * f.vcpus) / 2 ** 20, 2);
   for (const [list, what] of [
     ["functions", "functions"],
     ["sourceLines", "source lines"],

@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { HANDOFF_MODES } from "../apps/cli/bench/vcpu-handoff-run.js";
 import {
   costsByFunction,
   costsBySourceLine,
@@ -239,6 +240,8 @@ describe("scripts/cache-footprint.mjs", () => {
     // A store of the run loop's handoff bench: sequences of 100 stores a run, and a test's warm-up.
     expect(parseArgs(["--handoff", "beside-spin"])).toMatchObject({ handoff: "beside-spin", op: undefined, times: 5000, warmups: 6 });
     expect(parseArgs(["--handoff", "lockstep", "--times", "200", "--rounds", "2"])).toMatchObject({ handoff: "lockstep", times: 200, rounds: 2 });
+    // The script's list of modes is the bench's.
+    for (const mode of HANDOFF_MODES) expect(parseArgs(["--handoff", mode]).handoff).toBe(mode);
     expect(() => parseArgs(["--handoff", "spin"])).toThrow(/--handoff takes alone, beside-spin, lockstep, not spin/);
     expect(() => parseArgs(["--handoff"])).toThrow(/--handoff takes alone, beside-spin, lockstep, not nothing/);
     expect(() => parseArgs(["--handoff", "alone", "--op", "ipi"])).toThrow(/--op and --handoff measure different things/);

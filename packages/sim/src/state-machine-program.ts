@@ -81,10 +81,10 @@ export abstract class StateMachineProgram<R = void> implements Generator<GuestOp
 
 /**
  * {@link StateMachineProgram.returnsAfterOp} of any guest program: false for
- * a generator, or any other iterator. (Asked by prototype first: a load of
- * the property from a generator, met for the first time by code TurboFan
- * compiled for state machines only, deoptimised that code, and the run
- * loop's compiled again without what it had inlined.)
+ * a generator, or any other iterator. The prototype is asked first: a load
+ * of the property from a generator, met for the first time by code TurboFan
+ * had compiled for state machines only, deoptimised that code, and the run
+ * loop's idle check was compiled again without what it had inlined.
  */
 export function returnsAfterOp(program: Iterator<GuestOp, unknown, GuestResult>): boolean {
   return program instanceof StateMachineProgram && program.returnsAfterOp;
