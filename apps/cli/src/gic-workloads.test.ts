@@ -187,12 +187,12 @@ describe("micro-bench", () => {
       row("mmio_read_user", "1723400.0", "1683.0"),
       row("mmio_read_vgic", "461840.0", "451.0"),
       row("eoi", "14360.0", "14.0"),
-      row("ipi", "2018320.0", "1971.0"),
+      row("ipi", "2003960.0", "1956.0"),
       "ipi_hw test skipped",
-      row("lpi", "2018640.0", "1971.0"),
+      row("lpi", "2004080.0", "1957.0"),
       row("timer_10ms", "901160.0", "880.0"),
     ]);
-    expect(m.queue.now).toBe(10_249_279_312);
+    expect(m.queue.now).toBe(10_249_250_418);
     const counters = m.tracer.counters.toJSON();
     // Each of the output's 927 bytes is one exit (lib/arm/io.c puts(): writeb, no UARTFR poll); the
     // other 1024 are mmio_read_user's reads. A total's last digits move with the counter's phase at
@@ -201,15 +201,17 @@ describe("micro-bench", () => {
     expect(counters["kvm.exit.KVM_EXIT_SYSTEM_EVENT"]).toBe(1);
   }, 30_000);
 
-  test("ipi and lpi: the receiver runs on through the sender's wait (a poll window), continued once (ipi) or twice (lpi) a round trip, not at every turn", () => {
+  test("ipi and lpi: the receiver runs on through the sender's wait (a poll window), continued about once (ipi) or two and a half times (lpi) a round trip, not at every turn", () => {
     // vCPU threads' continued runs (VcpuThread.continuations) over 512 more round trips. Charged turn by turn
     // (a 1 ns load, a 10 ns relax), the sender's wait stopped the receiver at each turn: 5.55 a round trip
     // for ipi. What is left is the stop at the load that sees the flag and, for lpi, the receiver's entry
     // and injection cut by the sender's next trapped access (the GITS_CWRITER store, 451 ns). ipi's kick
     // comes with a trapped access (the SGI, 306 ns) that ends inside the receiver's world switch out,
-    // through which the receiver is left off (Vcpu.idleUntil). Where the receiver's EOI ends while the
-    // sender stores its next command, the receiver is left off through its return into its spin too (the
-    // vector's returnsAfterOp): continued for that alone, lpi took 2.33 a round trip.
+    // through which the receiver is left off (Vcpu.idleUntil): 1.09 a round trip. In lpi the sender's next
+    // command often cuts the receiver's EOI short; gic_irq_handler still has its last store to make
+    // (irq_ready = true, after the EOI as in micro-bench.c), which other vCPUs may read, so the receiver is
+    // continued for it: 2.375 a round trip. It is left off through its return into its spin (the vector's
+    // returnsAfterOp) only where the cut falls in that last store.
     const cl = parseSystemCommandLine("aarch64", ["-M", "virt", "-accel", "kvm", "-smp", "2", "-nographic"]);
     if (cl.kind !== "run") throw new Error(cl.kind);
     const continuations = (test: string, times: number): number => {
@@ -217,7 +219,7 @@ describe("micro-bench", () => {
       expect(m.run(60_000_000_000)).toBe("shutdown");
       return m.cpus.reduce((n, c) => n + c.thread.continuations, 0);
     };
-    for (const [test, least, most] of [["ipi", 1, 1.5], ["lpi", 2, 2.1]] as const) {
+    for (const [test, least, most] of [["ipi", 1, 1.2], ["lpi", 2, 2.5]] as const) {
       const perRoundTrip = (continuations(test, 1024) - continuations(test, 512)) / 512;
       expect(perRoundTrip, test).toBeGreaterThanOrEqual(least);
       expect(perRoundTrip, test).toBeLessThan(most);
