@@ -69,6 +69,16 @@ describe("GuestMemory", () => {
       expect(f.message).toMatch(/0x4000fffe/);
     }
     expect(() => m.read(RAM + 15 * PAGE_SIZE, PAGE_SIZE + 1)).toThrow(GuestMemoryFault);
+    // Eight words whose last six lie beyond RAM: the fault names the first of them, as readU32 at each would.
+    m.writeU32(RAM + 16 * PAGE_SIZE - 8, 7); // that page, the one looked up last
+    try {
+      m.readU32s(RAM + 16 * PAGE_SIZE - 8, new Uint32Array(8));
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(GuestMemoryFault);
+      const f = e as GuestMemoryFault;
+      expect([f.address, f.size, f.access]).toEqual([RAM + 16 * PAGE_SIZE, 4, "read"]);
+    }
     expect(m.isRam(RAM, 16 * PAGE_SIZE)).toBe(true);
     expect(m.isRam(RAM, 16 * PAGE_SIZE + 1)).toBe(false);
   });
@@ -213,22 +223,32 @@ describe("GuestMemory properties", () => {
   test("agrees with a byte array over accesses that move among several pages, the page cache's every hit and miss", () => {
     // Three pages and their edges: runs on one page, alternation between two (both cache entries), a third page
     // (a miss that evicts), writes through either entry read back through the other, accesses straddling pages.
+    // Size 32 is a read of eight words at once (readU32s), as an ITS reads a command.
     const pages = [0, 1, 5];
-    const offset = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: PAGE_SIZE - 8, max: PAGE_SIZE - 1 }));
+    const offset = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: PAGE_SIZE - 40, max: PAGE_SIZE - 1 }));
     const access = fc.record({
       page: fc.constantFrom(...pages),
       offset,
-      size: fc.constantFrom(1, 2, 4),
+      size: fc.constantFrom(1, 2, 4, 32),
       write: fc.boolean(),
       value: fc.integer({ min: 0, max: 0xffffffff }),
     });
+    const words = new Uint32Array(8);
     fc.assert(
       fc.property(fc.array(access, { minLength: 1, maxLength: 60 }), (accesses) => {
         const m = mem();
         const bytes = new Uint8Array(16 * PAGE_SIZE);
         for (const x of accesses) {
           const rel = x.page * PAGE_SIZE + x.offset;
-          if (x.write) {
+          if (x.size === 32) {
+            if (x.write) continue;
+            m.readU32s(RAM + rel, words);
+            for (let w = 0; w < 8; w++) {
+              let want = 0;
+              for (let i = 3; i >= 0; i--) want = want * 256 + bytes[rel + 4 * w + i]!;
+              expect(words[w]).toBe(want);
+            }
+          } else if (x.write) {
             if (x.size === 1) m.writeU8(RAM + rel, x.value);
             else if (x.size === 2) m.writeU16(RAM + rel, x.value);
             else m.writeU32(RAM + rel, x.value);

@@ -138,6 +138,27 @@ export class GuestMemory {
     return this.#slowRead(addr, 4);
   }
 
+  /**
+   * Reads `out.length` little-endian 32-bit words from `addr` on into `out`,
+   * as that many {@link readU32} calls would, with the same faults: a
+   * device's read of a record in guest memory (an ITS command), looked up
+   * once when it lies in a page read last.
+   */
+  readU32s(addr: number, out: Uint32Array): void {
+    const n = out.length;
+    let off = addr - this.#cacheBase;
+    let view = this.#cacheView;
+    if (!(off >= 0 && off <= PAGE_SIZE - 4 * n)) {
+      off = addr - this.#backBase;
+      view = this.#backView;
+      if (!(off >= 0 && off <= PAGE_SIZE - 4 * n)) {
+        for (let i = 0; i < n; i++) out[i] = this.readU32(addr + 4 * i);
+        return;
+      }
+    }
+    for (let i = 0; i < n; i++) out[i] = view.getUint32(off + 4 * i, true);
+  }
+
   /** Reads a little-endian 64-bit value. */
   readU64(addr: number): bigint {
     const lo = this.readU32(addr);

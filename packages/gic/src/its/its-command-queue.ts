@@ -110,7 +110,7 @@ export class ItsCommandQueue {
       n++;
       const addr = base + this.creadr;
       try {
-        for (let i = 0; i < 8; i++) words[i] = this.memory.readU32(addr + 4 * i);
+        this.memory.readU32s(addr, words);
       } catch (e) {
         if (!(e instanceof GuestMemoryFault)) throw e;
         this.tracer.guestError(this.track, "its:cmdq", `command at 0x${addr.toString(16)} unreadable`);
