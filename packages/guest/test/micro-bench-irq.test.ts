@@ -49,6 +49,7 @@ describe("micro-bench's gic_irq_handler", () => {
   });
 
   test.each([27, 28])("the timer's PPI %i: the timer masked after the EOI, before irq_ready", (ppi) => {
+    // CNTV_CTL_EL0 = ARCH_TIMER_CTL_IMASK (1 << 1) | ARCH_TIMER_CTL_ENABLE (1 << 0): kvm-unit-tests lib/arm/asm/timer.h.
     const vector = microBenchIrqVector(() => TARGETS);
     expect(run(vector(0), ppi)).toEqual([iar, ready(0), received, eoir(ppi), `msr 0x${CNTV_CTL_EL0.toString(16)} = 0x3`, ready(1)]);
   });

@@ -142,7 +142,7 @@ export class GuestMemory {
    * Reads `out.length` little-endian 32-bit words from `addr` on into `out`,
    * as that many {@link readU32} calls would, with the same faults: a
    * device's read of a record in guest memory (an ITS command), looked up
-   * once when it lies in a page read last.
+   * once when it lies in one of the two pages accessed last.
    */
   readU32s(addr: number, out: Uint32Array): void {
     const n = out.length;

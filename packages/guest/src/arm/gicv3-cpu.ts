@@ -66,7 +66,8 @@ export const ICC_SGI1R_IRQ_ROUTING_MODE_BIT = 40;
 export const ICC_SGI1R_RS_SHIFT = 44;
 export const ICC_SGI1R_AFFINITY_3_SHIFT = 48;
 
-const READ_IAR1: SysRegReadOp = op.mrs(ICC_IAR1_EL1);
+/** The acknowledge, MRS ICC_IAR1_EL1: one op for every vector that reads it. */
+export const READ_IAR1: SysRegReadOp = op.mrs(ICC_IAR1_EL1);
 
 /**
  * gic_cpu_init() on logical CPU `cpu` (the CPU running this code). Returns
@@ -235,7 +236,8 @@ class FreeEntries {
   }
 }
 
-function* noIrq(): GuestProgram {
+/** A vector's program while there is nothing to handle with yet (an interrupt before the GIC is up): it returns at once. */
+export function* noIrq(): GuestProgram {
   // Nothing to acknowledge: the entry returns at once.
 }
 

@@ -21,9 +21,10 @@
  * `op.seq`, made once per INTID, and the vector is a state machine whose
  * record is reused: taking an interrupt allocates nothing.
  */
-import { ICC_EOIR1_EL1, ICC_IAR1_EL1 } from "@irqlab/gic";
-import { op, StateMachineProgram, type GuestOp, type GuestProgram, type GuestResult, type SeqOp, type SysRegReadOp } from "@irqlab/sim";
+import { ICC_EOIR1_EL1 } from "@irqlab/gic";
+import { op, StateMachineProgram, type GuestOp, type GuestProgram, type GuestResult, type SeqOp } from "@irqlab/sim";
 import { ARCH_TIMER_CTRL_ENABLE, ARCH_TIMER_CTRL_IT_MASK, writeCntvCtl } from "../arm/arm-timer.js";
+import { noIrq, READ_IAR1 } from "../arm/gicv3-cpu.js";
 
 /** What the handler writes, and the timer PPIs it masks the timer for. */
 export interface MicroBenchIrqTargets {
@@ -37,8 +38,6 @@ export interface MicroBenchIrqTargets {
   readonly hvtimer: number | undefined;
 }
 
-const READ_IAR1: SysRegReadOp = op.mrs(ICC_IAR1_EL1);
-
 // Where a MicroBenchIrqEntry resumes: the op it yielded last was ...
 const AT_START = 0; // nothing yet
 const AT_IAR = 1; // the ICC_IAR1_EL1 read
@@ -46,17 +45,14 @@ const AT_TAIL = 2; // the handler's rest, from irq_ready = false to irq_ready = 
 const RETURNED = 3; // returned: idle until the next interrupt
 const ENDED = 4; // ended by return() or throw(): done for good, never reused (whoever ended it may still hold it)
 
-/** The handler's ops after the acknowledge, one sequence per INTID acknowledged. */
+/** The handler's ops after the acknowledge, one sequence per INTID acknowledged, made at its first. */
 class HandlerTails {
   readonly #byIntid = new Map<number, SeqOp>();
-  #lastIntid = -1;
-  #last: SeqOp | undefined;
 
   constructor(readonly targets: MicroBenchIrqTargets) {}
 
   /** The stores, the EOI of `irqstat` and, for a timer PPI, the timer masked. */
   tail(irqstat: number): SeqOp {
-    if (irqstat === this.#lastIntid) return this.#last!;
     let seq = this.#byIntid.get(irqstat);
     if (seq === undefined) {
       const t = this.targets;
@@ -66,8 +62,6 @@ class HandlerTails {
       seq = op.seq(ops);
       this.#byIntid.set(irqstat, seq);
     }
-    this.#lastIntid = irqstat;
-    this.#last = seq;
     return seq;
   }
 }
@@ -136,8 +130,4 @@ export function microBenchIrqVector(targets: () => MicroBenchIrqTargets | undefi
     }
     return entry;
   };
-}
-
-function* noIrq(): GuestProgram {
-  // Nothing set up yet: the vector returns at once.
 }

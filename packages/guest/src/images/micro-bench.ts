@@ -173,14 +173,10 @@ interface BenchExec {
   readonly what?: string;
 }
 
-interface BenchState {
+/** The test's state: its GIC, its report, and what gic_irq_handler writes (irq_ready, irq_received) and masks the timer for. */
+interface BenchState extends MicroBenchIrqTargets {
   readonly g: GicSystem;
   readonly report: UnitTestReport;
-  /** irq_ready and irq_received, 32-bit words in guest RAM. */
-  readonly irqReady: number;
-  readonly irqReceived: number;
-  /** What gic_irq_handler writes, and the timer PPIs it masks the timer for. */
-  readonly irq: MicroBenchIrqTargets;
 }
 
 /** Creates the `micro-bench` image. */
@@ -337,8 +333,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
       const g = yield* call(gicBoot(bootRegs, "micro-bench", 8));
       const report = new UnitTestReport(g.sys);
       const timer = g.sys.platform.timer;
-      const irq: MicroBenchIrqTargets = { irqReady: g.data, irqReceived: g.data + 4, vtimer: timer?.virtual, hvtimer: timer?.hypVirtual };
-      const s: BenchState = { g, report, irqReady: irq.irqReady, irqReceived: irq.irqReceived, irq };
+      const s: BenchState = { g, report, irqReady: g.data, irqReceived: g.data + 4, vtimer: timer?.virtual, hvtimer: timer?.hypVirtual };
       if (g.sys.platform.cpus.length < 2) {
         yield* report.print("At least two cpus required, skipping tests...\n");
         return yield* unitTestExit(g.sys, 1, 0);
@@ -374,7 +369,7 @@ export function microBenchImage(options: MicroBenchOptions = {}): GuestImage {
       }
       return yield* unitTestExit(g.sys, 0, 0);
     },
-    vector: microBenchIrqVector(() => state?.irq),
+    vector: microBenchIrqVector(() => state),
     secondary: function* (entry, context) {
       const s = state;
       yield* secondaryStart(s?.g, entry, context);
